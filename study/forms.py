@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from study.models import Question, Topic
+from study.services.question_parsing import RowError, parse_answer, parse_session
+
+
+class TopicForm(forms.ModelForm):
+    class Meta:
+        model = Topic
+        fields = ["name", "description", "is_shared"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class QuestionForm(forms.ModelForm):
+    correct_choice = forms.TypedChoiceField(
+        label="정답",
+        choices=[(i, f"{i}번") for i in range(1, 5)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "exam_name",
+            "exam_year",
+            "exam_session",
+            "number",
+            "subject",
+            "scope",
+            "stem",
+            "choice_1",
+            "choice_2",
+            "choice_3",
+            "choice_4",
+            "correct_choice",
+            "accepted_choices",
+            "explanation",
+            "needs_figure",
+            "figure",
+        ]
+        widgets = {
+            "stem": forms.Textarea(attrs={"rows": 4}),
+            "choice_1": forms.Textarea(attrs={"rows": 2}),
+            "choice_2": forms.Textarea(attrs={"rows": 2}),
+            "choice_3": forms.Textarea(attrs={"rows": 2}),
+            "choice_4": forms.Textarea(attrs={"rows": 2}),
+            "explanation": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "exam_session": "예: 3, 또는 통합 시행된 회차는 1,2",
+            "accepted_choices": "복수 정답이 인정된 경우만: 예 2,4",
+        }
+
+    def __init__(self, *args, topic: Topic, **kwargs):
+        self.topic = topic
+        super().__init__(*args, **kwargs)
+
+    def clean_exam_session(self) -> str:
+        value = self.cleaned_data.get("exam_session", "").strip()
+        if not value:
+            return ""
+        try:
+            return parse_session(value)
+        except RowError as exc:
+            raise forms.ValidationError(
+                "회차는 숫자(예: 3 또는 1,2)로 입력하세요."
+            ) from exc
+
+    def clean_accepted_choices(self) -> str:
+        value = self.cleaned_data.get("accepted_choices", "").strip()
+        if not value:
+            return ""
+        try:
+            _, accepted = parse_answer(value)
+        except RowError as exc:
+            raise forms.ValidationError(
+                "1~4 사이 번호를 쉼표로 구분해 입력하세요."
+            ) from exc
+        return accepted
+
+    def clean_figure(self):
+        figure = self.cleaned_data.get("figure")
+        if figure and getattr(figure, "size", 0) > settings.FIGURE_MAX_BYTES:
+            raise forms.ValidationError("그림 파일이 너무 큽니다 (최대 5MB).")
+        return figure
+
+    def clean(self):
+        data = super().clean()
+        accepted = data.get("accepted_choices")
+        correct = data.get("correct_choice")
+        if accepted and correct and str(correct) not in accepted.split(","):
+            self.add_error(
+                "accepted_choices", "복수 정답에 정답 번호가 포함되어야 합니다."
+            )
+        year, session, number = (
+            data.get(k) for k in ("exam_year", "exam_session", "number")
+        )
+        if any(v not in (None, "") for v in (year, session, number)) and not all(
+            v not in (None, "") for v in (year, session, number)
+        ):
+            raise forms.ValidationError(
+                "연도·회차·번호는 모두 입력하거나 모두 비워 두세요."
+            )
+        if year and session and number:
+            clash = Question.objects.filter(
+                topic=self.topic, exam_year=year, exam_session=session, number=number
+            ).exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise forms.ValidationError(
+                    "같은 회차에 같은 번호의 문제가 이미 있습니다."
+                )
+        return data

@@ -1,0 +1,62 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from study.services.question_import import (
+    questions_import,
+    topic_get_or_create_for_import,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "기출 CSV / JSON Lines 파일을 토픽의 문제은행으로 가져옵니다 (재실행해도 안전)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", type=Path)
+        parser.add_argument("--topic", required=True, help="토픽 이름 (없으면 생성)")
+        parser.add_argument("--owner", help="토픽 소유자 username")
+        parser.add_argument("--dry-run", action="store_true", help="검사만, 저장 안 함")
+        parser.add_argument("--report", type=Path, help="JSON 보고서 경로")
+
+    def handle(self, *args, **options):
+        paths: list[Path] = options["paths"]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise CommandError(f"파일이 없습니다: {', '.join(missing)}")
+        try:
+            topic = topic_get_or_create_for_import(
+                name=options["topic"], owner_username=options["owner"]
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        with tqdm(desc="import", unit="row", disable=options["verbosity"] < 1) as bar:
+            report = questions_import(
+                topic=topic,
+                paths=paths,
+                dry_run=options["dry_run"],
+                on_row=lambda: bar.update(1),
+            )
+        self._print_summary(report, topic, dry_run=options["dry_run"])
+        if options["report"]:
+            options["report"].write_text(
+                json.dumps(report.as_dict(), ensure_ascii=False, indent=2),
+                encoding="utf-8",
+            )
+
+    def _print_summary(self, report, topic, *, dry_run: bool) -> None:
+        prefix = "[dry-run] " if dry_run else ""
+        self.stdout.write(
+            f"{prefix}topic={topic.name!r} files={report.files} rows={report.rows} "
+            f"imported={report.imported} updated={report.updated} "
+            f"unchanged={report.unchanged} rejected={len(report.rejected)}"
+        )
+        for rejection in report.rejected[:50]:
+            self.stdout.write(
+                f"  rejected {rejection.file}:{rejection.line}: {rejection.reason}"
+            )
+        if len(report.rejected) > 50:
+            self.stdout.write(f"  … {len(report.rejected) - 50} more (see --report)")

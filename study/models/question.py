@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from study.models.topic import Topic
+
+# Fields whose change alters what decides the answer: a ready AI explanation
+# written for the old text turns stale.
+ANSWER_DEFINING_FIELDS = (
+    "stem",
+    "choice_1",
+    "choice_2",
+    "choice_3",
+    "choice_4",
+    "correct_choice",
+    "accepted_choices",
+)
+
+
+class AIExplanationStatus(models.TextChoices):
+    NONE = "none", "없음"
+    PENDING = "pending", "생성 중"
+    READY = "ready", "준비됨"
+    FAILED = "failed", "실패"
+    STALE = "stale", "이전 풀이"
+    SKIPPED = "skipped", "자료 부족"
+
+
+class QuestionQuerySet(models.QuerySet):
+    def alive(self) -> QuestionQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def quizzable(self) -> QuestionQuerySet:
+        """Questions a quiz may show: not deleted, figure present if one is needed."""
+        return self.alive().filter(Q(needs_figure=False) | ~Q(figure=""))
+
+    def in_round_order(self) -> QuestionQuerySet:
+        return self.order_by("exam_year", "exam_session", "number", "id")
+
+
+def figure_upload_to(instance: Question, filename: str) -> str:
+    return f"figures/topic-{instance.topic_id}/{filename}"
+
+
+class Question(models.Model):
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="questions", verbose_name="토픽"
+    )
+    exam_name = models.CharField("시험명", max_length=200, blank=True)
+    exam_year = models.PositiveSmallIntegerField("연도", null=True, blank=True)
+    # Canonical session: "3", or "1,2" for a merged round (shown as 1·2회).
+    exam_session = models.CharField("회차", max_length=20, blank=True)
+    number = models.PositiveSmallIntegerField("번호", null=True, blank=True)
+    subject = models.CharField("과목", max_length=200, blank=True)
+    scope = models.CharField("범위", max_length=200, blank=True)
+    stem = models.TextField("문제")
+    choice_1 = models.TextField("보기 1")
+    choice_2 = models.TextField("보기 2")
+    choice_3 = models.TextField("보기 3")
+    choice_4 = models.TextField("보기 4")
+    correct_choice = models.PositiveSmallIntegerField("정답")
+    # Comma-separated when a round accepted several answers ("2,4"); empty
+    # when only correct_choice is right.
+    accepted_choices = models.CharField("복수 정답", max_length=20, blank=True)
+    needs_figure = models.BooleanField(
+        "그림 필요",
+        default=False,
+        help_text=(
+            "문제가 그림을 참조합니다. 그림을 올리기 전에는 퀴즈에 나오지 않습니다."
+        ),
+    )
+    figure = models.ImageField("그림", upload_to=figure_upload_to, blank=True)
+    explanation = models.TextField("해설", blank=True)
+
+    ai_explanation = models.TextField("AI 해설", blank=True)
+    ai_explanation_status = models.CharField(
+        "AI 해설 상태",
+        max_length=20,
+        choices=AIExplanationStatus.choices,
+        default=AIExplanationStatus.NONE,
+    )
+    ai_explanation_generated_at = models.DateTimeField(null=True, blank=True)
+    ai_explanation_model = models.CharField(max_length=200, blank=True)
+
+    created_at = models.DateTimeField("생성", auto_now_add=True)
+    updated_at = models.DateTimeField("수정", auto_now=True)
+    deleted_at = models.DateTimeField("삭제", null=True, blank=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "문항"
+        verbose_name_plural = "문항"
+        ordering = ["topic_id", "exam_year", "exam_session", "number", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(correct_choice__gte=1) & Q(correct_choice__lte=4),
+                name="study_question_correct_choice_1_4",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_choices__regex=r"^([1-4](,[1-4]){0,3})?$"),
+                name="study_question_accepted_choices_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(ai_explanation_status__in=AIExplanationStatus.values),
+                name="study_question_ai_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["topic", "exam_year", "exam_session", "number"],
+                condition=Q(exam_year__isnull=False) & Q(number__isnull=False),
+                name="study_question_round_number_uniq",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["topic", "subject"], name="study_q_topic_subject"),
+            models.Index(
+                fields=["topic", "ai_explanation_status"],
+                condition=~Q(ai_explanation_status="none"),
+                name="study_q_topic_ai_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        prefix = f"[{self.round_label} #{self.number}] " if self.has_round else ""
+        return prefix + self.stem[:60]
+
+    @property
+    def has_round(self) -> bool:
+        return self.exam_year is not None and bool(self.exam_session)
+
+    @property
+    def round_key(self) -> str:
+        """`2020-3`, or `2020-1,2` for a merged round; usable in URLs."""
+        return f"{self.exam_year}-{self.exam_session}" if self.has_round else ""
+
+    @property
+    def round_label(self) -> str:
+        return round_label(self.exam_year, self.exam_session)
+
+    @property
+    def key(self) -> str:
+        """`YEAR-SESSION-NUMBER`, the identity used by exports."""
+        return f"{self.round_key}-{self.number}" if self.has_round else f"q{self.pk}"
+
+    @property
+    def choices(self) -> list[str]:
+        return [self.choice_1, self.choice_2, self.choice_3, self.choice_4]
+
+    @property
+    def accepted_set(self) -> frozenset[int]:
+        if self.accepted_choices:
+            return frozenset(int(c) for c in self.accepted_choices.split(","))
+        return frozenset({self.correct_choice})
+
+    def is_correct(self, choice: int | None) -> bool:
+        return choice is not None and choice in self.accepted_set
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_quizzable(self) -> bool:
+        return not self.is_deleted and (not self.needs_figure or bool(self.figure))
+
+    def mark_explanation_stale_if_needed(self, changed_fields: set[str]) -> bool:
+        """Editing what decides the answer turns a ready explanation stale."""
+        if self.ai_explanation_status != AIExplanationStatus.READY:
+            return False
+        if not changed_fields.intersection(ANSWER_DEFINING_FIELDS):
+            return False
+        self.ai_explanation_status = AIExplanationStatus.STALE
+        return True
+
+    def soft_delete(self) -> None:
+        self.deleted_at = timezone.now()
+
+
+def round_label(year: int | None, session: str) -> str:
+    """Korean label for a round: `2020년 3회`, `2020년 1·2회`."""
+    if year is None or not session:
+        return "회차 없음"
+    return f"{year}년 {session.replace(',', '·')}회"

@@ -1,0 +1,126 @@
+"""Reads for the topic and round pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Min, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from study.models import Question, Topic
+from study.models.question import round_label
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    year: int
+    session: str
+    questions: int
+    quizzable: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}-{self.session}"
+
+    @property
+    def figure_pending(self) -> int:
+        return self.questions - self.quizzable
+
+    @property
+    def label(self) -> str:
+        return round_label(self.year, self.session)
+
+
+@dataclass(frozen=True)
+class SubjectSummary:
+    name: str
+    questions: int
+
+
+def topics_for_user(*, user):
+    return (
+        Topic.objects.visible_to(user)
+        .select_related("owner")
+        .annotate(
+            question_count=Count(
+                "questions", filter=Q(questions__deleted_at__isnull=True)
+            )
+        )
+        .order_by("name", "id")
+    )
+
+
+def topic_get_for_user(*, user, topic_id: int) -> Topic:
+    """The topic if the user may read it, else 404 (never 403: ids stay private)."""
+    return get_object_or_404(
+        Topic.objects.visible_to(user).select_related("owner"), pk=topic_id
+    )
+
+
+def topic_get_editable(*, user, topic_id: int) -> Topic:
+    return get_object_or_404(Topic.objects.editable_by(user), pk=topic_id)
+
+
+def topic_rounds(*, topic: Topic) -> list[RoundSummary]:
+    rows = (
+        Question.objects.alive()
+        .filter(topic=topic, exam_year__isnull=False)
+        .exclude(exam_session="")
+        .values("exam_year", "exam_session")
+        .annotate(
+            n=Count("id"),
+            quizzable=Count("id", filter=Q(needs_figure=False) | ~Q(figure="")),
+        )
+        .order_by("-exam_year", "-exam_session")
+    )
+    return [
+        RoundSummary(r["exam_year"], r["exam_session"], r["n"], r["quizzable"])
+        for r in rows
+    ]
+
+
+def topic_subjects(*, topic: Topic) -> list[SubjectSummary]:
+    rows = (
+        Question.objects.alive()
+        .filter(topic=topic)
+        .values("subject")
+        .annotate(n=Count("id"), first=Min("number"))
+        .order_by("first", "subject")
+    )
+    return [SubjectSummary(r["subject"] or "과목 없음", r["n"]) for r in rows]
+
+
+def parse_round_key(key: str) -> tuple[int, str]:
+    year, _, session = key.partition("-")
+    if (
+        not year.isdigit()
+        or not session
+        or not all(p.isdigit() for p in session.split(","))
+    ):
+        raise Http404("회차 형식이 올바르지 않습니다.")
+    return int(year), session
+
+
+def round_questions(*, topic: Topic, year: int, session: str):
+    return (
+        Question.objects.alive()
+        .filter(topic=topic, exam_year=year, exam_session=session)
+        .in_round_order()
+    )
+
+
+def question_get_for_user(*, user, question_id: int) -> Question:
+    visible = Topic.objects.visible_to(user)
+    return get_object_or_404(
+        Question.objects.alive().select_related("topic").filter(topic__in=visible),
+        pk=question_id,
+    )
+
+
+def question_get_editable(*, user, question_id: int) -> Question:
+    editable = Topic.objects.editable_by(user)
+    return get_object_or_404(
+        Question.objects.alive().select_related("topic").filter(topic__in=editable),
+        pk=question_id,
+    )

@@ -1,0 +1,190 @@
+"""Import of past-exam files into a topic's question bank (idempotent)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from study.models import Question, Topic
+from study.services.question_parsing import ParsedRow, Rejection, parse_file
+
+BATCH_SIZE = 1000
+_COMPARED_FIELDS = (
+    "exam_name",
+    "subject",
+    "scope",
+    "stem",
+    "choice_1",
+    "choice_2",
+    "choice_3",
+    "choice_4",
+    "correct_choice",
+    "accepted_choices",
+    "needs_figure",
+    "explanation",
+)
+
+
+@dataclass
+class ImportReport:
+    files: int = 0
+    rows: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "files": self.files,
+            "rows": self.rows,
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+def topic_get_or_create_for_import(*, name: str, owner_username: str | None) -> Topic:
+    """Find the topic by name (of that owner when given); create it when absent."""
+    User = get_user_model()
+    owner = None
+    if owner_username:
+        owner = User.objects.filter(username=owner_username).first()
+        if owner is None:
+            raise ValueError(f"사용자 '{owner_username}'가 없습니다.")
+    topics = Topic.objects.filter(name=name)
+    if owner is not None:
+        topics = topics.filter(owner=owner)
+    found = list(topics[:2])
+    if len(found) > 1:
+        raise ValueError(f"'{name}' 토픽이 여러 개입니다. --owner 로 지정하세요.")
+    if found:
+        return found[0]
+    if owner is None:
+        owner = User.objects.filter(is_superuser=True).order_by("id").first()
+        if owner is None:
+            raise ValueError("새 토픽을 만들려면 --owner 를 지정하세요.")
+    return Topic.objects.create(name=name, owner=owner)
+
+
+def questions_import(
+    *,
+    topic: Topic,
+    paths: Iterable[Path],
+    dry_run: bool = False,
+    on_row: Callable[[], None] | None = None,
+) -> ImportReport:
+    """Import every row of the files; with dry_run nothing is written."""
+    report = ImportReport()
+    rows: list[ParsedRow] = []
+    seen: dict[tuple, ParsedRow] = {}
+    for path in paths:
+        report.files += 1
+        for item in parse_file(Path(path)):
+            report.rows += 1
+            if on_row:
+                on_row()
+            if isinstance(item, Rejection):
+                report.rejected.append(item)
+            elif item.key in seen:
+                first = seen[item.key]
+                report.rejected.append(
+                    Rejection(
+                        item.file,
+                        item.line,
+                        f"duplicate of {first.file} line {first.line}",
+                    )
+                )
+            else:
+                seen[item.key] = item
+                rows.append(item)
+    try:
+        with transaction.atomic():
+            _write_rows(topic=topic, rows=rows, report=report)
+            if dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+    return report
+
+
+def _row_values(row: ParsedRow) -> dict:
+    return {
+        "exam_name": row.exam_name,
+        "subject": row.subject,
+        "scope": row.scope,
+        "stem": row.stem,
+        "choice_1": row.choices[0],
+        "choice_2": row.choices[1],
+        "choice_3": row.choices[2],
+        "choice_4": row.choices[3],
+        "correct_choice": row.correct_choice,
+        "accepted_choices": row.accepted_choices,
+        "needs_figure": row.needs_figure,
+        "explanation": row.explanation,
+    }
+
+
+def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) -> None:
+    existing = {
+        (q.exam_year, q.exam_session, q.number): q
+        for q in Question.objects.filter(
+            topic=topic, exam_year__isnull=False, number__isnull=False
+        ).only(
+            "id",
+            "exam_year",
+            "exam_session",
+            "number",
+            *_COMPARED_FIELDS,
+            "ai_explanation_status",
+            "deleted_at",
+        )
+    }
+    now = timezone.now()
+    to_create: list[Question] = []
+    to_update: list[Question] = []
+    for row in rows:
+        values = _row_values(row)
+        question = existing.get(row.key)
+        if question is None:
+            to_create.append(
+                Question(
+                    topic=topic,
+                    exam_year=row.year,
+                    exam_session=row.session,
+                    number=row.number,
+                    **values,
+                )
+            )
+            continue
+        changed = {k for k, v in values.items() if getattr(question, k) != v}
+        if not changed:
+            report.unchanged += 1
+        elif question.deleted_at is not None:
+            report.rejected.append(
+                Rejection(row.file, row.line, "question is deleted; restore it first")
+            )
+        else:
+            for key in changed:
+                setattr(question, key, values[key])
+            question.mark_explanation_stale_if_needed(changed)
+            question.updated_at = now
+            to_update.append(question)
+    Question.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    Question.objects.bulk_update(
+        to_update,
+        [*_COMPARED_FIELDS, "ai_explanation_status", "updated_at"],
+        batch_size=BATCH_SIZE,
+    )
+    report.imported += len(to_create)
+    report.updated += len(to_update)

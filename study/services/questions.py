@@ -1,0 +1,73 @@
+"""Authoring of questions: create, edit (with the stale rule), soft delete."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from study.models import Question, Topic
+
+EDITABLE_FIELDS = (
+    "exam_name",
+    "exam_year",
+    "exam_session",
+    "number",
+    "subject",
+    "scope",
+    "stem",
+    "choice_1",
+    "choice_2",
+    "choice_3",
+    "choice_4",
+    "correct_choice",
+    "accepted_choices",
+    "needs_figure",
+    "figure",
+    "explanation",
+)
+
+
+@transaction.atomic
+def question_create(*, topic: Topic, data: dict) -> Question:
+    question = Question(
+        topic=topic, **{k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+    )
+    question.full_clean()
+    question.save()
+    return question
+
+
+@transaction.atomic
+def question_update(*, question: Question, data: dict) -> set[str]:
+    """Apply the edit; a changed answer turns a ready explanation stale (text kept)."""
+    locked = Question.objects.select_for_update().get(pk=question.pk)
+    changed = {
+        key
+        for key, value in data.items()
+        if key in EDITABLE_FIELDS and getattr(locked, key) != value
+    }
+    for key in changed:
+        setattr(locked, key, data[key])
+    if not changed:
+        return changed
+    locked.mark_explanation_stale_if_needed(changed)
+    locked.full_clean()
+    locked.save()
+    question.refresh_from_db()
+    return changed
+
+
+@transaction.atomic
+def question_soft_delete(*, question: Question) -> None:
+    Question.objects.filter(pk=question.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), updated_at=timezone.now()
+    )
+    question.refresh_from_db()
+
+
+@transaction.atomic
+def question_restore(*, question: Question) -> None:
+    Question.objects.filter(pk=question.pk).update(
+        deleted_at=None, updated_at=timezone.now()
+    )
+    question.refresh_from_db()

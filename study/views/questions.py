@@ -1,0 +1,71 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from study.forms import QuestionForm
+from study.selectors import topics as sel
+from study.services.questions import (
+    question_create,
+    question_soft_delete,
+    question_update,
+)
+
+
+@login_required
+def question_detail(request, question_id: int):
+    question = sel.question_get_for_user(user=request.user, question_id=question_id)
+    context = {"question": question, "can_edit": question.topic.can_edit(request.user)}
+    return render(request, "study/question.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_new(request, topic_id: int):
+    topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
+    form = QuestionForm(request.POST or None, request.FILES or None, topic=topic)
+    if request.method == "POST" and form.is_valid():
+        question = question_create(topic=topic, data=form.cleaned_data)
+        messages.success(request, "문제를 추가했습니다.")
+        return redirect("study:question", question_id=question.pk)
+    return render(request, "study/question_form.html", {"topic": topic, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_edit(request, question_id: int):
+    question = sel.question_get_editable(user=request.user, question_id=question_id)
+    form = QuestionForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=question,
+        topic=question.topic,
+    )
+    if request.method == "POST" and form.is_valid():
+        changed = question_update(question=question, data=form.cleaned_data)
+        messages.success(
+            request, "저장했습니다." if changed else "바뀐 내용이 없습니다."
+        )
+        return redirect("study:question", question_id=question.pk)
+    context = {"topic": question.topic, "form": form, "question": question}
+    return render(request, "study/question_form.html", context)
+
+
+@login_required
+@require_POST
+def question_delete(request, question_id: int):
+    question = sel.question_get_editable(user=request.user, question_id=question_id)
+    question_soft_delete(question=question)
+    messages.success(
+        request, "문제를 삭제했습니다. 관리자 화면에서 되살릴 수 있습니다."
+    )
+    return redirect("study:topic", topic_id=question.topic_id)
+
+
+@login_required
+def question_figure(request, question_id: int):
+    question = sel.question_get_for_user(user=request.user, question_id=question_id)
+    if not question.figure:
+        raise Http404("그림이 없습니다.")
+    return FileResponse(question.figure.open("rb"))

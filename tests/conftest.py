@@ -1,0 +1,51 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from study.models import Question, Topic
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user(
+        username="learner", password="pw-learner-1"
+    )
+
+
+@pytest.fixture
+def other_user(db):
+    return get_user_model().objects.create_user(username="other", password="pw-other-1")
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_user(
+        username="staff", password="pw-staff-1", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def topic(user):
+    return Topic.objects.create(name="산업안전기사", owner=user)
+
+
+def make_question(topic, number=1, *, year=2020, session="1", **kwargs):
+    defaults = {
+        "exam_name": "산업안전기사",
+        "exam_year": year,
+        "exam_session": session,
+        "number": number,
+        "subject": "안전관리론",
+        "stem": f"문제 {number}: 다음 중 옳은 것은?",
+        "choice_1": "보기 가",
+        "choice_2": "보기 나",
+        "choice_3": "보기 다",
+        "choice_4": "보기 라",
+        "correct_choice": 2,
+    }
+    defaults.update(kwargs)
+    return Question.objects.create(topic=topic, **defaults)
+
+
+@pytest.fixture
+def question(topic):
+    return make_question(topic)

@@ -1,0 +1,322 @@
+"""The importer against the real sample rounds and crafted defective files."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from study.models import AIExplanationStatus, Question, Topic
+
+SHARED_EXAMS = Path(__file__).resolve().parents[3] / "shared" / "data" / "exams"
+HEADER = (
+    "Test Name,Year,Session,Subject,Number,Question,Question_image,"
+    "Option 1,Option 2,Option 3,Option 4,Answer"
+)
+needs_shared = pytest.mark.skipif(
+    not SHARED_EXAMS.is_dir(), reason="../shared/data/exams is not beside the checkout"
+)
+
+
+def row(
+    number, *, year="2020", session="3", answer="2", image="", stem=None, opts=None
+):
+    stem = stem or f"문제 {number} 다음 중 옳은 것은?"
+    opts = opts or ["가", "나", "다", "라"]
+    return ",".join(
+        [
+            "산업안전기사",
+            year,
+            session,
+            "안전관리론",
+            str(number),
+            stem,
+            image,
+            *opts,
+            answer,
+        ]
+    )
+
+
+def write(tmp_path, name, lines, *, encoding="utf-8", bom=False):
+    path = tmp_path / name
+    data = "\n".join(lines) + "\n"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data.encode(encoding))
+    return path
+
+
+def run_import(*paths, topic="테스트", owner="learner", tmp_path=None, extra=()):
+    report_path = (tmp_path or Path(paths[0]).parent) / "report.json"
+    call_command(
+        "import_questions",
+        *map(str, paths),
+        "--topic",
+        topic,
+        "--owner",
+        owner,
+        "--report",
+        str(report_path),
+        *extra,
+        verbosity=0,
+    )
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    counted = report["imported"] + report["updated"] + report["unchanged"]
+    assert counted + len(report["rejected"]) == report["rows"]
+    return report
+
+
+def reasons(report):
+    return {(r["line"], r["reason"]) for r in report["rejected"]}
+
+
+@needs_shared
+def test_it_imports_every_clean_round_and_is_idempotent(user):
+    files = sorted(SHARED_EXAMS.glob("*.csv"))
+    first = run_import(*files, tmp_path=None)
+    assert first["files"] == 15
+    assert first["rows"] == first["imported"] == 1800
+    assert first["rejected"] == []
+    again = run_import(*files)
+    assert again["unchanged"] == 1800 and again["imported"] == again["updated"] == 0
+    assert Question.objects.count() == 1800
+
+
+@needs_shared
+def test_it_keeps_the_merged_2020_round_as_one(user):
+    run_import(SHARED_EXAMS / "ind-safety-2020-1.csv")
+    q = Question.objects.get(number=1)
+    assert q.exam_session == "1,2"
+    assert q.round_label == "2020년 1·2회"
+    assert q.round_key == "2020-1,2"
+
+
+@needs_shared
+def test_it_flags_figure_questions_from_real_rounds(user):
+    run_import(SHARED_EXAMS / "ind-safety-2016-1.csv")
+    flagged = Question.objects.filter(needs_figure=True)
+    assert flagged.count() >= 2
+    assert not flagged.filter(pk__in=Question.objects.quizzable()).exists()
+
+
+@needs_shared
+def test_it_handles_the_messy_samples_without_losing_rows(user, tmp_path):
+    messy = sorted((SHARED_EXAMS / "messy").glob("*.csv"))
+    report = run_import(*messy, tmp_path=tmp_path)
+    by_file = {}
+    for r in report["rejected"]:
+        by_file.setdefault(Path(r["file"]).name, set()).add(r["reason"])
+    # A session written as "B" is not a number: the whole round is rejected.
+    assert by_file == {"fire-safety-edu-2019-2.csv": {"session is not a number: 'B'"}}
+    # Rows whose figure column was dropped are realigned, not lost.
+    hygiene = Question.objects.get(exam_year=2017, exam_session="3", number=14)
+    assert hygiene.correct_choice == 3 and hygiene.choice_1.startswith("HR")
+    # `image` header, `o` as a figure marker, a trailing empty column.
+    assert Question.objects.filter(exam_year=2019, exam_session="1").count() == 80
+    assert Question.objects.filter(exam_year=2021, needs_figure=True).count() == 12
+
+
+def test_it_reads_bom_image_header_law_column_and_trailing_columns(user, tmp_path):
+    header = HEADER.replace("Question_image", "image") + ",Law,,"
+    lines = [header] + [row(n) + ",산업안전보건법,," for n in (1, 2)]
+    report = run_import(write(tmp_path, "a.csv", lines, bom=True), tmp_path=tmp_path)
+    assert report["imported"] == 2
+    assert Question.objects.get(number=1).exam_name == "산업안전기사"
+
+
+def test_it_imports_a_file_without_a_header_row(user, tmp_path):
+    report = run_import(write(tmp_path, "a.csv", [row(1), row(2)]), tmp_path=tmp_path)
+    assert report["imported"] == 2 and report["rows"] == 2
+
+
+def test_it_skips_junk_lines_before_the_header(user, tmp_path):
+    lines = ["```csv", HEADER, row(1), row(2), "```"]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert report["imported"] == 2 and report["rows"] == 2
+
+
+def test_it_rejects_rows_with_the_wrong_number_of_fields(user, tmp_path):
+    lines = [
+        HEADER,
+        row(1),
+        "산업안전기사,2020,3,안전관리론,2,짧은 행,,가,나",
+        row(3) + ",x,y",
+    ]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert report["imported"] == 1
+    assert reasons(report) == {
+        (3, "wrong number of fields: 9 (expected 12)"),
+        (4, "wrong number of fields: 14 (expected 12)"),
+    }
+
+
+def test_it_parses_answers_and_rejects_bad_ones(user, tmp_path):
+    lines = [
+        HEADER,
+        row(1, answer="4"),
+        row(2, answer='"2,4"'),
+        row(3, answer='"1,2,3,4"'),
+        row(4, answer=""),
+        row(5, answer="5"),
+        row(6, answer="정답"),
+    ]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert reasons(report) == {
+        (5, "missing answer"),
+        (6, "invalid answer: '5'"),
+        (7, "invalid answer: '정답'"),
+    }
+    two = Question.objects.get(number=2)
+    assert two.accepted_set == {2, 4} and two.is_correct(4) and not two.is_correct(1)
+    assert Question.objects.get(number=3).accepted_set == {1, 2, 3, 4}
+    assert Question.objects.get(number=1).accepted_set == {4}
+
+
+def test_it_rejects_text_corrupted_upstream(user, tmp_path):
+    lines = [HEADER, row(1, stem="깨진 \ufffd 문자"), row(2)]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert reasons(report) == {(2, "corrupted text (U+FFFD) in question")}
+
+
+def test_it_rejects_undecodable_bytes_but_keeps_the_good_rows(user, tmp_path):
+    path = tmp_path / "a.csv"
+    good = (HEADER + "\n" + row(1) + "\n").encode()
+    bad = row(2, stem="깨진XX").encode().replace(b"XX", b"\xff\xfe")
+    path.write_bytes(good + bad + b"\n")
+    report = run_import(path, tmp_path=tmp_path)
+    assert report["imported"] == 1
+    assert reasons(report) == {(3, "corrupted text (U+FFFD) in question")}
+
+
+def test_it_reads_cp949_files(user, tmp_path):
+    report = run_import(
+        write(tmp_path, "a.csv", [HEADER, row(1)], encoding="cp949"), tmp_path=tmp_path
+    )
+    assert report["imported"] == 1
+    assert Question.objects.get().subject == "안전관리론"
+
+
+def test_it_flags_figure_questions_and_keeps_them_out_of_quizzes(user, tmp_path):
+    lines = [
+        HEADER,
+        row(1, image="O"),
+        row(
+            2,
+            opts=[
+                "image_2020_3_4_1",
+                "image_2020_3_4_2",
+                "image_2020_3_4_3",
+                "image_2020_3_4_4",
+            ],
+        ),
+        row(3),
+    ]
+    run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert set(
+        Question.objects.filter(needs_figure=True).values_list("number", flat=True)
+    ) == {1, 2}
+    assert list(Question.objects.quizzable().values_list("number", flat=True)) == [3]
+
+
+def test_it_keeps_the_first_of_duplicate_keys(user, tmp_path):
+    a = write(tmp_path, "a.csv", [HEADER, row(1, stem="처음"), row(1, stem="두번째")])
+    b = write(tmp_path, "b.csv", [HEADER, row(1, stem="다른 파일")])
+    report = run_import(a, b, tmp_path=tmp_path)
+    assert report["imported"] == 1
+    assert {r["reason"] for r in report["rejected"]} == {f"duplicate of {a} line 2"}
+    assert Question.objects.get().stem == "처음"
+
+
+def test_it_rejects_years_and_sessions_that_are_not_numbers(user, tmp_path):
+    lines = [
+        HEADER,
+        row(1, year="이천이십"),
+        row(2, session="B"),
+        row(3, session='"1,2"'),
+    ]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert reasons(report) == {
+        (2, "year is not a number: '이천이십'"),
+        (3, "session is not a number: 'B'"),
+    }
+    assert Question.objects.get().round_label == "2020년 1·2회"
+
+
+def test_reimport_updates_changed_rows_and_marks_explanations_stale(user, tmp_path):
+    path = write(tmp_path, "a.csv", [HEADER, row(1), row(2), row(3)])
+    run_import(path, tmp_path=tmp_path)
+    Question.objects.filter(number__in=[1, 2]).update(
+        ai_explanation="기존 해설", ai_explanation_status=AIExplanationStatus.READY
+    )
+    write(
+        tmp_path,
+        "a.csv",
+        [HEADER, row(1, answer="3"), row(2), row(3, stem="바뀐 문제")],
+    )
+    report = run_import(path, tmp_path=tmp_path)
+    assert (report["imported"], report["updated"], report["unchanged"]) == (0, 2, 1)
+    one = Question.objects.get(number=1)
+    assert one.ai_explanation_status == AIExplanationStatus.STALE
+    assert one.ai_explanation == "기존 해설" and one.correct_choice == 3
+    assert (
+        Question.objects.get(number=2).ai_explanation_status
+        == AIExplanationStatus.READY
+    )
+    assert Question.objects.count() == 3
+
+
+def test_dry_run_writes_nothing(user, tmp_path):
+    path = write(tmp_path, "a.csv", [HEADER, row(1), row(2)])
+    report = run_import(path, tmp_path=tmp_path, extra=("--dry-run",))
+    assert report["imported"] == 2
+    assert Question.objects.count() == 0
+
+
+def test_it_imports_json_lines(user, tmp_path):
+    lines = [
+        json.dumps(
+            {
+                "exam": "데모",
+                "year": 2023,
+                "session": "1",
+                "number": 1,
+                "subject": "안전관리론",
+                "question": "JSONL 문제?",
+                "choices": ["a", "b", "c", "d"],
+                "answer": [2, 4],
+                "explanation": "사람이 쓴 해설",
+            },
+            ensure_ascii=False,
+        ),
+        "",
+        "{not json",
+        json.dumps(
+            {
+                "year": 2023,
+                "session": 1,
+                "number": 2,
+                "question": "보기 부족",
+                "choices": ["a"],
+                "answer": 1,
+            }
+        ),
+    ]
+    report = run_import(write(tmp_path, "a.jsonl", lines), tmp_path=tmp_path)
+    assert report["rows"] == 3 and report["imported"] == 1
+    assert {r["line"] for r in report["rejected"]} == {3, 4}
+    q = Question.objects.get()
+    assert q.accepted_set == {2, 4} and q.explanation == "사람이 쓴 해설"
+
+
+def test_it_creates_the_topic_for_the_owner_and_reuses_it(user, tmp_path):
+    path = write(tmp_path, "a.csv", [HEADER, row(1)])
+    run_import(path, topic="새 토픽", tmp_path=tmp_path)
+    run_import(path, topic="새 토픽", tmp_path=tmp_path)
+    assert Topic.objects.get(name="새 토픽").owner == user
+
+
+def test_it_refuses_unknown_owners_and_missing_files(user, tmp_path):
+    path = write(tmp_path, "a.csv", [HEADER, row(1)])
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("import_questions", str(path), "--topic", "x", "--owner", "nobody")
+    with pytest.raises(CommandError, match="파일이 없습니다"):
+        call_command("import_questions", str(tmp_path / "no.csv"), "--topic", "x")
