@@ -3,8 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from study.models import Question, Topic
+from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
+from study.selectors.quiz_selection import topic_subject_names
+from study.selectors.review_queue import TABS
+from study.selectors.topics import topic_rounds
 from study.services.question_parsing import RowError, parse_answer, parse_session
+from study.services.quiz_sessions import QuizRequest
 
 
 class TopicForm(forms.ModelForm):
@@ -114,3 +118,64 @@ class QuestionForm(forms.ModelForm):
                     "같은 회차에 같은 번호의 문제가 이미 있습니다."
                 )
         return data
+
+
+class QuizStartForm(forms.Form):
+    mode = forms.ChoiceField(choices=QuizMode.choices)
+    stage = forms.ChoiceField(choices=QuizStage.choices, required=False)
+    size = forms.IntegerField(min_value=5, max_value=100, required=False)
+    round_key = forms.CharField(required=False)
+    subjects = forms.MultipleChoiceField(required=False)
+    per_subject = forms.IntegerField(min_value=1, max_value=100, required=False)
+    tab = forms.ChoiceField(choices=list(TABS.items()), required=False)
+
+    def __init__(self, *args, topic: Topic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic = topic
+        self.fields["subjects"].choices = [
+            (name, name) for name in topic_subject_names(topic=topic)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        mode = data.get("mode")
+        if mode == QuizMode.STAGE and not data.get("stage"):
+            self.add_error("stage", "단계를 고르세요.")
+        if mode == QuizMode.ROUND:
+            keys = {r.key for r in topic_rounds(topic=self.topic)}
+            if data.get("round_key") not in keys:
+                self.add_error("round_key", "회차를 고르세요.")
+        if mode == QuizMode.SUBJECT and not data.get("subjects"):
+            self.add_error("subjects", "과목을 하나 이상 고르세요.")
+        if mode == QuizMode.REVIEW and not data.get("tab"):
+            self.add_error("tab", "복습 목록을 고르세요.")
+        return data
+
+    def error_text(self) -> str:
+        errors = [e for field_errors in self.errors.values() for e in field_errors]
+        return "퀴즈를 시작할 수 없습니다: " + " ".join(errors)
+
+    def to_request(self) -> QuizRequest:
+        d = self.cleaned_data
+        return QuizRequest(
+            mode=d["mode"],
+            stage=d.get("stage") or "",
+            size=d.get("size") or 20,
+            round_key=d.get("round_key") or "",
+            subjects=tuple(d.get("subjects") or ()),
+            per_subject=d.get("per_subject") or 20,
+            tab=d.get("tab") or "",
+        )
+
+
+class LearnerSettingsForm(forms.ModelForm):
+    desired_retention = forms.FloatField(
+        label="목표 기억률",
+        min_value=0.7,
+        max_value=0.97,
+        help_text="0.70~0.97. 높을수록 복습 간격이 짧아집니다. 기본 0.90.",
+    )
+
+    class Meta:
+        model = LearnerSettings
+        fields = ["desired_retention"]

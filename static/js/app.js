@@ -12,3 +12,55 @@
     localStorage.setItem("theme", root.dataset.theme);
   });
 })();
+
+// Quiz start form: only the chosen mode's inputs are sent.
+(function () {
+  function sync(form) {
+    const mode = form.querySelector("input[name=mode]:checked");
+    form.querySelectorAll(".mode-fields").forEach(function (fs) {
+      const on = mode && fs.classList.contains("mode-" + mode.value);
+      fs.querySelectorAll("input, select").forEach(function (el) { el.disabled = !on; });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    const form = event.target.closest(".quiz-start");
+    if (form && event.target.name === "mode") sync(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".quiz-start").forEach(sync);
+  });
+})();
+
+// Quiz: time per question, keys 1-5, focus on the new question, errors shown.
+(function () {
+  let shownAt = performance.now();
+  function cardShown() {
+    shownAt = performance.now();
+    const stem = document.querySelector("[data-question-card] .quiz-stem");
+    if (stem) stem.focus({ preventScroll: false });
+  }
+  document.addEventListener("DOMContentLoaded", function () { shownAt = performance.now(); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "quiz-card") cardShown();
+    const error = document.getElementById("quiz-error");
+    if (error) error.hidden = true;
+  });
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.parameters && "elapsed_ms" in event.detail.parameters) {
+      event.detail.parameters.elapsed_ms = Math.round(performance.now() - shownAt);
+    }
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    const error = document.getElementById("quiz-error");
+    if (!error) return;
+    error.textContent = event.detail.xhr.responseText || "요청을 처리하지 못했습니다.";
+    error.hidden = false;
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input, textarea, select")) return;
+    if (!/^[1-5]$/.test(event.key)) return;
+    const button = document.querySelector('[data-question-card] .answer[data-key="' + event.key + '"]');
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  });
+})();

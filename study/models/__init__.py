@@ -1,4 +1,21 @@
+from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
+from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, Question
+from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
 from study.models.topic import Topic
 
-__all__ = ["AIExplanationStatus", "Question", "Topic"]
+__all__ = [
+    "UNSURE_CHOICE",
+    "AIExplanationStatus",
+    "Attempt",
+    "LearnerSettings",
+    "Outcome",
+    "Pattern",
+    "Question",
+    "QuestionProgress",
+    "QuizMode",
+    "QuizSession",
+    "QuizStage",
+    "QuizStatus",
+    "Topic",
+]

@@ -84,6 +84,10 @@ class Question(models.Model):
     ai_explanation_generated_at = models.DateTimeField(null=True, blank=True)
     ai_explanation_model = models.CharField(max_length=200, blank=True)
 
+    # Distinct exam rounds among this question and its repeats/similars
+    # (computed by the related-questions analysis; 0 until then).
+    round_count = models.PositiveSmallIntegerField("출제 회차 수", default=0)
+
     created_at = models.DateTimeField("생성", auto_now_add=True)
     updated_at = models.DateTimeField("수정", auto_now=True)
     deleted_at = models.DateTimeField("삭제", null=True, blank=True)

@@ -4,7 +4,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from study.forms import TopicForm
+from study.models import QuizStage
 from study.selectors import topics as sel
+from study.selectors.results import sessions_for_topic
 from study.services.topics import topic_create, topic_update
 
 
@@ -23,11 +25,15 @@ def home(request):
 @login_required
 def topic_detail(request, topic_id: int):
     topic = sel.topic_get_for_user(user=request.user, topic_id=topic_id)
+    active, recent = sessions_for_topic(user=request.user, topic=topic)
     context = {
         "topic": topic,
         "rounds": sel.topic_rounds(topic=topic),
         "subjects": sel.topic_subjects(topic=topic),
         "can_edit": topic.can_edit(request.user),
+        "active_sessions": active,
+        "recent_sessions": recent,
+        "stages": QuizStage.choices,
     }
     return render(request, "study/topic.html", context)
 

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from study.models.question import Question
+from study.models.quiz_session import QuizSession
+
+UNSURE_CHOICE = 5  # the fifth button, 모르겠음
+
+
+class Outcome(models.TextChoices):
+    CORRECT = "correct", "정답"
+    WRONG = "wrong", "오답"
+    UNSURE = "unsure", "모르겠음"
+
+
+class Attempt(models.Model):
+    """One answer to one slot of a session. Append-only (reviewed_at aside)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
+    )
+    session = models.ForeignKey(
+        QuizSession, on_delete=models.CASCADE, related_name="attempts"
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="attempts"
+    )
+    position = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    selected_choice = models.PositiveSmallIntegerField(null=True, blank=True)
+    time_taken_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "풀이 기록"
+        verbose_name_plural = "풀이 기록"
+        ordering = ["session_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "position"], name="study_attempt_one_per_slot"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(outcome="unsure", selected_choice__isnull=True)
+                    | (
+                        Q(outcome__in=["correct", "wrong"])
+                        & Q(selected_choice__gte=1)
+                        & Q(selected_choice__lte=4)
+                    )
+                ),
+                name="study_attempt_choice_matches_outcome",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "question", "-created_at"], name="study_att_user_q"
+            ),
+            models.Index(fields=["user", "-created_at"], name="study_att_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · Q{self.question_id} · {self.outcome}"

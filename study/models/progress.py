@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from study.models.attempt import Attempt, Outcome
+from study.models.question import Question
+from study.models.topic import Topic
+
+
+class Pattern(models.TextChoices):
+    UNATTEMPTED = "unattempted", "미응시"
+    UNSURE = "unsure", "모르겠음"
+    CHRONIC_WRONG = "chronic_wrong", "고질 오답"
+    REGRESSED = "regressed", "퇴행"
+    RECOVERED = "recovered", "회복"
+    STABLE = "stable", "안정"
+    UNSTABLE = "unstable", "불안정"
+
+
+NOT_CORRECT = (Outcome.WRONG, Outcome.UNSURE)
+
+
+class QuestionProgress(models.Model):
+    """Current state of one learner on one question (a cache over attempts)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
+    )
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="progress"
+    )
+    last_outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    last_attempted_at = models.DateTimeField()
+    last_attempt = models.ForeignKey(
+        Attempt, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    correct_count = models.PositiveIntegerField(default=0)
+    pattern_state = models.CharField(
+        max_length=20, choices=Pattern.choices, default=Pattern.UNATTEMPTED
+    )
+    pattern_updated_at = models.DateTimeField(null=True, blank=True)
+    # Outcomes of the last three attempts, oldest first.
+    pattern_window = models.JSONField(default=list)
+    had_correct_before_window = models.BooleanField(default=False)
+    had_wrong_before_window = models.BooleanField(default=False)
+    # Spaced repetition (FSRS); null until a wrong/unsure answer is reviewed.
+    due_at = models.DateTimeField(null=True, blank=True)
+    review_stage = models.PositiveSmallIntegerField(default=0)
+    fsrs_card = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "학습 진행"
+        verbose_name_plural = "학습 진행"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "question"], name="study_progress_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "topic", "due_at"],
+                condition=Q(due_at__isnull=False),
+                name="study_prog_due",
+            ),
+            models.Index(
+                fields=["user", "topic", "pattern_state", "-last_attempted_at"],
+                name="study_prog_topic_pattern",
+            ),
+            models.Index(
+                fields=["user", "topic", "-last_attempted_at"],
+                condition=Q(last_outcome__in=NOT_CORRECT)
+                & (
+                    Q(last_reviewed_at__isnull=True)
+                    | Q(last_reviewed_at__lt=F("last_attempted_at"))
+                ),
+                name="study_prog_pending_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · Q{self.question_id} · {self.pattern_state}"
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.fsrs_card is not None
+
+
+class LearnerSettings(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="learner_settings",
+    )
+    desired_retention = models.FloatField(
+        "목표 기억률",
+        default=0.9,
+        help_text=(
+            "복습 시점에 기억하고 있을 확률 목표 (0.70~0.97). 높을수록 자주 복습합니다."
+        ),
+    )
+
+    class Meta:
+        verbose_name = "학습 설정"
+        verbose_name_plural = "학습 설정"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(desired_retention__gte=0.7)
+                & Q(desired_retention__lte=0.97),
+                name="study_settings_retention_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.desired_retention:.2f}"

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from study.models.topic import Topic
+
+
+class QuizMode(models.TextChoices):
+    STAGE = "stage", "단계별"
+    ROUND = "round", "회차별"
+    SUBJECT = "subject", "과목별"
+    MOCK = "mock", "모의고사"
+    REVIEW = "review", "복습"
+
+
+class QuizStage(models.TextChoices):
+    INTRO = "intro", "입문"
+    LEARNING = "learning", "학습"
+    PRE_EXAM = "pre_exam", "시험 직전"
+
+
+class QuizStatus(models.TextChoices):
+    ACTIVE = "active", "진행 중"
+    FINISHED = "finished", "완료"
+    ABANDONED = "abandoned", "중단"
+
+
+class QuizSession(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_sessions"
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="quiz_sessions"
+    )
+    mode = models.CharField(max_length=20, choices=QuizMode.choices)
+    stage = models.CharField(max_length=20, choices=QuizStage.choices, blank=True)
+    # What the learner asked for (round key, subjects, review tab, …).
+    params = models.JSONField(default=dict, blank=True)
+    question_ids = ArrayField(models.BigIntegerField())
+    answered_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=QuizStatus.choices, default=QuizStatus.ACTIVE
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Session summary persisted at finalize (seeds' Phase 2-B).
+    recovered_count = models.PositiveIntegerField(default=0)
+    regressed_count = models.PositiveIntegerField(default=0)
+    newly_correct_count = models.PositiveIntegerField(default=0)
+    repeated_wrong_count = models.PositiveIntegerField(default=0)
+    # Mock exams: per-subject scores and the pass decision.
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "풀이 세션"
+        verbose_name_plural = "풀이 세션"
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode__in=QuizMode.values), name="study_quiz_mode_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=QuizStatus.values),
+                name="study_quiz_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "topic", "-last_activity_at"],
+                condition=Q(status="active"),
+                name="study_quiz_active",
+            ),
+            models.Index(fields=["user", "-started_at"], name="study_quiz_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} #{self.pk} ({self.user})"
+
+    @property
+    def size(self) -> int:
+        return len(self.question_ids)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == QuizStatus.ACTIVE
+
+    @property
+    def current_question_id(self) -> int | None:
+        if self.answered_count >= self.size:
+            return None
+        return self.question_ids[self.answered_count]

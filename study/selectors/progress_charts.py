@@ -1,0 +1,35 @@
+"""Figures for the topic overview page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from study.models import Attempt, Outcome, Topic
+
+
+@dataclass(frozen=True)
+class SubjectAccuracy:
+    subject: str
+    correct: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.correct / self.total) if self.total else 0
+
+
+def subject_accuracy(*, user, topic: Topic) -> list[SubjectAccuracy]:
+    rows = (
+        Attempt.objects.filter(user=user, question__topic=topic)
+        .values("question__subject")
+        .annotate(
+            total=Count("id"), correct=Count("id", filter=Q(outcome=Outcome.CORRECT))
+        )
+        .order_by("question__subject")
+    )
+    return [
+        SubjectAccuracy(r["question__subject"] or "과목 없음", r["correct"], r["total"])
+        for r in rows
+    ]

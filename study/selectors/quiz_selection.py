@@ -1,0 +1,187 @@
+"""Which questions a new quiz session gets (stage buckets, rounds, subjects, mocks)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from study.models import Attempt, Pattern, Question, QuestionProgress, Topic
+from study.models.progress import NOT_CORRECT
+
+FREQUENT_MIN_ROUNDS = 3
+SPACING = timedelta(hours=24)
+
+# Buckets in fill order with their share of the session, as the seeds define.
+STAGE_RATIOS: dict[str, dict[str, int]] = {
+    "intro": {"unattempted": 55, "wrong_or_unsure": 30, "frequent": 15},
+    "learning": {
+        "due_review": 20,
+        "wrong_or_unsure": 40,
+        "unattempted": 30,
+        "frequent": 10,
+    },
+    "pre_exam": {
+        "due_review": 20,
+        "wrong_or_unsure": 30,
+        "regressed": 10,
+        "frequent": 20,
+        "random": 20,
+    },
+}
+
+
+class NotEnoughQuestions(ValueError):
+    def __init__(self, available: int, wanted: int):
+        self.available, self.wanted = available, wanted
+        super().__init__(
+            f"문제가 부족합니다: {wanted}문제를 원했지만 "
+            f"풀 수 있는 문제는 {available}개입니다."
+        )
+
+
+def quotas(ratios: dict[str, int], size: int) -> dict[str, int]:
+    """Split size by the ratios (largest remainder), summing exactly to size."""
+    total = sum(ratios.values())
+    exact = {name: size * share / total for name, share in ratios.items()}
+    result = {name: int(value) for name, value in exact.items()}
+    leftover = size - sum(result.values())
+    by_remainder = sorted(exact, key=lambda n: exact[n] - result[n], reverse=True)
+    for name in by_remainder[:leftover]:
+        result[name] += 1
+    return result
+
+
+def _pool(*, topic: Topic) -> QuerySet:
+    return Question.objects.quizzable().filter(topic=topic)
+
+
+def _progress(user, topic: Topic) -> QuerySet:
+    return QuestionProgress.objects.filter(
+        user=user, topic=topic, question__in=_pool(topic=topic)
+    )
+
+
+def _bucket_ids(name: str, *, user, topic: Topic) -> list[int]:
+    pool = _pool(topic=topic)
+    progress = _progress(user, topic)
+    now = timezone.now()
+    if name == "unattempted":
+        seen = QuestionProgress.objects.filter(user=user, question=OuterRef("pk"))
+        qs = pool.filter(~Exists(seen)).values_list("id", flat=True)
+    elif name == "wrong_or_unsure":
+        qs = progress.filter(last_outcome__in=NOT_CORRECT).values_list(
+            "question_id", flat=True
+        )
+    elif name == "due_review":
+        qs = progress.filter(due_at__lte=now).values_list("question_id", flat=True)
+    elif name == "regressed":
+        qs = progress.filter(pattern_state=Pattern.REGRESSED).values_list(
+            "question_id", flat=True
+        )
+    elif name == "frequent":
+        qs = pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS).values_list(
+            "id", flat=True
+        )
+    elif name == "random":
+        qs = pool.values_list("id", flat=True)
+    else:
+        raise ValueError(f"unknown bucket {name}")
+    return list(qs)
+
+
+def select_for_stage(
+    *, user, topic: Topic, stage: str, size: int, rng=random
+) -> list[int]:
+    picked: list[int] = []
+    chosen: set[int] = set()
+    for name, quota in quotas(STAGE_RATIOS[stage], size).items():
+        candidates = [
+            i for i in _bucket_ids(name, user=user, topic=topic) if i not in chosen
+        ]
+        take = rng.sample(candidates, min(quota, len(candidates)))
+        picked += take
+        chosen.update(take)
+    if len(picked) < size:  # short buckets are backfilled at random
+        rest = [
+            i for i in _bucket_ids("random", user=user, topic=topic) if i not in chosen
+        ]
+        if len(picked) + len(rest) < size:
+            raise NotEnoughQuestions(len(picked) + len(rest), size)
+        picked += rng.sample(rest, size - len(picked))
+    rng.shuffle(picked)
+    return picked
+
+
+def select_for_round(*, topic: Topic, year: int, session: str) -> list[int]:
+    ids = list(
+        _pool(topic=topic)
+        .filter(exam_year=year, exam_session=session)
+        .in_round_order()
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        raise NotEnoughQuestions(0, 1)
+    return ids
+
+
+def select_for_subjects(
+    *, user, topic: Topic, subjects: Sequence[str], size: int, rng=random
+) -> list[int]:
+    """Chosen subjects; what was seen in the last 24 hours only if nothing else."""
+    pool = _pool(topic=topic).filter(subject__in=subjects)
+    recent = Attempt.objects.filter(
+        user=user, question=OuterRef("pk"), created_at__gte=timezone.now() - SPACING
+    )
+    fresh = list(pool.filter(~Exists(recent)).values_list("id", flat=True))
+    picked = rng.sample(fresh, min(size, len(fresh)))
+    if len(picked) < size:
+        seen = list(pool.filter(Exists(recent)).values_list("id", flat=True))
+        if len(picked) + len(seen) < size:
+            raise NotEnoughQuestions(len(picked) + len(seen), size)
+        picked += rng.sample(seen, size - len(picked))
+    rng.shuffle(picked)
+    return picked
+
+
+def topic_subject_names(*, topic: Topic) -> list[str]:
+    """Subjects in exam order (by their first question number)."""
+    from study.selectors.topics import topic_subjects
+
+    return [s.name for s in topic_subjects(topic=topic) if s.name != "과목 없음"]
+
+
+def select_for_mock(
+    *, topic: Topic, per_subject: int, rng=random
+) -> tuple[list[int], dict[str, int]]:
+    """A full paper: per_subject questions of each subject, in subject order."""
+    picked: list[int] = []
+    counts: dict[str, int] = {}
+    for subject in topic_subject_names(topic=topic):
+        ids = list(
+            _pool(topic=topic).filter(subject=subject).values_list("id", flat=True)
+        )
+        if len(ids) < per_subject:
+            raise NotEnoughQuestions(len(ids), per_subject)
+        take = rng.sample(ids, per_subject)
+        picked += take
+        counts[subject] = per_subject
+    if not picked:
+        raise NotEnoughQuestions(0, per_subject)
+    return picked, counts
+
+
+def select_for_review_tab(*, user, topic: Topic, tab: str, size: int) -> list[int]:
+    from study.selectors.review_queue import review_tab_queryset
+
+    ids = list(
+        review_tab_queryset(user=user, topic=topic, tab=tab)
+        .filter(question__in=_pool(topic=topic))
+        .values_list("question_id", flat=True)[:size]
+    )
+    if not ids:
+        raise NotEnoughQuestions(0, 1)
+    return ids

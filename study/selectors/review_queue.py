@@ -1,0 +1,90 @@
+"""Review-queue tabs over the learner's progress rows (each backed by an index)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from study.models import Pattern, QuestionProgress, Topic
+from study.models.progress import NOT_CORRECT
+
+TABS = {
+    "due_today": "오늘 복습",
+    "pending_review": "확인 안 함",
+    "chronic": "고질 오답",
+    "regressed": "퇴행",
+    "mastered": "완료",
+}
+
+
+def end_of_today() -> datetime:
+    local_now = timezone.localtime()
+    tomorrow = local_now.date() + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(tomorrow, time.min))
+
+
+def pending_review_q() -> Q:
+    return Q(last_outcome__in=NOT_CORRECT) & (
+        Q(last_reviewed_at__isnull=True)
+        | Q(last_reviewed_at__lt=F("last_attempted_at"))
+    )
+
+
+def review_tab_queryset(*, user, topic: Topic, tab: str) -> QuerySet:
+    base = QuestionProgress.objects.filter(
+        user=user, topic=topic, question__deleted_at__isnull=True
+    )
+    if tab == "due_today":
+        return base.filter(due_at__isnull=False, due_at__lt=end_of_today()).order_by(
+            "due_at", "id"
+        )
+    if tab == "pending_review":
+        return base.filter(pending_review_q()).order_by("-last_attempted_at", "id")
+    patterns = {
+        "chronic": Pattern.CHRONIC_WRONG,
+        "regressed": Pattern.REGRESSED,
+        "mastered": Pattern.STABLE,
+    }
+    if tab in patterns:
+        return base.filter(pattern_state=patterns[tab]).order_by(
+            "-last_attempted_at", "id"
+        )
+    raise ValueError(f"unknown tab {tab}")
+
+
+def todo_counts(*, user, topic: Topic) -> dict[str, int]:
+    """바로 할 일: pending review, chronic and regressed, counted now."""
+    base = QuestionProgress.objects.filter(
+        user=user, topic=topic, question__deleted_at__isnull=True
+    )
+    return base.aggregate(
+        pending_review=Count("id", filter=pending_review_q()),
+        chronic=Count("id", filter=Q(pattern_state=Pattern.CHRONIC_WRONG)),
+        regressed=Count("id", filter=Q(pattern_state=Pattern.REGRESSED)),
+    )
+
+
+def due_forecast(*, user, topic: Topic, days: int = 14) -> list[tuple[datetime, int]]:
+    """Reviews falling due on each of the next `days` days (overdue counted today)."""
+    today = timezone.localdate()
+    end = end_of_today() + timedelta(days=days - 1)
+    rows = (
+        QuestionProgress.objects.filter(
+            user=user,
+            topic=topic,
+            due_at__isnull=False,
+            due_at__lt=end,
+            question__deleted_at__isnull=True,
+        )
+        .annotate(day=TruncDate("due_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    counts = {today + timedelta(days=i): 0 for i in range(days)}
+    for row in rows:
+        day = max(row["day"], today)
+        counts[day] = counts.get(day, 0) + row["n"]
+    return sorted(counts.items())

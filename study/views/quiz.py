@@ -1,0 +1,100 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from study.forms import QuizStartForm
+from study.selectors import results as sel
+from study.selectors.quiz_selection import NotEnoughQuestions
+from study.selectors.topics import topic_get_for_user
+from study.services.quiz_sessions import (
+    AnswerRejected,
+    quiz_answer_record,
+    quiz_session_abandon,
+    quiz_session_start,
+)
+
+
+@login_required
+@require_POST
+def quiz_start(request, topic_id: int):
+    topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    form = QuizStartForm(request.POST, topic=topic)
+    if not form.is_valid():
+        messages.error(request, form.error_text())
+        return redirect(_back_url(request, topic))
+    try:
+        session = quiz_session_start(
+            user=request.user, topic=topic, request=form.to_request()
+        )
+    except NotEnoughQuestions as exc:
+        messages.error(request, str(exc))
+        return redirect(_back_url(request, topic))
+    return redirect("study:quiz", session_id=session.pk)
+
+
+@login_required
+def quiz_page(request, session_id: int):
+    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    if not session.is_active:
+        return redirect("study:results", session_id=session.pk)
+    question = sel.session_current_question(session=session)
+    return render(
+        request, "study/quiz.html", {"session": session, "question": question}
+    )
+
+
+@login_required
+@require_POST
+def quiz_answer(request, session_id: int):
+    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    try:
+        quiz_answer_record(
+            session=session,
+            position=_int(request.POST.get("position")),
+            question_id=_int(request.POST.get("question_id")),
+            choice=_int(request.POST.get("choice")),
+            time_taken_ms=_int(request.POST.get("elapsed_ms"), default=None),
+        )
+    except AnswerRejected as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=exc.status, content_type="text/plain")
+        messages.error(request, str(exc))
+        return redirect("study:quiz", session_id=session.pk)
+    if not session.is_active:
+        url = reverse("study:results", args=[session.pk])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if not request.htmx:
+        return redirect("study:quiz", session_id=session.pk)
+    question = sel.session_current_question(session=session)
+    context = {"session": session, "question": question}
+    return render(request, "study/quiz.html#question-card", context)
+
+
+@login_required
+@require_POST
+def quiz_abandon(request, session_id: int):
+    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    try:
+        quiz_session_abandon(session=session)
+    except AnswerRejected as exc:
+        messages.error(request, str(exc))
+    return redirect("study:results", session_id=session.pk)
+
+
+def _back_url(request, topic) -> str:
+    back = request.POST.get("back", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return back
+    return reverse("study:topic", args=[topic.pk])
+
+
+def _int(value, default: int | None = -1) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

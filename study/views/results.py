@@ -1,0 +1,67 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from study.models import Outcome
+from study.selectors import results as sel
+from study.selectors.review_queue import todo_counts
+from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
+
+TAB_VALUES = {value for value, _ in sel.RESULT_TABS}
+
+
+@login_required
+def results_page(request, session_id: int):
+    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    if session.is_active:
+        return redirect("study:quiz", session_id=session.pk)
+    counts = sel.session_outcome_counts(session=session)
+    tab = request.GET.get("tab")
+    if tab not in TAB_VALUES:
+        tab = Outcome.WRONG if counts[Outcome.WRONG] else _first_nonempty(counts)
+    context = {
+        "session": session,
+        "tabs": [(v, label, counts[v]) for v, label in sel.RESULT_TABS],
+        "tab": tab,
+        "attempts": sel.session_attempts_for_tab(session=session, tab=tab),
+    }
+    if request.htmx and request.GET.get("tab"):
+        return render(request, "study/results.html#result-list", context)
+    context["todo"] = {
+        k: v
+        for k, v in todo_counts(user=request.user, topic=session.topic).items()
+        if v
+    }
+    return render(request, "study/results.html", context)
+
+
+def _first_nonempty(counts: dict) -> str:
+    return next((k for k, v in counts.items() if v), Outcome.CORRECT)
+
+
+@login_required
+def result_card(request, session_id: int, attempt_id: int):
+    attempt = sel.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+    if attempt.session_id != session_id or attempt.session.is_active:
+        raise Http404
+    return render(
+        request,
+        "study/results.html#card-detail",
+        {"attempt": attempt, "question": attempt.question},
+    )
+
+
+@login_required
+@require_POST
+def attempt_reviewed(request, attempt_id: int):
+    attempt = sel.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+    if attempt.session.is_active:
+        raise Http404
+    if request.POST.get("reviewed") == "0":
+        attempt_unmark_reviewed(attempt=attempt)
+    else:
+        attempt_mark_reviewed(attempt=attempt)
+    if not request.htmx:
+        return redirect("study:results", session_id=attempt.session_id)
+    return render(request, "study/results.html#review-button", {"attempt": attempt})

@@ -1,0 +1,82 @@
+"""Hot views run a fixed number of queries, whatever the size of the data."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from study.models import QuizMode
+from study.services.progress import attempt_mark_reviewed
+from tests.study.learner_helpers import answer_all, make_bank, start
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def count_queries(func) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = func()
+    assert response.status_code in (200, 302), response.status_code
+    return len(ctx.captured_queries)
+
+
+def measure(client, user, topic, per_subject: int) -> dict[str, int]:
+    make_bank(topic, per_subject=per_subject)
+    # Deterministic history: right once, then every other one wrong.
+    answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2022-1"), 2)
+    done = answer_all(
+        start(user, topic, mode=QuizMode.ROUND, round_key="2022-1"),
+        lambda p, q: 1 + p % 2,
+    )
+    for attempt in done.attempts.filter(outcome="wrong")[:5]:
+        attempt_mark_reviewed(attempt=attempt)
+    client.force_login(user)
+    session = start(user, topic, size=20)
+    quiz = reverse("study:quiz", args=[session.pk])
+    counts = {"quiz_page": count_queries(lambda: client.get(quiz))}
+    counts["answer_next"] = count_queries(
+        lambda: client.post(
+            reverse("study:quiz_answer", args=[session.pk]),
+            {"position": 0, "question_id": session.question_ids[0], "choice": 2},
+            **HTMX,
+        )
+    )
+    results = reverse("study:results", args=[done.pk])
+    counts["results"] = count_queries(lambda: client.get(results))
+    counts["results_tab"] = count_queries(
+        lambda: client.get(results + "?tab=correct", **HTMX)
+    )
+    queue = reverse("study:review_queue", args=[topic.pk])
+    for tab in ("due_today", "pending_review", "chronic", "regressed", "mastered"):
+        counts[tab] = count_queries(lambda tab=tab: client.get(f"{queue}?tab={tab}"))
+    return counts
+
+
+# Upper bounds pinned from measurement; a new N+1 breaks these.
+LIMITS = {
+    "quiz_page": 4,
+    "answer_next": 9,
+    "results": 6,
+    "results_tab": 5,
+    "due_today": 5,
+    "pending_review": 5,
+    "chronic": 5,
+    "regressed": 5,
+    "mastered": 5,
+}
+
+
+@pytest.mark.django_db
+def test_hot_views_have_pinned_query_counts(client, user, topic):
+    counts = measure(client, user, topic, per_subject=10)
+    for name, limit in LIMITS.items():
+        assert counts[name] <= limit, (name, counts[name])
+
+
+@pytest.mark.django_db
+def test_query_counts_do_not_grow_with_the_data(client, user, other_user, topic):
+    from study.models import Topic
+
+    small = measure(client, user, topic, per_subject=7)
+    big_topic = Topic.objects.create(name="큰 토픽", owner=other_user)
+    big = measure(client, other_user, big_topic, per_subject=40)
+    assert small == big
