@@ -64,3 +64,25 @@
     if (button && !button.disabled) { event.preventDefault(); button.click(); }
   });
 })();
+
+// Result cards: the expand button toggles; the detail is fetched once.
+(function () {
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const button = event.detail.elt;
+    if (!button.matches || !button.matches("[data-expand]")) return;
+    const detail = document.getElementById(button.getAttribute("aria-controls"));
+    if (detail && detail.childElementCount) {
+      event.preventDefault();
+      detail.hidden = !detail.hidden;
+      button.textContent = detail.hidden ? "펼치기" : "접기";
+      button.setAttribute("aria-expanded", String(!detail.hidden));
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const button = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (button && button.matches && button.matches("[data-expand]")) {
+      button.textContent = "접기";
+      button.setAttribute("aria-expanded", "true");
+    }
+  });
+})();
