@@ -97,16 +97,42 @@ class QuestionAdmin(admin.ModelAdmin):
         return obj.stem[:50]
 
     def save_model(self, request, obj, form, change):
+        from publishing.services import publish_question
+
         if change:
             obj.mark_explanation_stale_if_needed(set(form.changed_data))
         super().save_model(request, obj, form, change)
+        # changeform_view's transaction holds the edit and its events together.
+        publish_question(question=obj)
 
     @admin.action(description="선택한 문항 삭제(소프트)")
     def soft_delete(self, request, queryset):
-        n = queryset.filter(deleted_at__isnull=True).update(deleted_at=timezone.now())
+        from django.db import transaction
+
+        from publishing.services import publish_questions_bulk
+
+        with transaction.atomic():
+            ids = list(
+                queryset.filter(deleted_at__isnull=True).values_list("pk", flat=True)
+            )
+            n = Question.objects.filter(pk__in=ids, deleted_at__isnull=True).update(
+                deleted_at=timezone.now()
+            )
+            publish_questions_bulk(questions=Question.objects.filter(pk__in=ids))
         self.message_user(request, f"{n}개 문항을 삭제했습니다.")
 
     @admin.action(description="선택한 문항 되살리기")
     def restore(self, request, queryset):
-        n = queryset.filter(deleted_at__isnull=False).update(deleted_at=None)
+        from django.db import transaction
+
+        from publishing.services import publish_questions_bulk
+
+        with transaction.atomic():
+            ids = list(
+                queryset.filter(deleted_at__isnull=False).values_list("pk", flat=True)
+            )
+            n = Question.objects.filter(pk__in=ids, deleted_at__isnull=False).update(
+                deleted_at=None
+            )
+            publish_questions_bulk(questions=Question.objects.filter(pk__in=ids))
         self.message_user(request, f"{n}개 문항을 되살렸습니다.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from study.views import questions, quiz, results, review, topics
+from study.views import ai, documents, questions, quiz, results, review, topics
 
 app_name = "study"
 urlpatterns = [
@@ -58,5 +58,40 @@ urlpatterns = [
         "attempts/<int:attempt_id>/reviewed",
         results.attempt_reviewed,
         name="attempt_reviewed",
+    ),
+    path(
+        "api/study-questions/<int:question_id>/ai-explanation",
+        ai.explanation_api,
+        name="ai_explanation_api",
+    ),
+    path(
+        "study-questions/<int:question_id>/ai-explanation",
+        ai.explanation_htmx,
+        name="ai_explanation",
+    ),
+    path(
+        "study-questions/<int:question_id>/ai-panel",
+        ai.explanation_panel,
+        name="ai_panel",
+    ),
+    path(
+        "study-questions/<int:question_id>/subject-note",
+        ai.subject_note_panel,
+        name="subject_note",
+    ),
+    path(
+        "study-topics/<int:topic_id>/documents",
+        documents.document_list,
+        name="documents",
+    ),
+    path(
+        "study-topics/<int:topic_id>/documents/<int:document_id>/delete",
+        documents.document_delete,
+        name="document_delete",
+    ),
+    path(
+        "study-topics/<int:topic_id>/documents/search",
+        documents.document_search_page,
+        name="document_search",
     ),
 ]

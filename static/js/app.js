@@ -86,3 +86,21 @@
     }
   });
 })();
+
+// Math in explanations and questions: vendored KaTeX, $...$ and $$...$$.
+(function () {
+  function renderMath(root) {
+    if (!window.renderMathInElement) return;
+    root.querySelectorAll("[data-math], .stem, .answer-text, .choices").forEach(function (el) {
+      window.renderMathInElement(el, {
+        delimiters: [
+          { left: "$$", right: "$$", display: true },
+          { left: "$", right: "$", display: false },
+        ],
+        throwOnError: false,
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { renderMath(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { renderMath(event.detail.elt); });
+})();

@@ -1,4 +1,11 @@
 from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
+from study.models.document import (
+    Document,
+    DocumentChunk,
+    DocumentStatus,
+    MaterialType,
+    SubjectNote,
+)
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, Question
 from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
@@ -8,6 +15,11 @@ __all__ = [
     "UNSURE_CHOICE",
     "AIExplanationStatus",
     "Attempt",
+    "Document",
+    "DocumentChunk",
+    "DocumentStatus",
+    "MaterialType",
+    "SubjectNote",
     "LearnerSettings",
     "Outcome",
     "Pattern",

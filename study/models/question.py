@@ -83,6 +83,10 @@ class Question(models.Model):
     )
     ai_explanation_generated_at = models.DateTimeField(null=True, blank=True)
     ai_explanation_model = models.CharField(max_length=200, blank=True)
+    # Evidence actually cited ([{kind, source, title, quote}]) and when an
+    # on-demand generation started (a stuck "pending" can be reclaimed).
+    ai_explanation_evidence = models.JSONField(default=list, blank=True)
+    ai_explanation_started_at = models.DateTimeField(null=True, blank=True)
 
     # Distinct exam rounds among this question and its repeats/similars
     # (computed by the related-questions analysis; 0 until then).

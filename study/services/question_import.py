@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from publishing.services import publish_questions_bulk
 from study.models import Question, Topic
 from study.services.question_parsing import ParsedRow, Rejection, parse_file
 
@@ -186,5 +187,7 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
         [*_COMPARED_FIELDS, "ai_explanation_status", "updated_at"],
         batch_size=BATCH_SIZE,
     )
+    # Same transaction as the rows: a dry run's rollback takes the events too.
+    publish_questions_bulk(questions=[*to_create, *to_update])
     report.imported += len(to_create)
     report.updated += len(to_update)

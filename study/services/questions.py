@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from publishing.services import publish_question
 from study.models import Question, Topic
 
 EDITABLE_FIELDS = (
@@ -34,6 +35,7 @@ def question_create(*, topic: Topic, data: dict) -> Question:
     )
     question.full_clean()
     question.save()
+    publish_question(question=question)
     return question
 
 
@@ -53,15 +55,18 @@ def question_update(*, question: Question, data: dict) -> set[str]:
     locked.mark_explanation_stale_if_needed(changed)
     locked.full_clean()
     locked.save()
+    publish_question(question=locked)
     question.refresh_from_db()
     return changed
 
 
 @transaction.atomic
 def question_soft_delete(*, question: Question) -> None:
-    Question.objects.filter(pk=question.pk, deleted_at__isnull=True).update(
+    deleted = Question.objects.filter(pk=question.pk, deleted_at__isnull=True).update(
         deleted_at=timezone.now(), updated_at=timezone.now()
     )
+    if deleted:
+        publish_question(question=question)
     question.refresh_from_db()
 
 
@@ -70,4 +75,5 @@ def question_restore(*, question: Question) -> None:
     Question.objects.filter(pk=question.pk).update(
         deleted_at=None, updated_at=timezone.now()
     )
+    publish_question(question=question)
     question.refresh_from_db()

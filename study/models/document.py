@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GistIndex
+from django.db import models
+from django.db.models import Q
+from pgvector.django import HnswIndex, VectorField
+
+from study.models.topic import Topic
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", "처리 대기"
+    PROCESSING = "processing", "처리 중"
+    READY = "ready", "사용 가능"
+    FAILED = "failed", "실패"
+
+
+class MaterialType(models.TextChoices):
+    TEXTBOOK = "textbook", "교재"
+    LAW = "law", "법령"
+    STANDARD = "standard", "기준·지침"
+    NOTES = "notes", "요약 노트"
+    OTHER = "other", "기타"
+
+
+def document_upload_to(instance: Document, filename: str) -> str:
+    return f"documents/user-{instance.owner_id}/{filename}"
+
+
+class Document(models.Model):
+    """A study document (PDF, Markdown, text) whose chunks ground AI answers."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents"
+    )
+    topics = models.ManyToManyField(
+        Topic, related_name="documents", verbose_name="토픽"
+    )
+    title = models.CharField("제목", max_length=300)
+    file = models.FileField("파일", upload_to=document_upload_to, blank=True)
+    file_kind = models.CharField(max_length=10, blank=True)  # pdf | markdown | text
+    material_type = models.CharField(
+        "자료 종류",
+        max_length=20,
+        choices=MaterialType.choices,
+        default=MaterialType.OTHER,
+    )
+    jurisdiction = models.CharField("관할", max_length=100, blank=True)
+    year = models.PositiveSmallIntegerField("연도", null=True, blank=True)
+    text = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
+    )
+    error = models.TextField(blank=True)
+    summary = models.TextField("요약", blank=True)
+    chunk_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "학습 자료"
+        verbose_name_plural = "학습 자료"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=DocumentStatus.values),
+                name="study_doc_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DocumentChunk(models.Model):
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="chunks"
+    )
+    ordinal = models.PositiveIntegerField()
+    text = models.TextField()
+    embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True)
+    embedding_model = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "자료 조각"
+        verbose_name_plural = "자료 조각"
+        ordering = ["document_id", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "ordinal"], name="study_chunk_doc_ordinal_uniq"
+            )
+        ]
+        indexes = [
+            HnswIndex(
+                name="study_chunk_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            GistIndex(
+                name="study_chunk_text_trgm",
+                fields=["text"],
+                opclasses=["gist_trgm_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}#{self.ordinal}"
+
+
+class SubjectNote(models.Model):
+    """모르겠음 help: an explanation of a subject/scope, cached per topic."""
+
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="subject_notes"
+    )
+    subject = models.CharField(max_length=200)
+    scope = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=20, default="none")
+    evidence = models.JSONField(default=list, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "분야 설명"
+        verbose_name_plural = "분야 설명"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "subject", "scope"], name="study_subject_note_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} · {self.subject} {self.scope}".strip()

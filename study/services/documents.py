@@ -1,0 +1,209 @@
+"""Study documents: upload, text extraction, chunking, embedding."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from study.llm.embeddings import EmbeddingError, get_embedder
+from study.models import Document, DocumentChunk, DocumentStatus, Topic
+from study.services.question_parsing import decode_bytes
+
+logger = logging.getLogger(__name__)
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_CHUNKS = 5000
+CHUNK_TARGET = 700
+CHUNK_MAX = 1000
+CHUNK_OVERLAP = 120
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
+
+
+class DocumentRejected(ValueError):
+    """A file that cannot become a study document; the message says why."""
+
+
+def sniff_kind(name: str, head: bytes) -> str:
+    """What the bytes are, whatever the name claims."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if name.lower().endswith(".pdf"):
+        raise DocumentRejected("PDF라고 되어 있지만 PDF 파일이 아닙니다.")
+    if b"\x00" in head[:4096]:
+        raise DocumentRejected(
+            "지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만)."
+        )
+    return "markdown" if name.lower().endswith((".md", ".markdown")) else "text"
+
+
+def extract_text(kind: str, data: bytes) -> str:
+    if kind == "pdf":
+        return _pdf_text(data)
+    text = decode_bytes(data)
+    if "\ufffd" in text and text.count("\ufffd") > len(text) // 100:
+        raise DocumentRejected("텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949).")
+    return text
+
+
+def _pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise DocumentRejected("암호가 걸린 PDF는 읽을 수 없습니다.")
+        return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise DocumentRejected(f"PDF를 읽을 수 없습니다: {exc}") from exc
+
+
+def normalise_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\x00", "")
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def split_chunks(text: str) -> list[str]:
+    """~700-character chunks on sentence boundaries, overlapping by ~120 characters."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    chunks: list[str] = []
+    current = ""
+    for sentence in sentences:
+        while len(sentence) > CHUNK_MAX:  # a run-on line: hard cut
+            head, sentence = sentence[:CHUNK_MAX], sentence[CHUNK_MAX - CHUNK_OVERLAP :]
+            chunks.append(head)
+        if current and len(current) + len(sentence) + 1 > CHUNK_TARGET:
+            chunks.append(current)
+            current = current[-CHUNK_OVERLAP:].lstrip() + " " + sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+@transaction.atomic
+def document_create(
+    *,
+    owner,
+    topics: list[Topic],
+    title: str,
+    upload: UploadedFile,
+    material_type: str = "other",
+    jurisdiction: str = "",
+    year: int | None = None,
+) -> Document:
+    if upload.size > MAX_BYTES:
+        raise DocumentRejected("파일이 너무 큽니다 (최대 20MB).")
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = sniff_kind(upload.name, head)
+    document = Document.objects.create(
+        owner=owner,
+        title=title.strip() or upload.name,
+        file=upload,
+        file_kind=kind,
+        material_type=material_type,
+        jurisdiction=jurisdiction,
+        year=year,
+    )
+    document.topics.set(topics)
+    transaction.on_commit(lambda: _enqueue_ingest(document.pk))
+    return document
+
+
+def _enqueue_ingest(document_id: int) -> None:
+    from django_q.tasks import async_task
+
+    try:
+        async_task("study.tasks.document_ingest_task", document_id)
+    except Exception:  # the safety-net schedule picks it up later
+        logger.exception("could not enqueue ingest of document %s", document_id)
+
+
+def document_ingest(*, document_id: int) -> Document:
+    """Extract, chunk and embed; the document ends ready or failed with a reason."""
+    claimed = Document.objects.filter(
+        pk=document_id, status__in=[DocumentStatus.PENDING, DocumentStatus.FAILED]
+    ).update(status=DocumentStatus.PROCESSING, error="")
+    document = Document.objects.get(pk=document_id)
+    if not claimed:
+        return document
+    try:
+        chunks = _prepare_chunks(document)
+        embedder = get_embedder()
+        vectors = embedder.embed_passages(chunks)
+    except (DocumentRejected, EmbeddingError) as exc:
+        return _fail(document, str(exc))
+    except Exception as exc:
+        logger.exception("ingest of document %s failed", document_id)
+        return _fail(document, f"처리 중 오류가 났습니다: {type(exc).__name__}")
+    with transaction.atomic():
+        document.chunks.all().delete()
+        DocumentChunk.objects.bulk_create(
+            DocumentChunk(
+                document=document,
+                ordinal=i,
+                text=t,
+                embedding=v,
+                embedding_model=embedder.name,
+            )
+            for i, (t, v) in enumerate(zip(chunks, vectors, strict=True))
+        )
+        document.status = DocumentStatus.READY
+        document.chunk_count = len(chunks)
+        document.processed_at = timezone.now()
+        document.save(
+            update_fields=["text", "status", "chunk_count", "processed_at", "error"]
+        )
+    return document
+
+
+def _prepare_chunks(document: Document) -> list[str]:
+    if not document.text:
+        with document.file.open("rb") as handle:
+            data = handle.read()
+        document.text = normalise_text(extract_text(document.file_kind, data))
+    if not document.text.strip():
+        raise DocumentRejected(
+            "텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다)."
+        )
+    chunks = split_chunks(document.text)
+    if len(chunks) > MAX_CHUNKS:
+        raise DocumentRejected(
+            f"자료가 너무 깁니다 ({len(chunks)}조각, 최대 {MAX_CHUNKS}). "
+            "나눠서 올려 주세요."
+        )
+    return chunks
+
+
+def _fail(document: Document, reason: str) -> Document:
+    document.status = DocumentStatus.FAILED
+    document.error = reason
+    document.processed_at = timezone.now()
+    document.save(update_fields=["status", "error", "processed_at", "text"])
+    return document
+
+
+def documents_reembed(*, model_name: str | None = None) -> int:
+    """Re-embed every chunk not made by the current embedder (after a model change)."""
+    embedder = get_embedder()
+    stale = DocumentChunk.objects.exclude(embedding_model=embedder.name)
+    if model_name:
+        stale = stale.filter(embedding_model=model_name)
+    done = 0
+    ids = list(stale.values_list("id", flat=True))
+    for start in range(0, len(ids), 256):
+        batch = list(DocumentChunk.objects.filter(id__in=ids[start : start + 256]))
+        vectors = embedder.embed_passages([c.text for c in batch])
+        for chunk, vector in zip(batch, vectors, strict=True):
+            chunk.embedding, chunk.embedding_model = vector, embedder.name
+        DocumentChunk.objects.bulk_update(batch, ["embedding", "embedding_model"])
+        done += len(batch)
+    return done

@@ -1,0 +1,258 @@
+"""AI explanations: one code path for on-demand clicks and background prefetch."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from study.llm.client import (
+    LLMClient,
+    LLMError,
+    LLMNotConfigured,
+    LLMParseError,
+    llm_configured,
+)
+from study.llm.envelope import (
+    EXPLANATION_SCHEMA,
+    EnvelopeInvalid,
+    cap_text,
+    check_quotes,
+    envelope_answer_choice,
+    envelope_text,
+    normalise_confidence,
+)
+from study.llm.gate import Priority, llm_gate
+from study.llm.prompts import render_prompt
+from study.models import AIExplanationStatus, Question
+from study.services.retrieval import Evidence, explanation_evidence
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = "너는 자격시험 해설가다. 요청된 JSON 객체 하나만 출력한다."
+RETRYABLE = {"llm_timeout", "parse_fail", "llm_http_error", "gate_timeout", "unknown"}
+RAW_PREVIEW_CHARS = 1000
+
+
+class ExplanationBusy(Exception):
+    """Another request is generating this explanation right now (HTTP 409)."""
+
+
+@dataclass
+class GenerationResult:
+    status: str  # ready | failed | skipped
+    error_code: str = ""
+    message: str = ""
+    text: str = ""
+    evidence: list = field(default_factory=list)
+    model: str = ""
+    payload: dict = field(default_factory=dict)
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == "failed" and self.error_code in RETRYABLE
+
+
+def evidence_sources(evidence: list[Evidence]) -> dict[str, dict]:
+    """Labels as the prompt shows them: D1.. for documents, Q1.. for questions."""
+    labels: dict[str, dict] = {}
+    counters = {"document": 0, "question": 0}
+    for item in evidence:
+        counters[item.kind] += 1
+        prefix = "D" if item.kind == "document" else "Q"
+        labels[f"{prefix}{counters[item.kind]}"] = item.as_dict()
+    return labels
+
+
+def _prompt(question: Question, evidence: list[Evidence]) -> str:
+    accepted = sorted(question.accepted_set)
+    return render_prompt(
+        "study_explanation.txt",
+        stem=question.stem,
+        choice_1=question.choice_1,
+        choice_2=question.choice_2,
+        choice_3=question.choice_3,
+        choice_4=question.choice_4,
+        correct_choice=question.correct_choice,
+        accepted_note=(
+            f"복수 정답 인정: {', '.join(map(str, accepted))}번"
+            if len(accepted) > 1
+            else ""
+        ),
+        documents=[e for e in evidence if e.kind == "document"],
+        questions=[e for e in evidence if e.kind == "question"],
+    )
+
+
+def _failed(
+    code: str, message: str, raw: str = "", reason: str = ""
+) -> GenerationResult:
+    payload = {}
+    if raw or reason:
+        payload = {
+            "debug_raw_preview": raw[:RAW_PREVIEW_CHARS],
+            "parse_fail_reason": reason,
+        }
+    return GenerationResult(
+        status="failed", error_code=code, message=message, payload=payload
+    )
+
+
+def explanation_generate(*, question: Question, priority: Priority) -> GenerationResult:
+    """Gather evidence, ask the LLM through the gate, and guard the reply."""
+    evidence = explanation_evidence(question=question)
+    if not evidence:
+        return GenerationResult(
+            status="skipped",
+            error_code="evidence_missing",
+            message="이 토픽에 근거로 쓸 자료나 다른 문제가 없습니다 (자료 부족).",
+        )
+    try:
+        with llm_gate(priority), LLMClient() as client:
+            reply = client.chat_json(
+                system=SYSTEM_PROMPT,
+                user=_prompt(question, evidence),
+                schema=EXPLANATION_SCHEMA,
+                schema_name="explanation",
+            )
+    except LLMParseError as exc:
+        return _failed("parse_fail", str(exc), raw=exc.raw, reason="not_json_object")
+    except LLMNotConfigured as exc:
+        return _failed("not_configured", str(exc))
+    except LLMError as exc:
+        return _failed(exc.code, str(exc))
+    return _guarded(question, reply, evidence)
+
+
+def _guarded(question: Question, reply, evidence: list[Evidence]) -> GenerationResult:
+    try:
+        answer = envelope_answer_choice(reply.data)
+        text = envelope_text(reply.data, "explanation_md")
+    except EnvelopeInvalid as exc:
+        reason = (
+            "invalid_answer_choice"
+            if "answer_choice" in str(exc)
+            else "empty_explanation_md"
+        )
+        return _failed("parse_fail", str(exc), raw=reply.raw, reason=reason)
+    if answer not in question.accepted_set:
+        return _failed(
+            "guard_fail",
+            f"answer_choice={answer} != correct_choice={question.correct_choice}",
+        )
+    quotes = check_quotes(reply.data, evidence_sources(evidence))
+    saved = cap_text(text)
+    return GenerationResult(
+        status="ready",
+        text=saved,
+        evidence=quotes.kept,
+        model=reply.model,
+        payload={
+            "confidence": normalise_confidence(reply.data.get("confidence")),
+            "explanation_len_original": len(text),
+            "explanation_len_saved": len(saved),
+            "explanation_capped": len(saved) < len(text),
+            "quotes_kept": len(quotes.kept),
+            "quotes_dropped": quotes.dropped,
+            "evidence_sent": len(evidence),
+            "latency_s": round(reply.latency_s, 3),
+        },
+    )
+
+
+@transaction.atomic
+def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
+    """Write a generation result onto the question (a failure keeps the old text)."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = timezone.now()
+    if result.status == "ready":
+        question.ai_explanation = result.text
+        question.ai_explanation_status = AIExplanationStatus.READY
+        question.ai_explanation_generated_at = now
+        question.ai_explanation_model = result.model
+        question.ai_explanation_evidence = result.evidence
+    elif result.status == "skipped":
+        question.ai_explanation_status = AIExplanationStatus.SKIPPED
+    else:
+        question.ai_explanation_status = AIExplanationStatus.FAILED
+    question.ai_explanation_started_at = None
+    question.save(
+        update_fields=[
+            "ai_explanation",
+            "ai_explanation_status",
+            "ai_explanation_generated_at",
+            "ai_explanation_model",
+            "ai_explanation_evidence",
+            "ai_explanation_started_at",
+            "updated_at",
+        ]
+    )
+    if result.status == "ready":
+        _publish_ready(question)
+    return question
+
+
+def _publish_ready(question: Question) -> None:
+    from publishing.services import publish_explanation_ready
+
+    publish_explanation_ready(question=question)
+
+
+def pending_stale_after() -> timedelta:
+    return timedelta(seconds=settings.LLM_TIMEOUT_S + settings.LLM_GATE_WAIT_S + 30)
+
+
+def explanation_claim(*, question_id: int) -> bool:
+    """Race-safe: of two simultaneous clicks exactly one moves the row to pending."""
+    now = timezone.now()
+    return bool(
+        Question.objects.filter(pk=question_id, deleted_at__isnull=True)
+        .filter(
+            ~Q(ai_explanation_status=AIExplanationStatus.PENDING)
+            | Q(ai_explanation_started_at__lt=now - pending_stale_after())
+            | Q(ai_explanation_started_at__isnull=True)
+        )
+        .update(
+            ai_explanation_status=AIExplanationStatus.PENDING,
+            ai_explanation_started_at=now,
+        )
+    )
+
+
+@dataclass
+class ExplanationResponse:
+    question: Question
+    from_cache: bool
+    result: GenerationResult | None = None
+
+    @property
+    def is_stale(self) -> bool:
+        return self.question.ai_explanation_status == AIExplanationStatus.STALE
+
+
+def explanation_request(
+    *, question: Question, regenerate: bool = False
+) -> ExplanationResponse:
+    """The learner's click: cached text at once, else one foreground generation."""
+    cached = question.ai_explanation_status in (
+        AIExplanationStatus.READY,
+        AIExplanationStatus.STALE,
+    )
+    if cached and question.ai_explanation and not regenerate:
+        return ExplanationResponse(question=question, from_cache=True)
+    if not llm_configured():
+        raise LLMNotConfigured("LLM_BASE_URL is not set")
+    if not explanation_claim(question_id=question.pk):
+        raise ExplanationBusy
+    try:
+        result = explanation_generate(question=question, priority=Priority.FOREGROUND)
+    except Exception as exc:  # never leave the row stuck in pending
+        logger.exception("on-demand explanation of question %s failed", question.pk)
+        result = _failed("unknown", f"{type(exc).__name__}: {exc}")
+    saved = explanation_save(question_id=question.pk, result=result)
+    return ExplanationResponse(question=saved, from_cache=False, result=result)

@@ -1,0 +1,200 @@
+"""Hybrid retrieval: vector similarity + trigram match, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import httpx
+from django.conf import settings
+from django.contrib.postgres.search import TrigramWordDistance
+from django.db.models import QuerySet
+from pgvector.django import CosineDistance
+
+from study.llm.embeddings import EmbeddingError, get_embedder
+from study.models import AIExplanationStatus, DocumentChunk, DocumentStatus, Question
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60
+CANDIDATES = 20
+DOCUMENT_EVIDENCE = 5
+QUESTION_EVIDENCE = 3
+# Stem endings that every question shares; they only add noise to lexical match.
+_GENERIC = re.compile(
+    r"(다음\s*중|옳은\s*것은|옳지\s*않은\s*것은|틀린\s*것은|아닌\s*것은|해당하지\s*않는\s*것은|"
+    r"해당하는\s*것은|거리가\s*먼\s*것은|가장\s*적절한\s*것은|무엇인가|\?)"
+)
+
+
+@dataclass
+class Evidence:
+    kind: str  # "document" | "question"
+    ref: str  # stable id: "doc:12#3" or "q:45"
+    title: str
+    text: str
+    score: float = 0.0
+    meta: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    material_type: str = ""
+    jurisdiction: str = ""
+    year: int | None = None
+
+    def apply(self, chunks: QuerySet) -> QuerySet:
+        if self.material_type:
+            chunks = chunks.filter(document__material_type=self.material_type)
+        if self.jurisdiction:
+            chunks = chunks.filter(document__jurisdiction=self.jurisdiction)
+        if self.year:
+            chunks = chunks.filter(document__year=self.year)
+        return chunks
+
+
+def lexical_query(text: str) -> str:
+    return re.sub(r"\s+", " ", _GENERIC.sub(" ", text)).strip()[:300]
+
+
+def rrf_fuse(rankings: Iterable[list[str]]) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return scores
+
+
+def _topic_chunks(topic_ids: list[int], filters: DocumentFilters) -> QuerySet:
+    chunks = DocumentChunk.objects.filter(
+        document__topics__in=topic_ids,
+        document__status=DocumentStatus.READY,
+        embedding__isnull=False,
+    )
+    return filters.apply(chunks)
+
+
+def search_chunks(
+    *,
+    topic_ids: list[int],
+    query: str,
+    k: int = DOCUMENT_EVIDENCE,
+    filters: DocumentFilters | None = None,
+    query_vector: list[float] | None = None,
+) -> list[Evidence]:
+    """Top-k chunks of the topics' documents for one query, queries run in turn."""
+    filters = filters or DocumentFilters()
+    base = _topic_chunks(topic_ids, filters)
+    rankings = []
+    if query_vector is None:
+        try:
+            query_vector = get_embedder().embed_queries([query])[0]
+        except EmbeddingError:
+            logger.warning("query embedding failed; lexical retrieval only")
+    if query_vector is not None:
+        by_vector = base.order_by(CosineDistance("embedding", query_vector))[
+            :CANDIDATES
+        ]
+        rankings.append([str(pk) for pk in by_vector.values_list("id", flat=True)])
+    lexical = lexical_query(query)
+    if lexical:
+        by_text = (
+            base.annotate(dist=TrigramWordDistance(lexical, "text"))
+            .filter(dist__lt=0.7)
+            .order_by("dist")[:CANDIDATES]
+        )
+        rankings.append([str(pk) for pk in by_text.values_list("id", flat=True)])
+    fused = rrf_fuse(rankings)
+    ranked = sorted(fused, key=fused.get, reverse=True)[:CANDIDATES]
+    chunks = {
+        str(c.pk): c
+        for c in DocumentChunk.objects.filter(pk__in=ranked).select_related("document")
+    }
+    evidence = [
+        Evidence(
+            kind="document",
+            ref=f"doc:{chunks[key].document_id}#{chunks[key].ordinal}",
+            title=chunks[key].document.title,
+            text=chunks[key].text,
+            score=fused[key],
+            meta={"document_id": chunks[key].document_id},
+        )
+        for key in ranked
+        if key in chunks
+    ]
+    return rerank(query, evidence)[:k]
+
+
+def rerank(query: str, evidence: list[Evidence]) -> list[Evidence]:
+    """Optional cross-encoder reranking over HTTP /v1/rerank; order kept on failure."""
+    if not settings.RERANK_BASE_URL or len(evidence) < 2:
+        return evidence
+    try:
+        response = httpx.post(
+            settings.RERANK_BASE_URL.rstrip("/") + "/rerank",
+            json={
+                "model": settings.RERANK_MODEL or "reranker",
+                "query": query,
+                "documents": [e.text for e in evidence],
+            },
+            timeout=30,
+        )
+        response.raise_for_status()
+        results = response.json()["results"]
+        order = sorted(results, key=lambda r: r["relevance_score"], reverse=True)
+        return [evidence[r["index"]] for r in order if 0 <= r["index"] < len(evidence)]
+    except (httpx.HTTPError, KeyError, ValueError, TypeError, IndexError):
+        logger.warning("reranker failed; keeping fused order", exc_info=True)
+        return evidence
+
+
+def question_query_text(question: Question) -> str:
+    answer = question.choices[question.correct_choice - 1]
+    return f"{question.stem}\n{answer}"
+
+
+def similar_questions(
+    *, question: Question, k: int = QUESTION_EVIDENCE
+) -> list[Evidence]:
+    """Other questions of the topic, by trigram closeness of the stem."""
+    query = lexical_query(question.stem)
+    if not query:
+        return []
+    rows = (
+        Question.objects.alive()
+        .filter(topic_id=question.topic_id)
+        .exclude(pk=question.pk)
+        .annotate(dist=TrigramWordDistance(query, "stem"))
+        .filter(dist__lt=0.75)
+        .order_by("dist", "id")[:k]
+    )
+    return [_question_evidence(q) for q in rows]
+
+
+def _question_evidence(q: Question) -> Evidence:
+    answer = q.choices[q.correct_choice - 1]
+    text = f"문제: {q.stem}\n정답: {answer}"
+    if q.ai_explanation_status == AIExplanationStatus.READY and q.ai_explanation:
+        text += f"\n해설: {q.ai_explanation}"
+    elif q.explanation:
+        text += f"\n해설: {q.explanation}"
+    title = f"{q.round_label} {q.number}번" if q.has_round else "다른 문제"
+    return Evidence(kind="question", ref=f"q:{q.pk}", title=title, text=text)
+
+
+def explanation_evidence(*, question: Question) -> list[Evidence]:
+    """Evidence for explaining a question: top document chunks and related questions."""
+    documents = search_chunks(
+        topic_ids=[question.topic_id], query=question_query_text(question)
+    )
+    return documents + similar_questions(question=question)

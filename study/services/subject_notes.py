@@ -1,0 +1,115 @@
+"""모르겠음 help: a note on the question's subject and scope, cached per topic."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from study.llm.client import LLMClient, LLMError, LLMNotConfigured, llm_configured
+from study.llm.envelope import (
+    NOTE_SCHEMA,
+    EnvelopeInvalid,
+    cap_text,
+    check_quotes,
+    envelope_text,
+)
+from study.llm.gate import Priority, llm_gate
+from study.llm.prompts import render_prompt
+from study.models import AIExplanationStatus, Question, SubjectNote
+from study.services.explanations import (
+    ExplanationBusy,
+    evidence_sources,
+    pending_stale_after,
+)
+from study.services.retrieval import Evidence, _question_evidence, search_chunks
+
+NOTE_SYSTEM = "너는 자격시험 강사다. 요청된 JSON 객체 하나만 출력한다."
+
+
+def subject_note_get(*, question: Question) -> SubjectNote | None:
+    return SubjectNote.objects.filter(
+        topic_id=question.topic_id, subject=question.subject, scope=question.scope
+    ).first()
+
+
+def _note_evidence(question: Question) -> list[Evidence]:
+    query = f"{question.subject} {question.scope} {question.stem}".strip()
+    documents = search_chunks(topic_ids=[question.topic_id], query=query)
+    explained = (
+        Question.objects.alive()
+        .filter(
+            topic_id=question.topic_id,
+            subject=question.subject,
+            ai_explanation_status=AIExplanationStatus.READY,
+        )
+        .exclude(pk=question.pk)
+        .order_by("-ai_explanation_generated_at")[:3]
+    )
+    return documents + [_question_evidence(q) for q in explained]
+
+
+def _claim(question: Question) -> SubjectNote:
+    key = {
+        "topic_id": question.topic_id,
+        "subject": question.subject,
+        "scope": question.scope,
+    }
+    try:
+        with transaction.atomic():
+            SubjectNote.objects.get_or_create(**key)
+    except IntegrityError:
+        pass
+    stale = timezone.now() - pending_stale_after()
+    claimed = (
+        SubjectNote.objects.filter(**key)
+        .filter(~Q(status="pending") | Q(started_at__lt=stale))
+        .update(status="pending", started_at=timezone.now(), error="")
+    )
+    if not claimed:
+        raise ExplanationBusy
+    return SubjectNote.objects.get(**key)
+
+
+def subject_note_request(
+    *, question: Question, regenerate: bool = False
+) -> SubjectNote:
+    note = subject_note_get(question=question)
+    if note and note.status == "ready" and note.text and not regenerate:
+        return note
+    if not llm_configured():
+        raise LLMNotConfigured("LLM_BASE_URL is not set")
+    note = _claim(question)
+    evidence = _note_evidence(question)
+    if not evidence:
+        return _finish(
+            note,
+            status="skipped",
+            error="자료 부족: 이 과목의 자료나 해설된 문제가 없습니다.",
+        )
+    prompt = render_prompt(
+        "study_subject_note.txt",
+        subject=question.subject,
+        scope=question.scope,
+        stem=question.stem,
+        documents=[e for e in evidence if e.kind == "document"],
+        questions=[e for e in evidence if e.kind == "question"],
+    )
+    try:
+        with llm_gate(Priority.FOREGROUND), LLMClient() as client:
+            reply = client.chat_json(
+                system=NOTE_SYSTEM, user=prompt, schema=NOTE_SCHEMA, schema_name="note"
+            )
+        text = envelope_text(reply.data, "note_md")
+    except (LLMError, EnvelopeInvalid) as exc:
+        return _finish(note, status="failed", error=f"생성하지 못했습니다: {exc}")
+    quotes = check_quotes(reply.data, evidence_sources(evidence))
+    note.text, note.evidence, note.model = cap_text(text), quotes.kept, reply.model
+    note.generated_at = timezone.now()
+    return _finish(note, status="ready", error="")
+
+
+def _finish(note: SubjectNote, *, status: str, error: str) -> SubjectNote:
+    note.status, note.error, note.started_at = status, error, None
+    note.save()
+    return note

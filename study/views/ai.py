@@ -1,0 +1,100 @@
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from study.llm.client import LLMNotConfigured, llm_configured
+from study.selectors.topics import question_get_for_user
+from study.services.explanations import ExplanationBusy, explanation_request
+from study.services.subject_notes import subject_note_get, subject_note_request
+from study.templatetags.study_markdown import render_markdown
+
+NOT_CONFIGURED = (
+    "AI 해설에는 LLM 서버가 필요합니다. 환경 변수 LLM_BASE_URL (예: "
+    "http://127.0.0.1:8080/v1)과 LLM_MODEL 을 설정하고 다시 시작하세요."
+)
+BUSY = "다른 요청이 이 해설을 만들고 있습니다. 잠시 후 다시 보세요."
+
+
+@login_required
+@require_POST
+def explanation_api(request, question_id: int):
+    """POST /api/study-questions/<id>/ai-explanation → JSON."""
+    question = question_get_for_user(user=request.user, question_id=question_id)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": "invalid_json"}, status=400)
+    regenerate = bool(body.get("regenerate")) if isinstance(body, dict) else False
+    try:
+        response = explanation_request(question=question, regenerate=regenerate)
+    except LLMNotConfigured:
+        return JsonResponse(
+            {"error": "llm_not_configured", "message": NOT_CONFIGURED}, status=503
+        )
+    except ExplanationBusy:
+        return JsonResponse({"error": "pending", "message": BUSY}, status=409)
+    return JsonResponse(_explanation_json(response))
+
+
+def _explanation_json(response) -> dict:
+    q, result = response.question, response.result
+    return {
+        "question_id": q.pk,
+        "status": q.ai_explanation_status,
+        "is_stale": response.is_stale,
+        "from_cache": response.from_cache,
+        "explanation_md": q.ai_explanation,
+        "explanation_html": render_markdown(q.ai_explanation),
+        "evidence": q.ai_explanation_evidence,
+        "model": q.ai_explanation_model,
+        "generated_at": q.ai_explanation_generated_at,
+        "error_code": result.error_code if result else "",
+        "message": result.message if result else "",
+    }
+
+
+@login_required
+@require_POST
+def explanation_htmx(request, question_id: int):
+    question = question_get_for_user(user=request.user, question_id=question_id)
+    context = {"question": question, "llm_enabled": llm_configured()}
+    try:
+        response = explanation_request(
+            question=question, regenerate=request.POST.get("regenerate") == "1"
+        )
+        context.update(question=response.question, result=response.result)
+    except LLMNotConfigured:
+        context["error"] = NOT_CONFIGURED
+    except ExplanationBusy:
+        context["error"] = BUSY
+    return render(request, "study/_ai_explanation.html", context)
+
+
+@login_required
+@require_GET
+def explanation_panel(request, question_id: int):
+    """GET: the current state of the AI panel (used for polling while pending)."""
+    question = question_get_for_user(user=request.user, question_id=question_id)
+    context = {"question": question, "llm_enabled": llm_configured()}
+    return render(request, "study/_ai_explanation.html", context)
+
+
+@login_required
+def subject_note_panel(request, question_id: int):
+    question = question_get_for_user(user=request.user, question_id=question_id)
+    context = {"question": question, "note": None, "llm_enabled": llm_configured()}
+    if request.method == "POST":
+        try:
+            context["note"] = subject_note_request(
+                question=question, regenerate=request.POST.get("regenerate") == "1"
+            )
+        except LLMNotConfigured:
+            context["error"] = NOT_CONFIGURED
+        except ExplanationBusy:
+            context["error"] = BUSY
+    else:
+        context["note"] = subject_note_get(question=question)
+    return render(request, "study/_subject_note.html", context)

@@ -1,0 +1,82 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from study.forms_documents import DocumentSearchForm, DocumentUploadForm
+from study.models import Document
+from study.selectors.topics import topic_get_editable, topic_get_for_user
+from study.services.document_search import document_search
+from study.services.documents import DocumentRejected, document_create
+from study.services.retrieval import DocumentFilters
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_list(request, topic_id: int):
+    topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    can_edit = topic.can_edit(request.user)
+    form = DocumentUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        topic = topic_get_editable(user=request.user, topic_id=topic_id)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                document_create(
+                    owner=request.user,
+                    topics=[topic],
+                    title=data["title"],
+                    upload=data["file"],
+                    material_type=data["material_type"],
+                    jurisdiction=data["jurisdiction"],
+                    year=data["year"],
+                )
+            except DocumentRejected as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(
+                    request, "자료를 올렸습니다. 처리가 끝나면 ‘사용 가능’이 됩니다."
+                )
+                return redirect("study:documents", topic_id=topic.pk)
+    documents = list(topic.documents.order_by("-created_at"))
+    context = {
+        "topic": topic,
+        "documents": documents,
+        "form": form,
+        "can_edit": can_edit,
+        "processing": any(d.status in ("pending", "processing") for d in documents),
+    }
+    if request.htmx and request.method == "GET":
+        return render(request, "study/documents.html#document-rows", context)
+    return render(request, "study/documents.html", context)
+
+
+@login_required
+@require_POST
+def document_delete(request, topic_id: int, document_id: int):
+    topic = topic_get_editable(user=request.user, topic_id=topic_id)
+    document = get_object_or_404(Document, pk=document_id, topics=topic)
+    document.topics.remove(topic)
+    if not document.topics.exists():
+        document.delete()
+    messages.success(request, "자료를 뺐습니다.")
+    return redirect("study:documents", topic_id=topic.pk)
+
+
+@login_required
+def document_search_page(request, topic_id: int):
+    topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    form = DocumentSearchForm(request.GET or None)
+    context = {"topic": topic, "form": form, "results": None, "variants": []}
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        data = form.cleaned_data
+        filters = DocumentFilters(
+            material_type=data["material_type"] or "",
+            jurisdiction=(data["jurisdiction"] or "").strip(),
+            year=data["year"],
+        )
+        variants, results = document_search(
+            topic_id=topic.pk, query=data["q"].strip(), filters=filters
+        )
+        context.update(results=results, variants=variants[1:])
+    return render(request, "study/document_search.html", context)

