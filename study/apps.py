@@ -1,6 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class StudyConfig(AppConfig):
     name = "study"
     verbose_name = "학습"
+
+    def ready(self) -> None:
+        from study.schedules import ensure_schedules
+
+        # Infrastructure, not business logic: keep the recurring tasks declared.
+        post_migrate.connect(
+            ensure_schedules, sender=self, dispatch_uid="study_schedules"
+        )

@@ -5,3 +5,20 @@ from study.services.documents import document_ingest
 
 def document_ingest_task(document_id: int) -> str:
     return document_ingest(document_id=document_id).status
+
+
+def documents_ingest_pending() -> int:
+    """Safety net: documents whose ingest task was lost are processed here."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from study.models import Document, DocumentStatus
+
+    stuck = Document.objects.filter(
+        status=DocumentStatus.PENDING,
+        created_at__lt=timezone.now() - timedelta(minutes=1),
+    ).values_list("id", flat=True)[:5]
+    for document_id in stuck:
+        document_ingest(document_id=document_id)
+    return len(stuck)

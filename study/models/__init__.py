@@ -7,7 +7,7 @@ from study.models.document import (
     SubjectNote,
 )
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
-from study.models.question import AIExplanationStatus, Question
+from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
 from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
 from study.models.topic import Topic
 
@@ -18,6 +18,7 @@ __all__ = [
     "Document",
     "DocumentChunk",
     "DocumentStatus",
+    "EmbeddingStatus",
     "MaterialType",
     "SubjectNote",
     "LearnerSettings",

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from pgvector.django import HnswIndex, VectorField
 
 from study.models.topic import Topic
 
@@ -26,6 +28,13 @@ class AIExplanationStatus(models.TextChoices):
     FAILED = "failed", "실패"
     STALE = "stale", "이전 풀이"
     SKIPPED = "skipped", "자료 부족"
+
+
+class EmbeddingStatus(models.TextChoices):
+    NONE = "none", "없음"
+    PENDING = "pending", "대기"
+    READY = "ready", "준비됨"
+    FAILED = "failed", "실패"
 
 
 class QuestionQuerySet(models.QuerySet):
@@ -88,9 +97,24 @@ class Question(models.Model):
     ai_explanation_evidence = models.JSONField(default=list, blank=True)
     ai_explanation_started_at = models.DateTimeField(null=True, blank=True)
 
+    # Embedding of stem + choices, for repeated/similar question detection.
+    embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True, blank=True)
+    embedding_model = models.CharField(max_length=200, blank=True)
+    embedding_status = models.CharField(
+        max_length=20, choices=EmbeddingStatus.choices, default=EmbeddingStatus.NONE
+    )
+    embedded_at = models.DateTimeField(null=True, blank=True)
+    # Cached relations across rounds ([{"id", "similarity"}], best first).
+    related_repeat = models.JSONField(default=list, blank=True)
+    related_similar = models.JSONField(default=list, blank=True)
+    repeat_count = models.PositiveSmallIntegerField(default=0)
+    similar_count = models.PositiveSmallIntegerField(default=0)
     # Distinct exam rounds among this question and its repeats/similars
-    # (computed by the related-questions analysis; 0 until then).
+    # (0 when it has none).
     round_count = models.PositiveSmallIntegerField("출제 회차 수", default=0)
+    related_grade = models.CharField("출제 등급", max_length=40, blank=True)
+    related_computed_at = models.DateTimeField(null=True, blank=True)
+    related_threshold_version = models.CharField(max_length=40, blank=True)
 
     created_at = models.DateTimeField("생성", auto_now_add=True)
     updated_at = models.DateTimeField("수정", auto_now=True)
@@ -127,6 +151,23 @@ class Question(models.Model):
                 fields=["topic", "ai_explanation_status"],
                 condition=~Q(ai_explanation_status="none"),
                 name="study_q_topic_ai_status",
+            ),
+            models.Index(
+                fields=["topic", "round_count"],
+                condition=Q(round_count__gte=3, deleted_at__isnull=True),
+                name="study_q_frequent",
+            ),
+            models.Index(
+                fields=["topic", "id"],
+                condition=Q(embedding_status="ready", related_computed_at__isnull=True),
+                name="study_q_related_invalid",
+            ),
+            HnswIndex(
+                name="study_q_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
             ),
         ]
 

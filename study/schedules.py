@@ -1,0 +1,33 @@
+"""Recurring django-q2 tasks, declared idempotently after every migrate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recurring:
+    name: str
+    func: str
+    minutes: int = 1
+
+
+# Add an entry here; `migrate` creates or updates its Schedule row.
+SCHEDULES: list[Recurring] = [
+    Recurring("study.documents_ingest_pending", "study.tasks.documents_ingest_pending"),
+]
+
+
+def ensure_schedules(**kwargs) -> None:
+    from django_q.models import Schedule
+
+    for item in SCHEDULES:
+        Schedule.objects.update_or_create(
+            name=item.name,
+            defaults={
+                "func": item.func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": item.minutes,
+                "repeats": -1,
+            },
+        )
