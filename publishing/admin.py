@@ -1,0 +1,114 @@
+from django.contrib import admin, messages
+
+from publishing.models import OutboxEvent
+from publishing.services import outbox_events_replay, outbox_events_retry
+
+BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
+
+
+class DeliveredFilter(admin.SimpleListFilter):
+    title = "전달 여부"
+    parameter_name = "delivered"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "전달됨"), ("no", "미전달"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(delivered_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(delivered_at__isnull=True)
+        return queryset
+
+
+class DeadFilter(admin.SimpleListFilter):
+    title = "포기(dead letter)"
+    parameter_name = "dead"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "포기됨"), ("no", "포기 안 됨"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.dead()
+        if self.value() == "no":
+            return queryset.filter(dead_at__isnull=True)
+        return queryset
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "aggregate_id",
+        "seq",
+        "kind",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "short_error",
+    )
+    list_filter = ("kind", DeliveredFilter, DeadFilter)
+    search_fields = ("=aggregate_id",)
+    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+    actions = ("retry", "replay")
+    list_per_page = 50
+
+    @admin.display(description="상태")
+    def state(self, obj: OutboxEvent) -> str:
+        if obj.delivered_at:
+            return "전달됨"
+        if obj.dead_at:
+            return "포기됨"
+        return "대기" if not obj.attempts else "재시도 대기"
+
+    @admin.display(description="마지막 오류")
+    def short_error(self, obj: OutboxEvent) -> str:
+        return obj.last_error[:80]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Only a question id is searchable; other text would be a type error.
+        if search_term and not search_term.strip().isdigit():
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a dead event unblocks its question's later events; deleting
+        # anything else would silently lose a change.
+        if obj is not None and not obj.is_dead:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(
+        description="선택한 미전달 이벤트 다시 시도",
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def retry(self, request, queryset):
+        count = outbox_events_retry(events=queryset)
+        self.message_user(request, f"{count}개 이벤트를 다시 시도합니다.")
+
+    @admin.action(
+        description="선택한 이벤트의 문항 현재 상태를 다시 발행",
+        permissions=["change"],
+        location=BOTH_PLACES,
+    )
+    def replay(self, request, queryset):
+        count = outbox_events_replay(events=queryset)
+        if count:
+            self.message_user(
+                request, f"새 이벤트 {count}개를 발행 대기열에 넣었습니다."
+            )
+        else:
+            self.message_user(
+                request, "발행이 꺼져 있어 아무것도 넣지 않았습니다.", messages.WARNING
+            )

@@ -1,7 +1,21 @@
 from django.contrib import admin
+from django.db import transaction
 from django.utils import timezone
 
-from study.models import Question, Topic
+from study.models import (
+    Attempt,
+    Document,
+    DocumentChunk,
+    LearnerSettings,
+    Question,
+    QuestionJob,
+    QuestionProgress,
+    QuizSession,
+    SessionAnalysis,
+    SessionJob,
+    SubjectNote,
+    Topic,
+)
 
 
 @admin.register(Topic)
@@ -136,3 +150,205 @@ class QuestionAdmin(admin.ModelAdmin):
             )
             publish_questions_bulk(questions=Question.objects.filter(pk__in=ids))
         self.message_user(request, f"{n}개 문항을 되살렸습니다.")
+
+
+@admin.action(description="AI 해설 다시 생성 (백그라운드)")
+def regenerate_explanation(modeladmin, request, queryset):
+    from study.services.explanation_jobs import explanation_regenerate_enqueue
+
+    n = sum(
+        explanation_regenerate_enqueue(question=q, user_id=request.user.pk)
+        for q in queryset.filter(deleted_at__isnull=True)
+    )
+    modeladmin.message_user(request, f"{n}개 문항의 해설 재생성을 예약했습니다.")
+
+
+QuestionAdmin.actions = (*QuestionAdmin.actions, regenerate_explanation)
+
+
+class JobAdminBase(admin.ModelAdmin):
+    list_filter = ("status", "error_code")
+    readonly_fields = (
+        "status",
+        "attempts",
+        "max_attempts",
+        "error_code",
+        "error_message",
+        "payload",
+        "created_at",
+        "started_at",
+        "completed_at",
+    )
+    date_hierarchy = "created_at"
+    list_per_page = 50
+
+
+@admin.register(QuestionJob)
+class QuestionJobAdmin(JobAdminBase):
+    list_display = (
+        "id",
+        "kind",
+        "question",
+        "user",
+        "status",
+        "attempts",
+        "error_code",
+        "created_at",
+        "completed_at",
+    )
+    list_filter = ("kind", "status", "error_code", "question__topic")
+    list_select_related = ("question", "user")
+    search_fields = ("question__stem", "error_message")
+    raw_id_fields = ("question", "user")
+    actions = ("retry_failed",)
+
+    @admin.action(description="실패한 작업 다시 시도 (새 작업)")
+    def retry_failed(self, request, queryset):
+        from study.services.explanation_jobs import job_retry
+
+        n = sum(job_retry(job=job) for job in queryset)
+        self.message_user(request, f"{n}개 작업을 다시 넣었습니다.")
+
+
+@admin.register(SessionJob)
+class SessionJobAdmin(JobAdminBase):
+    list_display = (
+        "id",
+        "session",
+        "user",
+        "status",
+        "attempts",
+        "error_code",
+        "created_at",
+    )
+    raw_id_fields = ("session", "user")
+
+
+@admin.register(SessionAnalysis)
+class SessionAnalysisAdmin(admin.ModelAdmin):
+    list_display = ("session", "confidence", "model", "created_at")
+    list_filter = ("confidence",)
+    raw_id_fields = ("session",)
+
+
+@admin.register(QuizSession)
+class QuizSessionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "topic",
+        "mode",
+        "stage",
+        "status",
+        "answered_count",
+        "started_at",
+        "finished_at",
+    )
+    list_filter = ("mode", "status", "topic")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user", "topic")
+    readonly_fields = ("question_ids",)
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "question",
+        "outcome",
+        "selected_choice",
+        "time_taken_ms",
+        "created_at",
+        "reviewed_at",
+    )
+    list_filter = ("outcome", "question__topic")
+    search_fields = ("user__username", "question__stem")
+    raw_id_fields = ("user", "session", "question")
+    list_select_related = ("user", "question")
+
+
+@admin.register(QuestionProgress)
+class QuestionProgressAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "question",
+        "last_outcome",
+        "pattern_state",
+        "due_at",
+        "review_stage",
+        "last_attempted_at",
+    )
+    list_filter = ("pattern_state", "last_outcome", "topic")
+    search_fields = ("user__username", "question__stem")
+    raw_id_fields = ("user", "topic", "question", "last_attempt")
+    list_select_related = ("user", "question")
+
+
+@admin.register(LearnerSettings)
+class LearnerSettingsAdmin(admin.ModelAdmin):
+    list_display = ("user", "desired_retention")
+    raw_id_fields = ("user",)
+
+
+class DocumentChunkInline(admin.TabularInline):
+    model = DocumentChunk
+    fields = ("ordinal", "text", "embedding_model")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    show_change_link = False
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "owner",
+        "material_type",
+        "jurisdiction",
+        "year",
+        "status",
+        "chunk_count",
+        "created_at",
+    )
+    list_filter = ("status", "material_type", "topics")
+    search_fields = ("title", "text")
+    filter_horizontal = ("topics",)
+    readonly_fields = ("file_kind", "status", "error", "chunk_count", "processed_at")
+    exclude = ("text",)
+    inlines = (DocumentChunkInline,)
+    actions = ("reprocess",)
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.file:
+            from study.services.documents import sniff_kind
+
+            head = obj.file.read(8192)
+            obj.file.seek(0)
+            obj.file_kind = sniff_kind(obj.file.name, head)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            from study.services.documents import _enqueue_ingest
+
+            transaction.on_commit(lambda: _enqueue_ingest(form.instance.pk))
+
+    @admin.action(description="다시 처리 (텍스트 추출·임베딩)")
+    def reprocess(self, request, queryset):
+        from study.services.documents import _enqueue_ingest
+
+        ids = list(queryset.values_list("id", flat=True))
+        queryset.update(status="pending", text="", error="")
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: _enqueue_ingest(pk))
+        self.message_user(request, f"{len(ids)}개 자료를 다시 처리합니다.")
+
+
+@admin.register(SubjectNote)
+class SubjectNoteAdmin(admin.ModelAdmin):
+    list_display = ("topic", "subject", "scope", "status", "generated_at")
+    list_filter = ("status", "topic")
+    search_fields = ("subject", "scope", "text")

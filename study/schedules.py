@@ -15,6 +15,8 @@ class Recurring:
 # Add an entry here; `migrate` creates or updates its Schedule row.
 SCHEDULES: list[Recurring] = [
     Recurring("study.documents_ingest_pending", "study.tasks.documents_ingest_pending"),
+    # Safety net: enqueues wake the consumer at once; this catches what was missed.
+    Recurring("study.explanation_jobs_consume", "study.tasks.explanation_jobs_consume"),
 ]
 
 

@@ -22,3 +22,11 @@ def documents_ingest_pending() -> int:
     for document_id in stuck:
         document_ingest(document_id=document_id)
     return len(stuck)
+
+
+def explanation_jobs_consume() -> int:
+    """Woken after every enqueue and every minute: explanations, then analyses."""
+    from study.services.explanation_jobs import explanation_jobs_consume as consume
+    from study.services.session_analysis import session_jobs_consume
+
+    return consume() + session_jobs_consume()

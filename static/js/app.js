@@ -26,9 +26,16 @@
     const form = event.target.closest(".quiz-start");
     if (form && event.target.name === "mode") sync(form);
   });
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll(".quiz-start").forEach(sync);
+  // Also after Back (the browser restores the radios after DOMContentLoaded)
+  // and right before submitting, so the chosen mode's fields are always sent.
+  ["DOMContentLoaded", "pageshow"].forEach(function (name) {
+    window.addEventListener(name, function () {
+      document.querySelectorAll(".quiz-start").forEach(sync);
+    });
   });
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches(".quiz-start")) sync(event.target);
+  }, true);
 })();
 
 // Quiz: time per question, keys 1-5, focus on the new question, errors shown.
@@ -53,11 +60,15 @@
   document.addEventListener("htmx:responseError", function (event) {
     const error = document.getElementById("quiz-error");
     if (!error) return;
-    error.textContent = event.detail.xhr.responseText || "요청을 처리하지 못했습니다.";
+    error.textContent = (event.detail.xhr.responseText || "요청을 처리하지 못했습니다.") + " ";
+    const reload = document.createElement("a");
+    reload.href = window.location.href;
+    reload.textContent = "현재 문제 불러오기";
+    error.appendChild(reload);
     error.hidden = false;
   });
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.target.closest("input, textarea, select")) return;
     if (!/^[1-5]$/.test(event.key)) return;
     const button = document.querySelector('[data-question-card] .answer[data-key="' + event.key + '"]');

@@ -6,6 +6,13 @@ from study.models.document import (
     MaterialType,
     SubjectNote,
 )
+from study.models.jobs import (
+    JobKind,
+    JobStatus,
+    QuestionJob,
+    SessionAnalysis,
+    SessionJob,
+)
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
 from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
@@ -21,14 +28,19 @@ __all__ = [
     "EmbeddingStatus",
     "MaterialType",
     "SubjectNote",
+    "JobKind",
+    "JobStatus",
     "LearnerSettings",
     "Outcome",
     "Pattern",
     "Question",
+    "QuestionJob",
     "QuestionProgress",
     "QuizMode",
     "QuizSession",
     "QuizStage",
     "QuizStatus",
+    "SessionAnalysis",
+    "SessionJob",
     "Topic",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from study.models import (
 from study.selectors import quiz_selection as sel
 from study.services.progress import progress_apply_session
 
+logger = logging.getLogger(__name__)
 MAX_TIME_MS = 60 * 60 * 1000
 PASS_SUBJECT_MIN = 40
 PASS_AVERAGE_MIN = 60
@@ -189,8 +191,42 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     if locked.mode == QuizMode.MOCK:
         locked.result = mock_exam_score(attempts)
     locked.save()
+    _enqueue_ai_work(locked, attempts)
     session.refresh_from_db()
     return locked
+
+
+def _enqueue_ai_work(session: QuizSession, attempts: list[Attempt]) -> None:
+    """Prefetch explanations of wrong/unsure answers and queue the session analysis.
+    Best effort: a failure here never breaks finalize (its savepoint rolls back)."""
+    from study.services.explanation_jobs import explanation_jobs_enqueue
+    from study.services.session_analysis import session_job_enqueue
+
+    missed = [a.question_id for a in attempts if a.outcome != Outcome.CORRECT]
+    try:
+        with transaction.atomic():
+            explanation_jobs_enqueue(user_id=session.user_id, question_ids=missed)
+            if attempts:
+                session_job_enqueue(session=session)
+    except Exception:
+        logger.exception("could not enqueue AI work for session %s", session.pk)
+
+
+def session_explanations_backfill(*, session: QuizSession) -> int:
+    """Opening a finished session's results queues what is still missing (≤ 30)."""
+    from study.services.explanation_jobs import BACKFILL_MAX, explanation_jobs_enqueue
+
+    missed = session.attempts.exclude(outcome=Outcome.CORRECT).values_list(
+        "question_id", flat=True
+    )
+    try:
+        with transaction.atomic():
+            return explanation_jobs_enqueue(
+                user_id=session.user_id, question_ids=missed, max_count=BACKFILL_MAX
+            )
+    except Exception:
+        logger.exception("explanation backfill for session %s failed", session.pk)
+        return 0
 
 
 def quiz_session_abandon(*, session: QuizSession) -> QuizSession:

@@ -2,11 +2,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
 
+from study.llm.client import llm_configured
 from study.models import Outcome
 from study.selectors import results as sel
+from study.selectors.ai_states import explanation_states, session_analysis_state
 from study.selectors.review_queue import todo_counts
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
+from study.services.quiz_sessions import session_explanations_backfill
 
 TAB_VALUES = {value for value, _ in sel.RESULT_TABS}
 
@@ -20,20 +24,52 @@ def results_page(request, session_id: int):
     tab = request.GET.get("tab")
     if tab not in TAB_VALUES:
         tab = Outcome.WRONG if counts[Outcome.WRONG] else _first_nonempty(counts)
+    attempts = list(sel.session_attempts_for_tab(session=session, tab=tab))
+    states = explanation_states(
+        attempts=[a for a in attempts if a.outcome != "correct"]
+    )
+    for attempt in attempts:
+        attempt.ai_state = states.get(attempt.question_id, "")
     context = {
         "session": session,
         "tabs": [(v, label, counts[v]) for v, label in sel.RESULT_TABS],
         "tab": tab,
-        "attempts": sel.session_attempts_for_tab(session=session, tab=tab),
+        "attempts": attempts,
     }
     if request.htmx and request.GET.get("tab"):
         return render(request, "study/results.html#result-list", context)
-    context["todo"] = {
-        k: v
-        for k, v in todo_counts(user=request.user, topic=session.topic).items()
-        if v
-    }
+    backfilled = (
+        session_explanations_backfill(session=session) if llm_configured() else 0
+    )
+    analysis, analysis_pending = session_analysis_state(session=session)
+    todo = todo_counts(user=request.user, topic=session.topic)
+    context.update(
+        todo={k: v for k, v in todo.items() if v},
+        analysis=analysis,
+        analysis_pending=analysis_pending,
+        polling=analysis_pending or backfilled or "pending" in states.values(),
+    )
     return render(request, "study/results.html", context)
+
+
+@login_required
+def results_ai_states(request, session_id: int):
+    """Polled while anything is pending; 286 stops the polling."""
+    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    missed = list(
+        session.attempts.exclude(outcome=Outcome.CORRECT).select_related("question")
+    )
+    states = explanation_states(attempts=missed)
+    analysis, analysis_pending = session_analysis_state(session=session)
+    context = {
+        "states": states,
+        "analysis": analysis,
+        "analysis_pending": analysis_pending,
+    }
+    response = render(request, "study/_ai_poll.html", context)
+    if "pending" not in states.values() and not analysis_pending:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
 
 
 def _first_nonempty(counts: dict) -> str:

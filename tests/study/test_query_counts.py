@@ -55,8 +55,8 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
 LIMITS = {
     "quiz_page": 4,
     "answer_next": 9,
-    "results": 6,
-    "results_tab": 5,
+    "results": 9,  # + AI states: active jobs, analysis, analysis job
+    "results_tab": 6,
     "due_today": 5,
     "pending_review": 5,
     "chronic": 5,

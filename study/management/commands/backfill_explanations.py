@@ -1,0 +1,53 @@
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from study.llm.client import llm_configured
+from study.models import JobStatus, Question, QuestionJob, Topic
+from study.services.explanation_jobs import (
+    explanation_job_run,
+    explanation_jobs_enqueue,
+    job_claim,
+)
+
+
+class Command(BaseCommand):
+    help = "토픽의 AI 해설이 없는 문제를 백그라운드 작업으로 채웁니다."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--topic", required=True)
+        parser.add_argument("--max", type=int, default=None, help="최대 문제 수")
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="워커를 기다리지 않고 이 프로세스에서 처리",
+        )
+
+    def handle(self, *args, **options):
+        if not llm_configured():
+            raise CommandError("LLM_BASE_URL 이 설정되어 있지 않습니다.")
+        topic = Topic.objects.filter(name=options["topic"]).first()
+        if topic is None:
+            raise CommandError(f"토픽 '{options['topic']}' 이 없습니다.")
+        ids = list(
+            Question.objects.alive()
+            .filter(topic=topic)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        created = explanation_jobs_enqueue(
+            user_id=topic.owner_id, question_ids=ids, max_count=options["max"]
+        )
+        self.stdout.write(f"{created}개 작업을 넣었습니다.")
+        if options["wait"]:
+            self._drain(topic, created)
+
+    def _drain(self, topic, total: int) -> None:
+        with tqdm(total=total, desc="explanations", unit="q") as bar:
+            while (job := job_claim()) is not None:
+                explanation_job_run(job=job)
+                bar.update(1)
+        done = QuestionJob.objects.filter(question__topic=topic)
+        for status in JobStatus:
+            count = done.filter(status=status).count()
+            if count:
+                self.stdout.write(f"  {status.label}: {count}")

@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand
+
+from study.selectors.jobs_health import SECTIONS, jobs_health
+
+
+class Command(BaseCommand):
+    help = "백그라운드 AI 작업의 운영 점검 보고서 (7개 섹션)."
+
+    def handle(self, *args, **options):
+        report = jobs_health()
+        for key, title in SECTIONS:
+            columns, rows = report[key]
+            self.stdout.write(self.style.MIGRATE_HEADING(title))
+            widths = [
+                max(len(str(c)), *(len(str(r[i])) for r in rows))
+                if rows
+                else len(str(c))
+                for i, c in enumerate(columns)
+            ]
+            self.stdout.write(
+                "  "
+                + "  ".join(
+                    str(c).ljust(w) for c, w in zip(columns, widths, strict=True)
+                )
+            )
+            for row in rows:
+                self.stdout.write(
+                    "  "
+                    + "  ".join(
+                        str(v).ljust(w) for v, w in zip(row, widths, strict=True)
+                    )
+                )
+            if not rows:
+                self.stdout.write("  (없음)")

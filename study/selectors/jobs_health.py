@@ -1,0 +1,79 @@
+"""The operational health report of the background AI jobs (seed phase4_health.sql):
+one set of queries behind both the admin page and `manage.py jobs_health`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+SECTIONS = (
+    ("question_jobs_by_status", "1. 문항 작업 status × error_code"),
+    ("session_jobs_by_status", "2. 세션 분석 작업 status × error_code"),
+    ("confidence_distribution", "3. 세션 분석 신뢰도 분포 (보정 후)"),
+    ("confidence_raw_vs_calibrated", "4. 모델 신뢰도 vs 보정 신뢰도"),
+    ("latency_7d", "5. 최근 7일 처리 지연 (초)"),
+    ("skipped_reasons", "6. 건너뜀 사유"),
+    ("failure_rates", "7. guard_fail / parse_fail / llm_timeout 비율"),
+)
+
+
+def _rows(sql: str, params=()) -> tuple[list[str], list[tuple]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [c.name for c in cursor.description], cursor.fetchall()
+
+
+def jobs_health() -> dict[str, tuple[list[str], list[tuple]]]:
+    since = timezone.now() - timedelta(days=7)
+    latency = """
+        SELECT %s AS kind, count(*) AS jobs,
+          round(percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::numeric, 2) AS p50_s,
+          round(percentile_cont(0.95) WITHIN GROUP (ORDER BY s)::numeric, 2) AS p95_s,
+          round(max(s)::numeric, 2) AS max_s, round(avg(s)::numeric, 2) AS avg_s,
+          round(avg(wait)::numeric, 2) AS avg_pickup_s
+        FROM (SELECT extract(epoch FROM completed_at - created_at) AS s,
+                     extract(epoch FROM started_at - created_at) AS wait
+              FROM {table} WHERE completed_at >= %s AND status = 'completed') t"""
+    rates = """
+        SELECT %s AS kind, count(*) AS terminal,
+          round(100.0 * count(*) FILTER (WHERE error_code = 'guard_fail')
+                / greatest(count(*), 1), 1) AS guard_fail_pct,
+          round(100.0 * count(*) FILTER (WHERE error_code = 'parse_fail')
+                / greatest(count(*), 1), 1) AS parse_fail_pct,
+          round(100.0 * count(*) FILTER (WHERE error_code = 'llm_timeout')
+                / greatest(count(*), 1), 1) AS llm_timeout_pct
+        FROM {table} WHERE status IN ('completed', 'failed', 'skipped')"""
+    by_status = (
+        "SELECT status, coalesce(nullif(error_code, ''), '-') AS error_code, count(*) "
+        "FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    q_lat = _rows(latency.format(table="study_questionjob"), ["explanation", since])
+    s_lat = _rows(latency.format(table="study_sessionjob"), ["session_summary", since])
+    q_rate = _rows(rates.format(table="study_questionjob"), ["explanation"])
+    s_rate = _rows(rates.format(table="study_sessionjob"), ["session_summary"])
+    return {
+        "question_jobs_by_status": _rows(by_status.format(table="study_questionjob")),
+        "session_jobs_by_status": _rows(by_status.format(table="study_sessionjob")),
+        "confidence_distribution": _rows(
+            "SELECT confidence, count(*) FROM study_sessionanalysis "
+            "GROUP BY 1 ORDER BY 1"
+        ),
+        "confidence_raw_vs_calibrated": _rows(
+            "SELECT coalesce(payload->>'model_confidence_raw', '-') AS raw, "
+            "payload->>'calibrated_confidence' AS calibrated, count(*), "
+            "bool_or(coalesce(payload->>'model_confidence_raw', '') "
+            "    <> payload->>'calibrated_confidence') AS capped "
+            "FROM study_sessionjob WHERE status = 'completed' "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+        "latency_7d": (q_lat[0], q_lat[1] + s_lat[1]),
+        "skipped_reasons": _rows(
+            "SELECT 'explanation' AS kind, error_code, count(*) FROM study_questionjob "
+            "WHERE status = 'skipped' GROUP BY 2 UNION ALL "
+            "SELECT 'session_summary', error_code, count(*) FROM study_sessionjob "
+            "WHERE status = 'skipped' GROUP BY 2 ORDER BY 1, 2"
+        ),
+        "failure_rates": (q_rate[0], q_rate[1] + s_rate[1]),
+    }

@@ -1,0 +1,245 @@
+"""Session analysis (Phase 4-B): weak subjects, patterns and next steps, with the
+model's confidence calibrated against the evidence it actually had."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from study.llm.client import LLMClient, LLMError, LLMParseError, llm_configured
+from study.llm.envelope import EnvelopeInvalid, cap_text, envelope_text
+from study.llm.gate import Priority, llm_gate
+from study.llm.prompts import render_prompt
+from study.models import (
+    AIExplanationStatus,
+    JobStatus,
+    Outcome,
+    QuizSession,
+    SessionAnalysis,
+    SessionJob,
+)
+from study.services.retrieval import search_chunks
+
+logger = logging.getLogger(__name__)
+LEVELS = ("low", "medium", "high")
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "summary_md": {"type": "string"},
+        "weak_subjects": {"type": "array", "items": {"type": "string"}},
+        "patterns": {"type": "array", "items": {"type": "string"}},
+        "next_steps": {"type": "array", "items": {"type": "string"}},
+        "confidence": {"type": "string", "enum": list(LEVELS)},
+    },
+    "required": ["summary_md", "weak_subjects", "patterns", "next_steps", "confidence"],
+}
+
+
+def normalise_confidence(value) -> str:
+    """Invalid or missing values become the most conservative level."""
+    text = str(value or "").strip().lower()
+    return text if text in LEVELS else "low"
+
+
+def calibrate_confidence(
+    value, *, ctx_docs_count: int, ready_explanation_count: int
+) -> str:
+    """No documents and no explanations → at most low; explanations only → at most
+    medium; documents → the model's value. A more conservative value is kept."""
+    level = normalise_confidence(value)
+    if ctx_docs_count == 0 and ready_explanation_count == 0:
+        cap = "low"
+    elif ctx_docs_count == 0:
+        cap = "medium"
+    else:
+        return level
+    return min(level, cap, key=LEVELS.index)
+
+
+def session_job_enqueue(*, session: QuizSession) -> bool:
+    if not llm_configured():
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO study_sessionjob (session_id, user_id, status, attempts, "
+            "max_attempts, error_code, error_message, payload, created_at) "
+            "VALUES (%s, %s, 'pending', 0, 2, '', '', '{}'::jsonb, now()) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            [session.pk, session.user_id],
+        )
+        created = cursor.fetchone() is not None
+    if created:
+        from study.services.explanation_jobs import wake_consumer
+
+        transaction.on_commit(wake_consumer)
+    return created
+
+
+def session_job_claim() -> SessionJob | None:
+    with transaction.atomic():
+        job = (
+            SessionJob.objects.select_for_update(skip_locked=True)
+            .filter(status=JobStatus.PENDING)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if job is None:
+            return None
+        job.status, job.started_at = JobStatus.PROCESSING, timezone.now()
+        job.attempts += 1
+        job.save(update_fields=["status", "attempts", "started_at"])
+    return job
+
+
+def session_jobs_recover_stale() -> int:
+    from study.services.explanation_jobs import stale_after
+
+    stuck = SessionJob.objects.filter(
+        status=JobStatus.PROCESSING, started_at__lt=timezone.now() - stale_after()
+    )
+    retried = stuck.filter(attempts__lt=F("max_attempts")).update(
+        status=JobStatus.PENDING, error_code="stale_processing"
+    )
+    failed = stuck.update(
+        status=JobStatus.FAILED,
+        error_code="stale_processing",
+        completed_at=timezone.now(),
+    )
+    return retried + failed
+
+
+def _prompt_attempts(session: QuizSession) -> list[dict]:
+    rows = session.attempts.select_related("question").order_by("position")
+    return [
+        {
+            "subject": a.question.subject or "과목 없음",
+            "outcome": a.outcome,
+            "stem": a.question.stem[:160],
+            "ai_explanation": (
+                a.question.ai_explanation[:500]
+                if a.outcome != Outcome.CORRECT
+                and a.question.ai_explanation_status == AIExplanationStatus.READY
+                else ""
+            ),
+        }
+        for a in rows
+    ]
+
+
+def session_job_run(*, job: SessionJob) -> SessionJob:
+    try:
+        _run(job)
+    except Exception as exc:
+        logger.exception("session analysis job %s failed", job.pk)
+        job.error_code, job.error_message = (
+            "unknown",
+            f"{type(exc).__name__}: {exc}"[:2000],
+        )
+    if job.status == JobStatus.PROCESSING:
+        retryable = job.error_code in (
+            "llm_timeout",
+            "parse_fail",
+            "llm_http_error",
+            "unknown",
+        )
+        job.status = (
+            JobStatus.PENDING
+            if retryable and job.attempts < job.max_attempts
+            else JobStatus.FAILED
+        )
+        if job.status == JobStatus.FAILED:
+            job.completed_at = timezone.now()
+    job.save()
+    return job
+
+
+def _run(job: SessionJob) -> None:
+    session = QuizSession.objects.select_related("topic").get(pk=job.session_id)
+    if SessionAnalysis.objects.filter(session=session).exists():
+        job.status, job.completed_at = JobStatus.COMPLETED, timezone.now()
+        return
+    attempts = _prompt_attempts(session)
+    valid = [a for a in attempts if a["outcome"] in Outcome.values]
+    if not valid:
+        job.status, job.error_code = JobStatus.SKIPPED, "no_attempts"
+        job.completed_at = timezone.now()
+        return
+    weak = sorted({a["subject"] for a in valid if a["outcome"] != Outcome.CORRECT})
+    query = " ".join(weak) or session.topic.name
+    documents = search_chunks(topic_ids=[session.topic_id], query=query, k=4)
+    ready_count = sum(1 for a in attempts if a["ai_explanation"])
+    try:
+        with llm_gate(Priority.BACKGROUND), LLMClient() as client:
+            reply = client.chat_json(
+                system="너는 학습 코치다. JSON 객체 하나만 출력한다.",
+                user=render_prompt(
+                    "study_session_analysis.txt", attempts=valid, documents=documents
+                ),
+                schema=SCHEMA,
+                schema_name="session_analysis",
+            )
+        summary = envelope_text(reply.data, "summary_md")
+    except LLMParseError as exc:
+        job.error_code, job.error_message = "parse_fail", str(exc)
+        job.payload = {**job.payload, "debug_raw_preview": exc.raw[:1000]}
+        return
+    except EnvelopeInvalid as exc:
+        job.error_code, job.error_message = "parse_fail", str(exc)
+        return
+    except LLMError as exc:
+        code = (
+            "llm_timeout" if exc.code in ("gate_timeout", "llm_timeout") else exc.code
+        )
+        job.error_code, job.error_message = code, str(exc)
+        return
+    raw_confidence = reply.data.get("confidence")
+    calibrated = calibrate_confidence(
+        raw_confidence,
+        ctx_docs_count=len(documents),
+        ready_explanation_count=ready_count,
+    )
+    summary = cap_text(summary)
+    SessionAnalysis.objects.update_or_create(
+        session=session,
+        defaults={
+            "summary_md": summary,
+            "weak_subjects": _strings(reply.data.get("weak_subjects")),
+            "patterns": _strings(reply.data.get("patterns")),
+            "next_steps": _strings(reply.data.get("next_steps")),
+            "confidence": calibrated,
+            "model": reply.model,
+        },
+    )
+    job.payload = {
+        **job.payload,
+        "ctx_docs_count": len(documents),
+        "ready_explanation_count": ready_count,
+        "model_confidence_raw": raw_confidence,
+        "calibrated_confidence": calibrated,
+        "prompt_attempts": len(attempts),
+        "valid_attempts_total": len(valid),
+        "summary_len": len(summary),
+    }
+    job.status, job.completed_at = JobStatus.COMPLETED, timezone.now()
+
+
+def _strings(value) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [str(v)[:200] for v in value if str(v).strip()][:8]
+
+
+def session_jobs_consume(*, batch: int | None = None) -> int:
+    session_jobs_recover_stale()
+    done = 0
+    for _ in range(batch or settings.STUDY_JOB_BATCH_SIZE):
+        job = session_job_claim()
+        if job is None:
+            break
+        session_job_run(job=job)
+        done += 1
+    return done

@@ -1,0 +1,428 @@
+"""Explanation prefetch jobs: enqueue, terminal branches, retries, recovery, faults."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from study.models import AIExplanationStatus, JobStatus, Question, QuestionJob, QuizMode
+from study.services import explanation_jobs as jobs
+from study.services.documents import document_create, document_ingest
+from tests.conftest import make_question
+from tests.study.learner_helpers import answer_all, start
+
+DOC = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 15
+
+
+def good(answer=2, text="정답은 2번, 인터록입니다."):
+    return {
+        "answer_choice": answer,
+        "explanation_md": text,
+        "confidence": "medium",
+        "evidence": [{"source": "D1", "quote": "인터록 장치는 가드가 열리면"}],
+    }
+
+
+@pytest.fixture
+def docs(user, topic, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    document = document_create(
+        owner=user,
+        topics=[topic],
+        title="노트",
+        upload=SimpleUploadedFile("n.txt", DOC.encode()),
+    )
+    return document_ingest(document_id=document.pk)
+
+
+@pytest.fixture
+def woken(monkeypatch):
+    calls = []
+    monkeypatch.setattr(jobs, "wake_consumer", lambda: calls.append(1))
+    return calls
+
+
+def q(topic, n=1, **kw):
+    kw.setdefault("stem", "가드가 열리면 기계가 멈추는 방호장치는?")
+    return make_question(topic, n, **kw)
+
+
+def enqueue_and_claim(question, user):
+    assert jobs.job_enqueue(question_id=question.pk, user_id=user.pk)
+    return jobs.job_claim()
+
+
+def test_enqueue_is_idempotent_while_a_job_is_active(user, topic, fake_llm, woken):
+    question = q(topic)
+    assert jobs.job_enqueue(question_id=question.pk, user_id=user.pk) is True
+    assert jobs.job_enqueue(question_id=question.pk, user_id=user.pk) is False
+    assert QuestionJob.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_enqueues_make_one_job(user, topic, fake_llm, woken):
+    question = q(topic)
+    results: list[bool] = []
+    barrier = threading.Barrier(20)
+
+    def enqueue():
+        barrier.wait()
+        try:
+            results.append(jobs.job_enqueue(question_id=question.pk, user_id=user.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert results.count(True) == 1 and len(results) == 20
+    assert QuestionJob.objects.filter(status=JobStatus.PENDING).count() == 1
+
+
+def test_finalize_enqueues_wrong_and_unsure_questions(user, topic, fake_llm, woken):
+    for n in range(1, 6):
+        q(topic, n)
+    session = start(user, topic, mode=QuizMode.ROUND, round_key="2020-1")
+    answer_all(session, lambda p, _: [2, 1, 5, 2, 3][p])
+    queued = set(QuestionJob.objects.values_list("question__number", flat=True))
+    assert queued == {2, 3, 5}
+
+
+def test_no_llm_means_no_jobs(user, topic, settings, woken):
+    settings.LLM_BASE_URL = ""
+    q(topic)
+    answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
+    assert not QuestionJob.objects.exists()
+
+
+def test_a_failing_enqueue_never_breaks_finalize(user, topic, fake_llm, monkeypatch):
+    def boom(**kwargs):
+        raise RuntimeError("queue down")
+
+    monkeypatch.setattr(jobs, "explanation_jobs_enqueue", boom)
+    q(topic)
+    session = answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
+    assert session.status == "finished" and session.finished_at
+
+
+def test_opening_results_backfills_up_to_thirty(
+    client, user, topic, settings, fake_llm, woken
+):
+    settings.LLM_BASE_URL = ""
+    for n in range(1, 36):
+        q(topic, n)
+    session = answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
+    assert not QuestionJob.objects.exists()
+    settings.LLM_BASE_URL = fake_llm.base_url
+    client.force_login(user)
+    client.get(reverse("study:results", args=[session.pk]))
+    assert QuestionJob.objects.count() == 30
+
+
+def test_the_needs_explanation_helper(user, topic, fake_llm, woken):
+    cases = {
+        "none": (AIExplanationStatus.NONE, True),
+        "failed": (AIExplanationStatus.FAILED, True),
+        "ready": (AIExplanationStatus.READY, False),
+        "stale": (AIExplanationStatus.STALE, False),
+        "skipped": (AIExplanationStatus.SKIPPED, False),
+        "pending": (AIExplanationStatus.PENDING, False),
+    }
+    made = {}
+    for n, (name, (status, _)) in enumerate(cases.items(), start=1):
+        made[name] = q(topic, n, ai_explanation_status=status)
+    guarded = q(topic, 20, ai_explanation_status=AIExplanationStatus.FAILED)
+    QuestionJob.objects.create(
+        question=guarded, user=user, status=JobStatus.FAILED, error_code="guard_fail"
+    )
+    timed_out = q(topic, 21, ai_explanation_status=AIExplanationStatus.FAILED)
+    QuestionJob.objects.create(
+        question=timed_out, user=user, status=JobStatus.FAILED, error_code="llm_timeout"
+    )
+    ids = [x.pk for x in made.values()] + [guarded.pk, timed_out.pk]
+    wanted = set(jobs.questions_needing_explanation(ids))
+    expected = {made[k].pk for k, (_, yes) in cases.items() if yes} | {timed_out.pk}
+    assert wanted == expected
+
+
+def test_success_saves_a_ready_explanation_and_payload(
+    user, topic, docs, fake_llm, woken
+):
+    question = q(topic)
+    fake_llm.reply_json(good())
+    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    question.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED and job.completed_at
+    assert question.ai_explanation_status == AIExplanationStatus.READY
+    assert question.ai_explanation_model == "fake-model"
+    assert job.payload["confidence"] == "medium"
+    assert job.payload["explanation_capped"] is False
+    assert job.payload["explanation_len_saved"] == len(question.ai_explanation)
+
+
+def test_a_deleted_question_is_skipped(user, topic, fake_llm, woken):
+    question = q(topic)
+    job = enqueue_and_claim(question, user)
+    Question.objects.filter(pk=question.pk).update(deleted_at=timezone.now())
+    job = jobs.explanation_job_run(job=job)
+    assert (job.status, job.error_code) == (JobStatus.SKIPPED, "evidence_missing")
+    assert job.completed_at and not fake_llm.requests
+
+
+def test_an_already_ready_question_completes_at_once(user, topic, fake_llm, woken):
+    question = q(
+        topic, ai_explanation="있음", ai_explanation_status=AIExplanationStatus.READY
+    )
+    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    assert job.status == JobStatus.COMPLETED and not fake_llm.requests
+
+
+def test_no_evidence_skips_job_and_question_without_a_call(
+    user, topic, fake_llm, woken
+):
+    question = q(topic)
+    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    question.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.SKIPPED, "evidence_missing")
+    assert question.ai_explanation_status == AIExplanationStatus.SKIPPED
+    assert not fake_llm.requests
+
+
+def test_guard_fail_fails_job_and_question_without_retry(
+    user, topic, docs, fake_llm, woken
+):
+    question = q(topic)
+    fake_llm.reply_json(good(answer=3))
+    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    question.refresh_from_db()
+    assert (job.status, job.error_code, job.attempts) == (
+        JobStatus.FAILED,
+        "guard_fail",
+        1,
+    )
+    assert question.ai_explanation_status == AIExplanationStatus.FAILED
+    assert jobs.questions_needing_explanation([question.pk]) == []
+
+
+@pytest.mark.parametrize(
+    ("program", "code", "reason"),
+    [
+        (lambda f: f.reply_text(""), "llm_timeout", None),
+        (lambda f: f.reply_text("not json at all"), "parse_fail", "not_json_object"),
+        (
+            lambda f: f.reply_json({**good(), "answer_choice": "x"}),
+            "parse_fail",
+            "invalid_answer_choice",
+        ),
+        (
+            lambda f: f.reply_json({**good(), "explanation_md": ""}),
+            "parse_fail",
+            "empty_explanation_md",
+        ),
+    ],
+)
+def test_retryable_failures_retry_once_then_fail(
+    user, topic, docs, fake_llm, woken, program, code, reason
+):
+    question = q(topic)
+    for _ in range(6):
+        program(fake_llm)
+    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    assert (job.status, job.error_code, job.completed_at) == (
+        JobStatus.PENDING,
+        code,
+        None,
+    )
+    if reason:
+        assert job.payload["parse_fail_reason"] == reason
+        assert 0 < len(job.payload["debug_raw_preview"]) <= 1000
+    job = jobs.explanation_job_run(job=jobs.job_claim())
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 2) and job.completed_at
+    question.refresh_from_db()
+    assert question.ai_explanation_status == AIExplanationStatus.NONE
+
+
+def test_an_unexpected_error_is_unknown_and_retryable(
+    user, topic, fake_llm, woken, monkeypatch
+):
+    question = q(topic)
+
+    def explode(**kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(jobs, "explanation_generate", explode)
+    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    assert (job.status, job.error_code) == (JobStatus.PENDING, "unknown")
+
+
+def test_a_question_deleted_while_its_job_runs(
+    user, topic, docs, fake_llm, woken, monkeypatch
+):
+    question = q(topic)
+    real = jobs.explanation_generate
+
+    def delete_meanwhile(**kwargs):
+        result = real(**kwargs)
+        Question.objects.filter(pk=question.pk).update(deleted_at=timezone.now())
+        return result
+
+    monkeypatch.setattr(jobs, "explanation_generate", delete_meanwhile)
+    fake_llm.reply_json(good())
+    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    question.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.SKIPPED, "evidence_missing")
+    assert question.ai_explanation == ""
+
+
+def test_stale_processing_jobs_are_recovered(user, topic, docs, fake_llm, woken):
+    first, second = q(topic, 1), q(topic, 2)
+    old = timezone.now() - timedelta(minutes=11)
+    QuestionJob.objects.create(
+        question=first,
+        user=user,
+        status=JobStatus.PROCESSING,
+        attempts=1,
+        started_at=old,
+    )
+    QuestionJob.objects.create(
+        question=second,
+        user=user,
+        status=JobStatus.PROCESSING,
+        attempts=2,
+        started_at=old,
+    )
+    QuestionJob.objects.create(
+        question=q(topic, 3),
+        user=user,
+        status=JobStatus.PROCESSING,
+        attempts=1,
+        started_at=timezone.now(),
+    )
+    assert jobs.jobs_recover_stale() == 2
+    states = dict(QuestionJob.objects.values_list("question__number", "status"))
+    assert states == {
+        1: JobStatus.PENDING,
+        2: JobStatus.FAILED,
+        3: JobStatus.PROCESSING,
+    }
+
+
+def test_a_worker_killed_mid_job_is_finished_by_the_next(
+    user, topic, docs, fake_llm, woken
+):
+    question = q(topic)
+    job = enqueue_and_claim(question, user)  # claimed, then the worker "dies"
+    QuestionJob.objects.filter(pk=job.pk).update(
+        started_at=timezone.now() - timedelta(minutes=30)
+    )
+    fake_llm.reply_json(good())
+    assert jobs.explanation_jobs_consume(batch=5) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED and job.attempts == 2
+
+
+def test_an_llm_down_for_a_while_loses_nothing(
+    client, user, topic, docs, fake_llm, woken, settings
+):
+    question = q(topic)
+    session = answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"  # nothing listens: the LLM is down
+    settings.LLM_TIMEOUT_S = 1
+    assert jobs.explanation_jobs_consume(batch=5) == 2  # both attempts fail
+    assert QuestionJob.objects.get().status == JobStatus.FAILED
+    settings.LLM_BASE_URL = fake_llm.base_url  # back up
+    client.force_login(user)
+    client.get(reverse("study:results", args=[session.pk]))  # backfill re-enqueues
+    fake_llm.reply_json(good())
+    jobs.explanation_jobs_consume(batch=5)
+    question.refresh_from_db()
+    assert question.ai_explanation_status == AIExplanationStatus.READY
+    assert (
+        QuestionJob.objects.filter(status=JobStatus.FAILED).count() == 1
+    )  # history kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_never_claim_the_same_job(user, topic, fake_llm, woken):
+    for n in range(1, 11):
+        jobs.job_enqueue(question_id=q(topic, n).pk, user_id=user.pk)
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def worker():
+        try:
+            while (job := jobs.job_claim()) is not None:
+                with lock:
+                    claimed.append(job.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(claimed) == len(set(claimed)) == 10
+
+
+def test_admin_retry_creates_a_new_row(
+    client, staff_user, user, topic, fake_llm, woken
+):
+    question = q(topic)
+    failed = QuestionJob.objects.create(
+        question=question, user=user, status=JobStatus.FAILED, error_code="llm_timeout"
+    )
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:study_questionjob_changelist"),
+        {"action": "retry_failed", "_selected_action": [failed.pk]},
+    )
+    failed.refresh_from_db()
+    assert failed.status == JobStatus.FAILED
+    assert QuestionJob.objects.filter(status=JobStatus.PENDING).count() == 1
+
+
+def test_admin_regenerate_action_regenerates_a_ready_explanation(
+    client, staff_user, topic, docs, fake_llm, woken
+):
+    question = q(
+        topic, ai_explanation="옛 해설", ai_explanation_status=AIExplanationStatus.READY
+    )
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:study_question_changelist"),
+        {"action": "regenerate_explanation", "_selected_action": [question.pk]},
+    )
+    fake_llm.reply_json(good(text="새 해설입니다."))
+    jobs.explanation_jobs_consume(batch=1)
+    question.refresh_from_db()
+    assert question.ai_explanation == "새 해설입니다."
+
+
+def test_enqueue_wakes_the_consumer_after_commit(user, topic, fake_llm, monkeypatch):
+    from django_q.models import OrmQ
+
+    question = q(topic)
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        jobs.job_enqueue(question_id=question.pk, user_id=user.pk)
+    assert OrmQ.objects.count() == 1
+
+
+def test_backfill_command_with_wait(user, topic, docs, fake_llm, capsys):
+    from django.core.management import call_command
+
+    for n in range(1, 4):
+        q(topic, n)
+    fake_llm.reply_json(good(), default=True)
+    call_command("backfill_explanations", "--topic", topic.name, "--wait")
+    out = capsys.readouterr().out
+    assert "3개 작업" in out
+    assert Question.objects.filter(ai_explanation_status="ready").count() == 3
