@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from publishing.services import publish_questions_bulk
+from study.db.copy import copy_insert
 from study.models import Question, Topic
 from study.services.question_parsing import ParsedRow, Rejection, parse_file
 
@@ -136,6 +137,20 @@ def _row_values(row: ParsedRow) -> dict:
     }
 
 
+def _attach_new_ids(topic: Topic, created: list[Question]) -> None:
+    """COPY does not return ids; read them back by each question's round key."""
+    if not created:
+        return
+    ids = {
+        (year, session, number): pk
+        for pk, year, session, number in Question.objects.filter(
+            topic=topic, exam_year__isnull=False, number__isnull=False
+        ).values_list("id", "exam_year", "exam_session", "number")
+    }
+    for question in created:
+        question.pk = ids[(question.exam_year, question.exam_session, question.number)]
+
+
 def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) -> None:
     existing = {
         (q.exam_year, q.exam_session, q.number): q
@@ -181,7 +196,8 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
             question.mark_explanation_stale_if_needed(changed)
             question.updated_at = now
             to_update.append(question)
-    Question.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    copy_insert(Question, to_create)
+    _attach_new_ids(topic, to_create)
     Question.objects.bulk_update(
         to_update,
         [*_COMPARED_FIELDS, "ai_explanation_status", "updated_at"],
