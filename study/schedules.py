@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class Recurring:
@@ -17,6 +19,17 @@ SCHEDULES: list[Recurring] = [
     Recurring("study.documents_ingest_pending", "study.tasks.documents_ingest_pending"),
     # Safety net: enqueues wake the consumer at once; this catches what was missed.
     Recurring("study.explanation_jobs_consume", "study.tasks.explanation_jobs_consume"),
+    # Related questions: invalidated caches recomputed a batch at a time.
+    Recurring(
+        "study.related_refresh",
+        "study.tasks.related_refresh",
+        minutes=getattr(settings, "RELATED_REFRESH_MINUTES", 1),
+    ),
+    Recurring(
+        "study.questions_embed_overdue",
+        "study.tasks.questions_embed_overdue",
+        minutes=5,
+    ),
 ]
 
 

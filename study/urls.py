@@ -1,6 +1,15 @@
 from django.urls import path
 
-from study.views import ai, documents, questions, quiz, results, review, topics
+from study.views import (
+    ai,
+    documents,
+    questions,
+    quiz,
+    related,
+    results,
+    review,
+    topics,
+)
 
 app_name = "study"
 urlpatterns = [
@@ -98,5 +107,25 @@ urlpatterns = [
         "quiz/<int:session_id>/results/ai-states",
         results.results_ai_states,
         name="results_ai_states",
+    ),
+    path(
+        "study-questions/<int:question_id>/related-types",
+        related.related_types,
+        name="related_types",
+    ),
+    path(
+        "study-questions/<int:question_id>/related-panel",
+        related.related_panel,
+        name="related_panel",
+    ),
+    path(
+        "study-topics/<int:topic_id>/related-types-bulk",
+        related.related_types_bulk,
+        name="related_types_bulk",
+    ),
+    path(
+        "study-questions/<int:question_id>/similar",
+        related.question_similar_raw,
+        name="question_similar_raw",
     ),
 ]

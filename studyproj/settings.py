@@ -162,6 +162,11 @@ EMBEDDING_DIM = 384  # the vector columns' size (multilingual-e5-small)
 RERANK_BASE_URL = env.str("RERANK_BASE_URL", default="")
 RERANK_MODEL = env.str("RERANK_MODEL", default="")
 
+# Repeated/similar questions across rounds.
+RELATED_RECENT_YEARS = env.int("RELATED_RECENT_YEARS", default=2)
+RELATED_REFRESH_BATCH = env.int("RELATED_REFRESH_BATCH", default=20)
+RELATED_REFRESH_MINUTES = env.int("RELATED_REFRESH_MINUTES", default=1)
+
 # Publishing to the viewer site (transactional outbox).
 STUDY_PUBLISH_ENABLED = env.bool("STUDY_PUBLISH_ENABLED", default=False)
 PUBLISH_VIEWER_URL = env.str("PUBLISH_VIEWER_URL", default="")

@@ -115,3 +115,55 @@
   document.addEventListener("DOMContentLoaded", function () { renderMath(document); });
   document.addEventListener("htmx:afterSettle", function (event) { renderMath(event.detail.elt); });
 })();
+
+// Repeat badges: one bulk request fills every slot of a result list or round.
+(function () {
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+  function badge(slot, info) {
+    if (!info || info.round_count < 2) return;
+    const link = document.createElement("a");
+    link.className = "badge repeat-badge";
+    link.href = info.url;
+    link.title = info.round_count + "개 회차에 나온 문제 · 관련 " + info.related_count + "문제";
+    link.textContent = "🔥 " + (info.grade || "반복 출제") + " · " + info.round_count + "개 회차";
+    slot.replaceChildren(link);
+  }
+  function fill(container) {
+    const slots = Array.from(
+      container.querySelectorAll(".repeat-badge-slot[data-question-id]:not([data-filled])")
+    );
+    if (!slots.length) return;
+    slots.forEach(function (slot) { slot.dataset.filled = "pending"; });
+    const ids = Array.from(new Set(slots.map(function (slot) { return Number(slot.dataset.questionId); })));
+    fetch(container.dataset.relatedBulkUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ ids: ids }),
+    })
+      .then(function (response) { return response.ok ? response.json() : { results: {} }; })
+      .then(function (data) {
+        slots.forEach(function (slot) {
+          slot.dataset.filled = "done";
+          badge(slot, data.results[slot.dataset.questionId]);
+        });
+      })
+      .catch(function () {
+        slots.forEach(function (slot) { delete slot.dataset.filled; });
+      });
+  }
+  function scan(root) {
+    if (!root || !root.querySelectorAll) return;
+    const containers = Array.from(root.querySelectorAll("[data-related-bulk-url]"));
+    if (root.matches && root.matches("[data-related-bulk-url]")) containers.unshift(root);
+    containers.forEach(fill);
+  }
+  document.addEventListener("DOMContentLoaded", function () { scan(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { scan(event.detail.elt); });
+})();

@@ -104,7 +104,8 @@ class Question(models.Model):
         max_length=20, choices=EmbeddingStatus.choices, default=EmbeddingStatus.NONE
     )
     embedded_at = models.DateTimeField(null=True, blank=True)
-    # Cached relations across rounds ([{"id", "similarity"}], best first).
+    # Cached relations across rounds, best first: [{"id", "similarity", "year",
+    # "session", "number", "stem"}] so that a cache hit needs one SELECT.
     related_repeat = models.JSONField(default=list, blank=True)
     related_similar = models.JSONField(default=list, blank=True)
     repeat_count = models.PositiveSmallIntegerField(default=0)

@@ -14,6 +14,10 @@ from publishing.services import publish_questions_bulk
 from study.db.copy import copy_insert
 from study.models import Question, Topic
 from study.services.question_parsing import ParsedRow, Rejection, parse_file
+from study.services.related_embeddings import (
+    RELATION_INPUTS,
+    questions_embedding_request,
+)
 
 BATCH_SIZE = 1000
 _COMPARED_FIELDS = (
@@ -169,6 +173,7 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
     now = timezone.now()
     to_create: list[Question] = []
     to_update: list[Question] = []
+    to_embed: list[Question] = []
     for row in rows:
         values = _row_values(row)
         question = existing.get(row.key)
@@ -196,6 +201,8 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
             question.mark_explanation_stale_if_needed(changed)
             question.updated_at = now
             to_update.append(question)
+            if changed & RELATION_INPUTS:
+                to_embed.append(question)
     copy_insert(Question, to_create)
     _attach_new_ids(topic, to_create)
     Question.objects.bulk_update(
@@ -205,5 +212,7 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
     )
     # Same transaction as the rows: a dry run's rollback takes the events too.
     publish_questions_bulk(questions=[*to_create, *to_update])
+    # In the background after commit, one task per batch of ids.
+    questions_embedding_request(question_ids=[q.pk for q in [*to_create, *to_embed]])
     report.imported += len(to_create)
     report.updated += len(to_update)

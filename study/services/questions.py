@@ -7,6 +7,11 @@ from django.utils import timezone
 
 from publishing.services import publish_question
 from study.models import Question, Topic
+from study.services.related_embeddings import (
+    question_related_on_create,
+    question_related_on_delete,
+    question_related_on_update,
+)
 
 EDITABLE_FIELDS = (
     "exam_name",
@@ -36,6 +41,7 @@ def question_create(*, topic: Topic, data: dict) -> Question:
     question.full_clean()
     question.save()
     publish_question(question=question)
+    question_related_on_create(question=question)
     return question
 
 
@@ -56,6 +62,7 @@ def question_update(*, question: Question, data: dict) -> set[str]:
     locked.full_clean()
     locked.save()
     publish_question(question=locked)
+    question_related_on_update(question=locked, changed=changed)
     question.refresh_from_db()
     return changed
 
@@ -67,6 +74,7 @@ def question_soft_delete(*, question: Question) -> None:
     )
     if deleted:
         publish_question(question=question)
+        question_related_on_delete(question=question)
     question.refresh_from_db()
 
 
@@ -76,4 +84,5 @@ def question_restore(*, question: Question) -> None:
         deleted_at=None, updated_at=timezone.now()
     )
     publish_question(question=question)
+    question_related_on_delete(question=question)
     question.refresh_from_db()

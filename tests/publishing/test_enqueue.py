@@ -202,12 +202,12 @@ def test_a_failed_content_transaction_leaves_no_event(
 def test_commit_wakes_the_relay_through_django_q(
     publishing_on, topic, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         create(topic, 1)
 
-    assert len(callbacks) == 1
-    [queued] = OrmQ.objects.all()
-    assert queued.task["func"] == "publishing.tasks.relay_outbox"
+    # Creating a question also queues its embedding; exactly one relay wake-up.
+    funcs = [queued.task["func"] for queued in OrmQ.objects.all()]
+    assert funcs.count("publishing.tasks.relay_outbox") == 1
 
 
 def test_the_relay_schedule_is_declared_once_by_the_migration(db):

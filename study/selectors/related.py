@@ -1,0 +1,172 @@
+"""Reads of the cached related questions: one question's lists (one SELECT on
+a cache hit) and counts for a page of cards (one SELECT for all of them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from study.models import EmbeddingStatus, Question, Topic
+from study.models.question import round_label
+
+BULK_MAX_IDS = 200
+
+
+@dataclass(frozen=True)
+class RelatedItem:
+    id: int
+    round: str
+    round_key: str
+    number: int | None
+    stem: str
+    similarity: float
+
+    @classmethod
+    def of(cls, entry: dict) -> RelatedItem:
+        year, session = entry.get("year"), entry.get("session") or ""
+        return cls(
+            id=entry["id"],
+            round=round_label(year, session),
+            round_key=f"{year}-{session}" if year is not None and session else "",
+            number=entry.get("number"),
+            stem=entry.get("stem", ""),
+            similarity=entry.get("similarity", 0.0),
+        )
+
+    @property
+    def url(self) -> str:
+        return reverse("study:question", args=[self.id])
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "url": self.url}
+
+
+@dataclass(frozen=True)
+class RelatedView:
+    question_id: int
+    status: str
+    has_round: bool
+    repeat: tuple[RelatedItem, ...]
+    similar: tuple[RelatedItem, ...]
+    repeat_count: int
+    similar_count: int
+    round_count: int
+    grade: str
+    computed_at: datetime | None
+
+    @property
+    def related_count(self) -> int:
+        return self.repeat_count + self.similar_count
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == EmbeddingStatus.READY
+
+    def as_dict(self) -> dict:
+        return {
+            "question_id": self.question_id,
+            "status": self.status,
+            "round_count": self.round_count,
+            "related_count": self.related_count,
+            "repeat_count": self.repeat_count,
+            "similar_count": self.similar_count,
+            "grade": self.grade,
+            "repeat": [item.as_dict() for item in self.repeat],
+            "similar": [item.as_dict() for item in self.similar],
+            "computed_at": self.computed_at.isoformat() if self.computed_at else None,
+        }
+
+
+def related_view(question: Question) -> RelatedView:
+    """The relations stored on the row; no query."""
+    return RelatedView(
+        question_id=question.pk,
+        status=question.embedding_status,
+        has_round=question.has_round,
+        repeat=tuple(RelatedItem.of(e) for e in question.related_repeat),
+        similar=tuple(RelatedItem.of(e) for e in question.related_similar),
+        repeat_count=question.repeat_count,
+        similar_count=question.similar_count,
+        round_count=question.round_count,
+        grade=question.related_grade,
+        computed_at=question.related_computed_at,
+    )
+
+
+def question_get_for_related(*, user, question_id: int) -> Question:
+    """The question if the user may read it (else 404), in one SELECT."""
+    visible = Topic.objects.visible_to(user)
+    return get_object_or_404(
+        Question.objects.alive().filter(topic__in=visible).defer("embedding"),
+        pk=question_id,
+    )
+
+
+@dataclass(frozen=True)
+class RelatedCounts:
+    repeat_count: int = 0
+    similar_count: int = 0
+    round_count: int = 0
+    grade: str = ""
+
+    @property
+    def related_count(self) -> int:
+        return self.repeat_count + self.similar_count
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "related_count": self.related_count}
+
+
+def related_counts_bulk(
+    *, topic: Topic, question_ids: Iterable[int]
+) -> dict[int, RelatedCounts]:
+    """Counts for every requested id, in one query; ids outside the topic, deleted
+    or without a computed relation answer zeros (the keys are all kept)."""
+    ids = list(dict.fromkeys(question_ids))[:BULK_MAX_IDS]
+    counts = dict.fromkeys(ids, RelatedCounts())
+    for row in _computed(topic=topic, ids=ids):
+        counts[row["id"]] = RelatedCounts(
+            repeat_count=row["repeat_count"],
+            similar_count=row["similar_count"],
+            round_count=row["round_count"],
+            grade=row["related_grade"],
+        )
+    return counts
+
+
+def _computed(*, topic: Topic, ids: list[int]) -> QuerySet:
+    return (
+        Question.objects.alive()
+        .filter(topic=topic, pk__in=ids, embedding_status=EmbeddingStatus.READY)
+        .exclude(related_threshold_version="")
+        .values("id", "repeat_count", "similar_count", "round_count", "related_grade")
+    )
+
+
+def topic_get_by_name(*, name: str, owner_username: str | None = None) -> Topic:
+    """The one topic with that name (of that owner); LookupError explains why not."""
+    topics = Topic.objects.filter(name=name)
+    if owner_username:
+        topics = topics.filter(owner__username=owner_username)
+    found = list(topics.order_by("id")[:2])
+    if not found:
+        raise LookupError(f"'{name}' 토픽이 없습니다.")
+    if len(found) > 1:
+        raise LookupError(f"'{name}' 토픽이 여러 개입니다. --owner 로 지정하세요.")
+    return found[0]
+
+
+def topic_export_rows(*, topic: Topic):
+    """The topic's live questions in round order, for export_questions."""
+    return (
+        Question.objects.alive()
+        .filter(topic=topic)
+        .in_round_order()
+        .defer("embedding")
+        .iterator(chunk_size=1000)
+    )

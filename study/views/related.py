@@ -1,0 +1,99 @@
+"""Related questions: one question's lists (JSON, or the question page's panel),
+counts for a page of cards in one request, and a raw view for staff."""
+
+import json
+from dataclasses import asdict
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from study.models import Question
+from study.selectors import related as sel
+from study.selectors.topics import topic_get_for_user
+from study.services.related import (
+    current_thresholds,
+    question_neighbours_raw,
+    question_related_view,
+)
+
+BAD_BULK_BODY = (
+    f'본문은 {{"ids": [문제 번호, …]}} 형식이어야 합니다 (최대 {sel.BULK_MAX_IDS}개).'
+)
+
+
+@login_required
+@require_GET
+def related_types(request, question_id: int):
+    question = sel.question_get_for_related(user=request.user, question_id=question_id)
+    return JsonResponse(question_related_view(question=question).as_dict())
+
+
+@login_required
+@require_GET
+def related_panel(request, question_id: int):
+    question = sel.question_get_for_related(user=request.user, question_id=question_id)
+    context = {
+        "question": question,
+        "related": question_related_view(question=question),
+    }
+    return render(request, "study/_related.html", context)
+
+
+@login_required
+@require_POST
+def related_types_bulk(request, topic_id: int):
+    topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    ids = _requested_ids(request.body)
+    if ids is None:
+        return JsonResponse({"error": BAD_BULK_BODY}, status=400)
+    counts = sel.related_counts_bulk(topic=topic, question_ids=ids)
+    results = {
+        str(pk): {**c.as_dict(), "url": reverse("study:question", args=[pk])}
+        for pk, c in counts.items()
+    }
+    return JsonResponse({"results": results})
+
+
+def _requested_ids(body: bytes) -> list[int] | None:
+    try:
+        ids = json.loads(body or b"{}").get("ids")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(ids, list) or len(ids) > sel.BULK_MAX_IDS:
+        return None
+    if not all(isinstance(i, int | str) and str(i).isdigit() for i in ids):
+        return None
+    return [int(i) for i in ids]
+
+
+@login_required
+@require_GET
+def question_similar_raw(request, question_id: int):
+    """Nearest questions by raw cosine with the rules' verdicts (staff only)."""
+    if not request.user.is_staff:
+        raise Http404
+    question = get_object_or_404(Question.objects.alive(), pk=question_id)
+    limit = min(max(_int(request.GET.get("limit"), 20), 1), 100)
+    thresholds = current_thresholds()
+    neighbours = question_neighbours_raw(question=question, limit=limit)
+    return JsonResponse(
+        {
+            "question_id": question.pk,
+            "embedding_status": question.embedding_status,
+            "model": thresholds.model,
+            "repeat_threshold": thresholds.repeat,
+            "similar_threshold": thresholds.similar,
+            "threshold_version": thresholds.version,
+            "neighbours": [asdict(n) for n in neighbours],
+        }
+    )
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
