@@ -160,8 +160,13 @@ def job_claim(*, kind: str = JobKind.EXPLANATION) -> QuestionJob | None:
 
 
 def explanation_jobs_consume(*, batch: int | None = None) -> int:
-    """Run up to `batch` jobs; wake another consumer if work remains."""
+    """Run up to `batch` jobs; wake another consumer if work remains.
+
+    Without an LLM configured nothing is consumed: jobs wait, they do not fail.
+    """
     jobs_recover_stale()
+    if not llm_configured():
+        return 0
     batch = batch or settings.STUDY_JOB_BATCH_SIZE
     done = 0
     for _ in range(batch):

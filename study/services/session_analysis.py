@@ -235,6 +235,8 @@ def _strings(value) -> list[str]:
 
 def session_jobs_consume(*, batch: int | None = None) -> int:
     session_jobs_recover_stale()
+    if not llm_configured():
+        return 0
     done = 0
     for _ in range(batch or settings.STUDY_JOB_BATCH_SIZE):
         job = session_job_claim()

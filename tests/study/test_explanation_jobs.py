@@ -426,3 +426,19 @@ def test_backfill_command_with_wait(user, topic, docs, fake_llm, capsys):
     out = capsys.readouterr().out
     assert "3개 작업" in out
     assert Question.objects.filter(ai_explanation_status="ready").count() == 3
+
+
+def test_without_an_llm_the_consumer_leaves_jobs_waiting(
+    user, topic, fake_llm, woken, settings
+):
+    from study.services.session_analysis import session_jobs_consume
+
+    for n in (1, 2):
+        q(topic, n)
+    answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
+    settings.LLM_BASE_URL = ""  # e.g. a worker started without the LLM settings
+    assert jobs.explanation_jobs_consume(batch=5) == 0
+    assert session_jobs_consume(batch=5) == 0
+    assert set(QuestionJob.objects.values_list("status", flat=True)) == {
+        JobStatus.PENDING
+    }
