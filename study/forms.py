@@ -117,6 +117,7 @@ class QuizStartForm(forms.Form):
     mode = forms.ChoiceField(choices=QuizMode.choices)
     stage = forms.ChoiceField(choices=QuizStage.choices, required=False)
     size = forms.IntegerField(min_value=5, max_value=100, required=False)
+    subject_size = forms.IntegerField(min_value=5, max_value=100, required=False)
     round_key = forms.CharField(required=False)
     subjects = forms.MultipleChoiceField(required=False)
     per_subject = forms.IntegerField(min_value=1, max_value=100, required=False)
@@ -125,9 +126,12 @@ class QuizStartForm(forms.Form):
     def __init__(self, *args, topic: Topic, **kwargs):
         super().__init__(*args, **kwargs)
         self.topic = topic
-        self.fields["subjects"].choices = [
-            (name, name) for name in topic_subject_names(topic=topic)
-        ]
+        if self.data.get("mode") == QuizMode.SUBJECT:  # a GROUP BY only when needed
+            self.fields["subjects"].choices = [
+                (name, name) for name in topic_subject_names(topic=topic)
+            ]
+        else:  # without JS every mode's inputs are posted; ignore the subjects
+            del self.fields["subjects"]
 
     def clean(self):
         data = super().clean()
@@ -153,7 +157,12 @@ class QuizStartForm(forms.Form):
         return QuizRequest(
             mode=d["mode"],
             stage=d.get("stage") or "",
-            size=d.get("size") or 20,
+            size=(
+                d.get("subject_size")
+                if d["mode"] == QuizMode.SUBJECT
+                else d.get("size")
+            )
+            or 20,
             round_key=d.get("round_key") or "",
             subjects=tuple(d.get("subjects") or ()),
             per_subject=d.get("per_subject") or 20,

@@ -29,7 +29,7 @@ from study.llm.client import LLMError
 GATE_NAMESPACE = zlib.crc32(b"gichul.llm_gate") & 0x7FFFFFFF
 FG_WAITING_KEY = -1  # slots are 0 .. LLM_CONCURRENCY - 1
 FOREGROUND_POLL_S = 0.05
-BACKGROUND_POLL_S = 0.2
+BACKGROUND_POLL_S = 0.05
 CONNECT_TIMEOUT_S = 10
 # Server-side settings for the gate's session: idle sessions holding a slot
 # must not be cut, and a vanished machine's slot should free in about a

@@ -65,32 +65,41 @@ def _progress(user, topic: Topic) -> QuerySet:
     )
 
 
-def _bucket_ids(name: str, *, user, topic: Topic) -> list[int]:
-    pool = _pool(topic=topic)
-    progress = _progress(user, topic)
-    now = timezone.now()
+def _bucket_ids(name: str, *, user, topic: Topic, limit: int) -> list[int]:
+    """Up to `limit` ids of a bucket. Pool-wide buckets are sampled in SQL, so a
+    7,000-question topic never ships all its ids to Python; the learner's own
+    buckets are bounded by their history."""
+    pool = _pool(topic=topic).order_by()
+    progress = _progress(user, topic).order_by()
     if name == "unattempted":
         seen = QuestionProgress.objects.filter(user=user, question=OuterRef("pk"))
-        qs = pool.filter(~Exists(seen)).values_list("id", flat=True)
+        qs = pool.filter(~Exists(seen)).order_by("?").values_list("id", flat=True)
+    elif name == "frequent":
+        qs = (
+            pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS)
+            .order_by("?")
+            .values_list("id", flat=True)
+        )
+    elif name == "random":
+        qs = pool.order_by("?").values_list("id", flat=True)
     elif name == "wrong_or_unsure":
         qs = progress.filter(last_outcome__in=NOT_CORRECT).values_list(
             "question_id", flat=True
         )
     elif name == "due_review":
-        qs = progress.filter(due_at__lte=now).values_list("question_id", flat=True)
+        qs = progress.filter(due_at__lte=timezone.now()).values_list(
+            "question_id", flat=True
+        )
     elif name == "regressed":
         qs = progress.filter(pattern_state=Pattern.REGRESSED).values_list(
             "question_id", flat=True
         )
-    elif name == "frequent":
-        qs = pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS).values_list(
-            "id", flat=True
-        )
-    elif name == "random":
-        qs = pool.values_list("id", flat=True)
     else:
         raise ValueError(f"unknown bucket {name}")
-    return list(qs)
+    return list(qs[:limit]) if name in SAMPLED_BUCKETS else list(qs)
+
+
+SAMPLED_BUCKETS = {"unattempted", "frequent", "random"}
 
 
 def select_for_stage(
@@ -99,16 +108,15 @@ def select_for_stage(
     picked: list[int] = []
     chosen: set[int] = set()
     for name, quota in quotas(STAGE_RATIOS[stage], size).items():
-        candidates = [
-            i for i in _bucket_ids(name, user=user, topic=topic) if i not in chosen
-        ]
+        # Enough candidates that excluding what is already picked leaves quota.
+        found = _bucket_ids(name, user=user, topic=topic, limit=quota + len(chosen))
+        candidates = [i for i in found if i not in chosen]
         take = rng.sample(candidates, min(quota, len(candidates)))
         picked += take
         chosen.update(take)
     if len(picked) < size:  # short buckets are backfilled at random
-        rest = [
-            i for i in _bucket_ids("random", user=user, topic=topic) if i not in chosen
-        ]
+        found = _bucket_ids("random", user=user, topic=topic, limit=size + len(chosen))
+        rest = [i for i in found if i not in chosen]
         if len(picked) + len(rest) < size:
             raise NotEnoughQuestions(len(picked) + len(rest), size)
         picked += rng.sample(rest, size - len(picked))

@@ -102,27 +102,30 @@ def _store_card(row: QuestionProgress, card) -> None:
     row.due_at = card.due
 
 
+PROGRESS_FIELDS = [
+    "pattern_window",
+    "had_correct_before_window",
+    "had_wrong_before_window",
+    "pattern_state",
+    "pattern_updated_at",
+    "last_outcome",
+    "last_attempted_at",
+    "last_attempt",
+    "attempt_count",
+    "correct_count",
+    "fsrs_card",
+    "due_at",
+    "review_stage",
+]
+
+
 def _save_rows(rows) -> None:
-    new = [r for r in rows if r.pk is None]
-    old = [r for r in rows if r.pk is not None]
-    QuestionProgress.objects.bulk_create(new)
-    QuestionProgress.objects.bulk_update(
-        old,
-        [
-            "pattern_window",
-            "had_correct_before_window",
-            "had_wrong_before_window",
-            "pattern_state",
-            "pattern_updated_at",
-            "last_outcome",
-            "last_attempted_at",
-            "last_attempt",
-            "attempt_count",
-            "correct_count",
-            "fsrs_card",
-            "due_at",
-            "review_stage",
-        ],
+    """One INSERT … ON CONFLICT (user, question) DO UPDATE for the whole session."""
+    QuestionProgress.objects.bulk_create(
+        list(rows),
+        update_conflicts=True,
+        unique_fields=["user", "question"],
+        update_fields=PROGRESS_FIELDS,
     )
 
 

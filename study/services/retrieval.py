@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordDistance
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
@@ -102,10 +103,7 @@ def search_chunks(
         except EmbeddingError:
             logger.warning("query embedding failed; lexical retrieval only")
     if query_vector is not None:
-        by_vector = base.order_by(CosineDistance("embedding", query_vector))[
-            :CANDIDATES
-        ]
-        rankings.append([str(pk) for pk in by_vector.values_list("id", flat=True)])
+        rankings.append([str(pk) for pk in vector_ranking(base, query_vector)])
     lexical = lexical_query(query)
     if lexical:
         by_text = (
@@ -133,6 +131,21 @@ def search_chunks(
         if key in chunks
     ]
     return rerank(query, evidence)[:k]
+
+
+def vector_ranking(chunks: QuerySet, vector: list[float]) -> list[int]:
+    """Nearest chunks among `chunks` (already filtered to the topic).
+
+    An HNSW scan returns the nearest chunks of *all* topics and the filter is
+    applied afterwards, so a topic with few chunks could get none back;
+    iterative scanning (pgvector >= 0.8) keeps searching until enough rows
+    pass the filter. Older pgvector ignores the setting.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute("SET LOCAL hnsw.ef_search = 100")
+        ordered = chunks.order_by(CosineDistance("embedding", vector))
+        return list(ordered.values_list("id", flat=True)[:CANDIDATES])
 
 
 def rerank(query: str, evidence: list[Evidence]) -> list[Evidence]:
@@ -166,7 +179,17 @@ def question_query_text(question: Question) -> str:
 def similar_questions(
     *, question: Question, k: int = QUESTION_EVIDENCE
 ) -> list[Evidence]:
-    """Other questions of the topic, by trigram closeness of the stem."""
+    """Other questions of the topic: its cached repeats and similars first (the
+    related-questions analysis), else the closest stems by trigram match."""
+    related = [r["id"] for r in (question.related_repeat + question.related_similar)]
+    if related:
+        found = Question.objects.alive().filter(
+            pk__in=related[: k * 2], topic_id=question.topic_id
+        )
+        by_id = {q.pk: q for q in found}
+        ordered = [by_id[i] for i in related if i in by_id][:k]
+        if ordered:
+            return [_question_evidence(q) for q in ordered]
     query = lexical_query(question.stem)
     if not query:
         return []

@@ -230,3 +230,53 @@ def test_ingest_queues_the_summary_only_with_an_llm(user, topic, fake_llm):
     with TestCase.captureOnCommitCallbacks(execute=True):
         document_ingest(document_id=document.pk)
     assert OrmQ.objects.count() == 1
+
+
+def test_a_small_topic_is_not_crowded_out_by_a_big_one_in_the_vector_index(
+    user, other_user, topic
+):
+    """HNSW returns the nearest chunks of all topics before the topic filter."""
+    import random
+
+    from django.db import connection
+
+    from study.services.retrieval import _topic_chunks, vector_ranking
+
+    rng = random.Random(7)
+    query = [rng.gauss(0, 1) for _ in range(384)]
+
+    def near(scale):
+        return [q + rng.gauss(0, scale) for q in query]
+
+    def document(owner, on_topic, vectors):
+        doc = Document.objects.create(
+            owner=owner, title="d", status=DocumentStatus.READY
+        )
+        doc.topics.set([on_topic])
+        DocumentChunk.objects.bulk_create(
+            DocumentChunk(document=doc, ordinal=i, text=f"조각 {i}", embedding=v)
+            for i, v in enumerate(vectors)
+        )
+        return doc
+
+    big = Topic.objects.create(name="큰 토픽", owner=other_user)
+    document(other_user, big, [near(0.1) for _ in range(400)])
+    mine = document(user, topic, [[-x for x in near(0.5)] for _ in range(3)])
+    with connection.cursor() as cursor:  # plan as on a big table: walk the HNSW index
+        cursor.execute("SET enable_sort = off")
+        cursor.execute("SET enable_seqscan = off")
+    ids = vector_ranking(_topic_chunks([topic.pk], DocumentFilters()), query)
+    assert set(ids) == set(mine.chunks.values_list("id", flat=True))
+
+
+def test_evidence_questions_prefer_cached_repeats(topic):
+    from study.services.retrieval import similar_questions
+    from tests.conftest import make_question
+
+    target = make_question(topic, 1, stem="가나다")
+    repeat = make_question(topic, 2, year=2019, stem="전혀 다른 글자")
+    make_question(topic, 3, stem="가나다 비슷한 글자")
+    target.related_repeat = [{"id": repeat.pk, "similarity": 0.99}]
+    target.save()
+    evidence = similar_questions(question=target)
+    assert [e.ref for e in evidence][0] == f"q:{repeat.pk}"

@@ -43,7 +43,7 @@ def post_answer(client, session, choice, *, position=None, question_id=None, htm
         {"mode": "stage", "stage": "intro", "size": 10},
         {"mode": "stage", "stage": "pre_exam", "size": 5},
         {"mode": "round", "round_key": "2022-1"},
-        {"mode": "subject", "subjects": ["과목1", "과목2"], "size": 6},
+        {"mode": "subject", "subjects": ["과목1", "과목2"], "subject_size": 6},
         {"mode": "mock", "per_subject": 3},
     ],
 )
@@ -228,3 +228,20 @@ def test_mock_exam_passes_with_every_subject_at_40_and_average_60(user, topic, b
     session = start(user, topic, mode=QuizMode.MOCK, per_subject=5)
     session = answer_all(session, lambda p, q: 2 if p % 5 < [4, 2, 3][p // 5] else 1)
     assert session.result["passed"] is True and session.result["failing_subjects"] == []
+
+
+def test_the_start_form_works_without_javascript(client, user, topic, bank):
+    """Without JS every fieldset is posted; only the chosen mode's inputs count."""
+    client.force_login(user)
+    data = {
+        "mode": "stage",
+        "stage": "intro",
+        "size": "5",
+        "subject_size": "6",
+        "round_key": "2022-1",
+        "subjects": ["과목1", "과목2"],
+        "per_subject": "20",
+    }
+    response = client.post(reverse("study:quiz_start", args=[topic.pk]), data)
+    session = QuizSession.objects.get(user=user)
+    assert response.status_code == 302 and session.mode == "stage" and session.size == 5
