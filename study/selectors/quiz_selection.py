@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from study.models import Attempt, Pattern, Question, QuestionProgress, Topic
@@ -60,9 +60,11 @@ def _pool(*, topic: Topic) -> QuerySet:
 
 
 def _progress(user, topic: Topic) -> QuerySet:
+    """The learner's progress rows on quizzable questions (joined by primary
+    key, so the cost follows the learner's history, not the topic's size)."""
     return QuestionProgress.objects.filter(
-        user=user, topic=topic, question__in=_pool(topic=topic)
-    )
+        user=user, topic=topic, question__deleted_at__isnull=True
+    ).filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
 
 
 def _bucket_ids(name: str, *, user, topic: Topic, limit: int) -> list[int]:
