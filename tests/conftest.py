@@ -65,3 +65,19 @@ def fake_llm(settings):
         forget_working_forms()
         yield fake
         forget_working_forms()
+
+
+def make_document(owner, topic, text: str, *, title: str = "노트", **kwargs):
+    """Upload a text document to the topic and process it (extract, chunk, embed)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from study.services.documents import document_create, document_ingest
+
+    document = document_create(
+        owner=owner,
+        topics=[topic],
+        title=title,
+        upload=SimpleUploadedFile(f"{title}.txt", text.encode()),
+        **kwargs,
+    )
+    return document_ingest(document_id=document.pk)

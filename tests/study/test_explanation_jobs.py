@@ -4,15 +4,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from study.models import AIExplanationStatus, JobStatus, Question, QuestionJob, QuizMode
 from study.services import explanation_jobs as jobs
-from study.services.documents import document_create, document_ingest
-from tests.conftest import make_question
+from tests.conftest import make_document, make_question
 from tests.study.learner_helpers import answer_all, start
 
 DOC = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 15
@@ -30,13 +28,7 @@ def good(answer=2, text="정답은 2번, 인터록입니다."):
 @pytest.fixture
 def docs(user, topic, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    document = document_create(
-        owner=user,
-        topics=[topic],
-        title="노트",
-        upload=SimpleUploadedFile("n.txt", DOC.encode()),
-    )
-    return document_ingest(document_id=document.pk)
+    return make_document(user, topic, DOC, title="노트")
 
 
 @pytest.fixture

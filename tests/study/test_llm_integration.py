@@ -10,12 +10,10 @@ every reply ends in a status with a reason, and a wrong answer is never shown.
 import os
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from study.models import AIExplanationStatus
-from study.services.documents import document_create, document_ingest
 from study.services.explanations import explanation_request
-from tests.conftest import make_question
+from tests.conftest import make_document, make_question
 
 pytestmark = [
     pytest.mark.llm,
@@ -32,13 +30,7 @@ def test_a_real_model_gives_a_guarded_explanation(user, topic, settings, tmp_pat
     settings.LLM_MODEL = os.environ.get("LLM_MODEL", "local")
     settings.LLM_TIMEOUT_S = 180
     text = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 8
-    document = document_create(
-        owner=user,
-        topics=[topic],
-        title="노트",
-        upload=SimpleUploadedFile("n.txt", text.encode()),
-    )
-    document_ingest(document_id=document.pk)
+    make_document(user, topic, text, title="노트")
     question = make_question(
         topic,
         1,

@@ -1,12 +1,10 @@
 """모르겠음 subject notes and the document search page with query rewriting."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from study.models import AIExplanationStatus, MaterialType, SubjectNote
-from study.services.documents import document_create, document_ingest
-from tests.conftest import make_question
+from tests.conftest import make_document, make_question
 
 TEXTBOOK = (
     "안전관리론은 재해 예방과 안전관리 조직을 다룬다. "
@@ -18,20 +16,13 @@ LAW = "법령 자료: 안전보건관리책임자는 사업장을 실질적으�
 @pytest.fixture
 def docs(user, topic, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    made = []
-    for name, text, kind in (
-        ("교재", TEXTBOOK, MaterialType.TEXTBOOK),
-        ("법령", LAW, MaterialType.LAW),
-    ):
-        document = document_create(
-            owner=user,
-            topics=[topic],
-            title=name,
-            upload=SimpleUploadedFile(f"{name}.txt", text.encode()),
-            material_type=kind,
+    return [
+        make_document(user, topic, text, title=name, material_type=kind)
+        for name, text, kind in (
+            ("교재", TEXTBOOK, MaterialType.TEXTBOOK),
+            ("법령", LAW, MaterialType.LAW),
         )
-        made.append(document_ingest(document_id=document.pk))
-    return made
+    ]
 
 
 def test_an_unsure_card_gets_a_cached_subject_note(client, user, topic, docs, fake_llm):
