@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from study.llm.client import llm_configured
@@ -26,16 +25,13 @@ from study.models import (
     Question,
     QuestionJob,
 )
+from study.services import job_queue
 from study.services.explanations import explanation_generate, explanation_save
 
 logger = logging.getLogger(__name__)
 
 FINAL_ERRORS = ("guard_fail", "evidence_missing")
 BACKFILL_MAX = 30
-
-
-def stale_after() -> timedelta:
-    return timedelta(minutes=settings.STUDY_JOB_STALE_MINUTES)
 
 
 def questions_needing_explanation(question_ids: Iterable[int]) -> list[int]:
@@ -122,41 +118,11 @@ def wake_consumer() -> None:
 
 
 def jobs_recover_stale() -> int:
-    """Jobs stuck in processing (their worker died) go back to pending or fail."""
-    cutoff = timezone.now() - stale_after()
-    stuck = QuestionJob.objects.filter(
-        status=JobStatus.PROCESSING, started_at__lt=cutoff
-    )
-    retried = stuck.filter(attempts__lt=F("max_attempts")).update(
-        status=JobStatus.PENDING,
-        error_code="stale_processing",
-        error_message="worker stopped while processing; retried",
-    )
-    failed = stuck.update(
-        status=JobStatus.FAILED,
-        error_code="stale_processing",
-        error_message="worker stopped while processing; no attempts left",
-        completed_at=timezone.now(),
-    )
-    return retried + failed
+    return job_queue.jobs_recover_stale(QuestionJob)
 
 
 def job_claim(*, kind: str = JobKind.EXPLANATION) -> QuestionJob | None:
-    """Take the oldest pending job; SKIP LOCKED keeps two workers off one row."""
-    with transaction.atomic():
-        job = (
-            QuestionJob.objects.select_for_update(skip_locked=True)
-            .filter(status=JobStatus.PENDING, kind=kind)
-            .order_by("created_at", "id")
-            .first()
-        )
-        if job is None:
-            return None
-        job.status = JobStatus.PROCESSING
-        job.attempts += 1
-        job.started_at = timezone.now()
-        job.save(update_fields=["status", "attempts", "started_at"])
-    return job
+    return job_queue.job_claim_next(QuestionJob.objects.filter(kind=kind))
 
 
 def explanation_jobs_consume(*, batch: int | None = None) -> int:
@@ -191,7 +157,7 @@ def explanation_job_run(*, job: QuestionJob) -> QuestionJob:
             f"{type(exc).__name__}: {exc}"[:2000],
         )
     if job.status == JobStatus.PROCESSING:
-        _retry_or_fail(job)
+        job_queue.job_retry_or_fail(job)
     job.save()
     return job
 
@@ -248,20 +214,6 @@ def _save_unless_deleted(job: QuestionJob, question_id: int, result) -> bool:
             return False
         explanation_save(question_id=question_id, result=result)
     return True
-
-
-def _retry_or_fail(job: QuestionJob) -> None:
-    retryable = job.error_code in (
-        "llm_timeout",
-        "parse_fail",
-        "llm_http_error",
-        "unknown",
-    )
-    if retryable and job.attempts < job.max_attempts:
-        job.status = JobStatus.PENDING
-    else:
-        job.status = JobStatus.FAILED
-        job.completed_at = timezone.now()
 
 
 def job_retry(*, job: QuestionJob) -> bool:

@@ -7,7 +7,6 @@ import logging
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from study.llm.client import LLMClient, LLMError, LLMParseError, llm_configured
@@ -22,6 +21,7 @@ from study.models import (
     SessionAnalysis,
     SessionJob,
 )
+from study.services import job_queue
 from study.services.retrieval import search_chunks
 
 logger = logging.getLogger(__name__)
@@ -80,36 +80,7 @@ def session_job_enqueue(*, session: QuizSession) -> bool:
 
 
 def session_job_claim() -> SessionJob | None:
-    with transaction.atomic():
-        job = (
-            SessionJob.objects.select_for_update(skip_locked=True)
-            .filter(status=JobStatus.PENDING)
-            .order_by("created_at", "id")
-            .first()
-        )
-        if job is None:
-            return None
-        job.status, job.started_at = JobStatus.PROCESSING, timezone.now()
-        job.attempts += 1
-        job.save(update_fields=["status", "attempts", "started_at"])
-    return job
-
-
-def session_jobs_recover_stale() -> int:
-    from study.services.explanation_jobs import stale_after
-
-    stuck = SessionJob.objects.filter(
-        status=JobStatus.PROCESSING, started_at__lt=timezone.now() - stale_after()
-    )
-    retried = stuck.filter(attempts__lt=F("max_attempts")).update(
-        status=JobStatus.PENDING, error_code="stale_processing"
-    )
-    failed = stuck.update(
-        status=JobStatus.FAILED,
-        error_code="stale_processing",
-        completed_at=timezone.now(),
-    )
-    return retried + failed
+    return job_queue.job_claim_next(SessionJob.objects.all())
 
 
 def _prompt_attempts(session: QuizSession) -> list[dict]:
@@ -140,19 +111,7 @@ def session_job_run(*, job: SessionJob) -> SessionJob:
             f"{type(exc).__name__}: {exc}"[:2000],
         )
     if job.status == JobStatus.PROCESSING:
-        retryable = job.error_code in (
-            "llm_timeout",
-            "parse_fail",
-            "llm_http_error",
-            "unknown",
-        )
-        job.status = (
-            JobStatus.PENDING
-            if retryable and job.attempts < job.max_attempts
-            else JobStatus.FAILED
-        )
-        if job.status == JobStatus.FAILED:
-            job.completed_at = timezone.now()
+        job_queue.job_retry_or_fail(job)
     job.save()
     return job
 
@@ -234,7 +193,7 @@ def _strings(value) -> list[str]:
 
 
 def session_jobs_consume(*, batch: int | None = None) -> int:
-    session_jobs_recover_stale()
+    job_queue.jobs_recover_stale(SessionJob)
     if not llm_configured():
         return 0
     done = 0
