@@ -7,12 +7,11 @@ would have produced.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -71,22 +70,8 @@ def job_enqueue(
 def _insert_jobs(
     pairs: list[tuple[int, int]], *, kind: str, payload: dict
 ) -> list[int]:
-    if not pairs:
-        return []
-    values = ", ".join(
-        ["(%s, %s, %s, 'pending', 0, 2, '', '', %s::jsonb, now())"] * len(pairs)
-    )
-    params: list = []
-    for question_id, user_id in pairs:
-        params += [question_id, user_id, kind, json.dumps(payload)]
-    sql = (
-        "INSERT INTO study_questionjob (question_id, user_id, kind, status, attempts, "
-        "max_attempts, error_code, error_message, payload, created_at) "
-        f"VALUES {values} ON CONFLICT DO NOTHING RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
+    rows = [{"question_id": qid, "user_id": uid, "kind": kind} for qid, uid in pairs]
+    ids = job_queue.jobs_insert_pending(QuestionJob, rows, payload=payload)
     if ids:
         transaction.on_commit(wake_consumer)
     return ids

@@ -3,10 +3,11 @@ oldest pending row, retrying or failing, and recovering from dead workers."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -63,3 +64,28 @@ def jobs_recover_stale(model) -> int:
         completed_at=timezone.now(),
     )
     return retried + failed
+
+
+def jobs_insert_pending(
+    model, rows: list[dict], *, payload: dict | None = None
+) -> list[int]:
+    """Insert pending jobs, ON CONFLICT DO NOTHING: the partial unique index on
+    active jobs makes this idempotent. Returns the ids of the rows created."""
+    if not rows:
+        return []
+    keys = list(rows[0])
+    columns = [*keys, "status", "attempts", "max_attempts", "error_code"]
+    columns += ["error_message", "payload", "created_at"]
+    one_row = "(" + ", ".join(["%s"] * len(keys)) + ", 'pending', 0, 2, '', '', "
+    one_row += "%s::jsonb, now())"
+    params: list = []
+    for row in rows:
+        params += [row[k] for k in keys] + [json.dumps(payload or {})]
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"VALUES {', '.join([one_row] * len(rows))} "
+        "ON CONFLICT DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]

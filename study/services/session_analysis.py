@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from study.llm.client import LLMClient, LLMError, LLMParseError, llm_configured
@@ -63,15 +63,9 @@ def calibrate_confidence(
 def session_job_enqueue(*, session: QuizSession) -> bool:
     if not llm_configured():
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO study_sessionjob (session_id, user_id, status, attempts, "
-            "max_attempts, error_code, error_message, payload, created_at) "
-            "VALUES (%s, %s, 'pending', 0, 2, '', '', '{}'::jsonb, now()) "
-            "ON CONFLICT DO NOTHING RETURNING id",
-            [session.pk, session.user_id],
-        )
-        created = cursor.fetchone() is not None
+    created = job_queue.jobs_insert_pending(
+        SessionJob, [{"session_id": session.pk, "user_id": session.user_id}]
+    )
     if created:
         from study.services.explanation_jobs import wake_consumer
 
