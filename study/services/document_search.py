@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from study.llm.client import LLMClient, LLMError, llm_configured
-from study.llm.gate import Priority, llm_gate
+from study.llm.calls import llm_json
+from study.llm.client import LLMError, llm_configured
+from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.services.retrieval import DocumentFilters, Evidence, rrf_fuse, search_chunks
 
@@ -24,14 +25,15 @@ def query_variants(query: str) -> list[str]:
     if not llm_configured():
         return variants
     try:
-        with llm_gate(Priority.FOREGROUND, wait_timeout_s=20), LLMClient() as client:
-            reply = client.chat_json(
-                system="검색어 재작성기. JSON 객체 하나만 출력.",
-                user=render_prompt("study_search_rewrite.txt", query=query),
-                schema=REWRITE_SCHEMA,
-                schema_name="rewrite",
-                max_tokens=200,
-            )
+        reply = llm_json(
+            priority=Priority.FOREGROUND,
+            wait_timeout_s=20,
+            system="검색어 재작성기. JSON 객체 하나만 출력.",
+            user=render_prompt("study_search_rewrite.txt", query=query),
+            schema=REWRITE_SCHEMA,
+            schema_name="rewrite",
+            max_tokens=200,
+        )
     except LLMError:
         logger.info("query rewrite unavailable; searching the query alone")
         return variants

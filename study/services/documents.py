@@ -232,9 +232,10 @@ SUMMARY_SCHEMA = {
 
 def document_summarize(*, document_id: int) -> Document:
     """Optional LLM summary of a ready document (background priority)."""
-    from study.llm.client import LLMClient, LLMError, llm_configured
+    from study.llm.calls import llm_json
+    from study.llm.client import LLMError, llm_configured
     from study.llm.envelope import EnvelopeInvalid, cap_text, envelope_text
-    from study.llm.gate import Priority, llm_gate
+    from study.llm.gate import Priority
     from study.llm.prompts import render_prompt
 
     document = Document.objects.get(pk=document_id)
@@ -244,16 +245,16 @@ def document_summarize(*, document_id: int) -> Document:
         document.chunks.order_by("ordinal").values_list("text", flat=True)[:6]
     )
     try:
-        with llm_gate(Priority.BACKGROUND), LLMClient() as client:
-            reply = client.chat_json(
-                system="너는 학습 자료 요약가다. JSON 객체 하나만 출력한다.",
-                user=render_prompt(
-                    "study_document_summary.txt", title=document.title, chunks=chunks
-                ),
-                schema=SUMMARY_SCHEMA,
-                schema_name="summary",
-                max_tokens=400,
-            )
+        reply = llm_json(
+            priority=Priority.BACKGROUND,
+            system="너는 학습 자료 요약가다. JSON 객체 하나만 출력한다.",
+            user=render_prompt(
+                "study_document_summary.txt", title=document.title, chunks=chunks
+            ),
+            schema=SUMMARY_SCHEMA,
+            schema_name="summary",
+            max_tokens=400,
+        )
         document.summary = cap_text(envelope_text(reply.data, "summary_md"), 600)
     except (LLMError, EnvelopeInvalid):
         logger.info("summary of document %s not available", document_id, exc_info=True)

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from study.llm.calls import llm_json
 from study.llm.client import (
-    LLMClient,
     LLMError,
     LLMNotConfigured,
     LLMParseError,
@@ -27,7 +27,7 @@ from study.llm.envelope import (
     envelope_text,
     normalise_confidence,
 )
-from study.llm.gate import Priority, llm_gate
+from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.models import AIExplanationStatus, Question
 from study.services.retrieval import Evidence, explanation_evidence
@@ -113,13 +113,13 @@ def explanation_generate(*, question: Question, priority: Priority) -> Generatio
             message="이 토픽에 근거로 쓸 자료나 다른 문제가 없습니다 (자료 부족).",
         )
     try:
-        with llm_gate(priority), LLMClient() as client:
-            reply = client.chat_json(
-                system=SYSTEM_PROMPT,
-                user=_prompt(question, evidence),
-                schema=EXPLANATION_SCHEMA,
-                schema_name="explanation",
-            )
+        reply = llm_json(
+            priority=priority,
+            system=SYSTEM_PROMPT,
+            user=_prompt(question, evidence),
+            schema=EXPLANATION_SCHEMA,
+            schema_name="explanation",
+        )
     except LLMParseError as exc:
         return _failed("parse_fail", str(exc), raw=exc.raw, reason="not_json_object")
     except LLMNotConfigured as exc:

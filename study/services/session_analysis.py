@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from study.llm.client import LLMClient, LLMError, LLMParseError, llm_configured
+from study.llm.calls import llm_json
+from study.llm.client import LLMError, LLMParseError, llm_configured
 from study.llm.envelope import EnvelopeInvalid, cap_text, envelope_text
-from study.llm.gate import Priority, llm_gate
+from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.models import (
     AIExplanationStatus,
@@ -126,15 +127,15 @@ def _run(job: SessionJob) -> None:
     documents = search_chunks(topic_ids=[session.topic_id], query=query, k=4)
     ready_count = sum(1 for a in attempts if a["ai_explanation"])
     try:
-        with llm_gate(Priority.BACKGROUND), LLMClient() as client:
-            reply = client.chat_json(
-                system="너는 학습 코치다. JSON 객체 하나만 출력한다.",
-                user=render_prompt(
-                    "study_session_analysis.txt", attempts=valid, documents=documents
-                ),
-                schema=SCHEMA,
-                schema_name="session_analysis",
-            )
+        reply = llm_json(
+            priority=Priority.BACKGROUND,
+            system="너는 학습 코치다. JSON 객체 하나만 출력한다.",
+            user=render_prompt(
+                "study_session_analysis.txt", attempts=valid, documents=documents
+            ),
+            schema=SCHEMA,
+            schema_name="session_analysis",
+        )
         summary = envelope_text(reply.data, "summary_md")
     except LLMParseError as exc:
         job.error_code, job.error_message = "parse_fail", str(exc)

@@ -6,7 +6,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from study.llm.client import LLMClient, LLMError, LLMNotConfigured, llm_configured
+from study.llm.calls import llm_json
+from study.llm.client import LLMError, LLMNotConfigured, llm_configured
 from study.llm.envelope import (
     NOTE_SCHEMA,
     EnvelopeInvalid,
@@ -14,7 +15,7 @@ from study.llm.envelope import (
     check_quotes,
     envelope_text,
 )
-from study.llm.gate import Priority, llm_gate
+from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.models import AIExplanationStatus, Question, SubjectNote
 from study.services.explanations import (
@@ -96,10 +97,13 @@ def subject_note_request(
         questions=[e for e in evidence if e.kind == "question"],
     )
     try:
-        with llm_gate(Priority.FOREGROUND), LLMClient() as client:
-            reply = client.chat_json(
-                system=NOTE_SYSTEM, user=prompt, schema=NOTE_SCHEMA, schema_name="note"
-            )
+        reply = llm_json(
+            priority=Priority.FOREGROUND,
+            system=NOTE_SYSTEM,
+            user=prompt,
+            schema=NOTE_SCHEMA,
+            schema_name="note",
+        )
         text = envelope_text(reply.data, "note_md")
     except (LLMError, EnvelopeInvalid) as exc:
         return _finish(note, status="failed", error=f"생성하지 못했습니다: {exc}")

@@ -1,0 +1,26 @@
+"""The one way the app asks an LLM: through the priority gate, on a fresh client."""
+
+from __future__ import annotations
+
+from study.llm.client import LLMClient, LLMReply
+from study.llm.gate import Priority, llm_gate
+
+
+def llm_json(
+    *,
+    priority: Priority,
+    system: str,
+    user: str,
+    schema: dict,
+    schema_name: str,
+    max_tokens: int = 1024,
+    wait_timeout_s: float | None = None,
+) -> LLMReply:
+    with llm_gate(priority, wait_timeout_s=wait_timeout_s), LLMClient() as client:
+        return client.chat_json(
+            system=system,
+            user=user,
+            schema=schema,
+            schema_name=schema_name,
+            max_tokens=max_tokens,
+        )
