@@ -6,6 +6,7 @@ from study.models.document import (
     MaterialType,
     SubjectNote,
 )
+from study.models.exam_plan import ExamPlan
 from study.models.jobs import (
     JobKind,
     JobStatus,
@@ -26,6 +27,7 @@ __all__ = [
     "DocumentChunk",
     "DocumentStatus",
     "EmbeddingStatus",
+    "ExamPlan",
     "MaterialType",
     "SubjectNote",
     "JobKind",

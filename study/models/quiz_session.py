@@ -14,6 +14,7 @@ class QuizMode(models.TextChoices):
     SUBJECT = "subject", "과목별"
     MOCK = "mock", "모의고사"
     REVIEW = "review", "복습"
+    PLAN = "plan", "오늘 할 일"
 
 
 class QuizStage(models.TextChoices):

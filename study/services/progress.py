@@ -45,7 +45,7 @@ def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> SessionS
             user_id=user_id, question_id__in=question_ids
         )
     }
-    scheduler = None
+    context = None
     first_outcome: dict[int, str | None] = {}
     for attempt in attempts:
         row = rows.get(attempt.question_id)
@@ -56,10 +56,11 @@ def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> SessionS
                 topic_id=attempt.question.topic_id,
                 question_id=attempt.question_id,
             )
-        if row.is_scheduled and scheduler is None:
-            retention = scheduling.desired_retention_for(attempt.user_id)
-            scheduler = scheduling.scheduler_for(retention)
-        _apply_attempt(row, attempt, scheduler)
+        if row.is_scheduled and context is None:
+            context = scheduling.review_context(
+                user_id=user_id, topic_id=row.topic_id, at=attempt.created_at
+            )
+        _apply_attempt(row, attempt, context)
     for qid, row in rows.items():
         last = row.last_outcome
         _count_change(summary, first_outcome[qid], last)
@@ -67,7 +68,7 @@ def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> SessionS
     return summary
 
 
-def _apply_attempt(row: QuestionProgress, attempt: Attempt, scheduler) -> None:
+def _apply_attempt(row: QuestionProgress, attempt: Attempt, context) -> None:
     history = history_push(
         row.pattern_window,
         row.had_correct_before_window,
@@ -86,20 +87,20 @@ def _apply_attempt(row: QuestionProgress, attempt: Attempt, scheduler) -> None:
     row.correct_count += attempt.outcome == Outcome.CORRECT
     if row.is_scheduled:
         card = scheduling.card_review(
-            scheduler=scheduler,
+            scheduler=context.scheduler,
             card_data=row.fsrs_card,
             outcome=attempt.outcome,
             at=attempt.created_at,
         )
-        _store_card(row, card)
+        _store_card(row, card, context, attempt.created_at)
         row.review_stage = (
             row.review_stage + 1 if attempt.outcome == Outcome.CORRECT else 0
         )
 
 
-def _store_card(row: QuestionProgress, card) -> None:
+def _store_card(row: QuestionProgress, card, context, at) -> None:
     row.fsrs_card = card.to_dict()
-    row.due_at = card.due
+    row.due_at = context.due(card, at)
 
 
 PROGRESS_FIELDS = [
@@ -144,11 +145,11 @@ def attempt_mark_reviewed(*, attempt: Attempt) -> QuestionProgress | None:
         return None
     progress.last_reviewed_at = now
     if attempt.outcome in NOT_CORRECT and not progress.is_scheduled:
-        retention = scheduling.desired_retention_for(attempt.user_id)
-        card = scheduling.card_start(
-            scheduler=scheduling.scheduler_for(retention), at=now
+        context = scheduling.review_context(
+            user_id=attempt.user_id, topic_id=progress.topic_id, at=now
         )
-        _store_card(progress, card)
+        card = scheduling.card_start(scheduler=context.scheduler, at=now)
+        _store_card(progress, card, context, now)
         progress.review_stage = 0
     progress.save(
         update_fields=["last_reviewed_at", "fsrs_card", "due_at", "review_stage"]

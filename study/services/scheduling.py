@@ -1,12 +1,20 @@
-"""FSRS scheduling (py-fsrs) with day-level intervals for exam preparation."""
+"""FSRS scheduling (py-fsrs) with day-level intervals for exam preparation.
+
+With an exam date the desired retention rises as the date nears and no review
+is planned after it (the rule: study/forecast/retention.py, docs/forecast.md).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from fsrs import Card, Rating, Scheduler
 
-from study.models import LearnerSettings, Outcome
+from study.forecast import retention as exam_rule
+from study.models import ExamPlan, LearnerSettings, Outcome
 
 DEFAULT_RETENTION = 0.9
 
@@ -48,3 +56,38 @@ def card_review(
         at = card.last_review
     card, _ = scheduler.review_card(card, rating_for(outcome), review_datetime=at)
     return card
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def exam_date_for(user_id: int, topic_id: int) -> date | None:
+    return (
+        ExamPlan.objects.filter(user_id=user_id, topic_id=topic_id)
+        .values_list("exam_date", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """How reviews of one learner's topic are scheduled at one moment."""
+
+    scheduler: Scheduler
+    exam_date: date | None
+
+    def due(self, card: Card, reviewed_at: datetime) -> datetime:
+        return exam_rule.cap_due(
+            card.due, reviewed_at=reviewed_at, exam_date=self.exam_date, tz=local_tz()
+        )
+
+
+def review_context(*, user_id: int, topic_id: int, at: datetime) -> ReviewContext:
+    base = desired_retention_for(user_id)
+    exam_date = exam_date_for(user_id, topic_id)
+    days_left = exam_rule.days_to_exam(exam_date, at, local_tz()) if exam_date else None
+    return ReviewContext(
+        scheduler=scheduler_for(exam_rule.exam_retention(base, days_left)),
+        exam_date=exam_date,
+    )

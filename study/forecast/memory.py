@@ -1,0 +1,74 @@
+"""A learner's memory of each question: their answers replayed through FSRS.
+
+Only wrong and 모르겠음 answers that were reviewed get a stored FSRS card (the
+review queue); for the forecast every answered question needs a memory state,
+so the learner's answers to it are replayed through py-fsrs with the default
+parameters: correct → Good, wrong or 모르겠음 → Again (as in scheduling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fsrs import Card, Rating, Scheduler
+
+SECONDS_PER_DAY = 86400.0
+_SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+
+
+def day_number(at: datetime) -> float:
+    """Days since the epoch: the one clock the forecast model uses."""
+    return at.timestamp() / SECONDS_PER_DAY
+
+
+@dataclass(frozen=True)
+class MemoryState:
+    stability: float
+    last_review_day: float
+    answers: int
+
+
+def replay(answers: Iterable[tuple[datetime, bool]]) -> MemoryState | None:
+    """(answered at, correct) in time order → the FSRS memory state after them."""
+    card = Card(card_id=1)  # an explicit id: Card() sleeps to make one
+    count = 0
+    last = None
+    for at, correct in answers:
+        if last is not None and at < last:
+            at = last
+        card, _ = _SCHEDULER.review_card(
+            card, Rating.Good if correct else Rating.Again, review_datetime=at
+        )
+        last = at
+        count += 1
+    if not count:
+        return None
+    return MemoryState(
+        stability=float(card.stability),
+        last_review_day=day_number(last),
+        answers=count,
+    )
+
+
+def replay_many(
+    rows: Iterable[tuple[int, datetime, bool]],
+) -> dict[int, MemoryState]:
+    """(question id, at, correct) sorted by question then time → states by id."""
+    states: dict[int, MemoryState] = {}
+    current: int | None = None
+    batch: list[tuple[datetime, bool]] = []
+    for qid, at, correct in rows:
+        if qid != current and batch:
+            states[current] = replay(batch)
+            batch = []
+        current = qid
+        batch.append((at, correct))
+    if batch:
+        states[current] = replay(batch)
+    return states
+
+
+def utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

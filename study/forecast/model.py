@@ -1,0 +1,426 @@
+"""The pass forecast: P(correct) per question → score per subject → P(합격).
+
+A learner's exam is a paper drawn like the real one: for each subject of the
+exam spec, ``n`` questions. Every question of the bank gets
+
+    p = R + (1 − R) · 1/4          if the learner has studied it, where R is its
+                                   FSRS retrievability on the exam date
+    p = a_subject (≥ 1/4)          otherwise: the learner's accuracy on questions
+                                   of that subject they saw for the first time
+
+and a weight from how often questions like it recur across rounds (the repeat
+grades): a 단골 question is likelier to be on the paper than a one-off.
+
+The learner keeps studying until the exam: at the pace of the last two weeks
+(new questions per day, per subject), the highest-weighted questions not yet
+seen are met before the exam, half-way on average, and are then remembered
+like the questions already studied in that subject (their median stability).
+
+A subject's ``n`` questions are ``n`` slots, each a question drawn from the
+subject's bank with its weight, so each slot is right with the weighted mean
+p of the bank. The number right is the sum of the slots — a Poisson-binomial
+distribution, computed exactly by dynamic programming (the slots of a paper
+that is already drawn, e.g. a mock, carry their own p). Subjects are
+independent; P(합격) sums the joint probability of every score combination in
+which each subject is ≥ 40 and the mean is ≥ 60.
+
+Uncertainty: the unseen-question accuracy of each subject is a Beta posterior,
+and the memory model may be off for this learner: a factor on all FSRS
+stabilities, with a log-normal prior, whose posterior is computed from how the
+learner's own repeat answers went against what FSRS predicted for them
+(``memory_posterior``). The forecast averages P(합격) over seeded draws of
+both; the 10th and 90th percentiles of the draws are the interval shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from study.services.quiz_sessions import PASS_AVERAGE_MIN, PASS_SUBJECT_MIN
+
+GUESS = 0.25  # four choices; a learner who does not know still guesses
+# FSRS-6 default forgetting curve, R(t) = (1 + FACTOR·t/S)^(−DECAY), as py-fsrs.
+FSRS_DECAY = 0.1542
+FSRS_FACTOR = 0.9 ** (-1 / FSRS_DECAY) - 1
+# Unseen-question accuracy prior: a learner who has answered nothing yet.
+PRIOR_MEAN = 0.40
+PRIOR_STRENGTH = 10.0  # pseudo-answers behind the learner-wide mean
+SUBJECT_STRENGTH = 8.0  # pseudo-answers pulling a subject to the learner mean
+# The memory model's own uncertainty for one learner: σ of log-stability.
+MEMORY_LOG_SD = 0.35
+# What the model leaves out (how alike the paper's questions are, lucky
+# guesses replayed as recall, …): a subject's mean p is off by this much on
+# the logit scale, independently per subject.
+MODEL_ERROR_SD = 0.2
+DRAWS = 64
+TYPICAL_STABILITY = 1.0  # days; for a subject with nothing studied yet
+INTERVAL = (0.10, 0.90)
+SEED = 20261129
+
+
+def recurrence_weight(round_count: int) -> float:
+    """Weight of a question on a drawn paper by its repeat grade (rounds seen in)."""
+    if round_count >= 7:  # 단골
+        return 3.0
+    if round_count >= 5:  # 잘 나오는 반복 출제
+        return 2.5
+    if round_count >= 3:  # 반복 출제
+        return 2.0
+    if round_count == 2:  # 신출 / 빈출
+        return 1.5
+    return 1.0
+
+
+def retrievability(stability, elapsed_days):
+    """FSRS forgetting curve (vectorised); elapsed < 0 counts as just reviewed."""
+    t = np.maximum(np.asarray(elapsed_days, dtype=float), 0.0)
+    return (1.0 + FSRS_FACTOR * t / np.asarray(stability, dtype=float)) ** (-FSRS_DECAY)
+
+
+def p_from_retrievability(r):
+    return r + (1.0 - r) * GUESS
+
+
+@dataclass(frozen=True)
+class SubjectInput:
+    """One subject of the exam: its question count and the learner's bank."""
+
+    name: str
+    questions: int
+    weights: np.ndarray  # per bank question
+    stability: np.ndarray  # days; NaN when never studied
+    last_review_day: np.ndarray  # day number of the last answer; NaN if unseen
+    unseen_correct: float = 0.0  # first answers: correct + 1/4 per 모르겠음
+    unseen_answered: int = 0
+    pace: float = 0.0  # new questions of this subject per day, lately
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        questions: int,
+        rows: Sequence[tuple[float, float | None, float | None]] = (),
+        unseen_correct: float = 0.0,
+        unseen_answered: int = 0,
+        pace: float = 0.0,
+    ) -> SubjectInput:
+        """rows: (weight, stability or None, last review day or None)."""
+        nan = float("nan")
+        return cls(
+            name=name,
+            questions=questions,
+            weights=np.array([r[0] for r in rows], dtype=float),
+            stability=np.array(
+                [nan if r[1] is None else r[1] for r in rows], dtype=float
+            ),
+            last_review_day=np.array(
+                [nan if r[2] is None else r[2] for r in rows], dtype=float
+            ),
+            unseen_correct=unseen_correct,
+            unseen_answered=unseen_answered,
+            pace=pace,
+        )
+
+    @property
+    def studied(self) -> np.ndarray:
+        return ~np.isnan(self.stability)
+
+
+MEMORY_GRID = np.exp(np.linspace(-2.0, 2.0, 41))
+
+
+@dataclass(frozen=True)
+class MemoryEvidence:
+    """Repeat answers: the FSRS stability before each, days since the previous
+    answer, whether it was right, and the chance of a right answer without
+    recall on a quiz (a guess when 모르겠음 was not pressed)."""
+
+    stability: np.ndarray
+    elapsed: np.ndarray
+    correct: np.ndarray
+    guess: float = GUESS
+
+    @classmethod
+    def build(cls, rows, guess: float = GUESS) -> MemoryEvidence:
+        """rows: (stability before, elapsed days, correct)."""
+        arr = np.array(list(rows), dtype=float).reshape(-1, 3)
+        return cls(arr[:, 0], arr[:, 1], arr[:, 2].astype(bool), guess)
+
+
+def memory_posterior(evidence: MemoryEvidence | None) -> np.ndarray:
+    """Posterior weights over MEMORY_GRID (the learner's stability factor)."""
+    log_prior = -0.5 * (np.log(MEMORY_GRID) / MEMORY_LOG_SD) ** 2
+    log_post = log_prior.copy()
+    if evidence is not None and evidence.correct.size:
+        r = retrievability(
+            evidence.stability[None, :] * MEMORY_GRID[:, None],
+            evidence.elapsed[None, :],
+        )
+        p = np.clip(r + (1 - r) * evidence.guess, 1e-6, 1 - 1e-6)
+        log_post += np.where(evidence.correct, np.log(p), np.log1p(-p)).sum(axis=1)
+    weights = np.exp(log_post - log_post.max())
+    return weights / weights.sum()
+
+
+def guess_rate(wrong: int, unsure: int) -> float:
+    """Chance of a right answer without recall on a quiz, from the learner's
+    mix of wrong answers and 모르겠음 (not recalled → 모르겠음 with chance u,
+    else a guess, wrong 3 times in 4)."""
+    if wrong + unsure == 0:
+        return GUESS
+    u = 0.75 * unsure / (0.75 * unsure + wrong)
+    return GUESS * (1 - u)
+
+
+def unseen_posteriors(subjects: Sequence[SubjectInput]) -> list[tuple[float, float]]:
+    """Beta(α, β) per subject for accuracy on questions never seen before.
+
+    Two levels of shrinkage: the learner-wide mean is pulled to PRIOR_MEAN,
+    each subject to the learner-wide mean, so one subject with three answers
+    does not swing the forecast.
+    """
+    total_c = sum(s.unseen_correct for s in subjects)
+    total_n = sum(s.unseen_answered for s in subjects)
+    learner_mean = (total_c + PRIOR_MEAN * PRIOR_STRENGTH) / (total_n + PRIOR_STRENGTH)
+    out = []
+    for s in subjects:
+        alpha = learner_mean * SUBJECT_STRENGTH + s.unseen_correct
+        beta = (1 - learner_mean) * SUBJECT_STRENGTH + (
+            s.unseen_answered - s.unseen_correct
+        )
+        out.append((alpha, max(beta, 1e-6)))
+    return out
+
+
+def question_probabilities(
+    subject: SubjectInput,
+    *,
+    exam_day: float,
+    unseen_accuracy: float,
+    memory: float = 1.0,
+    today: float | None = None,
+) -> np.ndarray:
+    """P(correct on the exam day) for each bank question of the subject.
+
+    With `today`, the questions the learner will meet before the exam at their
+    pace count as met half-way to the exam (see the module docstring).
+    """
+    unseen_p = max(unseen_accuracy, GUESS)
+    p = np.full(subject.weights.shape, unseen_p)
+    studied = subject.studied
+    if studied.any():
+        r = retrievability(
+            subject.stability[studied] * memory,
+            exam_day - subject.last_review_day[studied],
+        )
+        p[studied] = p_from_retrievability(r)
+    if today is not None and subject.pace > 0 and exam_day > today:
+        unseen = np.flatnonzero(~studied)
+        met = min(subject.pace * (exam_day - today), float(unseen.size))
+        if met > 0:
+            typical = (
+                float(np.median(subject.stability[studied]))
+                if studied.any()
+                else TYPICAL_STABILITY
+            )
+            r_met = retrievability(typical * memory, (exam_day - today) / 2)
+            p_met = max(float(p_from_retrievability(r_met)), unseen_p)
+            order = unseen[np.argsort(-subject.weights[unseen], kind="stable")]
+            whole = int(met)
+            p[order[:whole]] = p_met
+            if whole < order.size:
+                frac = met - whole
+                p[order[whole]] = frac * p_met + (1 - frac) * unseen_p
+    return p
+
+
+def paper_probabilities(p: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """The n slots of a paper drawn from the bank by weight: each is right
+    with the bank's weighted mean p."""
+    if n <= 0:
+        return np.zeros(0)
+    if p.size == 0 or weights.sum() <= 0:
+        return np.full(n, GUESS)
+    return np.full(n, float((p * weights).sum() / weights.sum()))
+
+
+def poisson_binomial(ps: Sequence[float]) -> np.ndarray:
+    """P(exactly k successes) for k = 0..len(ps), exactly (O(n²) DP)."""
+    dist = np.zeros(len(ps) + 1)
+    dist[0] = 1.0
+    for i, p in enumerate(ps):
+        dist[1 : i + 2] = dist[1 : i + 2] * (1 - p) + dist[: i + 1] * p
+        dist[0] *= 1 - p
+    return dist
+
+
+def pass_probability(dists: Sequence[np.ndarray]) -> float:
+    """P(every subject ≥ 40 and mean ≥ 60) for independent subjects.
+
+    dists[s][k] = P(k right out of len(dists[s]) − 1) in subject s. Scores are
+    added on an exact integer grid (1/L of a subject's 100 points, L the least
+    common multiple of the question counts) by convolution.
+    """
+    if not dists:
+        return 0.0
+    counts = [len(d) - 1 for d in dists]
+    if min(counts) <= 0:
+        return 0.0
+    grid = math.lcm(*counts)
+    total = np.array([1.0])
+    for dist, n in zip(dists, counts, strict=True):
+        step = grid // n
+        spread = np.zeros(grid + 1)
+        ks = np.arange(n + 1)
+        kept = np.where(ks * 100 >= PASS_SUBJECT_MIN * n, dist, 0.0)
+        spread[ks * step] = kept
+        total = np.convolve(total, spread)
+    need = math.ceil(PASS_AVERAGE_MIN * len(dists) * grid / 100 - 1e-9)
+    return float(total[need:].sum())
+
+
+@dataclass
+class SubjectForecast:
+    name: str
+    questions: int
+    expected_score: float  # out of 100
+    fail_probability: float  # P(score < 40): 과락
+    distribution: list[float]  # P(k right), k = 0..questions
+    unseen_accuracy: float
+    studied: int
+    bank: int
+
+
+@dataclass
+class Forecast:
+    pass_probability: float
+    low: float
+    high: float
+    memory: float = 1.0  # the learner's stability factor (posterior mean)
+    subjects: list[SubjectForecast] = field(default_factory=list)
+
+    @property
+    def most_at_risk(self) -> SubjectForecast | None:
+        if not self.subjects:
+            return None
+        return max(self.subjects, key=lambda s: (s.fail_probability, -s.expected_score))
+
+
+def _subject_dist(
+    subject, *, exam_day, accuracy, memory, today, shift=0.0
+) -> np.ndarray:
+    p = question_probabilities(
+        subject,
+        exam_day=exam_day,
+        unseen_accuracy=accuracy,
+        memory=memory,
+        today=today,
+    )
+    slots = paper_probabilities(p, subject.weights, subject.questions)
+    if shift:
+        logit = np.log(slots / (1 - slots + 1e-12) + 1e-12) + shift
+        slots = np.clip(1 / (1 + np.exp(-logit)), GUESS, 1.0)
+    return poisson_binomial(slots)
+
+
+def point_pass_probability(
+    subjects: Sequence[SubjectInput],
+    *,
+    exam_day: float,
+    today: float | None = None,
+    accuracies=None,
+) -> float:
+    """P(합격) at the posterior means (no uncertainty draws): fast, for planning."""
+    if accuracies is None:
+        accuracies = [a / (a + b) for a, b in unseen_posteriors(subjects)]
+    return pass_probability(
+        [
+            _subject_dist(s, exam_day=exam_day, accuracy=acc, memory=1.0, today=today)
+            for s, acc in zip(subjects, accuracies, strict=True)
+        ]
+    )
+
+
+def forecast(
+    subjects: Sequence[SubjectInput],
+    *,
+    exam_day: float,
+    today: float | None = None,
+    draws: int = DRAWS,
+    evidence: MemoryEvidence | None = None,
+) -> Forecast:
+    """P(합격) on exam_day (a day number on the same clock as last_review_day).
+
+    With `today`, the learner keeps meeting new questions at their pace until
+    the exam; without it, the forecast is for what they know now.
+    """
+    posteriors = unseen_posteriors(subjects)
+    memory_weights = memory_posterior(evidence)
+    memory_mean = float(np.exp((np.log(MEMORY_GRID) * memory_weights).sum()))
+    rng = np.random.default_rng(SEED)
+    samples = []
+    for _ in range(draws):
+        memory = float(rng.choice(MEMORY_GRID, p=memory_weights))
+        dists = [
+            _subject_dist(
+                s,
+                exam_day=exam_day,
+                accuracy=float(rng.beta(a, b)),
+                memory=memory,
+                today=today,
+                shift=float(rng.normal(0.0, MODEL_ERROR_SD)),
+            )
+            for s, (a, b) in zip(subjects, posteriors, strict=True)
+        ]
+        samples.append(pass_probability(dists))
+    mean_acc = [a / (a + b) for a, b in posteriors]
+    reports = []
+    for s, acc in zip(subjects, mean_acc, strict=True):
+        dist = _subject_dist(
+            s, exam_day=exam_day, accuracy=acc, memory=memory_mean, today=today
+        )
+        n = s.questions
+        ks = np.arange(n + 1)
+        below = ks * 100.0 < PASS_SUBJECT_MIN * n - 1e-9
+        reports.append(
+            SubjectForecast(
+                name=s.name,
+                questions=n,
+                expected_score=float((dist * ks).sum() * 100.0 / n) if n else 0.0,
+                fail_probability=float(dist[below].sum()),
+                distribution=[float(x) for x in dist],
+                unseen_accuracy=max(acc, GUESS),
+                studied=int(s.studied.sum()),
+                bank=int(s.weights.size),
+            )
+        )
+    arr = np.array(samples)
+    return Forecast(
+        memory=memory_mean,
+        pass_probability=float(arr.mean()),
+        low=float(np.quantile(arr, INTERVAL[0])),
+        high=float(np.quantile(arr, INTERVAL[1])),
+        subjects=reports,
+    )
+
+
+def pass_curve(
+    subjects: Sequence[SubjectInput],
+    *,
+    days: Sequence[float],
+    today: float | None = None,
+    draws: int = 24,
+    evidence: MemoryEvidence | None = None,
+) -> list[float]:
+    """P(합격) if the exam were on each of `days` (at the learner's pace when
+    `today` is given, else with no more study)."""
+    return [
+        forecast(
+            subjects, exam_day=d, today=today, draws=draws, evidence=evidence
+        ).pass_probability
+        for d in days
+    ]
