@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
+from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import TABS
@@ -181,3 +185,30 @@ class LearnerSettingsForm(forms.ModelForm):
     class Meta:
         model = LearnerSettings
         fields = ["desired_retention"]
+
+
+class ExamPlanForm(forms.Form):
+    topic = forms.ModelChoiceField(queryset=Topic.objects.none(), label="시험(토픽)")
+    exam_date = forms.DateField(
+        label="시험일", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    daily_size = forms.IntegerField(
+        label="하루 문제 수",
+        min_value=PLAN_SIZE_MIN,
+        max_value=PLAN_SIZE_MAX,
+        initial=30,
+        help_text=f"오늘 할 일에 담을 문제 수 ({PLAN_SIZE_MIN}~{PLAN_SIZE_MAX}).",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = Topic.objects.visible_to(user)
+
+    def clean_exam_date(self):
+        value = self.cleaned_data["exam_date"]
+        today = timezone.localdate()
+        if value < today:
+            raise forms.ValidationError("시험일은 오늘이나 그 뒤여야 합니다.")
+        if value > today + timedelta(days=3 * 366):
+            raise forms.ValidationError("시험일은 3년 안이어야 합니다.")
+        return value

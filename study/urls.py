@@ -3,6 +3,7 @@ from django.urls import path
 from study.views import (
     ai,
     documents,
+    forecast,
     questions,
     quiz,
     related,
@@ -15,6 +16,28 @@ app_name = "study"
 urlpatterns = [
     path("", topics.home, name="home"),
     path("settings", review.learner_settings, name="settings"),
+    path("settings/exam-plans", forecast.exam_plan_save, name="exam_plan_save"),
+    path(
+        "settings/exam-plans/<int:plan_id>/delete",
+        forecast.exam_plan_delete,
+        name="exam_plan_delete",
+    ),
+    path(
+        "study-topics/<int:topic_id>/forecast",
+        forecast.forecast_page,
+        name="forecast",
+    ),
+    path("study-topics/<int:topic_id>/plan", forecast.plan_page, name="plan"),
+    path(
+        "study-topics/<int:topic_id>/plan/start",
+        forecast.plan_start,
+        name="plan_start",
+    ),
+    path(
+        "study-topics/<int:topic_id>/calibration",
+        forecast.calibration_page,
+        name="calibration",
+    ),
     path("study-topics/<int:topic_id>/", topics.topic_detail, name="topic"),
     path("study-topics/<int:topic_id>/edit", topics.topic_edit, name="topic_edit"),
     path(

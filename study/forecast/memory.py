@@ -30,14 +30,23 @@ class MemoryState:
     answers: int
 
 
-def replay(answers: Iterable[tuple[datetime, bool]]) -> MemoryState | None:
-    """(answered at, correct) in time order → the FSRS memory state after them."""
+def replay(
+    answers: Iterable[tuple[datetime, bool]], evidence: list | None = None
+) -> MemoryState | None:
+    """(answered at, correct) in time order → the FSRS memory state after them.
+
+    evidence, when given, receives (stability before, days since the previous
+    answer, correct) for every answer after the first.
+    """
     card = Card(card_id=1)  # an explicit id: Card() sleeps to make one
     count = 0
     last = None
     for at, correct in answers:
         if last is not None and at < last:
             at = last
+        if evidence is not None and last is not None:
+            elapsed = (at - last).total_seconds() / SECONDS_PER_DAY
+            evidence.append((float(card.stability), elapsed, bool(correct)))
         card, _ = _SCHEDULER.review_card(
             card, Rating.Good if correct else Rating.Again, review_datetime=at
         )
@@ -53,7 +62,7 @@ def replay(answers: Iterable[tuple[datetime, bool]]) -> MemoryState | None:
 
 
 def replay_many(
-    rows: Iterable[tuple[int, datetime, bool]],
+    rows: Iterable[tuple[int, datetime, bool]], evidence: list | None = None
 ) -> dict[int, MemoryState]:
     """(question id, at, correct) sorted by question then time → states by id."""
     states: dict[int, MemoryState] = {}
@@ -61,12 +70,12 @@ def replay_many(
     batch: list[tuple[datetime, bool]] = []
     for qid, at, correct in rows:
         if qid != current and batch:
-            states[current] = replay(batch)
+            states[current] = replay(batch, evidence)
             batch = []
         current = qid
         batch.append((at, correct))
     if batch:
-        states[current] = replay(batch)
+        states[current] = replay(batch, evidence)
     return states
 
 

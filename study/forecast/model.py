@@ -176,6 +176,18 @@ def guess_rate(wrong: int, unsure: int) -> float:
     return GUESS * (1 - u)
 
 
+PACE_DAYS = 14
+PACE_MIN_DAYS = 7
+
+
+def pace(first_seen_days: Sequence[float], *, now: float, started: float) -> float:
+    """New questions per day over the last PACE_DAYS (since the learner
+    started when that is more recent, but over at least a week: one keen
+    first evening is not a pace)."""
+    span = min(PACE_DAYS, max(now - started, PACE_MIN_DAYS))
+    return sum(1 for d in first_seen_days if now - d <= span) / span
+
+
 def unseen_posteriors(subjects: Sequence[SubjectInput]) -> list[tuple[float, float]]:
     """Beta(α, β) per subject for accuracy on questions never seen before.
 

@@ -39,7 +39,6 @@ from study.selectors.quiz_selection import STAGE_RATIOS, quotas
 
 START = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)  # the learners study at night
 TZ = retention.ZoneInfo("Asia/Seoul")
-PACE_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -248,7 +247,6 @@ class Simulator:
     # -- what the app computes from the answers ----------------------------
     def subject_inputs(self, now: datetime | None = None):
         inputs, ids = [], []
-        since = (now or START) - timedelta(days=PACE_DAYS)
         for name, n in self.spec.subjects:
             qs = [q for q in self.bank if q.subject == name]
             rows = []
@@ -265,10 +263,19 @@ class Simulator:
                         )
                     )
             c, a = self.first[name]
-            met = sum(
-                1 for q in qs if q.id in self.seen and self.seen[q.id].first_at >= since
+            pace = (
+                model.pace(
+                    [
+                        self.seen[q.id].first_at.timestamp() / 86400
+                        for q in qs
+                        if q.id in self.seen
+                    ],
+                    now=now.timestamp() / 86400,
+                    started=START.timestamp() / 86400,
+                )
+                if now
+                else 0.0
             )
-            pace = met / PACE_DAYS if now else 0.0
             inputs.append(model.SubjectInput.build(name, n, rows, c, int(a), pace))
             ids.append([q.id for q in qs])
         return inputs, ids

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from study.forms import TopicForm
 from study.models import QuizStage
+from study.selectors import forecast as fsel
 from study.selectors import topics as sel
 from study.selectors.results import sessions_for_topic
 from study.services.topics import topic_create, topic_update
@@ -18,7 +19,15 @@ def home(request):
         topic = topic_create(owner=request.user, **form.cleaned_data)
         messages.success(request, f"'{topic.name}' 토픽을 만들었습니다.")
         return redirect("study:topic", topic_id=topic.pk)
-    topics = sel.topics_for_user(user=request.user)
+    topics = list(sel.topics_for_user(user=request.user))
+    plans = fsel.exam_plans_by_topic(user=request.user)
+    for topic in topics:
+        plan = plans.get(topic.pk)
+        topic.exam_status = (
+            fsel.topic_forecast(user=request.user, topic=topic, exam_plan=plan)
+            if plan
+            else None
+        )
     return render(request, "study/home.html", {"topics": topics, "form": form})
 
 
@@ -34,6 +43,7 @@ def topic_detail(request, topic_id: int):
         "active_sessions": active,
         "recent_sessions": recent,
         "stages": QuizStage.choices,
+        "exam_status": fsel.topic_forecast(user=request.user, topic=topic),
     }
     return render(request, "study/topic.html", context)
 

@@ -1,0 +1,61 @@
+"""P(합격) over the days to the exam as server-rendered SVG geometry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+WIDTH, HEIGHT = 340, 190
+LEFT, RIGHT, TOP, BOTTOM = 40, 14, 12, 30
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    paced: str  # polyline points
+    idle: str
+    grid: list[tuple[float, str]]  # (y, label)
+    x_labels: list[tuple[float, str, str]]  # (x, label, anchor)
+    last_x: float
+    last_y: float
+    last_label: str
+    left: int = LEFT
+    right: float = WIDTH - RIGHT
+    bottom: float = HEIGHT - BOTTOM
+
+
+def _x(i: int, n: int) -> float:
+    inner = WIDTH - LEFT - RIGHT
+    return LEFT + (inner * i / (n - 1) if n > 1 else inner)
+
+
+def _y(p: float) -> float:
+    return TOP + (HEIGHT - TOP - BOTTOM) * (1 - min(max(p, 0.0), 1.0))
+
+
+def pass_chart(
+    days: Sequence[date], paced: Sequence[float], idle: Sequence[float]
+) -> Chart | None:
+    n = len(days)
+    if n == 0:
+        return None
+
+    def points(values):
+        return " ".join(f"{_x(i, n):.1f},{_y(v):.1f}" for i, v in enumerate(values))
+
+    labels = [(_x(0, n), f"{days[0].month}/{days[0].day}", "start")]
+    if n > 1:
+        labels.append((_x(n - 1, n), f"{days[-1].month}/{days[-1].day}", "end"))
+    return Chart(
+        width=WIDTH,
+        height=HEIGHT,
+        paced=points(paced),
+        idle=points(idle),
+        grid=[(_y(v), f"{round(v * 100)}%") for v in (0.0, 0.5, 1.0)],
+        x_labels=labels,
+        last_x=_x(n - 1, n),
+        last_y=_y(paced[-1]),
+        last_label=f"{round(paced[-1] * 100)}%",
+    )

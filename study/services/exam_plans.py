@@ -1,0 +1,46 @@
+"""Exam dates and the daily plan's quiz session (every write goes through here)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+
+from study.models import ExamPlan, QuizMode, QuizSession, Topic
+from study.selectors import forecast as fsel
+from study.selectors.quiz_selection import NotEnoughQuestions
+
+
+@transaction.atomic
+def exam_plan_set(*, user, topic: Topic, exam_date: date, daily_size: int) -> ExamPlan:
+    plan, _ = ExamPlan.objects.update_or_create(
+        user=user,
+        topic=topic,
+        defaults={"exam_date": exam_date, "daily_size": daily_size},
+    )
+    return plan
+
+
+def exam_plan_delete(*, plan: ExamPlan) -> None:
+    plan.delete()
+
+
+def plan_session_start(*, user, topic: Topic) -> QuizSession:
+    """A quiz session with today's plan (reviews first, then the new questions)."""
+    today = fsel.daily_plan(user=user, topic=topic)
+    if today is None:
+        raise ValueError("시험일을 먼저 정하세요.")
+    ids = today.plan.question_ids
+    if not ids:
+        raise NotEnoughQuestions(0, today.exam_plan.daily_size)
+    return QuizSession.objects.create(
+        user=user,
+        topic=topic,
+        mode=QuizMode.PLAN,
+        params={
+            "size": len(ids),
+            "reviews": len(today.plan.reviews),
+            "new": len(today.plan.new),
+        },
+        question_ids=ids,
+    )
