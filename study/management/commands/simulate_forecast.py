@@ -1,0 +1,130 @@
+"""Validate the pass forecast and the daily plan on simulated learners.
+
+    python manage.py simulate_forecast ../shared/data/exams/*.csv \
+        [--learners 100] [--days 42] [--daily-size 40] [--per-subject 20] \
+        [--seed 1] [--json FILE]
+    python manage.py simulate_forecast --topic 산업안전기사 ...
+
+The bank is either question files (CSV/JSONL, as import_questions reads them;
+repeats are the same stem in several rounds) or a topic in the database (its
+computed repeat grades). Nothing is written to the database.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from study.forecast import model
+from study.forecast import simulation as sim
+from study.models import Question, Topic
+from study.selectors.quiz_selection import topic_subject_names
+from study.services.question_parsing import ParsedRow, parse_file
+
+
+class Command(BaseCommand):
+    help = "Simulate learners: Brier score of the pass forecast, plan vs stage quizzes."
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="*", help="question files (CSV/JSONL)")
+        parser.add_argument("--topic", help="use this topic's questions instead")
+        parser.add_argument("--learners", type=int, default=100)
+        parser.add_argument("--days", type=int, default=42)
+        parser.add_argument("--daily-size", type=int, default=40)
+        parser.add_argument("--per-subject", type=int, default=20)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--json", help="also write the figures to this file")
+
+    def handle(self, *args, **opts):
+        if bool(opts["files"]) == bool(opts["topic"]):
+            raise CommandError("give question files or --topic, not both")
+        if opts["days"] < 29:
+            raise CommandError("--days must be at least 29 (forecasts at 28 and 7)")
+        bank, subjects = (
+            self._bank_from_topic(opts["topic"])
+            if opts["topic"]
+            else self._bank_from_files(opts["files"])
+        )
+        if not bank:
+            raise CommandError("no usable questions")
+        spec = sim.ExamSpec(tuple((s, opts["per_subject"]) for s in subjects))
+        cfg = sim.Config(
+            learners=opts["learners"],
+            days=opts["days"],
+            daily_size=opts["daily_size"],
+            seed=opts["seed"],
+        )
+        self.stderr.write(
+            f"{len(bank)} questions, {len(subjects)} subjects × "
+            f"{opts['per_subject']}; {cfg.learners} learners × 2 policies × "
+            f"{cfg.days} days …"
+        )
+        started = time.monotonic()
+        result = sim.simulate(bank, spec, cfg)
+        figures = result.summary() | {
+            "questions": len(bank),
+            "subjects": subjects,
+            "seconds": round(time.monotonic() - started, 1),
+        }
+        self._print(figures, cfg)
+        if opts["json"]:
+            Path(opts["json"]).write_text(
+                json.dumps(figures, ensure_ascii=False, indent=2) + "\n"
+            )
+
+    def _bank_from_files(self, files):
+        rows = []
+        for name in files:
+            path = Path(name)
+            if not path.is_file():
+                raise CommandError(f"no such file: {name}")
+            rows += [r for r in parse_file(path) if isinstance(r, ParsedRow)]
+        first_number: dict[str, int] = {}
+        for r in rows:
+            first_number[r.subject] = min(first_number.get(r.subject, 999), r.number)
+        subjects = sorted(first_number, key=lambda s: (first_number[s], s))
+        return sim.bank_from_rows(rows), subjects
+
+    def _bank_from_topic(self, name):
+        topic = Topic.objects.filter(name=name).order_by("id").first()
+        if topic is None:
+            raise CommandError(f"no topic named {name!r}")
+        subjects = topic_subject_names(topic=topic)
+        bank = [
+            sim.BankQuestion(
+                id=qid, subject=subject, weight=model.recurrence_weight(rounds)
+            )
+            for qid, subject, rounds in Question.objects.quizzable()
+            .filter(topic=topic, subject__in=subjects)
+            .values_list("id", "subject", "round_count")
+        ]
+        return bank, subjects
+
+    def _print(self, f, cfg):
+        out = self.stdout.write
+        out(
+            f"learners {f['learners']} · {f['days']} days · "
+            f"{f['daily_size']} questions a day · bank {f['questions']}"
+        )
+        out("")
+        out("Brier score of P(합격) (lower is better; target ≤ 0.15)")
+        out(f"{'':14}{'forecast':>10}{'naive':>10}   (naive: last mock ≥ 60)")
+        for d in cfg.forecast_days_before:
+            label = f"{d} days before"
+            out(
+                f"{label:14}{f[f'brier_{d}d']:>10.3f}"
+                f"{f[f'naive_brier_{d}d']:>10.3f}"
+            )
+            for policy in ("plan", "stage"):
+                out(
+                    f"{'  ' + policy:14}{f[f'brier_{d}d_{policy}']:>10.3f}"
+                    f"{f[f'naive_brier_{d}d_{policy}']:>10.3f}"
+                )
+        out("")
+        out("Pass rate on the exam day")
+        out(f"  with the daily plan (오늘 할 일)  {f['pass_rate_plan']:.1%}")
+        out(f"  with stage quizzes alone (단계별) {f['pass_rate_stage']:.1%}")
+        out(f"({f['seconds']} s)")

@@ -1,0 +1,156 @@
+"""A seeded small simulation: simulated learners, the forecast, the plan.
+
+The full run is `manage.py simulate_forecast` (figures in docs/forecast.md).
+"""
+
+import random
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from study.forecast import calibration, model
+from study.forecast import plan as daily
+from study.forecast import simulation as sim
+
+SHARED_EXAMS = Path(__file__).resolve().parents[3] / "shared" / "data" / "exams"
+
+
+def synthetic_bank(subjects=3, per_subject=150, seed=0):
+    rng = random.Random(seed)
+    bank = []
+    for s in range(subjects):
+        for _ in range(per_subject):
+            rounds = rng.choice([1, 1, 1, 2, 3, 5, 7])
+            bank.append(
+                sim.BankQuestion(
+                    id=len(bank) + 1,
+                    subject=f"과목{s + 1}",
+                    weight=model.recurrence_weight(rounds),
+                )
+            )
+    return bank
+
+
+SPEC = sim.ExamSpec(tuple((f"과목{s + 1}", 20) for s in range(3)))
+CONFIG = sim.Config(
+    learners=8, days=21, daily_size=12, forecast_days_before=(14, 7), seed=1
+)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return sim.simulate(synthetic_bank(), SPEC, CONFIG)
+
+
+def test_the_simulation_is_seeded(result):
+    again = sim.simulate(synthetic_bank(), SPEC, CONFIG)
+    assert again.summary() == result.summary()
+
+
+def test_the_forecast_beats_the_naive_rule_for_learners_on_the_plan(result):
+    runs = result.plan + result.stage
+    assert all(0 <= r.forecasts[d] <= 1 for r in runs for d in (14, 7))
+    # Forecasts are not constant: they separate learners.
+    assert len({round(r.forecasts[7], 3) for r in runs}) > 4
+    for d in (14, 7):
+        assert result.brier(d, "plan") < result.naive_brier(d, "plan")
+        assert result.brier(d) < 0.3
+
+
+def test_following_the_plan_passes_at_least_as_often_as_stage_quizzes(result):
+    assert result.pass_rate("plan") >= result.pass_rate("stage")
+    assert 0 < result.pass_rate("stage") < 1  # the scenario discriminates
+
+
+def test_learners_differ_in_known_memory_parameters():
+    rng = random.Random(4)
+    people = [sim.draw_learner(rng, ["A", "B"]) for _ in range(20)]
+    assert len({round(p.memory, 3) for p in people}) == 20
+    assert all(0 < p.ability["A"] < 1 and 0 <= p.unsure <= 1 for p in people)
+
+
+def test_the_plan_chooses_new_questions_where_they_raise_p_pass_most():
+    # 과목2 sits near 40 (weak); 과목1 is safe: new questions go to 과목2.
+    def subject(name, correct):
+        rows = [(1.0, None, None)] * 60
+        return model.SubjectInput.build(name, 20, rows, correct, 60)
+
+    subjects = [subject("과목1", 48), subject("과목2", 22)]
+    ids = [list(range(1, 61)), list(range(101, 161))]
+    plan = daily.daily_plan(
+        subjects=subjects,
+        ids=ids,
+        due_ids=[7, 8],
+        size=12,
+        today=0.0,
+        exam_day=20.0,
+        seed=3,
+    )
+    assert plan.reviews == [7, 8]
+    assert len(plan.new) == 10 and len(set(plan.new)) == 10
+    assert plan.new_by_subject.get("과목2", 0) > plan.new_by_subject.get("과목1", 0)
+    assert plan.pass_after > plan.pass_before
+    same = daily.daily_plan(
+        subjects=subjects,
+        ids=ids,
+        due_ids=[7, 8],
+        size=12,
+        today=0.0,
+        exam_day=20.0,
+        seed=3,
+    )
+    assert same.new == plan.new  # seeded: the same plan all day
+
+
+def test_a_review_backlog_leaves_room_for_new_questions():
+    rows = [(1.0, None, None)] * 30
+    subjects = [model.SubjectInput.build("A", 20, rows, 10, 20)]
+    plan = daily.daily_plan(
+        subjects=subjects,
+        ids=[list(range(30))],
+        due_ids=list(range(100, 200)),
+        size=20,
+        today=0.0,
+        exam_day=30.0,
+    )
+    assert len(plan.reviews) == 12 and len(plan.new) == 8
+
+
+def test_calibration_lines_say_what_the_numbers_mean():
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    answers = [("과목1", "wrong", i, t0) for i in range(12)]
+    answers += [("과목1", "correct", i, t0) for i in range(12, 20)]
+    answers += [("과목2", "unsure", 100, t0), ("과목2", "correct", 100, t0)]
+    answers += [("과목2", "correct", 101, t0 + timedelta(days=8))]
+    report = calibration.calibration_report(answers)
+    one, two = report.subjects
+    assert one.tally.given_accuracy == 0.4 and one.tally.unsure_rate == 0
+    assert "40%가 맞았습니다" in one.line and "모르겠음을 고르세요" in one.line
+    assert two.tally.after_unsure_accuracy == 1.0
+    assert "다시 풀어 100%를 맞혔습니다" in two.line and "이릅니다" in two.line
+    assert [w.isoformat() for w, _ in report.weeks] == ["2026-03-02", "2026-03-09"]
+
+
+@pytest.mark.skipif(not SHARED_EXAMS.is_dir(), reason="../shared/data/exams missing")
+def test_the_command_runs_on_a_real_bank(capsys, tmp_path):
+    out = tmp_path / "figures.json"
+    files = sorted(str(p) for p in SHARED_EXAMS.glob("ind-safety-2016-*.csv"))
+    call_command(
+        "simulate_forecast",
+        *files,
+        learners=2,
+        days=29,
+        daily_size=10,
+        json=str(out),
+    )
+    printed = capsys.readouterr().out
+    assert "28 days before" in printed and "7 days before" in printed
+    assert "with the daily plan" in printed
+    import json
+
+    figures = json.loads(out.read_text())
+    assert figures["questions"] > 250 and len(figures["subjects"]) == 6
+    assert 0 <= figures["brier_7d"] <= 1
