@@ -119,12 +119,18 @@ class Result:
         )
 
     def summary(self) -> dict:
+        pairs = list(zip(self.plan, self.stage, strict=True))
         out = {
             "learners": self.config.learners,
             "days": self.config.days,
             "daily_size": self.config.daily_size,
             "pass_rate_plan": self.pass_rate("plan"),
             "pass_rate_stage": self.pass_rate("stage"),
+            "mean_score_plan": float(np.mean([r.exam_mean for r in self.plan])),
+            "mean_score_stage": float(np.mean([r.exam_mean for r in self.stage])),
+            # The same learner: passes only with the plan / only with stages.
+            "only_plan_passed": sum(p.passed and not s.passed for p, s in pairs),
+            "only_stage_passed": sum(s.passed and not p.passed for p, s in pairs),
         }
         for d in self.config.forecast_days_before:
             out[f"brier_{d}d"] = self.brier(d)

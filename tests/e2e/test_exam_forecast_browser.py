@@ -81,7 +81,7 @@ def test_exam_date_forecast_plan_and_calibration(
     screenshot(page, f"forecast-page-{viewport}")
 
     page.get_by_role("link", name="오늘 할 일").first.click()
-    expect(page.get_by_text("12문제")).to_be_visible()
+    expect(page.get_by_text("12문제", exact=True)).to_be_visible()
     screenshot(page, f"forecast-plan-{viewport}")
     page.get_by_role("button", name="오늘 할 일 시작").click()
     expect(page).to_have_url(re.compile(r"/quiz/\d+/$"))

@@ -114,10 +114,7 @@ class Command(BaseCommand):
         out(f"{'':14}{'forecast':>10}{'naive':>10}   (naive: last mock ≥ 60)")
         for d in cfg.forecast_days_before:
             label = f"{d} days before"
-            out(
-                f"{label:14}{f[f'brier_{d}d']:>10.3f}"
-                f"{f[f'naive_brier_{d}d']:>10.3f}"
-            )
+            out(f"{label:14}{f[f'brier_{d}d']:>10.3f}{f[f'naive_brier_{d}d']:>10.3f}")
             for policy in ("plan", "stage"):
                 out(
                     f"{'  ' + policy:14}{f[f'brier_{d}d_{policy}']:>10.3f}"
@@ -127,4 +124,12 @@ class Command(BaseCommand):
         out("Pass rate on the exam day")
         out(f"  with the daily plan (오늘 할 일)  {f['pass_rate_plan']:.1%}")
         out(f"  with stage quizzes alone (단계별) {f['pass_rate_stage']:.1%}")
+        out(
+            f"  mean exam score: plan {f['mean_score_plan']:.1f}, "
+            f"stage {f['mean_score_stage']:.1f}"
+        )
+        out(
+            f"  the same learner passed only with the plan: {f['only_plan_passed']}, "
+            f"only with stage quizzes: {f['only_stage_passed']}"
+        )
         out(f"({f['seconds']} s)")
