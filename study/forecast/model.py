@@ -34,6 +34,7 @@ both; the 10th and 90th percentiles of the draws are the interval shown.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -261,13 +262,28 @@ def paper_probabilities(p: np.ndarray, weights: np.ndarray, n: int) -> np.ndarra
 
 
 def poisson_binomial(ps: Sequence[float]) -> np.ndarray:
-    """P(exactly k successes) for k = 0..len(ps), exactly (O(n²) DP)."""
+    """P(exactly k successes) for k = 0..len(ps), exactly (O(n²) DP; equal
+    probabilities, the common case, take the binomial closed form)."""
+    ps = np.asarray(ps, dtype=float)
+    if ps.size and np.all(ps == ps[0]):
+        return _binomial(ps.size, float(ps[0]))
     dist = np.zeros(len(ps) + 1)
     dist[0] = 1.0
     for i, p in enumerate(ps):
         dist[1 : i + 2] = dist[1 : i + 2] * (1 - p) + dist[: i + 1] * p
         dist[0] *= 1 - p
     return dist
+
+
+@functools.lru_cache(maxsize=64)
+def _binomial_coefficients(n: int) -> tuple[np.ndarray, np.ndarray]:
+    ks = np.arange(n + 1)
+    return ks, np.array([math.comb(n, int(k)) for k in ks], dtype=float)
+
+
+def _binomial(n: int, p: float) -> np.ndarray:
+    ks, combs = _binomial_coefficients(n)
+    return combs * np.power(p, ks) * np.power(1.0 - p, n - ks)
 
 
 def pass_probability(dists: Sequence[np.ndarray]) -> float:
@@ -322,21 +338,66 @@ class Forecast:
         return max(self.subjects, key=lambda s: (s.fail_probability, -s.expected_score))
 
 
+class _Prepared:
+    """One subject's bank reduced to what a paper's mean p depends on, so each
+    uncertainty draw costs O(1): the same numbers as question_probabilities
+    followed by paper_probabilities."""
+
+    def __init__(self, subject: SubjectInput, *, exam_day: float, today):
+        self.subject = subject
+        w = subject.weights
+        self.total = float(w.sum())
+        studied = subject.studied
+        self.w_studied = w[studied]
+        self.stab = subject.stability[studied]
+        self.elapsed = exam_day - subject.last_review_day[studied]
+        unseen = np.flatnonzero(~studied)
+        self.w_met = 0.0
+        if today is not None and subject.pace > 0 and exam_day > today:
+            met = min(subject.pace * (exam_day - today), float(unseen.size))
+            order = unseen[np.argsort(-w[unseen], kind="stable")]
+            whole = int(met)
+            self.w_met = float(w[order[:whole]].sum())
+            if whole < order.size:
+                self.w_met += (met - whole) * float(w[order[whole]])
+            self.typical = (
+                float(np.median(self.stab)) if self.stab.size else TYPICAL_STABILITY
+            )
+            self.half_way = (exam_day - today) / 2
+        self.w_unseen = float(w[unseen].sum())
+        self._studied_sum: dict[float, float] = {}
+
+    def mean_p(self, *, accuracy: float, memory: float) -> float:
+        if self.total <= 0:
+            return GUESS
+        unseen_p = max(accuracy, GUESS)
+        if memory not in self._studied_sum:
+            r = retrievability(self.stab * memory, self.elapsed)
+            self._studied_sum[memory] = float(
+                (self.w_studied * p_from_retrievability(r)).sum()
+            )
+        total = self._studied_sum[memory] + (self.w_unseen - self.w_met) * unseen_p
+        if self.w_met:
+            r_met = retrievability(self.typical * memory, self.half_way)
+            total += self.w_met * max(float(p_from_retrievability(r_met)), unseen_p)
+        return total / self.total
+
+    def dist(self, *, accuracy: float, memory: float, shift: float = 0.0):
+        n = self.subject.questions
+        if n <= 0:
+            return np.ones(1)
+        p = min(max(self.mean_p(accuracy=accuracy, memory=memory), 0.0), 1.0)
+        if shift:
+            logit = math.log(max(p, 1e-9) / max(1 - p, 1e-9)) + shift
+            p = min(max(1 / (1 + math.exp(-logit)), GUESS), 1.0)
+        return _binomial(n, p)
+
+
 def _subject_dist(
     subject, *, exam_day, accuracy, memory, today, shift=0.0
 ) -> np.ndarray:
-    p = question_probabilities(
-        subject,
-        exam_day=exam_day,
-        unseen_accuracy=accuracy,
-        memory=memory,
-        today=today,
-    )
-    slots = paper_probabilities(p, subject.weights, subject.questions)
-    if shift:
-        logit = np.log(slots / (1 - slots + 1e-12) + 1e-12) + shift
-        slots = np.clip(1 / (1 + np.exp(-logit)), GUESS, 1.0)
-    return poisson_binomial(slots)
+    prepared = _Prepared(subject, exam_day=exam_day, today=today)
+    return prepared.dist(accuracy=accuracy, memory=memory, shift=shift)
 
 
 def point_pass_probability(
@@ -364,37 +425,37 @@ def forecast(
     today: float | None = None,
     draws: int = DRAWS,
     evidence: MemoryEvidence | None = None,
+    memory_weights: np.ndarray | None = None,
 ) -> Forecast:
     """P(합격) on exam_day (a day number on the same clock as last_review_day).
 
     With `today`, the learner keeps meeting new questions at their pace until
     the exam; without it, the forecast is for what they know now.
+    memory_weights (memory_posterior(evidence)) may be passed in when several
+    forecasts share the evidence.
     """
     posteriors = unseen_posteriors(subjects)
-    memory_weights = memory_posterior(evidence)
+    if memory_weights is None:
+        memory_weights = memory_posterior(evidence)
     memory_mean = float(np.exp((np.log(MEMORY_GRID) * memory_weights).sum()))
+    prepared = [_Prepared(s, exam_day=exam_day, today=today) for s in subjects]
     rng = np.random.default_rng(SEED)
     samples = []
     for _ in range(draws):
         memory = float(rng.choice(MEMORY_GRID, p=memory_weights))
         dists = [
-            _subject_dist(
-                s,
-                exam_day=exam_day,
+            prep.dist(
                 accuracy=float(rng.beta(a, b)),
                 memory=memory,
-                today=today,
                 shift=float(rng.normal(0.0, MODEL_ERROR_SD)),
             )
-            for s, (a, b) in zip(subjects, posteriors, strict=True)
+            for prep, (a, b) in zip(prepared, posteriors, strict=True)
         ]
         samples.append(pass_probability(dists))
     mean_acc = [a / (a + b) for a, b in posteriors]
     reports = []
-    for s, acc in zip(subjects, mean_acc, strict=True):
-        dist = _subject_dist(
-            s, exam_day=exam_day, accuracy=acc, memory=memory_mean, today=today
-        )
+    for s, prep, acc in zip(subjects, prepared, mean_acc, strict=True):
+        dist = prep.dist(accuracy=acc, memory=memory_mean)
         n = s.questions
         ks = np.arange(n + 1)
         below = ks * 100.0 < PASS_SUBJECT_MIN * n - 1e-9
@@ -430,9 +491,10 @@ def pass_curve(
 ) -> list[float]:
     """P(합격) if the exam were on each of `days` (at the learner's pace when
     `today` is given, else with no more study)."""
+    weights = memory_posterior(evidence)
     return [
         forecast(
-            subjects, exam_day=d, today=today, draws=draws, evidence=evidence
+            subjects, exam_day=d, today=today, draws=draws, memory_weights=weights
         ).pass_probability
         for d in days
     ]

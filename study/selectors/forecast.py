@@ -21,7 +21,7 @@ from study.selectors.review_queue import (
 
 # Until the topic's exam spec exists: the real 기사 written exam, 20 per subject.
 DEFAULT_QUESTIONS_PER_SUBJECT = 20
-CURVE_POINTS = 30
+CURVE_POINTS = 20
 
 
 def exam_spec(*, topic: Topic) -> list[tuple[str, int]]:
@@ -207,6 +207,7 @@ def _curves(lm: LearnerModel, exam_date: date, now: datetime):
     step = max(1, -(-span // CURVE_POINTS))
     days = sorted({*range(0, span, step), span})
     paced, idle = [], []
+    weights = model.memory_posterior(lm.evidence)
     for offset in days:
         day = start + timedelta(days=offset)
         exam_day = max(exam_day_number(day), lm.today)
@@ -215,8 +216,8 @@ def _curves(lm: LearnerModel, exam_date: date, now: datetime):
                 lm.subjects,
                 exam_day=exam_day,
                 today=today,
-                draws=16,
-                evidence=lm.evidence,
+                draws=12,
+                memory_weights=weights,
             ).pass_probability
             out.append(CurvePoint(day=day, p=p))
     return paced, idle
