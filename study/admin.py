@@ -6,6 +6,7 @@ from study.models import (
     Attempt,
     Document,
     DocumentChunk,
+    ExamPlan,
     LearnerSettings,
     Question,
     QuestionJob,
@@ -289,6 +290,13 @@ class QuestionProgressAdmin(admin.ModelAdmin):
 class LearnerSettingsAdmin(admin.ModelAdmin):
     list_display = ("user", "desired_retention")
     raw_id_fields = ("user",)
+
+
+@admin.register(ExamPlan)
+class ExamPlanAdmin(admin.ModelAdmin):
+    list_display = ("user", "topic", "exam_date", "daily_size")
+    list_filter = ("exam_date",)
+    raw_id_fields = ("user", "topic")
 
 
 class DocumentChunkInline(admin.TabularInline):

@@ -214,8 +214,20 @@ def test_the_daily_plan_puts_reviews_first_then_the_weakest_subject(
     )
     # 과목3 (all 모르겠음) is the weakest: most new questions come from it.
     assert subjects.count("과목3") >= max(subjects.count("과목1"), 1)
-    # The quiz runs.
+    # The quiz runs, and its results page names it.
     assert client.get(reverse("study:quiz", args=[session.pk])).status_code == 200
+    answer_all(session, 2)
+    results = client.get(reverse("study:results", args=[session.pk]))
+    assert results.status_code == 200 and "오늘 할 일" in results.content.decode()
+
+
+def test_the_plan_is_the_same_all_day(user, topic, studied):
+    from study.selectors.forecast import daily_plan
+
+    exam_plan_set(user=user, topic=topic, exam_date=in_days(30), daily_size=10)
+    first = daily_plan(user=user, topic=topic).plan.question_ids
+    assert len(first) == 10
+    assert daily_plan(user=user, topic=topic).plan.question_ids == first
 
 
 def test_plan_without_exam_date_sends_to_settings(client, user, topic, bank):
