@@ -118,7 +118,10 @@ class QuestionForm(forms.ModelForm):
 
 
 class QuizStartForm(forms.Form):
-    mode = forms.ChoiceField(choices=QuizMode.choices)
+    # 오늘 할 일 starts from its own page (plan_start), not from this form.
+    mode = forms.ChoiceField(
+        choices=[c for c in QuizMode.choices if c[0] != QuizMode.PLAN]
+    )
     stage = forms.ChoiceField(choices=QuizStage.choices, required=False)
     size = forms.IntegerField(min_value=5, max_value=100, required=False)
     subject_size = forms.IntegerField(min_value=5, max_value=100, required=False)

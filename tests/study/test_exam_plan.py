@@ -248,3 +248,12 @@ def test_calibration_report_per_subject_and_week(client, user, topic, studied):
     assert "자신 있게 고른 답의 75%가 맞았습니다" in html  # 과목2: 12 of 16
     assert "모르겠음이었던 문제를 다시 풀어 100%를 맞혔습니다" in html  # 과목3
     assert "주별" in html
+
+
+def test_the_quiz_form_does_not_start_a_plan_session(client, user, topic, bank):
+    client.force_login(user)
+    response = client.post(
+        reverse("study:quiz_start", args=[topic.pk]), {"mode": "plan", "size": 10}
+    )
+    assert response.status_code in (200, 302, 400)
+    assert not QuizSession.objects.filter(mode=QuizMode.PLAN).exists()
