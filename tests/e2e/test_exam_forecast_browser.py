@@ -58,6 +58,7 @@ def test_exam_date_forecast_plan_and_calibration(
     page.select_option("select[name=topic]", str(study_topic.pk))
     page.fill("input[name=exam_date]", exam.isoformat())
     page.fill("input[name=daily_size]", "12")
+    screenshot(page, f"forecast-settings-{viewport}")
     page.get_by_role("button", name="시험일 저장").click()
 
     status = page.locator(".exam-status")
