@@ -6,6 +6,7 @@ from study.models.document import (
     MaterialType,
     SubjectNote,
 )
+from study.models.exam_spec import ExamSpec
 from study.models.jobs import (
     JobKind,
     JobStatus,
@@ -26,6 +27,7 @@ __all__ = [
     "DocumentChunk",
     "DocumentStatus",
     "EmbeddingStatus",
+    "ExamSpec",
     "MaterialType",
     "SubjectNote",
     "JobKind",

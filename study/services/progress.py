@@ -10,7 +10,11 @@ from django.utils import timezone
 from study.models import Attempt, Outcome, QuestionProgress
 from study.models.progress import NOT_CORRECT
 from study.services import scheduling
-from study.services.patterns import history_push, pattern_classify
+from study.services.patterns import (
+    history_merge_same_day,
+    history_push,
+    pattern_classify,
+)
 
 
 @dataclass
@@ -67,8 +71,17 @@ def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> SessionS
     return summary
 
 
+def _same_day(row: QuestionProgress, attempt: Attempt) -> bool:
+    if row.last_attempted_at is None or attempt.created_at is None:
+        return False
+    return timezone.localdate(row.last_attempted_at) == timezone.localdate(
+        attempt.created_at
+    )
+
+
 def _apply_attempt(row: QuestionProgress, attempt: Attempt, scheduler) -> None:
-    history = history_push(
+    fold = history_merge_same_day if _same_day(row, attempt) else history_push
+    history = fold(
         row.pattern_window,
         row.had_correct_before_window,
         row.had_wrong_before_window,
@@ -142,18 +155,48 @@ def attempt_mark_reviewed(*, attempt: Attempt) -> QuestionProgress | None:
     )
     if progress is None:  # the session is not finalized yet
         return None
-    progress.last_reviewed_at = now
-    if attempt.outcome in NOT_CORRECT and not progress.is_scheduled:
-        retention = scheduling.desired_retention_for(attempt.user_id)
-        card = scheduling.card_start(
-            scheduler=scheduling.scheduler_for(retention), at=now
-        )
-        _store_card(progress, card)
-        progress.review_stage = 0
-    progress.save(
-        update_fields=["last_reviewed_at", "fsrs_card", "due_at", "review_stage"]
-    )
+    _review(progress, attempt.outcome, now, scheduler=None)
+    progress.save(update_fields=REVIEW_FIELDS)
     return progress
+
+
+REVIEW_FIELDS = ["last_reviewed_at", "fsrs_card", "due_at", "review_stage"]
+
+
+def _review(progress: QuestionProgress, outcome: str, now, scheduler) -> None:
+    """Reviewed now; a wrong or unsure answer gets its first review date."""
+    progress.last_reviewed_at = now
+    if outcome in NOT_CORRECT and not progress.is_scheduled:
+        if scheduler is None:
+            retention = scheduling.desired_retention_for(progress.user_id)
+            scheduler = scheduling.scheduler_for(retention)
+        _store_card(progress, scheduling.card_start(scheduler=scheduler, at=now))
+        progress.review_stage = 0
+
+
+@transaction.atomic
+def question_review_complete(*, user, question_ids) -> int:
+    """확인 완료 from the review queue or the question page: the learner's
+    latest answer to each question is reviewed (its attempt marked too), and
+    wrong or unsure ones enter 오늘 복습's schedule. Returns how many rows."""
+    now = timezone.now()
+    rows = list(
+        QuestionProgress.objects.select_for_update().filter(
+            user=user, question_id__in=list(question_ids)
+        )
+    )
+    if not rows:
+        return 0
+    retention = scheduling.desired_retention_for(user.pk)
+    scheduler = scheduling.scheduler_for(retention)
+    for progress in rows:
+        _review(progress, progress.last_outcome, now, scheduler)
+    QuestionProgress.objects.bulk_update(rows, REVIEW_FIELDS)
+    attempt_ids = [p.last_attempt_id for p in rows if p.last_attempt_id]
+    Attempt.objects.filter(pk__in=attempt_ids, reviewed_at__isnull=True).update(
+        reviewed_at=now
+    )
+    return len(rows)
 
 
 @transaction.atomic
