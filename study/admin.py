@@ -7,6 +7,7 @@ from study.models import (
     Document,
     DocumentChunk,
     ExamPlan,
+    ExamSpec,
     LearnerSettings,
     Question,
     QuestionJob,
@@ -17,6 +18,7 @@ from study.models import (
     SubjectNote,
     Topic,
 )
+from study.services.exam_specs import exam_spec_save
 
 
 @admin.register(Topic)
@@ -25,6 +27,27 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ("is_shared",)
     search_fields = ("name", "description", "owner__username")
     autocomplete_fields = ("owner",)
+
+
+@admin.register(ExamSpec)
+class ExamSpecAdmin(admin.ModelAdmin):
+    list_display = (
+        "topic",
+        "questions_per_subject",
+        "time_limit_minutes",
+        "updated_at",
+    )
+    search_fields = ("topic__name",)
+    raw_id_fields = ("topic",)
+
+    def save_model(self, request, obj, form, change):
+        saved = exam_spec_save(
+            topic=obj.topic,
+            subjects=obj.subjects,
+            questions_per_subject=obj.questions_per_subject,
+            time_limit_minutes=obj.time_limit_minutes,
+        )
+        obj.pk = saved.pk
 
 
 class DeletedFilter(admin.SimpleListFilter):

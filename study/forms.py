@@ -23,6 +23,40 @@ class TopicForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
+class ExamSpecForm(forms.Form):
+    """Subjects one per line in exam order; blank subjects reset to the bank's."""
+
+    subjects = forms.CharField(
+        label="과목 (시험 순서대로 한 줄에 하나)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="비워 두면 문제은행의 과목을 시험 순서대로 씁니다.",
+    )
+    questions_per_subject = forms.IntegerField(
+        label="과목당 문제 수", min_value=1, max_value=100, initial=20
+    )
+    time_limit_minutes = forms.IntegerField(
+        label="시험 시간 (분)",
+        min_value=1,
+        max_value=600,
+        required=False,
+        help_text="비워 두면 과목당 30분입니다.",
+    )
+
+    def __init__(self, *args, topic: Topic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic = topic
+
+    def clean_subjects(self) -> list[str]:
+        names = [line.strip() for line in self.cleaned_data["subjects"].splitlines()]
+        names = list(dict.fromkeys(n for n in names if n))
+        if len(names) > 20:
+            raise forms.ValidationError("과목은 20개까지입니다.")
+        if any(len(n) > 200 for n in names):
+            raise forms.ValidationError("과목 이름은 200자까지입니다.")
+        return names
+
+
 class QuestionForm(forms.ModelForm):
     correct_choice = forms.TypedChoiceField(
         label="정답",
@@ -172,7 +206,7 @@ class QuizStartForm(forms.Form):
             or 20,
             round_key=d.get("round_key") or "",
             subjects=tuple(d.get("subjects") or ()),
-            per_subject=d.get("per_subject") or 20,
+            per_subject=d.get("per_subject"),
             tab=d.get("tab") or "",
         )
 

@@ -41,12 +41,27 @@ urlpatterns = [
     path("study-topics/<int:topic_id>/", topics.topic_detail, name="topic"),
     path("study-topics/<int:topic_id>/edit", topics.topic_edit, name="topic_edit"),
     path(
+        "study-topics/<int:topic_id>/exam-spec",
+        topics.exam_spec_edit,
+        name="exam_spec_edit",
+    ),
+    path(
         "study-topics/<int:topic_id>/overview", review.topic_overview, name="overview"
     ),
     path(
         "study-topics/<int:topic_id>/review-queue",
         review.review_queue,
         name="review_queue",
+    ),
+    path(
+        "study-topics/<int:topic_id>/questions/<int:question_id>/review-complete",
+        review.review_complete,
+        name="review_complete",
+    ),
+    path(
+        "study-topics/<int:topic_id>/review-complete-all",
+        review.review_complete_all,
+        name="review_complete_all",
     ),
     path("study-topics/<int:topic_id>/quiz/start", quiz.quiz_start, name="quiz_start"),
     path(
@@ -79,6 +94,8 @@ urlpatterns = [
     ),
     path("quiz/<int:session_id>/", quiz.quiz_page, name="quiz"),
     path("quiz/<int:session_id>/answer", quiz.quiz_answer, name="quiz_answer"),
+    path("quiz/<int:session_id>/draft", quiz.mock_draft, name="mock_draft"),
+    path("quiz/<int:session_id>/submit", quiz.mock_submit_view, name="mock_submit"),
     path("quiz/<int:session_id>/abandon", quiz.quiz_abandon, name="quiz_abandon"),
     path("quiz/<int:session_id>/results", results.results_page, name="results"),
     path(

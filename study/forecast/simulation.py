@@ -49,7 +49,7 @@ class BankQuestion:
 
 
 @dataclass(frozen=True)
-class ExamSpec:
+class PaperSpec:
     subjects: tuple[tuple[str, int], ...]  # (subject, questions) in exam order
 
 
@@ -154,7 +154,7 @@ def draw_learner(rng: random.Random, subjects: Sequence[str]) -> LearnerParams:
 class Simulator:
     """One learner under one policy."""
 
-    def __init__(self, bank, spec: ExamSpec, params: LearnerParams, cfg, seed):
+    def __init__(self, bank, spec: PaperSpec, params: LearnerParams, cfg, seed):
         self.bank = bank
         self.by_id = {q.id: q for q in bank}
         self.spec = spec
@@ -390,7 +390,7 @@ def weighted_sample(rng: random.Random, items, n: int):
     return keyed[:n]
 
 
-def simulate(bank: Sequence[BankQuestion], spec: ExamSpec, cfg: Config) -> Result:
+def simulate(bank: Sequence[BankQuestion], spec: PaperSpec, cfg: Config) -> Result:
     rng = random.Random(cfg.seed)
     names = [s for s, _ in spec.subjects]
     plan_runs, stage_runs = [], []

@@ -7,6 +7,7 @@ from study.models.document import (
     SubjectNote,
 )
 from study.models.exam_plan import ExamPlan
+from study.models.exam_spec import ExamSpec
 from study.models.jobs import (
     JobKind,
     JobStatus,
@@ -28,6 +29,7 @@ __all__ = [
     "DocumentStatus",
     "EmbeddingStatus",
     "ExamPlan",
+    "ExamSpec",
     "MaterialType",
     "SubjectNote",
     "JobKind",

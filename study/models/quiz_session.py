@@ -55,6 +55,11 @@ class QuizSession(models.Model):
     repeated_wrong_count = models.PositiveIntegerField(default=0)
     # Mock exams: per-subject scores and the pass decision.
     result = models.JSONField(default=dict, blank=True)
+    # Mock exams (CBT): the server's clock, and answers kept until submission
+    # ({"position": choice}, choice 5 = 모르겠음) with the slots marked for review.
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    drafts = models.JSONField(default=dict, blank=True)
+    marked = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
 
     class Meta:
         verbose_name = "풀이 세션"
@@ -67,6 +72,10 @@ class QuizSession(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=QuizStatus.values),
                 name="study_quiz_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_at__isnull=True) | Q(mode="mock"),
+                name="study_quiz_deadline_only_mock",
             ),
         ]
         indexes = [
@@ -88,6 +97,10 @@ class QuizSession(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == QuizStatus.ACTIVE
+
+    @property
+    def is_timed(self) -> bool:
+        return self.deadline_at is not None
 
     @property
     def current_question_id(self) -> int | None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from study.forecast import calibration, memory, model, retention
 from study.forecast import plan as daily
 from study.models import Attempt, ExamPlan, Outcome, Question, QuestionProgress, Topic
+from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import (
     end_of_today,
@@ -19,17 +20,14 @@ from study.selectors.review_queue import (
     review_tab_queryset,
 )
 
-# Until the topic's exam spec exists: the real 기사 written exam, 20 per subject.
-DEFAULT_QUESTIONS_PER_SUBJECT = 20
 CURVE_POINTS = 20
 
 
 def exam_spec(*, topic: Topic) -> list[tuple[str, int]]:
-    """(subject, questions) in exam order."""
-    return [
-        (name, DEFAULT_QUESTIONS_PER_SUBJECT)
-        for name in topic_subject_names(topic=topic)
-    ]
+    """(subject, questions) in exam order: the topic's exam spec (the mock
+    exam's paper), or its subjects × 20 when the owner has not set one."""
+    paper = exam_paper_for_topic(topic=topic)
+    return [(name, paper.per_subject) for name in paper.subjects]
 
 
 def exam_plan_get(*, user, topic: Topic) -> ExamPlan | None:

@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -67,7 +68,19 @@ def _progress(user, topic: Topic) -> QuerySet:
     ).filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
 
 
-def _bucket_ids(name: str, *, user, topic: Topic, limit: int) -> list[int]:
+def _seed_sql_random(rng) -> None:
+    """Seed PostgreSQL's random() from the caller's rng, so SQL sampling is as
+    reproducible as Python's (a seeded rng gives the same paper every time)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(%s)", [rng.uniform(-1.0, 1.0)])
+
+
+def _sample_sql(qs: QuerySet, limit: int, rng) -> list[int]:
+    _seed_sql_random(rng)
+    return list(qs.order_by("?")[:limit])
+
+
+def _bucket_ids(name: str, *, user, topic: Topic, limit: int, rng) -> list[int]:
     """Up to `limit` ids of a bucket. Pool-wide buckets are sampled in SQL, so a
     7,000-question topic never ships all its ids to Python; the learner's own
     buckets are bounded by their history."""
@@ -75,15 +88,13 @@ def _bucket_ids(name: str, *, user, topic: Topic, limit: int) -> list[int]:
     progress = _progress(user, topic).order_by()
     if name == "unattempted":
         seen = QuestionProgress.objects.filter(user=user, question=OuterRef("pk"))
-        qs = pool.filter(~Exists(seen)).order_by("?").values_list("id", flat=True)
+        qs = pool.filter(~Exists(seen)).values_list("id", flat=True)
     elif name == "frequent":
-        qs = (
-            pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS)
-            .order_by("?")
-            .values_list("id", flat=True)
+        qs = pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS).values_list(
+            "id", flat=True
         )
     elif name == "random":
-        qs = pool.order_by("?").values_list("id", flat=True)
+        qs = pool.values_list("id", flat=True)
     elif name == "wrong_or_unsure":
         qs = progress.filter(last_outcome__in=NOT_CORRECT).values_list(
             "question_id", flat=True
@@ -98,7 +109,9 @@ def _bucket_ids(name: str, *, user, topic: Topic, limit: int) -> list[int]:
         )
     else:
         raise ValueError(f"unknown bucket {name}")
-    return list(qs[:limit]) if name in SAMPLED_BUCKETS else list(qs)
+    if name in SAMPLED_BUCKETS:
+        return _sample_sql(qs, limit, rng)
+    return list(qs.order_by("question_id"))
 
 
 SAMPLED_BUCKETS = {"unattempted", "frequent", "random"}
@@ -111,13 +124,17 @@ def select_for_stage(
     chosen: set[int] = set()
     for name, quota in quotas(STAGE_RATIOS[stage], size).items():
         # Enough candidates that excluding what is already picked leaves quota.
-        found = _bucket_ids(name, user=user, topic=topic, limit=quota + len(chosen))
+        found = _bucket_ids(
+            name, user=user, topic=topic, limit=quota + len(chosen), rng=rng
+        )
         candidates = [i for i in found if i not in chosen]
         take = rng.sample(candidates, min(quota, len(candidates)))
         picked += take
         chosen.update(take)
     if len(picked) < size:  # short buckets are backfilled at random
-        found = _bucket_ids("random", user=user, topic=topic, limit=size + len(chosen))
+        found = _bucket_ids(
+            "random", user=user, topic=topic, limit=size + len(chosen), rng=rng
+        )
         rest = [i for i in found if i not in chosen]
         if len(picked) + len(rest) < size:
             raise NotEnoughQuestions(len(picked) + len(rest), size)
@@ -146,10 +163,14 @@ def select_for_subjects(
     recent = Attempt.objects.filter(
         user=user, question=OuterRef("pk"), created_at__gte=timezone.now() - SPACING
     )
-    fresh = list(pool.filter(~Exists(recent)).values_list("id", flat=True))
+    fresh = list(
+        pool.filter(~Exists(recent)).order_by("id").values_list("id", flat=True)
+    )
     picked = rng.sample(fresh, min(size, len(fresh)))
     if len(picked) < size:
-        seen = list(pool.filter(Exists(recent)).values_list("id", flat=True))
+        seen = list(
+            pool.filter(Exists(recent)).order_by("id").values_list("id", flat=True)
+        )
         if len(picked) + len(seen) < size:
             raise NotEnoughQuestions(len(picked) + len(seen), size)
         picked += rng.sample(seen, size - len(picked))
@@ -165,23 +186,20 @@ def topic_subject_names(*, topic: Topic) -> list[str]:
 
 
 def select_for_mock(
-    *, topic: Topic, per_subject: int, rng=random
-) -> tuple[list[int], dict[str, int]]:
-    """A full paper: per_subject questions of each subject, in subject order."""
+    *, topic: Topic, subjects: Sequence[str], per_subject: int, rng=random
+) -> list[int]:
+    """A full paper: per_subject questions of each subject, in exam order.
+    Callers check the bank can fill it first (study.selectors.exam_spec)."""
     picked: list[int] = []
-    counts: dict[str, int] = {}
-    for subject in topic_subject_names(topic=topic):
-        ids = list(
-            _pool(topic=topic).filter(subject=subject).values_list("id", flat=True)
-        )
-        if len(ids) < per_subject:
-            raise NotEnoughQuestions(len(ids), per_subject)
-        take = rng.sample(ids, per_subject)
+    for subject in subjects:
+        ids = _pool(topic=topic).filter(subject=subject).values_list("id", flat=True)
+        take = _sample_sql(ids.order_by(), per_subject, rng)
+        if len(take) < per_subject:
+            raise NotEnoughQuestions(len(take), per_subject)
         picked += take
-        counts[subject] = per_subject
     if not picked:
         raise NotEnoughQuestions(0, per_subject)
-    return picked, counts
+    return picked
 
 
 def select_for_review_tab(*, user, topic: Topic, tab: str, size: int) -> list[int]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from study.models import Attempt, Outcome, Question, QuizSession, QuizStatus, Topic
 
@@ -60,3 +62,76 @@ def sessions_for_topic(*, user, topic: Topic):
         .order_by("-finished_at")[:5]
     )
     return active, recent
+
+
+@dataclass(frozen=True)
+class SheetItem:
+    position: int
+    question: Question
+    choice: int | None
+    marked: bool
+
+    @property
+    def number(self) -> int:
+        return self.position + 1
+
+
+@dataclass(frozen=True)
+class MockSheet:
+    items: list[SheetItem]
+    groups: list[tuple[str, list[SheetItem]]]
+    remaining_ms: int
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for i in self.items if i.choice)
+
+    @property
+    def unanswered(self) -> int:
+        return len(self.items) - self.answered
+
+    @property
+    def marked(self) -> int:
+        return sum(1 for i in self.items if i.marked)
+
+    @property
+    def remaining_label(self) -> str:
+        total = -(-self.remaining_ms // 1000)
+        hours, rest = divmod(total, 3600)
+        minutes, seconds = divmod(rest, 60)
+        if hours:
+            return f"{hours}:{minutes:02d}:{seconds:02d}"
+        return f"{minutes}:{seconds:02d}"
+
+
+def mock_sheet(*, session: QuizSession) -> MockSheet:
+    """Every question of a running mock with the learner's saved drafts; no
+    answer keys are needed and none are read into the page."""
+    questions = Question.objects.in_bulk(session.question_ids)
+    marked = set(session.marked)
+    items = [
+        SheetItem(
+            position=pos,
+            question=questions[qid],
+            choice=session.drafts.get(str(pos)),
+            marked=pos in marked,
+        )
+        for pos, qid in enumerate(session.question_ids)
+        if qid in questions
+    ]
+    groups: dict[str, list[SheetItem]] = {}
+    for item in items:
+        groups.setdefault(item.question.subject or "과목 없음", []).append(item)
+    return MockSheet(
+        items=items,
+        groups=list(groups.items()),
+        remaining_ms=mock_remaining_ms(session=session),
+    )
+
+
+def mock_remaining_ms(*, session: QuizSession) -> int:
+    """Time left by the server's clock (the browser only counts it down)."""
+    if session.deadline_at is None:
+        return 0
+    remaining = session.deadline_at - timezone.now()
+    return max(0, int(remaining.total_seconds() * 1000))

@@ -1,8 +1,14 @@
 """Learning-pattern classes from the last three attempts and earlier history.
 
 The rules are a table, evaluated top to bottom; the first match wins. The
-window holds the outcomes of the last three attempts, oldest first, and the
-two flags say whether a correct / wrong answer exists before the window.
+window holds the last three pieces of evidence, oldest first, and the two
+flags say whether a correct / wrong answer exists before the window.
+
+One piece of evidence per question per day (local time): answers to a question
+on the day it was last answered merge into that day's entry, which keeps the
+worst outcome of the day (wrong > unsure > correct). Three wrong answers in one
+evening are one bad day, not a chronic habit, and a right answer minutes after
+reading the key does not undo the wrong one before it.
 """
 
 from __future__ import annotations
@@ -79,6 +85,19 @@ def pattern_classify(history: History) -> Pattern:
         if predicate(history):
             return pattern
     raise AssertionError("the last rule always matches")
+
+
+SEVERITY = {C: 0, U: 1, W: 2}
+
+
+def history_merge_same_day(
+    window: Sequence[str], correct_before: bool, wrong_before: bool, outcome: str
+) -> History:
+    """Fold another answer of the same day into the window's last entry."""
+    if not window:
+        return history_push(window, correct_before, wrong_before, outcome)
+    last = max(window[-1], outcome, key=lambda o: SEVERITY[o])
+    return History((*window[:-1], last), correct_before, wrong_before)
 
 
 def history_push(

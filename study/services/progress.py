@@ -10,7 +10,11 @@ from django.utils import timezone
 from study.models import Attempt, Outcome, QuestionProgress
 from study.models.progress import NOT_CORRECT
 from study.services import scheduling
-from study.services.patterns import history_push, pattern_classify
+from study.services.patterns import (
+    history_merge_same_day,
+    history_push,
+    pattern_classify,
+)
 
 
 @dataclass
@@ -68,8 +72,17 @@ def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> SessionS
     return summary
 
 
+def _same_day(row: QuestionProgress, attempt: Attempt) -> bool:
+    if row.last_attempted_at is None or attempt.created_at is None:
+        return False
+    return timezone.localdate(row.last_attempted_at) == timezone.localdate(
+        attempt.created_at
+    )
+
+
 def _apply_attempt(row: QuestionProgress, attempt: Attempt, context) -> None:
-    history = history_push(
+    fold = history_merge_same_day if _same_day(row, attempt) else history_push
+    history = fold(
         row.pattern_window,
         row.had_correct_before_window,
         row.had_wrong_before_window,
@@ -100,7 +113,7 @@ def _apply_attempt(row: QuestionProgress, attempt: Attempt, context) -> None:
 
 def _store_card(row: QuestionProgress, card, context, at) -> None:
     row.fsrs_card = card.to_dict()
-    row.due_at = context.due(card, at)
+    row.due_at = context.due(card, at)  # never after the exam date
 
 
 PROGRESS_FIELDS = [
@@ -143,18 +156,53 @@ def attempt_mark_reviewed(*, attempt: Attempt) -> QuestionProgress | None:
     )
     if progress is None:  # the session is not finalized yet
         return None
+    _review(progress, attempt.outcome, now, context=None)
+    progress.save(update_fields=REVIEW_FIELDS)
+    return progress
+
+
+REVIEW_FIELDS = ["last_reviewed_at", "fsrs_card", "due_at", "review_stage"]
+
+
+def _review(progress: QuestionProgress, outcome: str, now, context) -> None:
+    """Reviewed now; a wrong or unsure answer gets its first review date."""
     progress.last_reviewed_at = now
-    if attempt.outcome in NOT_CORRECT and not progress.is_scheduled:
-        context = scheduling.review_context(
-            user_id=attempt.user_id, topic_id=progress.topic_id, at=now
-        )
+    if outcome in NOT_CORRECT and not progress.is_scheduled:
+        if context is None:
+            context = scheduling.review_context(
+                user_id=progress.user_id, topic_id=progress.topic_id, at=now
+            )
         card = scheduling.card_start(scheduler=context.scheduler, at=now)
         _store_card(progress, card, context, now)
         progress.review_stage = 0
-    progress.save(
-        update_fields=["last_reviewed_at", "fsrs_card", "due_at", "review_stage"]
+
+
+@transaction.atomic
+def question_review_complete(*, user, question_ids) -> int:
+    """확인 완료 from the review queue or the question page: the learner's
+    latest answer to each question is reviewed (its attempt marked too), and
+    wrong or unsure ones enter 오늘 복습's schedule. Returns how many rows."""
+    now = timezone.now()
+    rows = list(
+        QuestionProgress.objects.select_for_update().filter(
+            user=user, question_id__in=list(question_ids)
+        )
     )
-    return progress
+    if not rows:
+        return 0
+    contexts: dict[int, scheduling.ReviewContext] = {}
+    for progress in rows:
+        if progress.topic_id not in contexts:
+            contexts[progress.topic_id] = scheduling.review_context(
+                user_id=user.pk, topic_id=progress.topic_id, at=now
+            )
+        _review(progress, progress.last_outcome, now, contexts[progress.topic_id])
+    QuestionProgress.objects.bulk_update(rows, REVIEW_FIELDS)
+    attempt_ids = [p.last_attempt_id for p in rows if p.last_attempt_id]
+    Attempt.objects.filter(pk__in=attempt_ids, reviewed_at__isnull=True).update(
+        reviewed_at=now
+    )
+    return len(rows)
 
 
 @transaction.atomic

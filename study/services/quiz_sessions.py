@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,12 +22,15 @@ from study.models import (
     Topic,
 )
 from study.selectors import quiz_selection as sel
+from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
+from study.selectors.scores import paper_score
 from study.services.progress import progress_apply_session
 
 logger = logging.getLogger(__name__)
 MAX_TIME_MS = 60 * 60 * 1000
-PASS_SUBJECT_MIN = 40
-PASS_AVERAGE_MIN = 60
+# A submission that left the browser at zero may arrive a little late; answers
+# it carries still count. After that only the saved drafts do.
+SUBMIT_GRACE = timedelta(seconds=60)
 
 
 class AnswerRejected(Exception):
@@ -44,8 +48,19 @@ class QuizRequest:
     size: int = 20
     round_key: str = ""
     subjects: tuple[str, ...] = ()
-    per_subject: int = 20
+    per_subject: int | None = None  # mock: None takes the paper's size
     tab: str = ""
+
+
+class MockTooLarge(sel.NotEnoughQuestions):
+    def __init__(self, fill, wanted: int):
+        super().__init__(fill.largest, wanted)
+        short = ", ".join(f"{name} {n}문제" for name, n in fill.short_subjects)
+        if fill.largest:
+            tail = f"과목당 {fill.largest}문제까지 볼 수 있습니다."
+        else:
+            tail = "문제가 없는 과목이 있어 모의고사를 볼 수 없습니다."
+        self.args = (f"과목당 {wanted}문제를 채울 수 없습니다 ({short}). {tail}",)
 
 
 def quiz_session_start(
@@ -72,10 +87,7 @@ def quiz_session_start(
         )
         params = {"subjects": list(request.subjects), "size": request.size}
     elif request.mode == QuizMode.MOCK:
-        ids, counts = sel.select_for_mock(
-            topic=topic, per_subject=request.per_subject, rng=rng
-        )
-        params = {"per_subject": request.per_subject, "subjects": counts}
+        return _mock_start(user=user, topic=topic, request=request, rng=rng)
     elif request.mode == QuizMode.REVIEW:
         ids = sel.select_for_review_tab(
             user=user, topic=topic, tab=request.tab, size=request.size
@@ -90,6 +102,30 @@ def quiz_session_start(
         stage=request.stage if request.mode == QuizMode.STAGE else "",
         params=params,
         question_ids=ids,
+    )
+
+
+def _mock_start(*, user, topic: Topic, request: QuizRequest, rng) -> QuizSession:
+    paper = exam_paper_for_topic(topic=topic)
+    fill = paper_fill(topic=topic, paper=paper)
+    per_subject = request.per_subject or fill.default_size
+    if not fill.available or per_subject > fill.largest or per_subject < 1:
+        raise MockTooLarge(fill, max(per_subject, 1))
+    ids = sel.select_for_mock(
+        topic=topic, subjects=paper.subjects, per_subject=per_subject, rng=rng
+    )
+    minutes = paper.minutes_for(per_subject)
+    return QuizSession.objects.create(
+        user=user,
+        topic=topic,
+        mode=QuizMode.MOCK,
+        params={
+            "per_subject": per_subject,
+            "subjects": {name: per_subject for name in paper.subjects},
+            "minutes": minutes,
+        },
+        question_ids=ids,
+        deadline_at=timezone.now() + timedelta(minutes=minutes),
     )
 
 
@@ -114,6 +150,8 @@ def quiz_answer_record(
     """
     if not 1 <= choice <= UNSURE_CHOICE:
         raise AnswerRejected("보기는 1~5 중에서 고르세요.")
+    if session.is_timed:
+        raise AnswerRejected("모의고사는 답안을 제출할 때 채점합니다.", status=409)
     if (
         not 0 <= position < session.size
         or session.question_ids[position] != question_id
@@ -237,23 +275,90 @@ def quiz_session_abandon(*, session: QuizSession) -> QuizSession:
 
 
 def mock_exam_score(attempts: list[Attempt]) -> dict:
-    """Per-subject scores out of 100; pass needs every subject ≥ 40 and mean ≥ 60."""
-    by_subject: dict[str, list[int]] = {}
-    for attempt in attempts:
-        stats = by_subject.setdefault(attempt.question.subject or "과목 없음", [0, 0])
-        stats[1] += 1
-        stats[0] += attempt.outcome == Outcome.CORRECT
-    subjects = [
-        {"subject": name, "correct": c, "total": t, "score": round(100 * c / t, 1)}
-        for name, (c, t) in by_subject.items()
-    ]
-    average = (
-        round(sum(s["score"] for s in subjects) / len(subjects), 1) if subjects else 0
-    )
-    failing = [s["subject"] for s in subjects if s["score"] < PASS_SUBJECT_MIN]
-    return {
-        "subjects": subjects,
-        "average": average,
-        "failing_subjects": failing,
-        "passed": bool(subjects) and not failing and average >= PASS_AVERAGE_MIN,
-    }
+    """Per-subject scores out of 100 and the pass decision (study.selectors.scores)."""
+    rows = [(a.question.subject, a.outcome == Outcome.CORRECT) for a in attempts]
+    return paper_score(rows).as_dict()
+
+
+def _check_open(session: QuizSession, *, grace: timedelta = timedelta(0)) -> None:
+    if session.status != QuizStatus.ACTIVE:
+        raise AnswerRejected("이미 제출한 시험입니다.", status=409)
+    if session.deadline_at and timezone.now() > session.deadline_at + grace:
+        raise AnswerRejected("시험 시간이 끝났습니다. 제출해 주세요.", status=409)
+
+
+@transaction.atomic
+def mock_draft_save(
+    *, session: QuizSession, position: int, choice: int | None, marked: bool | None
+) -> QuizSession:
+    """Keep an answer (choice 0 clears it) or a review mark until submission.
+    Nothing is scored here and nothing about correctness is returned."""
+    if not session.is_timed:
+        raise AnswerRejected("모의고사가 아닙니다.")
+    locked = QuizSession.objects.select_for_update().get(pk=session.pk)
+    _check_open(locked)
+    if not 0 <= position < locked.size:
+        raise AnswerRejected("이 시험의 문제가 아닙니다.")
+    if choice is not None:
+        if not 0 <= choice <= UNSURE_CHOICE:
+            raise AnswerRejected("보기는 1~5 중에서 고르세요.")
+        if choice:
+            locked.drafts[str(position)] = choice
+        else:
+            locked.drafts.pop(str(position), None)
+    if marked is not None:
+        rest = [p for p in locked.marked if p != position]
+        locked.marked = sorted(rest + [position]) if marked else rest
+    locked.last_activity_at = timezone.now()
+    locked.save(update_fields=["drafts", "marked", "last_activity_at"])
+    return locked
+
+
+def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession:
+    """Score the paper once: answers sent with the submission (until shortly after
+    the deadline) over the saved drafts; unanswered slots count as 모르겠음.
+    A second submission finds the session closed and records nothing."""
+    with transaction.atomic():
+        locked = QuizSession.objects.select_for_update().get(pk=session.pk)
+        if locked.status != QuizStatus.ACTIVE or not locked.is_timed:
+            return locked
+        choices = {int(k): v for k, v in locked.drafts.items()}
+        if timezone.now() <= locked.deadline_at + SUBMIT_GRACE:
+            choices.update(
+                {p: c for p, c in answers.items() if 1 <= c <= UNSURE_CHOICE}
+            )
+        _record_paper(locked, choices)
+        finished = quiz_session_finalize(session=locked, status=QuizStatus.FINISHED)
+    session.refresh_from_db()
+    return finished
+
+
+def _record_paper(session: QuizSession, choices: dict[int, int]) -> None:
+    questions = Question.objects.in_bulk(session.question_ids)
+    elapsed = timezone.now() - session.started_at
+    per_question = _time_taken_split(elapsed, session.size)
+    attempts = []
+    for position, qid in enumerate(session.question_ids):
+        outcome, selected = _outcome_for(
+            questions[qid], choices.get(position, UNSURE_CHOICE)
+        )
+        attempts.append(
+            Attempt(
+                user_id=session.user_id,
+                session=session,
+                question=questions[qid],
+                position=position,
+                outcome=outcome,
+                selected_choice=selected,
+                time_taken_ms=per_question,
+            )
+        )
+    Attempt.objects.bulk_create(attempts)
+    session.answered_count = session.size
+    session.drafts = {str(p): c for p, c in choices.items()}
+    session.save(update_fields=["answered_count", "drafts"])
+
+
+def _time_taken_split(elapsed: timedelta, size: int) -> int:
+    total_ms = int(elapsed.total_seconds() * 1000)
+    return min(MAX_TIME_MS, max(0, total_ms // max(1, size)))

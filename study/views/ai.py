@@ -11,10 +11,18 @@ from study.services.explanations import ExplanationBusy, explanation_request
 from study.services.subject_notes import subject_note_get, subject_note_request
 from study.templatetags.study_markdown import render_markdown
 
-NOT_CONFIGURED = (
-    "AI 해설에는 LLM 서버가 필요합니다. 환경 변수 LLM_BASE_URL (예: "
+NOT_CONFIGURED = "AI 해설을 사용할 수 없습니다."
+NOT_CONFIGURED_STAFF = (
+    "AI 해설을 사용할 수 없습니다. 환경 변수 LLM_BASE_URL (예: "
     "http://127.0.0.1:8080/v1)과 LLM_MODEL 을 설정하고 다시 시작하세요."
 )
+
+
+def _not_configured(request) -> str:
+    """Operator settings are named to staff only."""
+    return NOT_CONFIGURED_STAFF if request.user.is_staff else NOT_CONFIGURED
+
+
 BUSY = "다른 요청이 이 해설을 만들고 있습니다. 잠시 후 다시 보세요."
 
 
@@ -32,7 +40,8 @@ def explanation_api(request, question_id: int):
         response = explanation_request(question=question, regenerate=regenerate)
     except LLMNotConfigured:
         return JsonResponse(
-            {"error": "llm_not_configured", "message": NOT_CONFIGURED}, status=503
+            {"error": "llm_not_configured", "message": _not_configured(request)},
+            status=503,
         )
     except ExplanationBusy:
         return JsonResponse({"error": "pending", "message": BUSY}, status=409)
@@ -67,7 +76,7 @@ def explanation_htmx(request, question_id: int):
         )
         context.update(question=response.question, result=response.result)
     except LLMNotConfigured:
-        context["error"] = NOT_CONFIGURED
+        context["error"] = _not_configured(request)
     except ExplanationBusy:
         context["error"] = BUSY
     return render(request, "study/_ai_explanation.html", context)
@@ -92,7 +101,7 @@ def subject_note_panel(request, question_id: int):
                 question=question, regenerate=request.POST.get("regenerate") == "1"
             )
         except LLMNotConfigured:
-            context["error"] = NOT_CONFIGURED
+            context["error"] = _not_configured(request)
         except ExplanationBusy:
             context["error"] = BUSY
     else:

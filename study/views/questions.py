@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms import QuestionForm
 from study.selectors import topics as sel
+from study.selectors.review_queue import question_progress
 from study.services.questions import (
     question_create,
     question_soft_delete,
@@ -16,7 +17,13 @@ from study.services.questions import (
 @login_required
 def question_detail(request, question_id: int):
     question = sel.question_get_for_user(user=request.user, question_id=question_id)
-    context = {"question": question, "can_edit": question.topic.can_edit(request.user)}
+    progress = question_progress(user=request.user, question=question)
+    context = {
+        "question": question,
+        "can_edit": question.topic.can_edit(request.user),
+        "progress": progress,
+        "pending": progress is not None and progress.is_pending_review,
+    }
     return render(request, "study/question.html", context)
 
 

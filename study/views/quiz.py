@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -8,11 +8,14 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from study.forms import QuizStartForm
+from study.models import UNSURE_CHOICE, QuizMode
 from study.selectors import results as sel
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.selectors.topics import topic_get_for_user
 from study.services.quiz_sessions import (
     AnswerRejected,
+    mock_draft_save,
+    mock_submit,
     quiz_answer_record,
     quiz_session_abandon,
     quiz_session_start,
@@ -38,10 +41,45 @@ def quiz_start(request, topic_id: int):
 
 
 @login_required
+@require_POST
+def mock_draft(request, session_id: int):
+    """Keep one answer or review mark of a running mock (JSON, nothing scored)."""
+    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    marked = request.POST.get("marked")
+    try:
+        session = mock_draft_save(
+            session=session,
+            position=_int(request.POST.get("position")),
+            choice=_int(request.POST.get("choice"), default=None),
+            marked=None if marked is None else marked == "1",
+        )
+    except AnswerRejected as exc:
+        return JsonResponse({"error": str(exc)}, status=exc.status)
+    sheet_remaining = sel.mock_remaining_ms(session=session)
+    return JsonResponse({"saved": True, "remaining_ms": sheet_remaining})
+
+
+@login_required
+@require_POST
+def mock_submit_view(request, session_id: int):
+    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    answers = {}
+    for position in range(session.size):
+        choice = _int(request.POST.get(f"a{position}"), default=None)
+        if choice is not None and 1 <= choice <= UNSURE_CHOICE:
+            answers[position] = choice
+    mock_submit(session=session, answers=answers)
+    return redirect("study:results", session_id=session.pk)
+
+
+@login_required
 def quiz_page(request, session_id: int):
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     if not session.is_active:
         return redirect("study:results", session_id=session.pk)
+    if session.is_timed:
+        sheet = sel.mock_sheet(session=session)
+        return render(request, "study/mock.html", {"session": session, "sheet": sheet})
     question = sel.session_current_question(session=session)
     return render(
         request, "study/quiz.html", {"session": session, "question": question}
@@ -87,10 +125,13 @@ def quiz_abandon(request, session_id: int):
 
 
 def _back_url(request, topic) -> str:
+    """Back to the form, with the chosen mode kept (the page checks it again)."""
     back = request.POST.get("back", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return back
-    return reverse("study:topic", args=[topic.pk])
+    mode = request.POST.get("mode", "")
+    query = f"?mode={mode}#quiz-start" if mode in QuizMode.values else ""
+    return reverse("study:topic", args=[topic.pk]) + query
 
 
 def _int(value, default: int | None = -1) -> int | None:

@@ -8,7 +8,8 @@ from study.llm.client import llm_configured
 from study.models import Outcome
 from study.selectors import results as sel
 from study.selectors.ai_states import explanation_states, session_analysis_state
-from study.selectors.review_queue import todo_counts
+from study.selectors.review_queue import session_todo_counts
+from study.selectors.scores import PASS_RULE_TEXT, session_score
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
 
@@ -42,9 +43,10 @@ def results_page(request, session_id: int):
         session_explanations_backfill(session=session) if llm_configured() else 0
     )
     analysis, analysis_pending = session_analysis_state(session=session)
-    todo = todo_counts(user=request.user, topic=session.topic)
     context.update(
-        todo={k: v for k, v in todo.items() if v},
+        todo=_todo(request.user, session),
+        score=session_score(session=session),
+        pass_rule=PASS_RULE_TEXT,
         analysis=analysis,
         analysis_pending=analysis_pending,
         polling=analysis_pending or backfilled or "pending" in states.values(),
@@ -70,6 +72,11 @@ def results_ai_states(request, session_id: int):
     if "pending" not in states.values() and not analysis_pending:
         response.status_code = HttpResponseStopPolling.status_code
     return response
+
+
+def _todo(user, session) -> dict[str, int]:
+    counts = session_todo_counts(user=user, question_ids=session.question_ids)
+    return {k: v for k, v in counts.items() if v}
 
 
 def _first_nonempty(counts: dict) -> str:
@@ -100,4 +107,9 @@ def attempt_reviewed(request, attempt_id: int):
         attempt_mark_reviewed(attempt=attempt)
     if not request.htmx:
         return redirect("study:results", session_id=attempt.session_id)
-    return render(request, "study/results.html#review-button", {"attempt": attempt})
+    context = {
+        "attempt": attempt,
+        "session": attempt.session,
+        "todo": _todo(request.user, attempt.session),
+    }
+    return render(request, "study/results.html#review-button", context)

@@ -1,15 +1,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms import ExamPlanForm, LearnerSettingsForm
 from study.models import ExamPlan, LearnerSettings
 from study.selectors import review_queue as rq
 from study.selectors.progress_charts import subject_accuracy
-from study.selectors.topics import topic_get_for_user
+from study.selectors.topics import question_get_for_user, topic_get_for_user
+from study.services.progress import question_review_complete
 
 PAGE_SIZE = 20
 
@@ -31,9 +35,50 @@ def review_queue(request, topic_id: int):
         "page": page,
         "now": timezone.now(),
     }
+    if tab == "due_today" and not page.paginator.count:  # say what fills it
+        context["todo"] = rq.todo_counts(user=request.user, topic=topic)
     if request.htmx:
         return render(request, "study/review_queue.html#queue-list", context)
     return render(request, "study/review_queue.html", context)
+
+
+@login_required
+@require_POST
+def review_complete(request, topic_id: int, question_id: int):
+    """확인 완료 of one question (review queue row or question page)."""
+    topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    question = question_get_for_user(user=request.user, question_id=question_id)
+    if question.topic_id != topic.pk:
+        raise Http404
+    question_review_complete(user=request.user, question_ids=[question.pk])
+    progress = rq.question_progress(user=request.user, question=question)
+    if not request.htmx:
+        messages.success(request, "확인했습니다. 복습 일정이 잡혔습니다.")
+        return redirect(_safe_next(request, topic))
+    context = {"question": question, "progress": progress, "pending": False}
+    return render(request, "study/_review_complete.html", context)
+
+
+@login_required
+@require_POST
+def review_complete_all(request, topic_id: int):
+    """확인 완료 of every row of 확인 안 함 at once."""
+    topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    pending = rq.review_tab_queryset(
+        user=request.user, topic=topic, tab="pending_review"
+    )
+    done = question_review_complete(
+        user=request.user, question_ids=pending.values_list("question_id", flat=True)
+    )
+    messages.success(request, f"{done}문제를 확인했습니다. 복습 일정이 잡혔습니다.")
+    return redirect(f"{reverse('study:review_queue', args=[topic.pk])}?tab=due_today")
+
+
+def _safe_next(request, topic) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("study:review_queue", args=[topic.pk]) + "?tab=pending_review"
 
 
 @login_required

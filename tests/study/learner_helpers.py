@@ -1,6 +1,7 @@
 from study.models import QuizMode, QuizSession
 from study.services.quiz_sessions import (
     QuizRequest,
+    mock_submit,
     quiz_answer_record,
     quiz_session_start,
 )
@@ -50,3 +51,31 @@ def answer_all(session: QuizSession, choices) -> QuizSession:
         )
     session.refresh_from_db()
     return session
+
+
+def submit_mock(session: QuizSession, choices) -> QuizSession:
+    """Submit a mock paper; `choices` maps (position, qid) -> choice (0 = none)."""
+    answers = {}
+    for position, qid in enumerate(session.question_ids):
+        choice = choices(position, qid) if callable(choices) else choices
+        if choice:
+            answers[position] = choice
+    mock_submit(session=session, answers=answers)
+    session.refresh_from_db()
+    return session
+
+
+def pretend_answered_days_ago(user, days: int = 1) -> None:
+    """Move the learner's answers back in time: answers on one day count as one
+    piece of evidence, so a history spanning days needs earlier days."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from study.models import Attempt, QuestionProgress
+
+    shift = timedelta(days=days)
+    QuestionProgress.objects.filter(user=user).update(
+        last_attempted_at=F("last_attempted_at") - shift
+    )
+    Attempt.objects.filter(user=user).update(created_at=F("created_at") - shift)

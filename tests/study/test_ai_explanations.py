@@ -67,13 +67,26 @@ def test_without_an_llm_nothing_is_attempted(client, user, grounded, settings):
     client.force_login(user)
     response = ask(client, grounded)
     assert response.status_code == 503
-    assert "LLM_BASE_URL" in response.json()["message"]
+    assert response.json()["message"] == "AI 해설을 사용할 수 없습니다."
     html = client.post(
         reverse("study:ai_explanation", args=[grounded.pk])
     ).content.decode()
-    assert "LLM_BASE_URL" in html
+    assert "AI 해설을 사용할 수 없습니다" in html
+    assert "LLM_BASE_URL" not in html
+    page = client.get(reverse("study:question", args=[grounded.pk])).content.decode()
+    assert "AI 해설을 사용할 수 없습니다" in page and "LLM_BASE_URL" not in page
     grounded.refresh_from_db()
     assert grounded.ai_explanation_status == AIExplanationStatus.NONE
+
+
+def test_without_an_llm_staff_are_told_how_to_enable_it(
+    client, staff_user, grounded, settings
+):
+    settings.LLM_BASE_URL = ""
+    client.force_login(staff_user)
+    assert "LLM_BASE_URL" in ask(client, grounded).json()["message"]
+    page = client.get(reverse("study:question", args=[grounded.pk])).content.decode()
+    assert "AI 해설을 사용할 수 없습니다" in page and "LLM_BASE_URL" in page
 
 
 def test_a_guarded_cited_explanation_is_saved(client, user, grounded, fake_llm):

@@ -32,7 +32,7 @@ def synthetic_bank(subjects=3, per_subject=150, seed=0):
     return bank
 
 
-SPEC = sim.ExamSpec(tuple((f"과목{s + 1}", 20) for s in range(3)))
+SPEC = sim.PaperSpec(tuple((f"과목{s + 1}", 20) for s in range(3)))
 CONFIG = sim.Config(
     learners=8, days=21, daily_size=12, forecast_days_before=(14, 7), seed=1
 )

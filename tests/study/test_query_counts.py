@@ -7,7 +7,12 @@ from django.urls import reverse
 
 from study.models import QuizMode
 from study.services.progress import attempt_mark_reviewed
-from tests.study.learner_helpers import answer_all, make_bank, start
+from tests.study.learner_helpers import (
+    answer_all,
+    make_bank,
+    pretend_answered_days_ago,
+    start,
+)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -23,6 +28,7 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
     make_bank(topic, per_subject=per_subject)
     # Deterministic history: right once, then every other one wrong.
     answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2022-1"), 2)
+    pretend_answered_days_ago(user)
     done = answer_all(
         start(user, topic, mode=QuizMode.ROUND, round_key="2022-1"),
         lambda p, q: 1 + p % 2,
@@ -55,7 +61,7 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
 LIMITS = {
     "quiz_page": 4,
     "answer_next": 9,
-    "results": 9,  # + AI states: active jobs, analysis, analysis job
+    "results": 10,  # + AI states (jobs, analysis, analysis job) + the score
     "results_tab": 6,
     "due_today": 5,
     "pending_review": 5,

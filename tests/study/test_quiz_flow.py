@@ -12,7 +12,7 @@ from study.models import (
     QuizStatus,
 )
 from study.services.quiz_sessions import AnswerRejected, quiz_answer_record
-from tests.study.learner_helpers import answer_all, make_bank, start
+from tests.study.learner_helpers import answer_all, make_bank, start, submit_mock
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -217,7 +217,7 @@ def test_mock_exam_is_scored_per_subject_with_the_pass_rule(user, topic, bank):
         right = [5, 3, 1][subject_index]
         return 2 if within < right else 1
 
-    session = answer_all(session, choose)
+    session = submit_mock(session, choose)
     result = session.result
     assert [s["score"] for s in result["subjects"]] == [100.0, 60.0, 20.0]
     assert result["average"] == 60.0
@@ -226,7 +226,7 @@ def test_mock_exam_is_scored_per_subject_with_the_pass_rule(user, topic, bank):
 
 def test_mock_exam_passes_with_every_subject_at_40_and_average_60(user, topic, bank):
     session = start(user, topic, mode=QuizMode.MOCK, per_subject=5)
-    session = answer_all(session, lambda p, q: 2 if p % 5 < [4, 2, 3][p // 5] else 1)
+    session = submit_mock(session, lambda p, q: 2 if p % 5 < [4, 2, 3][p // 5] else 1)
     assert session.result["passed"] is True and session.result["failing_subjects"] == []
 
 

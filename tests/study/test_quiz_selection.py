@@ -116,3 +116,18 @@ def test_learning_stage_prefers_due_reviews(user, topic):
     QuestionProgress.objects.filter(user=user).update(due_at="2020-01-01T00:00Z")
     ids = select_for_stage(user=user, topic=topic, stage="learning", size=20)
     assert len(set(first.question_ids) & set(ids)) == 10  # due 4 + wrong 8 capped at 10
+
+
+def test_a_seeded_rng_makes_sql_sampling_reproducible(user, topic):
+    make_bank(topic, per_subject=20)  # 120 questions, sampled in SQL
+    picks = [
+        select_for_stage(
+            user=user, topic=topic, stage="pre_exam", size=20, rng=random.Random(3)
+        )
+        for _ in range(3)
+    ]
+    assert picks[0] == picks[1] == picks[2]
+    other = select_for_stage(
+        user=user, topic=topic, stage="pre_exam", size=20, rng=random.Random(4)
+    )
+    assert other != picks[0]

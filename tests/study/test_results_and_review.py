@@ -8,7 +8,12 @@ from django.utils import timezone
 
 from study.models import Attempt, LearnerSettings, Pattern, QuestionProgress, QuizMode
 from study.services.progress import attempt_mark_reviewed
-from tests.study.learner_helpers import answer_all, make_bank, start
+from tests.study.learner_helpers import (
+    answer_all,
+    make_bank,
+    pretend_answered_days_ago,
+    start,
+)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -40,8 +45,10 @@ def test_results_header_and_todo_callout(client, user, finished):
     client.force_login(user)
     html = client.get(reverse("study:results", args=[finished.pk])).content.decode()
     assert "새로 맞힘 8" in html and "회복 0" in html
-    assert "바로 할 일" in html and "확인 안 한 오답 7개" in html
-    assert "고질 오답" not in html.split("바로 할 일")[1].split("</aside>")[0]
+    todo = html.split("바로 할 일")[1].split("</aside>")[0]
+    # 모르겠음 is never counted as 오답.
+    assert "확인 안 한 오답 4개" in todo and "확인 안 한 모르겠음 3개" in todo
+    assert "고질 오답" not in todo
 
 
 def test_a_card_expands_with_choices_marked(client, user, finished):
@@ -156,6 +163,7 @@ def test_pending_review_includes_questions_answered_wrong_after_review(
 
 
 def test_chronic_and_regressed_tabs_fill_from_patterns(client, user, topic, finished):
+    pretend_answered_days_ago(user)
     answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2022-1"), 1)
     states = dict(
         QuestionProgress.objects.values_list("last_attempt__position", "pattern_state")

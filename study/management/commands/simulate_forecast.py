@@ -21,7 +21,8 @@ from django.core.management.base import BaseCommand, CommandError
 from study.forecast import model
 from study.forecast import simulation as sim
 from study.models import Question, Topic
-from study.selectors.quiz_selection import topic_subject_names
+from study.models.exam_spec import DEFAULT_PER_SUBJECT
+from study.selectors.exam_spec import exam_paper_for_topic
 from study.services.question_parsing import ParsedRow, parse_file
 
 
@@ -34,7 +35,11 @@ class Command(BaseCommand):
         parser.add_argument("--learners", type=int, default=100)
         parser.add_argument("--days", type=int, default=42)
         parser.add_argument("--daily-size", type=int, default=40)
-        parser.add_argument("--per-subject", type=int, default=20)
+        parser.add_argument(
+            "--per-subject",
+            type=int,
+            help="questions per subject (default: the topic's exam spec, or 20)",
+        )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--json", help="also write the figures to this file")
 
@@ -43,14 +48,15 @@ class Command(BaseCommand):
             raise CommandError("give question files or --topic, not both")
         if opts["days"] < 29:
             raise CommandError("--days must be at least 29 (forecasts at 28 and 7)")
-        bank, subjects = (
+        bank, subjects, per_subject = (
             self._bank_from_topic(opts["topic"])
             if opts["topic"]
             else self._bank_from_files(opts["files"])
         )
         if not bank:
             raise CommandError("no usable questions")
-        spec = sim.ExamSpec(tuple((s, opts["per_subject"]) for s in subjects))
+        per_subject = opts["per_subject"] or per_subject
+        spec = sim.PaperSpec(tuple((s, per_subject) for s in subjects))
         cfg = sim.Config(
             learners=opts["learners"],
             days=opts["days"],
@@ -59,7 +65,7 @@ class Command(BaseCommand):
         )
         self.stderr.write(
             f"{len(bank)} questions, {len(subjects)} subjects × "
-            f"{opts['per_subject']}; {cfg.learners} learners × 2 policies × "
+            f"{per_subject}; {cfg.learners} learners × 2 policies × "
             f"{cfg.days} days …"
         )
         started = time.monotonic()
@@ -86,13 +92,14 @@ class Command(BaseCommand):
         for r in rows:
             first_number[r.subject] = min(first_number.get(r.subject, 999), r.number)
         subjects = sorted(first_number, key=lambda s: (first_number[s], s))
-        return sim.bank_from_rows(rows), subjects
+        return sim.bank_from_rows(rows), subjects, DEFAULT_PER_SUBJECT
 
     def _bank_from_topic(self, name):
         topic = Topic.objects.filter(name=name).order_by("id").first()
         if topic is None:
             raise CommandError(f"no topic named {name!r}")
-        subjects = topic_subject_names(topic=topic)
+        paper = exam_paper_for_topic(topic=topic)
+        subjects = list(paper.subjects)
         bank = [
             sim.BankQuestion(
                 id=qid, subject=subject, weight=model.recurrence_weight(rounds)
@@ -101,7 +108,7 @@ class Command(BaseCommand):
             .filter(topic=topic, subject__in=subjects)
             .values_list("id", "subject", "round_count")
         ]
-        return bank, subjects
+        return bank, subjects, paper.per_subject
 
     def _print(self, f, cfg):
         out = self.stdout.write

@@ -1,0 +1,152 @@
+"""Scores: 정답률, 100-point scores per subject, and the pass rule.
+
+The pass rule of 기사 written exams lives here and nowhere else: every subject
+at least PASS_SUBJECT_MIN points and the mean at least PASS_AVERAGE_MIN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Subquery
+
+from study.models import Attempt, Outcome, Question, QuizMode, QuizSession
+from study.models.question import round_label
+from study.selectors.review_queue import TABS
+
+PASS_SUBJECT_MIN = 40
+PASS_AVERAGE_MIN = 60
+NO_SUBJECT = "과목 없음"
+PASS_RULE_TEXT = (
+    f"합격 기준: 모든 과목 {PASS_SUBJECT_MIN}점 이상, 평균 {PASS_AVERAGE_MIN}점 이상"
+)
+
+
+@dataclass(frozen=True)
+class SubjectScore:
+    subject: str
+    correct: int
+    total: int
+
+    @property
+    def score(self) -> float:
+        return round(100 * self.correct / self.total, 1) if self.total else 0.0
+
+    @property
+    def failing(self) -> bool:
+        return self.score < PASS_SUBJECT_MIN
+
+
+@dataclass(frozen=True)
+class PaperScore:
+    subjects: tuple[SubjectScore, ...]
+
+    @property
+    def average(self) -> float:
+        if not self.subjects:
+            return 0.0
+        return round(sum(s.score for s in self.subjects) / len(self.subjects), 1)
+
+    @property
+    def failing_subjects(self) -> list[str]:
+        return [s.subject for s in self.subjects if s.failing]
+
+    @property
+    def passed(self) -> bool:
+        return (
+            bool(self.subjects)
+            and not self.failing_subjects
+            and self.average >= PASS_AVERAGE_MIN
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "subjects": [
+                {
+                    "subject": s.subject,
+                    "correct": s.correct,
+                    "total": s.total,
+                    "score": s.score,
+                }
+                for s in self.subjects
+            ],
+            "average": self.average,
+            "failing_subjects": self.failing_subjects,
+            "passed": self.passed,
+        }
+
+
+def paper_score(rows: Iterable[tuple[str, bool]]) -> PaperScore:
+    """(subject, correct?) per question of the paper, in exam order."""
+    tally: dict[str, list[int]] = {}
+    for subject, correct in rows:
+        stats = tally.setdefault(subject or NO_SUBJECT, [0, 0])
+        stats[0] += bool(correct)
+        stats[1] += 1
+    return PaperScore(tuple(SubjectScore(n, c, t) for n, (c, t) in tally.items()))
+
+
+@dataclass(frozen=True)
+class SessionScore:
+    title: str
+    answered: int
+    correct: int
+    paper: PaperScore
+    # Whole rounds and mocks are judged by the pass rule; practice sets are not.
+    judged: bool
+
+    @property
+    def accuracy(self) -> float:
+        return round(100 * self.correct / self.answered, 1) if self.answered else 0.0
+
+
+def session_title(session: QuizSession) -> str:
+    """The mode and what was asked: "2021년 2회 전체", "모의고사 · 3과목 × 20문제"."""
+    params = session.params or {}
+    if session.mode == QuizMode.ROUND and params.get("round"):
+        year, _, number = params["round"].partition("-")
+        return f"{round_label(int(year), number)} 전체"
+    if session.mode == QuizMode.MOCK:
+        counts = params.get("subjects") or {}
+        per = params.get("per_subject", 0)
+        return f"모의고사 · {len(counts)}과목 × {per}문제"
+    if session.mode == QuizMode.STAGE and session.stage:
+        return f"단계별 · {session.get_stage_display()} {session.size}문제"
+    if session.mode == QuizMode.SUBJECT and params.get("subjects"):
+        names = params["subjects"]
+        more = f" 외 {len(names) - 1}과목" if len(names) > 1 else ""
+        return f"과목별 · {names[0]}{more}"
+    if session.mode == QuizMode.REVIEW and params.get("tab") in TABS:
+        return f"복습 · {TABS[params['tab']]}"
+    return session.get_mode_display()
+
+
+def session_score(*, session: QuizSession) -> SessionScore:
+    """Scores over the whole paper for rounds and mocks (unanswered count as
+    wrong), over what was answered for practice sets."""
+    judged = session.mode in (QuizMode.ROUND, QuizMode.MOCK)
+    answers = Attempt.objects.filter(session=session, question=OuterRef("pk"))
+    by_question = {
+        qid: (subject, outcome)
+        for qid, subject, outcome in Question.objects.filter(
+            pk__in=session.question_ids
+        )
+        .annotate(outcome=Subquery(answers.values("outcome")[:1]))
+        .values_list("id", "subject", "outcome")
+    }
+    outcomes = [by_question.get(qid, ("", None)) for qid in session.question_ids]
+    rows = [
+        (subject, outcome == Outcome.CORRECT)
+        for subject, outcome in outcomes
+        if judged or outcome is not None
+    ]
+    answered = [o for _, o in outcomes if o is not None]
+    correct = sum(1 for o in answered if o == Outcome.CORRECT)
+    return SessionScore(
+        title=session_title(session),
+        answered=len(answered),
+        correct=correct,
+        paper=paper_score(rows),
+        judged=judged,
+    )
