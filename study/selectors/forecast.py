@@ -188,7 +188,7 @@ def topic_forecast(
     lm = learner_model(user=user, topic=topic, now=now)
     if not lm.subjects or days_left < 0:
         return result
-    exam_day = exam_day_number(exam_plan.exam_date)
+    exam_day = max(exam_day_number(exam_plan.exam_date), lm.today)
     result.forecast = model.forecast(
         lm.subjects, exam_day=exam_day, today=lm.today, evidence=lm.evidence
     )
@@ -201,9 +201,9 @@ def _curves(lm: LearnerModel, exam_date: date, now: datetime):
     """P(합격) if the exam were on each day from today to the exam date: at
     the learner's pace, and if they stopped studying today."""
     start = timezone.localdate(now)
-    span = max((exam_date - start).days, 1)
+    span = (exam_date - start).days
     step = max(1, -(-span // CURVE_POINTS))
-    days = sorted({*range(0, span, step), span})
+    days = sorted({*range(0, span, step), span}) if span > 0 else [0]
     paced, idle = [], []
     weights = model.memory_posterior(lm.evidence)
     for offset in days:

@@ -19,6 +19,7 @@ from study.models import (
 )
 from study.services.exam_plans import exam_plan_set
 from study.services.progress import attempt_mark_reviewed
+from tests.conftest import make_question
 from tests.study.learner_helpers import answer_all, make_bank, start
 
 
@@ -257,3 +258,19 @@ def test_the_quiz_form_does_not_start_a_plan_session(client, user, topic, bank):
     )
     assert response.status_code in (200, 302, 400)
     assert not QuizSession.objects.filter(mode=QuizMode.PLAN).exists()
+
+
+def test_on_the_exam_day_and_without_subjects_the_pages_still_work(
+    client, user, topic, studied
+):
+    client.force_login(user)
+    exam_plan_set(user=user, topic=topic, exam_date=in_days(0), daily_size=10)
+    html = client.get(reverse("study:forecast", args=[topic.pk])).content.decode()
+    assert "D-day" in html and "80% 구간" in html
+    empty = Topic.objects.create(name="과목 없는 토픽", owner=user)
+    make_question(empty, 1, subject="")
+    exam_plan_set(user=user, topic=empty, exam_date=in_days(5), daily_size=10)
+    page = client.get(reverse("study:forecast", args=[empty.pk]))
+    assert page.status_code == 200 and "계산할 수 없습니다" in page.content.decode()
+    assert client.get(reverse("study:plan", args=[empty.pk])).status_code == 200
+    assert client.get(reverse("study:home")).status_code == 200
