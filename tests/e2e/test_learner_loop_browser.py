@@ -198,8 +198,9 @@ def test_stage_quiz_by_click_and_keys_then_results(page: Page, study_topic, scre
     assert all(a.time_taken_ms > 0 for a in attempts)
 
     # Results: the 오답 tab opens first since there is a wrong answer.
-    expect(page.locator("h1")).to_have_text("풀이 결과")
-    expect(page.locator(".summary")).to_contain_text("5 / 5문제")
+    expect(page.locator("h1")).to_contain_text("풀이 결과")
+    expect(page.locator(".summary")).to_contain_text("정답률 40.0%")
+    expect(page.locator(".summary")).to_contain_text("2 / 5문제 정답")
     expect(tab(page, "correct").locator(".count")).to_have_text("2")
     expect(tab(page, "wrong").locator(".count")).to_have_text("1")
     expect(tab(page, "unsure").locator(".count")).to_have_text("2")
@@ -301,7 +302,7 @@ def test_abandon_keeps_what_was_answered(page: Page, study_topic):
     page.get_by_role("button", name="그만 풀기").click()
     page.wait_for_url(RESULTS_URL)
     expect(page.locator(".summary")).to_contain_text("중단")
-    expect(page.locator(".summary")).to_contain_text("1 / 5문제")
+    expect(page.locator(".summary")).to_contain_text("5문제 중 1문제 풂")
     assert QuizSession.objects.get(pk=session_id).status == "abandoned"
 
 
@@ -363,46 +364,6 @@ def test_subject_mode_asks_only_the_chosen_subject(page: Page, study_topic):
     expect(tab(page, "wrong").locator(".count")).to_have_text("6")
 
 
-def test_mock_exam_is_scored_per_subject(page: Page, study_topic, screenshot):
-    sign_in(page)
-    # The default 20 per subject is more than the bank has: refused, politely.
-    open_topic(page, study_topic)
-    form = page.locator("form.quiz-start")
-    form.locator("input[name=mode][value=mock]").check()
-    expect(form.locator("#per-subject")).to_have_value("20")
-    form.get_by_role("button", name="시작하기").click()
-    page.wait_for_url(re.compile(rf"/study-topics/{study_topic.pk}/$"))
-    expect(page.locator(".messages")).to_contain_text("문제가 부족합니다")
-    assert not QuizSession.objects.exists()
-
-    def two_per_subject(form):
-        expect(form.locator("#per-subject")).to_be_enabled()
-        form.locator("#per-subject").fill("2")
-
-    start_quiz(page, study_topic, "mock", two_per_subject)
-    expect(progress_text(page)).to_have_text("1 / 6")
-    subjects = []
-
-    def pick(question):
-        subjects.append(question.subject)
-        # Full marks in the first two subjects, none in the third.
-        if question.subject == SUBJECTS[2]:
-            return wrong_choice(question)
-        return question.correct_choice
-
-    answer_all(page, pick, via="click")
-    assert subjects == [s for s in SUBJECTS for _ in range(2)]
-    mock = page.locator("section[aria-labelledby=mock-h]")
-    expect(mock.locator("h2")).to_contain_text("불합격")
-    rows = mock.locator("tbody tr")
-    expect(rows).to_have_count(3)
-    expect(rows.nth(0)).to_contain_text("2 / 2")
-    expect(rows.nth(2)).to_contain_text("0 / 2")
-    expect(rows.nth(2)).to_contain_text("과락")
-    expect(mock.locator("tfoot")).to_contain_text("66.7")
-    screenshot(page, "13-results-mock")
-
-
 def test_review_queue_starts_a_session(page: Page, study_topic, screenshot):
     sign_in(page)
     start_quiz(page, study_topic, "stage", lambda f: f.locator("#size-stage").fill("5"))
@@ -410,9 +371,10 @@ def test_review_queue_starts_a_session(page: Page, study_topic, screenshot):
     expect(page.locator("#result-list")).to_have_attribute("data-tab-panel", "unsure")
     expect(page.locator("#result-list .result-card")).to_have_count(5)
 
-    # 바로 할 일 links to the queue of unreviewed misses.
-    todo = page.locator("aside.callout a", has_text="확인 안 한 오답")
-    expect(todo).to_have_text("확인 안 한 오답 5개")
+    # 바로 할 일 links to the queue of unreviewed misses (모르겠음 is no 오답).
+    expect(page.locator("aside.callout")).not_to_contain_text("오답")
+    todo = page.locator("aside.callout a", has_text="확인 안 한 모르겠음")
+    expect(todo).to_have_text("확인 안 한 모르겠음 5개")
     todo.click()
     page.wait_for_url(
         re.compile(rf"/study-topics/{study_topic.pk}/review-queue\?tab=pending_review$")

@@ -31,11 +31,16 @@ def make_bank(
     return questions
 
 
-def start(user, topic, **kwargs) -> QuizSession:
+def start(user, topic, *, rng=None, **kwargs) -> QuizSession:
+    """Start a session; pass a seeded rng for a reproducible pick."""
+    import random
+
     kwargs.setdefault("mode", QuizMode.STAGE)
     if kwargs["mode"] == QuizMode.STAGE:
         kwargs.setdefault("stage", "intro")
-    return quiz_session_start(user=user, topic=topic, request=QuizRequest(**kwargs))
+    return quiz_session_start(
+        user=user, topic=topic, request=QuizRequest(**kwargs), rng=rng or random
+    )
 
 
 def answer_all(session: QuizSession, choices) -> QuizSession:
