@@ -207,3 +207,26 @@ def test_keeping_the_pace_raises_the_forecast_for_a_far_exam():
     p_idle = model.forecast([idle], **kwargs).subjects[0].expected_score
     p_busy = model.forecast([busy], **kwargs).subjects[0].expected_score
     assert p_busy > p_idle + 10
+
+
+def test_the_fast_path_gives_the_same_paper_as_the_per_question_model():
+    rng = np.random.default_rng(7)
+    rows = [
+        (
+            float(rng.choice([1.0, 1.5, 3.0])),
+            float(rng.uniform(0.2, 40)) if rng.random() < 0.5 else None,
+            float(rng.uniform(-20, 0)),
+        )
+        for _ in range(80)
+    ]
+    rows = [(w, s, d if s is not None else None) for w, s, d in rows]
+    sub = model.SubjectInput.build("A", 20, rows, 10, 30, pace=1.5)
+    for today, factor, accuracy in ((0.0, 1.0, 0.5), (None, 0.6, 0.3), (5.0, 2.0, 0.1)):
+        p = model.question_probabilities(
+            sub, exam_day=30.0, unseen_accuracy=accuracy, memory=factor, today=today
+        )
+        slow = model.paper_probabilities(p, sub.weights, 20)[0]
+        fast = model._Prepared(sub, exam_day=30.0, today=today).mean_p(
+            accuracy=accuracy, memory=factor
+        )
+        assert fast == pytest.approx(slow)
