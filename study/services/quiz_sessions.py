@@ -268,9 +268,11 @@ def session_explanations_backfill(*, session: QuizSession) -> int:
 
 
 def quiz_session_abandon(*, session: QuizSession) -> QuizSession:
-    """Stop early; what was answered still counts."""
+    """Stop early; what was answered still counts (a mock is submitted as saved)."""
     if session.status != QuizStatus.ACTIVE:
         raise AnswerRejected("이미 끝난 세션입니다.", status=409)
+    if session.is_timed:
+        return mock_submit(session=session, answers={})
     return quiz_session_finalize(session=session, status=QuizStatus.ABANDONED)
 
 

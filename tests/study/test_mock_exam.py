@@ -233,3 +233,13 @@ def _questions(session):
 
     by_id = Question.objects.in_bulk(session.question_ids)
     return [by_id[i] for i in session.question_ids]
+
+
+def test_stopping_a_mock_submits_what_was_saved(user, topic, bank):
+    from study.services.quiz_sessions import quiz_session_abandon
+
+    session = start(user, topic, mode=QuizMode.MOCK, per_subject=2)
+    mock_draft_save(session=session, position=0, choice=2, marked=None)
+    quiz_session_abandon(session=session)
+    session.refresh_from_db()
+    assert session.attempts.count() == 6 and session.result["subjects"]
