@@ -48,7 +48,10 @@ class QuestionForm(forms.ModelForm):
             "explanation": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
-            "exam_session": "예: 3, 또는 통합 시행된 회차는 1,2",
+            "exam_session": (
+                "예: 3, 통합 시행된 회차는 1,2, 형별은 A 또는 가, "
+                "추가시험은 1 추가시험, 회차와 형별은 1 A"
+            ),
             "accepted_choices": "복수 정답이 인정된 경우만: 예 2,4",
         }
 
@@ -64,7 +67,7 @@ class QuestionForm(forms.ModelForm):
             return parse_session(value)
         except RowError as exc:
             raise forms.ValidationError(
-                "회차는 숫자(예: 3 또는 1,2)로 입력하세요."
+                "회차를 알 수 없습니다. 예: 3, 1,2, A, 가, 1 추가시험, 1 A"
             ) from exc
 
     def clean_accepted_choices(self) -> str:
