@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
+from study.forms import QuestionAdminForm
 from study.models import (
     Attempt,
     Document,
@@ -43,6 +44,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionAdminForm
     list_display = (
         "id",
         "topic",

@@ -19,6 +19,27 @@ class TopicForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
+def clean_session_label(value: str) -> str:
+    """The canonical session of what an author typed ("" when left empty)."""
+    if not value.strip():
+        return ""
+    try:
+        return parse_session(value)
+    except RowError as exc:
+        raise forms.ValidationError(
+            "회차를 알 수 없습니다. 예: 3, 1,2, A, 가, 1 추가시험, 1 A"
+        ) from exc
+
+
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = ROUND_KEY_FIELDS  # the admin's fieldsets add the others
+
+    def clean_exam_session(self) -> str:
+        return clean_session_label(self.cleaned_data.get("exam_session", ""))
+
+
 class QuestionForm(forms.ModelForm):
     correct_choice = forms.TypedChoiceField(
         label="정답",
@@ -60,15 +81,7 @@ class QuestionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
     def clean_exam_session(self) -> str:
-        value = self.cleaned_data.get("exam_session", "").strip()
-        if not value:
-            return ""
-        try:
-            return parse_session(value)
-        except RowError as exc:
-            raise forms.ValidationError(
-                "회차를 알 수 없습니다. 예: 3, 1,2, A, 가, 1 추가시험, 1 A"
-            ) from exc
+        return clean_session_label(self.cleaned_data.get("exam_session", ""))
 
     def clean_accepted_choices(self) -> str:
         value = self.cleaned_data.get("accepted_choices", "").strip()
