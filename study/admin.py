@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
+from study import admin_imports  # noqa: F401  (registers QuestionImportAdmin)
 from study.forms import QuestionAdminForm
 from study.models import (
     Attempt,

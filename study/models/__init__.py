@@ -15,6 +15,11 @@ from study.models.jobs import (
 )
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
+from study.models.question_import import (
+    ImportStatus,
+    QuestionImport,
+    QuestionImportFile,
+)
 from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
 from study.models.topic import Topic
 
@@ -26,6 +31,7 @@ __all__ = [
     "DocumentChunk",
     "DocumentStatus",
     "EmbeddingStatus",
+    "ImportStatus",
     "MaterialType",
     "SubjectNote",
     "JobKind",
@@ -34,6 +40,8 @@ __all__ = [
     "Outcome",
     "Pattern",
     "Question",
+    "QuestionImport",
+    "QuestionImportFile",
     "QuestionJob",
     "QuestionProgress",
     "QuizMode",
