@@ -47,7 +47,10 @@ def test_owner_dry_runs_then_imports_and_downloads_the_report(client, user, topi
     # Counts per reason, and the first rejected rows with file and line.
     assert "<td>invalid answer</td><td>2</td>" in page
     assert "<td>session is not a round label</td><td>1</td>" in page
-    assert "<td>bad.csv</td><td>2</td><td>invalid answer: &#x27;9&#x27;</td>" in page
+    assert (
+        '<span class="where">bad.csv · 2번째 줄</span> '
+        '<span class="why">invalid answer: &#x27;9&#x27;</span>'
+    ) in page
 
     dry = client.get(reverse("study:import_report", args=[topic.pk, run.pk]))
     assert dry["Content-Disposition"] == (
