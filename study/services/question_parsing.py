@@ -52,6 +52,30 @@ _HEADER_ALIASES = {
     "answer": "answer",
     "law": "law",
     "explanation": "explanation",
+    # A separate booklet-form column (형별) joins the session: 1 + A → 1회 A형.
+    "form": "form",
+    "type": "form",
+    "booklet": "form",
+    "형별": "form",
+    "책형": "form",
+    # Korean headers.
+    "시험명": "exam",
+    "시험": "exam",
+    "연도": "year",
+    "년도": "year",
+    "회차": "session",
+    "과목": "subject",
+    "번호": "number",
+    "문제": "question",
+    "문항": "question",
+    "그림": "image",
+    "이미지": "image",
+    "보기1": "option1",
+    "보기2": "option2",
+    "보기3": "option3",
+    "보기4": "option4",
+    "정답": "answer",
+    "해설": "explanation",
 }
 _NO_FIGURE_MARKERS = {"", "x", "n", "no", "none", "false", "0", "-", "text_only"}
 # A choice that is only a pointer to a figure: `image_2020_3_4_1`, `fig1.png`,
@@ -276,6 +300,7 @@ def _jsonl_values(obj: dict) -> dict:
         "exam": obj.get("exam", ""),
         "year": obj.get("year", ""),
         "session": obj.get("session", ""),
+        "form": obj.get("form", ""),
         "number": obj.get("number", ""),
         "subject": obj.get("subject", ""),
         "scope": obj.get("scope", ""),
@@ -306,7 +331,8 @@ def validate_record(record: RawRecord) -> ParsedRow:
     if v.get("choices_error"):
         raise RowError(v["choices_error"])
     year = _parse_year(v.get("year", ""))
-    session = parse_session(v.get("session", ""))
+    parts = (v.get(k, "").strip() for k in ("session", "form"))
+    session = parse_session(" ".join(p for p in parts if p))
     number = _parse_int(_strip_unit(v.get("number", ""), "번"), "number", 1, 9999)
     texts = {k: clean_text(v.get(k, "")) for k in _TEXT_FIELDS}
     _check_texts(texts)

@@ -487,3 +487,19 @@ def test_values_the_database_would_refuse_reject_their_row(user, tmp_path):
         (3, "subject too long: 201 characters (max 200)"),
     }
     assert report["imported"] == 1
+
+
+def test_a_separate_form_column_and_korean_headers(user, tmp_path):
+    lines = [
+        "시험명,연도,회차,형별,과목,번호,문제,그림,보기1,보기2,보기3,보기4,정답",
+        "9급,2019,1,A,행정법,1,문제?,,가,나,다,라,1",
+        "9급,2019,,B책형,행정법,1,문제?,,가,나,다,라,1",
+        "9급,2019,2,,행정법,1,문제?,,가,나,다,라,1",
+    ]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert report["imported"] == 3
+    assert sorted(Question.objects.values_list("exam_session", flat=True)) == [
+        "1_A",
+        "2",
+        "B",
+    ]
