@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 SESSION_MAX_LENGTH = 20  # Question.exam_session
 NO_ROUND_LABEL = "회차 없음"
@@ -84,6 +85,7 @@ class Session:
         return " ".join(parts)
 
 
+@lru_cache(maxsize=4096)  # a file repeats a handful of labels thousands of times
 def session_parse(value: str) -> Session:
     """Read a session label as files spell it; SessionLabelError when it is none."""
     text = unicodedata.normalize("NFKC", str(value)).strip()

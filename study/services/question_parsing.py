@@ -375,17 +375,21 @@ _TEXT_FIELDS = (
 
 
 _FIELD_NAMES = {"exam": "exam_name"}  # report keys → column names
+_LIMITED_FIELDS = ("exam", "subject", "scope")
 
 
 def _check_texts(texts: dict) -> None:
     """What PostgreSQL or the columns would refuse is a row's reason, not a crash."""
-    for key, value in texts.items():
-        if "\ufffd" in value:
-            raise RowError(f"corrupted text (U+FFFD) in {key}")
-        if "\x00" in value:
-            raise RowError(f"NUL character in {key}")
-        limit = TEXT_LIMITS.get(_FIELD_NAMES.get(key, key))
-        if limit is not None and len(value) > limit:
+    joined = "".join(texts.values())
+    if "\ufffd" in joined or "\x00" in joined:
+        for key, value in texts.items():
+            if "\ufffd" in value:
+                raise RowError(f"corrupted text (U+FFFD) in {key}")
+            if "\x00" in value:
+                raise RowError(f"NUL character in {key}")
+    for key in _LIMITED_FIELDS:
+        limit, value = TEXT_LIMITS[_FIELD_NAMES.get(key, key)], texts[key]
+        if len(value) > limit:
             raise RowError(f"{key} too long: {len(value)} characters (max {limit})")
 
 
@@ -395,9 +399,22 @@ def _refers_to_figure(image_value: str, texts: dict) -> bool:
     if image_value.strip().lower() not in _NO_FIGURE_MARKERS:
         return True
     choices = [texts[f"option{i}"] for i in range(1, 5)]
-    if any(_FIGURE_CHOICE.match(c) for c in choices):
+    if any(_is_figure_marker(c) for c in choices):
         return True
     return all(not c for c in choices)
+
+
+_MARKER_STARTS = tuple("[(<!") + ("image", "img", "figure", "그림", "이미지")
+
+
+def _is_figure_marker(choice: str) -> bool:
+    """The regex only for what could be a marker (it runs on every choice)."""
+    if not choice or len(choice) > 200:
+        return False
+    lowered = choice.lower()
+    if not (lowered.startswith(_MARKER_STARTS) or "." in lowered):
+        return False
+    return bool(_FIGURE_CHOICE.match(choice))
 
 
 def _parse_int(value: str, label: str, low: int, high: int) -> int:
