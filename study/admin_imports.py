@@ -14,6 +14,7 @@ from study.services.question_import_runs import (
     ImportRejected,
     question_import_confirm,
     question_import_create,
+    question_import_retry,
 )
 from study.views.imports import report_download
 
@@ -41,6 +42,11 @@ class QuestionImportAdmin(admin.ModelAdmin):
                 "<int:import_id>/confirm/",
                 self.admin_site.admin_view(require_POST(self.confirm_view)),
                 name="study_questionimport_confirm",
+            ),
+            path(
+                "<int:import_id>/retry/",
+                self.admin_site.admin_view(require_POST(self.retry_view)),
+                name="study_questionimport_retry",
             ),
             path(
                 "<int:import_id>/report/",
@@ -100,6 +106,16 @@ class QuestionImportAdmin(admin.ModelAdmin):
             )
         return redirect("admin:study_questionimport_change", run.pk)
 
+    def retry_view(self, request, import_id: int):
+        run = self._get_run(request, import_id)
+        if not self.has_change_permission(request, run):
+            raise PermissionDenied
+        if not question_import_retry(question_import=run):
+            self.message_user(
+                request, "지금은 다시 시도할 수 없습니다.", messages.WARNING
+            )
+        return redirect("admin:study_questionimport_change", run.pk)
+
     def report_view(self, request, import_id: int):
         return report_download(self._get_run(request, import_id))
 
@@ -114,6 +130,7 @@ class QuestionImportAdmin(admin.ModelAdmin):
         return {
             "status": reverse("admin:study_questionimport_change", args=[run.pk]),
             "confirm": reverse("admin:study_questionimport_confirm", args=[run.pk]),
+            "retry": reverse("admin:study_questionimport_retry", args=[run.pk]),
             "report": reverse("admin:study_questionimport_report", args=[run.pk]),
             "again": reverse("admin:study_questionimport_add"),
             "topic": reverse("study:topic", args=[run.topic_id]),

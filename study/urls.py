@@ -105,6 +105,11 @@ urlpatterns = [
         name="import_confirm",
     ),
     path(
+        "study-topics/<int:topic_id>/imports/<int:import_id>/retry",
+        imports.import_retry,
+        name="import_retry",
+    ),
+    path(
         "study-topics/<int:topic_id>/imports/<int:import_id>/report.json",
         imports.import_report,
         name="import_report",

@@ -6,9 +6,12 @@ can read them; the reports are the same JSON as `import_questions --report`.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from study.models.topic import Topic
 
@@ -29,6 +32,12 @@ RUNNING_STATUSES = (
     ImportStatus.IMPORT_QUEUED,
     ImportStatus.IMPORTING,
 )
+
+
+def stale_before() -> datetime:
+    """A running step saves progress every half second while it reads; one
+    silent for longer than a task may run has lost its worker."""
+    return timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
 
 
 class QuestionImport(models.Model):
@@ -78,6 +87,10 @@ class QuestionImport(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in RUNNING_STATUSES
+
+    @property
+    def is_stuck(self) -> bool:
+        return self.is_running and self.updated_at < stale_before()
 
     @property
     def percent(self) -> int:

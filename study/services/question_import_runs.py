@@ -13,9 +13,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from study.models import ImportStatus, QuestionImport, QuestionImportFile, Topic
+from study.models.question_import import RUNNING_STATUSES, stale_before
 from study.services.question_import import ImportSource, questions_import
 
 logger = logging.getLogger(__name__)
@@ -88,6 +90,32 @@ def question_import_confirm(*, question_import: QuestionImport) -> bool:
             "study.tasks.question_import_apply_task",
             question_import_apply,
         )
+    return bool(moved)
+
+
+def question_import_retry(*, question_import: QuestionImport) -> bool:
+    """Run the step again after it failed or its worker died (no sign of life
+    for longer than a task may take). Nothing was written by the broken step:
+    the import writes in one transaction."""
+    run = question_import
+    retryable = Q(status=ImportStatus.FAILED) | Q(
+        status__in=RUNNING_STATUSES, updated_at__lt=stale_before()
+    )
+    checked = run.dry_run_report is not None
+    queued = ImportStatus.IMPORT_QUEUED if checked else ImportStatus.CHECK_QUEUED
+    moved = QuestionImport.objects.filter(retryable, pk=run.pk).update(
+        status=queued, error="", rows_read=0, writing=False, updated_at=timezone.now()
+    )
+    if moved:
+        run.refresh_from_db()
+        if checked:
+            _dispatch(
+                run, "study.tasks.question_import_apply_task", question_import_apply
+            )
+        else:
+            _dispatch(
+                run, "study.tasks.question_import_check_task", question_import_check
+            )
     return bool(moved)
 
 

@@ -15,6 +15,7 @@ from study.services.question_import_runs import (
     ImportRejected,
     question_import_confirm,
     question_import_create,
+    question_import_retry,
 )
 
 
@@ -63,6 +64,16 @@ def import_confirm(request, topic_id: int, import_id: int):
 
 
 @login_required
+@require_POST
+def import_retry(request, topic_id: int, import_id: int):
+    topic = topic_get_editable(user=request.user, topic_id=topic_id)
+    run = get_object_or_404(topic.imports, pk=import_id)
+    if not question_import_retry(question_import=run):
+        messages.warning(request, "지금은 다시 시도할 수 없습니다.")
+    return redirect("study:import_detail", topic_id=topic.pk, import_id=run.pk)
+
+
+@login_required
 def import_report(request, topic_id: int, import_id: int):
     topic = topic_get_editable(user=request.user, topic_id=topic_id)
     run = get_object_or_404(topic.imports, pk=import_id)
@@ -89,6 +100,7 @@ def _urls(run) -> dict:
     return {
         "status": reverse("study:import_detail", args=args),
         "confirm": reverse("study:import_confirm", args=args),
+        "retry": reverse("study:import_retry", args=args),
         "report": reverse("study:import_report", args=args),
         "again": reverse("study:import_new", args=[run.topic_id]),
         "topic": reverse("study:topic", args=[run.topic_id]),

@@ -218,3 +218,42 @@ def test_admin_imports_with_the_same_steps(
     assert Question.objects.filter(topic=topic).count() == 3
     report = client.get(reverse("admin:study_questionimport_report", args=[run.pk]))
     assert json.loads(report.content)["imported"] == 3
+
+
+def test_a_failed_or_stuck_step_can_be_run_again(client, user, topic, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from study.services import question_import_runs
+
+    def broken(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(question_import_runs, "questions_import", broken)
+    client.force_login(user)
+    post_files(client, topic, upload("good.csv", GOOD))
+    run = the_run()
+    assert run.status == ImportStatus.FAILED
+    url = reverse("study:import_detail", args=[topic.pk, run.pk])
+    page = client.get(url).content.decode()
+    assert "RuntimeError: disk on fire" in page and "다시 시도" in page
+
+    monkeypatch.undo()
+    client.post(reverse("study:import_retry", args=[topic.pk, run.pk]))
+    run.refresh_from_db()
+    assert run.status == ImportStatus.CHECKED and run.error == ""
+
+    # A worker that died while importing: silent for longer than a task may run.
+    QuestionImport.objects.filter(pk=run.pk).update(status=ImportStatus.IMPORTING)
+    retry = reverse("study:import_retry", args=[topic.pk, run.pk])
+    client.post(retry)  # not stale yet: nothing happens
+    assert the_run().status == ImportStatus.IMPORTING
+    QuestionImport.objects.filter(pk=run.pk).update(
+        updated_at=timezone.now() - timedelta(hours=1)
+    )
+    page = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "작업이 멈춘 것 같습니다" in page and "hx-trigger" not in page
+    client.post(retry)
+    assert the_run().status == ImportStatus.DONE
+    assert Question.objects.count() == 3
