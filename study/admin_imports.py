@@ -1,7 +1,7 @@
 """Admin: import question files with the same steps and code as the topic page
 (upload, dry run, import, report). Imported by study.admin."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -10,13 +10,8 @@ from django.views.decorators.http import require_POST
 from study.forms_imports import AdminQuestionImportForm
 from study.models import QuestionImport
 from study.selectors.imports import import_summary
-from study.services.question_import_runs import (
-    ImportRejected,
-    question_import_confirm,
-    question_import_create,
-    question_import_retry,
-)
-from study.views.imports import report_download
+from study.services.question_import_runs import ImportRejected, question_import_create
+from study.views.imports import import_step, report_download
 
 
 @admin.register(QuestionImport)
@@ -97,23 +92,16 @@ class QuestionImportAdmin(admin.ModelAdmin):
         return render(request, "admin/study/questionimport/detail.html", context)
 
     def confirm_view(self, request, import_id: int):
-        run = self._get_run(request, import_id)
-        if not self.has_change_permission(request, run):
-            raise PermissionDenied
-        if not question_import_confirm(question_import=run):
-            self.message_user(
-                request, "이미 가져왔거나 검사가 끝나지 않았습니다.", messages.WARNING
-            )
-        return redirect("admin:study_questionimport_change", run.pk)
+        return self._step(request, import_id, confirm=True)
 
     def retry_view(self, request, import_id: int):
+        return self._step(request, import_id, confirm=False)
+
+    def _step(self, request, import_id: int, *, confirm: bool):
         run = self._get_run(request, import_id)
         if not self.has_change_permission(request, run):
             raise PermissionDenied
-        if not question_import_retry(question_import=run):
-            self.message_user(
-                request, "지금은 다시 시도할 수 없습니다.", messages.WARNING
-            )
+        import_step(request, run, confirm=confirm)
         return redirect("admin:study_questionimport_change", run.pk)
 
     def report_view(self, request, import_id: int):

@@ -45,9 +45,8 @@ def import_new(request, topic_id: int):
 
 @login_required
 def import_detail(request, topic_id: int, import_id: int):
-    topic = topic_get_editable(user=request.user, topic_id=topic_id)
-    run = get_object_or_404(topic.imports, pk=import_id)
-    context = {"topic": topic, **import_summary(run=run, urls=_urls(run))}
+    run = _get_run(request, topic_id, import_id)
+    context = {"topic": run.topic, **import_summary(run=run, urls=_urls(run))}
     if request.htmx:
         return render(request, "study/_import_status.html", context)
     return render(request, "study/import_detail.html", context)
@@ -56,28 +55,44 @@ def import_detail(request, topic_id: int, import_id: int):
 @login_required
 @require_POST
 def import_confirm(request, topic_id: int, import_id: int):
-    topic = topic_get_editable(user=request.user, topic_id=topic_id)
-    run = get_object_or_404(topic.imports, pk=import_id)
-    if not question_import_confirm(question_import=run):
-        messages.warning(request, "이미 가져왔거나 검사가 끝나지 않았습니다.")
-    return redirect("study:import_detail", topic_id=topic.pk, import_id=run.pk)
+    return _step(request, _get_run(request, topic_id, import_id), confirm=True)
 
 
 @login_required
 @require_POST
 def import_retry(request, topic_id: int, import_id: int):
-    topic = topic_get_editable(user=request.user, topic_id=topic_id)
-    run = get_object_or_404(topic.imports, pk=import_id)
-    if not question_import_retry(question_import=run):
-        messages.warning(request, "지금은 다시 시도할 수 없습니다.")
-    return redirect("study:import_detail", topic_id=topic.pk, import_id=run.pk)
+    return _step(request, _get_run(request, topic_id, import_id), confirm=False)
 
 
 @login_required
 def import_report(request, topic_id: int, import_id: int):
+    return report_download(_get_run(request, topic_id, import_id))
+
+
+def _get_run(request, topic_id: int, import_id: int):
+    """The import if the user may edit its topic, else 404."""
     topic = topic_get_editable(user=request.user, topic_id=topic_id)
-    run = get_object_or_404(topic.imports, pk=import_id)
-    return report_download(run)
+    return get_object_or_404(topic.imports.select_related("topic"), pk=import_id)
+
+
+def import_step(request, run, *, confirm: bool) -> bool:
+    """Import after the dry run, or run a failed or stuck step again; the page
+    says when that was not possible. Shared with the admin."""
+    step = question_import_confirm if confirm else question_import_retry
+    done = step(question_import=run)
+    if not done:
+        messages.warning(
+            request,
+            "이미 가져왔거나 검사가 끝나지 않았습니다."
+            if confirm
+            else "지금은 다시 시도할 수 없습니다.",
+        )
+    return done
+
+
+def _step(request, run, *, confirm: bool):
+    import_step(request, run, confirm=confirm)
+    return redirect("study:import_detail", topic_id=run.topic_id, import_id=run.pk)
 
 
 def report_download(run) -> HttpResponse:

@@ -218,6 +218,8 @@ def test_admin_imports_with_the_same_steps(
     assert Question.objects.filter(topic=topic).count() == 3
     report = client.get(reverse("admin:study_questionimport_report", args=[run.pk]))
     assert json.loads(report.content)["imported"] == 3
+    listing = client.get(reverse("admin:study_questionimport_changelist"))
+    assert "3 (3/0/0/0)" in listing.content.decode() and add in listing.content.decode()
 
 
 def test_a_failed_or_stuck_step_can_be_run_again(client, user, topic, monkeypatch):
