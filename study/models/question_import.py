@@ -33,6 +33,8 @@ RUNNING_STATUSES = (
     ImportStatus.IMPORTING,
 )
 
+CLAIMED_STATUSES = (ImportStatus.CHECKING, ImportStatus.IMPORTING)
+
 
 def stale_before() -> datetime:
     """A running step saves progress every half second while it reads; one
@@ -90,7 +92,9 @@ class QuestionImport(models.Model):
 
     @property
     def is_stuck(self) -> bool:
-        return self.is_running and self.updated_at < stale_before()
+        """Claimed by a worker that stopped saving progress. (A queued step may
+        wait long behind other background work; that is not stuck.)"""
+        return self.status in CLAIMED_STATUSES and self.updated_at < stale_before()
 
     @property
     def percent(self) -> int:

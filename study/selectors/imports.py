@@ -26,10 +26,12 @@ def import_summary(*, run: QuestionImport, urls: dict) -> dict:
     """The run, its current report (final, else the dry run's) and the first
     rejected rows, for the status partial."""
     report = run.report or run.dry_run_report
+    files = list(run.files.order_by("position").values("name", "size"))
     return {
         "run": run,
         "urls": urls,
-        "files": list(run.files.order_by("position").values("name", "size")),
+        "files": files,
+        "files_size": sum(f["size"] for f in files),
         "report": report,
         "reasons": rejection_counts(report) if report else [],
         "first_rejected": report["rejected"][:FIRST_REJECTIONS] if report else [],

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from study.models import ImportStatus, QuestionImport, QuestionImportFile, Topic
-from study.models.question_import import RUNNING_STATUSES, stale_before
+from study.models.question_import import CLAIMED_STATUSES, stale_before
 from study.services.question_import import ImportSource, questions_import
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def question_import_retry(*, question_import: QuestionImport) -> bool:
     the import writes in one transaction."""
     run = question_import
     retryable = Q(status=ImportStatus.FAILED) | Q(
-        status__in=RUNNING_STATUSES, updated_at__lt=stale_before()
+        status__in=CLAIMED_STATUSES, updated_at__lt=stale_before()
     )
     checked = run.dry_run_report is not None
     queued = ImportStatus.IMPORT_QUEUED if checked else ImportStatus.CHECK_QUEUED
