@@ -259,3 +259,35 @@ def test_a_failed_or_stuck_step_can_be_run_again(client, user, topic, monkeypatc
     client.post(retry)
     assert the_run().status == ImportStatus.DONE
     assert Question.objects.count() == 3
+
+
+def test_a_background_step_saves_its_progress_for_the_page(
+    client, user, topic, settings, monkeypatch
+):
+    from study.services import question_import_runs
+
+    settings.QUESTION_IMPORT_INLINE_MAX_BYTES = 10
+    client.force_login(user)
+    post_files(client, topic, upload("good.csv", GOOD), upload("bad.csv", BAD))
+    run = the_run()
+    assert run.rows_estimate == 10  # lines of both files, for the progress bar
+    ticks = iter(range(0, 1000))  # a clock that moves a second per reading
+    monkeypatch.setattr(question_import_runs.time, "monotonic", lambda: next(ticks))
+    seen = []
+    real_import = question_import_runs.questions_import
+
+    def watched(**kwargs):
+        on_write = kwargs["on_write"]
+
+        def write():
+            seen.append(("rows read", the_run().rows_read))
+            on_write()
+            seen.append(("writing", the_run().writing, the_run().percent))
+
+        return real_import(**{**kwargs, "on_write": write})
+
+    monkeypatch.setattr(question_import_runs, "questions_import", watched)
+    question_import_check_task(run.pk)
+    assert seen == [("rows read", 6), ("writing", True, 99)]  # saved as it read
+    run.refresh_from_db()
+    assert (run.rows_read, run.writing, run.status) == (6, False, ImportStatus.CHECKED)
