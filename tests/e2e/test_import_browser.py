@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from study.models import ImportStatus, Question, QuestionImport, Topic
 from study.tasks import question_import_apply_task, question_import_check_task
-from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, LEARNER
+from tests.e2e.conftest import LEARNER
 from tests.e2e.test_learner_loop_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,6 @@ HEADER = (
     "Option 1,Option 2,Option 3,Option 4,Answer"
 )
 DETAIL_URL = re.compile(r"/imports/(\d+)/$")
-DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
 
 
 def line(session, number, *, year=2019, answer="2", opts=("가", "나", "다", "라")):
@@ -79,26 +78,6 @@ def files(tmp_path):
 @pytest.fixture
 def own_topic(learner):
     return Topic.objects.create(name="소방안전교육사", owner=learner)
-
-
-@pytest.fixture
-def desktop_page(browser, live_server):
-    context = browser.new_context(
-        viewport=DESKTOP_VIEWPORT,
-        locale="ko-KR",
-        timezone_id="Asia/Seoul",
-        base_url=live_server.url,
-        accept_downloads=True,
-    )
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def upload_and_check(page: Page, topic, files, screenshot, name: str) -> int:
