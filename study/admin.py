@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
 
+from study import admin_imports  # noqa: F401  (registers QuestionImportAdmin)
+from study.forms import QuestionAdminForm
 from study.models import (
     Attempt,
     Document,
@@ -67,6 +69,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionAdminForm
     list_display = (
         "id",
         "topic",

@@ -55,6 +55,25 @@ class ExamSpecForm(forms.Form):
         if any(len(n) > 200 for n in names):
             raise forms.ValidationError("과목 이름은 200자까지입니다.")
         return names
+def clean_session_label(value: str) -> str:
+    """The canonical session of what an author typed ("" when left empty)."""
+    if not value.strip():
+        return ""
+    try:
+        return parse_session(value)
+    except RowError as exc:
+        raise forms.ValidationError(
+            "회차를 알 수 없습니다. 예: 3, 1,2, A, 가, 1 추가시험, 1 A"
+        ) from exc
+
+
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = ROUND_KEY_FIELDS  # the admin's fieldsets add the others
+
+    def clean_exam_session(self) -> str:
+        return clean_session_label(self.cleaned_data.get("exam_session", ""))
 
 
 class QuestionForm(forms.ModelForm):
@@ -86,7 +105,10 @@ class QuestionForm(forms.ModelForm):
             "explanation": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
-            "exam_session": "예: 3, 또는 통합 시행된 회차는 1,2",
+            "exam_session": (
+                "예: 3, 통합 시행된 회차는 1,2, 형별은 A 또는 가, "
+                "추가시험은 1 추가시험, 회차와 형별은 1 A"
+            ),
             "accepted_choices": "복수 정답이 인정된 경우만: 예 2,4",
         }
 
@@ -95,15 +117,7 @@ class QuestionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
     def clean_exam_session(self) -> str:
-        value = self.cleaned_data.get("exam_session", "").strip()
-        if not value:
-            return ""
-        try:
-            return parse_session(value)
-        except RowError as exc:
-            raise forms.ValidationError(
-                "회차는 숫자(예: 3 또는 1,2)로 입력하세요."
-            ) from exc
+        return clean_session_label(self.cleaned_data.get("exam_session", ""))
 
     def clean_accepted_choices(self) -> str:
         value = self.cleaned_data.get("accepted_choices", "").strip()

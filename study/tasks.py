@@ -1,6 +1,10 @@
 """django-q2 entry points: load by id, call one service."""
 
 from study.services.documents import document_ingest
+from study.services.question_import_runs import (
+    question_import_apply,
+    question_import_check,
+)
 
 
 def document_ingest_task(document_id: int) -> str:
@@ -11,6 +15,14 @@ def document_summarize_task(document_id: int) -> bool:
     from study.services.documents import document_summarize
 
     return bool(document_summarize(document_id=document_id).summary)
+
+
+def question_import_check_task(import_id: int) -> str:
+    return question_import_check(import_id=import_id).status
+
+
+def question_import_apply_task(import_id: int) -> str:
+    return question_import_apply(import_id=import_id).status
 
 
 def documents_ingest_pending() -> int:

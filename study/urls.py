@@ -4,6 +4,7 @@ from study.views import (
     ai,
     documents,
     forecast,
+    imports,
     questions,
     quiz,
     related,
@@ -127,6 +128,31 @@ urlpatterns = [
         "study-questions/<int:question_id>/subject-note",
         ai.subject_note_panel,
         name="subject_note",
+    ),
+    path(
+        "study-topics/<int:topic_id>/imports/new",
+        imports.import_new,
+        name="import_new",
+    ),
+    path(
+        "study-topics/<int:topic_id>/imports/<int:import_id>/",
+        imports.import_detail,
+        name="import_detail",
+    ),
+    path(
+        "study-topics/<int:topic_id>/imports/<int:import_id>/confirm",
+        imports.import_confirm,
+        name="import_confirm",
+    ),
+    path(
+        "study-topics/<int:topic_id>/imports/<int:import_id>/retry",
+        imports.import_retry,
+        name="import_retry",
+    ),
+    path(
+        "study-topics/<int:topic_id>/imports/<int:import_id>/report.json",
+        imports.import_report,
+        name="import_report",
     ),
     path(
         "study-topics/<int:topic_id>/documents",

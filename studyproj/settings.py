@@ -112,6 +112,13 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FIGURE_MAX_BYTES = env.int("FIGURE_MAX_BYTES", default=5 * 1024 * 1024)
+# Question files uploaded on the web: larger uploads run in the background.
+QUESTION_IMPORT_MAX_BYTES = env.int("QUESTION_IMPORT_MAX_BYTES", default=100 * 2**20)
+# A whole exam bank is often hundreds of files (Django's default allows 100).
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=2000)
+QUESTION_IMPORT_INLINE_MAX_BYTES = env.int(
+    "QUESTION_IMPORT_INLINE_MAX_BYTES", default=2**20
+)
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG=false.
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)

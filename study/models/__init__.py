@@ -17,6 +17,11 @@ from study.models.jobs import (
 )
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
+from study.models.question_import import (
+    ImportStatus,
+    QuestionImport,
+    QuestionImportFile,
+)
 from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
 from study.models.topic import Topic
 
@@ -30,6 +35,7 @@ __all__ = [
     "EmbeddingStatus",
     "ExamPlan",
     "ExamSpec",
+    "ImportStatus",
     "MaterialType",
     "SubjectNote",
     "JobKind",
@@ -38,6 +44,8 @@ __all__ = [
     "Outcome",
     "Pattern",
     "Question",
+    "QuestionImport",
+    "QuestionImportFile",
     "QuestionJob",
     "QuestionProgress",
     "QuizMode",

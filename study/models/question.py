@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
+from study import rounds
 from study.models.topic import Topic
 
 # Fields whose change alters what decides the answer: a ready AI explanation
@@ -22,6 +23,8 @@ CONTENT_FIELDS = (
     "explanation",
 )
 ROUND_KEY_FIELDS = ("exam_year", "exam_session", "number")
+# Lengths of the bounded text columns, checked by the importer per row.
+TEXT_LIMITS = {"exam_name": 200, "subject": 200, "scope": 200}
 
 
 class AIExplanationStatus(models.TextChoices):
@@ -49,7 +52,17 @@ class QuestionQuerySet(models.QuerySet):
         return self.alive().filter(Q(needs_figure=False) | ~Q(figure=""))
 
     def in_round_order(self) -> QuestionQuerySet:
-        return self.order_by("exam_year", "exam_session", "number", "id")
+        """Year, then sitting number (10회 after 9회), then session label."""
+        return self.order_by(
+            "exam_year", SessionNumber("exam_session"), "exam_session", "number", "id"
+        )
+
+
+class SessionNumber(models.Func):
+    """The leading number of a stored session (0 for a form-only one)."""
+
+    template = "COALESCE(substring(%(expressions)s from '^[0-9]+')::integer, 0)"
+    output_field = models.IntegerField()
 
 
 def figure_upload_to(instance: Question, filename: str) -> str:
@@ -60,13 +73,17 @@ class Question(models.Model):
     topic = models.ForeignKey(
         Topic, on_delete=models.CASCADE, related_name="questions", verbose_name="토픽"
     )
-    exam_name = models.CharField("시험명", max_length=200, blank=True)
+    exam_name = models.CharField(
+        "시험명", max_length=TEXT_LIMITS["exam_name"], blank=True
+    )
     exam_year = models.PositiveSmallIntegerField("연도", null=True, blank=True)
-    # Canonical session: "3", or "1,2" for a merged round (shown as 1·2회).
-    exam_session = models.CharField("회차", max_length=20, blank=True)
+    # Canonical session label (study.rounds): "3", "1,2", "A", "가", "1추가", "1_A".
+    exam_session = models.CharField(
+        "회차", max_length=rounds.SESSION_MAX_LENGTH, blank=True
+    )
     number = models.PositiveSmallIntegerField("번호", null=True, blank=True)
-    subject = models.CharField("과목", max_length=200, blank=True)
-    scope = models.CharField("범위", max_length=200, blank=True)
+    subject = models.CharField("과목", max_length=TEXT_LIMITS["subject"], blank=True)
+    scope = models.CharField("범위", max_length=TEXT_LIMITS["scope"], blank=True)
     stem = models.TextField("문제")
     choice_1 = models.TextField("보기 1")
     choice_2 = models.TextField("보기 2")
@@ -181,21 +198,22 @@ class Question(models.Model):
 
     @property
     def has_round(self) -> bool:
-        return self.exam_year is not None and bool(self.exam_session)
+        return rounds.has_round(self.exam_year, self.exam_session)
 
     @property
     def round_key(self) -> str:
-        """`2020-3`, or `2020-1,2` for a merged round; usable in URLs."""
-        return f"{self.exam_year}-{self.exam_session}" if self.has_round else ""
+        return rounds.round_key(self.exam_year, self.exam_session)
 
     @property
     def round_label(self) -> str:
-        return round_label(self.exam_year, self.exam_session)
+        return rounds.round_label(self.exam_year, self.exam_session)
 
     @property
     def key(self) -> str:
         """`YEAR-SESSION-NUMBER`, the identity used by exports."""
-        return f"{self.round_key}-{self.number}" if self.has_round else f"q{self.pk}"
+        return rounds.question_key(
+            self.exam_year, self.exam_session, self.number, self.pk
+        )
 
     @property
     def choices(self) -> list[str]:
@@ -229,10 +247,3 @@ class Question(models.Model):
 
     def soft_delete(self) -> None:
         self.deleted_at = timezone.now()
-
-
-def round_label(year: int | None, session: str) -> str:
-    """Korean label for a round: `2020년 3회`, `2020년 1·2회`."""
-    if year is None or not session:
-        return "회차 없음"
-    return f"{year}년 {session.replace(',', '·')}회"

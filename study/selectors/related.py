@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from study import rounds
 from study.models import EmbeddingStatus, Question, Topic
-from study.models.question import round_label
 
 BULK_MAX_IDS = 200
 
@@ -31,8 +31,8 @@ class RelatedItem:
         year, session = entry.get("year"), entry.get("session") or ""
         return cls(
             id=entry["id"],
-            round=round_label(year, session),
-            round_key=f"{year}-{session}" if year is not None and session else "",
+            round=rounds.round_label(year, session),
+            round_key=rounds.round_key(year, session),
             number=entry.get("number"),
             stem=entry.get("stem", ""),
             similarity=entry.get("similarity", 0.0),

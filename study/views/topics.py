@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from study import rounds
 from study.forms import ExamSpecForm, TopicForm
 from study.models import QuizMode, QuizStage
 from study.selectors import forecast as fsel
@@ -113,7 +114,7 @@ def round_detail(request, topic_id: int, round_key: str):
     questions = sel.round_questions(topic=topic, year=year, session=session)
     context = {
         "topic": topic,
-        "round_label": f"{year}년 {session.replace(',', '·')}회",
+        "round_label": rounds.round_label(year, session),
         "questions": questions,
         "can_edit": topic.can_edit(request.user),
     }

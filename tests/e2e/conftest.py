@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
 ]
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 DEFAULT_TIMEOUT_MS = 10_000
 
@@ -66,11 +67,10 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh phone-sized tab (own cookies) that fails the test on JS errors."""
+def _tab(browser, live_server, viewport):
+    """A fresh tab (own cookies) that fails the test on JS errors."""
     context = browser.new_context(
-        viewport=PHONE_VIEWPORT,
+        viewport=viewport,
         locale="ko-KR",
         timezone_id="Asia/Seoul",
         base_url=live_server.url,
@@ -84,6 +84,17 @@ def page(browser, live_server):
     finally:
         context.close()
     assert not js_errors, f"JavaScript errors on the page: {js_errors}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A phone-sized tab."""
+    yield from _tab(browser, live_server, PHONE_VIEWPORT)
+
+
+@pytest.fixture
+def desktop_page(browser, live_server):
+    yield from _tab(browser, live_server, DESKTOP_VIEWPORT)
 
 
 @pytest.fixture

@@ -143,12 +143,25 @@ def test_owner_creates_a_topic_and_a_question(client, user):
     )
 
 
+def test_question_form_normalises_session_labels(client, user, topic):
+    client.force_login(user)
+    url = reverse("study:question_new", args=[topic.pk])
+    for number, spelled in enumerate(["b형", "1_추가시험", "나책형"], start=1):
+        data = form_data(exam_session=spelled, number=number)
+        assert client.post(url, data).status_code == 302
+    assert sorted(q.round_label for q in Question.objects.all()) == [
+        "2021년 1회 추가시험",
+        "2021년 B형",
+        "2021년 나책형",
+    ]
+
+
 def test_question_form_rejects_bad_input(client, user, topic, question):
     client.force_login(user)
     url = reverse("study:question_new", args=[topic.pk])
     bad = [
         form_data(correct_choice=5),
-        form_data(exam_session="B"),
+        form_data(exam_session="상반기"),  # names no round
         form_data(accepted_choices="2,9"),
         form_data(accepted_choices="2,4", correct_choice=1),
         form_data(exam_year=2020, exam_session="1", number=1),  # clashes with fixture

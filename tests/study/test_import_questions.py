@@ -8,7 +8,16 @@ from django.core.management import CommandError, call_command
 
 from study.models import AIExplanationStatus, Question, Topic
 
-SHARED_EXAMS = Path(__file__).resolve().parents[3] / "shared" / "data" / "exams"
+
+def _shared_exams() -> Path:
+    """../shared/data/exams beside the checkout (or beside a worktree's parent)."""
+    for parent in Path(__file__).resolve().parents[2:5]:
+        if (parent / "shared" / "data" / "exams").is_dir():
+            return parent / "shared" / "data" / "exams"
+    return Path("/nonexistent")
+
+
+SHARED_EXAMS = _shared_exams()
 HEADER = (
     "Test Name,Year,Session,Subject,Number,Question,Question_image,"
     "Option 1,Option 2,Option 3,Option 4,Answer"
@@ -105,8 +114,11 @@ def test_it_handles_the_messy_samples_without_losing_rows(user, tmp_path):
     by_file = {}
     for r in report["rejected"]:
         by_file.setdefault(Path(r["file"]).name, set()).add(r["reason"])
-    # A session written as "B" is not a number: the whole round is rejected.
-    assert by_file == {"fire-safety-edu-2019-2.csv": {"session is not a number: 'B'"}}
+    assert by_file == {}
+    # A session written as "B" is the booklet form of its round: 2019년 B형.
+    edu = Question.objects.filter(exam_name="소방안전교육사")
+    assert edu.count() == 100
+    assert {q.round_label for q in edu} == {"2019년 B형"}
     # Rows whose figure column was dropped are realigned, not lost.
     hygiene = Question.objects.get(exam_year=2017, exam_session="3", number=14)
     assert hygiene.correct_choice == 3 and hygiene.choice_1.startswith("HR")
@@ -226,17 +238,25 @@ def test_it_keeps_the_first_of_duplicate_keys(user, tmp_path):
     assert Question.objects.get().stem == "처음"
 
 
-def test_it_rejects_years_and_sessions_that_are_not_numbers(user, tmp_path):
+def test_it_rejects_years_and_sessions_that_name_no_round(user, tmp_path):
     lines = [
         HEADER,
         row(1, year="이천이십"),
-        row(2, session="B"),
-        row(3, session='"1,2"'),
+        row(2, session="ì¶”ê°€ì‹œí—˜"),  # 추가시험, UTF-8 read as Latin-1
+        row(3, session="異붽°€떆뿕"),  # … read as CP949
+        row(4, session="2차"),
+        row(5, session="0"),
+        row(6, session=""),
+        row(7, session='"1,2"'),
     ]
     report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
     assert reasons(report) == {
         (2, "year is not a number: '이천이십'"),
-        (3, "session is not a number: 'B'"),
+        (3, "session is not a round label: 'ì¶”ê°€ì‹œí—˜'"),
+        (4, "session is not a round label: '異붽°€떆뿕'"),
+        (5, "session is not a round label: '2차'"),
+        (6, "session is not a round label: '0'"),
+        (7, "missing session"),
     }
     assert Question.objects.get().round_label == "2020년 1·2회"
 
@@ -320,3 +340,166 @@ def test_it_refuses_unknown_owners_and_missing_files(user, tmp_path):
         call_command("import_questions", str(path), "--topic", "x", "--owner", "nobody")
     with pytest.raises(CommandError, match="파일이 없습니다"):
         call_command("import_questions", str(tmp_path / "no.csv"), "--topic", "x")
+
+
+# --- session labels ------------------------------------------------------------
+
+LABELS = [
+    # (spelled in the file, canonical session, shown as)
+    ("3", "3", "2020년 3회"),
+    ("제3회", "3", "2020년 3회"),
+    ('"1,2"', "1,2", "2020년 1·2회"),
+    ("1·2회", "1,2", "2020년 1·2회"),
+    ("A", "A", "2020년 A형"),
+    ("b", "B", "2020년 B형"),
+    ("C형", "C", "2020년 C형"),
+    ("D책형", "D", "2020년 D형"),
+    ("가", "가", "2020년 가책형"),
+    ("나책형", "나", "2020년 나책형"),
+    ("다형", "다", "2020년 다책형"),
+    ("추가시험", "1추가", "2020년 1회 추가시험"),
+    ("1_추가시험", "1추가", "2020년 1회 추가시험"),
+    ("1_extra", "1추가", "2020년 1회 추가시험"),
+    ("2회 추가시험", "2추가", "2020년 2회 추가시험"),
+    ("1회 A형", "1_A", "2020년 1회 A형"),
+    ("2_가", "2_가", "2020년 2회 가책형"),
+]
+
+
+@pytest.mark.parametrize(("spelled", "session", "label"), LABELS)
+def test_it_imports_every_session_label_into_its_round(
+    user, tmp_path, spelled, session, label
+):
+    path = write(tmp_path, "a.csv", [HEADER, row(1, session=spelled), row(2)])
+    report = run_import(path, tmp_path=tmp_path)
+    assert report["imported"] == 2 and report["rejected"] == []
+    q = Question.objects.get(number=1)
+    assert (q.exam_session, q.round_label) == (session, label)
+    assert q.round_key == f"2020-{session}"
+
+
+def test_one_round_spelled_two_ways_is_one_round(user, tmp_path):
+    a = write(
+        tmp_path, "a.csv", [HEADER, row(1, session="추가시험"), row(2, session="B")]
+    )
+    b = write(
+        tmp_path,
+        "b.csv",
+        [HEADER, row(1, session="1_extra"), row(3, session="1_추가시험")]
+        + [row(2, session="B형", stem="다시 쓴 2번")],
+    )
+    report = run_import(a, b, tmp_path=tmp_path)
+    assert report["imported"] == 3
+    assert {r["reason"] for r in report["rejected"]} == {
+        f"duplicate of {a} line 2",
+        f"duplicate of {a} line 3",
+    }
+    assert set(Question.objects.values_list("exam_session", flat=True)) == {
+        "1추가",
+        "B",
+    }
+    # Re-importing the other spelling changes nothing.
+    again = run_import(b, tmp_path=tmp_path)
+    assert again["imported"] == 0 and Question.objects.count() == 3
+
+
+def test_forms_of_a_round_are_separate_papers(user, tmp_path):
+    lines = [HEADER, row(1, session="A"), row(1, session="B"), row(1, session="가")]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert report["imported"] == 3
+
+
+def test_json_lines_carry_session_labels_too(user, tmp_path):
+    def line(number, session):
+        record = {
+            "year": 2005,
+            "session": session,
+            "number": number,
+            "question": f"문제 {number}",
+            "choices": ["a", "b", "c", "d"],
+            "answer": 1,
+        }
+        return json.dumps(record, ensure_ascii=False)
+
+    lines = [line(1, "1_추가시험"), line(2, "가"), line(3, 2), line(4, "B형")]
+    report = run_import(write(tmp_path, "a.jsonl", lines), tmp_path=tmp_path)
+    assert report["imported"] == 4
+    assert sorted(q.round_label for q in Question.objects.all()) == [
+        "2005년 1회 추가시험",
+        "2005년 2회",
+        "2005년 B형",
+        "2005년 가책형",
+    ]
+
+
+# --- figure choices, oversized and hostile fields ------------------------------
+
+
+def test_it_imports_rows_whose_choices_were_figures_and_flags_them(user, tmp_path):
+    lines = [
+        HEADER,
+        row(1, opts=["", "", "", ""]),
+        row(2, opts=["[그림]", "(그림 2)", "<img src='c.png'>", "![](d.png)"]),
+        row(3, opts=["그림1.png", "", "", ""]),
+        row(4, opts=["가", "", "다", "라"]),  # one text choice missing: a defect
+        row(5),
+    ]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert report["imported"] == 4
+    assert reasons(report) == {(5, "empty choice 2")}
+    flagged = Question.objects.filter(needs_figure=True)
+    assert set(flagged.values_list("number", flat=True)) == {1, 2, 3}
+    assert list(Question.objects.quizzable().values_list("number", flat=True)) == [5]
+
+
+def test_an_oversized_field_rejects_only_its_row(user, tmp_path):
+    huge = "가" * 131_073
+    lines = [HEADER, row(1), row(2, stem=huge), row(3)]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert report["imported"] == 2 and report["rows"] == 3
+    assert reasons(report) == {
+        (3, "field too long: 131073 characters (max 131072)"),
+    }
+    jsonl = json.dumps(
+        {
+            "year": 2020,
+            "session": 1,
+            "number": 9,
+            "question": huge,
+            "choices": list("abcd"),
+            "answer": 1,
+        }
+    )
+    report = run_import(write(tmp_path, "b.jsonl", [jsonl]), tmp_path=tmp_path)
+    assert report["rejected"][0]["reason"].startswith("field too long")
+
+
+def test_values_the_database_would_refuse_reject_their_row(user, tmp_path):
+    lines = [
+        HEADER,
+        row(1, stem="널 \x00 문자"),
+        row(2).replace("안전관리론", "과" * 201),
+        row(3),
+    ]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert reasons(report) == {
+        (2, "NUL character in question"),
+        (3, "subject too long: 201 characters (max 200)"),
+    }
+    assert report["imported"] == 1
+
+
+def test_a_separate_form_column_and_korean_headers(user, tmp_path):
+    lines = [
+        "시험명,연도,회차,형별,과목,번호,문제,그림,보기1,보기2,보기3,보기4,정답",
+        "9급,2019,1,A,행정법,1,문제?,,가,나,다,라,1",
+        "9급,2019,,B책형,행정법,1,문제?,,가,나,다,라,1",
+        "9급,2019,2,,행정법,1,문제?,,가,나,다,라,1",
+    ]
+    report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    assert report["imported"] == 3
+    assert sorted(Question.objects.values_list("exam_session", flat=True)) == [
+        "1_A",
+        "2",
+        "B",
+    ]

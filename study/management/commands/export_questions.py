@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from study import rounds
 from study.models import AIExplanationStatus, Question
 from study.selectors.related import topic_export_rows, topic_get_by_name
 
@@ -11,6 +12,7 @@ CSV_COLUMNS = [
     "key",
     "exam_year",
     "exam_session",
+    "round",
     "number",
     "subject",
     "stem",
@@ -66,6 +68,7 @@ def export_record(question: Question) -> dict:
         "key": question.key,
         "exam_year": question.exam_year,
         "exam_session": question.exam_session,
+        "round": question.round_label,
         "number": question.number,
         "subject": question.subject,
         "stem": question.stem,
@@ -83,9 +86,9 @@ def export_record(question: Question) -> dict:
 
 
 def _key(entry: dict) -> str:
-    if entry.get("year") is None or not entry.get("session"):
-        return f"q{entry['id']}"
-    return f"{entry['year']}-{entry['session']}-{entry.get('number')}"
+    return rounds.question_key(
+        entry.get("year"), entry.get("session") or "", entry.get("number"), entry["id"]
+    )
 
 
 def _write_jsonl(records, out) -> int:

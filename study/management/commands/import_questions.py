@@ -1,11 +1,12 @@
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from study.services.question_import import (
+    ImportSource,
     questions_import,
+    report_json,
     topic_get_or_create_for_import,
 )
 
@@ -36,15 +37,14 @@ class Command(BaseCommand):
         with tqdm(desc="import", unit="row", disable=options["verbosity"] < 1) as bar:
             report = questions_import(
                 topic=topic,
-                paths=paths,
+                sources=[ImportSource.from_path(p) for p in paths],
                 dry_run=options["dry_run"],
                 on_row=lambda: bar.update(1),
             )
         self._print_summary(report, topic, dry_run=options["dry_run"])
         if options["report"]:
             options["report"].write_text(
-                json.dumps(report.as_dict(), ensure_ascii=False, indent=2),
-                encoding="utf-8",
+                report_json(report.as_dict()), encoding="utf-8"
             )
 
     def _print_summary(self, report, topic, *, dry_run: bool) -> None:

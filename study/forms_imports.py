@@ -1,0 +1,36 @@
+from django import forms
+
+from study.models import Topic
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".csv,.jsonl"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class QuestionImportForm(forms.Form):
+    files = MultipleFileField(
+        label="문제 파일 (CSV 또는 JSON Lines, 여러 개 가능)",
+        help_text="먼저 검사만 합니다. 결과를 보고 ‘가져오기’를 눌러야 저장됩니다.",
+    )
+
+
+class AdminQuestionImportForm(QuestionImportForm):
+    topic = forms.ModelChoiceField(
+        label="토픽", queryset=Topic.objects.order_by("name", "id")
+    )
+
+    field_order = ["topic", "files"]

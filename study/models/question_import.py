@@ -1,0 +1,127 @@
+"""An import of question files started from the web (topic page or admin).
+
+The uploaded bytes live in the database so that a worker on another machine
+can read them; the reports are the same JSON as `import_questions --report`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from study.models.topic import Topic
+
+
+class ImportStatus(models.TextChoices):
+    CHECK_QUEUED = "check_queued", "검사 대기"
+    CHECKING = "checking", "검사 중"
+    CHECKED = "checked", "검사 완료"
+    IMPORT_QUEUED = "import_queued", "가져오기 대기"
+    IMPORTING = "importing", "가져오는 중"
+    DONE = "done", "완료"
+    FAILED = "failed", "실패"
+
+
+RUNNING_STATUSES = (
+    ImportStatus.CHECK_QUEUED,
+    ImportStatus.CHECKING,
+    ImportStatus.IMPORT_QUEUED,
+    ImportStatus.IMPORTING,
+)
+
+CLAIMED_STATUSES = (ImportStatus.CHECKING, ImportStatus.IMPORTING)
+
+
+def stale_before() -> datetime:
+    """A running step saves progress every half second while it reads; one
+    silent for longer than a task may run has lost its worker."""
+    return timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
+
+
+class QuestionImport(models.Model):
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="imports", verbose_name="토픽"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="question_imports",
+        verbose_name="올린 사람",
+    )
+    status = models.CharField(
+        "상태",
+        max_length=20,
+        choices=ImportStatus.choices,
+        default=ImportStatus.CHECK_QUEUED,
+    )
+    background = models.BooleanField("백그라운드", default=False)
+    # Progress while a worker runs: rows read of about rows_estimate (the
+    # files' line count), then the write of all rows in one transaction.
+    rows_estimate = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    writing = models.BooleanField(default=False)
+    dry_run_report = models.JSONField("검사 보고서", null=True, blank=True)
+    report = models.JSONField("가져오기 보고서", null=True, blank=True)
+    error = models.TextField("오류", blank=True)
+    created_at = models.DateTimeField("생성", auto_now_add=True)
+    updated_at = models.DateTimeField("수정", auto_now=True)
+    finished_at = models.DateTimeField("완료", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "문제 가져오기"
+        verbose_name_plural = "문제 가져오기"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values),
+                name="study_questionimport_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk} · {self.get_status_display()}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in RUNNING_STATUSES
+
+    @property
+    def is_stuck(self) -> bool:
+        """Claimed by a worker that stopped saving progress. (A queued step may
+        wait long behind other background work; that is not stuck.)"""
+        return self.status in CLAIMED_STATUSES and self.updated_at < stale_before()
+
+    @property
+    def percent(self) -> int:
+        if self.writing:
+            return 99
+        if not self.rows_estimate:
+            return 0
+        return min(98, 100 * self.rows_read // self.rows_estimate)
+
+
+class QuestionImportFile(models.Model):
+    question_import = models.ForeignKey(
+        QuestionImport, on_delete=models.CASCADE, related_name="files"
+    )
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField("파일 이름", max_length=255)
+    size = models.PositiveBigIntegerField("크기")
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["question_import_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question_import", "position"],
+                name="study_questionimportfile_position_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
