@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, Subquery
 
 from study.models import Attempt, Outcome, Question, QuizMode, QuizSession
-from study.models.question import round_label
+from study.rounds import round_key_parse, round_label
 from study.selectors.review_queue import TABS
 
 PASS_SUBJECT_MIN = 40
@@ -105,8 +105,8 @@ def session_title(session: QuizSession) -> str:
     """The mode and what was asked: "2021년 2회 전체", "모의고사 · 3과목 × 20문제"."""
     params = session.params or {}
     if session.mode == QuizMode.ROUND and params.get("round"):
-        year, _, number = params["round"].partition("-")
-        return f"{round_label(int(year), number)} 전체"
+        year, session_label = round_key_parse(params["round"])
+        return f"{round_label(year, session_label)} 전체"
     if session.mode == QuizMode.MOCK:
         counts = params.get("subjects") or {}
         per = params.get("per_subject", 0)
