@@ -15,7 +15,7 @@ from study.services.quiz_sessions import QuizRequest
 class TopicForm(forms.ModelForm):
     class Meta:
         model = Topic
-        fields = ["name", "description", "is_shared"]
+        fields = ["name", "description", "is_shared", "is_published"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

@@ -16,6 +16,7 @@ from study.models.jobs import (
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
 from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
+from study.models.rate_limit import RateLimitHit
 from study.models.topic import Topic
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "QuizSession",
     "QuizStage",
     "QuizStatus",
+    "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
     "Topic",
