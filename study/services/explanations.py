@@ -260,7 +260,8 @@ def explanation_request(
             raise RegenerateForbidden(RegenerateForbidden.message)
     if not llm_configured():
         raise LLMNotConfigured("LLM_BASE_URL is not set")
-    ai_rate_limit_consume(user=user, action="regenerate" if regenerate else "explanation")
+    action = "regenerate" if regenerate else "explanation"
+    ai_rate_limit_consume(user=user, action=action)
     if not explanation_claim(question_id=question.pk):
         raise ExplanationBusy
     try:

@@ -69,8 +69,10 @@ def rate_limit_consume(*, bucket: str, rate: Rate, what: str) -> None:
         hits.filter(created_at__lte=now - timedelta(seconds=rate.seconds)).delete()
         used = list(hits.order_by("created_at").values_list("created_at", flat=True))
         if len(used) >= rate.count:
-            wait = used[0] + timedelta(seconds=rate.seconds) - now
-            raise RateLimited(_message(what, rate, wait), math.ceil(wait.total_seconds()))
+            oldest = used[0] if used else now  # a limit of 0 turns the action off
+            wait = oldest + timedelta(seconds=rate.seconds) - now
+            retry_after = math.ceil(wait.total_seconds())
+            raise RateLimited(_message(what, rate, wait), retry_after)
         RateLimitHit.objects.create(bucket=bucket, created_at=now)
 
 

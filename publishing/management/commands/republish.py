@@ -24,7 +24,8 @@ class Command(BaseCommand):
         topic = self._topic(options["topic"], options["owner"])
         if not topic.is_published:
             raise CommandError(
-                f"'{topic.name}' 토픽은 발행 대상이 아닙니다 (토픽 설정의 ‘뷰어에 발행’)."
+                f"'{topic.name}' 토픽은 발행 대상이 아닙니다 "
+                "(토픽 설정의 ‘뷰어에 발행’)."
             )
         with transaction.atomic():
             questions = Question.objects.filter(topic=topic).only("id")
