@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from study.models import Question
+from study.models import Question, Topic
 from study.selectors import related as sel
 from study.selectors.topics import topic_get_for_user
 from study.services.related import (
@@ -75,7 +75,10 @@ def question_similar_raw(request, question_id: int):
     """Nearest questions by raw cosine with the rules' verdicts (staff only)."""
     if not request.user.is_staff:
         raise Http404
-    question = get_object_or_404(Question.objects.alive(), pk=question_id)
+    visible = Topic.objects.visible_to(request.user)
+    question = get_object_or_404(
+        Question.objects.alive().filter(topic__in=visible), pk=question_id
+    )
     limit = min(max(_int(request.GET.get("limit"), 20), 1), 100)
     thresholds = current_thresholds()
     neighbours = question_neighbours_raw(question=question, limit=limit)

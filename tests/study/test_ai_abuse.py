@@ -1,4 +1,4 @@
-"""M2: shared AI text is replaced only by its owner or staff; LLM use is rate-limited."""
+"""M2: shared AI text is replaced only by its owner or staff; LLM use is limited."""
 
 import json
 
