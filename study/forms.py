@@ -5,6 +5,7 @@ from django.conf import settings
 
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
+from study.numbers import AsciiFloatField, AsciiIntegerField, ascii_formfield
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import TABS
 from study.selectors.topics import topic_rounds
@@ -29,6 +30,7 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
+        formfield_callback = ascii_formfield
         fields = [
             "exam_name",
             *ROUND_KEY_FIELDS,
@@ -116,11 +118,11 @@ class QuestionForm(forms.ModelForm):
 class QuizStartForm(forms.Form):
     mode = forms.ChoiceField(choices=QuizMode.choices)
     stage = forms.ChoiceField(choices=QuizStage.choices, required=False)
-    size = forms.IntegerField(min_value=5, max_value=100, required=False)
-    subject_size = forms.IntegerField(min_value=5, max_value=100, required=False)
+    size = AsciiIntegerField(min_value=5, max_value=100, required=False)
+    subject_size = AsciiIntegerField(min_value=5, max_value=100, required=False)
     round_key = forms.CharField(required=False)
     subjects = forms.MultipleChoiceField(required=False)
-    per_subject = forms.IntegerField(min_value=1, max_value=100, required=False)
+    per_subject = AsciiIntegerField(min_value=1, max_value=100, required=False)
     tab = forms.ChoiceField(choices=list(TABS.items()), required=False)
 
     def __init__(self, *args, topic: Topic, **kwargs):
@@ -171,7 +173,7 @@ class QuizStartForm(forms.Form):
 
 
 class LearnerSettingsForm(forms.ModelForm):
-    desired_retention = forms.FloatField(
+    desired_retention = AsciiFloatField(
         label="목표 기억률",
         min_value=0.7,
         max_value=0.97,

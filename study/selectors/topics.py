@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from study.models import Question, Topic
 from study.models.question import round_label
+from study.numbers import is_ascii_digits
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,9 @@ def topic_subjects(*, topic: Topic) -> list[SubjectSummary]:
 def parse_round_key(key: str) -> tuple[int, str]:
     year, _, session = key.partition("-")
     if (
-        not year.isdigit()
+        not is_ascii_digits(year)
         or not session
-        or not all(p.isdigit() for p in session.split(","))
+        or not all(is_ascii_digits(p) for p in session.split(","))
     ):
         raise Http404("회차 형식이 올바르지 않습니다.")
     return int(year), session

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from study.numbers import is_ascii_digits
+
 CANONICAL_COLUMNS = [
     "exam",
     "year",
@@ -312,7 +314,7 @@ def _parse_int(value: str, label: str, low: int, high: int) -> int:
     value = value.strip()
     if not value:
         raise RowError(f"missing {label}")
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not is_ascii_digits(value) or not low <= int(value) <= high:
         raise RowError(f"{label} is not a number: {value!r}")
     return int(value)
 
@@ -327,7 +329,7 @@ def parse_session(value: str) -> str:
     if not value:
         raise RowError("missing session")
     parts = _SESSION_SPLIT.split(value)
-    if not all(p.isdigit() and 1 <= int(p) <= 99 for p in parts):
+    if not all(is_ascii_digits(p) and 1 <= int(p) <= 99 for p in parts):
         raise RowError(f"session is not a number: {value!r}")
     return ",".join(str(n) for n in sorted({int(p) for p in parts}))
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from study.forms import QuizStartForm
+from study.numbers import ascii_int
 from study.selectors import results as sel
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.selectors.topics import topic_get_for_user
@@ -94,7 +95,4 @@ def _back_url(request, topic) -> str:
 
 
 def _int(value, default: int | None = -1) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+    return ascii_int(value, default)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from study.models import Question, Topic
+from study.numbers import ascii_int
 from study.selectors import related as sel
 from study.selectors.topics import topic_get_for_user
 from study.services.related import (
@@ -64,9 +65,10 @@ def _requested_ids(body: bytes) -> list[int] | None:
         return None
     if not isinstance(ids, list) or len(ids) > sel.BULK_MAX_IDS:
         return None
-    if not all(isinstance(i, int | str) and str(i).isdigit() for i in ids):
+    numbers = [ascii_int(i) for i in ids]
+    if any(n is None or n < 0 for n in numbers):
         return None
-    return [int(i) for i in ids]
+    return numbers
 
 
 @login_required
@@ -96,7 +98,4 @@ def question_similar_raw(request, question_id: int):
 
 
 def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
+    return ascii_int(value, default)
