@@ -139,18 +139,18 @@ def test_settings_retention_is_refused(signed_in, user, value):
 
     assert response.status_code == 200
     assert "숫자를 입력하세요" in response.content.decode()
-    assert not LearnerSettings.objects.filter(user=user).exclude(
-        desired_retention=0.9
-    ).exists()
+    assert (
+        not LearnerSettings.objects.filter(user=user)
+        .exclude(desired_retention=0.9)
+        .exists()
+    )
 
 
 def test_review_page_and_similar_limit_ignore_unicode_numbers(
     client, staff_user, topic, question
 ):
     client.force_login(staff_user)
-    review = client.get(
-        reverse("study:review_queue", args=[topic.pk]), {"page": "٣"}
-    )
+    review = client.get(reverse("study:review_queue", args=[topic.pk]), {"page": "٣"})
     similar = client.get(
         reverse("study:question_similar_raw", args=[question.pk]), {"limit": "²"}
     )
@@ -168,5 +168,7 @@ def test_llm_answer_choice_and_signature_time_refuse_them(digits):
     with pytest.raises(EnvelopeInvalid):
         envelope_answer_choice({"answer_choice": digits})
     body, secret = b"{}", "s"
-    header = signature(body=body, secret=secret, timestamp=1).replace("t=1", f"t={digits}")
+    header = signature(body=body, secret=secret, timestamp=1).replace(
+        "t=1", f"t={digits}"
+    )
     assert not signature_verify(body=body, header=header, secret=secret, now=1)
