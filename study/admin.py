@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.utils import timezone
@@ -49,8 +50,23 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class QuestionAdminForm(forms.ModelForm):
+    def clean(self):
+        from study.forms import figure_clean
+
+        data = super().clean()
+        topic = data.get("topic")
+        if topic is not None and "figure" in data:
+            try:
+                data["figure"] = figure_clean(data["figure"], owner=topic.owner)
+            except forms.ValidationError as exc:
+                self.add_error("figure", exc)
+        return data
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionAdminForm
     list_display = (
         "id",
         "topic",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
@@ -9,6 +9,7 @@ from study.numbers import AsciiFloatField, AsciiIntegerField, ascii_formfield
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import TABS
 from study.selectors.topics import topic_rounds
+from study.services.figures import FigureRejected, figure_prepare, figure_quota_check
 from study.services.question_parsing import RowError, parse_answer, parse_session
 from study.services.quiz_sessions import QuizRequest
 
@@ -18,6 +19,18 @@ class TopicForm(forms.ModelForm):
         model = Topic
         fields = ["name", "description", "is_shared", "is_published"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+def figure_clean(figure, *, owner):
+    """A new upload becomes a checked, re-encoded copy within the owner's quota."""
+    if not isinstance(figure, UploadedFile):
+        return figure  # unchanged, or cleared
+    try:
+        clean = figure_prepare(figure)
+        figure_quota_check(owner=owner, incoming_bytes=clean.size)
+    except FigureRejected as exc:
+        raise forms.ValidationError(str(exc)) from exc
+    return clean
 
 
 class QuestionForm(forms.ModelForm):
@@ -82,10 +95,7 @@ class QuestionForm(forms.ModelForm):
         return accepted
 
     def clean_figure(self):
-        figure = self.cleaned_data.get("figure")
-        if figure and getattr(figure, "size", 0) > settings.FIGURE_MAX_BYTES:
-            raise forms.ValidationError("그림 파일이 너무 큽니다 (최대 5MB).")
-        return figure
+        return figure_clean(self.cleaned_data.get("figure"), owner=self.topic.owner)
 
     def clean(self):
         data = super().clean()

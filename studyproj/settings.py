@@ -128,6 +128,16 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FIGURE_MAX_BYTES = env.int("FIGURE_MAX_BYTES", default=5 * 1024 * 1024)
+FIGURE_MAX_PIXELS = env.int("FIGURE_MAX_PIXELS", default=16_000_000)
+# Per-user upload quotas: figures of a user's topics, and their study documents.
+FIGURE_QUOTA_BYTES = env.int("FIGURE_QUOTA_BYTES", default=100 * 1024 * 1024)
+DOCUMENT_QUOTA_BYTES = env.int("DOCUMENT_QUOTA_BYTES", default=200 * 1024 * 1024)
+DOCUMENT_QUOTA_COUNT = env.int("DOCUMENT_QUOTA_COUNT", default=200)
+DOCUMENT_MAX_PROCESSING = env.int("DOCUMENT_MAX_PROCESSING", default=3)
+# PDF text extraction slows faster than linearly with content size: content
+# streams (with the forms they draw, counted per use) above these are refused.
+PDF_MAX_PAGE_CONTENT_BYTES = env.int("PDF_MAX_PAGE_CONTENT_BYTES", default=2 * 1024 * 1024)
+PDF_MAX_CONTENT_BYTES = env.int("PDF_MAX_CONTENT_BYTES", default=64 * 1024 * 1024)
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG=false.
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
