@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
 ]
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 DEFAULT_TIMEOUT_MS = 10_000
 
@@ -66,16 +67,66 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh phone-sized tab (own cookies) that fails the test on JS errors."""
+# Runs in every page before its own scripts (init scripts are exempt from the
+# page's CSP): any violation is reported to the console, where CSPWatch sees it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " +
+                (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+class CSPWatch:
+    """Every tab of a context: CSP violations, and documents served without a CSP."""
+
+    def __init__(self, context) -> None:
+        self.violations: list[str] = []
+        self.unprotected: list[str] = []
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", self._console)
+        context.on("response", self._response)
+
+    def _console(self, message) -> None:
+        text = message.text
+        if "CSP violation" in text or "Content Security Policy" in text:
+            self.violations.append(text)
+
+    def _response(self, response) -> None:
+        if response.request.resource_type != "document" or response.status >= 300:
+            return
+        if "content-security-policy" not in response.headers:
+            self.unprotected.append(response.url)
+
+    def take(self) -> list[str]:
+        """Hand over (and forget) what was seen, for a test that expects some."""
+        seen, self.violations = self.violations, []
+        return seen
+
+
+def _new_context(browser, live_server, viewport):
     context = browser.new_context(
-        viewport=PHONE_VIEWPORT,
+        viewport=viewport,
         locale="ko-KR",
         timezone_id="Asia/Seoul",
         base_url=live_server.url,
     )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def csp(page):
+    return page.context.csp_watch
+
+
+@pytest.fixture
+def page(request, browser, live_server):
+    """A fresh tab (own cookies; phone-sized unless parametrised) that fails the
+    test on JS errors and on any Content-Security-Policy violation."""
+    viewport = getattr(request, "param", PHONE_VIEWPORT)  # indirect parametrize
+    context = _new_context(browser, live_server, viewport)
+    context.csp_watch = watch = CSPWatch(context)
     tab = context.new_page()
     js_errors: list[str] = []
     tab.on("pageerror", lambda error: js_errors.append(str(error)))
@@ -84,6 +135,8 @@ def page(browser, live_server):
     finally:
         context.close()
     assert not js_errors, f"JavaScript errors on the page: {js_errors}"
+    assert not watch.violations, f"CSP violations: {watch.violations}"
+    assert not watch.unprotected, f"pages without a CSP: {watch.unprotected}"
 
 
 @pytest.fixture
