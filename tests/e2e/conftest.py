@@ -72,7 +72,7 @@ def browser():
 REPORT_CSP_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", function (e) {
   console.error("CSP violation: " + e.violatedDirective + " blocked " +
-                (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+    (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
 });
 """
 
