@@ -112,3 +112,28 @@ def staff_in_browser(page: Page, transactional_db):
     page.locator("input[type=submit]").click()
     page.wait_for_url("**/admin/")
     return page
+
+
+def test_the_lockout_page_is_clear_and_the_topic_form_offers_publishing(
+    page: Page, study_topic, screenshot
+):
+    from tests.e2e.conftest import LEARNER
+
+    page.goto("/accounts/login/")
+    for _ in range(5):  # the fifth failure locks
+        page.fill("#id_username", LEARNER["username"])
+        page.fill("#id_password", "wrong-password")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("로그인이 잠시 잠겼습니다")
+    expect(page.locator("main")).to_contain_text("15분 뒤에 다시 시도하세요")
+    screenshot(page, "22-login-locked")
+
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.all().delete()  # an admin unlocks (axes_reset does this)
+    sign_in(page)
+    page.goto(f"/study-topics/{study_topic.pk}/edit")
+    publish = page.get_by_label("뷰어에 발행")
+    expect(publish).not_to_be_checked()
+    screenshot(page, "23-topic-edit-publishing")
