@@ -62,6 +62,8 @@ def _pdf_text(data: bytes) -> str:
             raise DocumentRejected("암호가 걸린 PDF는 읽을 수 없습니다.")
         pdf_check_content_size(reader)
         return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+    except DocumentRejected:
+        raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise DocumentRejected(f"PDF를 읽을 수 없습니다: {exc}") from exc
 

@@ -55,7 +55,7 @@ def test_a_tiny_pdf_that_inflates_hugely_fails_with_a_reason(
     document = document_ingest(document_id=Document.objects.get().pk)
 
     assert document.status == DocumentStatus.FAILED
-    assert "내용이 너무 큽니다" in document.error
+    assert document.error.startswith("PDF 1쪽의 내용이 너무 큽니다 (압축을 푼 크기")
     assert document.text == "" and document.chunks.count() == 0
     page = client.get(reverse("study:documents", args=[topic.pk])).content.decode()
     assert "내용이 너무 큽니다" in page  # the learner sees why
