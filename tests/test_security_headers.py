@@ -50,7 +50,9 @@ def test_templates_have_no_inline_handlers_or_scripts(template):
     assert "onsubmit=" not in text and "<script>" not in text
 
 
-def test_check_deploy_is_clean_with_production_settings(settings):
+def test_check_deploy_is_clean_with_production_settings(settings, monkeypatch):
+    # Set by the browser tests' conftest when the whole suite runs; never in prod.
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     settings.DEBUG = False
     settings.SECURE_SSL_REDIRECT = True
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
