@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from publishing.models import OutboxEvent
 from publishing.services import outbox_events_replay, outbox_events_retry
+from study.numbers import is_ascii_digits
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 
@@ -69,7 +70,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # Only a question id is searchable; other text would be a type error.
-        if search_term and not search_term.strip().isdigit():
+        if search_term and not is_ascii_digits(search_term.strip()):
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
 

@@ -3,6 +3,10 @@
 Every function here must run inside the transaction of the content change that
 causes it, so the change and its events commit together or not at all. They do
 nothing (and return [] or 0) while settings.STUDY_PUBLISH_ENABLED is false.
+
+Only questions of topics whose owner marked them for publishing
+(Topic.is_published) leave the site; a topic that is unmarked sends tombstones
+for everything it published, and a question never published sends nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from django_q.tasks import async_task
 
 from publishing import snapshots
 from publishing.models import AggregateSequence, EventKind, OutboxEvent
-from study.models import Question
+from study.models import Question, Topic
 
 CHUNK_SIZE = 1000
 RELAY_TASK = "publishing.tasks.relay_outbox"
@@ -52,6 +56,8 @@ def publish_explanation_stale(*, question: Question) -> list[OutboxEvent]:
     _require_transaction()
     if not settings.STUDY_PUBLISH_ENABLED:
         return []
+    if not Topic.objects.published().filter(pk=question.topic_id).exists():
+        return []
     planned = {
         question.pk: [
             (
@@ -68,6 +74,37 @@ def publish_explanation_stale(*, question: Question) -> list[OutboxEvent]:
 def publish_questions_bulk(*, questions: Iterable[Question]) -> int:
     """Project many questions at once (importer, republish); returns events written."""
     return len(_publish_projections([q.pk for q in questions]))
+
+
+def publish_topic(*, topic: Topic) -> int:
+    """The topic was marked for publishing: send every question as it stands."""
+    ids = list(Question.objects.filter(topic=topic).values_list("pk", flat=True))
+    return len(_publish_projections(ids))
+
+
+def publish_topic_withdraw(*, topic: Topic) -> int:
+    """The topic was unmarked: tombstones for each question the viewer was sent."""
+    _require_transaction()
+    if not settings.STUDY_PUBLISH_ENABLED:
+        return 0
+    ids = sorted(_ever_published(Question.objects.filter(topic=topic)))
+    events: list[OutboxEvent] = []
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start : start + CHUNK_SIZE]
+        planned = {qid: _missing_projection(qid) for qid in chunk}
+        events.extend(_write_events(planned, _lock_sequences(chunk)))
+    if events:
+        _wake_relay_on_commit()
+    return len(events)
+
+
+def _ever_published(questions) -> set[int]:
+    ids = questions.values_list("pk", flat=True)
+    return set(
+        AggregateSequence.objects.filter(
+            aggregate_id__in=ids, last_seq__gt=0
+        ).values_list("aggregate_id", flat=True)
+    )
 
 
 def outbox_events_retry(*, events: Iterable[OutboxEvent]) -> int:
@@ -103,7 +140,7 @@ def _publish_projections(question_ids: list[int]) -> list[OutboxEvent]:
     _require_transaction()
     if not settings.STUDY_PUBLISH_ENABLED or not question_ids:
         return []
-    ids = sorted(set(question_ids))
+    ids = _publishable(sorted(set(question_ids)))
     events: list[OutboxEvent] = []
     # Ascending id order everywhere: concurrent publishers lock counters in the
     # same order and cannot deadlock on them.
@@ -116,8 +153,24 @@ def _publish_projections(question_ids: list[int]) -> list[OutboxEvent]:
         planned = {qid: _missing_projection(qid) for qid in chunk}
         planned.update({q.pk: _projection(q) for q in questions})
         events.extend(_write_events(planned, last_seqs))
-    _wake_relay_on_commit()
+    if events:
+        _wake_relay_on_commit()
     return events
+
+
+def _publishable(ids: list[int]) -> list[int]:
+    """Questions of published topics, and vanished ones the viewer was sent."""
+    existing = Question.objects.filter(pk__in=ids)
+    published = set(
+        existing.filter(topic__is_published=True).values_list("pk", flat=True)
+    )
+    gone = set(ids) - set(existing.values_list("pk", flat=True))
+    vanished = set(
+        AggregateSequence.objects.filter(
+            aggregate_id__in=gone, last_seq__gt=0
+        ).values_list("aggregate_id", flat=True)
+    )
+    return sorted(published | vanished)
 
 
 def _projection(question: Question) -> Planned:

@@ -36,10 +36,10 @@ def signature_verify(
 ) -> bool:
     """What a receiver does: recompute, compare in constant time, bound the age."""
     parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
-    try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+    raw = parts.get("t", "")
+    if not (raw.isascii() and raw.isdigit()):
         return False
+    timestamp = int(raw)
     now = time.time() if now is None else now
     if abs(now - timestamp) > tolerance_s:
         return False

@@ -25,10 +25,18 @@ from study.services.exam_specs import exam_spec_save
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "is_shared", "created_at")
-    list_filter = ("is_shared",)
+    list_display = ("name", "owner", "is_shared", "is_published", "created_at")
+    list_filter = ("is_shared", "is_published")
     search_fields = ("name", "description", "owner__username")
     autocomplete_fields = ("owner",)
+
+    def save_model(self, request, obj, form, change):
+        from study.services.topics import topic_publishing_changed
+
+        super().save_model(request, obj, form, change)
+        # changeform_view's transaction holds the flag and its events together.
+        if "is_published" in form.changed_data:
+            topic_publishing_changed(topic=obj)
 
 
 @admin.register(ExamSpec)

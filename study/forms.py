@@ -3,15 +3,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
 from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
+from study.numbers import AsciiFloatField, AsciiIntegerField, ascii_formfield
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import TABS
 from study.selectors.topics import topic_rounds
+from study.services.figures import FigureRejected, figure_prepare, figure_quota_check
 from study.services.question_parsing import RowError, parse_answer, parse_session
 from study.services.quiz_sessions import QuizRequest
 
@@ -19,7 +21,7 @@ from study.services.quiz_sessions import QuizRequest
 class TopicForm(forms.ModelForm):
     class Meta:
         model = Topic
-        fields = ["name", "description", "is_shared"]
+        fields = ["name", "description", "is_shared", "is_published"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -55,6 +57,8 @@ class ExamSpecForm(forms.Form):
         if any(len(n) > 200 for n in names):
             raise forms.ValidationError("과목 이름은 200자까지입니다.")
         return names
+
+
 def clean_session_label(value: str) -> str:
     """The canonical session of what an author typed ("" when left empty)."""
     if not value.strip():
@@ -76,6 +80,18 @@ class QuestionAdminForm(forms.ModelForm):
         return clean_session_label(self.cleaned_data.get("exam_session", ""))
 
 
+def figure_clean(figure, *, owner):
+    """A new upload becomes a checked, re-encoded copy within the owner's quota."""
+    if not isinstance(figure, UploadedFile):
+        return figure  # unchanged, or cleared
+    try:
+        clean = figure_prepare(figure)
+        figure_quota_check(owner=owner, incoming_bytes=clean.size)
+    except FigureRejected as exc:
+        raise forms.ValidationError(str(exc)) from exc
+    return clean
+
+
 class QuestionForm(forms.ModelForm):
     correct_choice = forms.TypedChoiceField(
         label="정답",
@@ -86,6 +102,7 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
+        formfield_callback = ascii_formfield
         fields = [
             "exam_name",
             *ROUND_KEY_FIELDS,
@@ -132,10 +149,7 @@ class QuestionForm(forms.ModelForm):
         return accepted
 
     def clean_figure(self):
-        figure = self.cleaned_data.get("figure")
-        if figure and getattr(figure, "size", 0) > settings.FIGURE_MAX_BYTES:
-            raise forms.ValidationError("그림 파일이 너무 큽니다 (최대 5MB).")
-        return figure
+        return figure_clean(self.cleaned_data.get("figure"), owner=self.topic.owner)
 
     def clean(self):
         data = super().clean()
@@ -171,11 +185,11 @@ class QuizStartForm(forms.Form):
         choices=[c for c in QuizMode.choices if c[0] != QuizMode.PLAN]
     )
     stage = forms.ChoiceField(choices=QuizStage.choices, required=False)
-    size = forms.IntegerField(min_value=5, max_value=100, required=False)
-    subject_size = forms.IntegerField(min_value=5, max_value=100, required=False)
+    size = AsciiIntegerField(min_value=5, max_value=100, required=False)
+    subject_size = AsciiIntegerField(min_value=5, max_value=100, required=False)
     round_key = forms.CharField(required=False)
     subjects = forms.MultipleChoiceField(required=False)
-    per_subject = forms.IntegerField(min_value=1, max_value=100, required=False)
+    per_subject = AsciiIntegerField(min_value=1, max_value=100, required=False)
     tab = forms.ChoiceField(choices=list(TABS.items()), required=False)
 
     def __init__(self, *args, topic: Topic, **kwargs):
@@ -226,7 +240,7 @@ class QuizStartForm(forms.Form):
 
 
 class LearnerSettingsForm(forms.ModelForm):
-    desired_retention = forms.FloatField(
+    desired_retention = AsciiFloatField(
         label="목표 기억률",
         min_value=0.7,
         max_value=0.97,

@@ -1,6 +1,7 @@
 from django import forms
 
 from study.models import MaterialType
+from study.numbers import AsciiIntegerField
 
 
 class DocumentUploadForm(forms.Form):
@@ -12,7 +13,7 @@ class DocumentUploadForm(forms.Form):
     jurisdiction = forms.CharField(
         label="관할 (예: 대한민국)", max_length=100, required=False
     )
-    year = forms.IntegerField(
+    year = AsciiIntegerField(
         label="연도", min_value=1950, max_value=2100, required=False
     )
 
@@ -23,6 +24,6 @@ class DocumentSearchForm(forms.Form):
         label="자료 종류", choices=[("", "전체"), *MaterialType.choices], required=False
     )
     jurisdiction = forms.CharField(label="관할", max_length=100, required=False)
-    year = forms.IntegerField(
+    year = AsciiIntegerField(
         label="연도", min_value=1950, max_value=2100, required=False
     )

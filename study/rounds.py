@@ -28,6 +28,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from study.numbers import is_ascii_digits
+
 SESSION_MAX_LENGTH = 20  # Question.exam_session
 NO_ROUND_LABEL = "회차 없음"
 _EXTRA = "추가"
@@ -40,13 +42,15 @@ _FORM_AT_END = re.compile(
     rf"(?<![A-Za-z가-힣])(?:책형|형별)?\s*\(?(?P<form>[A-Za-z]|[{HANGUL_FORMS}])\)?"
     r"\s*(?P<suffix>책형|형)?\s*$"
 )
-_ROUND_WORD = re.compile(r"(\d)\s*회차?")
-_ORDINAL_PREFIX = re.compile(r"제\s*(\d)")
-_NUMBERS = re.compile(r"^\d{1,2}(?:\s*[,·ㆍ&+/]\s*\d{1,2})*$")
+# \d is ASCII-only here (re.ASCII): int() would take "٣" as 3.
+_ROUND_WORD = re.compile(r"(\d)\s*회차?", re.ASCII)
+_ORDINAL_PREFIX = re.compile(r"제\s*(\d)", re.ASCII)
+_NUMBERS = re.compile(r"^\d{1,2}(?:\s*[,·ㆍ&+/]\s*\d{1,2})*$", re.ASCII)
 _NUMBER_SPLIT = re.compile(r"\s*[,·ㆍ&+/]\s*")
 _CANONICAL = re.compile(
     rf"^(?:(?P<nums>\d{{1,2}}(?:,\d{{1,2}})*)(?P<extra>{_EXTRA})?"
-    rf"(?:_(?P<form>[{_FORM_CLASS}]))?|(?P<only_form>[{_FORM_CLASS}]))$"
+    rf"(?:_(?P<form>[{_FORM_CLASS}]))?|(?P<only_form>[{_FORM_CLASS}]))$",
+    re.ASCII,
 )
 
 
@@ -190,7 +194,7 @@ def round_key(year: int | None, session: str) -> str:
 def round_key_parse(key: str) -> tuple[int, str]:
     """(year, canonical session) of a round key; SessionLabelError when malformed."""
     year, _, session = (key or "").partition("-")
-    if not year.isdigit() or session_from_canonical(session) is None:
+    if not is_ascii_digits(year) or session_from_canonical(session) is None:
         raise SessionLabelError(f"not a round key: {key!r}")
     return int(year), session
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -33,12 +35,15 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "django_q",
+    "axes",
     "study",
     "publishing",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "studyproj.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -48,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studyproj.urls"
@@ -82,9 +89,18 @@ DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+_VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},
+    {"NAME": _VALIDATORS + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": _VALIDATORS + "CommonPasswordValidator"},
+    {"NAME": _VALIDATORS + "NumericPasswordValidator"},
+    {"NAME": "studyproj.passwords.SiteWordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: a locked-out client is refused before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "study:home"
@@ -119,6 +135,18 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=2
 QUESTION_IMPORT_INLINE_MAX_BYTES = env.int(
     "QUESTION_IMPORT_INLINE_MAX_BYTES", default=2**20
 )
+FIGURE_MAX_PIXELS = env.int("FIGURE_MAX_PIXELS", default=16_000_000)
+# Per-user upload quotas: figures of a user's topics, and their study documents.
+FIGURE_QUOTA_BYTES = env.int("FIGURE_QUOTA_BYTES", default=100 * 1024 * 1024)
+DOCUMENT_QUOTA_BYTES = env.int("DOCUMENT_QUOTA_BYTES", default=200 * 1024 * 1024)
+DOCUMENT_QUOTA_COUNT = env.int("DOCUMENT_QUOTA_COUNT", default=200)
+DOCUMENT_MAX_PROCESSING = env.int("DOCUMENT_MAX_PROCESSING", default=3)
+# PDF text extraction slows faster than linearly with content size: content
+# streams (with the forms they draw, counted per use) above these are refused.
+# Measured with pypdf 7: a 512 KiB page takes ~1.6 s (300k characters, a real
+# page has a few thousand); 2 MiB took 11 s.
+PDF_MAX_PAGE_CONTENT_BYTES = env.int("PDF_MAX_PAGE_CONTENT_BYTES", default=512 * 1024)
+PDF_MAX_CONTENT_BYTES = env.int("PDF_MAX_CONTENT_BYTES", default=16 * 1024 * 1024)
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG=false.
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
@@ -130,6 +158,40 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (Django's own middleware): scripts, styles and fonts only
+# from this site, no inline script, no eval. KaTeX styles its output through the
+# CSSOM, which CSP allows; htmx runs with allowEval/allowScriptTags off (_base.html).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for
+# one username from one address, that pair is locked for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "studyproj.middleware.client_ip"
+AXES_VERBOSE = False
+# Proxies in front of the app that append to X-Forwarded-For (0: none, use the
+# socket address). With a TLS proxy set 1, or the client address is the proxy's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+PASSWORD_RESET_LIMIT = env.str("PASSWORD_RESET_LIMIT", default="5/h")
 
 # django-q2: the ORM broker needs nothing but PostgreSQL; set Q_REDIS_URL to
 # use Redis when several machines run workers.
@@ -156,6 +218,13 @@ LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
 LLM_CONCURRENCY = env.int("LLM_CONCURRENCY", default=1)
 LLM_GATE_WAIT_S = env.float("LLM_GATE_WAIT_S", default=300.0)
+# Per-user limits on LLM-spending actions, "N/unit" with unit s, m, h or d.
+AI_RATE_LIMITS = {
+    "explanation": env.str("AI_RATE_EXPLANATION", default="30/h"),
+    "regenerate": env.str("AI_RATE_REGENERATE", default="10/h"),
+    "subject_note": env.str("AI_RATE_SUBJECT_NOTE", default="10/h"),
+    "search": env.str("AI_RATE_SEARCH", default="30/h"),
+}
 
 # Background AI jobs.
 STUDY_JOB_BATCH_SIZE = env.int("STUDY_JOB_BATCH_SIZE", default=1)
@@ -186,5 +255,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -13,6 +13,12 @@
   });
 })();
 
+// Forms that ask first: <form data-confirm="…"> (no inline handlers under the CSP).
+document.addEventListener("submit", function (event) {
+  const form = event.target.closest && event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+}, true);
+
 // Quiz start form: only the chosen mode's inputs are sent.
 (function () {
   function sync(form) {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from study.numbers import is_ascii_digits
+
 EXPLANATION_MAX_CHARS = 1200
 _BOUNDARY_LOOKBACK = 200
 _BOUNDARIES = ("\n\n", "\n", "다. ", "다.", "요. ", "요.", ". ", "。")
@@ -51,7 +53,7 @@ def normalise_ws(text: str) -> str:
 
 def envelope_answer_choice(data: dict) -> int:
     value = data.get("answer_choice")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and is_ascii_digits(value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
         raise EnvelopeInvalid(f"invalid answer_choice: {value!r}")

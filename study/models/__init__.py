@@ -23,6 +23,7 @@ from study.models.question_import import (
     QuestionImportFile,
 )
 from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
+from study.models.rate_limit import RateLimitHit
 from study.models.topic import Topic
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "QuizSession",
     "QuizStage",
     "QuizStatus",
+    "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
     "Topic",

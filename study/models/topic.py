@@ -5,21 +5,38 @@ from django.db import models
 from django.db.models import Q
 
 
+def _may_manage_all(user) -> bool:
+    """An explicit grant (or superuser), never is_staff alone: staff without the
+    permission cannot change topics in the admin either. Grants count for staff
+    accounts, as in the admin; learners skip the permission queries."""
+    return user.is_superuser or (user.is_staff and user.has_perm("study.change_topic"))
+
+
+def _may_read_all(user) -> bool:
+    return _may_manage_all(user) or (
+        user.is_staff and user.has_perm("study.view_topic")
+    )
+
+
 class TopicQuerySet(models.QuerySet):
     def visible_to(self, user) -> TopicQuerySet:
-        """Topics a user may read: staff see all; others their own and shared."""
+        """Topics a user may read: their own and shared ones, all with a grant."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_staff:
+        if _may_read_all(user):
             return self
         return self.filter(Q(owner=user) | Q(is_shared=True))
 
     def editable_by(self, user) -> TopicQuerySet:
+        """Topics a user may manage: their own, all with study.change_topic."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_staff:
+        if _may_manage_all(user):
             return self
         return self.filter(owner=user)
+
+    def published(self) -> TopicQuerySet:
+        return self.filter(is_published=True)
 
 
 class Topic(models.Model):
@@ -38,6 +55,12 @@ class Topic(models.Model):
         default=False,
         help_text="로그인한 모든 학습자가 읽기 전용으로 풀 수 있습니다.",
     )
+    is_published = models.BooleanField(
+        "뷰어에 발행",
+        default=False,
+        help_text="문제와 AI 해설을 공개 뷰어 사이트로 보냅니다. 공유된 토픽만 "
+        "발행할 수 있고, 끄면 뷰어에서 지워집니다.",
+    )
     created_at = models.DateTimeField("생성", auto_now_add=True)
     updated_at = models.DateTimeField("수정", auto_now=True)
 
@@ -50,11 +73,22 @@ class Topic(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["owner", "name"], name="study_topic_owner_name_uniq"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(is_published=False) | Q(is_shared=True),
+                name="study_topic_published_is_shared",
+                violation_error_message="발행하려면 먼저 토픽을 공유하세요.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def can_edit(self, user) -> bool:
-        return user.is_authenticated and (user.is_staff or self.owner_id == user.id)
+        return user.is_authenticated and (
+            self.owner_id == user.id or _may_manage_all(user)
+        )
+
+    def can_regenerate_ai(self, user) -> bool:
+        """Replacing shared AI text (everyone reads it) is for the owner and staff."""
+        return self.can_edit(user) or (user.is_authenticated and user.is_staff)

@@ -19,14 +19,22 @@ RESULT_TABS = (
 
 
 def session_get_for_user(*, user, session_id: int) -> QuizSession:
+    """The user's own session, while its topic is still visible to them (a topic
+    made private takes its sessions with it, results included)."""
     return get_object_or_404(
-        QuizSession.objects.select_related("topic"), pk=session_id, user=user
+        QuizSession.objects.select_related("topic"),
+        pk=session_id,
+        user=user,
+        topic__in=Topic.objects.visible_to(user),
     )
 
 
 def attempt_get_for_user(*, user, attempt_id: int) -> Attempt:
     return get_object_or_404(
-        Attempt.objects.select_related("question", "session"), pk=attempt_id, user=user
+        Attempt.objects.select_related("question", "session"),
+        pk=attempt_id,
+        user=user,
+        session__topic__in=Topic.objects.visible_to(user),
     )
 
 

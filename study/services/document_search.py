@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from study.llm.calls import llm_json
 from study.llm.client import LLMError, llm_configured
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
+from study.services.rate_limits import RateLimited, ai_rate_limit_consume
 from study.services.retrieval import DocumentFilters, Evidence, rrf_fuse, search_chunks
 
 logger = logging.getLogger(__name__)
@@ -19,11 +21,14 @@ REWRITE_SCHEMA = {
 }
 
 
-def query_variants(query: str) -> list[str]:
-    """The query itself plus up to three rewrites (none when no LLM or it fails)."""
+def query_variants(query: str, *, user) -> list[str]:
+    """The query itself plus up to three rewrites (none when no LLM or it fails).
+
+    Rewriting counts against the user's AI rate limit; over it, RateLimited."""
     variants = [query]
     if not llm_configured():
         return variants
+    ai_rate_limit_consume(user=user, action="search")
     try:
         reply = llm_json(
             priority=Priority.FOREGROUND,
@@ -45,12 +50,24 @@ def query_variants(query: str) -> list[str]:
     return variants[: MAX_VARIANTS + 1]
 
 
+@dataclass
+class SearchResult:
+    variants: list[str]
+    results: list[Evidence]
+    notice: str = ""  # why the search ran without rewriting, if it did
+
+
 def document_search(
-    *, topic_id: int, query: str, filters: DocumentFilters, k: int = 10
-) -> tuple[list[str], list[Evidence]]:
+    *, topic_id: int, query: str, filters: DocumentFilters, user, k: int = 10
+) -> SearchResult:
     """Every variant is retrieved on its own, one after another on this connection
-    (never two queries at once on one connection), with the same filters."""
-    variants = query_variants(query)
+    (never two queries at once on one connection), with the same filters. Over
+    the AI limit the query is searched alone and the notice says why."""
+    notice = ""
+    try:
+        variants = query_variants(query, user=user)
+    except RateLimited as exc:
+        variants, notice = [query], f"{exc} 입력한 검색어로만 찾았습니다."
     per_variant = [
         search_chunks(topic_ids=[topic_id], query=v, k=k, filters=filters)
         for v in variants
@@ -58,4 +75,4 @@ def document_search(
     by_ref = {e.ref: e for results in per_variant for e in results}
     fused = rrf_fuse([[e.ref for e in results] for results in per_variant])
     ranked = sorted(fused, key=fused.get, reverse=True)[:k]
-    return variants, [by_ref[ref] for ref in ranked]
+    return SearchResult(variants, [by_ref[ref] for ref in ranked], notice)

@@ -6,6 +6,8 @@ import io
 import logging
 import re
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -58,9 +60,72 @@ def _pdf_text(data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocumentRejected("암호가 걸린 PDF는 읽을 수 없습니다.")
+        pdf_check_content_size(reader)
         return "\n\n".join((page.extract_text() or "") for page in reader.pages)
+    except DocumentRejected:
+        raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise DocumentRejected(f"PDF를 읽을 수 없습니다: {exc}") from exc
+
+
+_DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
+MAX_FORM_DEPTH = 8
+
+
+def pdf_check_content_size(reader) -> None:
+    """Refuse, before extracting, a PDF whose text operators would be too many.
+
+    A few KB can hold a content stream that inflates to megabytes, or forms that
+    draw other forms many times; extraction time grows faster than linearly with
+    that, so a tiny upload could hold a worker for many minutes. Each page's
+    cost is its content plus every form it draws, counted per use.
+    """
+    page_limit = settings.PDF_MAX_PAGE_CONTENT_BYTES
+    total = 0
+    for number, page in enumerate(reader.pages, start=1):
+        cost = _content_cost(page.get_contents(), page.get("/Resources"), 0)
+        if cost > page_limit:
+            raise DocumentRejected(
+                f"PDF {number}쪽의 내용이 너무 큽니다 (압축을 푼 크기 {cost:,}바이트, "
+                f"한 쪽 최대 {page_limit:,}바이트)."
+            )
+        total += cost
+        if total > settings.PDF_MAX_CONTENT_BYTES:
+            raise DocumentRejected("PDF 내용이 너무 큽니다. 나눠서 올려 주세요.")
+
+
+def _content_cost(stream, resources, depth: int) -> int:
+    if stream is None:
+        return 0
+    if depth > MAX_FORM_DEPTH:
+        raise DocumentRejected("PDF 구조가 너무 깊게 중첩되어 있습니다.")
+    data = stream.get_data()
+    cost = len(data)
+    if cost > settings.PDF_MAX_PAGE_CONTENT_BYTES:
+        return cost
+    xobjects = _resolve(_resolve(resources or {}).get("/XObject")) or {}
+    for name, uses in _count_uses(data).items():
+        form = _resolve(xobjects.get(f"/{name}"))
+        if form is None or form.get("/Subtype") != "/Form":
+            continue
+        cost += uses * _content_cost(
+            form, form.get("/Resources") or resources, depth + 1
+        )
+        if cost > settings.PDF_MAX_PAGE_CONTENT_BYTES:
+            break
+    return cost
+
+
+def _count_uses(data: bytes) -> dict[str, int]:
+    uses: dict[str, int] = {}
+    for match in _DO.finditer(data):
+        name = match.group(1).decode("latin-1")
+        uses[name] = uses.get(name, 0) + 1
+    return uses
+
+
+def _resolve(value):
+    return value.get_object() if hasattr(value, "get_object") else value
 
 
 def normalise_text(text: str) -> str:
@@ -101,6 +166,7 @@ def document_create(
 ) -> Document:
     if upload.size > MAX_BYTES:
         raise DocumentRejected("파일이 너무 큽니다 (최대 20MB).")
+    document_quota_check(owner=owner, incoming_bytes=upload.size)
     head = upload.read(8192)
     upload.seek(0)
     kind = sniff_kind(upload.name, head)
@@ -116,6 +182,41 @@ def document_create(
     document.topics.set(topics)
     transaction.on_commit(lambda: _enqueue_ingest(document.pk))
     return document
+
+
+def document_quota_check(*, owner, incoming_bytes: int) -> None:
+    """Per-user limits: documents being processed at once, count and bytes stored.
+
+    Processing happens in shared workers, so one user may queue only a few at a
+    time; the rest wait until theirs are done."""
+    mine = Document.objects.filter(owner=owner)
+    busy = mine.filter(status__in=[DocumentStatus.PENDING, DocumentStatus.PROCESSING])
+    if busy.count() >= settings.DOCUMENT_MAX_PROCESSING:
+        raise DocumentRejected(
+            f"처리 중인 자료가 {settings.DOCUMENT_MAX_PROCESSING}개 있습니다. "
+            "처리가 끝난 뒤에 올려 주세요."
+        )
+    names = list(mine.exclude(file="").values_list("file", flat=True))
+    if len(names) >= settings.DOCUMENT_QUOTA_COUNT:
+        raise DocumentRejected(
+            f"자료는 {settings.DOCUMENT_QUOTA_COUNT}개까지 올릴 수 있습니다. "
+            "쓰지 않는 자료를 뺀 뒤 올려 주세요."
+        )
+    if _stored_bytes(names) + incoming_bytes > settings.DOCUMENT_QUOTA_BYTES:
+        quota = settings.DOCUMENT_QUOTA_BYTES // (1024 * 1024)
+        raise DocumentRejected(
+            f"자료 저장 한도({quota}MB)를 넘습니다. 쓰지 않는 자료를 뺀 뒤 올려 주세요."
+        )
+
+
+def _stored_bytes(names: list[str]) -> int:
+    total = 0
+    for name in names:
+        try:
+            total += default_storage.size(name)
+        except OSError:  # a file gone from disk takes no space
+            continue
+    return total
 
 
 def _enqueue_ingest(document_id: int) -> None:

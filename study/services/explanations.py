@@ -30,6 +30,7 @@ from study.llm.envelope import (
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.models import AIExplanationStatus, Question
+from study.services.rate_limits import ai_rate_limit_consume
 from study.services.retrieval import Evidence, explanation_evidence
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,12 @@ RAW_PREVIEW_CHARS = 1000
 
 class ExplanationBusy(Exception):
     """Another request is generating this explanation right now (HTTP 409)."""
+
+
+class RegenerateForbidden(Exception):
+    """Only the topic's owner and staff may replace AI text everyone reads (403)."""
+
+    message = "다시 생성은 토픽 소유자와 관리자만 할 수 있습니다."
 
 
 @dataclass
@@ -236,17 +243,25 @@ class ExplanationResponse:
 
 
 def explanation_request(
-    *, question: Question, regenerate: bool = False
+    *, question: Question, user, regenerate: bool = False
 ) -> ExplanationResponse:
-    """The learner's click: cached text at once, else one foreground generation."""
+    """The learner's click: cached text at once, else one foreground generation.
+
+    Replacing cached text is for the topic's owner and staff, and every
+    generation counts against the user's AI rate limit (RateLimited)."""
     cached = question.ai_explanation_status in (
         AIExplanationStatus.READY,
         AIExplanationStatus.STALE,
     )
-    if cached and question.ai_explanation and not regenerate:
-        return ExplanationResponse(question=question, from_cache=True)
+    if cached and question.ai_explanation:
+        if not regenerate:
+            return ExplanationResponse(question=question, from_cache=True)
+        if not question.topic.can_regenerate_ai(user):
+            raise RegenerateForbidden(RegenerateForbidden.message)
     if not llm_configured():
         raise LLMNotConfigured("LLM_BASE_URL is not set")
+    action = "regenerate" if regenerate else "explanation"
+    ai_rate_limit_consume(user=user, action=action)
     if not explanation_claim(question_id=question.pk):
         raise ExplanationBusy
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from study import rounds
 from study.models.question import TEXT_LIMITS
+from study.numbers import is_ascii_digits
 
 CANONICAL_COLUMNS = [
     "exam",
@@ -421,7 +422,7 @@ def _parse_int(value: str, label: str, low: int, high: int) -> int:
     value = value.strip()
     if not value:
         raise RowError(f"missing {label}")
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not is_ascii_digits(value) or not low <= int(value) <= high:
         raise RowError(f"{label} is not a number: {value!r}")
     return int(value)
 

@@ -20,9 +20,11 @@ from study.llm.prompts import render_prompt
 from study.models import AIExplanationStatus, Question, SubjectNote
 from study.services.explanations import (
     ExplanationBusy,
+    RegenerateForbidden,
     evidence_sources,
     pending_stale_after,
 )
+from study.services.rate_limits import ai_rate_limit_consume
 from study.services.retrieval import Evidence, _question_evidence, search_chunks
 
 NOTE_SYSTEM = "너는 자격시험 강사다. 요청된 JSON 객체 하나만 출력한다."
@@ -73,13 +75,19 @@ def _claim(question: Question) -> SubjectNote:
 
 
 def subject_note_request(
-    *, question: Question, regenerate: bool = False
+    *, question: Question, user, regenerate: bool = False
 ) -> SubjectNote:
+    """Cached note at once; a new one (owner/staff to replace one) counts against
+    the user's AI rate limit."""
     note = subject_note_get(question=question)
-    if note and note.status == "ready" and note.text and not regenerate:
-        return note
+    if note and note.status == "ready" and note.text:
+        if not regenerate:
+            return note
+        if not question.topic.can_regenerate_ai(user):
+            raise RegenerateForbidden(RegenerateForbidden.message)
     if not llm_configured():
         raise LLMNotConfigured("LLM_BASE_URL is not set")
+    ai_rate_limit_consume(user=user, action="subject_note")
     note = _claim(question)
     evidence = _note_evidence(question)
     if not evidence:

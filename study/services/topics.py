@@ -7,23 +7,55 @@ from study.models import Topic
 
 @transaction.atomic
 def topic_create(
-    *, owner, name: str, description: str = "", is_shared: bool = False
+    *,
+    owner,
+    name: str,
+    description: str = "",
+    is_shared: bool = False,
+    is_published: bool = False,
 ) -> Topic:
     topic = Topic(
-        owner=owner, name=name.strip(), description=description, is_shared=is_shared
+        owner=owner,
+        name=name.strip(),
+        description=description,
+        is_shared=is_shared,
+        is_published=is_published,
     )
     topic.full_clean()
     topic.save()
+    if topic.is_published:
+        topic_publishing_changed(topic=topic)
     return topic
 
 
 @transaction.atomic
 def topic_update(
-    *, topic: Topic, name: str, description: str, is_shared: bool
+    *,
+    topic: Topic,
+    name: str,
+    description: str,
+    is_shared: bool,
+    is_published: bool | None = None,
 ) -> Topic:
+    was_published = Topic.objects.select_for_update().get(pk=topic.pk).is_published
     topic.name = name.strip()
     topic.description = description
     topic.is_shared = is_shared
+    if is_published is not None:
+        topic.is_published = is_published
     topic.full_clean()
     topic.save()
+    if topic.is_published != was_published:
+        topic_publishing_changed(topic=topic)
     return topic
+
+
+def topic_publishing_changed(*, topic: Topic) -> int:
+    """Send the topic to the viewer, or tombstones when it was unmarked.
+
+    Called in the transaction that saved the flag (service and admin alike)."""
+    from publishing.services import publish_topic, publish_topic_withdraw
+
+    if topic.is_published:
+        return publish_topic(topic=topic)
+    return publish_topic_withdraw(topic=topic)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 
 import markdown
 import nh3
@@ -38,23 +39,31 @@ ALLOWED_TAGS = {
     "sup",
     "sub",
 }
-ALLOWED_ATTRIBUTES = {"span": {"class"}}
+ALLOWED_CLASSES = {"span": {"math"}}
+
+
+def sanitise(rendered: str) -> str:
+    """The allow-list; what it returns is what reaches the browser."""
+    return nh3.clean(rendered, tags=ALLOWED_TAGS, allowed_classes=ALLOWED_CLASSES)
 
 
 def render_markdown(text: str) -> str:
+    """Math is set aside so Markdown leaves it alone, put back, then sanitised:
+    the sanitiser runs last, so nothing substituted after it can break out of
+    an attribute. The placeholder carries a fresh token no input can forge."""
+    token = secrets.token_hex(8)
     maths: list[str] = []
 
     def stash(match: re.Match) -> str:
         maths.append(match.group(0))
-        return f"\u27e6MATH{len(maths) - 1}\u27e7"
+        return f"\u27e6MATH{token}-{len(maths) - 1}\u27e7"
 
     protected = _MATH.sub(stash, text or "")
     rendered = markdown.markdown(protected, extensions=["extra", "sane_lists"])
-    clean = nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES)
     for index, math in enumerate(maths):
         span = f'<span class="math">{html.escape(math)}</span>'
-        clean = clean.replace(f"\u27e6MATH{index}\u27e7", span)
-    return clean
+        rendered = rendered.replace(f"\u27e6MATH{token}-{index}\u27e7", span)
+    return sanitise(rendered)
 
 
 @register.filter(name="markdown_safe")

@@ -1,13 +1,18 @@
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from study.llm.client import LLMNotConfigured, llm_configured
 from study.selectors.topics import question_get_for_user
-from study.services.explanations import ExplanationBusy, explanation_request
+from study.services.explanations import (
+    ExplanationBusy,
+    RegenerateForbidden,
+    explanation_request,
+)
+from study.services.rate_limits import RateLimited
 from study.services.subject_notes import subject_note_get, subject_note_request
 from study.templatetags.study_markdown import render_markdown
 
@@ -37,7 +42,9 @@ def explanation_api(request, question_id: int):
         return JsonResponse({"error": "invalid_json"}, status=400)
     regenerate = bool(body.get("regenerate")) if isinstance(body, dict) else False
     try:
-        response = explanation_request(question=question, regenerate=regenerate)
+        response = explanation_request(
+            question=question, user=request.user, regenerate=regenerate
+        )
     except LLMNotConfigured:
         return JsonResponse(
             {"error": "llm_not_configured", "message": _not_configured(request)},
@@ -45,7 +52,20 @@ def explanation_api(request, question_id: int):
         )
     except ExplanationBusy:
         return JsonResponse({"error": "pending", "message": BUSY}, status=409)
+    except RegenerateForbidden as exc:
+        return JsonResponse({"error": "forbidden", "message": str(exc)}, status=403)
+    except RateLimited as exc:
+        return _rate_limited(
+            JsonResponse({"error": "rate_limited", "message": str(exc)}, status=429),
+            exc,
+        )
     return JsonResponse(_explanation_json(response))
+
+
+def _rate_limited(response: HttpResponse, exc: RateLimited) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _explanation_json(response) -> dict:
@@ -72,13 +92,16 @@ def explanation_htmx(request, question_id: int):
     context = {"question": question, "llm_enabled": llm_configured()}
     try:
         response = explanation_request(
-            question=question, regenerate=request.POST.get("regenerate") == "1"
+            question=question,
+            user=request.user,
+            regenerate=request.POST.get("regenerate") == "1",
         )
         context.update(question=response.question, result=response.result)
     except LLMNotConfigured:
         context["error"] = _not_configured(request)
-    except ExplanationBusy:
-        context["error"] = BUSY
+    except (ExplanationBusy, RegenerateForbidden, RateLimited) as exc:
+        context["error"] = str(exc) or BUSY
+    # 200 even when refused: htmx swaps the panel with the message in it.
     return render(request, "study/_ai_explanation.html", context)
 
 
@@ -98,12 +121,15 @@ def subject_note_panel(request, question_id: int):
     if request.method == "POST":
         try:
             context["note"] = subject_note_request(
-                question=question, regenerate=request.POST.get("regenerate") == "1"
+                question=question,
+                user=request.user,
+                regenerate=request.POST.get("regenerate") == "1",
             )
         except LLMNotConfigured:
             context["error"] = _not_configured(request)
-        except ExplanationBusy:
-            context["error"] = BUSY
+        except (ExplanationBusy, RegenerateForbidden, RateLimited) as exc:
+            context["error"] = str(exc) or BUSY
+            context["note"] = subject_note_get(question=question)
     else:
         context["note"] = subject_note_get(question=question)
     return render(request, "study/_subject_note.html", context)

@@ -75,8 +75,13 @@ def document_search_page(request, topic_id: int):
             jurisdiction=(data["jurisdiction"] or "").strip(),
             year=data["year"],
         )
-        variants, results = document_search(
-            topic_id=topic.pk, query=data["q"].strip(), filters=filters
+        found = document_search(
+            topic_id=topic.pk,
+            query=data["q"].strip(),
+            filters=filters,
+            user=request.user,
         )
-        context.update(results=results, variants=variants[1:])
+        context.update(
+            results=found.results, variants=found.variants[1:], notice=found.notice
+        )
     return render(request, "study/document_search.html", context)

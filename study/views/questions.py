@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from study.forms import QuestionForm
 from study.selectors import topics as sel
 from study.selectors.review_queue import question_progress
+from study.services.figures import figure_content_type
 from study.services.questions import (
     question_create,
     question_soft_delete,
@@ -73,6 +74,7 @@ def question_delete(request, question_id: int):
 @login_required
 def question_figure(request, question_id: int):
     question = sel.question_get_for_user(user=request.user, question_id=question_id)
-    if not question.figure:
+    content_type = figure_content_type(question.figure) if question.figure else None
+    if content_type is None:  # none, or a file from before figures were checked
         raise Http404("그림이 없습니다.")
-    return FileResponse(question.figure.open("rb"))
+    return FileResponse(question.figure.open("rb"), content_type=content_type)

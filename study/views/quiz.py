@@ -9,6 +9,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from study.forms import QuizStartForm
 from study.models import UNSURE_CHOICE, QuizMode
+from study.numbers import ascii_int
 from study.selectors import results as sel
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.selectors.topics import topic_get_for_user
@@ -135,7 +136,4 @@ def _back_url(request, topic) -> str:
 
 
 def _int(value, default: int | None = -1) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+    return ascii_int(value, default)

@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from study.models import Question
+from study.models import Question, Topic
+from study.numbers import ascii_int
 from study.selectors import related as sel
 from study.selectors.topics import topic_get_for_user
 from study.services.related import (
@@ -64,9 +65,10 @@ def _requested_ids(body: bytes) -> list[int] | None:
         return None
     if not isinstance(ids, list) or len(ids) > sel.BULK_MAX_IDS:
         return None
-    if not all(isinstance(i, int | str) and str(i).isdigit() for i in ids):
+    numbers = [ascii_int(i) for i in ids]
+    if any(n is None or n < 0 for n in numbers):
         return None
-    return [int(i) for i in ids]
+    return numbers
 
 
 @login_required
@@ -75,7 +77,10 @@ def question_similar_raw(request, question_id: int):
     """Nearest questions by raw cosine with the rules' verdicts (staff only)."""
     if not request.user.is_staff:
         raise Http404
-    question = get_object_or_404(Question.objects.alive(), pk=question_id)
+    visible = Topic.objects.visible_to(request.user)
+    question = get_object_or_404(
+        Question.objects.alive().filter(topic__in=visible), pk=question_id
+    )
     limit = min(max(_int(request.GET.get("limit"), 20), 1), 100)
     thresholds = current_thresholds()
     neighbours = question_neighbours_raw(question=question, limit=limit)
@@ -93,7 +98,4 @@ def question_similar_raw(request, question_id: int):
 
 
 def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
+    return ascii_int(value, default)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms import ExamPlanForm, LearnerSettingsForm
 from study.models import ExamPlan, LearnerSettings
+from study.numbers import ascii_int
 from study.selectors import review_queue as rq
 from study.selectors.progress_charts import subject_accuracy
 from study.selectors.topics import question_get_for_user, topic_get_for_user
@@ -27,7 +28,7 @@ def review_queue(request, topic_id: int):
     rows = rq.review_tab_queryset(
         user=request.user, topic=topic, tab=tab
     ).select_related("question")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, PAGE_SIZE).get_page(ascii_int(request.GET.get("page"), 1))
     context = {
         "topic": topic,
         "tab": tab,

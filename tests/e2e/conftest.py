@@ -67,8 +67,44 @@ def browser():
             chromium.close()
 
 
-def _tab(browser, live_server, viewport):
-    """A fresh tab (own cookies) that fails the test on JS errors."""
+# Runs in every page before its own scripts (init scripts are exempt from the
+# page's CSP): any violation is reported to the console, where CSPWatch sees it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " +
+    (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+class CSPWatch:
+    """Every tab of a context: CSP violations, and documents served without a CSP."""
+
+    def __init__(self, context) -> None:
+        self.violations: list[str] = []
+        self.unprotected: list[str] = []
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", self._console)
+        context.on("response", self._response)
+
+    def _console(self, message) -> None:
+        text = message.text
+        if "CSP violation" in text or "Content Security Policy" in text:
+            self.violations.append(text)
+
+    def _response(self, response) -> None:
+        if response.request.resource_type != "document" or response.status >= 300:
+            return
+        if "content-security-policy" not in response.headers:
+            self.unprotected.append(response.url)
+
+    def take(self) -> list[str]:
+        """Hand over (and forget) what was seen, for a test that expects some."""
+        seen, self.violations = self.violations, []
+        return seen
+
+
+def _new_context(browser, live_server, viewport):
     context = browser.new_context(
         viewport=viewport,
         locale="ko-KR",
@@ -76,6 +112,19 @@ def _tab(browser, live_server, viewport):
         base_url=live_server.url,
     )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def csp(page):
+    return page.context.csp_watch
+
+
+def _tab(browser, live_server, viewport):
+    """A fresh tab (own cookies) that fails the test on JS errors and on any
+    Content-Security-Policy violation."""
+    context = _new_context(browser, live_server, viewport)
+    context.csp_watch = watch = CSPWatch(context)
     tab = context.new_page()
     js_errors: list[str] = []
     tab.on("pageerror", lambda error: js_errors.append(str(error)))
@@ -84,12 +133,14 @@ def _tab(browser, live_server, viewport):
     finally:
         context.close()
     assert not js_errors, f"JavaScript errors on the page: {js_errors}"
+    assert not watch.violations, f"CSP violations: {watch.violations}"
+    assert not watch.unprotected, f"pages without a CSP: {watch.unprotected}"
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A phone-sized tab."""
-    yield from _tab(browser, live_server, PHONE_VIEWPORT)
+def page(request, browser, live_server):
+    """A phone-sized tab, unless parametrised (indirect) with a viewport."""
+    yield from _tab(browser, live_server, getattr(request, "param", PHONE_VIEWPORT))
 
 
 @pytest.fixture

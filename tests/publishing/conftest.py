@@ -26,3 +26,13 @@ def viewer(publishing_on):
 @pytest.fixture
 def relay():
     return Relay()
+
+
+@pytest.fixture
+def topic(user):
+    """The publishing tests' topic is shared and marked for publishing."""
+    from study.models import Topic
+
+    return Topic.objects.create(
+        name="산업안전기사", owner=user, is_shared=True, is_published=True
+    )

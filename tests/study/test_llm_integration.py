@@ -40,7 +40,7 @@ def test_a_real_model_gives_a_guarded_explanation(user, topic, settings, tmp_pat
         choice_3="덮개",
         choice_4="울",
     )
-    response = explanation_request(question=question)
+    response = explanation_request(question=question, user=user)
     q = response.question
     assert q.ai_explanation_status in (
         AIExplanationStatus.READY,

@@ -22,6 +22,11 @@ class Command(BaseCommand):
         if not settings.STUDY_PUBLISH_ENABLED:
             raise CommandError("STUDY_PUBLISH_ENABLED 가 꺼져 있습니다.")
         topic = self._topic(options["topic"], options["owner"])
+        if not topic.is_published:
+            raise CommandError(
+                f"'{topic.name}' 토픽은 발행 대상이 아닙니다 "
+                "(토픽 설정의 ‘뷰어에 발행’)."
+            )
         with transaction.atomic():
             questions = Question.objects.filter(topic=topic).only("id")
             count = publish_questions_bulk(questions=questions)

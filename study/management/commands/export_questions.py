@@ -112,6 +112,17 @@ def _write_csv(records, out) -> int:
             "repeat": ";".join(record["repeat"]),
             "similar": ";".join(record["similar"]),
         }
-        writer.writerow(row)
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
         count += 1
     return count
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe
+    (OWASP's CSV-injection advice); learners write stems and choices."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -1,0 +1,60 @@
+"""Numbers from user input: ASCII digits only.
+
+Python's int() and str.isdigit() accept far more than 0-9: int("٣") is 3 and
+"²".isdigit() is True while int("²") raises. Input that becomes a number goes
+through here (or the form fields below), so '²' and '٣' are plain bad input.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def is_ascii_digits(text: str) -> bool:
+    """'2020' yes; '', '-1', '²', '٣' no."""
+    return text.isascii() and text.isdigit()
+
+
+def ascii_int(value, default: int | None = None) -> int | None:
+    """An int from an int or an ASCII-digit string, else `default`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INT.fullmatch(value.strip()):
+        return int(value)
+    return default
+
+
+class AsciiIntegerField(forms.IntegerField):
+    def to_python(self, value):
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and not _INT.fullmatch(value.strip())
+        ):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AsciiFloatField(forms.FloatField):
+    def to_python(self, value):
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and not _FLOAT.fullmatch(value.strip())
+        ):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def ascii_formfield(db_field, **kwargs):
+    """ModelForm Meta.formfield_callback: integer columns get AsciiIntegerField."""
+    from django.db import models
+
+    if isinstance(db_field, models.IntegerField) and not db_field.choices:
+        kwargs.setdefault("form_class", AsciiIntegerField)
+    return db_field.formfield(**kwargs)

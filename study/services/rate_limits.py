@@ -1,0 +1,92 @@
+"""Per-user (or per-address) limits on costly actions, counted in PostgreSQL.
+
+A limit is written "N/unit" (unit s, m, h or d): at most N uses in any window of
+that length. Counts live in the database so every web process sees them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from study.models import RateLimitHit
+
+LOCK_NAMESPACE = zlib.crc32(b"gichul.rate_limit") & 0x7FFFFFFF
+_RATE = re.compile(r"([0-9]+)\s*/\s*([0-9]*)\s*([smhd])")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNIT_KO = {"s": "초", "m": "분", "h": "시간", "d": "일"}
+
+# Every action that makes the LLM work on a learner's behalf.
+AI_ACTIONS = {
+    "explanation": "AI 해설",
+    "regenerate": "AI 해설 다시 생성",
+    "subject_note": "분야 설명",
+    "search": "AI 검색어 재작성",
+}
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+    label: str  # "1시간에 30번"
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        match = _RATE.fullmatch(text.strip())
+        if not match:
+            raise ValueError(f"rate must look like 30/h, got {text!r}")
+        count, multiple, unit = int(match[1]), int(match[2] or 1), match[3]
+        span = f"{multiple}{_UNIT_KO[unit]}" if multiple > 1 else f"1{_UNIT_KO[unit]}"
+        return cls(count, multiple * _UNIT_S[unit], f"{span}에 {count}번")
+
+
+class RateLimited(Exception):
+    """Over the limit; the message says so in Korean and when to try again."""
+
+    def __init__(self, message: str, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+def rate_limit_consume(*, bucket: str, rate: Rate, what: str) -> None:
+    """Count one use of `bucket`, or raise RateLimited when the window is full."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # one counter update at a time per bucket
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                [LOCK_NAMESPACE, bucket],
+            )
+        now = timezone.now()
+        hits = RateLimitHit.objects.filter(bucket=bucket)
+        hits.filter(created_at__lte=now - timedelta(seconds=rate.seconds)).delete()
+        used = list(hits.order_by("created_at").values_list("created_at", flat=True))
+        if len(used) >= rate.count:
+            oldest = used[0] if used else now  # a limit of 0 turns the action off
+            wait = oldest + timedelta(seconds=rate.seconds) - now
+            retry_after = math.ceil(wait.total_seconds())
+            raise RateLimited(_message(what, rate, wait), retry_after)
+        RateLimitHit.objects.create(bucket=bucket, created_at=now)
+
+
+def _message(what: str, rate: Rate, wait: timedelta) -> str:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return (
+        f"{what} 요청이 너무 많습니다. {rate.label}까지 쓸 수 있습니다. "
+        f"{minutes}분 뒤에 다시 시도하세요."
+    )
+
+
+def ai_rate_limit_consume(*, user, action: str) -> None:
+    """One LLM-spending action of this user (settings.AI_RATE_LIMITS[action])."""
+    rate = Rate.parse(settings.AI_RATE_LIMITS[action])
+    rate_limit_consume(
+        bucket=f"ai:{action}:user-{user.pk}", rate=rate, what=AI_ACTIONS[action]
+    )

@@ -1,0 +1,122 @@
+"""M4: logins and password-reset mails are throttled. L2: weak passwords refused."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+PASSWORD = "pw-learner-1"
+
+
+def login(client, password, username="learner", ip="10.0.0.1", url=None):
+    return client.post(
+        url or reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_five_wrong_passwords_lock_the_login_with_a_korean_message(client, user):
+    codes = [login(client, "wrong-password").status_code for _ in range(5)]
+
+    locked = login(client, PASSWORD)
+
+    assert codes == [200, 200, 200, 200, 429]  # the fifth failure locks
+    assert locked.status_code == 429
+    page = locked.content.decode()
+    assert "로그인이 잠시 잠겼습니다" in page and "15분" in page
+    assert client.get(reverse("study:home")).status_code == 302  # not signed in
+
+
+def test_thirty_wrong_passwords_never_let_the_right_one_in(client, user):
+    for _ in range(30):
+        login(client, "wrong-password")
+    assert login(client, PASSWORD).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lock_is_per_address_and_ends_after_the_cooloff(client, user):
+    for _ in range(5):
+        login(client, "wrong-password")
+
+    assert login(client, PASSWORD, ip="10.0.0.2").status_code == 302
+    client.logout()
+    AccessAttempt.objects.update(
+        attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16)
+    )
+    assert login(client, PASSWORD).status_code == 302
+
+
+def test_a_success_resets_the_count(client, user):
+    for _ in range(4):
+        login(client, "wrong-password")
+    assert login(client, PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(4):
+        login(client, "wrong-password")
+    assert login(client, PASSWORD).status_code == 302
+
+
+def test_the_admin_login_is_throttled_too(client, staff_user):
+    url = reverse("admin:login")
+    for _ in range(5):
+        login(client, "wrong", username="staff", url=url)
+    assert login(client, "pw-staff-1", username="staff", url=url).status_code == 429
+
+
+def test_password_reset_mails_are_limited(client, user, settings):
+    settings.PASSWORD_RESET_LIMIT = "3/h"
+    user.email = "learner@example.com"
+    user.save()
+    url = reverse("password_reset")
+
+    codes = [
+        client.post(url, {"email": "Learner@example.com"}).status_code for _ in range(5)
+    ]
+
+    assert codes == [302, 302, 302, 429, 429]
+    assert len(mail.outbox) == 3
+    refused = client.post(url, {"email": "learner@example.com"})
+    assert "비밀번호 재설정 요청이 너무 많습니다" in refused.content.decode()
+    assert int(refused["Retry-After"]) > 0
+
+
+def test_password_reset_is_limited_per_client_address_across_emails(
+    client, settings, db
+):
+    settings.PASSWORD_RESET_LIMIT = "2/h"
+    url = reverse("password_reset")
+    codes = [
+        client.post(url, {"email": f"u{n}@example.com"}, REMOTE_ADDR="10.9.9.9")
+        for n in range(3)
+    ]
+    assert [r.status_code for r in codes] == [302, 302, 429]
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["learner123", "84736251", "gichul2024", "Gichul!!2025", "shortpw1", "password12"],
+)
+def test_weak_passwords_are_refused(user, password):
+    with pytest.raises(ValidationError):
+        validate_password(password, user=user)
+
+
+def test_a_reasonable_password_is_accepted(user):
+    validate_password("산업안전 합격 2026 가자", user=user)
+    validate_password("orange-tractor-lamp", user=user)
+
+
+def test_demo_accounts_still_sign_in_in_debug(client, settings, db):
+    from study.services.demo import demo_accounts_create
+
+    settings.DEBUG = True
+    assert demo_accounts_create() == [("demo", "demo"), ("admin", "admin")]
+    assert get_user_model().objects.get(username="admin").is_superuser
+
+    assert login(client, "demo", username="demo").status_code == 302
