@@ -6,6 +6,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from study.llm.client import LLMNotConfigured, llm_configured
+from study.selectors.ai_states import (
+    ai_panel_context,
+    plain_reason,
+    recent_llm_latency_s,
+    subject_note_state,
+)
 from study.selectors.topics import question_get_for_user
 from study.services.explanations import ExplanationBusy, explanation_request
 from study.services.subject_notes import subject_note_get, subject_note_request
@@ -36,6 +42,11 @@ def explanation_api(request, question_id: int):
         )
     except ExplanationBusy:
         return JsonResponse({"error": "pending", "message": BUSY}, status=409)
+    if response.in_progress:  # a prefetch job or another click is on it
+        return JsonResponse(
+            {**_explanation_json(response), "status": "pending", "message": BUSY},
+            status=202,
+        )
     return JsonResponse(_explanation_json(response))
 
 
@@ -56,30 +67,39 @@ def _explanation_json(response) -> dict:
     }
 
 
+def _panel_context(question, **extra) -> dict:
+    return {"question": question, **ai_panel_context(question), **extra}
+
+
 @login_required
 @require_POST
 def explanation_htmx(request, question_id: int):
+    """The click: generate now, or, if a job or another click is generating
+    it, show that generation's progress (the panel polls until it lands)."""
     question = question_get_for_user(user=request.user, question_id=question_id)
-    context = {"question": question, "llm_enabled": llm_configured()}
+    extra = {}
     try:
         response = explanation_request(
             question=question, regenerate=request.POST.get("regenerate") == "1"
         )
-        context.update(question=response.question, result=response.result)
+        question, result = response.question, response.result
+        if result is not None and result.status == "failed":
+            extra.update(result=result, result_reason=plain_reason(result.error_code))
     except LLMNotConfigured:
-        context["error"] = NOT_CONFIGURED
+        extra["error"] = NOT_CONFIGURED
     except ExplanationBusy:
-        context["error"] = BUSY
-    return render(request, "study/_ai_explanation.html", context)
+        extra["error"] = BUSY
+    return render(
+        request, "study/_ai_explanation.html", _panel_context(question, **extra)
+    )
 
 
 @login_required
 @require_GET
 def explanation_panel(request, question_id: int):
-    """GET: the current state of the AI panel (used for polling while pending)."""
+    """GET: the current state of the AI panel (polled while queued or running)."""
     question = question_get_for_user(user=request.user, question_id=question_id)
-    context = {"question": question, "llm_enabled": llm_configured()}
-    return render(request, "study/_ai_explanation.html", context)
+    return render(request, "study/_ai_explanation.html", _panel_context(question))
 
 
 @login_required
@@ -97,4 +117,6 @@ def subject_note_panel(request, question_id: int):
             context["error"] = BUSY
     else:
         context["note"] = subject_note_get(question=question)
+    context["st"] = subject_note_state(context["note"])
+    context["latency_s"] = recent_llm_latency_s()
     return render(request, "study/_subject_note.html", context)

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms import QuestionForm
 from study.selectors import topics as sel
+from study.selectors.ai_states import ai_panel_context
 from study.services.questions import (
     question_create,
     question_soft_delete,
@@ -17,6 +18,7 @@ from study.services.questions import (
 def question_detail(request, question_id: int):
     question = sel.question_get_for_user(user=request.user, question_id=question_id)
     context = {"question": question, "can_edit": question.topic.can_edit(request.user)}
+    context.update(ai_panel_context(question))
     return render(request, "study/question.html", context)
 
 
