@@ -27,6 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test.utils import override_settings
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from study.benchmarks import database
 from study.benchmarks.processes import child_env, manage, running, tail
@@ -35,6 +36,7 @@ from study.selectors.ai_states import explanation_states, session_analysis_state
 from study.services.documents import document_create, document_ingest
 from study.services.question_import import questions_import
 from study.services.quiz_sessions import UNSURE_CHOICE, quiz_answer_record
+from study.services.related_embeddings import questions_embed
 
 POLL_S = 2.0
 RESOLVED = ("ready", "failed", "missing", "stale")
@@ -113,6 +115,12 @@ def _run(
     doc = document_ingest(document_id=doc.pk)
     log(f"document {document.name}: {doc.status} in {time.monotonic() - started:.0f} s")
     questions_import(topic=topic, paths=[exam])
+    # The topic is ready before the learner starts, as in real use: questions
+    # embedded, nothing left in the task queue (the document's optional
+    # summary is not part of what is measured).
+    questions_embed(question_ids=list(topic.questions.values_list("pk", flat=True)))
+    OrmQ.objects.all().delete()
+    log(f"topic ready in {time.monotonic() - started:.0f} s")
     ids = list(
         Question.objects.quizzable()
         .filter(topic=topic)

@@ -44,8 +44,8 @@ def failed_recently_cutoff():
 
 
 def questions_needing_explanation(question_ids: Iterable[int]) -> list[int]:
-    """In the given order: status none or failed; never stale, skipped, pending
-    or ready; not a question whose latest job ended in guard_fail or
+    """In the given order: status none or failed, with no active job; never
+    stale, skipped, pending or ready; not a question whose latest job ended in guard_fail or
     evidence_missing, nor one whose latest job failed within the backoff window."""
     ordered = list(dict.fromkeys(question_ids))
     finished = (
@@ -59,9 +59,15 @@ def questions_needing_explanation(question_ids: Iterable[int]) -> list[int]:
         status=JobStatus.FAILED,
         completed_at__gt=failed_recently_cutoff(),
     )
+    active = QuestionJob.objects.filter(
+        question=OuterRef("pk"),
+        kind=JobKind.EXPLANATION,
+        status__in=[JobStatus.PENDING, JobStatus.PROCESSING],
+    )
     rows = (
         Question.objects.alive()
         .filter(pk__in=ordered)
+        .exclude(Exists(active))
         .filter(
             ai_explanation_status__in=[
                 AIExplanationStatus.NONE,

@@ -14,6 +14,7 @@ from study.selectors.ai_states import (
     session_analysis_state,
 )
 from study.selectors.review_queue import todo_counts
+from study.services.explanation_jobs import questions_needing_explanation
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
 from study.services.session_analysis import session_analysis_retry
@@ -60,7 +61,9 @@ def results_page(request, session_id: int):
         analysis=analysis,
         analysis_state=analysis_state,
         session_id=session.pk,
-        missing_count=sum(s.state in ("none", "failed") for s in all_states.values()),
+        missing_count=len(questions_needing_explanation(all_states))
+        if llm_configured()
+        else 0,
         polling=analysis_state.active or any(s.active for s in all_states.values()),
     )
     return render(request, "study/results.html", context)

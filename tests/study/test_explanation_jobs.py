@@ -121,7 +121,7 @@ def test_opening_results_never_writes_and_the_post_backfills_up_to_thirty(
     client.force_login(user)
     page = client.get(reverse("study:results", args=[session.pk]))
     assert not QuestionJob.objects.exists()  # GET never writes
-    assert "AI 해설이 없거나 실패한 문제가 35개" in page.content.decode()
+    assert "아직 AI 해설이 없는 문제가 35개" in page.content.decode()
     client.post(reverse("study:results_ai_prefetch", args=[session.pk]))
     assert QuestionJob.objects.count() == 30
 

@@ -12,7 +12,6 @@ from study.models import (
     SessionAnalysis,
     SessionJob,
 )
-from study.services import explanation_jobs as jobs
 from study.services import job_runner
 from study.services.session_analysis import calibrate_confidence
 from tests.conftest import make_question
