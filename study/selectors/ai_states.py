@@ -77,9 +77,28 @@ def recent_llm_latency_s() -> float | None:
 
 
 class Queue:
-    """The due pending jobs of every kind in the order the runner takes them."""
+    """The due pending jobs of every kind in the order the runner takes them.
+    Read lazily: a page with nothing queued or running asks nothing."""
 
     def __init__(self) -> None:
+        self._place: dict | None = None
+        self._latency_s: float | None = None
+        self._latency_read = False
+        self.slots = max(1, int(settings.LLM_CONCURRENCY))
+
+    @property
+    def latency_s(self) -> float | None:
+        if not self._latency_read:
+            self._latency_s, self._latency_read = recent_llm_latency_s(), True
+        return self._latency_s
+
+    @property
+    def place(self) -> dict:
+        if self._place is None:
+            self._place = self._read_places()
+        return self._place
+
+    def _read_places(self) -> dict:
         now = timezone.now()
         due = Q(status=JobStatus.PENDING) & (
             Q(run_after__isnull=True) | Q(run_after__lte=now)
@@ -98,9 +117,7 @@ class Queue:
             .values_list("id", "created_at", "session_id")[:QUEUE_LOOKAHEAD]
         ]
         rows.sort(key=lambda r: r[:3])
-        self.place = {row[3]: n for n, row in enumerate(rows, start=1)}
-        self.latency_s = recent_llm_latency_s()
-        self.slots = max(1, int(settings.LLM_CONCURRENCY))
+        return {row[3]: n for n, row in enumerate(rows, start=1)}
 
     def queued(self, key) -> AIState:
         place = self.place.get(key)
@@ -150,12 +167,11 @@ def explanation_states(
     ).order_by("question_id", "-created_at", "-id")
     active: dict[int, QuestionJob] = {}
     latest: dict[int, QuestionJob] = {}
-    for job in jobs.filter(status__in=ACTIVE):
-        active.setdefault(job.question_id, job)
-    for job in jobs.exclude(status__in=ACTIVE).only(
-        "question_id", "error_code", "status", "created_at"
-    )[: 4 * len(questions)]:
-        latest.setdefault(job.question_id, job)
+    for job in jobs.defer("payload"):  # one query: the active and the latest ended
+        if job.status in ACTIVE:
+            active.setdefault(job.question_id, job)
+        else:
+            latest.setdefault(job.question_id, job)
     return {
         qid: explanation_state(question, active.get(qid), latest.get(qid), queue=queue)
         for qid, question in questions.items()

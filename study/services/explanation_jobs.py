@@ -45,8 +45,9 @@ def failed_recently_cutoff():
 
 def questions_needing_explanation(question_ids: Iterable[int]) -> list[int]:
     """In the given order: status none or failed, with no active job; never
-    stale, skipped, pending or ready; not a question whose latest job ended in guard_fail or
-    evidence_missing, nor one whose latest job failed within the backoff window."""
+    stale, skipped, pending or ready; not a question whose latest job ended in
+    guard_fail or evidence_missing, nor one whose latest job failed within the
+    backoff window."""
     ordered = list(dict.fromkeys(question_ids))
     finished = (
         QuestionJob.objects.filter(question=OuterRef("pk"), kind=JobKind.EXPLANATION)

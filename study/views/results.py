@@ -8,7 +8,6 @@ from study.llm.client import llm_configured
 from study.models import Outcome
 from study.selectors import results as sel
 from study.selectors.ai_states import (
-    Queue,
     ai_panel_context,
     explanation_states,
     session_analysis_state,
@@ -27,14 +26,17 @@ def results_page(request, session_id: int):
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     if session.is_active:
         return redirect("study:quiz", session_id=session.pk)
-    counts = sel.session_outcome_counts(session=session)
+    # One read of the attempts serves the tab counts, the tab and the AI states.
+    every = list(session.attempts.select_related("question").order_by("position"))
+    counts = {value: 0 for value, _ in sel.RESULT_TABS}
+    for attempt in every:
+        counts[attempt.outcome] = counts.get(attempt.outcome, 0) + 1
     tab = request.GET.get("tab")
     if tab not in TAB_VALUES:
         tab = Outcome.WRONG if counts[Outcome.WRONG] else _first_nonempty(counts)
-    attempts = list(sel.session_attempts_for_tab(session=session, tab=tab))
-    queue = Queue()
+    attempts = [a for a in every if a.outcome == tab]
     states = explanation_states(
-        attempts=[a for a in attempts if a.outcome != "correct"], queue=queue
+        attempts=[a for a in every if a.outcome != Outcome.CORRECT]
     )
     for attempt in attempts:
         attempt.ai_state = states.get(attempt.question_id)
@@ -49,22 +51,17 @@ def results_page(request, session_id: int):
     # GET never writes: what is missing is queued by finalize, or by the
     # learner's explicit POST below (results_ai_prefetch).
     analysis, analysis_state = session_analysis_state(session=session)
-    all_states = explanation_states(
-        attempts=list(
-            session.attempts.exclude(outcome=Outcome.CORRECT).select_related("question")
-        ),
-        queue=queue,
-    )
     todo = todo_counts(user=request.user, topic=session.topic)
+    wanting = [q for q, s in states.items() if s.state in ("none", "failed")]
     context.update(
         todo={k: v for k, v in todo.items() if v},
         analysis=analysis,
         analysis_state=analysis_state,
         session_id=session.pk,
-        missing_count=len(questions_needing_explanation(all_states))
-        if llm_configured()
+        missing_count=len(questions_needing_explanation(wanting))
+        if wanting and llm_configured()
         else 0,
-        polling=analysis_state.active or any(s.active for s in all_states.values()),
+        polling=analysis_state.active or any(s.active for s in states.values()),
     )
     return render(request, "study/results.html", context)
 
