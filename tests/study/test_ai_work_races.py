@@ -30,12 +30,11 @@ from study.services import job_runner
 from study.services.explanations import explanation_claim
 from study.services.questions import question_update
 from studyproj.llm_time_model import default_q_timeout_s, time_model_errors
-from tests.conftest import make_document, make_question
 from tests.fakes.openai_server import FakeOpenAI
+from tests.study.ai_jobs_helpers import good, q
 from tests.study.learner_helpers import answer_all, start
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-DOC = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 15
 ANALYSIS = {
     "summary_md": "복습하세요.",
     "weak_subjects": [],
@@ -43,33 +42,6 @@ ANALYSIS = {
     "next_steps": [],
     "confidence": "low",
 }
-
-
-def good(answer=2, text="정답은 2번, 인터록입니다."):
-    return {
-        "answer_choice": answer,
-        "explanation_md": text,
-        "confidence": "medium",
-        "evidence": [{"source": "D1", "quote": "인터록 장치는 가드가 열리면"}],
-    }
-
-
-@pytest.fixture
-def docs(user, topic, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return make_document(user, topic, DOC, title="노트")
-
-
-@pytest.fixture
-def woken(monkeypatch):
-    calls = []
-    monkeypatch.setattr(job_runner, "wake_consumer", lambda: calls.append(1))
-    return calls
-
-
-def q(topic, n=1, **kw):
-    kw.setdefault("stem", "가드가 열리면 기계가 멈추는 방호장치는?")
-    return make_question(topic, n, **kw)
 
 
 def wait_for(condition, timeout_s=60):

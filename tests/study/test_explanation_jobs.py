@@ -11,42 +11,8 @@ from django.utils import timezone
 from study.models import AIExplanationStatus, JobStatus, Question, QuestionJob, QuizMode
 from study.services import explanation_jobs as jobs
 from study.services import job_runner
-from tests.conftest import make_document, make_question
+from tests.study.ai_jobs_helpers import due_now, good, q
 from tests.study.learner_helpers import answer_all, start
-
-DOC = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 15
-
-
-def good(answer=2, text="정답은 2번, 인터록입니다."):
-    return {
-        "answer_choice": answer,
-        "explanation_md": text,
-        "confidence": "medium",
-        "evidence": [{"source": "D1", "quote": "인터록 장치는 가드가 열리면"}],
-    }
-
-
-@pytest.fixture
-def docs(user, topic, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return make_document(user, topic, DOC, title="노트")
-
-
-@pytest.fixture
-def woken(monkeypatch):
-    calls = []
-    monkeypatch.setattr(job_runner, "wake_consumer", lambda: calls.append(1))
-    return calls
-
-
-def q(topic, n=1, **kw):
-    kw.setdefault("stem", "가드가 열리면 기계가 멈추는 방호장치는?")
-    return make_question(topic, n, **kw)
-
-
-def due_now():
-    """Time passes: every job waiting out its backoff is due."""
-    QuestionJob.objects.update(run_after=None)
 
 
 def enqueue_and_claim(question, user):
