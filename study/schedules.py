@@ -18,7 +18,7 @@ class Recurring:
 SCHEDULES: list[Recurring] = [
     Recurring("study.documents_ingest_pending", "study.tasks.documents_ingest_pending"),
     # Safety net: enqueues wake the consumer at once; this catches what was missed.
-    Recurring("study.explanation_jobs_consume", "study.tasks.explanation_jobs_consume"),
+    Recurring("study.ai_jobs_consume", "study.tasks.ai_jobs_consume"),
     # Related questions: invalidated caches recomputed a batch at a time.
     Recurring(
         "study.related_refresh",
@@ -33,9 +33,14 @@ SCHEDULES: list[Recurring] = [
 ]
 
 
+# Schedules this app once declared under another name.
+RETIRED = ["study.explanation_jobs_consume"]
+
+
 def ensure_schedules(**kwargs) -> None:
     from django_q.models import Schedule
 
+    Schedule.objects.filter(name__in=RETIRED).delete()
     for item in SCHEDULES:
         Schedule.objects.update_or_create(
             name=item.name,

@@ -42,12 +42,11 @@ def documents_ingest_pending() -> int:
     return len(stuck)
 
 
-def explanation_jobs_consume() -> int:
-    """Woken after every enqueue and every minute: explanations, then analyses."""
-    from study.services.explanation_jobs import explanation_jobs_consume as consume
-    from study.services.session_analysis import session_jobs_consume
+def ai_jobs_consume() -> int:
+    """Woken after every enqueue and every minute: AI jobs of every kind."""
+    from study.services.job_runner import jobs_consume
 
-    return consume() + session_jobs_consume()
+    return jobs_consume()
 
 
 def question_embed_task(question_id: int) -> str:

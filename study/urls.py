@@ -175,6 +175,11 @@ urlpatterns = [
         name="results_ai_states",
     ),
     path(
+        "quiz/<int:session_id>/results/ai-prefetch",
+        results.results_ai_prefetch,
+        name="results_ai_prefetch",
+    ),
+    path(
         "study-questions/<int:question_id>/related-types",
         related.related_types,
         name="related_types",

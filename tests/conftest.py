@@ -62,6 +62,9 @@ def fake_llm(settings):
         settings.LLM_MODEL = "fake-model"
         settings.LLM_TIMEOUT_S = 5
         settings.LLM_GATE_WAIT_S = 10
+        # A timed-out call keeps its slot this long (the server may still be
+        # working on it); short here so tests never wait on it.
+        settings.LLM_TIMEOUT_OVERRUN_S = 0.2
         forget_working_forms()
         yield fake
         forget_working_forms()

@@ -173,3 +173,41 @@ document.addEventListener("submit", function (event) {
   document.addEventListener("DOMContentLoaded", function () { scan(document); });
   document.addEventListener("htmx:afterSettle", function (event) { scan(event.detail.elt); });
 })();
+
+// AI cards: while a click waits for the LLM, count the seconds; if the request
+// fails (server error, timeout, network), say so instead of quietly going
+// back to the button.
+(function () {
+  const timers = new WeakMap();
+  function aiForm(event) {
+    const elt = event.detail && event.detail.elt;
+    return elt && elt.closest ? elt.closest(".ai-form") : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = aiForm(event);
+    if (!form) return;
+    const old = form.querySelector(".ai-request-error");
+    if (old) old.remove();
+    const out = form.querySelector("[data-elapsed-text]");
+    if (!out) return;
+    const started = Date.now();
+    out.textContent = "";
+    timers.set(form, setInterval(function () {
+      const s = Math.round((Date.now() - started) / 1000);
+      out.textContent = s < 60 ? s + "초 경과" : Math.floor(s / 60) + "분 " + (s % 60) + "초 경과";
+    }, 1000));
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const form = aiForm(event);
+    if (!form) return;
+    clearInterval(timers.get(form));
+    if (event.detail.successful) return;
+    const note = document.createElement("p");
+    note.className = "message error ai-request-error";
+    const status = event.detail.xhr && event.detail.xhr.status;
+    note.textContent = status
+      ? "요청이 실패했습니다 (HTTP " + status + "). 잠시 후 다시 시도하세요."
+      : "서버의 응답을 받지 못했습니다 (연결 끊김이나 시간 초과). 잠시 후 다시 시도하세요.";
+    form.appendChild(note);
+  });
+})();

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from study.llm.client import LLMClient, LLMReply
-from study.llm.gate import Priority, llm_gate
+from study.llm.client import LLMClient, LLMReply, LLMTimeout
+from study.llm.gate import Priority, gate_hold_after_timeout, llm_gate
 
 
 def llm_json(
@@ -17,10 +17,15 @@ def llm_json(
     wait_timeout_s: float | None = None,
 ) -> LLMReply:
     with llm_gate(priority, wait_timeout_s=wait_timeout_s), LLMClient() as client:
-        return client.chat_json(
-            system=system,
-            user=user,
-            schema=schema,
-            schema_name=schema_name,
-            max_tokens=max_tokens,
-        )
+        try:
+            return client.chat_json(
+                system=system,
+                user=user,
+                schema=schema,
+                schema_name=schema_name,
+                max_tokens=max_tokens,
+            )
+        except LLMTimeout as exc:
+            if exc.may_still_run:
+                gate_hold_after_timeout()
+            raise

@@ -3,9 +3,12 @@
 One code path serves llama.cpp's server, Ollama, vLLM, LM Studio and OpenAI.
 They differ in how they accept structured output, so the client tries
 OpenAI's ``json_schema`` form, then llama.cpp's ``json_object`` + ``schema``
-form, then no ``response_format`` at all, and remembers per server which one
-worked. Every reply goes through ``parse_json_reply``, which also copes with
-servers that ignore the format and wrap JSON in prose or code fences.
+form, then no ``response_format`` at all. A form is given up only when the
+server rejects that form itself (not on any transient error); the fallback is
+remembered per server and the better forms are probed again after
+FORM_REPROBE_S, since servers get upgraded. Every reply goes through
+``parse_json_reply``, which also copes with servers that ignore the format and
+wrap JSON in prose or code fences.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Self
 
@@ -30,13 +35,18 @@ MAX_OBJECT_CANDIDATES = 50
 
 RESPONSE_FORMS = ("json_schema", "json_object", "none")
 REFUSAL_STATUSES = frozenset({400, 404, 415, 422, 500, 501})
-# Servers that do not know the json_schema form answer with any of these,
-# often with a body that names nothing useful.
-FIRST_FORM_REFUSAL_STATUSES = frozenset({400, 422, 500})
-REFUSAL_WORDS = ("response_format", "schema")
+# Client errors to a standard request that differs only in its json_schema
+# form: servers that do not know that form answer so, often with a body that
+# names nothing useful. A 5xx is a refusal only when its body names the format.
+FIRST_FORM_REFUSAL_STATUSES = frozenset({400, 422})
+REFUSAL_WORDS = ("response_format", "schema", "json_object", "json_schema")
+FORM_REPROBE_S = 600.0
+RETRY_AFTER_MAX_S = 3600.0
 
-_working_form_by_url: dict[str, int] = {}
+# base URL -> (index of the form that worked, monotonic time it was learned)
+_working_form_by_url: dict[str, tuple[int, float]] = {}
 _working_form_lock = threading.Lock()
+_clock = time.monotonic
 
 
 class LLMError(Exception):
@@ -50,16 +60,27 @@ class LLMNotConfigured(LLMError):
 class LLMTimeout(LLMError):
     code = "llm_timeout"
 
+    def __init__(self, message: str, *, may_still_run: bool = False) -> None:
+        super().__init__(message)
+        # True when the request reached the server, which may still work on it.
+        self.may_still_run = may_still_run
+
 
 class LLMHTTPError(LLMError):
     code = "llm_http_error"
 
     def __init__(
-        self, message: str, *, status: int | None = None, body: str = ""
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str = "",
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body[:BODY_EXCERPT_CHARS]
+        self.retry_after_s = retry_after_s
 
 
 class LLMParseError(LLMError):
@@ -171,13 +192,14 @@ class LLMClient:
 
     def _complete(self, request: dict, *, schema: dict, schema_name: str) -> dict:
         base_url = self.config.base_url
-        first = _working_form_by_url.get(base_url, 0)
+        first = _first_form(base_url)
+        deadline = _clock() + self.config.timeout_s
         for index in range(first, len(RESPONSE_FORMS)):
             form = RESPONSE_FORMS[index]
             body = _with_response_format(request, form, schema, schema_name)
-            response = self._post(body)
+            response = self._post(body, deadline=deadline)
             if response.is_success:
-                _remember_working_form(base_url, index)
+                _remember_working_form(base_url, index, first=first)
                 return _completion_json(response)
             if form == RESPONSE_FORMS[-1] or not _refuses_form(response, form):
                 raise _http_error(response)
@@ -189,14 +211,26 @@ class LLMClient:
             )
         raise AssertionError("the last form either returns or raises")
 
-    def _post(self, body: dict) -> httpx.Response:
-        try:
-            return self._http.post(
-                self.config.chat_url, json=body, headers=self._headers()
-            )
-        except httpx.TimeoutException as exc:
+    def _post(self, body: dict, *, deadline: float) -> httpx.Response:
+        """One POST, within what is left of the call's LLM_TIMEOUT_S."""
+        remaining = deadline - _clock()
+        if remaining <= 0:
             raise LLMTimeout(
                 f"no reply from the LLM within {self.config.timeout_s:g} s"
+            )
+        try:
+            return self._http.post(
+                self.config.chat_url,
+                json=body,
+                headers=self._headers(),
+                timeout=httpx.Timeout(remaining),
+            )
+        except httpx.ConnectTimeout as exc:
+            raise LLMTimeout(f"LLM server unreachable: {exc}") from exc
+        except httpx.TimeoutException as exc:
+            raise LLMTimeout(
+                f"no reply from the LLM within {self.config.timeout_s:g} s",
+                may_still_run=True,
             ) from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise LLMTimeout(f"LLM server unreachable: {exc}") from exc
@@ -227,6 +261,7 @@ def _with_response_format(
 
 
 def _refuses_form(response: httpx.Response, form: str) -> bool:
+    """True only when the server rejected the response_format itself."""
     status = response.status_code
     if form == "json_schema" and status in FIRST_FORM_REFUSAL_STATUSES:
         return True
@@ -234,9 +269,22 @@ def _refuses_form(response: httpx.Response, form: str) -> bool:
     return status in REFUSAL_STATUSES and any(word in text for word in REFUSAL_WORDS)
 
 
-def _remember_working_form(base_url: str, index: int) -> None:
+def _first_form(base_url: str) -> int:
+    """The form that worked for this server, unless it is time to probe the
+    better ones again."""
     with _working_form_lock:
-        _working_form_by_url[base_url] = index
+        index, learned_at = _working_form_by_url.get(base_url, (0, 0.0))
+    if index and _clock() - learned_at > FORM_REPROBE_S:
+        return 0
+    return index
+
+
+def _remember_working_form(base_url: str, index: int, *, first: int) -> None:
+    """Keep when a fallback was learned (or re-learned after a probe)."""
+    with _working_form_lock:
+        known = _working_form_by_url.get(base_url)
+        if known is None or known[0] != index or index != first:
+            _working_form_by_url[base_url] = (index, _clock())
 
 
 def forget_working_forms() -> None:
@@ -250,7 +298,28 @@ def _http_error(response: httpx.Response) -> LLMHTTPError:
         f"LLM server answered HTTP {response.status_code}",
         status=response.status_code,
         body=response.text,
+        retry_after_s=retry_after_seconds(response.headers.get("retry-after")),
     )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(0.0, seconds), RETRY_AFTER_MAX_S)
 
 
 def _completion_json(response: httpx.Response) -> dict:

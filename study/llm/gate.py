@@ -9,18 +9,32 @@ touched.
 Foreground callers (a learner waiting on a page) go before background work:
 while one waits it holds the "foreground waiting" lock in shared mode, and a
 background caller starts only if it can take that lock exclusively.
+
+The job runner takes a slot before it claims a job and shares it with the
+job's own LLM call, which therefore never waits for a second slot.
+
+A call that timed out on our side may still run on the server. The caller
+says so with ``gate_hold_after_timeout()``; the slot is then kept, by a
+background thread that owns the gate connection, for LLM_TIMEOUT_OVERRUN_S
+more, so the server never sees more than LLM_CONCURRENCY requests from us
+(docs/llm-time-model.md). Only a process that dies inside that window frees
+the slot early.
 """
 
 from __future__ import annotations
 
+import contextvars
 import enum
+import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
 import psycopg
 from django.conf import settings
+from django.db import connections
 
 from study.llm.client import LLMError
 
@@ -38,7 +52,9 @@ SESSION_OPTIONS = (
     "-c idle_session_timeout=0 -c tcp_keepalives_idle=30 "
     "-c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
 )
-LIBPQ_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "passfile")
+# Django's own connection parameters that mean nothing to a bare psycopg
+# connection (they configure Django's cursors and adapters).
+DJANGO_ONLY_PARAMS = ("cursor_factory", "context", "prepare_threshold")
 
 
 class Priority(enum.IntEnum):
@@ -50,43 +66,85 @@ class GateTimeout(LLMError):
     code = "gate_timeout"
 
 
+@dataclass
+class _Hold:
+    slot: int
+    shared: bool  # nested gate uses in this thread reuse the slot
+    keep_until: float = 0.0  # monotonic; 0: release at once
+
+
+_held: contextvars.ContextVar[_Hold | None] = contextvars.ContextVar(
+    "llm_gate_hold", default=None
+)
+
+
 @contextmanager
 def llm_gate(
-    priority: Priority, *, wait_timeout_s: float | None = None
+    priority: Priority,
+    *,
+    wait_timeout_s: float | None = None,
+    share_with_callees: bool = False,
 ) -> Iterator[int]:
-    """Hold one of the LLM_CONCURRENCY slots; yields the slot number."""
+    """Hold one of the LLM_CONCURRENCY slots; yields the slot number.
+
+    With share_with_callees, gate uses nested in this thread (the job's LLM
+    call inside the runner's slot) reuse this slot instead of taking another."""
+    held = _held.get()
+    if held is not None and held.shared:
+        yield held.slot
+        return
     if wait_timeout_s is None:
         wait_timeout_s = settings.LLM_GATE_WAIT_S
     deadline = time.monotonic() + wait_timeout_s
-    # Closing the connection releases every lock it holds, whatever happened.
-    with _gate_connection() as conn:
+    conn = _gate_connection()
+    hold = None
+    try:
         if priority == Priority.FOREGROUND:
             slot = _acquire_foreground(conn, deadline)
         else:
             slot = _acquire_background(conn, deadline)
+        hold = _Hold(slot, shared=share_with_callees)
+        token = _held.set(hold)
         try:
             yield slot
         finally:
-            _release_slot(conn, slot)
+            _held.reset(token)
+    finally:
+        if hold is not None and hold.keep_until > time.monotonic():
+            _release_later(conn, hold)
+        else:
+            # Closing the connection releases every lock it holds.
+            with suppress(psycopg.Error):
+                conn.close()
+
+
+def gate_hold_after_timeout() -> None:
+    """The call in this thread's slot timed out but may still run on the
+    server: keep the slot LLM_TIMEOUT_OVERRUN_S longer once the caller leaves."""
+    hold = _held.get()
+    if hold is not None:
+        hold.keep_until = time.monotonic() + float(settings.LLM_TIMEOUT_OVERRUN_S)
+
+
+def _release_later(conn: psycopg.Connection, hold: _Hold) -> None:
+    def release() -> None:
+        time.sleep(max(0.0, hold.keep_until - time.monotonic()))
+        with suppress(psycopg.Error):
+            conn.close()
+
+    threading.Thread(target=release, name="llm-gate-overrun", daemon=True).start()
 
 
 def _gate_connection() -> psycopg.Connection:
-    database = settings.DATABASES["default"]
-    params = {
-        "dbname": database["NAME"],
-        "user": database.get("USER") or None,
-        "password": database.get("PASSWORD") or None,
-        "host": database.get("HOST") or None,
-        "port": str(database["PORT"]) if database.get("PORT") else None,
-    }
-    options = database.get("OPTIONS", {})
-    params.update({key: options[key] for key in LIBPQ_OPTIONS if key in options})
+    """A connection of its own, made from Django's own connection parameters
+    (so OPTIONS such as ``?host=/socket/dir`` in DATABASE_URL apply here too)."""
+    params = connections["default"].get_connection_params()
+    for key in DJANGO_ONLY_PARAMS:
+        params.pop(key, None)
+    params["options"] = f"{params.get('options', '')} {SESSION_OPTIONS}".strip()
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     return psycopg.connect(
-        **{key: value for key, value in params.items() if value is not None},
-        autocommit=True,
-        connect_timeout=CONNECT_TIMEOUT_S,
-        application_name="gichul-llm-gate",
-        options=f"{options.get('options', '')} {SESSION_OPTIONS}".strip(),
+        **params, autocommit=True, application_name="gichul-llm-gate"
     )
 
 

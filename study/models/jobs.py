@@ -38,6 +38,8 @@ class JobFields(models.Model):
     error_message = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A pending job waits for this moment (retry backoff); null: due at once.
+    run_after = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

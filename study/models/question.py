@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -235,6 +237,11 @@ class Question(models.Model):
     @property
     def is_quizzable(self) -> bool:
         return not self.is_deleted and (not self.needs_figure or bool(self.figure))
+
+    def answer_fingerprint(self) -> str:
+        """A digest of what decides the answer; an explanation belongs to it."""
+        values = [str(getattr(self, name)) for name in ANSWER_DEFINING_FIELDS]
+        return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:32]
 
     def mark_explanation_stale_if_needed(self, changed_fields: set[str]) -> bool:
         """Editing what decides the answer turns a ready explanation stale."""

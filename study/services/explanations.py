@@ -36,8 +36,11 @@ from study.services.retrieval import Evidence, explanation_evidence
 logger = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = "너는 자격시험 해설가다. 요청된 JSON 객체 하나만 출력한다."
-RETRYABLE = {"llm_timeout", "parse_fail", "llm_http_error", "gate_timeout", "unknown"}
 RAW_PREVIEW_CHARS = 1000
+CONTENT_CHANGED = (
+    "생성하는 동안 문제(정답·보기)가 수정되어, "
+    "옛 내용으로 쓴 해설은 저장하지 않았습니다."
+)
 
 
 class ExplanationBusy(Exception):
@@ -59,10 +62,9 @@ class GenerationResult:
     evidence: list = field(default_factory=list)
     model: str = ""
     payload: dict = field(default_factory=dict)
-
-    @property
-    def retryable(self) -> bool:
-        return self.status == "failed" and self.error_code in RETRYABLE
+    # The question's answer-defining content the generation started from.
+    fingerprint: str = ""
+    retry_after_s: float | None = None
 
 
 def evidence_sources(evidence: list[Evidence]) -> dict[str, dict]:
@@ -97,7 +99,11 @@ def _prompt(question: Question, evidence: list[Evidence]) -> str:
 
 
 def _failed(
-    code: str, message: str, raw: str = "", reason: str = ""
+    code: str,
+    message: str,
+    raw: str = "",
+    reason: str = "",
+    retry_after_s: float | None = None,
 ) -> GenerationResult:
     payload = {}
     if raw or reason:
@@ -106,12 +112,22 @@ def _failed(
             "parse_fail_reason": reason,
         }
     return GenerationResult(
-        status="failed", error_code=code, message=message, payload=payload
+        status="failed",
+        error_code=code,
+        message=message,
+        payload=payload,
+        retry_after_s=retry_after_s,
     )
 
 
 def explanation_generate(*, question: Question, priority: Priority) -> GenerationResult:
     """Gather evidence, ask the LLM through the gate, and guard the reply."""
+    result = _generate(question, priority)
+    result.fingerprint = question.answer_fingerprint()
+    return result
+
+
+def _generate(question: Question, priority: Priority) -> GenerationResult:
     evidence = explanation_evidence(question=question)
     if not evidence:
         return GenerationResult(
@@ -132,7 +148,9 @@ def explanation_generate(*, question: Question, priority: Priority) -> Generatio
     except LLMNotConfigured as exc:
         return _failed("not_configured", str(exc))
     except LLMError as exc:
-        return _failed(exc.code, str(exc))
+        return _failed(
+            exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
+        )
     return _guarded(question, reply, evidence)
 
 
@@ -174,10 +192,22 @@ def _guarded(question: Question, reply, evidence: list[Evidence]) -> GenerationR
 
 @transaction.atomic
 def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
-    """Write a generation result onto the question (a failure keeps the old text)."""
+    """Write a generation result onto the question (a failure keeps the old text).
+
+    A result is written only if the question's answer-defining content is what
+    the generation started from: an explanation of the old key is never saved
+    as ready. The result then becomes a `content_changed` failure (retried)."""
     question = Question.objects.select_for_update().get(pk=question_id)
     now = timezone.now()
-    if result.status == "ready":
+    if result.fingerprint and result.fingerprint != question.answer_fingerprint():
+        result.status, result.error_code = "failed", "content_changed"
+        result.message, result.text = CONTENT_CHANGED, ""
+        question.ai_explanation_status = (
+            AIExplanationStatus.STALE
+            if question.ai_explanation
+            else AIExplanationStatus.NONE
+        )
+    elif result.status == "ready":
         question.ai_explanation = result.text
         question.ai_explanation_status = AIExplanationStatus.READY
         question.ai_explanation_generated_at = now
@@ -236,6 +266,9 @@ class ExplanationResponse:
     question: Question
     from_cache: bool
     result: GenerationResult | None = None
+    # Someone else (a prefetch job or another click) is generating it now:
+    # the caller waits for that generation instead of starting a second one.
+    in_progress: bool = False
 
     @property
     def is_stale(self) -> bool:
@@ -263,7 +296,10 @@ def explanation_request(
     action = "regenerate" if regenerate else "explanation"
     ai_rate_limit_consume(user=user, action=action)
     if not explanation_claim(question_id=question.pk):
-        raise ExplanationBusy
+        question.refresh_from_db()
+        return ExplanationResponse(
+            question=question, from_cache=False, in_progress=True
+        )
     try:
         result = explanation_generate(question=question, priority=Priority.FOREGROUND)
     except Exception as exc:  # never leave the row stuck in pending

@@ -241,7 +241,7 @@ def _enqueue_ai_work(session: QuizSession, attempts: list[Attempt]) -> None:
     from study.services.explanation_jobs import explanation_jobs_enqueue
     from study.services.session_analysis import session_job_enqueue
 
-    missed = [a.question_id for a in attempts if a.outcome != Outcome.CORRECT]
+    missed = missed_in_card_order(attempts)
     try:
         with transaction.atomic():
             explanation_jobs_enqueue(user_id=session.user_id, question_ids=missed)
@@ -251,13 +251,21 @@ def _enqueue_ai_work(session: QuizSession, attempts: list[Attempt]) -> None:
         logger.exception("could not enqueue AI work for session %s", session.pk)
 
 
+def missed_in_card_order(attempts: list[Attempt]) -> list[int]:
+    """Question ids in the order the results page shows their cards: wrong
+    answers, then 모르겠음, each in question order. Prefetch runs in this order."""
+    rank = {Outcome.WRONG: 0, Outcome.UNSURE: 1}
+    missed = [a for a in attempts if a.outcome in rank]
+    missed.sort(key=lambda a: (rank[a.outcome], a.position))
+    return [a.question_id for a in missed]
+
+
 def session_explanations_backfill(*, session: QuizSession) -> int:
-    """Opening a finished session's results queues what is still missing (≤ 30)."""
+    """The learner's explicit request (a POST) to queue what is still missing
+    (≤ 30, in card order; recent failures wait out their backoff)."""
     from study.services.explanation_jobs import BACKFILL_MAX, explanation_jobs_enqueue
 
-    missed = session.attempts.exclude(outcome=Outcome.CORRECT).values_list(
-        "question_id", flat=True
-    )
+    missed = missed_in_card_order(list(session.attempts.order_by("position")))
     try:
         with transaction.atomic():
             return explanation_jobs_enqueue(

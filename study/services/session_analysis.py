@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
 
 from study.llm.calls import llm_json
 from study.llm.client import LLMError, LLMParseError, llm_configured
@@ -22,7 +20,7 @@ from study.models import (
     SessionAnalysis,
     SessionJob,
 )
-from study.services import job_queue
+from study.services import job_runner
 from study.services.retrieval import search_chunks
 
 logger = logging.getLogger(__name__)
@@ -62,20 +60,24 @@ def calibrate_confidence(
 
 
 def session_job_enqueue(*, session: QuizSession) -> bool:
+    """True when a new active analysis job was created."""
     if not llm_configured():
         return False
-    created = job_queue.jobs_insert_pending(
-        SessionJob, [{"session_id": session.pk, "user_id": session.user_id}]
+    return bool(
+        job_runner.jobs_insert_pending(
+            SessionJob, [{"session_id": session.pk, "user_id": session.user_id}]
+        )
     )
-    if created:
-        from study.services.explanation_jobs import wake_consumer
-
-        transaction.on_commit(wake_consumer)
-    return created
 
 
-def session_job_claim() -> SessionJob | None:
-    return job_queue.job_claim_next(SessionJob.objects.all())
+def session_analysis_retry(*, session: QuizSession) -> bool:
+    """The learner's 다시 시도 on a failed analysis: a new job row."""
+    if SessionAnalysis.objects.filter(session=session).exists():
+        return False
+    latest = SessionJob.objects.filter(session=session).order_by("-created_at").first()
+    if latest is not None and latest.status != JobStatus.FAILED:
+        return False
+    return session_job_enqueue(session=session)
 
 
 def _prompt_attempts(session: QuizSession) -> list[dict]:
@@ -96,31 +98,16 @@ def _prompt_attempts(session: QuizSession) -> list[dict]:
     ]
 
 
-def session_job_run(*, job: SessionJob) -> SessionJob:
-    try:
-        _run(job)
-    except Exception as exc:
-        logger.exception("session analysis job %s failed", job.pk)
-        job.error_code, job.error_message = (
-            "unknown",
-            f"{type(exc).__name__}: {exc}"[:2000],
-        )
-    if job.status == JobStatus.PROCESSING:
-        job_queue.job_retry_or_fail(job)
-    job.save()
-    return job
-
-
-def _run(job: SessionJob) -> None:
+def run_session_analysis_job(job: SessionJob) -> None:
+    """One analysis job: every branch ends the job or leaves an error code."""
     session = QuizSession.objects.select_related("topic").get(pk=job.session_id)
     if SessionAnalysis.objects.filter(session=session).exists():
-        job.status, job.completed_at = JobStatus.COMPLETED, timezone.now()
+        job_runner.job_finish(job, JobStatus.COMPLETED)
         return
     attempts = _prompt_attempts(session)
     valid = [a for a in attempts if a["outcome"] in Outcome.values]
     if not valid:
-        job.status, job.error_code = JobStatus.SKIPPED, "no_attempts"
-        job.completed_at = timezone.now()
+        job_runner.job_finish(job, JobStatus.SKIPPED, "no_attempts")
         return
     weak = sorted({a["subject"] for a in valid if a["outcome"] != Outcome.CORRECT})
     query = " ".join(weak) or session.topic.name
@@ -138,17 +125,16 @@ def _run(job: SessionJob) -> None:
         )
         summary = envelope_text(reply.data, "summary_md")
     except LLMParseError as exc:
-        job.error_code, job.error_message = "parse_fail", str(exc)
+        job_runner.job_error(job, "parse_fail", str(exc))
         job.payload = {**job.payload, "debug_raw_preview": exc.raw[:1000]}
         return
     except EnvelopeInvalid as exc:
-        job.error_code, job.error_message = "parse_fail", str(exc)
+        job_runner.job_error(job, "parse_fail", str(exc))
         return
     except LLMError as exc:
-        code = (
-            "llm_timeout" if exc.code in ("gate_timeout", "llm_timeout") else exc.code
+        job_runner.job_error(
+            job, exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
         )
-        job.error_code, job.error_message = code, str(exc)
         return
     raw_confidence = reply.data.get("confidence")
     calibrated = calibrate_confidence(
@@ -177,8 +163,9 @@ def _run(job: SessionJob) -> None:
         "prompt_attempts": len(attempts),
         "valid_attempts_total": len(valid),
         "summary_len": len(summary),
+        "latency_s": round(reply.latency_s, 3),
     }
-    job.status, job.completed_at = JobStatus.COMPLETED, timezone.now()
+    job_runner.job_finish(job, JobStatus.COMPLETED)
 
 
 def _strings(value) -> list[str]:
@@ -187,15 +174,12 @@ def _strings(value) -> list[str]:
     return [str(v)[:200] for v in value if str(v).strip()][:8]
 
 
-def session_jobs_consume(*, batch: int | None = None) -> int:
-    job_queue.jobs_recover_stale(SessionJob)
-    if not llm_configured():
-        return 0
-    done = 0
-    for _ in range(batch or settings.STUDY_JOB_BATCH_SIZE):
-        job = session_job_claim()
-        if job is None:
-            break
-        session_job_run(job=job)
-        done += 1
-    return done
+job_runner.job_kind_register(
+    job_runner.JobKindSpec(
+        name="session_analysis",
+        model=SessionJob,
+        filter=Q(),
+        run=run_session_analysis_job,
+        rank=1,
+    )
+)

@@ -6,6 +6,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from study.llm.client import LLMNotConfigured, llm_configured
+from study.selectors.ai_states import (
+    ai_panel_context,
+    plain_reason,
+    recent_llm_latency_s,
+    subject_note_state,
+)
 from study.selectors.topics import question_get_for_user
 from study.services.explanations import (
     ExplanationBusy,
@@ -59,6 +65,11 @@ def explanation_api(request, question_id: int):
             JsonResponse({"error": "rate_limited", "message": str(exc)}, status=429),
             exc,
         )
+    if response.in_progress:  # a prefetch job or another click is on it
+        return JsonResponse(
+            {**_explanation_json(response), "status": "pending", "message": BUSY},
+            status=202,
+        )
     return JsonResponse(_explanation_json(response))
 
 
@@ -85,33 +96,42 @@ def _explanation_json(response) -> dict:
     }
 
 
+def _panel_context(question, **extra) -> dict:
+    return {"question": question, **ai_panel_context(question), **extra}
+
+
 @login_required
 @require_POST
 def explanation_htmx(request, question_id: int):
+    """The click: generate now, or, if a job or another click is generating
+    it, show that generation's progress (the panel polls until it lands)."""
     question = question_get_for_user(user=request.user, question_id=question_id)
-    context = {"question": question, "llm_enabled": llm_configured()}
+    extra = {}
     try:
         response = explanation_request(
             question=question,
             user=request.user,
             regenerate=request.POST.get("regenerate") == "1",
         )
-        context.update(question=response.question, result=response.result)
+        question, result = response.question, response.result
+        if result is not None and result.status == "failed":
+            extra.update(result=result, result_reason=plain_reason(result.error_code))
     except LLMNotConfigured:
-        context["error"] = _not_configured(request)
+        extra["error"] = _not_configured(request)
     except (ExplanationBusy, RegenerateForbidden, RateLimited) as exc:
-        context["error"] = str(exc) or BUSY
+        extra["error"] = str(exc) or BUSY
     # 200 even when refused: htmx swaps the panel with the message in it.
-    return render(request, "study/_ai_explanation.html", context)
+    return render(
+        request, "study/_ai_explanation.html", _panel_context(question, **extra)
+    )
 
 
 @login_required
 @require_GET
 def explanation_panel(request, question_id: int):
-    """GET: the current state of the AI panel (used for polling while pending)."""
+    """GET: the current state of the AI panel (polled while queued or running)."""
     question = question_get_for_user(user=request.user, question_id=question_id)
-    context = {"question": question, "llm_enabled": llm_configured()}
-    return render(request, "study/_ai_explanation.html", context)
+    return render(request, "study/_ai_explanation.html", _panel_context(question))
 
 
 @login_required
@@ -132,4 +152,6 @@ def subject_note_panel(request, question_id: int):
             context["note"] = subject_note_get(question=question)
     else:
         context["note"] = subject_note_get(question=question)
+    context["st"] = subject_note_state(context["note"])
+    context["latency_s"] = recent_llm_latency_s()
     return render(request, "study/_subject_note.html", context)

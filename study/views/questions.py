@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms import QuestionForm
 from study.selectors import topics as sel
+from study.selectors.ai_states import ai_panel_context
 from study.selectors.review_queue import question_progress
 from study.services.figures import figure_content_type
 from study.services.questions import (
@@ -24,6 +25,7 @@ def question_detail(request, question_id: int):
         "can_edit": question.topic.can_edit(request.user),
         "progress": progress,
         "pending": progress is not None and progress.is_pending_review,
+        **ai_panel_context(question),
     }
     return render(request, "study/question.html", context)
 

@@ -7,11 +7,17 @@ from django_htmx.http import HttpResponseStopPolling
 from study.llm.client import llm_configured
 from study.models import Outcome
 from study.selectors import results as sel
-from study.selectors.ai_states import explanation_states, session_analysis_state
+from study.selectors.ai_states import (
+    ai_panel_context,
+    explanation_states,
+    session_analysis_state,
+)
 from study.selectors.review_queue import session_todo_counts
 from study.selectors.scores import PASS_RULE_TEXT, session_score
+from study.services.explanation_jobs import questions_needing_explanation
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
+from study.services.session_analysis import session_analysis_retry
 
 TAB_VALUES = {value for value, _ in sel.RESULT_TABS}
 
@@ -21,16 +27,20 @@ def results_page(request, session_id: int):
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     if session.is_active:
         return redirect("study:quiz", session_id=session.pk)
-    counts = sel.session_outcome_counts(session=session)
+    # One read of the attempts serves the tab counts, the tab and the AI states.
+    every = list(session.attempts.select_related("question").order_by("position"))
+    counts = {value: 0 for value, _ in sel.RESULT_TABS}
+    for attempt in every:
+        counts[attempt.outcome] = counts.get(attempt.outcome, 0) + 1
     tab = request.GET.get("tab")
     if tab not in TAB_VALUES:
         tab = Outcome.WRONG if counts[Outcome.WRONG] else _first_nonempty(counts)
-    attempts = list(sel.session_attempts_for_tab(session=session, tab=tab))
+    attempts = [a for a in every if a.outcome == tab]
     states = explanation_states(
-        attempts=[a for a in attempts if a.outcome != "correct"]
+        attempts=[a for a in every if a.outcome != Outcome.CORRECT]
     )
     for attempt in attempts:
-        attempt.ai_state = states.get(attempt.question_id, "")
+        attempt.ai_state = states.get(attempt.question_id)
     context = {
         "session": session,
         "tabs": [(v, label, counts[v]) for v, label in sel.RESULT_TABS],
@@ -39,37 +49,53 @@ def results_page(request, session_id: int):
     }
     if request.htmx and request.GET.get("tab"):
         return render(request, "study/results.html#result-list", context)
-    backfilled = (
-        session_explanations_backfill(session=session) if llm_configured() else 0
-    )
-    analysis, analysis_pending = session_analysis_state(session=session)
+    # GET never writes: what is missing is queued by finalize, or by the
+    # learner's explicit POST below (results_ai_prefetch).
+    analysis, analysis_state = session_analysis_state(session=session)
+    wanting = [q for q, s in states.items() if s.state in ("none", "failed")]
     context.update(
         todo=_todo(request.user, session),
         score=session_score(session=session),
         pass_rule=PASS_RULE_TEXT,
         analysis=analysis,
-        analysis_pending=analysis_pending,
-        polling=analysis_pending or backfilled or "pending" in states.values(),
+        analysis_state=analysis_state,
+        session_id=session.pk,
+        missing_count=len(questions_needing_explanation(wanting))
+        if wanting and llm_configured()
+        else 0,
+        polling=analysis_state.active or any(s.active for s in states.values()),
     )
     return render(request, "study/results.html", context)
 
 
 @login_required
+@require_POST
+def results_ai_prefetch(request, session_id: int):
+    """The learner asks for the explanations still missing on this page."""
+    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    if not session.is_active and llm_configured():
+        session_explanations_backfill(session=session)
+        session_analysis_retry(session=session)
+    return redirect("study:results", session_id=session.pk)
+
+
+@login_required
 def results_ai_states(request, session_id: int):
-    """Polled while anything is pending; 286 stops the polling."""
+    """Polled while anything is queued or running; 286 stops the polling."""
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     missed = list(
         session.attempts.exclude(outcome=Outcome.CORRECT).select_related("question")
     )
     states = explanation_states(attempts=missed)
-    analysis, analysis_pending = session_analysis_state(session=session)
+    analysis, analysis_state = session_analysis_state(session=session)
     context = {
         "states": states,
         "analysis": analysis,
-        "analysis_pending": analysis_pending,
+        "analysis_state": analysis_state,
+        "session_id": session.pk,
     }
     response = render(request, "study/_ai_poll.html", context)
-    if "pending" not in states.values() and not analysis_pending:
+    if not any(s.active for s in states.values()) and not analysis_state.active:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
@@ -91,7 +117,11 @@ def result_card(request, session_id: int, attempt_id: int):
     return render(
         request,
         "study/results.html#card-detail",
-        {"attempt": attempt, "question": attempt.question},
+        {
+            "attempt": attempt,
+            "question": attempt.question,
+            **ai_panel_context(attempt.question),
+        },
     )
 
 

@@ -50,6 +50,7 @@ class FakeReply:
     body: str = ""
     drop: bool = False  # close the socket without answering
     delay_s: float | None = None  # None: the server-wide delay
+    headers: tuple[tuple[str, str], ...] = ()  # extra response headers
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class _Response:
     status: int
     body: bytes
     content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class FakeOpenAI:
@@ -145,9 +147,12 @@ class FakeOpenAI:
         *,
         delay_s: float | None = None,
         default: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> None:
         text = json.dumps(body) if isinstance(body, dict) else body
-        self._program(FakeReply(status=code, body=text, delay_s=delay_s), default)
+        extra = tuple((headers or {}).items())
+        reply = FakeReply(status=code, body=text, delay_s=delay_s, headers=extra)
+        self._program(reply, default)
 
     def close_connection(self, *, default: bool = False) -> None:
         self._program(FakeReply(drop=True), default)
@@ -210,7 +215,9 @@ class FakeOpenAI:
         if reply.drop:
             return None
         if reply.content is None:
-            return _Response(reply.status, reply.body.encode(), _guess_type(reply))
+            return _Response(
+                reply.status, reply.body.encode(), _guess_type(reply), reply.headers
+            )
         return _json_response(reply.status, self._completion(body, reply.content))
 
     def _format_refusal(self, body: dict) -> _Response | None:
@@ -365,6 +372,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(response.body)
         except OSError:  # the client gave up waiting

@@ -10,42 +10,14 @@ from django.utils import timezone
 
 from study.models import AIExplanationStatus, JobStatus, Question, QuestionJob, QuizMode
 from study.services import explanation_jobs as jobs
-from tests.conftest import make_document, make_question
+from study.services import job_runner
+from tests.study.ai_jobs_helpers import due_now, good, q
 from tests.study.learner_helpers import answer_all, start
-
-DOC = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 15
-
-
-def good(answer=2, text="정답은 2번, 인터록입니다."):
-    return {
-        "answer_choice": answer,
-        "explanation_md": text,
-        "confidence": "medium",
-        "evidence": [{"source": "D1", "quote": "인터록 장치는 가드가 열리면"}],
-    }
-
-
-@pytest.fixture
-def docs(user, topic, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return make_document(user, topic, DOC, title="노트")
-
-
-@pytest.fixture
-def woken(monkeypatch):
-    calls = []
-    monkeypatch.setattr(jobs, "wake_consumer", lambda: calls.append(1))
-    return calls
-
-
-def q(topic, n=1, **kw):
-    kw.setdefault("stem", "가드가 열리면 기계가 멈추는 방호장치는?")
-    return make_question(topic, n, **kw)
 
 
 def enqueue_and_claim(question, user):
     assert jobs.job_enqueue(question_id=question.pk, user_id=user.pk)
-    return jobs.job_claim()
+    return job_runner.job_claim_next()
 
 
 def test_enqueue_is_idempotent_while_a_job_is_active(user, topic, fake_llm, woken):
@@ -103,7 +75,7 @@ def test_a_failing_enqueue_never_breaks_finalize(user, topic, fake_llm, monkeypa
     assert session.status == "finished" and session.finished_at
 
 
-def test_opening_results_backfills_up_to_thirty(
+def test_opening_results_never_writes_and_the_post_backfills_up_to_thirty(
     client, user, topic, settings, fake_llm, woken
 ):
     settings.LLM_BASE_URL = ""
@@ -113,7 +85,10 @@ def test_opening_results_backfills_up_to_thirty(
     assert not QuestionJob.objects.exists()
     settings.LLM_BASE_URL = fake_llm.base_url
     client.force_login(user)
-    client.get(reverse("study:results", args=[session.pk]))
+    page = client.get(reverse("study:results", args=[session.pk]))
+    assert not QuestionJob.objects.exists()  # GET never writes
+    assert "아직 AI 해설이 없는 문제가 35개" in page.content.decode()
+    client.post(reverse("study:results_ai_prefetch", args=[session.pk]))
     assert QuestionJob.objects.count() == 30
 
 
@@ -148,7 +123,7 @@ def test_success_saves_a_ready_explanation_and_payload(
 ):
     question = q(topic)
     fake_llm.reply_json(good())
-    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    job = job_runner.job_run(job=enqueue_and_claim(question, user))
     question.refresh_from_db()
     assert job.status == JobStatus.COMPLETED and job.completed_at
     assert question.ai_explanation_status == AIExplanationStatus.READY
@@ -162,7 +137,7 @@ def test_a_deleted_question_is_skipped(user, topic, fake_llm, woken):
     question = q(topic)
     job = enqueue_and_claim(question, user)
     Question.objects.filter(pk=question.pk).update(deleted_at=timezone.now())
-    job = jobs.explanation_job_run(job=job)
+    job = job_runner.job_run(job=job)
     assert (job.status, job.error_code) == (JobStatus.SKIPPED, "evidence_missing")
     assert job.completed_at and not fake_llm.requests
 
@@ -171,7 +146,7 @@ def test_an_already_ready_question_completes_at_once(user, topic, fake_llm, woke
     question = q(
         topic, ai_explanation="있음", ai_explanation_status=AIExplanationStatus.READY
     )
-    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    job = job_runner.job_run(job=enqueue_and_claim(question, user))
     assert job.status == JobStatus.COMPLETED and not fake_llm.requests
 
 
@@ -179,7 +154,7 @@ def test_no_evidence_skips_job_and_question_without_a_call(
     user, topic, fake_llm, woken
 ):
     question = q(topic)
-    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    job = job_runner.job_run(job=enqueue_and_claim(question, user))
     question.refresh_from_db()
     assert (job.status, job.error_code) == (JobStatus.SKIPPED, "evidence_missing")
     assert question.ai_explanation_status == AIExplanationStatus.SKIPPED
@@ -191,7 +166,7 @@ def test_guard_fail_fails_job_and_question_without_retry(
 ):
     question = q(topic)
     fake_llm.reply_json(good(answer=3))
-    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    job = job_runner.job_run(job=enqueue_and_claim(question, user))
     question.refresh_from_db()
     assert (job.status, job.error_code, job.attempts) == (
         JobStatus.FAILED,
@@ -219,13 +194,13 @@ def test_guard_fail_fails_job_and_question_without_retry(
         ),
     ],
 )
-def test_retryable_failures_retry_once_then_fail(
-    user, topic, docs, fake_llm, woken, program, code, reason
+def test_retryable_failures_back_off_then_fail_visibly(
+    user, topic, docs, fake_llm, woken, settings, program, code, reason
 ):
     question = q(topic)
-    for _ in range(6):
+    for _ in range(12):
         program(fake_llm)
-    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    job = job_runner.job_run(job=enqueue_and_claim(question, user))
     assert (job.status, job.error_code, job.completed_at) == (
         JobStatus.PENDING,
         code,
@@ -234,10 +209,16 @@ def test_retryable_failures_retry_once_then_fail(
     if reason:
         assert job.payload["parse_fail_reason"] == reason
         assert 0 < len(job.payload["debug_raw_preview"]) <= 1000
-    job = jobs.explanation_job_run(job=jobs.job_claim())
-    assert (job.status, job.attempts) == (JobStatus.FAILED, 2) and job.completed_at
+    assert job.run_after > timezone.now()  # backs off: not retried at once
+    assert job_runner.job_claim_next() is None
+    while job.status == JobStatus.PENDING:
+        due_now()
+        job = job_runner.job_run(job=job_runner.job_claim_next())
+    assert job.status == JobStatus.FAILED and job.completed_at
+    assert job.attempts == settings.STUDY_JOB_MAX_ATTEMPTS
     question.refresh_from_db()
-    assert question.ai_explanation_status == AIExplanationStatus.NONE
+    # Defect 5: a failure shows on the question, never a silent "none".
+    assert question.ai_explanation_status == AIExplanationStatus.FAILED
 
 
 def test_an_unexpected_error_is_unknown_and_retryable(
@@ -249,7 +230,7 @@ def test_an_unexpected_error_is_unknown_and_retryable(
         raise KeyError("surprise")
 
     monkeypatch.setattr(jobs, "explanation_generate", explode)
-    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    job = job_runner.job_run(job=enqueue_and_claim(question, user))
     assert (job.status, job.error_code) == (JobStatus.PENDING, "unknown")
 
 
@@ -266,7 +247,7 @@ def test_a_question_deleted_while_its_job_runs(
 
     monkeypatch.setattr(jobs, "explanation_generate", delete_meanwhile)
     fake_llm.reply_json(good())
-    job = jobs.explanation_job_run(job=enqueue_and_claim(question, user))
+    job = job_runner.job_run(job=enqueue_and_claim(question, user))
     question.refresh_from_db()
     assert (job.status, job.error_code) == (JobStatus.SKIPPED, "evidence_missing")
     assert question.ai_explanation == ""
@@ -296,7 +277,7 @@ def test_stale_processing_jobs_are_recovered(user, topic, docs, fake_llm, woken)
         attempts=1,
         started_at=timezone.now(),
     )
-    assert jobs.jobs_recover_stale() == 2
+    assert job_runner.jobs_recover_stale() == 2
     states = dict(QuestionJob.objects.values_list("question__number", "status"))
     assert states == {
         1: JobStatus.PENDING,
@@ -314,7 +295,7 @@ def test_a_worker_killed_mid_job_is_finished_by_the_next(
         started_at=timezone.now() - timedelta(minutes=30)
     )
     fake_llm.reply_json(good())
-    assert jobs.explanation_jobs_consume(batch=5) == 1
+    assert job_runner.jobs_consume(batch=5) == 1
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED and job.attempts == 2
 
@@ -322,22 +303,47 @@ def test_a_worker_killed_mid_job_is_finished_by_the_next(
 def test_an_llm_down_for_a_while_loses_nothing(
     client, user, topic, docs, fake_llm, woken, settings
 ):
+    """Defect 2: a short outage used to fail jobs for good (immediate retries)."""
     question = q(topic)
-    session = answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
+    answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
     settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"  # nothing listens: the LLM is down
     settings.LLM_TIMEOUT_S = 1
-    assert jobs.explanation_jobs_consume(batch=5) == 2  # both attempts fail
-    assert QuestionJob.objects.get().status == JobStatus.FAILED
+    for _ in range(3):  # three rounds of the consumer while the LLM is down
+        job_runner.jobs_consume(batch=5)
+        assert not QuestionJob.objects.filter(status=JobStatus.FAILED).exists()
+        due_now()
+    job = QuestionJob.objects.get()
+    assert (job.status, job.error_code) == (JobStatus.PENDING, "llm_timeout")
     settings.LLM_BASE_URL = fake_llm.base_url  # back up
-    client.force_login(user)
-    client.get(reverse("study:results", args=[session.pk]))  # backfill re-enqueues
     fake_llm.reply_json(good())
-    jobs.explanation_jobs_consume(batch=5)
+    job_runner.jobs_consume(batch=5)
     question.refresh_from_db()
+    job.refresh_from_db()
     assert question.ai_explanation_status == AIExplanationStatus.READY
-    assert (
-        QuestionJob.objects.filter(status=JobStatus.FAILED).count() == 1
-    )  # history kept
+    # Defect 8: the completed job no longer carries the earlier error code.
+    assert (job.status, job.error_code, job.error_message) == (
+        JobStatus.COMPLETED,
+        "",
+        "",
+    )
+
+
+def test_retry_after_is_honoured(user, topic, docs, fake_llm, woken):
+    question = q(topic)
+    fake_llm.reply_status(503, "busy", headers={"Retry-After": "120"})
+    job = job_runner.job_run(job=enqueue_and_claim(question, user))
+    assert (job.status, job.error_code) == (JobStatus.PENDING, "llm_http_error")
+    assert job.run_after >= timezone.now() + timedelta(seconds=119)
+    assert "retry_after_s" not in job.payload
+
+
+def test_backoff_grows_with_jitter_inside_its_bounds(settings):
+    settings.STUDY_JOB_RETRY_BASE_S = 30
+    settings.STUDY_JOB_RETRY_MAX_S = 900
+    for attempts, ceiling in [(1, 30), (2, 60), (3, 120), (6, 900), (9, 900)]:
+        delays = {job_runner.retry_delay_s(attempts) for _ in range(50)}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+    assert job_runner.retry_delay_s(1, retry_after_s=300) == 300
 
 
 @pytest.mark.django_db(transaction=True)
@@ -349,7 +355,7 @@ def test_concurrent_workers_never_claim_the_same_job(user, topic, fake_llm, woke
 
     def worker():
         try:
-            while (job := jobs.job_claim()) is not None:
+            while (job := job_runner.job_claim_next()) is not None:
                 with lock:
                     claimed.append(job.pk)
         finally:
@@ -392,7 +398,7 @@ def test_admin_regenerate_action_regenerates_a_ready_explanation(
         {"action": "regenerate_explanation", "_selected_action": [question.pk]},
     )
     fake_llm.reply_json(good(text="새 해설입니다."))
-    jobs.explanation_jobs_consume(batch=1)
+    job_runner.jobs_consume(batch=1)
     question.refresh_from_db()
     assert question.ai_explanation == "새 해설입니다."
 
@@ -423,14 +429,11 @@ def test_backfill_command_with_wait(user, topic, docs, fake_llm, capsys):
 def test_without_an_llm_the_consumer_leaves_jobs_waiting(
     user, topic, fake_llm, woken, settings
 ):
-    from study.services.session_analysis import session_jobs_consume
-
     for n in (1, 2):
         q(topic, n)
     answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
     settings.LLM_BASE_URL = ""  # e.g. a worker started without the LLM settings
-    assert jobs.explanation_jobs_consume(batch=5) == 0
-    assert session_jobs_consume(batch=5) == 0
+    assert job_runner.jobs_consume(batch=5) == 0
     assert set(QuestionJob.objects.values_list("status", flat=True)) == {
         JobStatus.PENDING
     }

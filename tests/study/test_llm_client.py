@@ -142,16 +142,48 @@ def test_it_times_out_when_the_server_is_too_slow(fake):
     assert caught.value.code == "llm_timeout"
 
 
-def test_it_reports_a_server_error_after_the_fallbacks(fake, client):
-    for _ in range(3):
-        fake.reply_status(500, "model crashed")
+def test_a_transient_server_error_keeps_the_response_format(fake, client):
+    """Defect 6: one HTTP 500 used to switch the worker to a weaker format
+    for the rest of its life."""
+    fake.reply_status(500, "model crashed")
 
     with pytest.raises(LLMHTTPError) as caught:
         ask(client)
 
     assert caught.value.status == 500
     assert caught.value.body == "model crashed"
-    assert len(fake.requests) == 2  # json_schema, then json_object
+    assert len(fake.requests) == 1  # a crash is not a refusal of the format
+    fake.reply_json({"answer": 1, "why": "-"})
+    ask(client)
+    assert response_format_types(fake) == ["json_schema", "json_schema"]
+
+
+def test_a_refused_format_is_remembered_and_probed_again_later(
+    fake, client, monkeypatch
+):
+    from study.llm import client as client_module
+
+    now = [1000.0]
+    monkeypatch.setattr(client_module, "_clock", lambda: now[0])
+    fake.reject_json_schema = True
+    fake.reply_json({"answer": 1, "why": "-"}, default=True)
+    ask(client)
+    ask(client)
+    assert response_format_types(fake) == ["json_schema", "json_object", "json_object"]
+    fake.reject_json_schema = False  # the server was upgraded
+    now[0] += client_module.FORM_REPROBE_S + 1
+    ask(client)
+    ask(client)
+    assert response_format_types(fake)[3:] == ["json_schema", "json_schema"]
+
+
+def test_retry_after_is_read_from_seconds_and_dates():
+    from study.llm.client import retry_after_seconds
+
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # past
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
 
 
 def test_it_reports_a_wrong_api_key_without_retrying(fake, client):

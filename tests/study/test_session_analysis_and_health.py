@@ -12,12 +12,8 @@ from study.models import (
     SessionAnalysis,
     SessionJob,
 )
-from study.services import explanation_jobs as jobs
-from study.services.session_analysis import (
-    calibrate_confidence,
-    session_job_claim,
-    session_job_run,
-)
+from study.services import job_runner
+from study.services.session_analysis import calibrate_confidence
 from tests.conftest import make_question
 from tests.study.learner_helpers import answer_all, start
 
@@ -52,7 +48,7 @@ def test_calibrate_confidence(model, docs, ready, expected):
 
 @pytest.fixture
 def woken(monkeypatch):
-    monkeypatch.setattr(jobs, "wake_consumer", lambda: None)
+    monkeypatch.setattr(job_runner, "wake_consumer", lambda: None)
 
 
 def finished_session(user, topic):
@@ -79,11 +75,13 @@ def test_the_analysis_is_saved_with_calibrated_confidence(user, topic, fake_llm,
             "confidence": "high",
         }
     )
-    job = session_job_run(job=session_job_claim())
+    QuestionJob.objects.all().delete()  # explanations run first; not this test's
+    job = job_runner.job_run(job=job_runner.job_claim_next())
     analysis = SessionAnalysis.objects.get(session=session)
     assert job.status == JobStatus.COMPLETED
     assert analysis.confidence == "medium"  # no documents, one explanation
-    assert job.payload == {
+    assert job.payload["latency_s"] >= 0 and job.payload["run_s"] >= 0
+    assert {k: job.payload[k] for k in job.payload if k[-2:] != "_s"} == {
         "ctx_docs_count": 0,
         "ready_explanation_count": 1,
         "model_confidence_raw": "high",
@@ -98,9 +96,12 @@ def test_the_analysis_is_saved_with_calibrated_confidence(user, topic, fake_llm,
 def test_a_bad_analysis_reply_is_retried_then_failed(user, topic, fake_llm, woken):
     session = finished_session(user, topic)
     fake_llm.reply_text("nonsense", default=True)
-    job = session_job_run(job=session_job_claim())
+    QuestionJob.objects.all().delete()
+    job = job_runner.job_run(job=job_runner.job_claim_next())
     assert (job.status, job.error_code) == (JobStatus.PENDING, "parse_fail")
-    job = session_job_run(job=session_job_claim())
+    while job.status == JobStatus.PENDING:
+        SessionJob.objects.update(run_after=None)  # its backoff is over
+        job = job_runner.job_run(job=job_runner.job_claim_next())
     assert job.status == JobStatus.FAILED and job.completed_at
     assert not SessionAnalysis.objects.filter(session=session).exists()
 
@@ -111,8 +112,8 @@ def test_results_show_states_live_and_polling_stops(
     session = finished_session(user, topic)
     client.force_login(user)
     html = client.get(reverse("study:results", args=[session.pk])).content.decode()
-    assert "AI 해설 생성 중" in html and 'id="ai-poller"' in html
-    assert "AI가 이번 세션을 분석하는 중" in html
+    assert "AI 해설 대기 중 · 1번째" in html and 'id="ai-poller"' in html
+    assert "분석 대기 중 · 3번째" in html  # after the two explanations
     poll = client.get(reverse("study:results_ai_states", args=[session.pk]))
     assert poll.status_code == 200 and 'hx-swap-oob="true"' in poll.content.decode()
     QuestionJob.objects.update(status=JobStatus.SKIPPED)
@@ -157,7 +158,7 @@ def test_health_report_page_and_command(
             "confidence": "high",
         }
     )
-    session_job_run(job=session_job_claim())
+    job_runner.job_run(job=job_runner.job_claim_next())
     call_command("jobs_health")
     out = capsys.readouterr().out
     for title in (

@@ -64,7 +64,7 @@ def test_a_note_failure_is_reported_and_retryable(client, user, topic, docs, fak
     html = client.post(
         reverse("study:subject_note", args=[question.pk])
     ).content.decode()
-    assert "생성하지 못했습니다" in html and "이 분야 설명 보기" in html
+    assert "실패: 생성하지 못했습니다" in html and "다시 시도" in html
 
 
 def test_search_rewrites_the_query_and_filters_every_variant(

@@ -3,11 +3,8 @@ from tqdm import tqdm
 
 from study.llm.client import llm_configured
 from study.models import JobStatus, Question, QuestionJob, Topic
-from study.services.explanation_jobs import (
-    explanation_job_run,
-    explanation_jobs_enqueue,
-    job_claim,
-)
+from study.services import job_runner
+from study.services.explanation_jobs import explanation_jobs_enqueue
 
 
 class Command(BaseCommand):
@@ -43,8 +40,9 @@ class Command(BaseCommand):
 
     def _drain(self, topic, total: int) -> None:
         with tqdm(total=total, desc="explanations", unit="q") as bar:
-            while (job := job_claim()) is not None:
-                explanation_job_run(job=job)
+            # Due jobs of every kind, in queue order; a failed attempt waits
+            # for its backoff and is left to the workers.
+            while job_runner.jobs_consume(batch=1):
                 bar.update(1)
         done = QuestionJob.objects.filter(question__topic=topic)
         for status in JobStatus:
