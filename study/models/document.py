@@ -55,6 +55,20 @@ class Document(models.Model):
     error = models.TextField(blank=True)
     summary = models.TextField("요약", blank=True)
     chunk_count = models.PositiveIntegerField(default=0)
+    # From the YAML front matter (never chunked as text).
+    promulgated_on = models.CharField("공포일자", max_length=40, blank=True)
+    effective_on = models.CharField("시행일자", max_length=40, blank=True)
+    source_url = models.URLField("출처", max_length=500, blank=True)
+    annexes = models.JSONField(
+        "별표", default=list, blank=True
+    )  # [{"label": "별표 3", "title": …, "url": …}] listed, body not in the text
+    front_matter = models.JSONField(default=dict, blank=True)
+    # Progress of the background ingest (pieces = chunks embedded).
+    pieces_total = models.PositiveIntegerField(default=0)
+    pieces_done = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -66,7 +80,11 @@ class Document(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=DocumentStatus.values),
                 name="study_doc_status_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(pieces_done__lte=models.F("pieces_total")),
+                name="study_doc_progress_le_total",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -79,6 +97,10 @@ class DocumentChunk(models.Model):
     )
     ordinal = models.PositiveIntegerField()
     text = models.TextField()
+    # "제42조(추락의 방지) ②" for statutes, the heading path otherwise.
+    citation = models.CharField(max_length=300, blank=True)
+    section = models.CharField(max_length=500, blank=True)  # 편 › 장 › 절
+    article = models.CharField(max_length=30, blank=True)  # "제42조", "제4조의2"
     embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True)
     embedding_model = models.CharField(max_length=200, blank=True)
 
