@@ -149,6 +149,10 @@ LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
 LLM_CONCURRENCY = env.int("LLM_CONCURRENCY", default=1)
 LLM_GATE_WAIT_S = env.float("LLM_GATE_WAIT_S", default=300.0)
+# Context window of the LLM server, and the most an explanation prompt may use
+# (evidence is packed best-first into what is left; see study/llm/budget.py).
+LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=4096)
+LLM_PROMPT_TOKENS = env.int("LLM_PROMPT_TOKENS", default=1800)
 
 # Background AI jobs.
 STUDY_JOB_BATCH_SIZE = env.int("STUDY_JOB_BATCH_SIZE", default=1)

@@ -114,7 +114,8 @@ def _pdf_text(data: bytes) -> str:
         raise DocumentRejected("암호가 걸린 PDF는 읽을 수 없습니다.")
     if error == "pages":
         raise DocumentRejected(
-            f"PDF 쪽수가 너무 많습니다 ({reply.get('detail')}쪽, 최대 {MAX_PDF_PAGES}쪽)."
+            f"PDF 쪽수가 너무 많습니다 ({reply.get('detail')}쪽, "
+            f"최대 {MAX_PDF_PAGES}쪽)."
         )
     if error == "chars":
         raise DocumentRejected(
@@ -281,7 +282,8 @@ def document_ingest(
         ):
             return _fail(
                 document,
-                f"처리 작업이 {MAX_ATTEMPTS}번 중단되었습니다 (작업자 종료). 다시 시도해 주세요.",
+                f"처리 작업이 {MAX_ATTEMPTS}번 중단되었습니다 (작업자 종료). "
+                "다시 시도해 주세요.",
             )
         return document
     try:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
 from study.llm.calls import llm_json
 from study.llm.client import (
     LLMError,
@@ -103,9 +104,29 @@ def _failed(
     )
 
 
+def explanation_prompt(
+    question: Question, evidence: list[Evidence]
+) -> tuple[str, list[Evidence]]:
+    """The user prompt and the evidence it carries: whole evidence items packed
+    best-first (documents by relevance, then related questions) into the
+    prompt budget (LLM_PROMPT_TOKENS within LLM_CONTEXT_TOKENS)."""
+    base = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(_prompt(question, []))
+    ordered = sorted(
+        (e for e in evidence if e.kind == "document"), key=lambda e: -e.score
+    ) + [e for e in evidence if e.kind != "document"]
+    packed = pack_best_first(
+        ordered,
+        cost=lambda e: estimate_tokens(f"<<D9: {e.title}>>\n{e.text}\n<</D9>>\n"),
+        budget=prompt_budget() - base,
+    )
+    return _prompt(question, packed), packed
+
+
 def explanation_generate(*, question: Question, priority: Priority) -> GenerationResult:
     """Gather evidence, ask the LLM through the gate, and guard the reply."""
-    evidence = explanation_evidence(question=question)
+    prompt, evidence = explanation_prompt(
+        question, explanation_evidence(question=question)
+    )
     if not evidence:
         return GenerationResult(
             status="skipped",
@@ -116,7 +137,7 @@ def explanation_generate(*, question: Question, priority: Priority) -> Generatio
         reply = llm_json(
             priority=priority,
             system=SYSTEM_PROMPT,
-            user=_prompt(question, evidence),
+            user=prompt,
             schema=EXPLANATION_SCHEMA,
             schema_name="explanation",
         )
