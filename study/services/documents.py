@@ -44,6 +44,7 @@ EMBED_BATCH = 32
 # docs/documents.md for the measurements behind this cut).
 EMBED_KEY_CHARS = 160
 HEARTBEAT_STALE_MINUTES = 10
+FILE_SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
 MAX_ATTEMPTS = 3
 
 
@@ -297,9 +298,11 @@ def document_ingest(
         logger.exception("ingest of document %s failed", document_id)
         return _fail(document, f"처리 중 오류가 났습니다: {type(exc).__name__}")
     document.status = DocumentStatus.READY
-    document.chunk_count = len(chunks)
+    document.chunk_count = document.pieces_done = len(chunks)
     document.processed_at = timezone.now()
-    document.save(update_fields=["status", "chunk_count", "processed_at", "error"])
+    document.save(
+        update_fields=["status", "chunk_count", "pieces_done", "processed_at", "error"]
+    )
     transaction.on_commit(lambda: _enqueue_summary(document.pk))
     return document
 
@@ -404,7 +407,11 @@ def _apply_front_matter(document: Document, meta: FrontMatter) -> None:
     document.source_url = url[:500] if url.startswith(("http://", "https://")) else ""
     document.annexes = meta.annexes
     # A title the user typed wins; a file name stand-in gives way to the act's name.
-    if meta.title and (not document.title or document.title == _file_name(document)):
+    if meta.title and (
+        not document.title
+        or document.title == _file_name(document)
+        or document.title.lower().endswith(FILE_SUFFIXES)
+    ):
         document.title = meta.title[:300]
 
 

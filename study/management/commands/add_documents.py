@@ -58,7 +58,11 @@ class Command(BaseCommand):
                     self.stdout.write(f"{path.name}: 거부됨 — {exc}")
                     continue
             with tqdm(
-                desc=path.name[:30], unit="조각", disable=quiet, leave=True
+                desc=path.name[:30],
+                unit="조각",
+                disable=quiet,
+                leave=True,
+                file=self.stderr,
             ) as bar:
 
                 def progress(done: int, total: int, bar=bar) -> None:
