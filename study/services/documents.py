@@ -42,7 +42,7 @@ EXTRACT_MEMORY_BYTES = 1024 * 1024 * 1024
 EMBED_BATCH = 32
 # What is embedded per chunk: its citation and the start of its text (see
 # docs/documents.md for the measurements behind this cut).
-EMBED_KEY_CHARS = 160
+EMBED_KEY_CHARS = 64
 HEARTBEAT_STALE_MINUTES = 10
 FILE_SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
 MAX_ATTEMPTS = 3

@@ -22,7 +22,6 @@ from study.services.chunking import (
     split_front_matter,
 )
 from study.services.documents import (
-    DocumentRejected,
     document_create,
     document_ingest,
     document_retry,
