@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON_BIN ?= $(shell pyenv which python3.12 2>/dev/null || command -v python3.12 || command -v python3)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format clean-db bench
+.PHONY: setup run test lint format
 
 setup: $(STAMP)
 

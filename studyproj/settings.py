@@ -178,8 +178,6 @@ PUBLISH_SIGNING_SECRET = env.str("PUBLISH_SIGNING_SECRET", default="")
 PUBLISH_TIMEOUT_S = env.float("PUBLISH_TIMEOUT_S", default=10.0)
 PUBLISH_MAX_ATTEMPTS = env.int("PUBLISH_MAX_ATTEMPTS", default=12)
 
-STUDY_DEMO_ACCOUNTS = DEBUG
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
