@@ -230,17 +230,18 @@ def document_retry(*, document: Document) -> Document:
 
 def documents_reprocess(*, document_ids: list[int]) -> int:
     """Admin action: ready or failed documents are extracted and embedded again."""
-    count = (
+    document_ids = list(
         Document.objects.filter(pk__in=document_ids)
         .exclude(status=DocumentStatus.PROCESSING)
-        .update(
-            status=DocumentStatus.PENDING,
-            text="",
-            error="",
-            attempts=0,
-            pieces_done=0,
-            pieces_total=0,
-        )
+        .values_list("id", flat=True)
+    )
+    count = Document.objects.filter(pk__in=document_ids).update(
+        status=DocumentStatus.PENDING,
+        text="",
+        error="",
+        attempts=0,
+        pieces_done=0,
+        pieces_total=0,
     )
     for pk in document_ids:
         transaction.on_commit(lambda pk=pk: _enqueue_ingest(pk))
