@@ -62,11 +62,11 @@ class GenerationResult:
 def evidence_sources(evidence: list[Evidence]) -> dict[str, dict]:
     """Labels as the prompt shows them: D1.. for documents, Q1.. for questions."""
     labels: dict[str, dict] = {}
-    counters = {"document": 0, "question": 0}
-    for item in evidence:
-        counters[item.kind] += 1
-        prefix = "D" if item.kind == "document" else "Q"
-        labels[f"{prefix}{counters[item.kind]}"] = item.as_dict()
+    counters = {"D": 0, "Q": 0}
+    for item in evidence:  # annex notes are listed with the documents
+        prefix = "Q" if item.kind == "question" else "D"
+        counters[prefix] += 1
+        labels[f"{prefix}{counters[prefix]}"] = item.as_dict()
     return labels
 
 
@@ -85,7 +85,7 @@ def _prompt(question: Question, evidence: list[Evidence]) -> str:
             if len(accepted) > 1
             else ""
         ),
-        documents=[e for e in evidence if e.kind == "document"],
+        documents=[e for e in evidence if e.kind != "question"],
         questions=[e for e in evidence if e.kind == "question"],
     )
 
@@ -111,9 +111,11 @@ def explanation_prompt(
     best-first (documents by relevance, then related questions) into the
     prompt budget (LLM_PROMPT_TOKENS within LLM_CONTEXT_TOKENS)."""
     base = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(_prompt(question, []))
-    ordered = sorted(
-        (e for e in evidence if e.kind == "document"), key=lambda e: -e.score
-    ) + [e for e in evidence if e.kind != "document"]
+    ordered = (
+        sorted((e for e in evidence if e.kind == "document"), key=lambda e: -e.score)
+        + [e for e in evidence if e.kind == "annex"]
+        + [e for e in evidence if e.kind == "question"]
+    )
     packed = pack_best_first(
         ordered,
         cost=lambda e: estimate_tokens(f"<<D9: {e.title}>>\n{e.text}\n<</D9>>\n"),

@@ -589,3 +589,33 @@ def test_larger_servers_raise_the_budget_by_setting(user, topic, settings):
     settings.LLM_PROMPT_TOKENS = 8000
     _, large = explanation_prompt(question, evidence)
     assert len(small) < len(large) == 10
+
+
+def test_an_annex_listed_without_a_body_is_named_not_pretended(user, topic):
+    from study.services.explanations import explanation_prompt
+    from study.services.retrieval import explanation_evidence
+
+    ingest(user, topic, "시험안전규칙.md", statute_text().encode())
+    question = make_question(
+        topic,
+        11,
+        stem="프레스를 사용하여 작업할 때 작업시작 전 점검사항이 아닌 것은?",
+        choice_1="언로드밸브의 기능",
+        choice_2="클러치 및 브레이크의 기능",
+        choice_3="금형 및 고정볼트 상태",
+        choice_4="방호장치의 기능",
+        correct_choice=1,
+    )
+    evidence = explanation_evidence(question=question)
+    notes = [e for e in evidence if e.kind == "annex"]
+    assert [n.title for n in notes] == [
+        "시험안전규칙 별표 3 (작업시작 전 점검사항(제35조제2항 관련)) — 본문 없음"
+    ]
+    prompt, packed = explanation_prompt(question, evidence)
+    assert "본문은 자료에 없습니다" in prompt and notes[0] in packed
+    unrelated = make_question(
+        topic, 12, stem="연천인율이 45인 사업장의 도수율은 약 얼마인가?"
+    )
+    assert not [
+        e for e in explanation_evidence(question=unrelated) if e.kind != "question"
+    ]
