@@ -291,9 +291,7 @@ def document_evidence(
     )
 
 
-def annex_notes(
-    *, topic_ids: list[int], query: str, limit: int = 2
-) -> list[Evidence]:
+def annex_notes(*, topic_ids: list[int], query: str, limit: int = 2) -> list[Evidence]:
     """Annexes (별표) listed in a document's front matter without a body, whose
     title the query covers: evidence says "별표 3 (…) — 본문 없음" instead of
     pretending the answer is in the text."""
