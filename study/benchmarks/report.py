@@ -130,7 +130,7 @@ TARGETS = (
         lambda v: v <= 5,
     ),
     Target(
-        "ingest six statutes (idle 2 cores)",
+        "ingest, six statutes (idle)",
         "≤ 120 s",
         lambda r: r.get("ingest_s"),
         lambda v: v <= 120,
@@ -193,7 +193,9 @@ def table(result: dict) -> str:
     lines = [
         f"Gichul benchmark · scale {result['scale']} · {result['date']}",
         f"machine: {result['machine']}",
-        (
+        "dataset: none (ingest only)"
+        if not data
+        else (
             f"dataset: {rows.get('study_question', 0):,} questions in "
             f"{rows.get('study_topic', 0)} topics (largest "
             f"{data.get('big_topic_questions') or 0:,}), "

@@ -619,3 +619,30 @@ def test_an_annex_listed_without_a_body_is_named_not_pretended(user, topic):
     assert not [
         e for e in explanation_evidence(question=unrelated) if e.kind != "question"
     ]
+
+
+def test_benchmark_only_ingest_reports_seconds_per_document(tmp_path, db):
+    folder = tmp_path / "statutes"
+    folder.mkdir()
+    (folder / "시험안전규칙.md").write_text(statute_text(), encoding="utf-8")
+    (folder / "README.md").write_text("not a statute", encoding="utf-8")
+    path = tmp_path / "bench.json"
+    out = io.StringIO()
+    call_command(
+        "benchmark",
+        "--only",
+        "ingest",
+        "--documents",
+        str(folder),
+        "--json",
+        str(path),
+        stdout=out,
+        stderr=out,
+    )
+    result = json.loads(path.read_text(encoding="utf-8"))
+    ingest_figures = result["ingest"]
+    assert ingest_figures["documents"] == 1 and ingest_figures["failed"] == []
+    assert ingest_figures["chunks"] >= 4 and ingest_figures["characters_per_s"] > 0
+    assert result["ingest_s"] == ingest_figures["seconds"]
+    assert "시험안전규칙.md" in out.getvalue() and "chars/s" in out.getvalue()
+    assert not Document.objects.exists(), "the run is rolled back"
