@@ -335,7 +335,7 @@ class ExamPlanAdmin(admin.ModelAdmin):
 
 class DocumentChunkInline(admin.TabularInline):
     model = DocumentChunk
-    fields = ("ordinal", "text", "embedding_model")
+    fields = ("ordinal", "citation", "section", "text", "embedding_model")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -357,8 +357,22 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = ("status", "material_type", "topics")
     search_fields = ("title", "text")
     filter_horizontal = ("topics",)
-    readonly_fields = ("file_kind", "status", "error", "chunk_count", "processed_at")
-    exclude = ("text",)
+    readonly_fields = (
+        "file_kind",
+        "status",
+        "error",
+        "chunk_count",
+        "pieces_total",
+        "pieces_done",
+        "attempts",
+        "started_at",
+        "processed_at",
+        "promulgated_on",
+        "effective_on",
+        "source_url",
+        "annexes",
+    )
+    exclude = ("text", "front_matter", "heartbeat_at")
     inlines = (DocumentChunkInline,)
     actions = ("reprocess",)
 
@@ -380,13 +394,12 @@ class DocumentAdmin(admin.ModelAdmin):
 
     @admin.action(description="다시 처리 (텍스트 추출·임베딩)")
     def reprocess(self, request, queryset):
-        from study.services.documents import _enqueue_ingest
+        from study.services.documents import documents_reprocess
 
-        ids = list(queryset.values_list("id", flat=True))
-        queryset.update(status="pending", text="", error="")
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: _enqueue_ingest(pk))
-        self.message_user(request, f"{len(ids)}개 자료를 다시 처리합니다.")
+        count = documents_reprocess(
+            document_ids=list(queryset.values_list("id", flat=True))
+        )
+        self.message_user(request, f"{count}개 자료를 다시 처리합니다.")
 
 
 @admin.register(SubjectNote)

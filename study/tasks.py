@@ -26,17 +26,26 @@ def question_import_apply_task(import_id: int) -> str:
 
 
 def documents_ingest_pending() -> int:
-    """Safety net: documents whose ingest task was lost are processed here."""
+    """Safety net: documents whose ingest task was lost, or whose worker died
+    mid-way (no heartbeat for a while), are processed here."""
     from datetime import timedelta
 
+    from django.db.models import Q
     from django.utils import timezone
 
     from study.models import Document, DocumentStatus
+    from study.services.documents import HEARTBEAT_STALE_MINUTES
 
-    stuck = Document.objects.filter(
-        status=DocumentStatus.PENDING,
-        created_at__lt=timezone.now() - timedelta(minutes=1),
-    ).values_list("id", flat=True)[:5]
+    now = timezone.now()
+    stuck = list(
+        Document.objects.filter(
+            Q(status=DocumentStatus.PENDING, created_at__lt=now - timedelta(minutes=1))
+            | Q(
+                status=DocumentStatus.PROCESSING,
+                heartbeat_at__lt=now - timedelta(minutes=HEARTBEAT_STALE_MINUTES),
+            )
+        ).values_list("id", flat=True)[:5]
+    )
     for document_id in stuck:
         document_ingest(document_id=document_id)
     return len(stuck)

@@ -165,6 +165,11 @@ urlpatterns = [
         name="document_delete",
     ),
     path(
+        "study-topics/<int:topic_id>/documents/<int:document_id>/retry",
+        documents.document_retry_view,
+        name="document_retry",
+    ),
+    path(
         "study-topics/<int:topic_id>/documents/search",
         documents.document_search_page,
         name="document_search",

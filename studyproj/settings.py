@@ -260,6 +260,10 @@ AI_RATE_LIMITS = {
     "subject_note": env.str("AI_RATE_SUBJECT_NOTE", default="10/h"),
     "search": env.str("AI_RATE_SEARCH", default="30/h"),
 }
+# Context window of the LLM server, and the most an explanation prompt may use
+# (evidence is packed best-first into what is left; see study/llm/budget.py).
+LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=4096)
+LLM_PROMPT_TOKENS = env.int("LLM_PROMPT_TOKENS", default=1800)
 
 _time_errors = time_model_errors(
     llm_timeout_s=LLM_TIMEOUT_S,

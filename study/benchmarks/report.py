@@ -37,6 +37,7 @@ FIGURES = (
     "import_rows_per_s",
     "embed_questions_per_s",
     "related_7000_s",
+    "ingest_s",
 )
 
 
@@ -129,6 +130,12 @@ TARGETS = (
         lambda v: v <= 5,
     ),
     Target(
+        "ingest, six statutes (idle)",
+        "≤ 120 s",
+        lambda r: r.get("ingest_s"),
+        lambda v: v <= 120,
+    ),
+    Target(
         "import",
         "≥ 2,000 rows/s",
         lambda r: r.get("import_rows_per_s"),
@@ -172,13 +179,23 @@ def _num(value, digits: int = 2) -> str:
     return f"{value:,}"
 
 
+def _ingest_lines(figures: dict | None) -> list[str]:
+    if not figures:
+        return ["ingest                    —"]
+    from study.benchmarks.ingest import table as ingest_table
+
+    return ingest_table(figures)
+
+
 def table(result: dict) -> str:
     data = result.get("dataset", {})
     rows = data.get("rows", {})
     lines = [
         f"Gichul benchmark · scale {result['scale']} · {result['date']}",
         f"machine: {result['machine']}",
-        (
+        "dataset: none (ingest only)"
+        if not data
+        else (
             f"dataset: {rows.get('study_question', 0):,} questions in "
             f"{rows.get('study_topic', 0)} topics (largest "
             f"{data.get('big_topic_questions') or 0:,}), "
@@ -217,6 +234,7 @@ def table(result: dict) -> str:
         f"embedding                 {_num(result.get('embed_questions_per_s'), 1)}"
         " questions/s",
         f"relations (largest topic) {_num(result.get('related_7000_s'))} s",
+        *_ingest_lines(result.get("ingest")),
         (
             f"load test                 {_num(load.get('rps'), 0)} req/s, "
             f"p50 {_num(load.get('p50_ms'))} ms, p95 {_num(load.get('p95_ms'))} ms, "

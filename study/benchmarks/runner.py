@@ -22,13 +22,14 @@ from study.benchmarks.prepare import dataset_prepare
 from study.benchmarks.scales import Scale
 
 QUIET_LOGGERS = ("django-q", "httpx")
-MEASUREMENTS = ("pickup", "paths", "import", "embed", "related", "load")
+MEASUREMENTS = ("pickup", "paths", "import", "embed", "related", "load", "ingest")
 FIGURE_OF = {
     "pickup": ("pickup_latency_s", "pipeline_overhead_pct"),
     "import": ("import_rows_per_s",),
     "embed": ("embed_questions_per_s",),
     "related": ("related_7000_s",),
     "load": ("load_test",),
+    "ingest": ("ingest_s",),
 }
 
 
@@ -60,6 +61,7 @@ def benchmark_run(
     llm_latency_s: float = 0.5,
     keep_workdir: bool = False,
     drop_after: bool = False,
+    documents_dir: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     started = time.monotonic()
@@ -68,6 +70,23 @@ def benchmark_run(
     result = empty_result(scale)
     if settings.DEBUG:
         log("warning: DEBUG is on; every query is recorded, figures run slow")
+    if "ingest" in only and (scale.name != "tiny" or only == {"ingest"}):
+        # Needs no synthetic dataset: runs in a rolled-back transaction.
+        log("ingest …")
+        _ingest(result, documents_dir, log)
+    elif "ingest" in only:
+        result["skipped"]["ingest_s"] = "tiny scale (run --only ingest)"
+    if only <= {"ingest"}:
+        for name in MEASUREMENTS:
+            if name != "ingest":
+                for figure in FIGURE_OF.get(name, (name,)):
+                    result["skipped"][figure] = "not selected (--only)"
+        result["machine_info"]["loadavg_at_end"] = [
+            round(x, 2) for x in os.getloadavg()
+        ]
+        result["targets"] = report.targets(result)
+        result["duration_s"] = round(time.monotonic() - started, 1)
+        return result
     # A clone that is dropped afterwards gets a name of its own, so that
     # concurrent runs (two test sessions) never share one.
     run_name = f"gichul_bench_{scale.name}_{os.getpid()}" if drop_after else None
@@ -83,6 +102,8 @@ def benchmark_run(
                 scale, meta, dataset.database, workdir, env_extra, llm_latency_s, log
             )
             for name in MEASUREMENTS:
+                if name == "ingest":
+                    continue  # measured above
                 if name not in only:
                     for figure in FIGURE_OF.get(name, ()):
                         result["skipped"][figure] = "not selected (--only)"
@@ -110,6 +131,20 @@ def benchmark_run(
     result["targets"] = report.targets(result)
     result["duration_s"] = round(time.monotonic() - started, 1)
     return result
+
+
+def _ingest(result: dict, documents_dir: Path | None, log) -> None:
+    from study.benchmarks.ingest import measure_ingest
+
+    try:
+        figures, reason = measure_ingest(documents_dir=documents_dir, log=log)
+    except Exception as exc:
+        log(traceback.format_exc())
+        figures, reason = None, f"failed: {type(exc).__name__}: {exc}"
+    result["ingest"] = figures
+    result["ingest_s"] = figures["seconds"] if figures else None
+    if reason:
+        result["skipped"]["ingest_s"] = reason
 
 
 def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:

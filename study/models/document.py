@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from pgvector.django import HnswIndex, VectorField
 
 from study.models.topic import Topic
@@ -55,6 +55,28 @@ class Document(models.Model):
     error = models.TextField(blank=True)
     summary = models.TextField("요약", blank=True)
     chunk_count = models.PositiveIntegerField(default=0)
+    # From the YAML front matter (never chunked as text).
+    promulgated_on = models.CharField(
+        "공포일자", max_length=40, blank=True, default="", db_default=""
+    )
+    effective_on = models.CharField(
+        "시행일자", max_length=40, blank=True, default="", db_default=""
+    )
+    source_url = models.URLField(
+        "출처", max_length=500, blank=True, default="", db_default=""
+    )
+    annexes = models.JSONField(
+        "별표", default=list, blank=True, db_default=Value([], JSONField())
+    )  # [{"label": "별표 3", "title": …, "url": …}] listed, body not in the text
+    front_matter = models.JSONField(
+        default=dict, blank=True, db_default=Value({}, JSONField())
+    )
+    # Progress of the background ingest (pieces = chunks embedded).
+    pieces_total = models.PositiveIntegerField(default=0, db_default=0)
+    pieces_done = models.PositiveIntegerField(default=0, db_default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -66,11 +88,45 @@ class Document(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=DocumentStatus.values),
                 name="study_doc_status_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(pieces_done__lte=models.F("pieces_total")),
+                name="study_doc_progress_le_total",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.pieces_total:
+            return 0
+        return min(100, round(100 * self.pieces_done / self.pieces_total))
+
+    @property
+    def elapsed_s(self) -> int | None:
+        if not self.started_at:
+            return None
+        from django.utils import timezone
+
+        end = self.processed_at if not self.in_progress else timezone.now()
+        return max(
+            0, round(((end or timezone.now()) - self.started_at).total_seconds())
+        )
+
+    @property
+    def eta_s(self) -> int | None:
+        """Seconds left at the rate so far (None until a first batch is done)."""
+        elapsed = self.elapsed_s
+        if not elapsed or not self.pieces_done or not self.pieces_total:
+            return None
+        rate = self.pieces_done / elapsed
+        return round((self.pieces_total - self.pieces_done) / rate)
 
 
 class DocumentChunk(models.Model):
@@ -79,6 +135,14 @@ class DocumentChunk(models.Model):
     )
     ordinal = models.PositiveIntegerField()
     text = models.TextField()
+    # "제42조(추락의 방지) ②" for statutes, the heading path otherwise.
+    citation = models.CharField(max_length=300, blank=True, default="", db_default="")
+    section = models.CharField(
+        max_length=500, blank=True, default="", db_default=""
+    )  # 편 › 장 › 절
+    article = models.CharField(
+        max_length=30, blank=True, default="", db_default=""
+    )  # "제42조", "제4조의2"
     embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True)
     embedding_model = models.CharField(max_length=200, blank=True)
 

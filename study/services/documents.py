@@ -3,27 +3,54 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
+import resource
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from study.llm.embeddings import EmbeddingError, get_embedder
 from study.models import Document, DocumentChunk, DocumentStatus, Topic
+from study.services.chunking import Chunk, FrontMatter, chunk_text, split_front_matter
 from study.services.question_parsing import decode_bytes
 
 logger = logging.getLogger(__name__)
+PDF_WORKER = Path(__file__).with_name("pdf_worker.py")
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_CHUNKS = 5000
-CHUNK_TARGET = 700
-CHUNK_MAX = 1000
-CHUNK_OVERLAP = 120
-_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
+# Extraction bounds: a small hostile file must fail fast, not hold a worker.
+MAX_PDF_PAGES = 2000
+MAX_TEXT_CHARS = 3_000_000
+# Compressed PDF streams rarely expand past ~20 characters of text per byte of
+# file; a 3.7 KB PDF that "contains" 489k characters is a decompression bomb.
+MAX_CHARS_PER_BYTE = 40
+EXPANSION_FLOOR_CHARS = 200_000
+EXTRACT_CPU_S = 30
+EXTRACT_WALL_S = 60
+EXTRACT_MEMORY_BYTES = 1024 * 1024 * 1024
+# Embedding: batches small enough to report progress every few seconds.
+EMBED_BATCH = 32
+# What is embedded per chunk: its citation and the start of its text (see
+# docs/documents.md for the measurements behind this cut).
+EMBED_KEY_CHARS = 64
+HEARTBEAT_STALE_MINUTES = 10
+FILE_SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
+MAX_ATTEMPTS = 3
 
 
 class DocumentRejected(ValueError):
@@ -49,19 +76,81 @@ def extract_text(kind: str, data: bytes) -> str:
     text = decode_bytes(data)
     if "\ufffd" in text and text.count("\ufffd") > len(text) // 100:
         raise DocumentRejected("텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949).")
+    if len(text) > MAX_TEXT_CHARS:
+        raise DocumentRejected(
+            f"자료가 너무 깁니다 ({len(text):,}자, 최대 {MAX_TEXT_CHARS:,}자). "
+            "나눠서 올려 주세요."
+        )
     return text
 
 
 def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    """pypdf in a child process with CPU-time, memory, page and size limits."""
+    max_chars = min(
+        MAX_TEXT_CHARS, max(EXPANSION_FLOOR_CHARS, MAX_CHARS_PER_BYTE * len(data))
+    )
 
+    def limits() -> None:  # runs in the child before exec
+        resource.setrlimit(resource.RLIMIT_CPU, (EXTRACT_CPU_S, EXTRACT_CPU_S + 1))
+        resource.setrlimit(
+            resource.RLIMIT_AS, (EXTRACT_MEMORY_BYTES, EXTRACT_MEMORY_BYTES)
+        )
+
+    _pdf_precheck(data)
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(PDF_WORKER), str(MAX_PDF_PAGES), str(max_chars)],
+            input=data,
+            capture_output=True,
+            timeout=EXTRACT_WALL_S,
+            preexec_fn=limits,  # noqa: PLW1509 (no threads started before exec)
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise DocumentRejected(
+            f"PDF 텍스트 추출이 {EXTRACT_WALL_S}초 안에 끝나지 않았습니다."
+        ) from exc
+    try:
+        reply = json.loads(proc.stdout.decode("utf-8") or "{}")
+    except ValueError:
+        reply = {}
+    if "text" in reply:
+        return reply["text"]
+    error = reply.get("error")
+    if error == "encrypted":
+        raise DocumentRejected("암호가 걸린 PDF는 읽을 수 없습니다.")
+    if error == "pages":
+        raise DocumentRejected(
+            f"PDF 쪽수가 너무 많습니다 ({reply.get('detail')}쪽, "
+            f"최대 {MAX_PDF_PAGES}쪽)."
+        )
+    if error == "chars":
+        raise DocumentRejected(
+            f"PDF에서 나온 텍스트가 너무 깁니다 (파일 크기 {len(data):,}바이트에 "
+            f"{max_chars:,}자 초과). 비정상적으로 부풀려진 PDF일 수 있습니다."
+        )
+    if error == "unreadable":
+        raise DocumentRejected(
+            f"PDF를 읽을 수 없습니다: {reply.get('detail', '')[:200]}"
+        )
+    if error == "memory" or proc.returncode in (-signal.SIGKILL, -signal.SIGXCPU):
+        raise DocumentRejected(
+            "PDF 텍스트 추출이 허용된 CPU 시간이나 메모리를 넘었습니다 "
+            f"(CPU {EXTRACT_CPU_S}초, 메모리 {EXTRACT_MEMORY_BYTES // 2**20}MB)."
+        )
+    raise DocumentRejected(
+        f"PDF를 읽을 수 없습니다 (추출 프로세스 종료 코드 {proc.returncode})."
+    )
+
+
+def _pdf_precheck(data: bytes) -> None:
+    """Cheap checks in this process before the bounded child extracts: an
+    encrypted or unreadable file, or content that would inflate too far."""
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocumentRejected("암호가 걸린 PDF는 읽을 수 없습니다.")
         pdf_check_content_size(reader)
-        return "\n\n".join((page.extract_text() or "") for page in reader.pages)
     except DocumentRejected:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
@@ -129,28 +218,35 @@ def _resolve(value):
 
 
 def normalise_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\x00", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     text = re.sub(r"[ \t\u00a0]+", " ", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def split_chunks(text: str) -> list[str]:
-    """~700-character chunks on sentence boundaries, overlapping by ~120 characters."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-    chunks: list[str] = []
-    current = ""
-    for sentence in sentences:
-        while len(sentence) > CHUNK_MAX:  # a run-on line: hard cut
-            head, sentence = sentence[:CHUNK_MAX], sentence[CHUNK_MAX - CHUNK_OVERLAP :]
-            chunks.append(head)
-        if current and len(current) + len(sentence) + 1 > CHUNK_TARGET:
-            chunks.append(current)
-            current = current[-CHUNK_OVERLAP:].lstrip() + " " + sentence
-        else:
-            current = f"{current} {sentence}".strip()
-    if current:
-        chunks.append(current)
-    return chunks
+def split_chunks(text: str) -> list[Chunk]:
+    """Structure-aware chunks of a body (see study.services.chunking), exact
+    duplicates dropped (repeated boilerplate is embedded once, not N times)."""
+    seen: set[str] = set()
+    unique: list[Chunk] = []
+    for chunk in chunk_text(text):
+        key = re.sub(r"\s+", " ", chunk.text).strip()
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(chunk)
+    return unique
+
+
+def embedding_key(document_title: str, chunk: Chunk) -> str:
+    """The text embedded for a chunk: where it is and how it starts.
+
+    Lexical retrieval reads the whole chunk; the vector only has to place the
+    chunk by topic, and e5 cost grows with tokens (see docs/documents.md)."""
+    body = chunk.text
+    if chunk.citation and body.startswith(chunk.citation.split(" ")[0]):
+        body = body.split("\n", 1)[-1]
+    head = " ".join(p for p in (document_title, chunk.citation) if p)
+    return f"{head}\n{body}"[: len(head) + 1 + EMBED_KEY_CHARS]
 
 
 @transaction.atomic
@@ -163,6 +259,7 @@ def document_create(
     material_type: str = "other",
     jurisdiction: str = "",
     year: int | None = None,
+    enqueue: bool = True,
 ) -> Document:
     if upload.size > MAX_BYTES:
         raise DocumentRejected("파일이 너무 큽니다 (최대 20MB).")
@@ -180,7 +277,8 @@ def document_create(
         year=year,
     )
     document.topics.set(topics)
-    transaction.on_commit(lambda: _enqueue_ingest(document.pk))
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue_ingest(document.pk))
     return document
 
 
@@ -228,43 +326,160 @@ def _enqueue_ingest(document_id: int) -> None:
         logger.exception("could not enqueue ingest of document %s", document_id)
 
 
-def document_ingest(*, document_id: int) -> Document:
-    """Extract, chunk and embed; the document ends ready or failed with a reason."""
-    claimed = Document.objects.filter(
-        pk=document_id, status__in=[DocumentStatus.PENDING, DocumentStatus.FAILED]
-    ).update(status=DocumentStatus.PROCESSING, error="")
+def document_retry(*, document: Document) -> Document:
+    """A failed (or stuck) document goes back to the queue, text re-extracted."""
+    updated = Document.objects.filter(
+        pk=document.pk, status__in=[DocumentStatus.FAILED, DocumentStatus.PENDING]
+    ).update(
+        status=DocumentStatus.PENDING,
+        error="",
+        text="",
+        attempts=0,
+        pieces_done=0,
+        pieces_total=0,
+    )
+    if updated:
+        transaction.on_commit(lambda: _enqueue_ingest(document.pk))
+    document.refresh_from_db()
+    return document
+
+
+def documents_reprocess(*, document_ids: list[int]) -> int:
+    """Admin action: ready or failed documents are extracted and embedded again."""
+    document_ids = list(
+        Document.objects.filter(pk__in=document_ids)
+        .exclude(status=DocumentStatus.PROCESSING)
+        .values_list("id", flat=True)
+    )
+    count = Document.objects.filter(pk__in=document_ids).update(
+        status=DocumentStatus.PENDING,
+        text="",
+        error="",
+        attempts=0,
+        pieces_done=0,
+        pieces_total=0,
+    )
+    for pk in document_ids:
+        transaction.on_commit(lambda pk=pk: _enqueue_ingest(pk))
+    return count
+
+
+def _stale_before():
+    return timezone.now() - timedelta(minutes=HEARTBEAT_STALE_MINUTES)
+
+
+def document_ingest(
+    *, document_id: int, progress: Callable[[int, int], None] | None = None
+) -> Document:
+    """Extract, chunk and embed; the document ends ready or failed with a reason.
+
+    A document left "processing" by a worker that died (no heartbeat for
+    HEARTBEAT_STALE_MINUTES) is claimed again; after MAX_ATTEMPTS it fails.
+    """
+    now = timezone.now()
+    claimable = Q(status__in=[DocumentStatus.PENDING, DocumentStatus.FAILED]) | Q(
+        status=DocumentStatus.PROCESSING, heartbeat_at__lt=_stale_before()
+    )
+    claimed = (
+        Document.objects.filter(claimable, pk=document_id)
+        .filter(attempts__lt=MAX_ATTEMPTS)
+        .update(
+            status=DocumentStatus.PROCESSING,
+            error="",
+            attempts=F("attempts") + 1,
+            pieces_done=0,
+            pieces_total=0,
+            started_at=now,
+            heartbeat_at=now,
+        )
+    )
     document = Document.objects.get(pk=document_id)
     if not claimed:
+        if document.status == DocumentStatus.PROCESSING and (
+            document.heartbeat_at and document.heartbeat_at < _stale_before()
+        ):
+            return _fail(
+                document,
+                f"처리 작업이 {MAX_ATTEMPTS}번 중단되었습니다 (작업자 종료). "
+                "다시 시도해 주세요.",
+            )
         return document
     try:
         chunks = _prepare_chunks(document)
+        _store_chunks(document, chunks)
         embedder = get_embedder()
-        vectors = embedder.embed_passages(chunks)
+        _embed_chunks(document, embedder, progress)
     except (DocumentRejected, EmbeddingError) as exc:
         return _fail(document, str(exc))
     except Exception as exc:
         logger.exception("ingest of document %s failed", document_id)
         return _fail(document, f"처리 중 오류가 났습니다: {type(exc).__name__}")
+    document.status = DocumentStatus.READY
+    document.chunk_count = document.pieces_done = len(chunks)
+    document.processed_at = timezone.now()
+    document.save(
+        update_fields=["status", "chunk_count", "pieces_done", "processed_at", "error"]
+    )
+    transaction.on_commit(lambda: _enqueue_summary(document.pk))
+    return document
+
+
+def _store_chunks(document: Document, chunks: list[Chunk]) -> None:
+    """Chunks are written first (no vectors yet); the document is not READY,
+    so retrieval does not see them until every vector is in."""
     with transaction.atomic():
         document.chunks.all().delete()
         DocumentChunk.objects.bulk_create(
             DocumentChunk(
                 document=document,
                 ordinal=i,
-                text=t,
-                embedding=v,
-                embedding_model=embedder.name,
+                text=chunk.text,
+                citation=chunk.citation[:300],
+                section=chunk.section[:500],
+                article=chunk.article[:30],
             )
-            for i, (t, v) in enumerate(zip(chunks, vectors, strict=True))
+            for i, chunk in enumerate(chunks)
         )
-        document.status = DocumentStatus.READY
-        document.chunk_count = len(chunks)
-        document.processed_at = timezone.now()
+        document.pieces_total = len(chunks)
+        document.pieces_done = 0
+        document.heartbeat_at = timezone.now()
         document.save(
-            update_fields=["text", "status", "chunk_count", "processed_at", "error"]
+            update_fields=[
+                "text",
+                "title",
+                "promulgated_on",
+                "effective_on",
+                "source_url",
+                "annexes",
+                "front_matter",
+                "pieces_total",
+                "pieces_done",
+                "heartbeat_at",
+            ]
         )
-        transaction.on_commit(lambda: _enqueue_summary(document.pk))
-    return document
+
+
+def _embed_chunks(document: Document, embedder, progress) -> None:
+    rows = list(
+        document.chunks.order_by("ordinal").only("id", "text", "citation", "article")
+    )
+    done = 0
+    for start in range(0, len(rows), EMBED_BATCH):
+        batch = rows[start : start + EMBED_BATCH]
+        keys = [
+            embedding_key(document.title, Chunk(c.text, c.citation, article=c.article))
+            for c in batch
+        ]
+        vectors = embedder.embed_passages(keys)
+        for chunk, vector in zip(batch, vectors, strict=True):
+            chunk.embedding, chunk.embedding_model = vector, embedder.name
+        DocumentChunk.objects.bulk_update(batch, ["embedding", "embedding_model"])
+        done += len(batch)
+        Document.objects.filter(pk=document.pk).update(
+            pieces_done=done, heartbeat_at=timezone.now()
+        )
+        if progress:
+            progress(done, len(rows))
 
 
 def _enqueue_summary(document_id: int) -> None:
@@ -280,11 +495,14 @@ def _enqueue_summary(document_id: int) -> None:
         logger.warning("could not enqueue summary of document %s", document_id)
 
 
-def _prepare_chunks(document: Document) -> list[str]:
+def _prepare_chunks(document: Document) -> list[Chunk]:
     if not document.text:
         with document.file.open("rb") as handle:
             data = handle.read()
-        document.text = normalise_text(extract_text(document.file_kind, data))
+        raw = extract_text(document.file_kind, data)
+        meta, body = split_front_matter(raw.replace("\r\n", "\n"))
+        document.text = normalise_text(body)
+        _apply_front_matter(document, meta)
     if not document.text.strip():
         raise DocumentRejected(
             "텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다)."
@@ -296,6 +514,26 @@ def _prepare_chunks(document: Document) -> list[str]:
             "나눠서 올려 주세요."
         )
     return chunks
+
+
+def _apply_front_matter(document: Document, meta: FrontMatter) -> None:
+    document.front_matter = meta.fields
+    document.promulgated_on = meta.promulgated[:40]
+    document.effective_on = meta.effective[:40]
+    url = meta.source_url
+    document.source_url = url[:500] if url.startswith(("http://", "https://")) else ""
+    document.annexes = meta.annexes
+    # A title the user typed wins; a file name stand-in gives way to the act's name.
+    if meta.title and (
+        not document.title
+        or document.title == _file_name(document)
+        or document.title.lower().endswith(FILE_SUFFIXES)
+    ):
+        document.title = meta.title[:300]
+
+
+def _file_name(document: Document) -> str:
+    return (document.file.name or "").rsplit("/", 1)[-1]
 
 
 def _fail(document: Document, reason: str) -> Document:
@@ -315,8 +553,19 @@ def documents_reembed(*, model_name: str | None = None) -> int:
     done = 0
     ids = list(stale.values_list("id", flat=True))
     for start in range(0, len(ids), 256):
-        batch = list(DocumentChunk.objects.filter(id__in=ids[start : start + 256]))
-        vectors = embedder.embed_passages([c.text for c in batch])
+        batch = list(
+            DocumentChunk.objects.filter(
+                id__in=ids[start : start + 256]
+            ).select_related("document")
+        )
+        vectors = embedder.embed_passages(
+            [
+                embedding_key(
+                    c.document.title, Chunk(c.text, c.citation, article=c.article)
+                )
+                for c in batch
+            ]
+        )
         for chunk, vector in zip(batch, vectors, strict=True):
             chunk.embedding, chunk.embedding_model = vector, embedder.name
         DocumentChunk.objects.bulk_update(batch, ["embedding", "embedding_model"])

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
 from study.llm.calls import llm_json
 from study.llm.client import (
     LLMError,
@@ -70,11 +71,11 @@ class GenerationResult:
 def evidence_sources(evidence: list[Evidence]) -> dict[str, dict]:
     """Labels as the prompt shows them: D1.. for documents, Q1.. for questions."""
     labels: dict[str, dict] = {}
-    counters = {"document": 0, "question": 0}
-    for item in evidence:
-        counters[item.kind] += 1
-        prefix = "D" if item.kind == "document" else "Q"
-        labels[f"{prefix}{counters[item.kind]}"] = item.as_dict()
+    counters = {"D": 0, "Q": 0}
+    for item in evidence:  # annex notes are listed with the documents
+        prefix = "Q" if item.kind == "question" else "D"
+        counters[prefix] += 1
+        labels[f"{prefix}{counters[prefix]}"] = item.as_dict()
     return labels
 
 
@@ -93,7 +94,7 @@ def _prompt(question: Question, evidence: list[Evidence]) -> str:
             if len(accepted) > 1
             else ""
         ),
-        documents=[e for e in evidence if e.kind == "document"],
+        documents=[e for e in evidence if e.kind != "question"],
         questions=[e for e in evidence if e.kind == "question"],
     )
 
@@ -120,6 +121,26 @@ def _failed(
     )
 
 
+def explanation_prompt(
+    question: Question, evidence: list[Evidence]
+) -> tuple[str, list[Evidence]]:
+    """The user prompt and the evidence it carries: whole evidence items packed
+    best-first (documents by relevance, then related questions) into the
+    prompt budget (LLM_PROMPT_TOKENS within LLM_CONTEXT_TOKENS)."""
+    base = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(_prompt(question, []))
+    ordered = (
+        sorted((e for e in evidence if e.kind == "document"), key=lambda e: -e.score)
+        + [e for e in evidence if e.kind == "annex"]
+        + [e for e in evidence if e.kind == "question"]
+    )
+    packed = pack_best_first(
+        ordered,
+        cost=lambda e: estimate_tokens(f"<<D9: {e.title}>>\n{e.text}\n<</D9>>\n"),
+        budget=prompt_budget() - base,
+    )
+    return _prompt(question, packed), packed
+
+
 def explanation_generate(*, question: Question, priority: Priority) -> GenerationResult:
     """Gather evidence, ask the LLM through the gate, and guard the reply."""
     result = _generate(question, priority)
@@ -128,7 +149,9 @@ def explanation_generate(*, question: Question, priority: Priority) -> Generatio
 
 
 def _generate(question: Question, priority: Priority) -> GenerationResult:
-    evidence = explanation_evidence(question=question)
+    prompt, evidence = explanation_prompt(
+        question, explanation_evidence(question=question)
+    )
     if not evidence:
         return GenerationResult(
             status="skipped",
@@ -139,7 +162,7 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
         reply = llm_json(
             priority=priority,
             system=SYSTEM_PROMPT,
-            user=_prompt(question, evidence),
+            user=prompt,
             schema=EXPLANATION_SCHEMA,
             schema_name="explanation",
         )

@@ -7,7 +7,11 @@ from study.forms_documents import DocumentSearchForm, DocumentUploadForm
 from study.models import Document
 from study.selectors.topics import topic_get_editable, topic_get_for_user
 from study.services.document_search import document_search
-from study.services.documents import DocumentRejected, document_create
+from study.services.documents import (
+    DocumentRejected,
+    document_create,
+    document_retry,
+)
 from study.services.retrieval import DocumentFilters
 
 
@@ -44,7 +48,7 @@ def document_list(request, topic_id: int):
         "documents": documents,
         "form": form,
         "can_edit": can_edit,
-        "processing": any(d.status in ("pending", "processing") for d in documents),
+        "processing": any(d.in_progress for d in documents),
     }
     if request.htmx and request.method == "GET":
         return render(request, "study/documents.html#document-rows", context)
@@ -60,6 +64,19 @@ def document_delete(request, topic_id: int, document_id: int):
     if not document.topics.exists():
         document.delete()
     messages.success(request, "자료를 뺐습니다.")
+    return redirect("study:documents", topic_id=topic.pk)
+
+
+@login_required
+@require_POST
+def document_retry_view(request, topic_id: int, document_id: int):
+    topic = topic_get_editable(user=request.user, topic_id=topic_id)
+    document = get_object_or_404(Document, pk=document_id, topics=topic)
+    document = document_retry(document=document)
+    if document.status == "pending":
+        messages.success(request, "자료를 다시 처리합니다.")
+    else:
+        messages.info(request, "실패한 자료만 다시 처리할 수 있습니다.")
     return redirect("study:documents", topic_id=topic.pk)
 
 

@@ -37,6 +37,12 @@ class Command(BaseCommand):
             "--keep-workdir", action="store_true", help="keep logs and files"
         )
         parser.add_argument(
+            "--documents",
+            type=Path,
+            help="folder of .md statutes for the ingest figure "
+            "(default ../shared/data/documents)",
+        )
+        parser.add_argument(
             "--drop-after",
             action="store_true",
             help="drop this run's database clone at the end (the dataset stays)",
@@ -59,6 +65,7 @@ class Command(BaseCommand):
             llm_latency_s=options["llm_latency"],
             keep_workdir=options["keep_workdir"],
             drop_after=options["drop_after"],
+            documents_dir=options["documents"],
             log=lambda line: self.stderr.write(line),
         )
         self.stdout.write(table(result))
