@@ -79,6 +79,16 @@ class QuestionAdminForm(forms.ModelForm):
     def clean_exam_session(self) -> str:
         return clean_session_label(self.cleaned_data.get("exam_session", ""))
 
+    def clean(self):
+        data = super().clean()
+        topic = data.get("topic")
+        if topic is not None and "figure" in data:
+            try:
+                data["figure"] = figure_clean(data["figure"], owner=topic.owner)
+            except forms.ValidationError as exc:
+                self.add_error("figure", exc)
+        return data
+
 
 def figure_clean(figure, *, owner):
     """A new upload becomes a checked, re-encoded copy within the owner's quota."""

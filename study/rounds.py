@@ -91,7 +91,11 @@ class Session:
 
 @lru_cache(maxsize=4096)  # a file repeats a handful of labels thousands of times
 def session_parse(value: str) -> Session:
-    """Read a session label as files spell it; SessionLabelError when it is none."""
+    """Read a session label as files spell it; SessionLabelError when it is none.
+
+    Digits must be ASCII: NFKC would turn '²' or '３' into a round number."""
+    if any(ch.isdigit() and not ch.isascii() for ch in str(value)):
+        raise SessionLabelError(f"session is not a round label: {value!r}")
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:
         raise SessionLabelError("missing session")

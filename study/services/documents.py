@@ -176,7 +176,8 @@ def pdf_check_content_size(reader) -> None:
         if cost > page_limit:
             raise DocumentRejected(
                 f"PDF {number}쪽의 내용이 너무 큽니다 (압축을 푼 크기 {cost:,}바이트, "
-                f"한 쪽 최대 {page_limit:,}바이트)."
+                f"한 쪽 최대 {page_limit:,}바이트). "
+                "비정상적으로 부풀려진 PDF일 수 있습니다."
             )
         total += cost
         if total > settings.PDF_MAX_CONTENT_BYTES:

@@ -33,6 +33,7 @@ from study.models import (
     QuizMode,
     SessionAnalysis,
     SessionJob,
+    Topic,
 )
 from study.services.questions import question_update
 from tests.conftest import make_document, make_question
@@ -190,6 +191,9 @@ def test_the_relay_delivers_each_event_once_with_two_clusters_on_redis(
 ):
     settings.STUDY_PUBLISH_ENABLED = True
     settings.PUBLISH_SIGNING_SECRET = SECRET
+    # Only topics their owner marks for publishing reach the outbox.
+    Topic.objects.filter(pk=topic.pk).update(is_shared=True, is_published=True)
+    topic.refresh_from_db()
     viewer = FakeViewer(secret=SECRET, slow_s=1.0)
     viewer.start()
     viewer.delay_s = 0.03
