@@ -5,9 +5,9 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from study.management.files_and_topic import files_and_topic
 from study.models import DocumentStatus, MaterialType
 from study.services.documents import DocumentRejected, document_create, document_ingest
-from study.services.question_import import topic_get_or_create_for_import
 
 
 class Command(BaseCommand):
@@ -28,16 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        paths: list[Path] = options["paths"]
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            raise CommandError(f"파일이 없습니다: {', '.join(missing)}")
-        try:
-            topic = topic_get_or_create_for_import(
-                name=options["topic"], owner_username=options["owner"]
-            )
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        paths, topic = files_and_topic(options)
         quiet = options["verbosity"] < 1
         failed = 0
         started = time.perf_counter()

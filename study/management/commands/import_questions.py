@@ -1,13 +1,13 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from study.management.files_and_topic import files_and_topic
 from study.services.question_import import (
     ImportSource,
     questions_import,
     report_json,
-    topic_get_or_create_for_import,
 )
 
 
@@ -24,16 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--report", type=Path, help="JSON 보고서 경로")
 
     def handle(self, *args, **options):
-        paths: list[Path] = options["paths"]
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            raise CommandError(f"파일이 없습니다: {', '.join(missing)}")
-        try:
-            topic = topic_get_or_create_for_import(
-                name=options["topic"], owner_username=options["owner"]
-            )
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        paths, topic = files_and_topic(options)
         with tqdm(desc="import", unit="row", disable=options["verbosity"] < 1) as bar:
             report = questions_import(
                 topic=topic,
