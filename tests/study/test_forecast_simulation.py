@@ -4,7 +4,6 @@ The full run is `manage.py simulate_forecast` (figures in docs/forecast.md).
 """
 
 import random
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -12,8 +11,7 @@ from django.core.management import call_command
 from study.forecast import calibration, model
 from study.forecast import plan as daily
 from study.forecast import simulation as sim
-
-SHARED_EXAMS = Path(__file__).resolve().parents[3] / "shared" / "data" / "exams"
+from tests.shared_data import SHARED_EXAMS, needs_shared
 
 
 def synthetic_bank(subjects=3, per_subject=150, seed=0):
@@ -134,7 +132,7 @@ def test_calibration_lines_say_what_the_numbers_mean():
     assert [w.isoformat() for w, _ in report.weeks] == ["2026-03-02", "2026-03-09"]
 
 
-@pytest.mark.skipif(not SHARED_EXAMS.is_dir(), reason="../shared/data/exams missing")
+@needs_shared
 def test_the_command_runs_on_a_real_bank(capsys, tmp_path):
     out = tmp_path / "figures.json"
     files = sorted(str(p) for p in SHARED_EXAMS.glob("ind-safety-2016-*.csv"))

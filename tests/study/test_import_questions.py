@@ -7,23 +7,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from study.models import AIExplanationStatus, Question, Topic
+from tests.shared_data import SHARED_EXAMS, needs_shared
 
-
-def _shared_exams() -> Path:
-    """../shared/data/exams beside the checkout (or beside a worktree's parent)."""
-    for parent in Path(__file__).resolve().parents[2:5]:
-        if (parent / "shared" / "data" / "exams").is_dir():
-            return parent / "shared" / "data" / "exams"
-    return Path("/nonexistent")
-
-
-SHARED_EXAMS = _shared_exams()
 HEADER = (
     "Test Name,Year,Session,Subject,Number,Question,Question_image,"
     "Option 1,Option 2,Option 3,Option 4,Answer"
-)
-needs_shared = pytest.mark.skipif(
-    not SHARED_EXAMS.is_dir(), reason="../shared/data/exams is not beside the checkout"
 )
 
 

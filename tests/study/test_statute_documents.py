@@ -6,7 +6,6 @@ import io
 import json
 import zlib
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,19 +27,7 @@ from study.services.documents import (
 )
 from study.services.retrieval import search_chunks
 from tests.conftest import make_question
-
-HERE = Path(__file__).resolve()
-SHARED = next(
-    (
-        p / "shared" / "data"
-        for p in (HERE.parents[3], HERE.parents[4])
-        if (p / "shared" / "data" / "documents").is_dir()
-    ),
-    None,
-)
-needs_shared = pytest.mark.skipif(
-    SHARED is None, reason="../shared/data is not beside the checkout"
-)
+from tests.shared_data import SHARED_DOCUMENTS, needs_shared
 
 STATUTE_MD = """---
 제목: 시험안전규칙
@@ -203,7 +190,7 @@ def test_other_documents_keep_their_markdown_heading_path():
 
 @needs_shared
 def test_the_six_shared_statutes_chunk_by_article():
-    for path in sorted((SHARED / "documents").glob("*.md")):
+    for path in sorted(SHARED_DOCUMENTS.glob("*.md")):
         if path.name == "README.md":
             continue
         meta, body = split_front_matter(path.read_text(encoding="utf-8"))
@@ -217,7 +204,7 @@ def test_the_six_shared_statutes_chunk_by_article():
                 assert chunk.citation.startswith(chunk.article), chunk.citation
                 assert heads[0].startswith(chunk.article)
     meta, body = split_front_matter(
-        (SHARED / "documents" / "산업안전보건기준에관한규칙.md").read_text("utf-8")
+        (SHARED_DOCUMENTS / "산업안전보건기준에관한규칙.md").read_text("utf-8")
     )
     assert len(meta.annexes) == 23
     art42 = [c.citation for c in chunk_text(body) if c.article == "제42조"]

@@ -8,20 +8,9 @@ from pathlib import Path
 import pytest
 
 from study.services.chunking import chunk_text, split_front_matter
+from tests.shared_data import SHARED_DOCUMENTS, SHARED_EXAMS, needs_shared
 
 LABELS = Path(__file__).parent / "data" / "statute_retrieval_labels.jsonl"
-HERE = Path(__file__).resolve()
-SHARED = next(
-    (
-        p / "shared" / "data"
-        for p in (HERE.parents[3], HERE.parents[4])
-        if (p / "shared" / "data" / "documents").is_dir()
-    ),
-    None,
-)
-needs_shared = pytest.mark.skipif(
-    SHARED is None, reason="../shared/data is not beside the checkout"
-)
 
 
 def labels() -> list[dict]:
@@ -44,7 +33,7 @@ def test_the_set_has_enough_positives_and_negatives_of_each_kind():
 @needs_shared
 def test_every_quote_is_verbatim_in_its_labelled_article():
     articles: dict[tuple[str, str], str] = {}
-    for path in (SHARED / "documents").glob("*.md"):
+    for path in SHARED_DOCUMENTS.glob("*.md"):
         if path.name == "README.md":
             continue
         meta, body = split_front_matter(path.read_text("utf-8"))
@@ -63,7 +52,7 @@ def test_every_quote_is_verbatim_in_its_labelled_article():
 @needs_shared
 def test_every_labelled_question_exists_in_the_rounds():
     keys = set()
-    for path in (SHARED / "exams").glob("ind-safety-*.csv"):
+    for path in SHARED_EXAMS.glob("ind-safety-*.csv"):
         with path.open(encoding="utf-8-sig") as handle:
             for row in csv.DictReader(handle):
                 keys.add(f"{row['Year']}-{row['Session']}-{row['Number']}")
@@ -86,10 +75,10 @@ def test_recall_at_5_on_the_shared_statutes_and_no_evidence_for_calculations(
     settings.MEDIA_ROOT = tmp_path
     user.is_superuser = True
     user.save()
-    exams = sorted((SHARED / "exams").glob("ind-safety-*.csv"))
+    exams = sorted(SHARED_EXAMS.glob("ind-safety-*.csv"))
     call_command("import_questions", *map(str, exams), "--topic", "법령", verbosity=0)
     documents = sorted(
-        p for p in (SHARED / "documents").glob("*.md") if p.name != "README.md"
+        p for p in SHARED_DOCUMENTS.glob("*.md") if p.name != "README.md"
     )
     call_command(
         "add_documents",
