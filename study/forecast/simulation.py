@@ -88,6 +88,8 @@ class LearnerRun:
     passed: bool = False
     forecasts: dict[int, float] = field(default_factory=dict)
     naive: dict[int, float] = field(default_factory=dict)
+    # The forecast's expected mean score (out of 100) next to the real one.
+    expected: dict[int, float] = field(default_factory=dict)
     exam_mean: float = 0.0
 
 
@@ -157,6 +159,7 @@ class Simulator:
     def __init__(self, bank, spec: PaperSpec, params: LearnerParams, cfg, seed):
         self.bank = bank
         self.by_id = {q.id: q for q in bank}
+        self.by_subject = {name: [q for q in bank if q.subject == name] for name, _ in spec.subjects}
         self.spec = spec
         self.params = params
         self.cfg = cfg
@@ -181,7 +184,11 @@ class Simulator:
         elapsed = (at - card.last_review).total_seconds() / 86400
         return float(model.retrievability(card.stability * self.params.memory, elapsed))
 
-    def answer(self, qid: int, at: datetime, *, learn: bool = True) -> str:
+    def answer(
+        self, qid: int, at: datetime, *, learn: bool = True, real_exam: bool = False
+    ) -> str:
+        """What the learner answers; on the real exam (real_exam) there is no
+        모르겠음 button, so a question not recalled is always guessed."""
         q = self.by_id[qid]
         r = self._true_r(qid, at)
         if r is None:
@@ -189,7 +196,7 @@ class Simulator:
         recalled = self.rng.random() < r
         if recalled:
             outcome = "correct"
-        elif self.rng.random() < self.params.unsure:
+        elif not real_exam and self.rng.random() < self.params.unsure:
             outcome = "unsure"
         else:
             outcome = "correct" if self.rng.random() < model.GUESS else "wrong"
@@ -254,7 +261,7 @@ class Simulator:
     def subject_inputs(self, now: datetime | None = None):
         inputs, ids = [], []
         for name, n in self.spec.subjects:
-            qs = [q for q in self.bank if q.subject == name]
+            qs = self.by_subject[name]
             rows = []
             for q in qs:
                 obs = self.seen.get(q.id)
@@ -286,7 +293,7 @@ class Simulator:
             ids.append([q.id for q in qs])
         return inputs, ids
 
-    def forecast(self, now: datetime) -> float:
+    def forecast(self, now: datetime) -> model.Forecast:
         inputs, _ = self.subject_inputs(now)
         return model.forecast(
             inputs,
@@ -296,15 +303,21 @@ class Simulator:
                 self.evidence,
                 model.guess_rate(self.misses["wrong"], self.misses["unsure"]),
             ),
-        ).pass_probability
+        )
 
     # -- sessions ----------------------------------------------------------
-    def mock(self, at: datetime, *, learn: bool = True) -> tuple[bool, float]:
+    def mock(self, at: datetime, *, real_exam: bool = False) -> tuple[bool, float]:
+        """A paper drawn by the exam spec: a mock in the app (with 모르겠음,
+        answers recorded), or the real exam (no 모르겠음, nothing recorded)."""
         scores = []
         for name, n in self.spec.subjects:
-            qs = [q for q in self.bank if q.subject == name]
+            qs = self.by_subject[name]
             picked = weighted_sample(self.rng, qs, n)
-            right = sum(self.answer(q.id, at, learn=learn) == "correct" for q in picked)
+            right = sum(
+                self.answer(q.id, at, learn=not real_exam, real_exam=real_exam)
+                == "correct"
+                for q in picked
+            )
             scores.append(100.0 * right / n)
         passed = min(scores) >= model.PASS_SUBJECT_MIN and (
             sum(scores) / len(scores) >= model.PASS_AVERAGE_MIN
@@ -376,11 +389,15 @@ class Simulator:
                 for qid in ids:
                     self.answer(qid, at)
             if days_left in self.cfg.forecast_days_before:
-                out.forecasts[days_left] = self.forecast(at + timedelta(hours=2))
+                made = self.forecast(at + timedelta(hours=2))
+                out.forecasts[days_left] = made.pass_probability
+                out.expected[days_left] = float(
+                    np.mean([s.expected_score for s in made.subjects])
+                )
                 out.naive[days_left] = float(
                     self.last_mock is not None and self.last_mock >= 60
                 )
-        out.passed, out.exam_mean = self.mock(self.exam_at, learn=False)
+        out.passed, out.exam_mean = self.mock(self.exam_at, real_exam=True)
         return out
 
 
