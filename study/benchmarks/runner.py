@@ -22,7 +22,16 @@ from study.benchmarks.prepare import dataset_prepare
 from study.benchmarks.scales import Scale
 
 QUIET_LOGGERS = ("django-q", "httpx")
-MEASUREMENTS = ("pickup", "paths", "import", "embed", "related", "load", "ingest")
+MEASUREMENTS = (
+    "pickup",
+    "paths",
+    "import",
+    "embed",
+    "related",
+    "load",
+    "ingest",
+    "forecast",
+)
 FIGURE_OF = {
     "pickup": ("pickup_latency_s", "pipeline_overhead_pct"),
     "import": ("import_rows_per_s",),
@@ -30,6 +39,7 @@ FIGURE_OF = {
     "related": ("related_7000_s",),
     "load": ("load_test",),
     "ingest": ("ingest_s",),
+    "forecast": ("forecast_page",),
 }
 
 
@@ -192,8 +202,14 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
             log=log,
         )
 
+    def forecast(result: dict) -> None:
+        from study.benchmarks.forecast_page import measure_forecast_page
+
+        result["forecast_page"] = measure_forecast_page(scale=scale, meta=meta, log=log)
+
     # The pickup runs first: the hot paths leave explanation jobs queued.
     return {
+        "forecast": forecast,
         "pickup": pickup,
         "paths": paths,
         "import": imports,

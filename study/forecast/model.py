@@ -281,34 +281,58 @@ def _binomial_coefficients(n: int) -> tuple[np.ndarray, np.ndarray]:
     return ks, np.array([math.comb(n, int(k)) for k in ks], dtype=float)
 
 
-def _binomial(n: int, p: float) -> np.ndarray:
+def _binomial(n: int, p) -> np.ndarray:
+    """P(k right of n), k = 0..n; p may be an array (the result gets a last axis)."""
     ks, combs = _binomial_coefficients(n)
+    p = np.asarray(p, dtype=float)[..., None]
     return combs * np.power(p, ks) * np.power(1.0 - p, n - ks)
 
 
 def pass_probability(dists: Sequence[np.ndarray]) -> float:
     """P(every subject ≥ 40 and mean ≥ 60) for independent subjects.
 
-    dists[s][k] = P(k right out of len(dists[s]) − 1) in subject s. Scores are
-    added on an exact integer grid (1/L of a subject's 100 points, L the least
-    common multiple of the question counts) by convolution.
+    dists[s][k] = P(k right out of len(dists[s]) − 1) in subject s.
+    """
+    return float(pass_probabilities(dists))
+
+
+def pass_probabilities(dists: Sequence[np.ndarray]) -> np.ndarray:
+    """pass_probability for a batch: dists[s] has shape (..., n_s + 1) and the
+    result has the leading shape (one P(합격) per draw and exam day).
+
+    Scores are added on an exact integer grid (1/L of a subject's 100 points,
+    L the least common multiple of the question counts): the distribution
+    of the total is the convolution of the subjects' distributions with the
+    scores below 40 (과락) taken out, and 합격 is its mass at mean ≥ 60.
     """
     if not dists:
-        return 0.0
-    counts = [len(d) - 1 for d in dists]
+        return np.zeros(())
+    counts = [d.shape[-1] - 1 for d in dists]
+    batch = np.broadcast_shapes(*(d.shape[:-1] for d in dists))
     if min(counts) <= 0:
-        return 0.0
+        return np.zeros(batch)
     grid = math.lcm(*counts)
-    total = np.array([1.0])
+    spreads = []
     for dist, n in zip(dists, counts, strict=True):
         step = grid // n
-        spread = np.zeros(grid + 1)
-        ks = np.arange(n + 1)
-        kept = np.where(ks * 100 >= PASS_SUBJECT_MIN * n, dist, 0.0)
-        spread[ks * step] = kept
-        total = np.convolve(total, spread)
+        low = math.ceil(PASS_SUBJECT_MIN * n / 100 - 1e-9)  # 과락 below this
+        spread = np.zeros((*dist.shape[:-1], grid + 1))
+        spread[..., low * step :: step] = dist[..., low:]
+        spreads.append(spread)
+    if batch:
+        # Many papers at once (draws × exam days): the convolutions are a
+        # product of Fourier transforms, long enough not to wrap around.
+        size = len(spreads) * grid + 1
+        product = np.ones((*batch, size // 2 + 1), dtype=complex)
+        for spread in spreads:
+            product = product * np.fft.rfft(spread, n=size)
+        total = np.fft.irfft(product, n=size)
+    else:  # one paper (the daily plan asks often): exact convolution
+        total = np.ones(1)
+        for spread in spreads:
+            total = np.convolve(total, spread)
     need = math.ceil(PASS_AVERAGE_MIN * len(dists) * grid / 100 - 1e-9)
-    return float(total[need:].sum())
+    return np.clip(total[..., need:].sum(axis=-1), 0.0, 1.0)
 
 
 @dataclass
@@ -339,65 +363,123 @@ class Forecast:
 
 
 class _Prepared:
-    """One subject's bank reduced to what a paper's mean p depends on, so each
-    uncertainty draw costs O(1): the same numbers as question_probabilities
-    followed by paper_probabilities."""
+    """One subject's bank reduced to what a paper's mean p depends on, for
+    one or more exam days at once: the same numbers as question_probabilities
+    followed by paper_probabilities, for a batch of uncertainty draws (rows)
+    and exam days (columns) in a few array operations."""
 
-    def __init__(self, subject: SubjectInput, *, exam_day: float, today):
+    def __init__(self, subject: SubjectInput, *, exam_days, today):
         self.subject = subject
+        days = np.atleast_1d(np.asarray(exam_days, dtype=float))
         w = subject.weights
         self.total = float(w.sum())
         studied = subject.studied
         self.w_studied = w[studied]
         self.stab = subject.stability[studied]
-        self.elapsed = exam_day - subject.last_review_day[studied]
+        self.elapsed = days[:, None] - subject.last_review_day[studied][None, :]
         unseen = np.flatnonzero(~studied)
-        self.w_met = 0.0
-        if today is not None and subject.pace > 0 and exam_day > today:
-            met = min(subject.pace * (exam_day - today), float(unseen.size))
-            order = unseen[np.argsort(-w[unseen], kind="stable")]
-            whole = int(met)
-            self.w_met = float(w[order[:whole]].sum())
-            if whole < order.size:
-                self.w_met += (met - whole) * float(w[order[whole]])
-            self.typical = (
-                float(np.median(self.stab)) if self.stab.size else TYPICAL_STABILITY
-            )
-            self.half_way = (exam_day - today) / 2
         self.w_unseen = float(w[unseen].sum())
-        self._studied_sum: dict[float, float] = {}
+        self.w_met = np.zeros(days.size)
+        self.half_way = np.zeros(days.size)
+        self.typical = (
+            float(np.median(self.stab)) if self.stab.size else TYPICAL_STABILITY
+        )
+        if today is not None and subject.pace > 0:
+            ahead = np.maximum(days - today, 0.0)
+            met = np.minimum(subject.pace * ahead, float(unseen.size))
+            # The most often repeated unseen questions are met first; a
+            # fraction of a question counts that fraction of its weight.
+            order = unseen[np.argsort(-w[unseen], kind="stable")]
+            cumulative = np.concatenate([[0.0], np.cumsum(w[order])])
+            self.w_met = np.interp(met, np.arange(cumulative.size), cumulative)
+            self.half_way = ahead / 2
+        self._studied_sum: dict[float, np.ndarray] = {}
 
-    def mean_p(self, *, accuracy: float, memory: float) -> float:
-        if self.total <= 0:
-            return GUESS
-        unseen_p = max(accuracy, GUESS)
+    def _studied(self, memory: float) -> np.ndarray:
+        """Weighted P(right) summed over the studied questions, per exam day."""
         if memory not in self._studied_sum:
-            r = retrievability(self.stab * memory, self.elapsed)
-            self._studied_sum[memory] = float(
-                (self.w_studied * p_from_retrievability(r)).sum()
-            )
-        total = self._studied_sum[memory] + (self.w_unseen - self.w_met) * unseen_p
-        if self.w_met:
-            r_met = retrievability(self.typical * memory, self.half_way)
-            total += self.w_met * max(float(p_from_retrievability(r_met)), unseen_p)
+            r = retrievability(self.stab[None, :] * memory, self.elapsed)
+            self._studied_sum[memory] = (
+                p_from_retrievability(r) * self.w_studied[None, :]
+            ).sum(axis=1)
+        return self._studied_sum[memory]
+
+    def mean_p(self, *, accuracy, memory) -> np.ndarray:
+        """(draws, days): the bank's weighted mean P(right) per draw of the
+        unseen accuracy and the memory factor (arrays of one value per draw)."""
+        accuracy = np.atleast_1d(np.asarray(accuracy, dtype=float))
+        memory = np.atleast_1d(np.asarray(memory, dtype=float))
+        days = self.elapsed.shape[0]
+        if self.total <= 0:
+            return np.full((accuracy.size, days), GUESS)
+        unseen_p = np.maximum(accuracy, GUESS)[:, None]
+        studied = np.empty((memory.size, days))
+        for value in np.unique(memory):  # memory draws sit on MEMORY_GRID
+            studied[memory == value] = self._studied(float(value))
+        r_met = retrievability(self.typical * memory[:, None], self.half_way[None, :])
+        p_met = np.maximum(p_from_retrievability(r_met), unseen_p)
+        total = studied + (self.w_unseen - self.w_met) * unseen_p + self.w_met * p_met
         return total / self.total
 
-    def dist(self, *, accuracy: float, memory: float, shift: float = 0.0):
+    def dist(self, *, accuracy, memory, shift=None) -> np.ndarray:
+        """(draws, days, n + 1): P(k right) on the subject's paper."""
         n = self.subject.questions
+        p = np.clip(self.mean_p(accuracy=accuracy, memory=memory), 0.0, 1.0)
         if n <= 0:
-            return np.ones(1)
-        p = min(max(self.mean_p(accuracy=accuracy, memory=memory), 0.0), 1.0)
-        if shift:
-            logit = math.log(max(p, 1e-9) / max(1 - p, 1e-9)) + shift
-            p = min(max(1 / (1 + math.exp(-logit)), GUESS), 1.0)
+            return np.ones((*p.shape, 1))
+        if shift is not None:
+            shift = np.asarray(shift, dtype=float).reshape(-1, 1)
+            q = np.clip(p, 1e-9, 1 - 1e-9)
+            p = np.clip(1 / (1 + np.exp(-(np.log(q / (1 - q)) + shift))), GUESS, 1.0)
         return _binomial(n, p)
 
 
-def _subject_dist(
-    subject, *, exam_day, accuracy, memory, today, shift=0.0
+@dataclass(frozen=True)
+class Draws:
+    """Seeded draws of what the model does not know (one row per draw)."""
+
+    memory: np.ndarray  # (draws,) the learner's stability factor
+    accuracy: np.ndarray  # (draws, subjects) unseen-question accuracy
+    shift: np.ndarray  # (draws, subjects) model error on the logit scale
+
+
+def uncertainty_draws(
+    subjects: Sequence[SubjectInput], memory_weights: np.ndarray, draws: int
+) -> Draws:
+    posteriors = unseen_posteriors(subjects)
+    rng = np.random.default_rng(SEED)
+    alpha = np.array([a for a, _ in posteriors], dtype=float)
+    beta = np.array([b for _, b in posteriors], dtype=float)
+    return Draws(
+        memory=rng.choice(MEMORY_GRID, size=draws, p=memory_weights),
+        accuracy=rng.beta(alpha, beta, size=(draws, len(subjects))),
+        shift=rng.normal(0.0, MODEL_ERROR_SD, size=(draws, len(subjects))),
+    )
+
+
+def pass_samples(
+    subjects: Sequence[SubjectInput],
+    *,
+    exam_days,
+    today: float | None = None,
+    draws: int = DRAWS,
+    memory_weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    prepared = _Prepared(subject, exam_day=exam_day, today=today)
-    return prepared.dist(accuracy=accuracy, memory=memory, shift=shift)
+    """(draws, days): P(합격) per uncertainty draw if the exam were on each of
+    exam_days. The same draws serve every day (a smooth curve)."""
+    if memory_weights is None:
+        memory_weights = memory_posterior(None)
+    drawn = uncertainty_draws(subjects, memory_weights, draws)
+    dists = [
+        _Prepared(s, exam_days=exam_days, today=today).dist(
+            accuracy=drawn.accuracy[:, i], memory=drawn.memory, shift=drawn.shift[:, i]
+        )
+        for i, s in enumerate(subjects)
+    ]
+    days = np.atleast_1d(np.asarray(exam_days)).size
+    if not dists:
+        return np.zeros((draws, days))
+    return pass_probabilities(dists)
 
 
 def point_pass_probability(
@@ -412,7 +494,9 @@ def point_pass_probability(
         accuracies = [a / (a + b) for a, b in unseen_posteriors(subjects)]
     return pass_probability(
         [
-            _subject_dist(s, exam_day=exam_day, accuracy=acc, memory=1.0, today=today)
+            _Prepared(s, exam_days=exam_day, today=today).dist(accuracy=acc, memory=1.0)[
+                0, 0
+            ]
             for s, acc in zip(subjects, accuracies, strict=True)
         ]
     )
@@ -434,28 +518,23 @@ def forecast(
     memory_weights (memory_posterior(evidence)) may be passed in when several
     forecasts share the evidence.
     """
-    posteriors = unseen_posteriors(subjects)
     if memory_weights is None:
         memory_weights = memory_posterior(evidence)
     memory_mean = float(np.exp((np.log(MEMORY_GRID) * memory_weights).sum()))
-    prepared = [_Prepared(s, exam_day=exam_day, today=today) for s in subjects]
-    rng = np.random.default_rng(SEED)
-    samples = []
-    for _ in range(draws):
-        memory = float(rng.choice(MEMORY_GRID, p=memory_weights))
-        dists = [
-            prep.dist(
-                accuracy=float(rng.beta(a, b)),
-                memory=memory,
-                shift=float(rng.normal(0.0, MODEL_ERROR_SD)),
-            )
-            for prep, (a, b) in zip(prepared, posteriors, strict=True)
-        ]
-        samples.append(pass_probability(dists))
-    mean_acc = [a / (a + b) for a, b in posteriors]
+    samples = pass_samples(
+        subjects,
+        exam_days=exam_day,
+        today=today,
+        draws=draws,
+        memory_weights=memory_weights,
+    )[:, 0]
+    posteriors = unseen_posteriors(subjects)
     reports = []
-    for s, prep, acc in zip(subjects, prepared, mean_acc, strict=True):
-        dist = prep.dist(accuracy=acc, memory=memory_mean)
+    for s, (a, b) in zip(subjects, posteriors, strict=True):
+        acc = a / (a + b)
+        dist = _Prepared(s, exam_days=exam_day, today=today).dist(
+            accuracy=acc, memory=memory_mean
+        )[0, 0]
         n = s.questions
         ks = np.arange(n + 1)
         below = ks * 100.0 < PASS_SUBJECT_MIN * n - 1e-9
@@ -471,12 +550,11 @@ def forecast(
                 bank=int(s.weights.size),
             )
         )
-    arr = np.array(samples)
     return Forecast(
         memory=memory_mean,
-        pass_probability=float(arr.mean()),
-        low=float(np.quantile(arr, INTERVAL[0])),
-        high=float(np.quantile(arr, INTERVAL[1])),
+        pass_probability=float(samples.mean()) if samples.size else 0.0,
+        low=float(np.quantile(samples, INTERVAL[0])) if samples.size else 0.0,
+        high=float(np.quantile(samples, INTERVAL[1])) if samples.size else 0.0,
         subjects=reports,
     )
 
@@ -486,15 +564,16 @@ def pass_curve(
     *,
     days: Sequence[float],
     today: float | None = None,
-    draws: int = 24,
+    draws: int = DRAWS,
     evidence: MemoryEvidence | None = None,
+    memory_weights: np.ndarray | None = None,
 ) -> list[float]:
     """P(합격) if the exam were on each of `days` (at the learner's pace when
-    `today` is given, else with no more study)."""
-    weights = memory_posterior(evidence)
-    return [
-        forecast(
-            subjects, exam_day=d, today=today, draws=draws, memory_weights=weights
-        ).pass_probability
-        for d in days
-    ]
+    `today` is given, else with no more study): one batch of array operations
+    for all the days, with the same draws as the forecast."""
+    if memory_weights is None:
+        memory_weights = memory_posterior(evidence)
+    samples = pass_samples(
+        subjects, exam_days=days, today=today, draws=draws, memory_weights=memory_weights
+    )
+    return [float(x) for x in samples.mean(axis=0)]

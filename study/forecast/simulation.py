@@ -134,6 +134,15 @@ class Result:
             "only_plan_passed": sum(p.passed and not s.passed for p, s in pairs),
             "only_stage_passed": sum(s.passed and not p.passed for p, s in pairs),
         }
+        # Plan − stage for the same learner, with a 95% confidence interval
+        # (normal approximation to the mean of the paired differences).
+        for name, values in (
+            ("pass", [float(p.passed) - float(s.passed) for p, s in pairs]),
+            ("score", [p.exam_mean - s.exam_mean for p, s in pairs]),
+        ):
+            mean, low, high = paired_interval(values)
+            out[f"{name}_diff"] = mean
+            out[f"{name}_diff_ci95"] = [low, high]
         for d in self.config.forecast_days_before:
             out[f"brier_{d}d"] = self.brier(d)
             out[f"naive_brier_{d}d"] = self.naive_brier(d)
@@ -141,6 +150,18 @@ class Result:
                 out[f"brier_{d}d_{policy}"] = self.brier(d, policy)
                 out[f"naive_brier_{d}d_{policy}"] = self.naive_brier(d, policy)
         return out
+
+
+def paired_interval(differences: Sequence[float]) -> tuple[float, float, float]:
+    """Mean of paired differences and its 95% confidence interval."""
+    arr = np.asarray(differences, dtype=float)
+    if arr.size == 0:
+        return 0.0, 0.0, 0.0
+    mean = float(arr.mean())
+    if arr.size < 2:
+        return mean, mean, mean
+    half = 1.96 * float(arr.std(ddof=1)) / math.sqrt(arr.size)
+    return mean, mean - half, mean + half
 
 
 def draw_learner(rng: random.Random, subjects: Sequence[str]) -> LearnerParams:
@@ -163,7 +184,15 @@ class Simulator:
         self.spec = spec
         self.params = params
         self.cfg = cfg
+        self.seed = seed
+        # The policy's own choices (which stage-quiz questions) draw from rng;
+        # everything about the learner draws common random numbers, the same
+        # under both policies: which days they study, which papers they sit,
+        # and, for the k-th answer to a question, whether they recall it, press
+        # 모르겠음 or guess right. The two policies then differ only by what
+        # they make the learner study (a paired comparison).
         self.rng = random.Random(seed)
+        self.answers_given: dict[int, int] = {}
         self.truth: dict[int, Card] = {}
         self.seen: dict[int, Observed] = {}
         self.first: dict[str, list[float]] = {s: [0.0, 0] for s, _ in spec.subjects}
@@ -193,13 +222,17 @@ class Simulator:
         r = self._true_r(qid, at)
         if r is None:
             r = self.params.ability[q.subject]
-        recalled = self.rng.random() < r
+        k = EXAM_ANSWER if real_exam else self.answers_given.get(qid, 0)
+        if learn:
+            self.answers_given[qid] = k + 1
+        recalled = common_uniform(self.seed, qid, k, 0) < r
         if recalled:
             outcome = "correct"
-        elif not real_exam and self.rng.random() < self.params.unsure:
+        elif not real_exam and common_uniform(self.seed, qid, k, 1) < self.params.unsure:
             outcome = "unsure"
         else:
-            outcome = "correct" if self.rng.random() < model.GUESS else "wrong"
+            guessed = common_uniform(self.seed, qid, k, 2) < model.GUESS
+            outcome = "correct" if guessed else "wrong"
         if learn:
             self._record(q, outcome, recalled, at)
         return outcome
@@ -312,7 +345,8 @@ class Simulator:
         scores = []
         for name, n in self.spec.subjects:
             qs = self.by_subject[name]
-            picked = weighted_sample(self.rng, qs, n)
+            paper = random.Random(f"{self.seed}:{at.isoformat()}:{name}")
+            picked = weighted_sample(paper, qs, n)
             right = sum(
                 self.answer(q.id, at, learn=not real_exam, real_exam=real_exam)
                 == "correct"
@@ -379,12 +413,13 @@ class Simulator:
     def run(self, policy: str) -> LearnerRun:
         self.exam_aware = policy == "plan"
         out = LearnerRun()
+        days = random.Random(f"{self.seed}:days")
         for day in range(self.cfg.days):
             at = START + timedelta(days=day)
             days_left = self.cfg.days - day
             if day % self.cfg.mock_every == self.cfg.mock_every - 1:
                 _, self.last_mock = self.mock(at)
-            elif self.rng.random() < self.params.study_prob:
+            elif days.random() < self.params.study_prob:
                 ids = self.plan_day(at) if policy == "plan" else self.stage_day(at, day)
                 for qid in ids:
                     self.answer(qid, at)
@@ -399,6 +434,24 @@ class Simulator:
                 )
         out.passed, out.exam_mean = self.mock(self.exam_at, real_exam=True)
         return out
+
+
+EXAM_ANSWER = 1 << 20  # the answer index of the exam-day sitting
+_MASK = (1 << 64) - 1
+
+
+def common_uniform(*key: int) -> float:
+    """A uniform number in [0, 1) fixed by integer key (splitmix64 hashing):
+    the same key gives the same draw under both policies."""
+    x = 0
+    for part in key:
+        x = (x ^ (part & _MASK)) * 0x9E3779B97F4A7C15 & _MASK
+        x ^= x >> 30
+        x = x * 0xBF58476D1CE4E5B9 & _MASK
+        x ^= x >> 27
+        x = x * 0x94D049BB133111EB & _MASK
+        x ^= x >> 31
+    return x / float(1 << 64)
 
 
 def weighted_sample(rng: random.Random, items, n: int):

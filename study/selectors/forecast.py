@@ -199,25 +199,28 @@ def topic_forecast(
 
 def _curves(lm: LearnerModel, exam_date: date, now: datetime):
     """P(합격) if the exam were on each day from today to the exam date: at
-    the learner's pace, and if they stopped studying today."""
+    the learner's pace, and if they stopped studying today. All the days are
+    one batch of array operations (model.pass_curve), not a forecast each."""
     start = timezone.localdate(now)
     span = (exam_date - start).days
     step = max(1, -(-span // CURVE_POINTS))
-    days = sorted({*range(0, span, step), span}) if span > 0 else [0]
-    paced, idle = [], []
+    offsets = sorted({*range(0, span, step), span}) if span > 0 else [0]
+    days = [start + timedelta(days=offset) for offset in offsets]
+    exam_days = [max(exam_day_number(day), lm.today) for day in days]
     weights = model.memory_posterior(lm.evidence)
-    for offset in days:
-        day = start + timedelta(days=offset)
-        exam_day = max(exam_day_number(day), lm.today)
-        for out, today in ((paced, lm.today), (idle, None)):
-            p = model.forecast(
-                lm.subjects,
-                exam_day=exam_day,
-                today=today,
-                draws=12,
-                memory_weights=weights,
-            ).pass_probability
-            out.append(CurvePoint(day=day, p=p))
+    paced, idle = (
+        [
+            CurvePoint(day=day, p=p)
+            for day, p in zip(
+                days,
+                model.pass_curve(
+                    lm.subjects, days=exam_days, today=today, memory_weights=weights
+                ),
+                strict=True,
+            )
+        ]
+        for today in (lm.today, None)
+    )
     return paced, idle
 
 

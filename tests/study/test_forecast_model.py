@@ -226,7 +226,39 @@ def test_the_fast_path_gives_the_same_paper_as_the_per_question_model():
             sub, exam_day=30.0, unseen_accuracy=accuracy, memory=factor, today=today
         )
         slow = model.paper_probabilities(p, sub.weights, 20)[0]
-        fast = model._Prepared(sub, exam_day=30.0, today=today).mean_p(
-            accuracy=accuracy, memory=factor
+        fast = model._Prepared(sub, exam_days=[10.0, 30.0], today=today).mean_p(
+            accuracy=[accuracy, 0.9], memory=[factor, 1.0]
         )
-        assert fast == pytest.approx(slow)
+        assert fast.shape == (2, 2)
+        assert fast[0, 1] == pytest.approx(slow)
+        p10 = model.question_probabilities(
+            sub, exam_day=10.0, unseen_accuracy=0.9, memory=1.0, today=today
+        )
+        assert fast[1, 0] == pytest.approx(
+            model.paper_probabilities(p10, sub.weights, 20)[0]
+        )
+
+
+def test_the_batched_pass_probability_is_the_scalar_one_per_row():
+    rng = np.random.default_rng(3)
+    batch = [rng.dirichlet(np.ones(n + 1), size=(4, 3)) for n in (20, 20, 10)]
+    together = model.pass_probabilities(batch)
+    assert together.shape == (4, 3)
+    for i in range(4):
+        for j in range(3):
+            one = model.pass_probability([d[i, j] for d in batch])
+            assert together[i, j] == pytest.approx(one)
+
+
+def test_the_curve_is_the_forecast_of_each_day_in_one_pass():
+    rows = [(1.0, 5.0, 0.0)] * 20 + [(2.0, None, None)] * 40
+    subjects = [
+        model.SubjectInput.build("A", 20, rows, 12, 20, pace=1.0),
+        model.SubjectInput.build("B", 20, rows, 8, 20, pace=0.5),
+    ]
+    days = [3.0, 10.0, 30.0]
+    curve = model.pass_curve(subjects, days=days, today=1.0)
+    each = [
+        model.forecast(subjects, exam_day=d, today=1.0).pass_probability for d in days
+    ]
+    assert curve == pytest.approx(each)
