@@ -494,9 +494,9 @@ def point_pass_probability(
         accuracies = [a / (a + b) for a, b in unseen_posteriors(subjects)]
     return pass_probability(
         [
-            _Prepared(s, exam_days=exam_day, today=today).dist(accuracy=acc, memory=1.0)[
-                0, 0
-            ]
+            _Prepared(s, exam_days=exam_day, today=today).dist(
+                accuracy=acc, memory=1.0
+            )[0, 0]
             for s, acc in zip(subjects, accuracies, strict=True)
         ]
     )
@@ -574,6 +574,10 @@ def pass_curve(
     if memory_weights is None:
         memory_weights = memory_posterior(evidence)
     samples = pass_samples(
-        subjects, exam_days=days, today=today, draws=draws, memory_weights=memory_weights
+        subjects,
+        exam_days=days,
+        today=today,
+        draws=draws,
+        memory_weights=memory_weights,
     )
     return [float(x) for x in samples.mean(axis=0)]

@@ -1,6 +1,18 @@
 """오늘 할 일: due reviews first, then the new questions that raise P(합격) most.
 
-New questions are picked one at a time. For each subject the candidate is its
+Which due reviews make the plan, and how many places are left for new
+questions, is decided on one scale: how much each would raise P(합격) on the
+exam day. Studying a question — a review or a new one — is assumed to bring
+it to LEARNED_RETENTION on the exam day (the exam-date rule keeps reviewing
+it), so a review is worth the gap between that and what the learner will
+still remember of it by then, and a new question the gap from their accuracy
+on unseen questions of its subject; each gap counts with the question's
+recurrence weight and how much its subject's mean moves P(합격) (a subject
+near 과락 moves it most). The best `size` of the due reviews and the subjects'
+next new questions are taken; a review the learner will still know on the
+exam day waits while there are questions they have never seen.
+
+New questions are picked a batch at a time. For each subject the candidate is its
 unseen question with the highest recurrence weight; learning it is assumed to
 bring it to LEARNED_RETENTION on the exam day (the exam-date rule keeps
 reviewing it). The pick goes to the subject where that raises P(합격) most;
@@ -10,7 +22,6 @@ score goes first — which is also where a subject near 40 points sits.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -20,11 +31,12 @@ from study.forecast import model
 
 LEARNED_RETENTION = 0.9
 PICK_ROUNDS = 10
-# While unseen questions remain, reviews fill at most this share of the plan
-# (the most overdue first; the rest stay due): a backlog of reviews must not
-# stop the learner from ever meeting most of the bank.
-REVIEW_SHARE = 0.6
 MIN_GAIN = 1e-9
+# A subject's mean P(right) is nudged by this much to see how it moves
+# P(합격); EXPECTED_SCORE_WEIGHT keeps the expected score counting where
+# P(합격) hardly moves (it is ~0 or ~1).
+NUDGE = 0.01
+EXPECTED_SCORE_WEIGHT = 0.01
 
 
 @dataclass
@@ -34,6 +46,7 @@ class Plan:
     new_by_subject: dict[str, int] = field(default_factory=dict)
     pass_before: float = 0.0
     pass_after: float = 0.0
+    deferred: int = 0  # due reviews left for later (known on the exam day)
 
     @property
     def question_ids(self) -> list[int]:
@@ -77,12 +90,9 @@ def daily_plan(
     due_ids are the reviews due today, most urgent first; seed fixes the order
     among equally weighted new questions (a day's plan is the same on reload).
     """
-    unseen_left = sum(int((~sub.studied).sum()) for sub in subjects)
-    review_cap = size if not unseen_left else math.ceil(size * REVIEW_SHARE)
-    plan = Plan(reviews=list(due_ids[: min(size, review_cap)]))
+    subjects = list(subjects)
     posteriors = model.unseen_posteriors(subjects)
     accs = [a / (a + b) for a, b in posteriors]
-    subjects = list(subjects)
 
     def dist(s: int) -> np.ndarray:
         sub = subjects[s]
@@ -94,7 +104,13 @@ def daily_plan(
         )
 
     dists = [dist(s) for s in range(len(subjects))]
+    plan = Plan()
     plan.pass_before = plan.pass_after = model.pass_probability(dists)
+    reviews = _reviews_worth_it(
+        subjects, ids, due_ids, dists, accs, size=size, exam_day=exam_day
+    )
+    plan.reviews = [qid for qid in due_ids if qid in reviews]
+    plan.deferred = len(due_ids) - len(plan.reviews)
     rng = np.random.default_rng(seed)
     queues: list[list[int]] = []
     for sub in subjects:
@@ -136,3 +152,59 @@ def daily_plan(
         current = model.pass_probability(dists)
     plan.pass_after = current
     return plan
+
+
+def _subject_values(dists: list[np.ndarray]) -> list[float]:
+    """How much P(합격) rises per unit of each subject's mean P(right) (plus a
+    little for the expected score, so that gains still rank when P(합격) is
+    ~0 or ~1)."""
+    base = model.pass_probability(dists)
+    values = []
+    for s, d in enumerate(dists):
+        n = len(d) - 1
+        mean = _expected(d)
+        nudged = model.poisson_binomial(np.full(n, min(mean + NUDGE, 1.0)))
+        moved = model.pass_probability([*dists[:s], nudged, *dists[s + 1 :]])
+        values.append(max(moved - base, 0.0) / NUDGE + EXPECTED_SCORE_WEIGHT)
+    return values
+
+
+def _reviews_worth_it(
+    subjects, ids, due_ids, dists, accs, *, size: int, exam_day: float
+) -> set[int]:
+    """The due reviews among the `size` best uses of the plan's places."""
+    if not due_ids or size <= 0:
+        return set()
+    values = _subject_values(dists)
+    learned = float(model.p_from_retrievability(LEARNED_RETENTION))
+    where = {
+        int(qid): (s, i) for s, bank in enumerate(ids) for i, qid in enumerate(bank)
+    }
+    gains: list[tuple[float, int, int]] = []  # (gain, kind: 0 review 1 new, id)
+    for qid in due_ids:
+        if int(qid) not in where:  # not on the paper's subjects: plain review
+            gains.append((learned - model.GUESS, 0, int(qid)))
+            continue
+        s, i = where[int(qid)]
+        sub = subjects[s]
+        remembered = float(
+            model.p_from_retrievability(
+                model.retrievability(
+                    sub.stability[i], exam_day - sub.last_review_day[i]
+                )
+            )
+        )
+        if np.isnan(remembered):  # due but never answered: a new question
+            remembered = max(accs[s], model.GUESS)
+        share = sub.weights[i] / max(sub.weights.sum(), 1e-9)
+        gains.append((values[s] * share * max(learned - remembered, 0.0), 0, int(qid)))
+    for s, sub in enumerate(subjects):
+        unseen = np.flatnonzero(~sub.studied)
+        if not unseen.size:
+            continue
+        top = unseen[np.argsort(-sub.weights[unseen], kind="stable")[:size]]
+        gap = max(learned - max(accs[s], model.GUESS), 0.0)
+        total = max(sub.weights.sum(), 1e-9)
+        gains += [(values[s] * sub.weights[i] / total * gap, 1, -1) for i in top]
+    gains.sort(key=lambda g: (-g[0], g[1]))
+    return {qid for _, kind, qid in gains[:size] if kind == 0}

@@ -180,7 +180,9 @@ class Simulator:
     def __init__(self, bank, spec: PaperSpec, params: LearnerParams, cfg, seed):
         self.bank = bank
         self.by_id = {q.id: q for q in bank}
-        self.by_subject = {name: [q for q in bank if q.subject == name] for name, _ in spec.subjects}
+        self.by_subject = {
+            name: [q for q in bank if q.subject == name] for name, _ in spec.subjects
+        }
         self.spec = spec
         self.params = params
         self.cfg = cfg
@@ -228,7 +230,9 @@ class Simulator:
         recalled = common_uniform(self.seed, qid, k, 0) < r
         if recalled:
             outcome = "correct"
-        elif not real_exam and common_uniform(self.seed, qid, k, 1) < self.params.unsure:
+        elif (
+            not real_exam and common_uniform(self.seed, qid, k, 1) < self.params.unsure
+        ):
             outcome = "unsure"
         else:
             guessed = common_uniform(self.seed, qid, k, 2) < model.GUESS

@@ -70,49 +70,58 @@ def test_learners_differ_in_known_memory_parameters():
 
 def test_the_plan_chooses_new_questions_where_they_raise_p_pass_most():
     # 과목2 sits near 40 (weak); 과목1 is safe: new questions go to 과목2.
-    def subject(name, correct):
-        rows = [(1.0, None, None)] * 60
+    # Two reviews are due: 101, a 단골 of 과목2 missed yesterday (it would be
+    # forgotten by the exam), and 1, a question of 과목1 known for good.
+    def subject(name, correct, studied):
+        rows = [studied, *[(1.0, None, None)] * 59]
         return model.SubjectInput.build(name, 20, rows, correct, 60)
 
-    subjects = [subject("과목1", 48), subject("과목2", 22)]
+    subjects = [
+        subject("과목1", 48, (1.0, 300.0, -1.0)),
+        subject("과목2", 22, (3.0, 0.2, -1.0)),
+    ]
     ids = [list(range(1, 61)), list(range(101, 161))]
-    plan = daily.daily_plan(
-        subjects=subjects,
-        ids=ids,
-        due_ids=[7, 8],
-        size=12,
-        today=0.0,
-        exam_day=20.0,
-        seed=3,
-    )
-    assert plan.reviews == [7, 8]
-    assert len(plan.new) == 10 and len(set(plan.new)) == 10
+    kwargs = {
+        "subjects": subjects,
+        "ids": ids,
+        "due_ids": [1, 101],
+        "size": 12,
+        "today": 0.0,
+        "exam_day": 20.0,
+        "seed": 3,
+    }
+    plan = daily.daily_plan(**kwargs)
+    assert plan.reviews == [101]  # 1 waits: it is known on the exam day anyway
+    assert len(plan.new) == 11 and len(set(plan.new)) == 11
+    assert not {1, 101} & set(plan.new)
     assert plan.new_by_subject.get("과목2", 0) > plan.new_by_subject.get("과목1", 0)
     assert plan.pass_after > plan.pass_before
-    same = daily.daily_plan(
-        subjects=subjects,
-        ids=ids,
-        due_ids=[7, 8],
-        size=12,
-        today=0.0,
-        exam_day=20.0,
-        seed=3,
-    )
+    same = daily.daily_plan(**kwargs)
     assert same.new == plan.new  # seeded: the same plan all day
 
 
 def test_a_review_backlog_leaves_room_for_new_questions():
-    rows = [(1.0, None, None)] * 30
-    subjects = [model.SubjectInput.build("A", 20, rows, 10, 20)]
+    # 100 reviews are due of questions remembered well past the exam: while
+    # unseen questions remain, those come first; once the bank has been met,
+    # the reviews fill the plan.
+    known = [(1.0, 50.0, -1.0)] * 100
+    unseen = [(1.0, None, None)] * 30
+    kwargs = {"size": 20, "today": 0.0, "exam_day": 30.0}
     plan = daily.daily_plan(
-        subjects=subjects,
-        ids=[list(range(30))],
-        due_ids=list(range(100, 200)),
-        size=20,
-        today=0.0,
-        exam_day=30.0,
+        subjects=[model.SubjectInput.build("A", 20, unseen + known, 10, 20)],
+        ids=[list(range(130))],
+        due_ids=list(range(30, 130)),
+        **kwargs,
     )
-    assert len(plan.reviews) == 12 and len(plan.new) == 8
+    assert len(plan.new) == 20 and set(plan.new) <= set(range(30))
+    assert plan.reviews == []
+    met = daily.daily_plan(
+        subjects=[model.SubjectInput.build("A", 20, known, 10, 20)],
+        ids=[list(range(30, 130))],
+        due_ids=list(range(30, 130)),
+        **kwargs,
+    )
+    assert met.reviews == list(range(30, 50)) and met.new == []
 
 
 def test_calibration_lines_say_what_the_numbers_mean():

@@ -139,4 +139,14 @@ class Command(BaseCommand):
             f"  the same learner passed only with the plan: {f['only_plan_passed']}, "
             f"only with stage quizzes: {f['only_stage_passed']}"
         )
+        low, high = f["pass_diff_ci95"]
+        out(
+            f"  plan − stage, paired: pass rate {f['pass_diff']:+.1%} "
+            f"(95% CI {low:+.1%} to {high:+.1%})"
+        )
+        low, high = f["score_diff_ci95"]
+        out(
+            f"  plan − stage, paired: mean score {f['score_diff']:+.2f} "
+            f"(95% CI {low:+.2f} to {high:+.2f})"
+        )
         out(f"({f['seconds']} s)")
