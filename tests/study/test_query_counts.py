@@ -1,11 +1,15 @@
 """Hot views run a fixed number of queries, whatever the size of the data."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from study.models import QuizMode
+from study.services.exam_plans import exam_plan_set
 from study.services.progress import attempt_mark_reviewed
 from tests.study.learner_helpers import (
     answer_all,
@@ -54,6 +58,22 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
     queue = reverse("study:review_queue", args=[topic.pk])
     for tab in ("due_today", "pending_review", "chronic", "regressed", "mastered"):
         counts[tab] = count_queries(lambda tab=tab: client.get(f"{queue}?tab={tab}"))
+    # With an exam date: D-day and P(합격) on home and topic, the forecast
+    # (with its plot of P(합격) over the days), 오늘 할 일, calibration.
+    exam_plan_set(
+        user=user,
+        topic=topic,
+        exam_date=timezone.localdate() + timedelta(days=30),
+        daily_size=20,
+    )
+    for name, url in (
+        ("home", reverse("study:home")),
+        ("topic", reverse("study:topic", args=[topic.pk])),
+        ("forecast", reverse("study:forecast", args=[topic.pk])),
+        ("plan", reverse("study:plan", args=[topic.pk])),
+        ("calibration", reverse("study:calibration", args=[topic.pk])),
+    ):
+        counts[name] = count_queries(lambda url=url: client.get(url))
     return counts
 
 
@@ -68,6 +88,11 @@ LIMITS = {
     "chronic": 5,
     "regressed": 5,
     "mastered": 5,
+    "home": 10,
+    "topic": 17,
+    "forecast": 12,  # the plot of P(합격) over the days adds none
+    "plan": 10,
+    "calibration": 5,
 }
 
 
