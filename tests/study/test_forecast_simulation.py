@@ -114,7 +114,7 @@ def test_a_review_backlog_leaves_room_for_new_questions():
         **kwargs,
     )
     assert len(plan.new) == 20 and set(plan.new) <= set(range(30))
-    assert plan.reviews == []
+    assert plan.reviews == [] and plan.deferred == 100
     met = daily.daily_plan(
         subjects=[model.SubjectInput.build("A", 20, known, 10, 20)],
         ids=[list(range(30, 130))],
