@@ -61,6 +61,36 @@ def test_following_the_plan_passes_at_least_as_often_as_stage_quizzes(result):
     assert 0 < result.pass_rate("stage") < 1  # the scenario discriminates
 
 
+def test_the_real_exam_has_no_unsure_button():
+    # A learner who never knows and always presses 모르겠음 in the app still
+    # guesses on the real exam (right about 1 in 4), as the forecast assumes.
+    bank = synthetic_bank(subjects=1, per_subject=400)
+    params = sim.LearnerParams(
+        ability={"과목1": 0.0}, memory=1.0, unsure=1.0, study_prob=1.0
+    )
+    learner = sim.Simulator(bank, SPEC, params, CONFIG, seed=5)
+    at = sim.START
+    in_app = {learner.answer(q.id, at, learn=False) for q in bank}
+    on_exam = [learner.answer(q.id, at, learn=False, real_exam=True) for q in bank]
+    assert in_app == {"unsure"}
+    assert "unsure" not in on_exam
+    assert 0.18 < on_exam.count("correct") / len(on_exam) < 0.32
+
+
+def test_the_two_policies_are_paired_by_common_random_numbers(result):
+    # Same key, same draw (whatever the policy); the paired interval brackets
+    # the mean difference.
+    assert sim.common_uniform(1, 42, 0, 0) == sim.common_uniform(1, 42, 0, 0)
+    assert sim.common_uniform(1, 42, 0, 0) != sim.common_uniform(1, 42, 1, 0)
+    summary = result.summary()
+    low, high = summary["score_diff_ci95"]
+    assert low <= summary["score_diff"] <= high
+    assert summary["score_diff"] == pytest.approx(
+        summary["mean_score_plan"] - summary["mean_score_stage"]
+    )
+    assert sim.paired_interval([1.0, 1.0, 1.0]) == (1.0, 1.0, 1.0)
+
+
 def test_learners_differ_in_known_memory_parameters():
     rng = random.Random(4)
     people = [sim.draw_learner(rng, ["A", "B"]) for _ in range(20)]
