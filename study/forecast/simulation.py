@@ -143,6 +143,10 @@ class Result:
             mean, low, high = paired_interval(values)
             out[f"{name}_diff"] = mean
             out[f"{name}_diff_ci95"] = [low, high]
+        # A constant forecast that knew the overall pass rate in advance: the
+        # Brier score of knowing nothing about the individual learner.
+        rate = float(np.mean([r.passed for r in self.plan + self.stage]))
+        out["base_rate_brier"] = rate * (1 - rate)
         for d in self.config.forecast_days_before:
             out[f"brier_{d}d"] = self.brier(d)
             out[f"naive_brier_{d}d"] = self.naive_brier(d)

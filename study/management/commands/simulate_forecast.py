@@ -127,6 +127,10 @@ class Command(BaseCommand):
                     f"{'  ' + policy:14}{f[f'brier_{d}d_{policy}']:>10.3f}"
                     f"{f[f'naive_brier_{d}d_{policy}']:>10.3f}"
                 )
+        out(
+            f"(a constant forecast of the overall pass rate, known in advance: "
+            f"{f['base_rate_brier']:.3f})"
+        )
         out("")
         out("Pass rate on the exam day")
         out(f"  with the daily plan (오늘 할 일)  {f['pass_rate_plan']:.1%}")
