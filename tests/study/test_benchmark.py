@@ -89,12 +89,17 @@ def test_it_reports_every_figure_of_the_issue(bench):
     assert is_number(result["load_test"]["rps"])
     assert is_number(result["load_test"]["p95_ms"])
     assert result["load_test"]["errors"] == 0
+    # The forecast and plan pages of a learner with an exam date.
+    for page in ("forecast", "plan"):
+        figures = result["forecast_page"][page]
+        assert is_number(figures["p50_ms"]) and is_number(figures["queries"])
 
 
 def test_it_prints_the_table_with_the_targets(bench):
     _, output = bench
     assert "answer_next" in output
     assert "answer + next p95" in output
+    assert "forecast page" in output
 
 
 def test_it_cleans_up_and_leaves_the_working_database_alone(bench):
