@@ -15,11 +15,13 @@ forecast replays them with default FSRS parameters, exactly as for a real
 learner.
 
 Every learner studies the same number of questions on the same days under two
-policies, with the same random draws where possible: the daily plan
+policies, with common random numbers (see Simulator): the daily plan
 (오늘 할 일) and stage quizzes alone (단계별, the seeds' bucket ratios). Both
-sit a mock drawn by the exam spec every week; on the exam day they sit one
-more, and that is the outcome the forecasts made 28 and 7 days before are
-scored against (Brier), next to the naive rule "last mock ≥ 60".
+sit a mock drawn by the exam spec every week; on the exam day they sit the
+real exam (drawn the same way, no 모르겠음 button: what is not recalled is
+guessed), and that is the outcome the forecasts made 28 and 7 days before are
+scored against (Brier), next to the naive rule "last mock ≥ 60" and a
+constant forecast of the pass rate.
 """
 
 from __future__ import annotations
