@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class StudyConfig(AppConfig):
     name = "study"
-    verbose_name = "학습"
+    verbose_name = _("학습")
 
     def ready(self) -> None:
         from study.schedules import ensure_schedules

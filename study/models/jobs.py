@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from study.models.question import Question
 from study.models.quiz_session import QuizSession
@@ -11,16 +12,16 @@ ACTIVE = ("pending", "processing")
 
 
 class JobStatus(models.TextChoices):
-    PENDING = "pending", "대기"
-    PROCESSING = "processing", "처리 중"
-    COMPLETED = "completed", "완료"
-    FAILED = "failed", "실패"
-    SKIPPED = "skipped", "건너뜀"
+    PENDING = "pending", _("대기")
+    PROCESSING = "processing", _("처리 중")
+    COMPLETED = "completed", _("완료")
+    FAILED = "failed", _("실패")
+    SKIPPED = "skipped", _("건너뜀")
 
 
 class JobKind(models.TextChoices):
-    EXPLANATION = "explanation", "AI 해설"
-    SESSION_SUMMARY = "session_summary", "세션 분석 (예약)"
+    EXPLANATION = "explanation", _("AI 해설")
+    SESSION_SUMMARY = "session_summary", _("세션 분석 (예약)")
 
 
 class JobFields(models.Model):
@@ -62,8 +63,8 @@ class QuestionJob(JobFields):
     )
 
     class Meta:
-        verbose_name = "문항 작업"
-        verbose_name_plural = "문항 작업"
+        verbose_name = _("문항 작업")
+        verbose_name_plural = _("문항 작업")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -103,8 +104,8 @@ class SessionJob(JobFields):
     )
 
     class Meta:
-        verbose_name = "세션 분석 작업"
-        verbose_name_plural = "세션 분석 작업"
+        verbose_name = _("세션 분석 작업")
+        verbose_name_plural = _("세션 분석 작업")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -141,8 +142,8 @@ class SessionAnalysis(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "세션 분석"
-        verbose_name_plural = "세션 분석"
+        verbose_name = _("세션 분석")
+        verbose_name_plural = _("세션 분석")
         constraints = [
             models.CheckConstraint(
                 condition=Q(confidence__in=["high", "medium", "low"]),
