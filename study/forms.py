@@ -156,7 +156,7 @@ class QuestionForm(forms.ModelForm):
         if not value:
             return ""
         try:
-            _, accepted = parse_answer(value)
+            _correct, accepted = parse_answer(value)
         except RowError as exc:
             raise forms.ValidationError(
                 _("1~4 사이 번호를 쉼표로 구분해 입력하세요.")
