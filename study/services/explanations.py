@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
 from study.llm.calls import llm_json
@@ -51,7 +52,7 @@ class ExplanationBusy(Exception):
 class RegenerateForbidden(Exception):
     """Only the topic's owner and staff may replace AI text everyone reads (403)."""
 
-    message = "다시 생성은 토픽 소유자와 관리자만 할 수 있습니다."
+    message = gettext_lazy("다시 생성은 토픽 소유자와 관리자만 할 수 있습니다.")
 
 
 @dataclass
