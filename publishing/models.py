@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EventKind(models.TextChoices):
@@ -62,7 +63,7 @@ class OutboxEvent(models.Model):
 
     class Meta:
         verbose_name = _("발행 이벤트")
-        verbose_name_plural = _("발행 이벤트")
+        verbose_name_plural = pgettext_lazy("plural", "발행 이벤트")
         ordering = ["-created_at", "aggregate_id", "-seq"]
         constraints = [
             models.UniqueConstraint(
@@ -132,7 +133,7 @@ class AggregateSequence(models.Model):
 
     class Meta:
         verbose_name = _("발행 순번")
-        verbose_name_plural = _("발행 순번")
+        verbose_name_plural = pgettext_lazy("plural", "발행 순번")
 
     def __str__(self) -> str:
         return f"q{self.aggregate_id}: {self.last_seq}"

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.question import Question
 from study.models.quiz_session import QuizSession
@@ -38,7 +39,7 @@ class Attempt(models.Model):
 
     class Meta:
         verbose_name = _("풀이 기록")
-        verbose_name_plural = _("풀이 기록")
+        verbose_name_plural = pgettext_lazy("plural", "풀이 기록")
         ordering = ["session_id", "position"]
         constraints = [
             models.UniqueConstraint(

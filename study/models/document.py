@@ -5,6 +5,7 @@ from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import JSONField, Q, Value
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
 from study.models.topic import Topic
@@ -83,7 +84,7 @@ class Document(models.Model):
 
     class Meta:
         verbose_name = _("학습 자료")
-        verbose_name_plural = _("학습 자료")
+        verbose_name_plural = pgettext_lazy("plural", "학습 자료")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -149,7 +150,7 @@ class DocumentChunk(models.Model):
 
     class Meta:
         verbose_name = _("자료 조각")
-        verbose_name_plural = _("자료 조각")
+        verbose_name_plural = pgettext_lazy("plural", "자료 조각")
         ordering = ["document_id", "ordinal"]
         constraints = [
             models.UniqueConstraint(
@@ -193,7 +194,7 @@ class SubjectNote(models.Model):
 
     class Meta:
         verbose_name = _("분야 설명")
-        verbose_name_plural = _("분야 설명")
+        verbose_name_plural = pgettext_lazy("plural", "분야 설명")
         constraints = [
             models.UniqueConstraint(
                 fields=["topic", "subject", "scope"], name="study_subject_note_uniq"

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.topic import Topic
 
@@ -33,7 +34,7 @@ class ExamPlan(models.Model):
 
     class Meta:
         verbose_name = _("시험 일정")
-        verbose_name_plural = _("시험 일정")
+        verbose_name_plural = pgettext_lazy("plural", "시험 일정")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "topic"], name="study_examplan_user_topic_uniq"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from study.models.topic import Topic
@@ -39,7 +39,7 @@ class ExamSpec(models.Model):
 
     class Meta:
         verbose_name = _("시험 구성")
-        verbose_name_plural = _("시험 구성")
+        verbose_name_plural = pgettext_lazy("plural", "시험 구성")
         constraints = [
             models.CheckConstraint(
                 condition=Q(subjects__len__gte=1), name="study_examspec_has_subjects"

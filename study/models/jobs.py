@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.question import Question
 from study.models.quiz_session import QuizSession
@@ -64,7 +65,7 @@ class QuestionJob(JobFields):
 
     class Meta:
         verbose_name = _("문항 작업")
-        verbose_name_plural = _("문항 작업")
+        verbose_name_plural = pgettext_lazy("plural", "문항 작업")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -105,7 +106,7 @@ class SessionJob(JobFields):
 
     class Meta:
         verbose_name = _("세션 분석 작업")
-        verbose_name_plural = _("세션 분석 작업")
+        verbose_name_plural = pgettext_lazy("plural", "세션 분석 작업")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -143,7 +144,7 @@ class SessionAnalysis(models.Model):
 
     class Meta:
         verbose_name = _("세션 분석")
-        verbose_name_plural = _("세션 분석")
+        verbose_name_plural = pgettext_lazy("plural", "세션 분석")
         constraints = [
             models.CheckConstraint(
                 condition=Q(confidence__in=["high", "medium", "low"]),

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.attempt import Attempt, Outcome
 from study.models.question import Question
@@ -56,7 +57,7 @@ class QuestionProgress(models.Model):
 
     class Meta:
         verbose_name = _("학습 진행")
-        verbose_name_plural = _("학습 진행")
+        verbose_name_plural = pgettext_lazy("plural", "학습 진행")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "question"], name="study_progress_uniq"
@@ -107,7 +108,7 @@ class LearnerSettings(models.Model):
 
     class Meta:
         verbose_name = _("학습 설정")
-        verbose_name_plural = _("학습 설정")
+        verbose_name_plural = pgettext_lazy("plural", "학습 설정")
         constraints = [
             models.CheckConstraint(
                 condition=Q(desired_retention__gte=0.7)

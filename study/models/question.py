@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
 from study import rounds
@@ -151,7 +152,7 @@ class Question(models.Model):
 
     class Meta:
         verbose_name = _("문항")
-        verbose_name_plural = _("문항")
+        verbose_name_plural = pgettext_lazy("plural", "문항")
         ordering = ["topic_id", "exam_year", "exam_session", "number", "id"]
         constraints = [
             models.CheckConstraint(

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.topic import Topic
 
@@ -75,7 +76,7 @@ class QuestionImport(models.Model):
 
     class Meta:
         verbose_name = _("문제 가져오기")
-        verbose_name_plural = _("문제 가져오기")
+        verbose_name_plural = pgettext_lazy("plural", "문제 가져오기")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

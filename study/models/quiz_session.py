@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.topic import Topic
 
@@ -64,7 +65,7 @@ class QuizSession(models.Model):
 
     class Meta:
         verbose_name = _("풀이 세션")
-        verbose_name_plural = _("풀이 세션")
+        verbose_name_plural = pgettext_lazy("plural", "풀이 세션")
         ordering = ["-started_at"]
         constraints = [
             models.CheckConstraint(

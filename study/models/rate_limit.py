@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RateLimitHit(models.Model):
@@ -17,7 +18,7 @@ class RateLimitHit(models.Model):
 
     class Meta:
         verbose_name = _("사용량 기록")
-        verbose_name_plural = _("사용량 기록")
+        verbose_name_plural = pgettext_lazy("plural", "사용량 기록")
         indexes = [
             models.Index(fields=["bucket", "created_at"], name="study_ratelimit_bucket")
         ]

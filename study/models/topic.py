@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _may_manage_all(user) -> bool:
@@ -71,7 +72,7 @@ class Topic(models.Model):
 
     class Meta:
         verbose_name = _("토픽")
-        verbose_name_plural = _("토픽")
+        verbose_name_plural = pgettext_lazy("plural", "토픽")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -1,7 +1,7 @@
 """Filters for AI state cards: durations in plain Korean."""
 
 from django import template
-from django.utils.translation import gettext
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -15,9 +15,9 @@ def duration_ko(seconds) -> str:
         return ""
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
-    h = gettext("%(n)d시간") % {"n": hours}
-    m = gettext("%(n)d분") % {"n": minutes}
-    s = gettext("%(n)d초") % {"n": secs}
+    h = ngettext("%(n)d시간", "%(n)d시간", hours) % {"n": hours}
+    m = ngettext("%(n)d분", "%(n)d분", minutes) % {"n": minutes}
+    s = ngettext("%(n)d초", "%(n)d초", secs) % {"n": secs}
     if hours:
         return h + (f" {m}" if minutes else "")
     if minutes:
