@@ -30,6 +30,7 @@ AI_ACTIONS = {
     "subject_note": gettext_lazy("분야 설명"),
     "search": gettext_lazy("AI 검색어 재작성"),
 }
+PASSWORD_RESET = gettext_lazy("비밀번호 재설정")  # what the reset view limits
 
 
 def _span(multiple: int, unit: str) -> str:
