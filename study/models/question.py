@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
 from study import rounds
@@ -29,6 +29,18 @@ CONTENT_FIELDS = (
 ROUND_KEY_FIELDS = ("exam_year", "exam_session", "number")
 # Lengths of the bounded text columns, checked by the importer per row.
 TEXT_LIMITS = {"exam_name": 200, "subject": 200, "scope": 200}
+
+
+# The grades services/related.py stores in Question.related_grade, marked for the
+# catalogue: the stored value stays Korean, a page shows
+# {% translate related.grade %}.
+RELATED_GRADE_NAMES = (
+    gettext_noop("단골"),
+    gettext_noop("잘 나오는 반복 출제"),
+    gettext_noop("반복 출제"),
+    gettext_noop("신출"),
+    gettext_noop("빈출"),
+)
 
 
 class AIExplanationStatus(models.TextChoices):
@@ -140,6 +152,7 @@ class Question(models.Model):
     # Distinct exam rounds among this question and its repeats/similars
     # (0 when it has none).
     round_count = models.PositiveSmallIntegerField(_("출제 회차 수"), default=0)
+    # One of RELATED_GRADE_NAMES (stored in Korean); pages show it translated.
     related_grade = models.CharField(_("출제 등급"), max_length=40, blank=True)
     related_computed_at = models.DateTimeField(null=True, blank=True)
     related_threshold_version = models.CharField(max_length=40, blank=True)

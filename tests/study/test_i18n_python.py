@@ -29,8 +29,10 @@ from study.models import (
     QuizMode,
     RateLimitHit,
 )
+from study.models.question import RELATED_GRADE_NAMES
 from study.selectors.ai_states import plain_reason
 from study.services.rate_limits import Rate
+from study.services.related import grade_for
 from tests.conftest import make_question
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -272,3 +274,22 @@ def test_rate_limit_429_is_english(client, user, topic, settings):
         "Try again in 60 min."
     )
     assert not RateLimitHit.objects.exists()
+
+
+def test_every_stored_related_grade_has_an_english_name():
+    """Grades are stored in Korean; pages translate the stored value."""
+    grades = {
+        grade_for(round_count=n, latest_year=year, recent_floor=2020)
+        for n in range(2, 9)
+        for year in (2015, 2024)
+    }
+    assert grades <= set(RELATED_GRADE_NAMES)
+    with translation.override("en"):
+        names = [translation.gettext(g) for g in RELATED_GRADE_NAMES]
+    assert names == [
+        "Perennial",
+        "Often repeated",
+        "Repeated",
+        "Newly repeated",
+        "Recurring",
+    ]
