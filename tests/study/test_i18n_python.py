@@ -33,6 +33,8 @@ from study.models.question import RELATED_GRADE_NAMES
 from study.selectors.ai_states import plain_reason
 from study.services.rate_limits import Rate
 from study.services.related import grade_for
+from study.templatetags.ai_state import duration_ko
+from study.templatetags.forecast_tags import pct
 from tests.conftest import make_question
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -167,6 +169,11 @@ def test_model_and_choice_labels_and_plain_lines_speak_english():
         )
         assert "(Only 5 answers so far: too early to judge.)" in line
         assert Rate.parse("5/10m").label == "5 times per 10 minutes"
+        assert duration_ko(95) == "1 minute 35 seconds"
+        assert duration_ko(7200) == "2 hours"
+        assert (pct(0.004), pct(0.995), pct(0.5)) == ("under 1%", "over 99%", "50%")
+    assert duration_ko(95) == "1분 35초"
+    assert pct(0.004) == "1% 미만"
 
 
 @pytest.mark.django_db
