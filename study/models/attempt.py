@@ -13,7 +13,7 @@ UNSURE_CHOICE = 5  # the fifth button, 모르겠음
 
 
 class Outcome(models.TextChoices):
-    CORRECT = "correct", _("정답")
+    CORRECT = "correct", pgettext_lazy("outcome", "정답")
     WRONG = "wrong", _("오답")
     UNSURE = "unsure", _("모르겠음")
 

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from study.models import Outcome, Pattern, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
@@ -17,7 +17,7 @@ TABS = {
     "pending_review": gettext_lazy("확인 안 함"),
     "chronic": gettext_lazy("고질 오답"),
     "regressed": gettext_lazy("퇴행"),
-    "mastered": gettext_lazy("완료"),
+    "mastered": pgettext_lazy("review tab", "완료"),
 }
 
 

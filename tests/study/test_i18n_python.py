@@ -153,7 +153,10 @@ def test_model_and_choice_labels_and_plain_lines_speak_english():
         assert Question._meta.verbose_name_plural == "Questions"
         assert Question._meta.get_field("exam_session").verbose_name == "Round"
         assert QuizMode.MOCK.label == "Mock exam"
-        assert Outcome.UNSURE.label == "I don't know"
+        assert (Outcome.CORRECT.label, Outcome.UNSURE.label) == (
+            "Correct",
+            "I don't know",
+        )
         assert AIExplanationStatus.STALE.label == "Outdated"
         assert plain_reason("llm_timeout") == (
             "The LLM did not answer within the time limit"
