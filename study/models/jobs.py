@@ -7,8 +7,6 @@ from django.db.models import Q
 from study.models.question import Question
 from study.models.quiz_session import QuizSession
 
-ACTIVE = ("pending", "processing")
-
 
 class JobStatus(models.TextChoices):
     PENDING = "pending", "대기"
@@ -16,6 +14,11 @@ class JobStatus(models.TextChoices):
     COMPLETED = "completed", "완료"
     FAILED = "failed", "실패"
     SKIPPED = "skipped", "건너뜀"
+
+
+# A job still to run or running: at most one per question and kind, per session.
+ACTIVE = (JobStatus.PENDING, JobStatus.PROCESSING)
+TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.SKIPPED)
 
 
 class JobKind(models.TextChoices):
@@ -30,7 +33,7 @@ class JobFields(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     status = models.CharField(
-        max_length=20, choices=JobStatus.choices, default="pending"
+        max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=2)
@@ -48,7 +51,7 @@ class JobFields(models.Model):
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in ("completed", "failed", "skipped")
+        return self.status in TERMINAL
 
 
 class QuestionJob(JobFields):
@@ -73,6 +76,9 @@ class QuestionJob(JobFields):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=JobStatus.values), name="study_qjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=JobKind.values), name="study_qjob_kind_valid"
             ),
         ]
         indexes = [

@@ -162,6 +162,10 @@ class Question(models.Model):
                 condition=Q(ai_explanation_status__in=AIExplanationStatus.values),
                 name="study_question_ai_status_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(embedding_status__in=EmbeddingStatus.values),
+                name="study_question_embedding_status_valid",
+            ),
             models.UniqueConstraint(
                 fields=["topic", "exam_year", "exam_session", "number"],
                 condition=Q(exam_year__isnull=False) & Q(number__isnull=False),

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms_documents import DocumentSearchForm, DocumentUploadForm
-from study.models import Document
+from study.models import Document, DocumentStatus
 from study.selectors.topics import topic_get_editable, topic_get_for_user
 from study.services.document_search import document_search
 from study.services.documents import (
@@ -73,7 +73,7 @@ def document_retry_view(request, topic_id: int, document_id: int):
     topic = topic_get_editable(user=request.user, topic_id=topic_id)
     document = get_object_or_404(Document, pk=document_id, topics=topic)
     document = document_retry(document=document)
-    if document.status == "pending":
+    if document.status == DocumentStatus.PENDING:
         messages.success(request, "자료를 다시 처리합니다.")
     else:
         messages.info(request, "실패한 자료만 다시 처리할 수 있습니다.")
