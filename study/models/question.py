@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
-from study import rounds
+from study import rounds, subjects
 from study.models.topic import Topic
 
 # Fields whose change alters what decides the answer: a ready AI explanation
@@ -220,6 +220,10 @@ class Question(models.Model):
         return rounds.question_key(
             self.exam_year, self.exam_session, self.number, self.pk
         )
+
+    @property
+    def subject_label(self) -> str:
+        return subjects.subject_label(self.subject)
 
     @property
     def choices(self) -> list[str]:

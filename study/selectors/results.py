@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from study.models import Attempt, Outcome, Question, QuizSession, QuizStatus, Topic
+from study.subjects import subject_label
 
 RESULT_TABS = (
     (Outcome.CORRECT, "정답"),
@@ -129,7 +130,7 @@ def mock_sheet(*, session: QuizSession) -> MockSheet:
     ]
     groups: dict[str, list[SheetItem]] = {}
     for item in items:
-        groups.setdefault(item.question.subject or "과목 없음", []).append(item)
+        groups.setdefault(subject_label(item.question.subject), []).append(item)
     return MockSheet(
         items=items,
         groups=list(groups.items()),

@@ -14,10 +14,10 @@ from django.db.models import OuterRef, Subquery
 from study.models import Attempt, Outcome, Question, QuizMode, QuizSession
 from study.rounds import round_key_parse, round_label
 from study.selectors.review_queue import TABS
+from study.subjects import subject_label
 
 PASS_SUBJECT_MIN = 40
 PASS_AVERAGE_MIN = 60
-NO_SUBJECT = "과목 없음"
 PASS_RULE_TEXT = (
     f"합격 기준: 모든 과목 {PASS_SUBJECT_MIN}점 이상, 평균 {PASS_AVERAGE_MIN}점 이상"
 )
@@ -81,7 +81,7 @@ def paper_score(rows: Iterable[tuple[str, bool]]) -> PaperScore:
     """(subject, correct?) per question of the paper, in exam order."""
     tally: dict[str, list[int]] = {}
     for subject, correct in rows:
-        stats = tally.setdefault(subject or NO_SUBJECT, [0, 0])
+        stats = tally.setdefault(subject_label(subject), [0, 0])
         stats[0] += bool(correct)
         stats[1] += 1
     return PaperScore(tuple(SubjectScore(n, c, t) for n, (c, t) in tally.items()))

@@ -12,8 +12,10 @@ from django.db import transaction
 
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS
+from study.selectors.topics import TopicAmbiguous, TopicNotFound, topic_get_by_name
 from study.services.question_parsing import ParsedRow, Rejection, parse_bytes
 from study.services.questions import questions_bulk_create, questions_bulk_update
+from study.services.topics import topic_create
 
 _COMPARED_FIELDS = CONTENT_FIELDS
 
@@ -69,26 +71,26 @@ class _DryRunRollback(Exception):
 
 
 def topic_get_or_create_for_import(*, name: str, owner_username: str | None) -> Topic:
-    """Find the topic by name (of that owner when given); create it when absent."""
+    """Find the topic by name (of that owner when given); create it when absent.
+
+    ValueError (TopicAmbiguous is one) says why neither can be done."""
     User = get_user_model()
     owner = None
     if owner_username:
         owner = User.objects.filter(username=owner_username).first()
         if owner is None:
             raise ValueError(f"사용자 '{owner_username}'가 없습니다.")
-    topics = Topic.objects.filter(name=name)
-    if owner is not None:
-        topics = topics.filter(owner=owner)
-    found = list(topics[:2])
-    if len(found) > 1:
-        raise ValueError(f"'{name}' 토픽이 여러 개입니다. --owner 로 지정하세요.")
-    if found:
-        return found[0]
+    try:
+        return topic_get_by_name(name=name, owner_username=owner_username)
+    except TopicNotFound:
+        pass
+    except TopicAmbiguous as exc:
+        raise ValueError(str(exc)) from exc
     if owner is None:
         owner = User.objects.filter(is_superuser=True).order_by("id").first()
         if owner is None:
             raise ValueError("새 토픽을 만들려면 --owner 를 지정하세요.")
-    return Topic.objects.create(name=name, owner=owner)
+    return topic_create(owner=owner, name=name)
 
 
 def questions_import(

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from study.llm.client import llm_configured
-from study.models import JobStatus, Question, QuestionJob, Topic
+from study.management.topic_option import OWNER_HELP, topic_from_options
+from study.models import JobStatus, Question, QuestionJob
 from study.services import job_runner
 from study.services.explanation_jobs import explanation_jobs_enqueue
 
@@ -12,6 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--topic", required=True)
+        parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument("--max", type=int, default=None, help="최대 문제 수")
         parser.add_argument(
             "--wait",
@@ -22,9 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not llm_configured():
             raise CommandError("LLM_BASE_URL 이 설정되어 있지 않습니다.")
-        topic = Topic.objects.filter(name=options["topic"]).first()
-        if topic is None:
-            raise CommandError(f"토픽 '{options['topic']}' 이 없습니다.")
+        topic = topic_from_options(options)
         ids = list(
             Question.objects.alive()
             .filter(topic=topic)

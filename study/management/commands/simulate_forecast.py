@@ -20,7 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from study.forecast import model
 from study.forecast import simulation as sim
-from study.models import Question, Topic
+from study.management.topic_option import OWNER_HELP, topic_from_options
+from study.models import Question
 from study.models.exam_spec import DEFAULT_PER_SUBJECT
 from study.selectors.exam_spec import exam_paper_for_topic
 from study.services.question_parsing import ParsedRow, parse_file
@@ -32,6 +33,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="*", help="question files (CSV/JSONL)")
         parser.add_argument("--topic", help="use this topic's questions instead")
+        parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument("--learners", type=int, default=100)
         parser.add_argument("--days", type=int, default=42)
         parser.add_argument("--daily-size", type=int, default=40)
@@ -49,7 +51,7 @@ class Command(BaseCommand):
         if opts["days"] < 29:
             raise CommandError("--days must be at least 29 (forecasts at 28 and 7)")
         bank, subjects, per_subject = (
-            self._bank_from_topic(opts["topic"])
+            self._bank_from_topic(opts)
             if opts["topic"]
             else self._bank_from_files(opts["files"])
         )
@@ -94,10 +96,8 @@ class Command(BaseCommand):
         subjects = sorted(first_number, key=lambda s: (first_number[s], s))
         return sim.bank_from_rows(rows), subjects, DEFAULT_PER_SUBJECT
 
-    def _bank_from_topic(self, name):
-        topic = Topic.objects.filter(name=name).order_by("id").first()
-        if topic is None:
-            raise CommandError(f"no topic named {name!r}")
+    def _bank_from_topic(self, opts):
+        topic = topic_from_options(opts)
         paper = exam_paper_for_topic(topic=topic)
         subjects = list(paper.subjects)
         bank = [
