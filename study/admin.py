@@ -173,9 +173,7 @@ class QuestionAdmin(admin.ModelAdmin):
                 question_soft_delete(question=obj)
         obj.refresh_from_db()
 
-    def get_actions(
-        self, request, action_location=admin.ActionLocation.CHANGE_LIST
-    ):
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
         # Questions are only soft deleted: attempts, progress and the viewer's
         # tombstones depend on the row.
         actions = super().get_actions(request, action_location=action_location)

@@ -6,7 +6,7 @@ at least PASS_SUBJECT_MIN points and the mean at least PASS_AVERAGE_MIN.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
@@ -21,6 +21,15 @@ PASS_AVERAGE_MIN = 60
 PASS_RULE_TEXT = (
     f"합격 기준: 모든 과목 {PASS_SUBJECT_MIN}점 이상, 평균 {PASS_AVERAGE_MIN}점 이상"
 )
+
+
+def passes(*, subject_scores: Sequence[float], average: float) -> bool:
+    """The pass rule on 100-point scores: every subject and the mean."""
+    return (
+        bool(subject_scores)
+        and min(subject_scores) >= PASS_SUBJECT_MIN
+        and average >= PASS_AVERAGE_MIN
+    )
 
 
 @dataclass(frozen=True)
@@ -54,10 +63,8 @@ class PaperScore:
 
     @property
     def passed(self) -> bool:
-        return (
-            bool(self.subjects)
-            and not self.failing_subjects
-            and self.average >= PASS_AVERAGE_MIN
+        return passes(
+            subject_scores=[s.score for s in self.subjects], average=self.average
         )
 
     def as_dict(self) -> dict:

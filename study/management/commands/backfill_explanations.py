@@ -18,7 +18,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait",
             action="store_true",
-            help="워커를 기다리지 않고 이 프로세스에서 처리",
+            help=(
+                "넣은 작업을 이 프로세스가 직접 처리하며 끝날 때까지 기다립니다 "
+                "(큐에 먼저 있던 작업도 차례대로; 재시도를 기다리는 작업은 워커에게 "
+                "남깁니다). 없으면 작업만 넣고 워커가 처리합니다."
+            ),
         )
 
     def handle(self, *args, **options):

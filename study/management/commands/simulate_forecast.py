@@ -24,6 +24,7 @@ from study.management.topic_option import OWNER_HELP, topic_from_options
 from study.models import Question
 from study.models.exam_spec import DEFAULT_PER_SUBJECT
 from study.selectors.exam_spec import exam_paper_for_topic
+from study.selectors.scores import PASS_AVERAGE_MIN
 from study.services.question_parsing import ParsedRow, parse_file
 
 
@@ -118,7 +119,10 @@ class Command(BaseCommand):
         )
         out("")
         out("Brier score of P(합격) (lower is better; target ≤ 0.15)")
-        out(f"{'':14}{'forecast':>10}{'naive':>10}   (naive: last mock ≥ 60)")
+        out(
+            f"{'':14}{'forecast':>10}{'naive':>10}"
+            f"   (naive: last mock ≥ {PASS_AVERAGE_MIN})"
+        )
         for d in cfg.forecast_days_before:
             label = f"{d} days before"
             out(f"{label:14}{f[f'brier_{d}d']:>10.3f}{f[f'naive_brier_{d}d']:>10.3f}")
