@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -42,19 +41,6 @@ def attempt_get_for_user(*, user, attempt_id: int) -> Attempt:
 def session_current_question(*, session: QuizSession) -> Question | None:
     qid = session.current_question_id
     return None if qid is None else Question.objects.get(pk=qid)
-
-
-def session_outcome_counts(*, session: QuizSession) -> dict[str, int]:
-    counts = Counter(session.attempts.values_list("outcome", flat=True))
-    return {value: counts.get(value, 0) for value, _ in RESULT_TABS}
-
-
-def session_attempts_for_tab(*, session: QuizSession, tab: str):
-    return (
-        session.attempts.filter(outcome=tab)
-        .select_related("question")
-        .order_by("position")
-    )
 
 
 def sessions_for_topic(*, user, topic: Topic):
