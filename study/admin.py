@@ -19,7 +19,13 @@ from study.models import (
     SubjectNote,
     Topic,
 )
-from study.services.documents import _enqueue_ingest, documents_reprocess, sniff_kind
+from study.services.documents import (
+    DOCUMENT_EDITABLE_FIELDS,
+    _enqueue_ingest,
+    document_update,
+    documents_reprocess,
+    sniff_kind,
+)
 from study.services.exam_specs import exam_spec_save
 from study.services.explanation_jobs import explanation_regenerate_enqueue, job_retry
 from study.services.questions import (
@@ -390,7 +396,19 @@ class DocumentAdmin(admin.ModelAdmin):
     actions = ("reprocess",)
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.file:
+        if change:
+            # Through the service: a new file or title is processed again.
+            document_update(
+                document=obj,
+                data={
+                    name: getattr(obj, name)
+                    for name in form.changed_data
+                    if name in DOCUMENT_EDITABLE_FIELDS
+                },
+            )
+            obj.refresh_from_db()
+            return
+        if obj.file:
             head = obj.file.read(8192)
             obj.file.seek(0)
             obj.file_kind = sniff_kind(obj.file.name, head)
