@@ -283,6 +283,17 @@ def document_create(
     return document
 
 
+@transaction.atomic
+def document_remove_from_topic(*, document: Document, topic: Topic) -> bool:
+    """Take the document out of the topic; one in no topic is deleted with its
+    chunks. Returns whether it was deleted."""
+    document.topics.remove(topic)
+    if document.topics.exists():
+        return False
+    document.delete()
+    return True
+
+
 def document_quota_check(*, owner, incoming_bytes: int) -> None:
     """Per-user limits: documents being processed at once, count and bytes stored.
 

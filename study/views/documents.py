@@ -10,6 +10,7 @@ from study.services.document_search import document_search
 from study.services.documents import (
     DocumentRejected,
     document_create,
+    document_remove_from_topic,
     document_retry,
 )
 from study.services.retrieval import DocumentFilters
@@ -60,9 +61,7 @@ def document_list(request, topic_id: int):
 def document_delete(request, topic_id: int, document_id: int):
     topic = topic_get_editable(user=request.user, topic_id=topic_id)
     document = get_object_or_404(Document, pk=document_id, topics=topic)
-    document.topics.remove(topic)
-    if not document.topics.exists():
-        document.delete()
+    document_remove_from_topic(document=document, topic=topic)
     messages.success(request, "자료를 뺐습니다.")
     return redirect("study:documents", topic_id=topic.pk)
 
