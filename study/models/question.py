@@ -5,7 +5,6 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
 from study import rounds, subjects
@@ -259,6 +258,3 @@ class Question(models.Model):
             return False
         self.ai_explanation_status = AIExplanationStatus.STALE
         return True
-
-    def soft_delete(self) -> None:
-        self.deleted_at = timezone.now()
