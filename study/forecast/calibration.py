@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from study.subjects import subject_label
+from study.subjects import subject_key
 
 CORRECT, WRONG, UNSURE = "correct", "wrong", "unsure"
 MIN_ANSWERS = 10  # fewer answers than this: no verdict, only the counts
@@ -117,7 +117,7 @@ def calibration_report(
         after = qid in unsure_before
         week = at.date() - timedelta(days=at.weekday())
         for tally in (
-            by_subject.setdefault(subject_label(subject), Tally()),
+            by_subject.setdefault(subject_key(subject), Tally()),
             by_week.setdefault(week, Tally()),
             overall,
         ):

@@ -14,7 +14,7 @@ from django.db.models import OuterRef, Subquery
 from study.models import Attempt, Outcome, Question, QuizMode, QuizSession
 from study.rounds import round_key_parse, round_label
 from study.selectors.review_queue import TABS
-from study.subjects import subject_label
+from study.subjects import subject_key
 
 PASS_SUBJECT_MIN = 40
 PASS_AVERAGE_MIN = 60
@@ -88,7 +88,7 @@ def paper_score(rows: Iterable[tuple[str, bool]]) -> PaperScore:
     """(subject, correct?) per question of the paper, in exam order."""
     tally: dict[str, list[int]] = {}
     for subject, correct in rows:
-        stats = tally.setdefault(subject_label(subject), [0, 0])
+        stats = tally.setdefault(subject_key(subject), [0, 0])
         stats[0] += bool(correct)
         stats[1] += 1
     return PaperScore(tuple(SubjectScore(n, c, t) for n, (c, t) in tally.items()))
