@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -22,7 +21,25 @@ from study.models import (
     SubjectNote,
     Topic,
 )
+from study.services.documents import (
+    DOCUMENT_EDITABLE_FIELDS,
+    _enqueue_ingest,
+    document_update,
+    documents_reprocess,
+    sniff_kind,
+)
 from study.services.exam_specs import exam_spec_save
+from study.services.explanation_jobs import explanation_regenerate_enqueue, job_retry
+from study.services.questions import (
+    CURATOR_FIELDS,
+    question_create,
+    question_restore,
+    question_soft_delete,
+    question_update,
+    questions_restore,
+    questions_soft_delete,
+)
+from study.services.topics import topic_publishing_changed
 
 
 @admin.register(Topic)
@@ -33,8 +50,6 @@ class TopicAdmin(admin.ModelAdmin):
     autocomplete_fields = ("owner",)
 
     def save_model(self, request, obj, form, change):
-        from study.services.topics import topic_publishing_changed
-
         super().save_model(request, obj, form, change)
         # changeform_view's transaction holds the flag and its events together.
         if "is_published" in form.changed_data:
@@ -148,28 +163,48 @@ class QuestionAdmin(admin.ModelAdmin):
         return obj.stem[:50]
 
     def save_model(self, request, obj, form, change):
-        from publishing.services import publish_question
-
+        # The form has applied its fields to obj; the service compares them with
+        # the stored row and saves with every side effect (changeform_view's
+        # transaction holds the edit and its events together).
+        data = {name: getattr(obj, name) for name in form.changed_data}
         if change:
-            obj.mark_explanation_stale_if_needed(set(form.changed_data))
-        super().save_model(request, obj, form, change)
-        # changeform_view's transaction holds the edit and its events together.
-        publish_question(question=obj)
+            question_update(question=obj, data=data, fields=CURATOR_FIELDS)
+        else:
+            obj.pk = question_create(
+                topic=obj.topic, data=data, fields=CURATOR_FIELDS
+            ).pk
+            obj._state.adding = False
+        if "deleted_at" in form.changed_data:
+            if obj.deleted_at is None:
+                question_restore(question=obj)
+            else:
+                question_soft_delete(question=obj)
+        obj.refresh_from_db()
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        # Questions are only soft deleted: attempts, progress and the viewer's
+        # tombstones depend on the row.
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_deleted_objects(self, objs, request):
+        """The change form's delete button soft deletes: nothing else goes."""
+        objs = list(objs)
+        counts = {str(Question._meta.verbose_name_plural): len(objs)}
+        return [str(obj) for obj in objs], counts, set(), []
+
+    def delete_model(self, request, obj):
+        question_soft_delete(question=obj)
+
+    def delete_queryset(self, request, queryset):
+        questions_soft_delete(question_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description=_("선택한 문항 삭제(소프트)"))
     def soft_delete(self, request, queryset):
-        from django.db import transaction
-
-        from publishing.services import publish_questions_bulk
-
-        with transaction.atomic():
-            ids = list(
-                queryset.filter(deleted_at__isnull=True).values_list("pk", flat=True)
-            )
-            n = Question.objects.filter(pk__in=ids, deleted_at__isnull=True).update(
-                deleted_at=timezone.now()
-            )
-            publish_questions_bulk(questions=Question.objects.filter(pk__in=ids))
+        n = questions_soft_delete(
+            question_ids=list(queryset.values_list("pk", flat=True))
+        )
         self.message_user(
             request,
             ngettext("%(n)d개 문항을 삭제했습니다.", "%(n)d개 문항을 삭제했습니다.", n)
@@ -178,18 +213,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("선택한 문항 되살리기"))
     def restore(self, request, queryset):
-        from django.db import transaction
-
-        from publishing.services import publish_questions_bulk
-
-        with transaction.atomic():
-            ids = list(
-                queryset.filter(deleted_at__isnull=False).values_list("pk", flat=True)
-            )
-            n = Question.objects.filter(pk__in=ids, deleted_at__isnull=False).update(
-                deleted_at=None
-            )
-            publish_questions_bulk(questions=Question.objects.filter(pk__in=ids))
+        n = questions_restore(question_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(
             request,
             ngettext("%(n)d개 문항을 되살렸습니다.", "%(n)d개 문항을 되살렸습니다.", n)
@@ -199,8 +223,6 @@ class QuestionAdmin(admin.ModelAdmin):
 
 @admin.action(description=_("AI 해설 다시 생성 (백그라운드)"))
 def regenerate_explanation(modeladmin, request, queryset):
-    from study.services.explanation_jobs import explanation_regenerate_enqueue
-
     n = sum(
         explanation_regenerate_enqueue(question=q, user_id=request.user.pk)
         for q in queryset.filter(deleted_at__isnull=True)
@@ -257,8 +279,6 @@ class QuestionJobAdmin(JobAdminBase):
 
     @admin.action(description=_("실패한 작업 다시 시도 (새 작업)"))
     def retry_failed(self, request, queryset):
-        from study.services.explanation_jobs import job_retry
-
         n = sum(job_retry(job=job) for job in queryset)
         self.message_user(
             request,
@@ -401,9 +421,19 @@ class DocumentAdmin(admin.ModelAdmin):
     actions = ("reprocess",)
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.file:
-            from study.services.documents import sniff_kind
-
+        if change:
+            # Through the service: a new file or title is processed again.
+            document_update(
+                document=obj,
+                data={
+                    name: getattr(obj, name)
+                    for name in form.changed_data
+                    if name in DOCUMENT_EDITABLE_FIELDS
+                },
+            )
+            obj.refresh_from_db()
+            return
+        if obj.file:
             head = obj.file.read(8192)
             obj.file.seek(0)
             obj.file_kind = sniff_kind(obj.file.name, head)
@@ -412,14 +442,10 @@ class DocumentAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:
-            from study.services.documents import _enqueue_ingest
-
             transaction.on_commit(lambda: _enqueue_ingest(form.instance.pk))
 
     @admin.action(description=_("다시 처리 (텍스트 추출·임베딩)"))
     def reprocess(self, request, queryset):
-        from study.services.documents import documents_reprocess
-
         count = documents_reprocess(
             document_ids=list(queryset.values_list("id", flat=True))
         )

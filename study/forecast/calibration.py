@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 
 from django.utils.translation import gettext, ngettext
 
+from study.subjects import subject_key
+
 CORRECT, WRONG, UNSURE = "correct", "wrong", "unsure"
 MIN_ANSWERS = 10  # fewer answers than this: no verdict, only the counts
 
@@ -128,7 +130,7 @@ def calibration_report(
         after = qid in unsure_before
         week = at.date() - timedelta(days=at.weekday())
         for tally in (
-            by_subject.setdefault(subject or "과목 없음", Tally()),
+            by_subject.setdefault(subject_key(subject), Tally()),
             by_week.setdefault(week, Tally()),
             overall,
         ):

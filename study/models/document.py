@@ -95,6 +95,10 @@ class Document(models.Model):
                 condition=Q(pieces_done__lte=models.F("pieces_total")),
                 name="study_doc_progress_le_total",
             ),
+            models.CheckConstraint(
+                condition=Q(material_type__in=MaterialType.values),
+                name="study_doc_material_type_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -176,6 +180,14 @@ class DocumentChunk(models.Model):
         return f"{self.document_id}#{self.ordinal}"
 
 
+class SubjectNoteStatus(models.TextChoices):
+    NONE = "none", _("없음")
+    PENDING = "pending", _("생성 중")
+    READY = "ready", _("준비됨")
+    FAILED = "failed", _("실패")
+    SKIPPED = "skipped", _("자료 부족")
+
+
 class SubjectNote(models.Model):
     """모르겠음 help: an explanation of a subject/scope, cached per topic."""
 
@@ -185,7 +197,11 @@ class SubjectNote(models.Model):
     subject = models.CharField(max_length=200)
     scope = models.CharField(max_length=200, blank=True)
     text = models.TextField(blank=True)
-    status = models.CharField(max_length=20, default="none")
+    status = models.CharField(
+        max_length=20,
+        choices=SubjectNoteStatus.choices,
+        default=SubjectNoteStatus.NONE,
+    )
     evidence = models.JSONField(default=list, blank=True)
     model = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
@@ -198,7 +214,11 @@ class SubjectNote(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["topic", "subject", "scope"], name="study_subject_note_uniq"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SubjectNoteStatus.values),
+                name="study_subject_note_status_valid",
+            ),
         ]
 
     def __str__(self) -> str:

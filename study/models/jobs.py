@@ -9,8 +9,6 @@ from django.utils.translation import pgettext_lazy
 from study.models.question import Question
 from study.models.quiz_session import QuizSession
 
-ACTIVE = ("pending", "processing")
-
 
 class JobStatus(models.TextChoices):
     PENDING = "pending", _("대기")
@@ -18,6 +16,11 @@ class JobStatus(models.TextChoices):
     COMPLETED = "completed", _("완료")
     FAILED = "failed", _("실패")
     SKIPPED = "skipped", _("건너뜀")
+
+
+# A job still to run or running: at most one per question and kind, per session.
+ACTIVE = (JobStatus.PENDING, JobStatus.PROCESSING)
+TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.SKIPPED)
 
 
 class JobKind(models.TextChoices):
@@ -32,7 +35,7 @@ class JobFields(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     status = models.CharField(
-        max_length=20, choices=JobStatus.choices, default="pending"
+        max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=2)
@@ -50,7 +53,7 @@ class JobFields(models.Model):
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in ("completed", "failed", "skipped")
+        return self.status in TERMINAL
 
 
 class QuestionJob(JobFields):
@@ -75,6 +78,9 @@ class QuestionJob(JobFields):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=JobStatus.values), name="study_qjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=JobKind.values), name="study_qjob_kind_valid"
             ),
         ]
         indexes = [

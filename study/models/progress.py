@@ -62,6 +62,14 @@ class QuestionProgress(models.Model):
             models.UniqueConstraint(
                 fields=["user", "question"], name="study_progress_uniq"
             ),
+            models.CheckConstraint(
+                condition=Q(pattern_state__in=Pattern.values),
+                name="study_progress_pattern_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_outcome__in=Outcome.values),
+                name="study_progress_outcome_valid",
+            ),
         ]
         indexes = [
             models.Index(

@@ -5,12 +5,11 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
-from study import rounds
+from study import rounds, subjects
 from study.models.topic import Topic
 
 # Fields whose change alters what decides the answer: a ready AI explanation
@@ -180,6 +179,10 @@ class Question(models.Model):
                 condition=Q(ai_explanation_status__in=AIExplanationStatus.values),
                 name="study_question_ai_status_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(embedding_status__in=EmbeddingStatus.values),
+                name="study_question_embedding_status_valid",
+            ),
             models.UniqueConstraint(
                 fields=["topic", "exam_year", "exam_session", "number"],
                 condition=Q(exam_year__isnull=False) & Q(number__isnull=False),
@@ -236,6 +239,10 @@ class Question(models.Model):
         )
 
     @property
+    def subject_label(self) -> str:
+        return subjects.subject_label(self.subject)
+
+    @property
     def choices(self) -> list[str]:
         return [self.choice_1, self.choice_2, self.choice_3, self.choice_4]
 
@@ -269,6 +276,3 @@ class Question(models.Model):
             return False
         self.ai_explanation_status = AIExplanationStatus.STALE
         return True
-
-    def soft_delete(self) -> None:
-        self.deleted_at = timezone.now()

@@ -76,6 +76,10 @@ class QuizSession(models.Model):
                 name="study_quiz_status_valid",
             ),
             models.CheckConstraint(
+                condition=Q(stage__in=[*QuizStage.values, ""]),
+                name="study_quiz_stage_valid",
+            ),
+            models.CheckConstraint(
                 condition=Q(deadline_at__isnull=True) | Q(mode="mock"),
                 name="study_quiz_deadline_only_mock",
             ),

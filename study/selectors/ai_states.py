@@ -25,9 +25,10 @@ from study.models import (
     SessionAnalysis,
     SessionJob,
     SubjectNote,
+    SubjectNoteStatus,
 )
+from study.models.jobs import ACTIVE
 
-ACTIVE = [JobStatus.PENDING, JobStatus.PROCESSING]
 QUEUE_LOOKAHEAD = 500  # places beyond this show as "500번째 이후"
 LATENCY_SAMPLE = 20
 
@@ -230,13 +231,13 @@ def session_analysis_state(
 def subject_note_state(note: SubjectNote | None) -> AIState:
     if note is None:
         return AIState("none")
-    if note.status == "pending":
+    if note.status == SubjectNoteStatus.PENDING:
         return Queue().running(note.started_at)
-    if note.status == "ready":
+    if note.status == SubjectNoteStatus.READY:
         return AIState("ready")
-    if note.status == "skipped":
+    if note.status == SubjectNoteStatus.SKIPPED:
         return AIState("missing")
-    if note.status == "failed":
+    if note.status == SubjectNoteStatus.FAILED:
         return AIState("failed", reason=note.error)
     return AIState("none")
 

@@ -186,7 +186,7 @@ def topic_subject_names(*, topic: Topic) -> list[str]:
     """Subjects in exam order (by their first question number)."""
     from study.selectors.topics import topic_subjects
 
-    return [s.name for s in topic_subjects(topic=topic) if s.name != "과목 없음"]
+    return [s.subject for s in topic_subjects(topic=topic) if s.subject]
 
 
 def select_for_mock(

@@ -6,7 +6,7 @@ at least PASS_SUBJECT_MIN points and the mean at least PASS_AVERAGE_MIN.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
@@ -16,10 +16,10 @@ from django.utils.translation import gettext, gettext_lazy
 from study.models import Attempt, Outcome, Question, QuizMode, QuizSession
 from study.rounds import round_key_parse, round_label
 from study.selectors.review_queue import TABS
+from study.subjects import subject_key
 
 PASS_SUBJECT_MIN = 40
 PASS_AVERAGE_MIN = 60
-NO_SUBJECT = "과목 없음"
 PASS_RULE_TEXT = format_lazy(
     gettext_lazy(
         "합격 기준: 모든 과목 {subject_min}점 이상, 평균 {average_min}점 이상"
@@ -27,6 +27,15 @@ PASS_RULE_TEXT = format_lazy(
     subject_min=PASS_SUBJECT_MIN,
     average_min=PASS_AVERAGE_MIN,
 )
+
+
+def passes(*, subject_scores: Sequence[float], average: float) -> bool:
+    """The pass rule on 100-point scores: every subject and the mean."""
+    return (
+        bool(subject_scores)
+        and min(subject_scores) >= PASS_SUBJECT_MIN
+        and average >= PASS_AVERAGE_MIN
+    )
 
 
 @dataclass(frozen=True)
@@ -60,10 +69,8 @@ class PaperScore:
 
     @property
     def passed(self) -> bool:
-        return (
-            bool(self.subjects)
-            and not self.failing_subjects
-            and self.average >= PASS_AVERAGE_MIN
+        return passes(
+            subject_scores=[s.score for s in self.subjects], average=self.average
         )
 
     def as_dict(self) -> dict:
@@ -87,7 +94,7 @@ def paper_score(rows: Iterable[tuple[str, bool]]) -> PaperScore:
     """(subject, correct?) per question of the paper, in exam order."""
     tally: dict[str, list[int]] = {}
     for subject, correct in rows:
-        stats = tally.setdefault(subject or NO_SUBJECT, [0, 0])
+        stats = tally.setdefault(subject_key(subject), [0, 0])
         stats[0] += bool(correct)
         stats[1] += 1
     return PaperScore(tuple(SubjectScore(n, c, t) for n, (c, t) in tally.items()))

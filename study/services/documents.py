@@ -313,6 +313,17 @@ def document_create(
     return document
 
 
+@transaction.atomic
+def document_remove_from_topic(*, document: Document, topic: Topic) -> bool:
+    """Take the document out of the topic; one in no topic is deleted with its
+    chunks. Returns whether it was deleted."""
+    document.topics.remove(topic)
+    if document.topics.exists():
+        return False
+    document.delete()
+    return True
+
+
 def document_quota_check(*, owner, incoming_bytes: int) -> None:
     """Per-user limits: documents being processed at once, count and bytes stored.
 
@@ -403,6 +414,44 @@ def documents_reprocess(*, document_ids: list[int]) -> int:
     for pk in document_ids:
         transaction.on_commit(lambda pk=pk: _enqueue_ingest(pk))
     return count
+
+
+# What a curator may change on a document (Django admin), and what its chunks
+# and their vectors are made of: a change there means processing it again.
+DOCUMENT_EDITABLE_FIELDS = (
+    "owner",
+    "title",
+    "file",
+    "material_type",
+    "jurisdiction",
+    "year",
+    "summary",
+)
+DOCUMENT_SOURCE_FIELDS = frozenset({"file", "title"})
+
+
+@transaction.atomic
+def document_update(*, document: Document, data: dict) -> set[str]:
+    """Apply an edit; a new file or title is extracted and embedded again (the
+    old chunks were made from the old file, their vectors carry the title)."""
+    locked = Document.objects.select_for_update().get(pk=document.pk)
+    changed = {
+        key
+        for key, value in data.items()
+        if key in DOCUMENT_EDITABLE_FIELDS and getattr(locked, key) != value
+    }
+    for key in changed:
+        setattr(locked, key, data[key])
+    if "file" in changed and locked.file:
+        head = locked.file.read(8192)
+        locked.file.seek(0)
+        locked.file_kind = sniff_kind(locked.file.name, head)
+    if changed:
+        locked.save()
+    if changed & DOCUMENT_SOURCE_FIELDS:
+        documents_reprocess(document_ids=[locked.pk])
+    document.refresh_from_db()
+    return changed
 
 
 def _stale_before():

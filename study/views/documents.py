@@ -5,12 +5,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms_documents import DocumentSearchForm, DocumentUploadForm
-from study.models import Document
+from study.models import Document, DocumentStatus
 from study.selectors.topics import topic_get_editable, topic_get_for_user
 from study.services.document_search import document_search
 from study.services.documents import (
     DocumentRejected,
     document_create,
+    document_remove_from_topic,
     document_retry,
 )
 from study.services.retrieval import DocumentFilters
@@ -61,9 +62,7 @@ def document_list(request, topic_id: int):
 def document_delete(request, topic_id: int, document_id: int):
     topic = topic_get_editable(user=request.user, topic_id=topic_id)
     document = get_object_or_404(Document, pk=document_id, topics=topic)
-    document.topics.remove(topic)
-    if not document.topics.exists():
-        document.delete()
+    document_remove_from_topic(document=document, topic=topic)
     messages.success(request, _("자료를 뺐습니다."))
     return redirect("study:documents", topic_id=topic.pk)
 
@@ -74,7 +73,7 @@ def document_retry_view(request, topic_id: int, document_id: int):
     topic = topic_get_editable(user=request.user, topic_id=topic_id)
     document = get_object_or_404(Document, pk=document_id, topics=topic)
     document = document_retry(document=document)
-    if document.status == "pending":
+    if document.status == DocumentStatus.PENDING:
         messages.success(request, _("자료를 다시 처리합니다."))
     else:
         messages.info(request, _("실패한 자료만 다시 처리할 수 있습니다."))
