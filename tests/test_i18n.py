@@ -199,6 +199,33 @@ def test_a_learners_choice_is_stored_and_follows_them_to_another_browser(client,
     assert page_lang(client.get(reverse("study:home")).content.decode()) == "ko"
 
 
+def test_a_session_from_before_the_preference_existed_reads_it_once(client, user):
+    from study.middleware import SESSION_KEY
+
+    LearnerSettings.objects.create(user=user, language="en")
+    client.force_login(user)
+    session = client.session
+    del session[SESSION_KEY]
+    session.save()
+    assert page_lang(client.get(reverse("study:settings")).content.decode()) == "en"
+    assert client.session[SESSION_KEY] == "en"
+
+
+def test_applying_the_preference_costs_no_query(client, user):
+    """The hot views' query counts (test_query_counts) stay as they were."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as korean:
+        client.get(reverse("study:settings"))
+    client.post(reverse("set_language"), {"language": "en"})
+    with CaptureQueriesContext(connection) as english:
+        html = client.get(reverse("study:settings")).content.decode()
+    assert page_lang(html) == "en"
+    assert len(english.captured_queries) == len(korean.captured_queries)
+
+
 def test_an_unknown_language_changes_nothing(client, user):
     client.force_login(user)
     client.post(reverse("set_language"), {"language": "xx"})

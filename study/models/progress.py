@@ -110,6 +110,7 @@ class LearnerSettings(models.Model):
         max_length=8,
         blank=True,
         default="",
+        db_default="",  # rows written by COPY (benchmark dataset) get it too
         choices=settings.LANGUAGES,
     )
 
