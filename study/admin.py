@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from study import admin_imports  # noqa: F401  (registers QuestionImportAdmin)
 from study.forms import QuestionAdminForm
@@ -76,11 +78,11 @@ class ExamSpecAdmin(admin.ModelAdmin):
 
 
 class DeletedFilter(admin.SimpleListFilter):
-    title = "삭제 여부"
+    title = _("삭제 여부")
     parameter_name = "deleted"
 
     def lookups(self, request, model_admin):
-        return (("no", "살아 있음"), ("yes", "삭제됨"))
+        return (("no", _("살아 있음")), ("yes", _("삭제됨")))
 
     def queryset(self, request, queryset):
         if self.value() == "no":
@@ -126,7 +128,7 @@ class QuestionAdmin(admin.ModelAdmin):
             {"fields": ("topic", "exam_name", ("exam_year", "exam_session", "number"))},
         ),
         (
-            "문제",
+            _("문제"),
             {
                 "fields": (
                     "subject",
@@ -143,7 +145,7 @@ class QuestionAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "AI 해설",
+            _("AI 해설"),
             {
                 "fields": (
                     "ai_explanation_status",
@@ -153,10 +155,10 @@ class QuestionAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("기록", {"fields": ("created_at", "updated_at", "deleted_at")}),
+        (_("기록"), {"fields": ("created_at", "updated_at", "deleted_at")}),
     )
 
-    @admin.display(description="문제")
+    @admin.display(description=_("문제"))
     def short_stem(self, obj: Question) -> str:
         return obj.stem[:50]
 
@@ -189,7 +191,12 @@ class QuestionAdmin(admin.ModelAdmin):
     def get_deleted_objects(self, objs, request):
         """The change form's delete button soft deletes: nothing else goes."""
         objs = list(objs)
-        return [str(obj) for obj in objs], {"문항": len(objs)}, set(), []
+        return (
+            [str(obj) for obj in objs],
+            {Question._meta.verbose_name_plural: len(objs)},
+            set(),
+            [],
+        )
 
     def delete_model(self, request, obj):
         question_soft_delete(question=obj)
@@ -197,26 +204,42 @@ class QuestionAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         questions_soft_delete(question_ids=list(queryset.values_list("pk", flat=True)))
 
-    @admin.action(description="선택한 문항 삭제(소프트)")
+    @admin.action(description=_("선택한 문항 삭제(소프트)"))
     def soft_delete(self, request, queryset):
         n = questions_soft_delete(
             question_ids=list(queryset.values_list("pk", flat=True))
         )
-        self.message_user(request, f"{n}개 문항을 삭제했습니다.")
+        self.message_user(
+            request,
+            ngettext("%(n)d개 문항을 삭제했습니다.", "%(n)d개 문항을 삭제했습니다.", n)
+            % {"n": n},
+        )
 
-    @admin.action(description="선택한 문항 되살리기")
+    @admin.action(description=_("선택한 문항 되살리기"))
     def restore(self, request, queryset):
         n = questions_restore(question_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{n}개 문항을 되살렸습니다.")
+        self.message_user(
+            request,
+            ngettext("%(n)d개 문항을 되살렸습니다.", "%(n)d개 문항을 되살렸습니다.", n)
+            % {"n": n},
+        )
 
 
-@admin.action(description="AI 해설 다시 생성 (백그라운드)")
+@admin.action(description=_("AI 해설 다시 생성 (백그라운드)"))
 def regenerate_explanation(modeladmin, request, queryset):
     n = sum(
         explanation_regenerate_enqueue(question=q, user_id=request.user.pk)
         for q in queryset.filter(deleted_at__isnull=True)
     )
-    modeladmin.message_user(request, f"{n}개 문항의 해설 재생성을 예약했습니다.")
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(n)d개 문항의 해설 재생성을 예약했습니다.",
+            "%(n)d개 문항의 해설 재생성을 예약했습니다.",
+            n,
+        )
+        % {"n": n},
+    )
 
 
 QuestionAdmin.actions = (*QuestionAdmin.actions, regenerate_explanation)
@@ -258,10 +281,16 @@ class QuestionJobAdmin(JobAdminBase):
     raw_id_fields = ("question", "user")
     actions = ("retry_failed",)
 
-    @admin.action(description="실패한 작업 다시 시도 (새 작업)")
+    @admin.action(description=_("실패한 작업 다시 시도 (새 작업)"))
     def retry_failed(self, request, queryset):
         n = sum(job_retry(job=job) for job in queryset)
-        self.message_user(request, f"{n}개 작업을 다시 넣었습니다.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d개 작업을 다시 넣었습니다.", "%(n)d개 작업을 다시 넣었습니다.", n
+            )
+            % {"n": n},
+        )
 
 
 @admin.register(SessionJob)
@@ -419,12 +448,20 @@ class DocumentAdmin(admin.ModelAdmin):
         if not change:
             transaction.on_commit(lambda: _enqueue_ingest(form.instance.pk))
 
-    @admin.action(description="다시 처리 (텍스트 추출·임베딩)")
+    @admin.action(description=_("다시 처리 (텍스트 추출·임베딩)"))
     def reprocess(self, request, queryset):
         count = documents_reprocess(
             document_ids=list(queryset.values_list("id", flat=True))
         )
-        self.message_user(request, f"{count}개 자료를 다시 처리합니다.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d개 자료를 다시 처리합니다.",
+                "%(n)d개 자료를 다시 처리합니다.",
+                count,
+            )
+            % {"n": count},
+        )
 
 
 @admin.register(SubjectNote)

@@ -3,17 +3,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.question import Question
 from study.models.quiz_session import QuizSession
 
 
 class JobStatus(models.TextChoices):
-    PENDING = "pending", "대기"
-    PROCESSING = "processing", "처리 중"
-    COMPLETED = "completed", "완료"
-    FAILED = "failed", "실패"
-    SKIPPED = "skipped", "건너뜀"
+    PENDING = "pending", _("대기")
+    PROCESSING = "processing", _("처리 중")
+    COMPLETED = "completed", _("완료")
+    FAILED = "failed", _("실패")
+    SKIPPED = "skipped", _("건너뜀")
 
 
 # A job still to run or running: at most one per question and kind, per session.
@@ -22,8 +24,8 @@ TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.SKIPPED)
 
 
 class JobKind(models.TextChoices):
-    EXPLANATION = "explanation", "AI 해설"
-    SESSION_SUMMARY = "session_summary", "세션 분석 (예약)"
+    EXPLANATION = "explanation", _("AI 해설")
+    SESSION_SUMMARY = "session_summary", _("세션 분석 (예약)")
 
 
 class JobFields(models.Model):
@@ -65,8 +67,8 @@ class QuestionJob(JobFields):
     )
 
     class Meta:
-        verbose_name = "문항 작업"
-        verbose_name_plural = "문항 작업"
+        verbose_name = _("문항 작업")
+        verbose_name_plural = pgettext_lazy("plural", "문항 작업")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -109,8 +111,8 @@ class SessionJob(JobFields):
     )
 
     class Meta:
-        verbose_name = "세션 분석 작업"
-        verbose_name_plural = "세션 분석 작업"
+        verbose_name = _("세션 분석 작업")
+        verbose_name_plural = pgettext_lazy("plural", "세션 분석 작업")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -147,8 +149,8 @@ class SessionAnalysis(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "세션 분석"
-        verbose_name_plural = "세션 분석"
+        verbose_name = _("세션 분석")
+        verbose_name_plural = pgettext_lazy("plural", "세션 분석")
         constraints = [
             models.CheckConstraint(
                 condition=Q(confidence__in=["high", "medium", "low"]),

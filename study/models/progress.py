@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.attempt import Attempt, Outcome
 from study.models.question import Question
@@ -11,13 +12,13 @@ from study.models.topic import Topic
 
 
 class Pattern(models.TextChoices):
-    UNATTEMPTED = "unattempted", "미응시"
-    UNSURE = "unsure", "모르겠음"
-    CHRONIC_WRONG = "chronic_wrong", "고질 오답"
-    REGRESSED = "regressed", "퇴행"
-    RECOVERED = "recovered", "회복"
-    STABLE = "stable", "안정"
-    UNSTABLE = "unstable", "불안정"
+    UNATTEMPTED = "unattempted", _("미응시")
+    UNSURE = "unsure", _("모르겠음")
+    CHRONIC_WRONG = "chronic_wrong", _("고질 오답")
+    REGRESSED = "regressed", _("퇴행")
+    RECOVERED = "recovered", _("회복")
+    STABLE = "stable", _("안정")
+    UNSTABLE = "unstable", _("불안정")
 
 
 NOT_CORRECT = (Outcome.WRONG, Outcome.UNSURE)
@@ -55,8 +56,8 @@ class QuestionProgress(models.Model):
     fsrs_card = models.JSONField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "학습 진행"
-        verbose_name_plural = "학습 진행"
+        verbose_name = _("학습 진행")
+        verbose_name_plural = pgettext_lazy("plural", "학습 진행")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "question"], name="study_progress_uniq"
@@ -106,9 +107,9 @@ class LearnerSettings(models.Model):
         related_name="learner_settings",
     )
     desired_retention = models.FloatField(
-        "목표 기억률",
+        _("목표 기억률"),
         default=0.9,
-        help_text=(
+        help_text=_(
             "복습 시점에 기억하고 있을 확률 목표 (0.70~0.97). 높을수록 자주 복습합니다."
         ),
     )
@@ -123,8 +124,8 @@ class LearnerSettings(models.Model):
     )
 
     class Meta:
-        verbose_name = "학습 설정"
-        verbose_name_plural = "학습 설정"
+        verbose_name = _("학습 설정")
+        verbose_name_plural = pgettext_lazy("plural", "학습 설정")
         constraints = [
             models.CheckConstraint(
                 condition=Q(desired_retention__gte=0.7)

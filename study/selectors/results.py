@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from study.models import Attempt, Outcome, Question, QuizSession, QuizStatus, Topic
 from study.subjects import subject_label
 
 RESULT_TABS = (
-    (Outcome.CORRECT, "정답"),
-    (Outcome.WRONG, "오답"),
-    (Outcome.UNSURE, "모르겠음"),
+    (Outcome.CORRECT, pgettext_lazy("outcome", "정답")),
+    (Outcome.WRONG, gettext_lazy("오답")),
+    (Outcome.UNSURE, gettext_lazy("모르겠음")),
 )
 
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from study.models import Attempt, Outcome, Question, QuizMode, QuizSession
 from study.rounds import round_key_parse, round_label
@@ -18,8 +20,12 @@ from study.subjects import subject_key
 
 PASS_SUBJECT_MIN = 40
 PASS_AVERAGE_MIN = 60
-PASS_RULE_TEXT = (
-    f"합격 기준: 모든 과목 {PASS_SUBJECT_MIN}점 이상, 평균 {PASS_AVERAGE_MIN}점 이상"
+PASS_RULE_TEXT = format_lazy(
+    gettext_lazy(
+        "합격 기준: 모든 과목 {subject_min}점 이상, 평균 {average_min}점 이상"
+    ),
+    subject_min=PASS_SUBJECT_MIN,
+    average_min=PASS_AVERAGE_MIN,
 )
 
 
@@ -113,19 +119,29 @@ def session_title(session: QuizSession) -> str:
     params = session.params or {}
     if session.mode == QuizMode.ROUND and params.get("round"):
         year, session_label = round_key_parse(params["round"])
-        return f"{round_label(year, session_label)} 전체"
+        return gettext("%(round)s 전체") % {"round": round_label(year, session_label)}
     if session.mode == QuizMode.MOCK:
         counts = params.get("subjects") or {}
         per = params.get("per_subject", 0)
-        return f"모의고사 · {len(counts)}과목 × {per}문제"
+        return gettext("모의고사 · %(subjects)d과목 × %(per)d문제") % {
+            "subjects": len(counts),
+            "per": per,
+        }
     if session.mode == QuizMode.STAGE and session.stage:
-        return f"단계별 · {session.get_stage_display()} {session.size}문제"
+        return gettext("단계별 · %(stage)s %(n)d문제") % {
+            "stage": session.get_stage_display(),
+            "n": session.size,
+        }
     if session.mode == QuizMode.SUBJECT and params.get("subjects"):
         names = params["subjects"]
-        more = f" 외 {len(names) - 1}과목" if len(names) > 1 else ""
-        return f"과목별 · {names[0]}{more}"
+        if len(names) > 1:
+            return gettext("과목별 · %(subject)s 외 %(more)d과목") % {
+                "subject": names[0],
+                "more": len(names) - 1,
+            }
+        return gettext("과목별 · %(subject)s") % {"subject": names[0]}
     if session.mode == QuizMode.REVIEW and params.get("tab") in TABS:
-        return f"복습 · {TABS[params['tab']]}"
+        return gettext("복습 · %(tab)s") % {"tab": TABS[params["tab"]]}
     return session.get_mode_display()
 
 

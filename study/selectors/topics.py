@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from study import rounds
 from study.models import Question, Topic
@@ -129,7 +130,7 @@ def parse_round_key(key: str) -> tuple[int, str]:
     try:
         return rounds.round_key_parse(key)
     except rounds.SessionLabelError as exc:
-        raise Http404("회차 형식이 올바르지 않습니다.") from exc
+        raise Http404(gettext("회차 형식이 올바르지 않습니다.")) from exc
 
 
 def round_questions(*, topic: Topic, year: int, session: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from study.llm.calls import llm_json
 from study.llm.client import LLMError, LLMNotConfigured, llm_configured
@@ -94,7 +95,7 @@ def subject_note_request(
         return _finish(
             note,
             status=SubjectNoteStatus.SKIPPED,
-            error="자료 부족: 이 과목의 자료나 해설된 문제가 없습니다.",
+            error=gettext("자료 부족: 이 과목의 자료나 해설된 문제가 없습니다."),
         )
     prompt = render_prompt(
         "study_subject_note.txt",
@@ -115,7 +116,9 @@ def subject_note_request(
         text = envelope_text(reply.data, "note_md")
     except (LLMError, EnvelopeInvalid) as exc:
         return _finish(
-            note, status=SubjectNoteStatus.FAILED, error=f"생성하지 못했습니다: {exc}"
+            note,
+            status=SubjectNoteStatus.FAILED,
+            error=gettext("생성하지 못했습니다: %(exc)s") % {"exc": exc},
         )
     quotes = check_quotes(reply.data, evidence_sources(evidence))
     note.text, note.evidence, note.model = cap_text(text), quotes.kept, reply.model
