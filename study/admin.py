@@ -191,8 +191,12 @@ class QuestionAdmin(admin.ModelAdmin):
     def get_deleted_objects(self, objs, request):
         """The change form's delete button soft deletes: nothing else goes."""
         objs = list(objs)
-        counts = {str(Question._meta.verbose_name_plural): len(objs)}
-        return [str(obj) for obj in objs], counts, set(), []
+        return (
+            [str(obj) for obj in objs],
+            {Question._meta.verbose_name_plural: len(objs)},
+            set(),
+            [],
+        )
 
     def delete_model(self, request, obj):
         question_soft_delete(question=obj)

@@ -113,6 +113,15 @@ class LearnerSettings(models.Model):
             "복습 시점에 기억하고 있을 확률 목표 (0.70~0.97). 높을수록 자주 복습합니다."
         ),
     )
+    # "" = no preference: the browser's language or the language cookie decides.
+    language = models.CharField(
+        _("화면 언어"),
+        max_length=8,
+        blank=True,
+        default="",
+        db_default="",  # rows written by COPY (benchmark dataset) get it too
+        choices=settings.LANGUAGES,
+    )
 
     class Meta:
         verbose_name = _("학습 설정")
@@ -122,7 +131,11 @@ class LearnerSettings(models.Model):
                 condition=Q(desired_retention__gte=0.7)
                 & Q(desired_retention__lte=0.97),
                 name="study_settings_retention_range",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=["", *(c for c, _n in settings.LANGUAGES)]),
+                name="study_settings_language_known",
+            ),
         ]
 
     def __str__(self) -> str:
