@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "axes",
     "study",
     "publishing",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [

@@ -25,7 +25,7 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.tasks import async_task
 
 from publishing.models import OutboxEvent
-from study.benchmarks.processes import child_env, free_port, manage, running, tail
+from benchmarks.processes import child_env, free_port, manage, running, tail
 from study.models import (
     AIExplanationStatus,
     JobStatus,

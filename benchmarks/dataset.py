@@ -27,8 +27,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import models
 from psycopg import sql
 
-from study.benchmarks.scales import Scale
-from study.benchmarks.texts import (
+from benchmarks.scales import Scale
+from benchmarks.texts import (
     TextGenerator,
     VectorWriter,
     near,

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import get_commands
 from django.utils import timezone
 
-from study.benchmarks.texts import TextGenerator
+from benchmarks.texts import TextGenerator
 from study.models import Question, Topic
 
 CSV_HEADER = [

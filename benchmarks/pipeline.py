@@ -19,7 +19,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.test.utils import override_settings
 
-from study.benchmarks.processes import child_env, manage, running, tail
+from benchmarks.processes import child_env, manage, running, tail
 from study.models import (
     JobKind,
     JobStatus,
@@ -121,7 +121,7 @@ def _wait_until_ready(process, log_path: Path, timeout_s: float = 120) -> float:
     from django_q.tasks import async_task, result
 
     started = time.monotonic()
-    task_id = async_task("study.benchmarks.pipeline.ping")
+    task_id = async_task("benchmarks.pipeline.ping")
     while time.monotonic() - started < timeout_s:
         if process.poll() is not None:
             raise RuntimeError(f"qcluster exited: {tail(log_path)}")

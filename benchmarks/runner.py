@@ -17,9 +17,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test.utils import override_settings
 
-from study.benchmarks import database, report
-from study.benchmarks.prepare import dataset_prepare
-from study.benchmarks.scales import Scale
+from benchmarks import database, report
+from benchmarks.prepare import dataset_prepare
+from benchmarks.scales import Scale
 
 QUIET_LOGGERS = ("django-q", "httpx")
 MEASUREMENTS = ("pickup", "paths", "import", "embed", "related", "load", "ingest")
@@ -134,7 +134,7 @@ def benchmark_run(
 
 
 def _ingest(result: dict, documents_dir: Path | None, log) -> None:
-    from study.benchmarks.ingest import measure_ingest
+    from benchmarks.ingest import measure_ingest
 
     try:
         figures, reason = measure_ingest(documents_dir=documents_dir, log=log)
@@ -148,7 +148,7 @@ def _ingest(result: dict, documents_dir: Path | None, log) -> None:
 
 
 def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
-    from study.benchmarks import batch, load, pipeline
+    from benchmarks import batch, load, pipeline
 
     def paths(result: dict) -> None:
         measured = _hot_paths(scale, meta, log)
@@ -204,7 +204,7 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
 
 
 def _hot_paths(scale, meta, log) -> dict:
-    from study.benchmarks.paths import URLCONF, HotPaths
+    from benchmarks.paths import URLCONF, HotPaths
 
     with ExitStack() as stack:
         llm = {}

@@ -29,8 +29,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from study.benchmarks import database
-from study.benchmarks.processes import child_env, manage, running, tail
+from benchmarks import database
+from benchmarks.processes import child_env, manage, running, tail
 from study.models import JobStatus, Outcome, Question, QuestionJob, QuizSession, Topic
 from study.selectors.ai_states import explanation_states, session_analysis_state
 from study.services.documents import document_create, document_ingest

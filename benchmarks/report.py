@@ -182,7 +182,7 @@ def _num(value, digits: int = 2) -> str:
 def _ingest_lines(figures: dict | None) -> list[str]:
     if not figures:
         return ["ingest                    —"]
-    from study.benchmarks.ingest import table as ingest_table
+    from benchmarks.ingest import table as ingest_table
 
     return ingest_table(figures)
 
