@@ -79,6 +79,6 @@ def questions_embed_overdue() -> int:
 
 def related_refresh() -> int:
     """Recompute invalidated related-question caches, a batch at a time."""
-    from study.services.related import related_refresh
+    from study.services.related_refresh import related_refresh
 
     return related_refresh()
