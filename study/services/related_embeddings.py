@@ -11,6 +11,7 @@ from functools import partial
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from study.llm.embeddings import embedder_name, get_embedder
 from study.models import EmbeddingStatus, Question
@@ -82,8 +83,6 @@ def questions_embedding_request(*, question_ids: Iterable[int]) -> int:
 
 
 def _enqueue(func: str, argument) -> None:
-    from django_q.tasks import async_task
-
     async_task(func, argument)
 
 
