@@ -63,7 +63,7 @@ def ensure_server(var_dir: Path) -> dict:
     global _server
     var_dir.mkdir(parents=True, exist_ok=True)
     _prepare_environment(var_dir)
-    import pgserver  # imported late: it reads XDG_RUNTIME_DIR at import
+    import pgserver  # noqa: PLC0415 (late: it reads XDG_RUNTIME_DIR at import)
 
     pgdata = var_dir / "pgdata"
     if pgdata.exists():
