@@ -12,9 +12,6 @@ APP_DIRS = ("study", "publishing", "studyproj", "benchmarks")
 # What publishing may use of study: the content it projects, the signals it
 # listens to, a pure helper.
 PUBLISHING_MAY_IMPORT = {"study.models", "study.signals", "study.numbers"}
-# The admin is being moved onto the services (issue 14, item 1), which
-# leaves it no reason to call publishing.
-NOT_YET = {"study/admin.py"}
 
 
 def modules(directory: str):
@@ -37,7 +34,6 @@ def test_study_imports_neither_publishing_nor_the_benchmarks():
     found = [
         f"{path}: {module}"
         for path, tree in modules("study")
-        if path not in NOT_YET
         for module, _ in imported(tree)
         if module.split(".")[0] in ("publishing", "benchmarks")
     ]
