@@ -10,8 +10,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 APP_DIRS = ("study", "publishing", "studyproj", "benchmarks")
 # What publishing may use of study: the content it projects, the signals it
-# listens to, a pure helper.
-PUBLISHING_MAY_IMPORT = {"study.models", "study.signals", "study.numbers"}
+# listens to, a pure helper and the --topic option its command shares.
+PUBLISHING_MAY_IMPORT = {
+    "study.models",
+    "study.signals",
+    "study.numbers",
+    "study.management.topic_option",
+}
 
 
 def modules(directory: str):

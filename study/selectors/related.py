@@ -166,16 +166,18 @@ def topic_export_rows(*, topic: Topic):
     )
 
 
+def _embedded(*, topic_id: int, model: str) -> QuerySet:
+    """The topic's live questions whose embedding by `model` is ready."""
+    return Question.objects.alive().filter(
+        topic_id=topic_id, embedding_status=EmbeddingStatus.READY, embedding_model=model
+    )
+
+
 def related_candidates(*, topic_id: int, model: str) -> QuerySet:
     """Possible relations of others: live, embedded by `model`, in a round."""
     return (
-        Question.objects.alive()
-        .filter(
-            topic_id=topic_id,
-            embedding_status=EmbeddingStatus.READY,
-            embedding_model=model,
-            exam_year__isnull=False,
-        )
+        _embedded(topic_id=topic_id, model=model)
+        .filter(exam_year__isnull=False)
         .exclude(exam_session="")
     )
 
@@ -204,13 +206,8 @@ def topic_embedded_rows(*, topic_id: int, model: str):
     """Every live question of the topic embedded by `model`, in id order, as
     RELATION_FIELDS and `embedding` (streamed)."""
     return (
-        Question.objects.alive()
-        .filter(
-            topic_id=topic_id,
-            embedding_status=EmbeddingStatus.READY,
-            embedding_model=model,
-            embedding__isnull=False,
-        )
+        _embedded(topic_id=topic_id, model=model)
+        .filter(embedding__isnull=False)
         .order_by("id")
         .values(*RELATION_FIELDS, "embedding")
         .iterator(chunk_size=2000)
@@ -221,12 +218,7 @@ def question_nearest(*, question: Question, model: str, limit: int) -> QuerySet:
     """The topic's questions nearest by raw cosine, any round (staff debugging)."""
     similarity = 1 - CosineDistance("embedding", question.embedding)
     return (
-        Question.objects.alive()
-        .filter(
-            topic_id=question.topic_id,
-            embedding_status=EmbeddingStatus.READY,
-            embedding_model=model,
-        )
+        _embedded(topic_id=question.topic_id, model=model)
         .exclude(pk=question.pk)
         .annotate(similarity=similarity)
         .order_by("-similarity", "id")  # an expression: no approximate index scan
