@@ -6,7 +6,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
@@ -107,7 +107,7 @@ def figure_clean(figure, *, owner):
 
 class QuestionForm(forms.ModelForm):
     correct_choice = forms.TypedChoiceField(
-        label=_("정답"),
+        label=pgettext_lazy("field", "정답"),
         choices=[(i, format_lazy(_("{n}번"), n=i)) for i in range(1, 5)],
         coerce=int,
         widget=forms.RadioSelect,

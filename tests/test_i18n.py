@@ -44,6 +44,24 @@ def test_the_project_catalogues_exist():
     assert "locale/en/LC_MESSAGES/djangojs.po" in names
 
 
+def test_catalogues_agree_where_they_share_a_message():
+    """locale/ wins over the apps' catalogues at run time: a message both hold
+    with different English would show the root's words where the app meant
+    its own (give one of them a context instead)."""
+    seen: dict[tuple, tuple[str, str]] = {}
+    clashes = []
+    for path in catalogues():
+        if path.name != "django.po":
+            continue
+        for entry in polib.pofile(str(path)).translated_entries():
+            key = (entry.msgctxt, entry.msgid)
+            english = entry.msgstr or str(sorted(entry.msgstr_plural.items()))
+            if key in seen and seen[key][0] != english:
+                clashes.append((key, seen[key], (english, str(path))))
+            seen.setdefault(key, (english, str(path)))
+    assert clashes == []
+
+
 @pytest.mark.parametrize(
     "po_path", catalogues(), ids=lambda p: str(p.relative_to(ROOT))
 )

@@ -41,7 +41,9 @@ class Document(models.Model):
         Topic, related_name="documents", verbose_name=_("토픽")
     )
     title = models.CharField(_("제목"), max_length=300)
-    file = models.FileField(_("파일"), upload_to=document_upload_to, blank=True)
+    file = models.FileField(
+        pgettext_lazy("field", "파일"), upload_to=document_upload_to, blank=True
+    )
     file_kind = models.CharField(max_length=10, blank=True)  # pdf | markdown | text
     material_type = models.CharField(
         _("자료 종류"),
@@ -84,7 +86,7 @@ class Document(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("학습 자료")
+        verbose_name = pgettext_lazy("model", "학습 자료")
         verbose_name_plural = pgettext_lazy("plural", "학습 자료")
         ordering = ["-created_at"]
         constraints = [

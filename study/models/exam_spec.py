@@ -35,7 +35,7 @@ class ExamSpec(models.Model):
         blank=True,
         help_text=_("비워 두면 과목당 30분입니다."),
     )
-    updated_at = models.DateTimeField(_("수정"), auto_now=True)
+    updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
 
     class Meta:
         verbose_name = _("시험 구성")

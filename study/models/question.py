@@ -107,7 +107,7 @@ class Question(models.Model):
     choice_2 = models.TextField(_("보기 2"))
     choice_3 = models.TextField(_("보기 3"))
     choice_4 = models.TextField(_("보기 4"))
-    correct_choice = models.PositiveSmallIntegerField(_("정답"))
+    correct_choice = models.PositiveSmallIntegerField(pgettext_lazy("field", "정답"))
     # Comma-separated when a round accepted several answers ("2,4"); empty
     # when only correct_choice is right.
     accepted_choices = models.CharField(_("복수 정답"), max_length=20, blank=True)
@@ -157,8 +157,10 @@ class Question(models.Model):
     related_threshold_version = models.CharField(max_length=40, blank=True)
 
     created_at = models.DateTimeField(_("생성"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("수정"), auto_now=True)
-    deleted_at = models.DateTimeField(_("삭제"), null=True, blank=True)
+    updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
+    deleted_at = models.DateTimeField(
+        pgettext_lazy("field", "삭제"), null=True, blank=True
+    )
 
     objects = QuestionQuerySet.as_manager()
 
@@ -229,7 +231,16 @@ class Question(models.Model):
 
     @property
     def round_label(self) -> str:
+        """In the page's language."""
         return rounds.round_label(self.exam_year, self.exam_session)
+
+    @property
+    def round_label_site(self) -> str:
+        """In the site's language, for what leaves the page: exports, the
+        viewer, prompts (it must not depend on who caused it)."""
+        return rounds.round_label(
+            self.exam_year, self.exam_session, language=settings.LANGUAGE_CODE
+        )
 
     @property
     def key(self) -> str:

@@ -71,11 +71,11 @@ class QuestionImport(models.Model):
     report = models.JSONField(_("가져오기 보고서"), null=True, blank=True)
     error = models.TextField(_("오류"), blank=True)
     created_at = models.DateTimeField(_("생성"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("수정"), auto_now=True)
+    updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
     finished_at = models.DateTimeField(_("완료"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("문제 가져오기")
+        verbose_name = pgettext_lazy("model", "문제 가져오기")
         verbose_name_plural = pgettext_lazy("plural", "문제 가져오기")
         ordering = ["-created_at", "-id"]
         constraints = [

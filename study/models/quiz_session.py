@@ -15,7 +15,7 @@ class QuizMode(models.TextChoices):
     ROUND = "round", _("회차별")
     SUBJECT = "subject", _("과목별")
     MOCK = "mock", _("모의고사")
-    REVIEW = "review", _("복습")
+    REVIEW = "review", pgettext_lazy("quiz mode", "복습")
     PLAN = "plan", _("오늘 할 일")
 
 

@@ -66,7 +66,7 @@ class Topic(models.Model):
         ),
     )
     created_at = models.DateTimeField(_("생성"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("수정"), auto_now=True)
+    updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
 
     objects = TopicQuerySet.as_manager()
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
 from study.models import RateLimitHit
 
@@ -30,7 +30,9 @@ AI_ACTIONS = {
     "subject_note": gettext_lazy("분야 설명"),
     "search": gettext_lazy("AI 검색어 재작성"),
 }
-PASSWORD_RESET = gettext_lazy("비밀번호 재설정")  # what the reset view limits
+PASSWORD_RESET = pgettext_lazy(
+    "action", "비밀번호 재설정"
+)  # what the reset view limits
 
 
 def _span(multiple: int, unit: str) -> str:

@@ -64,7 +64,7 @@ def export_record(question: Question) -> dict:
         "key": question.key,
         "exam_year": question.exam_year,
         "exam_session": question.exam_session,
-        "round": question.round_label,
+        "round": question.round_label_site,
         "number": question.number,
         "subject": question.subject,
         "stem": question.stem,
