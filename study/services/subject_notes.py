@@ -26,7 +26,7 @@ from study.services.explanations import (
     pending_stale_after,
 )
 from study.services.rate_limits import ai_rate_limit_consume
-from study.services.retrieval import Evidence, _question_evidence, search_chunks
+from study.services.retrieval import Evidence, question_as_evidence, search_chunks
 
 NOTE_SYSTEM = "너는 자격시험 강사다. 요청된 JSON 객체 하나만 출력한다."
 
@@ -50,7 +50,7 @@ def _note_evidence(question: Question) -> list[Evidence]:
         .exclude(pk=question.pk)
         .order_by("-ai_explanation_generated_at")[:3]
     )
-    return documents + [_question_evidence(q) for q in explained]
+    return documents + [question_as_evidence(q) for q in explained]
 
 
 def _claim(question: Question) -> SubjectNote:

@@ -32,7 +32,7 @@ from study.models import (
 from study.models.question import RELATED_GRADE_NAMES
 from study.selectors.ai_states import plain_reason
 from study.services.rate_limits import Rate
-from study.services.related import grade_for
+from study.services.related_grades import grade_for
 from study.templatetags.ai_state import duration_ko
 from study.templatetags.forecast_tags import pct
 from tests.conftest import make_question
