@@ -8,7 +8,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy
 
+from studyproj.embedded_db import ensure_server
 from studyproj.llm_time_model import default_q_timeout_s, time_model_errors
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "study",
     "publishing",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After LocaleMiddleware and auth: a signed-in learner's stored language wins.
+    "study.middleware.LearnerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -82,8 +87,6 @@ TEMPLATES = [
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
 else:
-    from studyproj.embedded_db import ensure_server
-
     DATABASES = {"default": ensure_server(VAR_DIR)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -246,7 +249,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "catch_up": False,
     "poll": env.float("Q_POLL_S", default=0.2),
-    "label": "작업 큐",
+    "label": gettext_lazy("작업 큐"),  # msgid in study's catalogue (study/apps.py)
 }
 if env.str("Q_REDIS_URL", default=""):
     Q_CLUSTER["redis"] = env.str("Q_REDIS_URL")

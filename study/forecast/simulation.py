@@ -20,7 +20,7 @@ policies, with common random numbers (see Simulator): the daily plan
 sit a mock drawn by the exam spec every week; on the exam day they sit the
 real exam (drawn the same way, no 모르겠음 button: what is not recalled is
 guessed), and that is the outcome the forecasts made 28 and 7 days before are
-scored against (Brier), next to the naive rule "last mock ≥ 60" and a
+scored against (Brier), next to the naive rule "last mock's mean ≥ PASS_AVERAGE_MIN" and a
 constant forecast of the pass rate.
 """
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ from fsrs import Card, Rating, Scheduler
 from study.forecast import model, retention
 from study.forecast import plan as daily
 from study.selectors.quiz_selection import STAGE_RATIOS, quotas
+from study.selectors.scores import PASS_AVERAGE_MIN, passes
 
 START = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)  # the learners study at night
 TZ = retention.ZoneInfo("Asia/Seoul")
@@ -363,10 +365,8 @@ class Simulator:
                 for q in picked
             )
             scores.append(100.0 * right / n)
-        passed = min(scores) >= model.PASS_SUBJECT_MIN and (
-            sum(scores) / len(scores) >= model.PASS_AVERAGE_MIN
-        )
-        return passed, sum(scores) / len(scores)
+        mean = sum(scores) / len(scores)
+        return passes(subject_scores=scores, average=mean), mean
 
     def due_ids(self, at: datetime) -> list[int]:
         due = [(o.due, qid) for qid, o in self.seen.items() if o.due and o.due <= at]
@@ -440,7 +440,7 @@ class Simulator:
                     np.mean([s.expected_score for s in made.subjects])
                 )
                 out.naive[days_left] = float(
-                    self.last_mock is not None and self.last_mock >= 60
+                    self.last_mock is not None and self.last_mock >= PASS_AVERAGE_MIN
                 )
         out.passed, out.exam_mean = self.mock(self.exam_at, real_exam=True)
         return out
@@ -484,7 +484,6 @@ def simulate(bank: Sequence[BankQuestion], spec: PaperSpec, cfg: Config) -> Resu
 
 def bank_from_rows(rows) -> list[BankQuestion]:
     """Parsed import rows → a bank; repeats are the same stem in other rounds."""
-    import re
 
     def norm(text: str) -> str:
         return re.sub(r"\W", "", text)

@@ -7,15 +7,16 @@ from datetime import timedelta
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 SECTIONS = (
-    ("question_jobs_by_status", "1. 문항 작업 status × error_code"),
-    ("session_jobs_by_status", "2. 세션 분석 작업 status × error_code"),
-    ("confidence_distribution", "3. 세션 분석 신뢰도 분포 (보정 후)"),
-    ("confidence_raw_vs_calibrated", "4. 모델 신뢰도 vs 보정 신뢰도"),
-    ("latency_7d", "5. 최근 7일 처리 지연 (초)"),
-    ("skipped_reasons", "6. 건너뜀 사유"),
-    ("failure_rates", "7. guard_fail / parse_fail / llm_timeout 비율"),
+    ("question_jobs_by_status", gettext_lazy("1. 문항 작업 status × error_code")),
+    ("session_jobs_by_status", gettext_lazy("2. 세션 분석 작업 status × error_code")),
+    ("confidence_distribution", gettext_lazy("3. 세션 분석 신뢰도 분포 (보정 후)")),
+    ("confidence_raw_vs_calibrated", gettext_lazy("4. 모델 신뢰도 vs 보정 신뢰도")),
+    ("latency_7d", gettext_lazy("5. 최근 7일 처리 지연 (초)")),
+    ("skipped_reasons", gettext_lazy("6. 건너뜀 사유")),
+    ("failure_rates", gettext_lazy("7. guard_fail / parse_fail / llm_timeout 비율")),
 )
 
 

@@ -242,7 +242,7 @@ def test_a_small_topic_is_not_crowded_out_by_a_big_one_in_the_vector_index(
 
     from django.db import connection
 
-    from study.services.retrieval import _topic_chunks, vector_ranking
+    from study.services.retrieval import topic_chunks, vector_ranking
 
     rng = random.Random(7)
     query = [rng.gauss(0, 1) for _ in range(384)]
@@ -267,7 +267,7 @@ def test_a_small_topic_is_not_crowded_out_by_a_big_one_in_the_vector_index(
     with connection.cursor() as cursor:  # plan as on a big table: walk the HNSW index
         cursor.execute("SET enable_sort = off")
         cursor.execute("SET enable_seqscan = off")
-    ids = vector_ranking(_topic_chunks([topic.pk], DocumentFilters()), query)
+    ids = vector_ranking(topic_chunks([topic.pk], DocumentFilters()), query)
     assert {int(i) for i in ids} == set(mine.chunks.values_list("id", flat=True))
 
 
@@ -282,3 +282,22 @@ def test_evidence_questions_prefer_cached_repeats(topic):
     target.save()
     evidence = similar_questions(question=target)
     assert [e.ref for e in evidence][0] == f"q:{repeat.pk}"
+
+
+def test_removing_a_document_from_its_last_topic_deletes_it(client, user, topic):
+    second = Topic.objects.create(name="건설안전기사", owner=user)
+    document = Document.objects.create(owner=user, title="노트", text="내용")
+    document.topics.set([topic, second])
+    DocumentChunk.objects.create(document=document, ordinal=0, text="내용")
+    client.force_login(user)
+
+    def remove(from_topic):
+        url = reverse("study:document_delete", args=[from_topic.pk, document.pk])
+        return client.post(url)
+
+    assert remove(topic).status_code == 302
+    assert list(Document.objects.get(pk=document.pk).topics.all()) == [second]
+    assert remove(topic).status_code == 404  # no longer in that topic
+    assert remove(second).status_code == 302
+    assert not Document.objects.filter(pk=document.pk).exists()
+    assert not DocumentChunk.objects.filter(document_id=document.pk).exists()

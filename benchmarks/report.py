@@ -1,0 +1,264 @@
+"""The machine, the targets of issue 8, and the printed table."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+
+import psutil
+
+from benchmarks.ingest import table as ingest_table
+
+PATH_ORDER = (
+    "baseline",
+    "baseline_authenticated",
+    "answer_next",
+    "answer_finalize",
+    "quiz_start",
+    "quiz_page",
+    "results_page",
+    "review_due_today",
+    "review_pending_review",
+    "review_chronic",
+    "review_regressed",
+    "review_mastered",
+    "related_bulk",
+    "explanation_cache_hit",
+)
+REQUIRED_PATHS = (
+    "baseline",
+    "answer_next",
+    "quiz_start",
+    "results_page",
+    "review_due_today",
+    "related_bulk",
+    "explanation_cache_hit",
+)
+FIGURES = (
+    "pickup_latency_s",
+    "pipeline_overhead_pct",
+    "import_rows_per_s",
+    "embed_questions_per_s",
+    "related_7000_s",
+    "ingest_s",
+)
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            names = [
+                line.split(":", 1)[1].strip()
+                for line in handle
+                if line.startswith("model name")
+            ]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    return {
+        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "python": platform.python_version(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def machine_line(info: dict, postgres: dict) -> str:
+    return (
+        f"{info['system']}, {info['cpus']} × {info['cpu']}, "
+        f"{info['memory_gib']:g} GiB RAM, Python {info['python']}, "
+        f"PostgreSQL {postgres.get('version', '?')}"
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    text: str
+    get: object  # result dict -> value or None
+    ok: object  # value -> bool
+
+
+def _path(name: str, key: str):
+    return lambda r: (r["paths"].get(name) or {}).get(key)
+
+
+TARGETS = (
+    Target(
+        "answer + next p95",
+        "≤ 15 ms",
+        _path("answer_next", "p95_ms"),
+        lambda v: v <= 15,
+    ),
+    Target(
+        "answer + next throughput",
+        "≥ 60% of baseline",
+        _path("answer_next", "ratio_to_baseline"),
+        lambda v: v >= 0.6,
+    ),
+    Target(
+        "quiz start p95", "≤ 20 ms", _path("quiz_start", "p95_ms"), lambda v: v <= 20
+    ),
+    Target(
+        "results page p95",
+        "≤ 30 ms",
+        _path("results_page", "p95_ms"),
+        lambda v: v <= 30,
+    ),
+    *(
+        Target(
+            f"review {tab} p95",
+            "≤ 30 ms",
+            _path(f"review_{tab}", "p95_ms"),
+            lambda v: v <= 30,
+        )
+        for tab in ("due_today", "pending_review", "chronic", "regressed", "mastered")
+    ),
+    Target(
+        "prefetch pickup",
+        "≤ 1 s",
+        lambda r: r.get("pickup_latency_s"),
+        lambda v: v <= 1,
+    ),
+    Target(
+        "pipeline overhead",
+        "≤ 5% of LLM time",
+        lambda r: r.get("pipeline_overhead_pct"),
+        lambda v: v <= 5,
+    ),
+    Target(
+        "ingest, six statutes (idle)",
+        "≤ 120 s",
+        lambda r: r.get("ingest_s"),
+        lambda v: v <= 120,
+    ),
+    Target(
+        "import",
+        "≥ 2,000 rows/s",
+        lambda r: r.get("import_rows_per_s"),
+        lambda v: v >= 2000,
+    ),
+    Target(
+        "relations, 7,000-question topic",
+        "≤ 30 s",
+        lambda r: r.get("related_7000_s"),
+        lambda v: v <= 30,
+    ),
+    Target(
+        "embedding",
+        "≥ 50 questions/s",
+        lambda r: r.get("embed_questions_per_s"),
+        lambda v: v >= 50,
+    ),
+)
+
+
+def targets(result: dict) -> list[dict]:
+    rows = []
+    for target in TARGETS:
+        value = target.get(result)
+        rows.append(
+            {
+                "target": target.label,
+                "wanted": target.text,
+                "value": value,
+                "met": None if value is None else bool(target.ok(value)),
+            }
+        )
+    return rows
+
+
+def _num(value, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def _ingest_lines(figures: dict | None) -> list[str]:
+    if not figures:
+        return ["ingest                    —"]
+    return ingest_table(figures)
+
+
+def _forecast_lines(figures: dict | None) -> list[str]:
+    from benchmarks.forecast_page import table as forecast_table
+
+    return forecast_table(figures)
+
+
+def table(result: dict) -> str:
+    data = result.get("dataset", {})
+    rows = data.get("rows", {})
+    lines = [
+        f"Gichul benchmark · scale {result['scale']} · {result['date']}",
+        f"machine: {result['machine']}",
+        "dataset: none (ingest only)"
+        if not data
+        else (
+            f"dataset: {rows.get('study_question', 0):,} questions in "
+            f"{rows.get('study_topic', 0)} topics (largest "
+            f"{data.get('big_topic_questions') or 0:,}), "
+            f"{max(0, rows.get('auth_user', 1) - 1):,} learners, "
+            f"{rows.get('study_attempt', 0):,} attempts, "
+            f"{rows.get('study_questionprogress', 0):,} progress rows, "
+            f"{rows.get('study_documentchunk', 0):,} chunks; "
+            f"{'reused' if data.get('reused') else 'built'} "
+            f"(build {data.get('build_s')} s, clone {data.get('clone_s')} s)"
+        ),
+        "",
+        f"{'path':<24}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}"
+        f"{'×base':>8}{'×auth':>8}{'queries':>9}",
+    ]
+    for name in PATH_ORDER:
+        if name not in result["paths"]:
+            continue
+        p = result["paths"][name]
+        if p is None:
+            lines.append(f"{name:<24}{'skipped':>9}")
+            continue
+        lines.append(
+            f"{name:<24}{_num(p.get('p50_ms')):>9}{_num(p.get('p95_ms')):>9}"
+            f"{_num(p.get('p99_ms')):>9}{_num(p.get('rps'), 0):>9}"
+            f"{_num(p.get('ratio_to_baseline')):>8}"
+            f"{_num(p.get('ratio_to_authenticated_baseline')):>8}"
+            f"{_num(p.get('queries')):>9}"
+        )
+    load = result.get("load_test") or {}
+    lines += [
+        "",
+        f"prefetch pickup latency   {_num(result.get('pickup_latency_s'), 3)} s",
+        f"pipeline overhead         {_num(result.get('pipeline_overhead_pct'))} %"
+        " of LLM time",
+        f"import                    {_num(result.get('import_rows_per_s'), 0)} rows/s",
+        f"embedding                 {_num(result.get('embed_questions_per_s'), 1)}"
+        " questions/s",
+        f"relations (largest topic) {_num(result.get('related_7000_s'))} s",
+        *_ingest_lines(result.get("ingest")),
+        *_forecast_lines(result.get("forecast_page")),
+        (
+            f"load test                 {_num(load.get('rps'), 0)} req/s, "
+            f"p50 {_num(load.get('p50_ms'))} ms, p95 {_num(load.get('p95_ms'))} ms, "
+            f"p99 {_num(load.get('p99_ms'))} ms ({load.get('learners', '—')} learners, "
+            f"{load.get('requests', '—')} requests, {load.get('errors', '—')} errors)"
+            if load
+            else "load test                 —"
+        ),
+        "",
+        f"{'target':<34}{'wanted':<20}{'measured':>12}  result",
+    ]
+    for row in result.get("targets", []):
+        verdict = {True: "met", False: "MISSED", None: "not measured"}[row["met"]]
+        lines.append(
+            f"{row['target']:<34}{row['wanted']:<20}{_num(row['value']):>12}  {verdict}"
+        )
+    for name, reason in result.get("skipped", {}).items():
+        lines.append(f"skipped {name}: {reason}")
+    lines.append(f"total {result.get('duration_s')} s")
+    return "\n".join(lines)
