@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from benchmarks.forecast_page import table as forecast_table
 from benchmarks.ingest import table as ingest_table
 
 PATH_ORDER = (
@@ -187,12 +188,6 @@ def _ingest_lines(figures: dict | None) -> list[str]:
     return ingest_table(figures)
 
 
-def _forecast_lines(figures: dict | None) -> list[str]:
-    from benchmarks.forecast_page import table as forecast_table
-
-    return forecast_table(figures)
-
-
 def table(result: dict) -> str:
     data = result.get("dataset", {})
     rows = data.get("rows", {})
@@ -241,7 +236,7 @@ def table(result: dict) -> str:
         " questions/s",
         f"relations (largest topic) {_num(result.get('related_7000_s'))} s",
         *_ingest_lines(result.get("ingest")),
-        *_forecast_lines(result.get("forecast_page")),
+        *forecast_table(result.get("forecast_page")),
         (
             f"load test                 {_num(load.get('rps'), 0)} req/s, "
             f"p50 {_num(load.get('p50_ms'))} ms, p95 {_num(load.get('p95_ms'))} ms, "

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from benchmarks import batch, database, load, pipeline, report
+from benchmarks.forecast_page import measure_forecast_page
 from benchmarks.ingest import measure_ingest
 from benchmarks.paths import URLCONF, HotPaths
 from benchmarks.prepare import dataset_prepare
@@ -203,8 +204,6 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
         )
 
     def forecast(result: dict) -> None:
-        from benchmarks.forecast_page import measure_forecast_page
-
         result["forecast_page"] = measure_forecast_page(scale=scale, meta=meta, log=log)
 
     # The pickup runs first: the hot paths leave explanation jobs queued.

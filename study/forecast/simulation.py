@@ -20,8 +20,8 @@ policies, with common random numbers (see Simulator): the daily plan
 sit a mock drawn by the exam spec every week; on the exam day they sit the
 real exam (drawn the same way, no 모르겠음 button: what is not recalled is
 guessed), and that is the outcome the forecasts made 28 and 7 days before are
-scored against (Brier), next to the naive rule "last mock's mean ≥ PASS_AVERAGE_MIN" and a
-constant forecast of the pass rate.
+scored against (Brier), next to the naive rule "last mock's mean ≥
+PASS_AVERAGE_MIN" and a constant forecast of the pass rate.
 """
 
 from __future__ import annotations
