@@ -366,7 +366,11 @@ def relevant_quotes(
 def _body_without_restatement(text: str, q: QuestionView) -> str:
     body = text
     for sentence in sentences(text):
-        if _DECLARATION.search(sentence) and len(sentence) < 80:
+        if (
+            _DECLARATION.search(sentence)
+            and len(sentence) < 80
+            and choice_refs(sentence, q)
+        ):
             body = body.replace(sentence, " ")
     for part in (q.stem, *q.choices):
         if len(part.strip()) >= 2:

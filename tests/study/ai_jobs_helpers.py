@@ -6,7 +6,10 @@ from tests.conftest import make_question
 DOC = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 15
 
 
-def good(answer=2, text="정답은 2번, 인터록입니다."):
+def good(
+    answer=2,
+    text="정답은 2번, 인터록입니다. 가드가 열리면 기계가 작동하지 않게 막는 장치입니다.",
+):
     return {
         "answer_choice": answer,
         "explanation_md": text,
