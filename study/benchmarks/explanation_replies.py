@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from study.llm.budget import prompt_budget
 from study.llm.client import LLMClient, LLMError, LLMParseError
 from study.llm.envelope import EXPLANATION_SCHEMA
 from study.llm.text_guard import is_negative_question, numeric_values
@@ -130,6 +131,7 @@ def replies_generate(
             "negative": is_negative_question(q.stem),
             "numeric": numeric_values(q.choices) is not None,
             "grounding": _grounding(packed),
+            "prompt_budget": prompt_budget(),
             "evidence": [{**e.as_dict(), "score": e.score} for e in packed],
             "check": check,
             "reply": explanation,

@@ -363,19 +363,16 @@ def relevant_quotes(
 # -- the guards -------------------------------------------------------------
 
 
-def _body_without_restatement(text: str, q: QuestionView) -> str:
-    body = text
-    for sentence in sentences(text):
-        if (
-            _DECLARATION.search(sentence)
-            and len(sentence) < 80
-            and choice_refs(sentence, q)
-        ):
-            body = body.replace(sentence, " ")
-    for part in (q.stem, *q.choices):
-        if len(part.strip()) >= 2:
-            body = body.replace(part.strip(), " ")
-    return re.sub(r"[^가-힣A-Za-z0-9]", "", body)
+def novel_words(text: str, q: QuestionView) -> set[str]:
+    """Content words of the text that are not in the question or its choices
+    (the answer-declaring sentences left out): what the text adds."""
+    body = " ".join(
+        s
+        for s in sentences(text)
+        if not (_DECLARATION.search(s) and len(s) < 80 and choice_refs(s, q))
+    )
+    known = content_words(q.stem + " " + " ".join(q.choices))
+    return {w for w in content_words(body) if w not in known}
 
 
 def explanation_text_guard(
@@ -384,7 +381,7 @@ def explanation_text_guard(
     text: str,
     quotes: CheckedQuotes,
     evidence_sent: bool,
-    min_reasoning_chars: int = 10,
+    min_novel_words: int = 3,
 ) -> GuardVerdict:
     """Every check on an explanation's text; the first failure is the verdict."""
     checked, irrelevant = relevant_quotes(quotes, q)
@@ -434,7 +431,7 @@ def explanation_text_guard(
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
             "the question",
         )
-    if len(_body_without_restatement(text, q)) < min_reasoning_chars:
+    if len(novel_words(text, q)) < min_novel_words:
         return fail("no_reasoning", "the text only restates the question and choices")
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 def _may_manage_all(user) -> bool:
@@ -63,22 +64,28 @@ class Topic(models.Model):
     )
     # AI explanations (docs/explanations.md).
     ai_question_only = models.BooleanField(
-        "자료 없이 문제만으로 해설",
+        _("자료 없이 문제만으로 해설"),
         default=False,
-        help_text="관련 자료가 하나도 없을 때도 문제만 보고 AI 해설을 만듭니다. "
-        "해설에는 '자료 근거 없음'이 표시되고 신뢰도는 '낮음'을 넘지 않습니다.",
+        help_text=_(
+            "관련 자료가 하나도 없을 때도 문제만 보고 AI 해설을 만듭니다. "
+            "해설에는 '자료 근거 없음'이 표시되고 신뢰도는 '낮음'을 넘지 않습니다."
+        ),
     )
     ai_independent_check = models.BooleanField(
-        "AI 독립 확인",
+        _("AI 독립 확인"),
         default=True,
-        help_text="해설 전에 AI가 정답을 모른 채 먼저 문제를 풉니다. "
-        "정답과 다르면 아래 설정대로 처리합니다 (호출 한 번이 더 듭니다).",
+        help_text=_(
+            "해설 전에 AI가 정답을 모른 채 먼저 문제를 풉니다. "
+            "정답과 다르면 아래 설정대로 처리합니다 (호출 한 번이 더 듭니다)."
+        ),
     )
     ai_disagreement_hide = models.BooleanField(
-        "독립 확인과 다르면 숨김",
+        _("독립 확인과 다르면 숨김"),
         default=False,
-        help_text="켜면 AI가 스스로 다른 답을 고른 해설은 보여 주지 않습니다. "
-        "끄면 '참고만 하세요' 안내와 함께 보여 줍니다.",
+        help_text=_(
+            "켜면 AI가 스스로 다른 답을 고른 해설은 보여 주지 않습니다. "
+            "끄면 '참고만 하세요' 안내와 함께 보여 줍니다."
+        ),
     )
     created_at = models.DateTimeField("생성", auto_now_add=True)
     updated_at = models.DateTimeField("수정", auto_now=True)

@@ -32,6 +32,7 @@ from study.llm.envelope import (
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.llm.text_guard import (
+    GuardVerdict,
     QuestionView,
     explanation_text_guard,
     is_negative_question,
@@ -240,6 +241,23 @@ def _guard_failed(code: str, detail: str, raw: str, extra: dict) -> GenerationRe
     return result
 
 
+def reply_guard(
+    q: QuestionView, answer: int, text: str, data: dict, evidence: list[Evidence]
+) -> GuardVerdict:
+    """The whole guard on a parsed reply: the answer field is the key, then
+    every check on the text (study.llm.text_guard) against the evidence sent."""
+    if answer not in q.accepted:
+        return GuardVerdict(
+            False, "answer_not_key", f"answer_choice={answer} != key {q.key}"
+        )
+    return explanation_text_guard(
+        q=q,
+        text=text,
+        quotes=check_quotes(data, evidence_sources(evidence)),
+        evidence_sent=bool(evidence),
+    )
+
+
 def _guarded(
     question: Question, reply, evidence: list[Evidence], check=None
 ) -> GenerationResult:
@@ -254,19 +272,7 @@ def _guarded(
         )
         return _failed("parse_fail", str(exc), raw=reply.raw, reason=reason)
     base = {"evidence_sent": len(evidence), "latency_s": round(reply.latency_s, 3)}
-    if answer not in question.accepted_set:
-        return _guard_failed(
-            "answer_not_key",
-            f"answer_choice={answer} != correct_choice={question.correct_choice}",
-            reply.raw,
-            base,
-        )
-    verdict = explanation_text_guard(
-        q=QuestionView.of(question),
-        text=text,
-        quotes=check_quotes(reply.data, evidence_sources(evidence)),
-        evidence_sent=bool(evidence),
-    )
+    verdict = reply_guard(QuestionView.of(question), answer, text, reply.data, evidence)
     base["quotes_irrelevant"] = verdict.quotes_irrelevant
     if not verdict.ok:
         return _guard_failed(verdict.code, verdict.detail, reply.raw, base)

@@ -373,3 +373,22 @@ def test_a_subject_note_that_names_an_answer_is_not_stored(
     assert "언제나 3번" not in html and "검사를 통과하지 못해" in html
     call_command("jobs_health")
     assert "note_names_answer" in capsys.readouterr().out
+
+
+def test_the_owner_sets_the_ai_settings_on_the_topic_page(client, user, topic):
+    client.force_login(user)
+    url = reverse("study:topic_edit", args=[topic.pk])
+    page = client.get(url).content.decode()
+    assert "자료 없이 문제만으로 해설" in page and "AI 독립 확인" in page
+    client.post(
+        url,
+        {
+            "name": topic.name,
+            "description": "",
+            "ai_question_only": "on",
+            "ai_disagreement_hide": "on",
+        },
+    )
+    topic.refresh_from_db()
+    assert topic.ai_question_only and topic.ai_disagreement_hide
+    assert not topic.ai_independent_check  # unticked box

@@ -219,7 +219,7 @@ def test_explanation_whose_only_quotes_were_dropped_is_ungrounded():
 
 
 def test_a_text_that_only_repeats_the_keyed_choice_has_no_reasoning():
-    text = "정답은 3번(포스겐(COCl2))입니다. 포스겐(COCl2)"
+    text = "정답은 3번(포스겐(COCl2))입니다. 독성이 가장 큰 물질은 포스겐(COCl2)입니다."
     assert guard(GAS_Q, text, evidence_sent=False).code == "no_reasoning"
 
 
