@@ -28,7 +28,9 @@ LADDER = {
     "stem": "사다리식 통로 등을 설치하는 경우 준수해야 할 기준으로 틀린 것은?",
     "choice_1": "사다리의 상단은 걸쳐놓은 지점으로부터 60cm 이상 올라가도록 할 것",
     "choice_2": "발판의 간격은 일정하게 할 것",
-    "choice_3": "사다리식 통로의 길이가 10m 이상인 경우에는 3m 이내마다 계단참을 설치할 것",
+    "choice_3": (
+        "사다리식 통로의 길이가 10m 이상인 경우에는 3m 이내마다 계단참을 설치할 것"
+    ),
     "choice_4": "폭은 30cm 이상으로 할 것",
     "correct_choice": 3,
 }
@@ -362,7 +364,9 @@ def test_a_subject_note_that_names_an_answer_is_not_stored(
     explained.save()
     fake_llm.reply_json(
         {
-            "note_md": "- 사다리식 통로는 계단참 기준이 중요하다.\n- 정답은 언제나 3번이다.",
+            "note_md": (
+                "- 사다리식 통로는 계단참 기준이 중요하다.\n- 정답은 언제나 3번이다."
+            ),
             "evidence": [QUOTE],
         }
     )
