@@ -14,8 +14,12 @@ A failure is one reason code:
 - ``text_not_key``: the text never names the keyed choice (number, text or
   value) as the answer.
 - ``result_not_key``: a calculation whose last result is not the keyed value.
-- ``ungrounded``: evidence was sent, the reply quoted it, and not one quote
-  was both verbatim and about the question.
+- ``ungrounded``: evidence was sent and not one quote is verbatim, about the
+  question, and about its choices (what decides between them); quoting
+  nothing counts too.
+- ``unverified_without_evidence``: no evidence passed the relevance cut, the
+  topic allows question-only explanations, and the model did not pick the
+  key by itself in the independent check.
 - ``no_reasoning``: apart from restating the question and the choices the
   text says nothing.
 - ``note_names_answer``: a subject note (written without the key) declares
@@ -37,6 +41,9 @@ REASON_CODES = (
     "ungrounded",
     "no_reasoning",
     "note_names_answer",
+    "answer_not_key",
+    "check_disagrees",
+    "unverified_without_evidence",
 )
 
 # "Which is NOT / wrong / least related …": the keyed choice is the one the
@@ -385,6 +392,7 @@ def explanation_text_guard(
 ) -> GuardVerdict:
     """Every check on an explanation's text; the first failure is the verdict."""
     checked, irrelevant = relevant_quotes(quotes, q)
+    choice_words = content_words(" ".join(q.choices))
 
     def fail(code: str, detail: str) -> GuardVerdict:
         return GuardVerdict(False, code, detail[:300], checked, irrelevant)
@@ -425,7 +433,16 @@ def explanation_text_guard(
                     "result_not_key",
                     f"last result {result} != keyed value {key_value:g}",
                 )
-    if evidence_sent and (quotes.kept or quotes.dropped) and not checked.kept:
+    if evidence_sent and not any(
+        shares_content(item["quote"], choice_words) for item in checked.kept
+    ):
+        if not (quotes.kept or quotes.dropped):
+            return fail("ungrounded", "evidence was sent and nothing was quoted")
+        if checked.kept:
+            return fail(
+                "ungrounded",
+                "no kept quote is about the choices (only about the stem)",
+            )
         return fail(
             "ungrounded",
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "

@@ -242,13 +242,26 @@ def _guard_failed(code: str, detail: str, raw: str, extra: dict) -> GenerationRe
 
 
 def reply_guard(
-    q: QuestionView, answer: int, text: str, data: dict, evidence: list[Evidence]
+    q: QuestionView,
+    answer: int,
+    text: str,
+    data: dict,
+    evidence: list[Evidence],
+    check: str = "off",
 ) -> GuardVerdict:
     """The whole guard on a parsed reply: the answer field is the key, then
-    every check on the text (study.llm.text_guard) against the evidence sent."""
+    every check on the text (study.llm.text_guard) against the evidence sent.
+    Without evidence nothing can ground the text, so when the independent
+    check ran (`check`: agree | disagree | unknown | off) it must agree."""
     if answer not in q.accepted:
         return GuardVerdict(
             False, "answer_not_key", f"answer_choice={answer} != key {q.key}"
+        )
+    if not evidence and check not in ("agree", "off"):
+        return GuardVerdict(
+            False,
+            "unverified_without_evidence",
+            f"no evidence and the independent check was {check}",
         )
     return explanation_text_guard(
         q=q,
@@ -272,7 +285,14 @@ def _guarded(
         )
         return _failed("parse_fail", str(exc), raw=reply.raw, reason=reason)
     base = {"evidence_sent": len(evidence), "latency_s": round(reply.latency_s, 3)}
-    verdict = reply_guard(QuestionView.of(question), answer, text, reply.data, evidence)
+    verdict = reply_guard(
+        QuestionView.of(question),
+        answer,
+        text,
+        reply.data,
+        evidence,
+        check=check.outcome if check is not None else "off",
+    )
     base["quotes_irrelevant"] = verdict.quotes_irrelevant
     if not verdict.ok:
         return _guard_failed(verdict.code, verdict.detail, reply.raw, base)

@@ -140,7 +140,7 @@ def test_a_correction_that_ends_on_the_key_passes():
         "정답은 1번이 아니라 3번입니다. 포스겐은 허용농도가 0.1ppm으로 "
         "보기 중 가장 낮아 독성이 가장 큽니다."
     )
-    assert guard(GAS_Q, text).ok
+    assert guard(GAS_Q, text, evidence_sent=False).ok
 
 
 def test_text_arguing_the_key_is_not_the_answer_fails():
@@ -216,6 +216,28 @@ def test_explanation_whose_only_quotes_were_dropped_is_ungrounded():
     assert guard(LADDER_Q, text, dropped=2).code == "ungrounded"
     # With the deciding article quoted it passes.
     assert guard(LADDER_Q, text, kept=[COLD_QUOTE, LADDER_QUOTE]).ok
+    # Evidence was sent and nothing was quoted: ungrounded too.
+    assert guard(LADDER_Q, text).code == "ungrounded"
+
+
+def test_a_quote_about_the_stem_only_does_not_ground_the_choice():
+    # "양중기란 다음 각 호의 기계를 말한다" is about the question's subject but
+    # decides nothing between 크레인, 리프트, 체인블럭 and 곤돌라.
+    q = QuestionView(
+        stem="양중기에 해당하지 않는 것은?",
+        choices=("크레인", "리프트", "체인블럭", "곤돌라"),
+        accepted=frozenset({3}),
+    )
+    header = {
+        "kind": "document",
+        "ref": "d",
+        "title": "t",
+        "quote": "양중기란 다음 각 호의 기계를 말한다",
+    }
+    listing = {**header, "quote": "크레인[호이스트(hoist)를 포함한다]"}
+    text = "정답은 3번입니다. 양중기는 크레인, 리프트, 곤돌라, 승강기를 말하며 체인블럭은 목록에 없습니다."
+    assert guard(q, text, kept=[header]).code == "ungrounded"
+    assert guard(q, text, kept=[header, listing]).ok
 
 
 def test_a_text_that_only_repeats_the_keyed_choice_has_no_reasoning():
