@@ -22,6 +22,7 @@ def good(
 
 def q(topic, n=1, **kw):
     kw.setdefault("stem", "가드가 열리면 기계가 멈추는 방호장치는?")
+    kw.setdefault("choice_2", "인터록")
     return make_question(topic, n, **kw)
 
 

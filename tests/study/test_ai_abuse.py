@@ -19,7 +19,9 @@ def shared(user, topic, settings, tmp_path):
     topic.is_shared = True
     topic.save()
     make_document(user, topic, DOC, title="방호장치 노트")
-    question = make_question(topic, 1, stem="가드가 열리면 멈추는 장치는?")
+    question = make_question(
+        topic, 1, stem="가드가 열리면 멈추는 장치는?", choice_2="인터록"
+    )
     question.ai_explanation = "소유자가 본 해설"
     question.ai_explanation_status = AIExplanationStatus.READY
     question.save()
@@ -106,7 +108,12 @@ def test_explanation_clicks_are_limited_per_user_with_a_korean_message(
     settings.AI_RATE_LIMITS = {**settings.AI_RATE_LIMITS, "explanation": "2/h"}
     fake_llm.reply_json(good_reply(), default=True)
     questions = [
-        make_question(shared.topic, n, stem=f"문제 {n}: 가드가 열리면 멈추는 장치는?")
+        make_question(
+            shared.topic,
+            n,
+            stem=f"문제 {n}: 가드가 열리면 멈추는 장치는?",
+            choice_2="인터록",
+        )
         for n in (2, 3, 4)
     ]
     client.force_login(reader)

@@ -18,7 +18,9 @@ DOC = (
 
 
 def good_reply(
-    answer=2, text="정답은 2번입니다. 인터록은 가드가 열리면 멈춥니다.", **extra
+    answer=2,
+    text="정답은 2번입니다. 인터록은 가드가 열리면 전원을 끊어 멈춥니다.",
+    **extra,
 ):
     reply = {
         "answer_choice": answer,
@@ -92,7 +94,7 @@ def test_without_an_llm_staff_are_told_how_to_enable_it(
 def test_a_guarded_cited_explanation_is_saved(client, user, grounded, fake_llm):
     fake_llm.reply_json(
         good_reply(
-            text="정답은 2번. **인터록**: 가드가 열리면 멈춤 <script>x()</script>"
+            text="정답은 2번. **인터록**: 가드가 열리면 전원이 끊겨 멈춤 <script>x()</script>"
         )
     )
     client.force_login(user)
@@ -203,7 +205,7 @@ def test_no_evidence_means_skipped_without_an_llm_call(client, user, topic, fake
 
 
 def test_long_explanations_are_capped_at_a_sentence(client, user, grounded, fake_llm):
-    long_text = "정답은 2번입니다. " + "인터록은 가드와 연동된다. " * 120
+    long_text = "정답은 2번입니다. " + "인터록은 가드와 연동되어 전원을 끊는다. " * 80
     fake_llm.reply_json(good_reply(text=long_text))
     client.force_login(user)
     body = ask(client, grounded).json()
