@@ -94,7 +94,8 @@ def test_without_an_llm_staff_are_told_how_to_enable_it(
 def test_a_guarded_cited_explanation_is_saved(client, user, grounded, fake_llm):
     fake_llm.reply_json(
         good_reply(
-            text="정답은 2번. **인터록**: 가드가 열리면 전원이 끊겨 멈춤 <script>x()</script>"
+            text="정답은 2번. **인터록**: 가드가 열리면 전원이 끊겨 멈춤 "
+            "<script>x()</script>"
         )
     )
     client.force_login(user)

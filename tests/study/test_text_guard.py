@@ -235,7 +235,10 @@ def test_a_quote_about_the_stem_only_does_not_ground_the_choice():
         "quote": "양중기란 다음 각 호의 기계를 말한다",
     }
     listing = {**header, "quote": "크레인[호이스트(hoist)를 포함한다]"}
-    text = "정답은 3번입니다. 양중기는 크레인, 리프트, 곤돌라, 승강기를 말하며 체인블럭은 목록에 없습니다."
+    text = (
+        "정답은 3번입니다. 양중기는 크레인, 리프트, 곤돌라, 승강기를 말하며 "
+        "체인블럭은 목록에 없습니다."
+    )
     assert guard(q, text, kept=[header]).code == "ungrounded"
     assert guard(q, text, kept=[header, listing]).ok
 
