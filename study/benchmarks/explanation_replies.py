@@ -22,13 +22,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from study.llm.budget import prompt_budget
-from study.llm.client import LLMClient, LLMError, LLMParseError
-from study.llm.envelope import EXPLANATION_SCHEMA
-from study.llm.text_guard import is_negative_question, numeric_values
+from study.llm.client import LLMClient, LLMError, LLMParseError, parse_json_reply
+from study.llm.envelope import (
+    EXPLANATION_SCHEMA,
+    EnvelopeInvalid,
+    envelope_answer_choice,
+    envelope_text,
+)
+from study.llm.text_guard import QuestionView, is_negative_question, numeric_values
 from study.models import Question, Topic
 from study.services.answer_check import CHECK_SCHEMA, CHECK_SYSTEM, check_prompt
-from study.services.explanations import SYSTEM_PROMPT, explanation_prompt
-from study.services.retrieval import explanation_evidence
+from study.services.explanations import SYSTEM_PROMPT, explanation_prompt, reply_guard
+from study.services.retrieval import Evidence, explanation_evidence
 
 
 def round_id(q: Question) -> str:
@@ -153,3 +158,73 @@ def _grounding(evidence) -> str:
     if kinds & {"document", "annex"}:
         return "documents"
     return "questions" if kinds else "none"
+
+
+def reply_shown(row: dict) -> tuple[bool, str]:
+    """(shown, reason) exactly as the app decides for a stored reply: parse,
+    envelope, then the whole guard with the evidence that was sent and the
+    independent check's outcome."""
+    raw = (row["reply"].get("raw") or "").strip()
+    if not raw:
+        return False, row["reply"].get("error") or "no_reply"
+    try:
+        data = parse_json_reply(raw)
+        answer = envelope_answer_choice(data)
+        text = envelope_text(data, "explanation_md")
+    except (LLMParseError, EnvelopeInvalid):
+        return False, "parse_fail"
+    q = QuestionView(
+        stem=row["stem"],
+        choices=tuple(row["choices"]),
+        accepted=frozenset(row["accepted"]),
+    )
+    evidence = [
+        Evidence(kind=e["kind"], ref=e["ref"], title=e["title"], text=e["text"])
+        for e in row["evidence"]
+    ]
+    result = reply_guard(q, answer, text, data, evidence, check=check_outcome(row))
+    return result.ok, result.code or "shown"
+
+
+def check_outcome(row: dict) -> str:
+    data = row["check"].get("data") or {}
+    try:
+        answer = envelope_answer_choice(data)
+    except EnvelopeInvalid:
+        return "unknown"
+    return "agree" if answer in row["accepted"] else "disagree"
+
+
+def labels_report(path: Path) -> dict:
+    """The figures of docs/explanations.md from the labelled file."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line]
+    table: Counter = Counter()
+    reasons: Counter = Counter()
+    checks: Counter = Counter()
+    check_s, explanation_s = [], []
+    for row in rows:
+        shown, reason = reply_shown(row)
+        table[(row["label"], "shown" if shown else "stopped")] += 1
+        reasons[reason] += 1
+        checks[check_outcome(row)] += 1
+        check_s.append(row["check"]["latency_s"])
+        explanation_s.append(row["reply"]["latency_s"])
+    labelled = [r for r in rows if r["label"] != "no_reply"]
+
+    def mean(values):
+        return round(sum(values) / len(values), 1) if values else None
+
+    return {
+        "rows": len(rows),
+        "explanations": len(labelled),
+        "labels": dict(Counter(r["label"] for r in rows)),
+        "shown_by_label": {f"{k[0]} {k[1]}": v for k, v in sorted(table.items())},
+        "guard_reasons": dict(reasons.most_common()),
+        "check": dict(checks),
+        "check_agreement": round(checks["agree"] / max(1, len(rows)), 3),
+        "mean_check_s": mean(check_s),
+        "mean_explanation_s": mean(explanation_s),
+        "check_share_of_time": round(
+            sum(check_s) / max(1e-9, sum(check_s) + sum(explanation_s)), 3
+        ),
+    }

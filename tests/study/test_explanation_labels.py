@@ -19,11 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from study.llm.client import LLMParseError, parse_json_reply
-from study.llm.envelope import EnvelopeInvalid, envelope_answer_choice, envelope_text
-from study.llm.text_guard import QuestionView
-from study.services.explanations import reply_guard
-from study.services.retrieval import Evidence
+from study.benchmarks.explanation_replies import labels_report, reply_shown
 
 LABELS = Path(__file__).parent / "data" / "explanation_labels.jsonl"
 LABEL_VALUES = {"correct_supported", "wrong", "unsupported", "no_reply"}
@@ -34,27 +30,7 @@ def rows() -> list[dict]:
 
 
 def verdict(row: dict) -> tuple[bool, str]:
-    """(shown, reason) exactly as the app decides for this reply."""
-    raw = row["reply"].get("raw") or ""
-    if not raw.strip():
-        return False, row["reply"].get("error") or "no_reply"
-    try:
-        data = parse_json_reply(raw)
-        answer = envelope_answer_choice(data)
-        text = envelope_text(data, "explanation_md")
-    except (LLMParseError, EnvelopeInvalid):
-        return False, "parse_fail"
-    q = QuestionView(
-        stem=row["stem"],
-        choices=tuple(row["choices"]),
-        accepted=frozenset(row["accepted"]),
-    )
-    evidence = [
-        Evidence(kind=e["kind"], ref=e["ref"], title=e["title"], text=e["text"])
-        for e in row["evidence"]
-    ]
-    result = reply_guard(q, answer, text, data, evidence)
-    return result.ok, result.code or "shown"
+    return reply_shown(row)
 
 
 def test_every_row_is_labelled_with_a_reason():
@@ -86,6 +62,7 @@ def test_no_wrong_or_unsupported_reply_is_shown_and_most_correct_ones_are():
         if shown and row["label"] != "correct_supported":
             leaks.append((row["id"], row["label"], row["note"]))
     assert leaks == []
+    print(labels_report(LABELS))
     correct = counts[("correct_supported", True)] + counts[("correct_supported", False)]
     if correct:
         assert counts[("correct_supported", True)] / correct >= 0.7, counts

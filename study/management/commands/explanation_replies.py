@@ -1,8 +1,13 @@
+import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from study.benchmarks.explanation_replies import replies_generate, sample_questions
+from study.benchmarks.explanation_replies import (
+    labels_report,
+    replies_generate,
+    sample_questions,
+)
 from study.llm.client import llm_configured
 from study.models import Topic
 from study.services.retrieval_eval import QuestionNotFound, question_by_round_id
@@ -15,7 +20,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--topic", required=True)
+        parser.add_argument("--topic", help="토픽 이름 (답을 받을 때)")
+        parser.add_argument(
+            "--report",
+            action="store_true",
+            help="LLM 없이, 라벨이 붙은 --out 파일의 수치만 출력 "
+            "(guard, 독립 확인, 시간)",
+        )
         parser.add_argument("--out", required=True, type=Path)
         parser.add_argument("--count", type=int, default=48)
         parser.add_argument("--per-round", type=int, default=4)
@@ -24,6 +35,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["report"]:
+            report = labels_report(options["out"])
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
+            return
+        if not options["topic"]:
+            raise CommandError("--topic 이 필요합니다.")
         if not llm_configured():
             raise CommandError("LLM_BASE_URL 이 설정되지 않았습니다.")
         topic = Topic.objects.filter(name=options["topic"]).order_by("id").first()
