@@ -265,6 +265,8 @@ _DECLARATION = re.compile(
     _DECLARE_WORDS + r"\s*(?:은|는|이|:|：|\)|으로)?"
     r"|(?:이|가|을|를)\s*(?:정답|답)(?:이|입니다|이다|으로)"
     r"|정답(?:입니다|이다|이에요|임)"
+    # "…틀린 것은 4번입니다": the question's own words naming a choice.
+    r"|것은\s*(?=\S*\s*(?:[1-4]\s*번|[①②③④]))"
 )
 
 
@@ -382,6 +384,22 @@ def novel_words(text: str, q: QuestionView) -> set[str]:
     return {w for w in content_words(body) if w not in known}
 
 
+def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
+    """In a positive question, a kept quote that states the keyed choice (its
+    text or its value: "높이 90센티미터 이상" for "90cm 이상") is the reasoning
+    a one-line text lacks. Not in a "which is NOT" question, where the
+    article states the other choices."""
+    if is_negative_question(q.stem):
+        return False
+    values = numeric_values(q.choices)
+    for item in quotes.kept:
+        refs = _refs_by_text(item["quote"], q.choices)
+        refs |= _refs_by_value(item["quote"], values, q.choices)
+        if refs and refs <= q.accepted:
+            return True
+    return False
+
+
 def explanation_text_guard(
     *,
     q: QuestionView,
@@ -448,7 +466,9 @@ def explanation_text_guard(
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
             "the question",
         )
-    if len(novel_words(text, q)) < min_novel_words:
+    if len(novel_words(text, q)) < min_novel_words and not _quote_states_key(
+        checked, q
+    ):
         return fail("no_reasoning", "the text only restates the question and choices")
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
 

@@ -135,6 +135,24 @@ def test_text_that_names_both_the_key_and_another_as_the_answer_fails():
     assert guard(GAS_Q, text).code == "text_names_other_choice"
 
 
+def test_the_questions_own_words_declare_an_answer_too():
+    q = QuestionView(
+        stem="다음 중 정전기의 재해방지 대책으로 틀린 것은?",
+        choices=(
+            "도체 부분을 접지",
+            "정전화를 착용",
+            "습도를 30% 이하로 유지",
+            "유속제한",
+        ),
+        accepted=frozenset({3}),
+    )
+    text = (
+        "정답은 3번(습도를 30% 이하로 유지)입니다. 배관 내 액체의 유속제한에 "
+        "대한 설명으로 틀린 것은 4번입니다."
+    )
+    assert guard(q, text, evidence_sent=False).code == "text_names_other_choice"
+
+
 def test_a_correction_that_ends_on_the_key_passes():
     text = (
         "정답은 1번이 아니라 3번입니다. 포스겐은 허용농도가 0.1ppm으로 "
