@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON_BIN ?= $(shell pyenv which python3.12 2>/dev/null || command -v python3.12 || command -v python3)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format
+.PHONY: setup run test lint format messages
 
 setup: $(STAMP)
 
@@ -28,3 +28,15 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The project catalogue (locale/): templates/, studyproj/ and static/js only; the
+# study and publishing apps keep their own (study/locale, publishing/locale).
+# Needs GNU gettext (apt-get install gettext); the .mo files are committed, so
+# running the app and the tests does not.
+messages: setup
+	@tmp=$$(mktemp -d) && ln -s $(CURDIR)/templates $(CURDIR)/studyproj $(CURDIR)/static $$tmp/ && \
+	cd $$tmp && export DEBUG=true PYTHONPATH=$(CURDIR) DJANGO_SETTINGS_MODULE=studyproj.settings && \
+	$(CURDIR)/$(PY) -m django makemessages --symlinks --no-obsolete -l en -e html,txt,py -i 'static/*' && \
+	$(CURDIR)/$(PY) -m django makemessages --symlinks --no-obsolete -d djangojs -l en -i 'static/vendor/*' -i 'static/js/htmx.min.js' -i 'templates/*' -i 'studyproj/*' && \
+	cd $(CURDIR) && $(PY) manage.py compilemessages --ignore '.venv' --ignore 'var'; \
+	status=$$?; rm -rf $$tmp; exit $$status

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from publishing.models import OutboxEvent
 from publishing.services import outbox_events_replay, outbox_events_retry
@@ -8,11 +10,11 @@ BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FOR
 
 
 class DeliveredFilter(admin.SimpleListFilter):
-    title = "전달 여부"
+    title = _("전달 여부")
     parameter_name = "delivered"
 
     def lookups(self, request, model_admin):
-        return (("yes", "전달됨"), ("no", "미전달"))
+        return (("yes", _("전달됨")), ("no", _("미전달")))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -23,11 +25,11 @@ class DeliveredFilter(admin.SimpleListFilter):
 
 
 class DeadFilter(admin.SimpleListFilter):
-    title = "포기(dead letter)"
+    title = _("포기(dead letter)")
     parameter_name = "dead"
 
     def lookups(self, request, model_admin):
-        return (("yes", "포기됨"), ("no", "포기 안 됨"))
+        return (("yes", _("포기됨")), ("no", _("포기 안 됨")))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -56,15 +58,15 @@ class OutboxEventAdmin(admin.ModelAdmin):
     actions = ("retry", "replay")
     list_per_page = 50
 
-    @admin.display(description="상태")
+    @admin.display(description=_("상태"))
     def state(self, obj: OutboxEvent) -> str:
         if obj.delivered_at:
-            return "전달됨"
+            return _("전달됨")
         if obj.dead_at:
-            return "포기됨"
-        return "대기" if not obj.attempts else "재시도 대기"
+            return _("포기됨")
+        return _("대기") if not obj.attempts else _("재시도 대기")
 
-    @admin.display(description="마지막 오류")
+    @admin.display(description=_("마지막 오류"))
     def short_error(self, obj: OutboxEvent) -> str:
         return obj.last_error[:80]
 
@@ -90,16 +92,24 @@ class OutboxEventAdmin(admin.ModelAdmin):
         return actions
 
     @admin.action(
-        description="선택한 미전달 이벤트 다시 시도",
+        description=_("선택한 미전달 이벤트 다시 시도"),
         permissions=["change"],
         location=BOTH_PLACES,
     )
     def retry(self, request, queryset):
         count = outbox_events_retry(events=queryset)
-        self.message_user(request, f"{count}개 이벤트를 다시 시도합니다.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d개 이벤트를 다시 시도합니다.",
+                "%(n)d개 이벤트를 다시 시도합니다.",
+                count,
+            )
+            % {"n": count},
+        )
 
     @admin.action(
-        description="선택한 이벤트의 문항 현재 상태를 다시 발행",
+        description=_("선택한 이벤트의 문항 현재 상태를 다시 발행"),
         permissions=["change"],
         location=BOTH_PLACES,
     )
@@ -107,9 +117,17 @@ class OutboxEventAdmin(admin.ModelAdmin):
         count = outbox_events_replay(events=queryset)
         if count:
             self.message_user(
-                request, f"새 이벤트 {count}개를 발행 대기열에 넣었습니다."
+                request,
+                ngettext(
+                    "새 이벤트 %(n)d개를 발행 대기열에 넣었습니다.",
+                    "새 이벤트 %(n)d개를 발행 대기열에 넣었습니다.",
+                    count,
+                )
+                % {"n": count},
             )
         else:
             self.message_user(
-                request, "발행이 꺼져 있어 아무것도 넣지 않았습니다.", messages.WARNING
+                request,
+                _("발행이 꺼져 있어 아무것도 넣지 않았습니다."),
+                messages.WARNING,
             )

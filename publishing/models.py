@@ -8,13 +8,15 @@ from datetime import datetime
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EventKind(models.TextChoices):
-    QUESTION = "question", "문항"
-    EXPLANATION = "explanation", "해설"
-    QUESTION_TOMBSTONE = "question_tombstone", "문항 삭제"
-    EXPLANATION_TOMBSTONE = "explanation_tombstone", "해설 삭제"
+    QUESTION = "question", _("문항")
+    EXPLANATION = "explanation", _("해설")
+    QUESTION_TOMBSTONE = "question_tombstone", _("문항 삭제")
+    EXPLANATION_TOMBSTONE = "explanation_tombstone", _("해설 삭제")
 
 
 class OutboxEventQuerySet(models.QuerySet):
@@ -45,23 +47,23 @@ class OutboxEventQuerySet(models.QuerySet):
 class OutboxEvent(models.Model):
     # The event id is the Idempotency-Key the viewer deduplicates on.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    aggregate_id = models.BigIntegerField("문항 ID")
-    seq = models.PositiveIntegerField("순번")
-    kind = models.CharField("종류", max_length=30, choices=EventKind.choices)
-    snapshot = models.JSONField("스냅숏")
-    created_at = models.DateTimeField("생성", default=timezone.now)
-    attempts = models.PositiveSmallIntegerField("시도 횟수", default=0)
-    next_attempt_at = models.DateTimeField("다음 시도", default=timezone.now)
-    last_attempt_at = models.DateTimeField("마지막 시도", null=True, blank=True)
-    delivered_at = models.DateTimeField("전달", null=True, blank=True)
-    dead_at = models.DateTimeField("포기", null=True, blank=True)
-    last_error = models.TextField("마지막 오류", blank=True)
+    aggregate_id = models.BigIntegerField(_("문항 ID"))
+    seq = models.PositiveIntegerField(_("순번"))
+    kind = models.CharField(_("종류"), max_length=30, choices=EventKind.choices)
+    snapshot = models.JSONField(_("스냅숏"))
+    created_at = models.DateTimeField(_("생성"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("시도 횟수"), default=0)
+    next_attempt_at = models.DateTimeField(_("다음 시도"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("마지막 시도"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("전달"), null=True, blank=True)
+    dead_at = models.DateTimeField(_("포기"), null=True, blank=True)
+    last_error = models.TextField(_("마지막 오류"), blank=True)
 
     objects = OutboxEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "발행 이벤트"
-        verbose_name_plural = "발행 이벤트"
+        verbose_name = _("발행 이벤트")
+        verbose_name_plural = pgettext_lazy("plural", "발행 이벤트")
         ordering = ["-created_at", "aggregate_id", "-seq"]
         constraints = [
             models.UniqueConstraint(
@@ -130,8 +132,8 @@ class AggregateSequence(models.Model):
     last_seq = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "발행 순번"
-        verbose_name_plural = "발행 순번"
+        verbose_name = _("발행 순번")
+        verbose_name_plural = pgettext_lazy("plural", "발행 순번")
 
     def __str__(self) -> str:
         return f"q{self.aggregate_id}: {self.last_seq}"

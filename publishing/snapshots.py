@@ -20,7 +20,7 @@ def question_snapshot(question: Question) -> dict:
         "exam_year": question.exam_year,
         "exam_session": question.exam_session,
         "number": question.number,
-        "round_label": question.round_label,
+        "round_label": question.round_label_site,
         "subject": question.subject,
         "scope": question.scope,
         "stem": question.stem,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from study import admin_imports  # noqa: F401  (registers QuestionImportAdmin)
 from study.forms import QuestionAdminForm
@@ -20,7 +21,25 @@ from study.models import (
     SubjectNote,
     Topic,
 )
+from study.services.documents import (
+    DOCUMENT_EDITABLE_FIELDS,
+    _enqueue_ingest,
+    document_update,
+    documents_reprocess,
+    sniff_kind,
+)
 from study.services.exam_specs import exam_spec_save
+from study.services.explanation_jobs import explanation_regenerate_enqueue, job_retry
+from study.services.questions import (
+    CURATOR_FIELDS,
+    question_create,
+    question_restore,
+    question_soft_delete,
+    question_update,
+    questions_restore,
+    questions_soft_delete,
+)
+from study.services.topics import topic_publishing_changed
 
 
 @admin.register(Topic)
@@ -31,8 +50,6 @@ class TopicAdmin(admin.ModelAdmin):
     autocomplete_fields = ("owner",)
 
     def save_model(self, request, obj, form, change):
-        from study.services.topics import topic_publishing_changed
-
         super().save_model(request, obj, form, change)
         # changeform_view's transaction holds the flag and its events together.
         if "is_published" in form.changed_data:
@@ -61,11 +78,11 @@ class ExamSpecAdmin(admin.ModelAdmin):
 
 
 class DeletedFilter(admin.SimpleListFilter):
-    title = "삭제 여부"
+    title = _("삭제 여부")
     parameter_name = "deleted"
 
     def lookups(self, request, model_admin):
-        return (("no", "살아 있음"), ("yes", "삭제됨"))
+        return (("no", _("살아 있음")), ("yes", _("삭제됨")))
 
     def queryset(self, request, queryset):
         if self.value() == "no":
@@ -111,7 +128,7 @@ class QuestionAdmin(admin.ModelAdmin):
             {"fields": ("topic", "exam_name", ("exam_year", "exam_session", "number"))},
         ),
         (
-            "문제",
+            _("문제"),
             {
                 "fields": (
                     "subject",
@@ -128,7 +145,7 @@ class QuestionAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "AI 해설",
+            _("AI 해설"),
             {
                 "fields": (
                     "ai_explanation_status",
@@ -138,64 +155,91 @@ class QuestionAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("기록", {"fields": ("created_at", "updated_at", "deleted_at")}),
+        (_("기록"), {"fields": ("created_at", "updated_at", "deleted_at")}),
     )
 
-    @admin.display(description="문제")
+    @admin.display(description=_("문제"))
     def short_stem(self, obj: Question) -> str:
         return obj.stem[:50]
 
     def save_model(self, request, obj, form, change):
-        from publishing.services import publish_question
-
+        # The form has applied its fields to obj; the service compares them with
+        # the stored row and saves with every side effect (changeform_view's
+        # transaction holds the edit and its events together).
+        data = {name: getattr(obj, name) for name in form.changed_data}
         if change:
-            obj.mark_explanation_stale_if_needed(set(form.changed_data))
-        super().save_model(request, obj, form, change)
-        # changeform_view's transaction holds the edit and its events together.
-        publish_question(question=obj)
+            question_update(question=obj, data=data, fields=CURATOR_FIELDS)
+        else:
+            obj.pk = question_create(
+                topic=obj.topic, data=data, fields=CURATOR_FIELDS
+            ).pk
+            obj._state.adding = False
+        if "deleted_at" in form.changed_data:
+            if obj.deleted_at is None:
+                question_restore(question=obj)
+            else:
+                question_soft_delete(question=obj)
+        obj.refresh_from_db()
 
-    @admin.action(description="선택한 문항 삭제(소프트)")
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        # Questions are only soft deleted: attempts, progress and the viewer's
+        # tombstones depend on the row.
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_deleted_objects(self, objs, request):
+        """The change form's delete button soft deletes: nothing else goes."""
+        objs = list(objs)
+        return (
+            [str(obj) for obj in objs],
+            {Question._meta.verbose_name_plural: len(objs)},
+            set(),
+            [],
+        )
+
+    def delete_model(self, request, obj):
+        question_soft_delete(question=obj)
+
+    def delete_queryset(self, request, queryset):
+        questions_soft_delete(question_ids=list(queryset.values_list("pk", flat=True)))
+
+    @admin.action(description=_("선택한 문항 삭제(소프트)"))
     def soft_delete(self, request, queryset):
-        from django.db import transaction
+        n = questions_soft_delete(
+            question_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(
+            request,
+            ngettext("%(n)d개 문항을 삭제했습니다.", "%(n)d개 문항을 삭제했습니다.", n)
+            % {"n": n},
+        )
 
-        from publishing.services import publish_questions_bulk
-
-        with transaction.atomic():
-            ids = list(
-                queryset.filter(deleted_at__isnull=True).values_list("pk", flat=True)
-            )
-            n = Question.objects.filter(pk__in=ids, deleted_at__isnull=True).update(
-                deleted_at=timezone.now()
-            )
-            publish_questions_bulk(questions=Question.objects.filter(pk__in=ids))
-        self.message_user(request, f"{n}개 문항을 삭제했습니다.")
-
-    @admin.action(description="선택한 문항 되살리기")
+    @admin.action(description=_("선택한 문항 되살리기"))
     def restore(self, request, queryset):
-        from django.db import transaction
-
-        from publishing.services import publish_questions_bulk
-
-        with transaction.atomic():
-            ids = list(
-                queryset.filter(deleted_at__isnull=False).values_list("pk", flat=True)
-            )
-            n = Question.objects.filter(pk__in=ids, deleted_at__isnull=False).update(
-                deleted_at=None
-            )
-            publish_questions_bulk(questions=Question.objects.filter(pk__in=ids))
-        self.message_user(request, f"{n}개 문항을 되살렸습니다.")
+        n = questions_restore(question_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%(n)d개 문항을 되살렸습니다.", "%(n)d개 문항을 되살렸습니다.", n)
+            % {"n": n},
+        )
 
 
-@admin.action(description="AI 해설 다시 생성 (백그라운드)")
+@admin.action(description=_("AI 해설 다시 생성 (백그라운드)"))
 def regenerate_explanation(modeladmin, request, queryset):
-    from study.services.explanation_jobs import explanation_regenerate_enqueue
-
     n = sum(
         explanation_regenerate_enqueue(question=q, user_id=request.user.pk)
         for q in queryset.filter(deleted_at__isnull=True)
     )
-    modeladmin.message_user(request, f"{n}개 문항의 해설 재생성을 예약했습니다.")
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(n)d개 문항의 해설 재생성을 예약했습니다.",
+            "%(n)d개 문항의 해설 재생성을 예약했습니다.",
+            n,
+        )
+        % {"n": n},
+    )
 
 
 QuestionAdmin.actions = (*QuestionAdmin.actions, regenerate_explanation)
@@ -237,12 +281,16 @@ class QuestionJobAdmin(JobAdminBase):
     raw_id_fields = ("question", "user")
     actions = ("retry_failed",)
 
-    @admin.action(description="실패한 작업 다시 시도 (새 작업)")
+    @admin.action(description=_("실패한 작업 다시 시도 (새 작업)"))
     def retry_failed(self, request, queryset):
-        from study.services.explanation_jobs import job_retry
-
         n = sum(job_retry(job=job) for job in queryset)
-        self.message_user(request, f"{n}개 작업을 다시 넣었습니다.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d개 작업을 다시 넣었습니다.", "%(n)d개 작업을 다시 넣었습니다.", n
+            )
+            % {"n": n},
+        )
 
 
 @admin.register(SessionJob)
@@ -377,9 +425,19 @@ class DocumentAdmin(admin.ModelAdmin):
     actions = ("reprocess",)
 
     def save_model(self, request, obj, form, change):
-        if not change and obj.file:
-            from study.services.documents import sniff_kind
-
+        if change:
+            # Through the service: a new file or title is processed again.
+            document_update(
+                document=obj,
+                data={
+                    name: getattr(obj, name)
+                    for name in form.changed_data
+                    if name in DOCUMENT_EDITABLE_FIELDS
+                },
+            )
+            obj.refresh_from_db()
+            return
+        if obj.file:
             head = obj.file.read(8192)
             obj.file.seek(0)
             obj.file_kind = sniff_kind(obj.file.name, head)
@@ -388,18 +446,22 @@ class DocumentAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:
-            from study.services.documents import _enqueue_ingest
-
             transaction.on_commit(lambda: _enqueue_ingest(form.instance.pk))
 
-    @admin.action(description="다시 처리 (텍스트 추출·임베딩)")
+    @admin.action(description=_("다시 처리 (텍스트 추출·임베딩)"))
     def reprocess(self, request, queryset):
-        from study.services.documents import documents_reprocess
-
         count = documents_reprocess(
             document_ids=list(queryset.values_list("id", flat=True))
         )
-        self.message_user(request, f"{count}개 자료를 다시 처리합니다.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d개 자료를 다시 처리합니다.",
+                "%(n)d개 자료를 다시 처리합니다.",
+                count,
+            )
+            % {"n": count},
+        )
 
 
 @admin.register(SubjectNote)

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from study.forms_imports import AdminQuestionImportForm
@@ -21,7 +23,7 @@ class QuestionImportAdmin(admin.ModelAdmin):
     list_select_related = ("topic", "created_by")
     search_fields = ("topic__name", "created_by__username")
 
-    @admin.display(description="행 (추가/고침/그대로/거부)")
+    @admin.display(description=_("행 (추가/고침/그대로/거부)"))
     def rows(self, obj: QuestionImport) -> str:
         report = obj.report or obj.dry_run_report
         if not report:
@@ -74,7 +76,7 @@ class QuestionImportAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "문제 가져오기",
+            "title": _("문제 가져오기"),
             "form": form,
         }
         return render(request, "admin/study/questionimport/upload.html", context)
@@ -84,7 +86,8 @@ class QuestionImportAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"문제 가져오기 #{run.pk} · {run.topic.name}",
+            "title": gettext("문제 가져오기 #%(id)s · %(topic)s")
+            % {"id": run.pk, "topic": run.topic.name},
             **import_summary(run=run, urls=self._urls(run)),
         }
         if request.htmx:

@@ -1,15 +1,26 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# Named in settings (Q_CLUSTER["label"], the admin's section for django-q);
+# marked here so that the study catalogue carries its English.
+JOB_QUEUE_LABEL = gettext_noop("작업 큐")
 
 
 class StudyConfig(AppConfig):
     name = "study"
-    verbose_name = "학습"
+    verbose_name = _("학습")
 
     def ready(self) -> None:
+        from study.middleware import language_on_login
         from study.schedules import ensure_schedules
 
         # Infrastructure, not business logic: keep the recurring tasks declared.
         post_migrate.connect(
             ensure_schedules, sender=self, dispatch_uid="study_schedules"
+        )
+        user_logged_in.connect(
+            language_on_login, dispatch_uid="study_language_on_login"
         )

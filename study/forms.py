@@ -5,6 +5,9 @@ from datetime import timedelta
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
 from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
@@ -37,20 +40,20 @@ class ExamSpecForm(forms.Form):
     """Subjects one per line in exam order; blank subjects reset to the bank's."""
 
     subjects = forms.CharField(
-        label="과목 (시험 순서대로 한 줄에 하나)",
+        label=_("과목 (시험 순서대로 한 줄에 하나)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="비워 두면 문제은행의 과목을 시험 순서대로 씁니다.",
+        help_text=_("비워 두면 문제은행의 과목을 시험 순서대로 씁니다."),
     )
     questions_per_subject = forms.IntegerField(
-        label="과목당 문제 수", min_value=1, max_value=100, initial=20
+        label=_("과목당 문제 수"), min_value=1, max_value=100, initial=20
     )
     time_limit_minutes = forms.IntegerField(
-        label="시험 시간 (분)",
+        label=_("시험 시간 (분)"),
         min_value=1,
         max_value=600,
         required=False,
-        help_text="비워 두면 과목당 30분입니다.",
+        help_text=_("비워 두면 과목당 30분입니다."),
     )
 
     def __init__(self, *args, topic: Topic, **kwargs):
@@ -61,9 +64,9 @@ class ExamSpecForm(forms.Form):
         names = [line.strip() for line in self.cleaned_data["subjects"].splitlines()]
         names = list(dict.fromkeys(n for n in names if n))
         if len(names) > 20:
-            raise forms.ValidationError("과목은 20개까지입니다.")
+            raise forms.ValidationError(_("과목은 20개까지입니다."))
         if any(len(n) > 200 for n in names):
-            raise forms.ValidationError("과목 이름은 200자까지입니다.")
+            raise forms.ValidationError(_("과목 이름은 200자까지입니다."))
         return names
 
 
@@ -75,7 +78,7 @@ def clean_session_label(value: str) -> str:
         return parse_session(value)
     except RowError as exc:
         raise forms.ValidationError(
-            "회차를 알 수 없습니다. 예: 3, 1,2, A, 가, 1 추가시험, 1 A"
+            _("회차를 알 수 없습니다. 예: 3, 1,2, A, 가, 1 추가시험, 1 A")
         ) from exc
 
 
@@ -112,8 +115,8 @@ def figure_clean(figure, *, owner):
 
 class QuestionForm(forms.ModelForm):
     correct_choice = forms.TypedChoiceField(
-        label="정답",
-        choices=[(i, f"{i}번") for i in range(1, 5)],
+        label=pgettext_lazy("field", "정답"),
+        choices=[(i, format_lazy(_("{n}번"), n=i)) for i in range(1, 5)],
         coerce=int,
         widget=forms.RadioSelect,
     )
@@ -141,10 +144,12 @@ class QuestionForm(forms.ModelForm):
         }
         help_texts = {
             "exam_session": (
-                "예: 3, 통합 시행된 회차는 1,2, 형별은 A 또는 가, "
-                "추가시험은 1 추가시험, 회차와 형별은 1 A"
+                _(
+                    "예: 3, 통합 시행된 회차는 1,2, 형별은 A 또는 가, "
+                    "추가시험은 1 추가시험, 회차와 형별은 1 A"
+                )
             ),
-            "accepted_choices": "복수 정답이 인정된 경우만: 예 2,4",
+            "accepted_choices": _("복수 정답이 인정된 경우만: 예 2,4"),
         }
 
     def __init__(self, *args, topic: Topic, **kwargs):
@@ -159,10 +164,10 @@ class QuestionForm(forms.ModelForm):
         if not value:
             return ""
         try:
-            _, accepted = parse_answer(value)
+            _correct, accepted = parse_answer(value)
         except RowError as exc:
             raise forms.ValidationError(
-                "1~4 사이 번호를 쉼표로 구분해 입력하세요."
+                _("1~4 사이 번호를 쉼표로 구분해 입력하세요.")
             ) from exc
         return accepted
 
@@ -175,7 +180,7 @@ class QuestionForm(forms.ModelForm):
         correct = data.get("correct_choice")
         if accepted and correct and str(correct) not in accepted.split(","):
             self.add_error(
-                "accepted_choices", "복수 정답에 정답 번호가 포함되어야 합니다."
+                "accepted_choices", _("복수 정답에 정답 번호가 포함되어야 합니다.")
             )
         year, session, number = (
             data.get(k) for k in ("exam_year", "exam_session", "number")
@@ -184,7 +189,7 @@ class QuestionForm(forms.ModelForm):
             v not in (None, "") for v in (year, session, number)
         ):
             raise forms.ValidationError(
-                "연도·회차·번호는 모두 입력하거나 모두 비워 두세요."
+                _("연도·회차·번호는 모두 입력하거나 모두 비워 두세요.")
             )
         if year and session and number:
             clash = Question.objects.filter(
@@ -192,7 +197,7 @@ class QuestionForm(forms.ModelForm):
             ).exclude(pk=self.instance.pk)
             if clash.exists():
                 raise forms.ValidationError(
-                    "같은 회차에 같은 번호의 문제가 이미 있습니다."
+                    _("같은 회차에 같은 번호의 문제가 이미 있습니다.")
                 )
         return data
 
@@ -224,20 +229,22 @@ class QuizStartForm(forms.Form):
         data = super().clean()
         mode = data.get("mode")
         if mode == QuizMode.STAGE and not data.get("stage"):
-            self.add_error("stage", "단계를 고르세요.")
+            self.add_error("stage", _("단계를 고르세요."))
         if mode == QuizMode.ROUND:
             keys = {r.key for r in topic_rounds(topic=self.topic)}
             if data.get("round_key") not in keys:
-                self.add_error("round_key", "회차를 고르세요.")
+                self.add_error("round_key", _("회차를 고르세요."))
         if mode == QuizMode.SUBJECT and not data.get("subjects"):
-            self.add_error("subjects", "과목을 하나 이상 고르세요.")
+            self.add_error("subjects", _("과목을 하나 이상 고르세요."))
         if mode == QuizMode.REVIEW and not data.get("tab"):
-            self.add_error("tab", "복습 목록을 고르세요.")
+            self.add_error("tab", _("복습 목록을 고르세요."))
         return data
 
     def error_text(self) -> str:
         errors = [e for field_errors in self.errors.values() for e in field_errors]
-        return "퀴즈를 시작할 수 없습니다: " + " ".join(errors)
+        return gettext("퀴즈를 시작할 수 없습니다: %(errors)s") % {
+            "errors": " ".join(map(str, errors))
+        }
 
     def to_request(self) -> QuizRequest:
         d = self.cleaned_data
@@ -259,10 +266,10 @@ class QuizStartForm(forms.Form):
 
 class LearnerSettingsForm(forms.ModelForm):
     desired_retention = AsciiFloatField(
-        label="목표 기억률",
+        label=_("목표 기억률"),
         min_value=0.7,
         max_value=0.97,
-        help_text="0.70~0.97. 높을수록 복습 간격이 짧아집니다. 기본 0.90.",
+        help_text=_("0.70~0.97. 높을수록 복습 간격이 짧아집니다. 기본 0.90."),
     )
 
     class Meta:
@@ -271,16 +278,20 @@ class LearnerSettingsForm(forms.ModelForm):
 
 
 class ExamPlanForm(forms.Form):
-    topic = forms.ModelChoiceField(queryset=Topic.objects.none(), label="시험(토픽)")
+    topic = forms.ModelChoiceField(queryset=Topic.objects.none(), label=_("시험(토픽)"))
     exam_date = forms.DateField(
-        label="시험일", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("시험일"), widget=forms.DateInput(attrs={"type": "date"})
     )
     daily_size = forms.IntegerField(
-        label="하루 문제 수",
+        label=_("하루 문제 수"),
         min_value=PLAN_SIZE_MIN,
         max_value=PLAN_SIZE_MAX,
         initial=30,
-        help_text=f"오늘 할 일에 담을 문제 수 ({PLAN_SIZE_MIN}~{PLAN_SIZE_MAX}).",
+        help_text=format_lazy(
+            _("오늘 할 일에 담을 문제 수 ({min}~{max})."),
+            min=PLAN_SIZE_MIN,
+            max=PLAN_SIZE_MAX,
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -291,7 +302,7 @@ class ExamPlanForm(forms.Form):
         value = self.cleaned_data["exam_date"]
         today = timezone.localdate()
         if value < today:
-            raise forms.ValidationError("시험일은 오늘이나 그 뒤여야 합니다.")
+            raise forms.ValidationError(_("시험일은 오늘이나 그 뒤여야 합니다."))
         if value > today + timedelta(days=3 * 366):
-            raise forms.ValidationError("시험일은 3년 안이어야 합니다.")
+            raise forms.ValidationError(_("시험일은 3년 안이어야 합니다."))
         return value

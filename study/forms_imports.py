@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from study.models import Topic
 
@@ -23,14 +24,14 @@ class MultipleFileField(forms.FileField):
 
 class QuestionImportForm(forms.Form):
     files = MultipleFileField(
-        label="문제 파일 (CSV 또는 JSON Lines, 여러 개 가능)",
-        help_text="먼저 검사만 합니다. 결과를 보고 ‘가져오기’를 눌러야 저장됩니다.",
+        label=_("문제 파일 (CSV 또는 JSON Lines, 여러 개 가능)"),
+        help_text=_("먼저 검사만 합니다. 결과를 보고 ‘가져오기’를 눌러야 저장됩니다."),
     )
 
 
 class AdminQuestionImportForm(QuestionImportForm):
     topic = forms.ModelChoiceField(
-        label="토픽", queryset=Topic.objects.order_by("name", "id")
+        label=_("토픽"), queryset=Topic.objects.order_by("name", "id")
     )
 
     field_order = ["topic", "files"]

@@ -28,10 +28,12 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
+
 from study.numbers import is_ascii_digits
 
 SESSION_MAX_LENGTH = 20  # Question.exam_session
-NO_ROUND_LABEL = "회차 없음"
 _EXTRA = "추가"
 _FORM_SEPARATOR = "_"
 # Booklet forms: one Latin capital, or a Hangul letter of the 가나다 order.
@@ -79,13 +81,20 @@ class Session:
 
     @property
     def label(self) -> str:
+        """The label in the active language (Korean by default): ``1회 A형``."""
         parts = []
         if self.numbers:
-            parts.append("·".join(map(str, self.numbers)) + "회")
+            numbers = "·".join(map(str, self.numbers))
+            parts.append(gettext("%(numbers)s회") % {"numbers": numbers})
         if self.extra:
-            parts.append("추가시험")
+            parts.append(gettext("추가시험"))
         if self.form:
-            parts.append(self.form + ("형" if self.form.isascii() else "책형"))
+            form = (
+                gettext("%(form)s형")
+                if self.form.isascii()
+                else gettext("%(form)s책형")
+            )
+            parts.append(form % {"form": self.form})
         return " ".join(parts)
 
 
@@ -183,11 +192,20 @@ def has_round(year: int | None, session: str) -> bool:
     return year is not None and bool(session)
 
 
-def round_label(year: int | None, session: str) -> str:
-    """`2020년 3회`, `2020년 1·2회`, `2019년 B형`, `2005년 1회 추가시험`."""
+def round_label(year: int | None, session: str, *, language: str | None = None) -> str:
+    """`2020년 3회`, `2020년 1·2회`, `2019년 B형`, `2005년 1회 추가시험`.
+
+    In the active language; pass ``language`` where the label leaves the page
+    (exports, the viewer, prompts), so it does not depend on who caused it."""
+    if language is not None:
+        with translation.override(language):
+            return round_label(year, session)
     if not has_round(year, session):
-        return NO_ROUND_LABEL
-    return f"{year}년 {session_label(session)}"
+        return pgettext("round label", "회차 없음")
+    return gettext("%(year)s년 %(session)s") % {
+        "year": year,
+        "session": session_label(session),
+    }
 
 
 def round_key(year: int | None, session: str) -> str:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 
-from study.services.rate_limits import Rate, RateLimited, rate_limit_consume
+from study.services.rate_limits import (
+    PASSWORD_RESET,
+    Rate,
+    RateLimited,
+    rate_limit_consume,
+)
 from studyproj.middleware import client_ip
 
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
     """Django's reset view; past PASSWORD_RESET_LIMIT per e-mail or per client
-    address in the window it refuses (429) with a Korean message and sends nothing."""
+    address in the window it refuses (429) with a message and sends nothing."""
 
     def form_valid(self, form):
         rate = Rate.parse(settings.PASSWORD_RESET_LIMIT)
@@ -21,7 +26,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
                 f"reset:email:{email}",
                 f"reset:ip:{client_ip(self.request)}",
             ):
-                rate_limit_consume(bucket=bucket, rate=rate, what="비밀번호 재설정")
+                rate_limit_consume(bucket=bucket, rate=rate, what=PASSWORD_RESET)
         except RateLimited as exc:
             form.add_error(None, str(exc))
             response = self.form_invalid(form)

@@ -8,6 +8,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy
 
 from studyproj.llm_time_model import default_q_timeout_s, time_model_errors
 
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After LocaleMiddleware and auth: a signed-in learner's stored language wins.
+    "study.middleware.LearnerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -246,7 +249,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "catch_up": False,
     "poll": env.float("Q_POLL_S", default=0.2),
-    "label": "작업 큐",
+    "label": gettext_lazy("작업 큐"),  # msgid in study's catalogue (study/apps.py)
 }
 if env.str("Q_REDIS_URL", default=""):
     Q_CLUSTER["redis"] = env.str("Q_REDIS_URL")

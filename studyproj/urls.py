@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from study.views.health import jobs_health_page
+from study.views.language import set_language
 from studyproj.accounts import ThrottledPasswordResetView
 
 urlpatterns = [
@@ -17,5 +19,8 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Same name as django.conf.urls.i18n's, so {% url 'set_language' %} finds it.
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("study.urls")),
 ]

@@ -1,7 +1,18 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from study.models import Question, Topic
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language: a request through the
+    test client activates the learner's language for the thread, and a test after
+    it would otherwise read English where it expects Korean."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

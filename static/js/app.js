@@ -1,3 +1,21 @@
+// Translations: gettext() and friends come from Django's JavaScriptCatalog
+// (/jsi18n/, loaded before this file). If it failed to load, the Korean
+// source text is shown rather than nothing.
+if (!window.gettext) {
+  window.gettext = function (text) { return text; };
+  window.ngettext = function (singular, plural, count) { return count === 1 ? singular : plural; };
+  window.interpolate = function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (_match, key) { return String(values[key]); });
+  };
+}
+
+// Language switch: choosing a language submits the form (the button stays for no-JS).
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("[data-language-form] [data-autosubmit]")) {
+    event.target.form.submit();
+  }
+});
+
 // Theme: follows the system unless the learner picked one.
 (function () {
   const root = document.documentElement;
@@ -66,10 +84,10 @@ document.addEventListener("submit", function (event) {
   document.addEventListener("htmx:responseError", function (event) {
     const error = document.getElementById("quiz-error");
     if (!error) return;
-    error.textContent = (event.detail.xhr.responseText || "요청을 처리하지 못했습니다.") + " ";
+    error.textContent = (event.detail.xhr.responseText || gettext("요청을 처리하지 못했습니다.")) + " ";
     const reload = document.createElement("a");
     reload.href = window.location.href;
-    reload.textContent = "현재 문제 불러오기";
+    reload.textContent = gettext("현재 문제 불러오기");
     error.appendChild(reload);
     error.hidden = false;
   });
@@ -91,14 +109,14 @@ document.addEventListener("submit", function (event) {
     if (detail && detail.childElementCount) {
       event.preventDefault();
       detail.hidden = !detail.hidden;
-      button.textContent = detail.hidden ? "펼치기" : "접기";
+      button.textContent = detail.hidden ? gettext("펼치기") : gettext("접기");
       button.setAttribute("aria-expanded", String(!detail.hidden));
     }
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     const button = event.detail.requestConfig && event.detail.requestConfig.elt;
     if (button && button.matches && button.matches("[data-expand]")) {
-      button.textContent = "접기";
+      button.textContent = gettext("접기");
       button.setAttribute("aria-expanded", "true");
     }
   });
@@ -136,8 +154,10 @@ document.addEventListener("submit", function (event) {
     const link = document.createElement("a");
     link.className = "badge repeat-badge";
     link.href = info.url;
-    link.title = info.round_count + "개 회차에 나온 문제 · 관련 " + info.related_count + "문제";
-    link.textContent = "🔥 " + (info.grade || "반복 출제") + " · " + info.round_count + "개 회차";
+    const values = { rounds: info.round_count, related: info.related_count };
+    link.title = interpolate(gettext("%(rounds)s개 회차에 나온 문제 · 관련 %(related)s문제"), values, true);
+    link.textContent = "🔥 " + (info.grade || gettext("반복 출제")) + " · " +
+      interpolate(ngettext("%(rounds)s개 회차", "%(rounds)s개 회차", info.round_count), values, true);
     slot.replaceChildren(link);
   }
   function fill(container) {
@@ -194,7 +214,9 @@ document.addEventListener("submit", function (event) {
     out.textContent = "";
     timers.set(form, setInterval(function () {
       const s = Math.round((Date.now() - started) / 1000);
-      out.textContent = s < 60 ? s + "초 경과" : Math.floor(s / 60) + "분 " + (s % 60) + "초 경과";
+      out.textContent = s < 60
+        ? interpolate(gettext("%(s)s초 경과"), { s: s }, true)
+        : interpolate(gettext("%(m)s분 %(s)s초 경과"), { m: Math.floor(s / 60), s: s % 60 }, true);
     }, 1000));
   });
   document.addEventListener("htmx:afterRequest", function (event) {
@@ -206,8 +228,8 @@ document.addEventListener("submit", function (event) {
     note.className = "message error ai-request-error";
     const status = event.detail.xhr && event.detail.xhr.status;
     note.textContent = status
-      ? "요청이 실패했습니다 (HTTP " + status + "). 잠시 후 다시 시도하세요."
-      : "서버의 응답을 받지 못했습니다 (연결 끊김이나 시간 초과). 잠시 후 다시 시도하세요.";
+      ? interpolate(gettext("요청이 실패했습니다 (HTTP %(status)s). 잠시 후 다시 시도하세요."), { status: status }, true)
+      : gettext("서버의 응답을 받지 못했습니다 (연결 끊김이나 시간 초과). 잠시 후 다시 시도하세요.");
     form.appendChild(note);
   });
 })();

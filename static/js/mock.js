@@ -72,8 +72,11 @@
     cell.classList.toggle("answered", !!choice);
     cell.classList.toggle("marked", marked);
     cell.querySelector("[data-sheet-choice]").textContent = choice === "5" ? "?" : choice || "·";
-    cell.setAttribute("aria-label", (Number(position) + 1) + "번 " +
-      (choice ? (choice === "5" ? "모르겠음" : choice + "번 표기") : "안 푼 문제") + (marked ? " · 검토 표시" : ""));
+    const state = choice
+      ? (choice === "5" ? gettext("모르겠음") : interpolate(gettext("%(choice)s번 표기"), { choice: choice }, true))
+      : gettext("안 푼 문제");
+    cell.setAttribute("aria-label", interpolate(gettext("%(number)s번"), { number: Number(position) + 1 }, true) +
+      " " + state + (marked ? " · " + gettext("검토 표시") : ""));
     updateCounts();
   }
   function updateCounts() {
@@ -100,7 +103,7 @@
   let pending = Promise.resolve();
   function save(fields) {
     const body = new URLSearchParams(fields);
-    status.textContent = "저장 중…";
+    status.textContent = gettext("저장 중…");
     pending = pending.then(function () {
       return fetch(form.dataset.draftUrl, {
         method: "POST",
@@ -109,14 +112,14 @@
         body: body,
       }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
-          if (!response.ok) throw new Error(data.error || "답을 저장하지 못했습니다.");
-          status.textContent = "저장됨";
+          if (!response.ok) throw new Error(data.error || gettext("답을 저장하지 못했습니다."));
+          status.textContent = gettext("저장됨");
           errorBox.hidden = true;
           if (typeof data.remaining_ms === "number") setRemaining(data.remaining_ms);
         });
       }).catch(function (error) {
-        status.textContent = "저장하지 못했습니다";
-        errorBox.textContent = error.message + " 고른 답은 제출할 때 함께 보내집니다.";
+        status.textContent = gettext("저장하지 못했습니다");
+        errorBox.textContent = error.message + " " + gettext("고른 답은 제출할 때 함께 보내집니다.");
         errorBox.hidden = false;
       });
     });
@@ -142,7 +145,7 @@
   }
   function timeUp() {
     if (submitting) return;
-    status.textContent = "시간이 끝났습니다. 제출합니다…";
+    status.textContent = gettext("시간이 끝났습니다. 제출합니다…");
     submitting = true;
     pending.then(function () { form.submit(); });
   }

@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.utils.translation import gettext, ngettext
+
+from study.subjects import subject_key
+
 CORRECT, WRONG, UNSURE = "correct", "wrong", "unsure"
 MIN_ANSWERS = 10  # fewer answers than this: no verdict, only the counts
 
@@ -72,34 +76,45 @@ class CalibrationReport:
     overall: Tally = field(default_factory=Tally)
 
 
-def _pct(x: float) -> str:
-    return f"{round(100 * x)}%"
+def _pct(x: float) -> int:
+    return round(100 * x)
 
 
 def subject_line(t: Tally) -> str:
     if t.total == 0:
-        return "아직 푼 문제가 없습니다."
+        return gettext("아직 푼 문제가 없습니다.")
     if t.given == 0:
-        return "모든 문제에 모르겠음을 골랐습니다. 아는 문제부터 답을 골라 보세요."
-    parts = [f"이 과목은 자신 있게 고른 답의 {_pct(t.given_accuracy)}가 맞았습니다"]
-    parts.append(f"모르겠음은 {_pct(t.unsure_rate)}였습니다")
-    line = ", ".join(parts) + "."
-    if t.after_unsure_total:
-        line += (
-            f" 모르겠음이었던 문제를 다시 풀어 {_pct(t.after_unsure_accuracy)}를 "
-            "맞혔습니다."
+        return gettext(
+            "모든 문제에 모르겠음을 골랐습니다. 아는 문제부터 답을 골라 보세요."
         )
+    line = gettext(
+        "이 과목은 자신 있게 고른 답의 %(pct)s%%가 맞았습니다, "
+        "모르겠음은 %(unsure)s%%였습니다."
+    ) % {"pct": _pct(t.given_accuracy), "unsure": _pct(t.unsure_rate)}
+    if t.after_unsure_total:
+        line += " " + gettext(
+            "모르겠음이었던 문제를 다시 풀어 %(pct)s%%를 맞혔습니다."
+        ) % {"pct": _pct(t.after_unsure_accuracy)}
     if t.total < MIN_ANSWERS:
-        return line + f" (답이 {t.total}개뿐이라 아직 판단하기 이릅니다.)"
+        return (
+            line
+            + " "
+            + ngettext(
+                "(답이 %(n)d개뿐이라 아직 판단하기 이릅니다.)",
+                "(답이 %(n)d개뿐이라 아직 판단하기 이릅니다.)",
+                t.total,
+            )
+            % {"n": t.total}
+        )
     acc, unsure = t.given_accuracy, t.unsure_rate
     if acc < 0.5 and unsure < 0.1:
-        line += (
-            " 모르는 문제에도 답을 고르고 있습니다: 확신이 없으면 모르겠음을 고르세요."
+        line += " " + gettext(
+            "모르는 문제에도 답을 고르고 있습니다: 확신이 없으면 모르겠음을 고르세요."
         )
     elif acc >= 0.85 and unsure >= 0.3:
-        line += " 고른 답은 거의 맞습니다: 모르겠음을 덜 골라도 됩니다."
+        line += " " + gettext("고른 답은 거의 맞습니다: 모르겠음을 덜 골라도 됩니다.")
     elif acc >= 0.7:
-        line += " 고른 답을 믿을 만합니다."
+        line += " " + gettext("고른 답을 믿을 만합니다.")
     return line
 
 
@@ -115,7 +130,7 @@ def calibration_report(
         after = qid in unsure_before
         week = at.date() - timedelta(days=at.weekday())
         for tally in (
-            by_subject.setdefault(subject or "과목 없음", Tally()),
+            by_subject.setdefault(subject_key(subject), Tally()),
             by_week.setdefault(week, Tally()),
             overall,
         ):

@@ -19,7 +19,7 @@ policies, with the same random draws where possible: the daily plan
 (오늘 할 일) and stage quizzes alone (단계별, the seeds' bucket ratios). Both
 sit a mock drawn by the exam spec every week; on the exam day they sit one
 more, and that is the outcome the forecasts made 28 and 7 days before are
-scored against (Brier), next to the naive rule "last mock ≥ 60".
+scored against (Brier), next to the naive rule "last mock's mean ≥ PASS_AVERAGE_MIN".
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from fsrs import Card, Rating, Scheduler
 from study.forecast import model, retention
 from study.forecast import plan as daily
 from study.selectors.quiz_selection import STAGE_RATIOS, quotas
+from study.selectors.scores import PASS_AVERAGE_MIN, passes
 
 START = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)  # the learners study at night
 TZ = retention.ZoneInfo("Asia/Seoul")
@@ -306,10 +307,8 @@ class Simulator:
             picked = weighted_sample(self.rng, qs, n)
             right = sum(self.answer(q.id, at, learn=learn) == "correct" for q in picked)
             scores.append(100.0 * right / n)
-        passed = min(scores) >= model.PASS_SUBJECT_MIN and (
-            sum(scores) / len(scores) >= model.PASS_AVERAGE_MIN
-        )
-        return passed, sum(scores) / len(scores)
+        mean = sum(scores) / len(scores)
+        return passes(subject_scores=scores, average=mean), mean
 
     def due_ids(self, at: datetime) -> list[int]:
         due = [(o.due, qid) for qid, o in self.seen.items() if o.due and o.due <= at]
@@ -378,7 +377,7 @@ class Simulator:
             if days_left in self.cfg.forecast_days_before:
                 out.forecasts[days_left] = self.forecast(at + timedelta(hours=2))
                 out.naive[days_left] = float(
-                    self.last_mock is not None and self.last_mock >= 60
+                    self.last_mock is not None and self.last_mock >= PASS_AVERAGE_MIN
                 )
         out.passed, out.exam_mean = self.mock(self.exam_at, learn=False)
         return out

@@ -5,6 +5,7 @@ from study.models.document import (
     DocumentStatus,
     MaterialType,
     SubjectNote,
+    SubjectNoteStatus,
 )
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
@@ -39,6 +40,7 @@ __all__ = [
     "ImportStatus",
     "MaterialType",
     "SubjectNote",
+    "SubjectNoteStatus",
     "JobKind",
     "JobStatus",
     "LearnerSettings",

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.question import Question
 from study.models.quiz_session import QuizSession
@@ -11,9 +13,9 @@ UNSURE_CHOICE = 5  # the fifth button, 모르겠음
 
 
 class Outcome(models.TextChoices):
-    CORRECT = "correct", "정답"
-    WRONG = "wrong", "오답"
-    UNSURE = "unsure", "모르겠음"
+    CORRECT = "correct", pgettext_lazy("outcome", "정답")
+    WRONG = "wrong", _("오답")
+    UNSURE = "unsure", _("모르겠음")
 
 
 class Attempt(models.Model):
@@ -36,8 +38,8 @@ class Attempt(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "풀이 기록"
-        verbose_name_plural = "풀이 기록"
+        verbose_name = _("풀이 기록")
+        verbose_name_plural = pgettext_lazy("plural", "풀이 기록")
         ordering = ["session_id", "position"]
         constraints = [
             models.UniqueConstraint(

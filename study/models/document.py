@@ -4,24 +4,26 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import JSONField, Q, Value
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
 from study.models.topic import Topic
 
 
 class DocumentStatus(models.TextChoices):
-    PENDING = "pending", "처리 대기"
-    PROCESSING = "processing", "처리 중"
-    READY = "ready", "사용 가능"
-    FAILED = "failed", "실패"
+    PENDING = "pending", _("처리 대기")
+    PROCESSING = "processing", _("처리 중")
+    READY = "ready", _("사용 가능")
+    FAILED = "failed", _("실패")
 
 
 class MaterialType(models.TextChoices):
-    TEXTBOOK = "textbook", "교재"
-    LAW = "law", "법령"
-    STANDARD = "standard", "기준·지침"
-    NOTES = "notes", "요약 노트"
-    OTHER = "other", "기타"
+    TEXTBOOK = "textbook", _("교재")
+    LAW = "law", _("법령")
+    STANDARD = "standard", _("기준·지침")
+    NOTES = "notes", _("요약 노트")
+    OTHER = "other", _("기타")
 
 
 def document_upload_to(instance: Document, filename: str) -> str:
@@ -35,38 +37,40 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents"
     )
     topics = models.ManyToManyField(
-        Topic, related_name="documents", verbose_name="토픽"
+        Topic, related_name="documents", verbose_name=_("토픽")
     )
-    title = models.CharField("제목", max_length=300)
-    file = models.FileField("파일", upload_to=document_upload_to, blank=True)
+    title = models.CharField(_("제목"), max_length=300)
+    file = models.FileField(
+        pgettext_lazy("field", "파일"), upload_to=document_upload_to, blank=True
+    )
     file_kind = models.CharField(max_length=10, blank=True)  # pdf | markdown | text
     material_type = models.CharField(
-        "자료 종류",
+        _("자료 종류"),
         max_length=20,
         choices=MaterialType.choices,
         default=MaterialType.OTHER,
     )
-    jurisdiction = models.CharField("관할", max_length=100, blank=True)
-    year = models.PositiveSmallIntegerField("연도", null=True, blank=True)
+    jurisdiction = models.CharField(_("관할"), max_length=100, blank=True)
+    year = models.PositiveSmallIntegerField(_("연도"), null=True, blank=True)
     text = models.TextField(blank=True)
     status = models.CharField(
         max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
     )
     error = models.TextField(blank=True)
-    summary = models.TextField("요약", blank=True)
+    summary = models.TextField(_("요약"), blank=True)
     chunk_count = models.PositiveIntegerField(default=0)
     # From the YAML front matter (never chunked as text).
     promulgated_on = models.CharField(
-        "공포일자", max_length=40, blank=True, default="", db_default=""
+        _("공포일자"), max_length=40, blank=True, default="", db_default=""
     )
     effective_on = models.CharField(
-        "시행일자", max_length=40, blank=True, default="", db_default=""
+        _("시행일자"), max_length=40, blank=True, default="", db_default=""
     )
     source_url = models.URLField(
-        "출처", max_length=500, blank=True, default="", db_default=""
+        _("출처"), max_length=500, blank=True, default="", db_default=""
     )
     annexes = models.JSONField(
-        "별표", default=list, blank=True, db_default=Value([], JSONField())
+        _("별표"), default=list, blank=True, db_default=Value([], JSONField())
     )  # [{"label": "별표 3", "title": …, "url": …}] listed, body not in the text
     front_matter = models.JSONField(
         default=dict, blank=True, db_default=Value({}, JSONField())
@@ -81,8 +85,8 @@ class Document(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "학습 자료"
-        verbose_name_plural = "학습 자료"
+        verbose_name = pgettext_lazy("model", "학습 자료")
+        verbose_name_plural = pgettext_lazy("plural", "학습 자료")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -92,6 +96,10 @@ class Document(models.Model):
             models.CheckConstraint(
                 condition=Q(pieces_done__lte=models.F("pieces_total")),
                 name="study_doc_progress_le_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(material_type__in=MaterialType.values),
+                name="study_doc_material_type_valid",
             ),
         ]
 
@@ -147,8 +155,8 @@ class DocumentChunk(models.Model):
     embedding_model = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "자료 조각"
-        verbose_name_plural = "자료 조각"
+        verbose_name = _("자료 조각")
+        verbose_name_plural = pgettext_lazy("plural", "자료 조각")
         ordering = ["document_id", "ordinal"]
         constraints = [
             models.UniqueConstraint(
@@ -174,6 +182,14 @@ class DocumentChunk(models.Model):
         return f"{self.document_id}#{self.ordinal}"
 
 
+class SubjectNoteStatus(models.TextChoices):
+    NONE = "none", _("없음")
+    PENDING = "pending", _("생성 중")
+    READY = "ready", _("준비됨")
+    FAILED = "failed", _("실패")
+    SKIPPED = "skipped", _("자료 부족")
+
+
 class SubjectNote(models.Model):
     """모르겠음 help: an explanation of a subject/scope, cached per topic."""
 
@@ -183,7 +199,11 @@ class SubjectNote(models.Model):
     subject = models.CharField(max_length=200)
     scope = models.CharField(max_length=200, blank=True)
     text = models.TextField(blank=True)
-    status = models.CharField(max_length=20, default="none")
+    status = models.CharField(
+        max_length=20,
+        choices=SubjectNoteStatus.choices,
+        default=SubjectNoteStatus.NONE,
+    )
     evidence = models.JSONField(default=list, blank=True)
     model = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
@@ -191,12 +211,16 @@ class SubjectNote(models.Model):
     generated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "분야 설명"
-        verbose_name_plural = "분야 설명"
+        verbose_name = _("분야 설명")
+        verbose_name_plural = pgettext_lazy("plural", "분야 설명")
         constraints = [
             models.UniqueConstraint(
                 fields=["topic", "subject", "scope"], name="study_subject_note_uniq"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SubjectNoteStatus.values),
+                name="study_subject_note_status_valid",
+            ),
         ]
 
     def __str__(self) -> str:

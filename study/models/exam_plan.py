@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.topic import Topic
 
@@ -16,18 +19,22 @@ class ExamPlan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_plans"
     )
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
-    exam_date = models.DateField("시험일")
+    exam_date = models.DateField(_("시험일"))
     daily_size = models.PositiveSmallIntegerField(
-        "하루 문제 수",
+        _("하루 문제 수"),
         default=30,
-        help_text=f"오늘 할 일에 담을 문제 수 ({PLAN_SIZE_MIN}~{PLAN_SIZE_MAX}).",
+        help_text=format_lazy(
+            _("오늘 할 일에 담을 문제 수 ({min}~{max})."),
+            min=PLAN_SIZE_MIN,
+            max=PLAN_SIZE_MAX,
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "시험 일정"
-        verbose_name_plural = "시험 일정"
+        verbose_name = _("시험 일정")
+        verbose_name_plural = pgettext_lazy("plural", "시험 일정")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "topic"], name="study_examplan_user_topic_uniq"

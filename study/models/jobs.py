@@ -3,24 +3,29 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.question import Question
 from study.models.quiz_session import QuizSession
 
-ACTIVE = ("pending", "processing")
-
 
 class JobStatus(models.TextChoices):
-    PENDING = "pending", "대기"
-    PROCESSING = "processing", "처리 중"
-    COMPLETED = "completed", "완료"
-    FAILED = "failed", "실패"
-    SKIPPED = "skipped", "건너뜀"
+    PENDING = "pending", _("대기")
+    PROCESSING = "processing", _("처리 중")
+    COMPLETED = "completed", _("완료")
+    FAILED = "failed", _("실패")
+    SKIPPED = "skipped", _("건너뜀")
+
+
+# A job still to run or running: at most one per question and kind, per session.
+ACTIVE = (JobStatus.PENDING, JobStatus.PROCESSING)
+TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.SKIPPED)
 
 
 class JobKind(models.TextChoices):
-    EXPLANATION = "explanation", "AI 해설"
-    SESSION_SUMMARY = "session_summary", "세션 분석 (예약)"
+    EXPLANATION = "explanation", _("AI 해설")
+    SESSION_SUMMARY = "session_summary", _("세션 분석 (예약)")
 
 
 class JobFields(models.Model):
@@ -30,7 +35,7 @@ class JobFields(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     status = models.CharField(
-        max_length=20, choices=JobStatus.choices, default="pending"
+        max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=2)
@@ -48,7 +53,7 @@ class JobFields(models.Model):
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in ("completed", "failed", "skipped")
+        return self.status in TERMINAL
 
 
 class QuestionJob(JobFields):
@@ -62,8 +67,8 @@ class QuestionJob(JobFields):
     )
 
     class Meta:
-        verbose_name = "문항 작업"
-        verbose_name_plural = "문항 작업"
+        verbose_name = _("문항 작업")
+        verbose_name_plural = pgettext_lazy("plural", "문항 작업")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -73,6 +78,9 @@ class QuestionJob(JobFields):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=JobStatus.values), name="study_qjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=JobKind.values), name="study_qjob_kind_valid"
             ),
         ]
         indexes = [
@@ -103,8 +111,8 @@ class SessionJob(JobFields):
     )
 
     class Meta:
-        verbose_name = "세션 분석 작업"
-        verbose_name_plural = "세션 분석 작업"
+        verbose_name = _("세션 분석 작업")
+        verbose_name_plural = pgettext_lazy("plural", "세션 분석 작업")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -141,8 +149,8 @@ class SessionAnalysis(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "세션 분석"
-        verbose_name_plural = "세션 분석"
+        verbose_name = _("세션 분석")
+        verbose_name_plural = pgettext_lazy("plural", "세션 분석")
         constraints = [
             models.CheckConstraint(
                 condition=Q(confidence__in=["high", "medium", "low"]),

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.attempt import Attempt, Outcome
 from study.models.question import Question
@@ -10,13 +12,13 @@ from study.models.topic import Topic
 
 
 class Pattern(models.TextChoices):
-    UNATTEMPTED = "unattempted", "미응시"
-    UNSURE = "unsure", "모르겠음"
-    CHRONIC_WRONG = "chronic_wrong", "고질 오답"
-    REGRESSED = "regressed", "퇴행"
-    RECOVERED = "recovered", "회복"
-    STABLE = "stable", "안정"
-    UNSTABLE = "unstable", "불안정"
+    UNATTEMPTED = "unattempted", _("미응시")
+    UNSURE = "unsure", _("모르겠음")
+    CHRONIC_WRONG = "chronic_wrong", _("고질 오답")
+    REGRESSED = "regressed", _("퇴행")
+    RECOVERED = "recovered", _("회복")
+    STABLE = "stable", _("안정")
+    UNSTABLE = "unstable", _("불안정")
 
 
 NOT_CORRECT = (Outcome.WRONG, Outcome.UNSURE)
@@ -54,11 +56,19 @@ class QuestionProgress(models.Model):
     fsrs_card = models.JSONField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "학습 진행"
-        verbose_name_plural = "학습 진행"
+        verbose_name = _("학습 진행")
+        verbose_name_plural = pgettext_lazy("plural", "학습 진행")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "question"], name="study_progress_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(pattern_state__in=Pattern.values),
+                name="study_progress_pattern_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_outcome__in=Outcome.values),
+                name="study_progress_outcome_valid",
             ),
         ]
         indexes = [
@@ -97,22 +107,35 @@ class LearnerSettings(models.Model):
         related_name="learner_settings",
     )
     desired_retention = models.FloatField(
-        "목표 기억률",
+        _("목표 기억률"),
         default=0.9,
-        help_text=(
+        help_text=_(
             "복습 시점에 기억하고 있을 확률 목표 (0.70~0.97). 높을수록 자주 복습합니다."
         ),
     )
+    # "" = no preference: the browser's language or the language cookie decides.
+    language = models.CharField(
+        _("화면 언어"),
+        max_length=8,
+        blank=True,
+        default="",
+        db_default="",  # rows written by COPY (benchmark dataset) get it too
+        choices=settings.LANGUAGES,
+    )
 
     class Meta:
-        verbose_name = "학습 설정"
-        verbose_name_plural = "학습 설정"
+        verbose_name = _("학습 설정")
+        verbose_name_plural = pgettext_lazy("plural", "학습 설정")
         constraints = [
             models.CheckConstraint(
                 condition=Q(desired_retention__gte=0.7)
                 & Q(desired_retention__lte=0.97),
                 name="study_settings_retention_range",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=["", *(c for c, _n in settings.LANGUAGES)]),
+                name="study_settings_language_known",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,10 +5,11 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
-from study import rounds
+from study import rounds, subjects
 from study.models.topic import Topic
 
 # Fields whose change alters what decides the answer: a ready AI explanation
@@ -29,20 +30,32 @@ ROUND_KEY_FIELDS = ("exam_year", "exam_session", "number")
 TEXT_LIMITS = {"exam_name": 200, "subject": 200, "scope": 200}
 
 
+# The grades services/related.py stores in Question.related_grade, marked for the
+# catalogue: the stored value stays Korean, a page shows
+# {% translate related.grade %}.
+RELATED_GRADE_NAMES = (
+    gettext_noop("단골"),
+    gettext_noop("잘 나오는 반복 출제"),
+    gettext_noop("반복 출제"),
+    gettext_noop("신출"),
+    gettext_noop("빈출"),
+)
+
+
 class AIExplanationStatus(models.TextChoices):
-    NONE = "none", "없음"
-    PENDING = "pending", "생성 중"
-    READY = "ready", "준비됨"
-    FAILED = "failed", "실패"
-    STALE = "stale", "이전 풀이"
-    SKIPPED = "skipped", "자료 부족"
+    NONE = "none", _("없음")
+    PENDING = "pending", _("생성 중")
+    READY = "ready", _("준비됨")
+    FAILED = "failed", _("실패")
+    STALE = "stale", _("이전 풀이")
+    SKIPPED = "skipped", _("자료 부족")
 
 
 class EmbeddingStatus(models.TextChoices):
-    NONE = "none", "없음"
-    PENDING = "pending", "대기"
-    READY = "ready", "준비됨"
-    FAILED = "failed", "실패"
+    NONE = "none", _("없음")
+    PENDING = "pending", _("대기")
+    READY = "ready", _("준비됨")
+    FAILED = "failed", _("실패")
 
 
 class QuestionQuerySet(models.QuerySet):
@@ -73,41 +86,44 @@ def figure_upload_to(instance: Question, filename: str) -> str:
 
 class Question(models.Model):
     topic = models.ForeignKey(
-        Topic, on_delete=models.CASCADE, related_name="questions", verbose_name="토픽"
+        Topic,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        verbose_name=_("토픽"),
     )
     exam_name = models.CharField(
-        "시험명", max_length=TEXT_LIMITS["exam_name"], blank=True
+        _("시험명"), max_length=TEXT_LIMITS["exam_name"], blank=True
     )
-    exam_year = models.PositiveSmallIntegerField("연도", null=True, blank=True)
+    exam_year = models.PositiveSmallIntegerField(_("연도"), null=True, blank=True)
     # Canonical session label (study.rounds): "3", "1,2", "A", "가", "1추가", "1_A".
     exam_session = models.CharField(
-        "회차", max_length=rounds.SESSION_MAX_LENGTH, blank=True
+        _("회차"), max_length=rounds.SESSION_MAX_LENGTH, blank=True
     )
-    number = models.PositiveSmallIntegerField("번호", null=True, blank=True)
-    subject = models.CharField("과목", max_length=TEXT_LIMITS["subject"], blank=True)
-    scope = models.CharField("범위", max_length=TEXT_LIMITS["scope"], blank=True)
-    stem = models.TextField("문제")
-    choice_1 = models.TextField("보기 1")
-    choice_2 = models.TextField("보기 2")
-    choice_3 = models.TextField("보기 3")
-    choice_4 = models.TextField("보기 4")
-    correct_choice = models.PositiveSmallIntegerField("정답")
+    number = models.PositiveSmallIntegerField(_("번호"), null=True, blank=True)
+    subject = models.CharField(_("과목"), max_length=TEXT_LIMITS["subject"], blank=True)
+    scope = models.CharField(_("범위"), max_length=TEXT_LIMITS["scope"], blank=True)
+    stem = models.TextField(_("문제"))
+    choice_1 = models.TextField(_("보기 1"))
+    choice_2 = models.TextField(_("보기 2"))
+    choice_3 = models.TextField(_("보기 3"))
+    choice_4 = models.TextField(_("보기 4"))
+    correct_choice = models.PositiveSmallIntegerField(pgettext_lazy("field", "정답"))
     # Comma-separated when a round accepted several answers ("2,4"); empty
     # when only correct_choice is right.
-    accepted_choices = models.CharField("복수 정답", max_length=20, blank=True)
+    accepted_choices = models.CharField(_("복수 정답"), max_length=20, blank=True)
     needs_figure = models.BooleanField(
-        "그림 필요",
+        _("그림 필요"),
         default=False,
         help_text=(
-            "문제가 그림을 참조합니다. 그림을 올리기 전에는 퀴즈에 나오지 않습니다."
+            _("문제가 그림을 참조합니다. 그림을 올리기 전에는 퀴즈에 나오지 않습니다.")
         ),
     )
-    figure = models.ImageField("그림", upload_to=figure_upload_to, blank=True)
-    explanation = models.TextField("해설", blank=True)
+    figure = models.ImageField(_("그림"), upload_to=figure_upload_to, blank=True)
+    explanation = models.TextField(_("해설"), blank=True)
 
-    ai_explanation = models.TextField("AI 해설", blank=True)
+    ai_explanation = models.TextField(_("AI 해설"), blank=True)
     ai_explanation_status = models.CharField(
-        "AI 해설 상태",
+        _("AI 해설 상태"),
         max_length=20,
         choices=AIExplanationStatus.choices,
         default=AIExplanationStatus.NONE,
@@ -138,20 +154,23 @@ class Question(models.Model):
     similar_count = models.PositiveSmallIntegerField(default=0)
     # Distinct exam rounds among this question and its repeats/similars
     # (0 when it has none).
-    round_count = models.PositiveSmallIntegerField("출제 회차 수", default=0)
-    related_grade = models.CharField("출제 등급", max_length=40, blank=True)
+    round_count = models.PositiveSmallIntegerField(_("출제 회차 수"), default=0)
+    # One of RELATED_GRADE_NAMES (stored in Korean); pages show it translated.
+    related_grade = models.CharField(_("출제 등급"), max_length=40, blank=True)
     related_computed_at = models.DateTimeField(null=True, blank=True)
     related_threshold_version = models.CharField(max_length=40, blank=True)
 
-    created_at = models.DateTimeField("생성", auto_now_add=True)
-    updated_at = models.DateTimeField("수정", auto_now=True)
-    deleted_at = models.DateTimeField("삭제", null=True, blank=True)
+    created_at = models.DateTimeField(_("생성"), auto_now_add=True)
+    updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
+    deleted_at = models.DateTimeField(
+        pgettext_lazy("field", "삭제"), null=True, blank=True
+    )
 
     objects = QuestionQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "문항"
-        verbose_name_plural = "문항"
+        verbose_name = _("문항")
+        verbose_name_plural = pgettext_lazy("plural", "문항")
         ordering = ["topic_id", "exam_year", "exam_session", "number", "id"]
         constraints = [
             models.CheckConstraint(
@@ -165,6 +184,10 @@ class Question(models.Model):
             models.CheckConstraint(
                 condition=Q(ai_explanation_status__in=AIExplanationStatus.values),
                 name="study_question_ai_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(embedding_status__in=EmbeddingStatus.values),
+                name="study_question_embedding_status_valid",
             ),
             models.UniqueConstraint(
                 fields=["topic", "exam_year", "exam_session", "number"],
@@ -212,7 +235,16 @@ class Question(models.Model):
 
     @property
     def round_label(self) -> str:
+        """In the page's language."""
         return rounds.round_label(self.exam_year, self.exam_session)
+
+    @property
+    def round_label_site(self) -> str:
+        """In the site's language, for what leaves the page: exports, the
+        viewer, prompts (it must not depend on who caused it)."""
+        return rounds.round_label(
+            self.exam_year, self.exam_session, language=settings.LANGUAGE_CODE
+        )
 
     @property
     def key(self) -> str:
@@ -220,6 +252,10 @@ class Question(models.Model):
         return rounds.question_key(
             self.exam_year, self.exam_session, self.number, self.pk
         )
+
+    @property
+    def subject_label(self) -> str:
+        return subjects.subject_label(self.subject)
 
     @property
     def choices(self) -> list[str]:
@@ -255,6 +291,3 @@ class Question(models.Model):
             return False
         self.ai_explanation_status = AIExplanationStatus.STALE
         return True
-
-    def soft_delete(self) -> None:
-        self.deleted_at = timezone.now()

@@ -12,18 +12,20 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.topic import Topic
 
 
 class ImportStatus(models.TextChoices):
-    CHECK_QUEUED = "check_queued", "검사 대기"
-    CHECKING = "checking", "검사 중"
-    CHECKED = "checked", "검사 완료"
-    IMPORT_QUEUED = "import_queued", "가져오기 대기"
-    IMPORTING = "importing", "가져오는 중"
-    DONE = "done", "완료"
-    FAILED = "failed", "실패"
+    CHECK_QUEUED = "check_queued", _("검사 대기")
+    CHECKING = "checking", _("검사 중")
+    CHECKED = "checked", _("검사 완료")
+    IMPORT_QUEUED = "import_queued", _("가져오기 대기")
+    IMPORTING = "importing", _("가져오는 중")
+    DONE = "done", _("완료")
+    FAILED = "failed", _("실패")
 
 
 RUNNING_STATUSES = (
@@ -44,37 +46,37 @@ def stale_before() -> datetime:
 
 class QuestionImport(models.Model):
     topic = models.ForeignKey(
-        Topic, on_delete=models.CASCADE, related_name="imports", verbose_name="토픽"
+        Topic, on_delete=models.CASCADE, related_name="imports", verbose_name=_("토픽")
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         related_name="question_imports",
-        verbose_name="올린 사람",
+        verbose_name=_("올린 사람"),
     )
     status = models.CharField(
-        "상태",
+        _("상태"),
         max_length=20,
         choices=ImportStatus.choices,
         default=ImportStatus.CHECK_QUEUED,
     )
-    background = models.BooleanField("백그라운드", default=False)
+    background = models.BooleanField(_("백그라운드"), default=False)
     # Progress while a worker runs: rows read of about rows_estimate (the
     # files' line count), then the write of all rows in one transaction.
     rows_estimate = models.PositiveIntegerField(default=0)
     rows_read = models.PositiveIntegerField(default=0)
     writing = models.BooleanField(default=False)
-    dry_run_report = models.JSONField("검사 보고서", null=True, blank=True)
-    report = models.JSONField("가져오기 보고서", null=True, blank=True)
-    error = models.TextField("오류", blank=True)
-    created_at = models.DateTimeField("생성", auto_now_add=True)
-    updated_at = models.DateTimeField("수정", auto_now=True)
-    finished_at = models.DateTimeField("완료", null=True, blank=True)
+    dry_run_report = models.JSONField(_("검사 보고서"), null=True, blank=True)
+    report = models.JSONField(_("가져오기 보고서"), null=True, blank=True)
+    error = models.TextField(_("오류"), blank=True)
+    created_at = models.DateTimeField(_("생성"), auto_now_add=True)
+    updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
+    finished_at = models.DateTimeField(_("완료"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "문제 가져오기"
-        verbose_name_plural = "문제 가져오기"
+        verbose_name = pgettext_lazy("model", "문제 가져오기")
+        verbose_name_plural = pgettext_lazy("plural", "문제 가져오기")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -110,8 +112,8 @@ class QuestionImportFile(models.Model):
         QuestionImport, on_delete=models.CASCADE, related_name="files"
     )
     position = models.PositiveSmallIntegerField()
-    name = models.CharField("파일 이름", max_length=255)
-    size = models.PositiveBigIntegerField("크기")
+    name = models.CharField(_("파일 이름"), max_length=255)
+    size = models.PositiveBigIntegerField(_("크기"))
     data = models.BinaryField()
 
     class Meta:

@@ -4,29 +4,31 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from study.models.topic import Topic
 
 
 class QuizMode(models.TextChoices):
-    STAGE = "stage", "단계별"
-    ROUND = "round", "회차별"
-    SUBJECT = "subject", "과목별"
-    MOCK = "mock", "모의고사"
-    REVIEW = "review", "복습"
-    PLAN = "plan", "오늘 할 일"
+    STAGE = "stage", _("단계별")
+    ROUND = "round", _("회차별")
+    SUBJECT = "subject", _("과목별")
+    MOCK = "mock", _("모의고사")
+    REVIEW = "review", pgettext_lazy("quiz mode", "복습")
+    PLAN = "plan", _("오늘 할 일")
 
 
 class QuizStage(models.TextChoices):
-    INTRO = "intro", "입문"
-    LEARNING = "learning", "학습"
-    PRE_EXAM = "pre_exam", "시험 직전"
+    INTRO = "intro", _("입문")
+    LEARNING = "learning", _("학습")
+    PRE_EXAM = "pre_exam", _("시험 직전")
 
 
 class QuizStatus(models.TextChoices):
-    ACTIVE = "active", "진행 중"
-    FINISHED = "finished", "완료"
-    ABANDONED = "abandoned", "중단"
+    ACTIVE = "active", _("진행 중")
+    FINISHED = "finished", _("완료")
+    ABANDONED = "abandoned", _("중단")
 
 
 class QuizSession(models.Model):
@@ -62,8 +64,8 @@ class QuizSession(models.Model):
     marked = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
 
     class Meta:
-        verbose_name = "풀이 세션"
-        verbose_name_plural = "풀이 세션"
+        verbose_name = _("풀이 세션")
+        verbose_name_plural = pgettext_lazy("plural", "풀이 세션")
         ordering = ["-started_at"]
         constraints = [
             models.CheckConstraint(
@@ -72,6 +74,10 @@ class QuizSession(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=QuizStatus.values),
                 name="study_quiz_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=[*QuizStage.values, ""]),
+                name="study_quiz_stage_valid",
             ),
             models.CheckConstraint(
                 condition=Q(deadline_at__isnull=True) | Q(mode="mock"),

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RateLimitHit(models.Model):
@@ -15,8 +17,8 @@ class RateLimitHit(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "사용량 기록"
-        verbose_name_plural = "사용량 기록"
+        verbose_name = _("사용량 기록")
+        verbose_name_plural = pgettext_lazy("plural", "사용량 기록")
         indexes = [
             models.Index(fields=["bucket", "created_at"], name="study_ratelimit_bucket")
         ]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _may_manage_all(user) -> bool:
@@ -43,24 +44,26 @@ class TopicQuerySet(models.QuerySet):
 class Topic(models.Model):
     """An exam (e.g. 산업안전기사) or a study subject with its question bank."""
 
-    name = models.CharField("이름", max_length=200)
-    description = models.TextField("설명", blank=True)
+    name = models.CharField(_("이름"), max_length=200)
+    description = models.TextField(_("설명"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="topics",
-        verbose_name="소유자",
+        verbose_name=_("소유자"),
     )
     is_shared = models.BooleanField(
-        "공유",
+        _("공유"),
         default=False,
-        help_text="로그인한 모든 학습자가 읽기 전용으로 풀 수 있습니다.",
+        help_text=_("로그인한 모든 학습자가 읽기 전용으로 풀 수 있습니다."),
     )
     is_published = models.BooleanField(
-        "뷰어에 발행",
+        _("뷰어에 발행"),
         default=False,
-        help_text="문제와 AI 해설을 공개 뷰어 사이트로 보냅니다. 공유된 토픽만 "
-        "발행할 수 있고, 끄면 뷰어에서 지워집니다.",
+        help_text=_(
+            "문제와 AI 해설을 공개 뷰어 사이트로 보냅니다. 공유된 토픽만 "
+            "발행할 수 있고, 끄면 뷰어에서 지워집니다."
+        ),
     )
     # AI explanations (docs/explanations.md).
     ai_question_only = models.BooleanField(
@@ -87,14 +90,14 @@ class Topic(models.Model):
             "끄면 '참고만 하세요' 안내와 함께 보여 줍니다."
         ),
     )
-    created_at = models.DateTimeField("생성", auto_now_add=True)
-    updated_at = models.DateTimeField("수정", auto_now=True)
+    created_at = models.DateTimeField(_("생성"), auto_now_add=True)
+    updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
 
     objects = TopicQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "토픽"
-        verbose_name_plural = "토픽"
+        verbose_name = _("토픽")
+        verbose_name_plural = pgettext_lazy("plural", "토픽")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -103,7 +106,7 @@ class Topic(models.Model):
             models.CheckConstraint(
                 condition=Q(is_published=False) | Q(is_shared=True),
                 name="study_topic_published_is_shared",
-                violation_error_message="발행하려면 먼저 토픽을 공유하세요.",
+                violation_error_message=_("발행하려면 먼저 토픽을 공유하세요."),
             ),
         ]
 

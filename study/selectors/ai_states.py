@@ -13,6 +13,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from study.models import (
     AIExplanationStatus,
@@ -24,27 +25,28 @@ from study.models import (
     SessionAnalysis,
     SessionJob,
     SubjectNote,
+    SubjectNoteStatus,
 )
+from study.models.jobs import ACTIVE
 
-ACTIVE = [JobStatus.PENDING, JobStatus.PROCESSING]
 QUEUE_LOOKAHEAD = 500  # places beyond this show as "500번째 이후"
 LATENCY_SAMPLE = 20
 
 REASONS = {
-    "llm_timeout": "LLM이 제한 시간 안에 답하지 않았습니다",
-    "gate_timeout": "LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다",
-    "llm_http_error": "LLM 서버가 오류로 답했습니다",
-    "parse_fail": "LLM의 답이 약속한 형식이 아니었습니다",
-    "guard_fail": "LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다",
-    "content_changed": "생성 중에 문제가 수정되었습니다",
-    "stale_processing": "작업하던 워커가 멈췄습니다",
-    "not_configured": "LLM 서버가 설정되어 있지 않습니다",
-    "unknown": "예상하지 못한 오류가 났습니다",
+    "llm_timeout": gettext_lazy("LLM이 제한 시간 안에 답하지 않았습니다"),
+    "gate_timeout": gettext_lazy("LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다"),
+    "llm_http_error": gettext_lazy("LLM 서버가 오류로 답했습니다"),
+    "parse_fail": gettext_lazy("LLM의 답이 약속한 형식이 아니었습니다"),
+    "guard_fail": gettext_lazy("LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다"),
+    "content_changed": gettext_lazy("생성 중에 문제가 수정되었습니다"),
+    "stale_processing": gettext_lazy("작업하던 워커가 멈췄습니다"),
+    "not_configured": gettext_lazy("LLM 서버가 설정되어 있지 않습니다"),
+    "unknown": gettext_lazy("예상하지 못한 오류가 났습니다"),
 }
 
 
 def plain_reason(code: str) -> str:
-    return REASONS.get(code, "알 수 없는 이유로 실패했습니다")
+    return str(REASONS.get(code, gettext_lazy("알 수 없는 이유로 실패했습니다")))
 
 
 @dataclass
@@ -222,20 +224,20 @@ def session_analysis_state(
     if job.status == JobStatus.FAILED:
         return None, AIState("failed", reason=plain_reason(job.error_code))
     if job.status == JobStatus.SKIPPED:
-        return None, AIState("missing", reason="분석할 답안이 없습니다")
+        return None, AIState("missing", reason=gettext("분석할 답안이 없습니다"))
     return None, AIState("none")
 
 
 def subject_note_state(note: SubjectNote | None) -> AIState:
     if note is None:
         return AIState("none")
-    if note.status == "pending":
+    if note.status == SubjectNoteStatus.PENDING:
         return Queue().running(note.started_at)
-    if note.status == "ready":
+    if note.status == SubjectNoteStatus.READY:
         return AIState("ready")
-    if note.status == "skipped":
+    if note.status == SubjectNoteStatus.SKIPPED:
         return AIState("missing")
-    if note.status == "failed":
+    if note.status == SubjectNoteStatus.FAILED:
         return AIState("failed", reason=note.error)
     return AIState("none")
 

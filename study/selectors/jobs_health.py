@@ -7,17 +7,21 @@ from datetime import timedelta
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 SECTIONS = (
-    ("question_jobs_by_status", "1. 문항 작업 status × error_code"),
-    ("session_jobs_by_status", "2. 세션 분석 작업 status × error_code"),
-    ("confidence_distribution", "3. 세션 분석 신뢰도 분포 (보정 후)"),
-    ("confidence_raw_vs_calibrated", "4. 모델 신뢰도 vs 보정 신뢰도"),
-    ("latency_7d", "5. 최근 7일 처리 지연 (초)"),
-    ("skipped_reasons", "6. 건너뜀 사유"),
-    ("failure_rates", "7. guard_fail / parse_fail / llm_timeout 비율"),
-    ("guard_reasons", "8. guard_fail 사유 (해설 작업, 분야 설명)"),
-    ("independent_check", "9. 독립 확인: AI가 정답 없이 고른 답 vs 정답"),
+    ("question_jobs_by_status", gettext_lazy("1. 문항 작업 status × error_code")),
+    ("session_jobs_by_status", gettext_lazy("2. 세션 분석 작업 status × error_code")),
+    ("confidence_distribution", gettext_lazy("3. 세션 분석 신뢰도 분포 (보정 후)")),
+    ("confidence_raw_vs_calibrated", gettext_lazy("4. 모델 신뢰도 vs 보정 신뢰도")),
+    ("latency_7d", gettext_lazy("5. 최근 7일 처리 지연 (초)")),
+    ("skipped_reasons", gettext_lazy("6. 건너뜀 사유")),
+    ("failure_rates", gettext_lazy("7. guard_fail / parse_fail / llm_timeout 비율")),
+    ("guard_reasons", gettext_lazy("8. guard_fail 사유 (해설 작업, 분야 설명)")),
+    (
+        "independent_check",
+        gettext_lazy("9. 독립 확인: AI가 정답 없이 고른 답 vs 정답"),
+    ),
 )
 
 

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from study.models import Attempt, Outcome, Topic
 from study.selectors.quiz_selection import topic_subject_names
+from study.subjects import subject_label
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def subject_accuracy(*, user, topic: Topic) -> list[SubjectAccuracy]:
     )
     order = {name: i for i, name in enumerate(topic_subject_names(topic=topic))}
     found = [
-        SubjectAccuracy(r["question__subject"] or "과목 없음", r["correct"], r["total"])
+        SubjectAccuracy(subject_label(r["question__subject"]), r["correct"], r["total"])
         for r in rows
     ]
     return sorted(found, key=lambda a: (order.get(a.subject, len(order)), a.subject))

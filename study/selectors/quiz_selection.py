@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from study.models import Attempt, Pattern, Question, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
@@ -39,8 +40,11 @@ class NotEnoughQuestions(ValueError):
     def __init__(self, available: int, wanted: int):
         self.available, self.wanted = available, wanted
         super().__init__(
-            f"문제가 부족합니다: {wanted}문제를 원했지만 "
-            f"풀 수 있는 문제는 {available}개입니다."
+            gettext(
+                "문제가 부족합니다: %(wanted)d문제를 원했지만 "
+                "풀 수 있는 문제는 %(available)d개입니다."
+            )
+            % {"wanted": wanted, "available": available}
         )
 
 
@@ -182,7 +186,7 @@ def topic_subject_names(*, topic: Topic) -> list[str]:
     """Subjects in exam order (by their first question number)."""
     from study.selectors.topics import topic_subjects
 
-    return [s.name for s in topic_subjects(topic=topic) if s.name != "과목 없음"]
+    return [s.subject for s in topic_subjects(topic=topic) if s.subject]
 
 
 def select_for_mock(

@@ -148,19 +148,6 @@ def _computed(*, topic: Topic, ids: list[int]) -> QuerySet:
     )
 
 
-def topic_get_by_name(*, name: str, owner_username: str | None = None) -> Topic:
-    """The one topic with that name (of that owner); LookupError explains why not."""
-    topics = Topic.objects.filter(name=name)
-    if owner_username:
-        topics = topics.filter(owner__username=owner_username)
-    found = list(topics.order_by("id")[:2])
-    if not found:
-        raise LookupError(f"'{name}' 토픽이 없습니다.")
-    if len(found) > 1:
-        raise LookupError(f"'{name}' 토픽이 여러 개입니다. --owner 로 지정하세요.")
-    return found[0]
-
-
 def topic_export_rows(*, topic: Topic):
     """The topic's live questions in round order, for export_questions."""
     return (

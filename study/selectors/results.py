@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from study.models import Attempt, Outcome, Question, QuizSession, QuizStatus, Topic
+from study.subjects import subject_label
 
 RESULT_TABS = (
-    (Outcome.CORRECT, "정답"),
-    (Outcome.WRONG, "오답"),
-    (Outcome.UNSURE, "모르겠음"),
+    (Outcome.CORRECT, pgettext_lazy("outcome", "정답")),
+    (Outcome.WRONG, gettext_lazy("오답")),
+    (Outcome.UNSURE, gettext_lazy("모르겠음")),
 )
 
 
@@ -41,19 +42,6 @@ def attempt_get_for_user(*, user, attempt_id: int) -> Attempt:
 def session_current_question(*, session: QuizSession) -> Question | None:
     qid = session.current_question_id
     return None if qid is None else Question.objects.get(pk=qid)
-
-
-def session_outcome_counts(*, session: QuizSession) -> dict[str, int]:
-    counts = Counter(session.attempts.values_list("outcome", flat=True))
-    return {value: counts.get(value, 0) for value, _ in RESULT_TABS}
-
-
-def session_attempts_for_tab(*, session: QuizSession, tab: str):
-    return (
-        session.attempts.filter(outcome=tab)
-        .select_related("question")
-        .order_by("position")
-    )
 
 
 def sessions_for_topic(*, user, topic: Topic):
@@ -129,7 +117,7 @@ def mock_sheet(*, session: QuizSession) -> MockSheet:
     ]
     groups: dict[str, list[SheetItem]] = {}
     for item in items:
-        groups.setdefault(item.question.subject or "과목 없음", []).append(item)
+        groups.setdefault(subject_label(item.question.subject), []).append(item)
     return MockSheet(
         items=items,
         groups=list(groups.items()),

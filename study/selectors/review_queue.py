@@ -7,16 +7,17 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from study.models import Outcome, Pattern, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
 
 TABS = {
-    "due_today": "오늘 복습",
-    "pending_review": "확인 안 함",
-    "chronic": "고질 오답",
-    "regressed": "퇴행",
-    "mastered": "완료",
+    "due_today": gettext_lazy("오늘 복습"),
+    "pending_review": gettext_lazy("확인 안 함"),
+    "chronic": gettext_lazy("고질 오답"),
+    "regressed": gettext_lazy("퇴행"),
+    "mastered": pgettext_lazy("review tab", "완료"),
 }
 
 

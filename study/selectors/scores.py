@@ -6,21 +6,36 @@ at least PASS_SUBJECT_MIN points and the mean at least PASS_AVERAGE_MIN.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from study.models import Attempt, Outcome, Question, QuizMode, QuizSession
 from study.rounds import round_key_parse, round_label
 from study.selectors.review_queue import TABS
+from study.subjects import subject_key
 
 PASS_SUBJECT_MIN = 40
 PASS_AVERAGE_MIN = 60
-NO_SUBJECT = "과목 없음"
-PASS_RULE_TEXT = (
-    f"합격 기준: 모든 과목 {PASS_SUBJECT_MIN}점 이상, 평균 {PASS_AVERAGE_MIN}점 이상"
+PASS_RULE_TEXT = format_lazy(
+    gettext_lazy(
+        "합격 기준: 모든 과목 {subject_min}점 이상, 평균 {average_min}점 이상"
+    ),
+    subject_min=PASS_SUBJECT_MIN,
+    average_min=PASS_AVERAGE_MIN,
 )
+
+
+def passes(*, subject_scores: Sequence[float], average: float) -> bool:
+    """The pass rule on 100-point scores: every subject and the mean."""
+    return (
+        bool(subject_scores)
+        and min(subject_scores) >= PASS_SUBJECT_MIN
+        and average >= PASS_AVERAGE_MIN
+    )
 
 
 @dataclass(frozen=True)
@@ -54,10 +69,8 @@ class PaperScore:
 
     @property
     def passed(self) -> bool:
-        return (
-            bool(self.subjects)
-            and not self.failing_subjects
-            and self.average >= PASS_AVERAGE_MIN
+        return passes(
+            subject_scores=[s.score for s in self.subjects], average=self.average
         )
 
     def as_dict(self) -> dict:
@@ -81,7 +94,7 @@ def paper_score(rows: Iterable[tuple[str, bool]]) -> PaperScore:
     """(subject, correct?) per question of the paper, in exam order."""
     tally: dict[str, list[int]] = {}
     for subject, correct in rows:
-        stats = tally.setdefault(subject or NO_SUBJECT, [0, 0])
+        stats = tally.setdefault(subject_key(subject), [0, 0])
         stats[0] += bool(correct)
         stats[1] += 1
     return PaperScore(tuple(SubjectScore(n, c, t) for n, (c, t) in tally.items()))
@@ -106,19 +119,29 @@ def session_title(session: QuizSession) -> str:
     params = session.params or {}
     if session.mode == QuizMode.ROUND and params.get("round"):
         year, session_label = round_key_parse(params["round"])
-        return f"{round_label(year, session_label)} 전체"
+        return gettext("%(round)s 전체") % {"round": round_label(year, session_label)}
     if session.mode == QuizMode.MOCK:
         counts = params.get("subjects") or {}
         per = params.get("per_subject", 0)
-        return f"모의고사 · {len(counts)}과목 × {per}문제"
+        return gettext("모의고사 · %(subjects)d과목 × %(per)d문제") % {
+            "subjects": len(counts),
+            "per": per,
+        }
     if session.mode == QuizMode.STAGE and session.stage:
-        return f"단계별 · {session.get_stage_display()} {session.size}문제"
+        return gettext("단계별 · %(stage)s %(n)d문제") % {
+            "stage": session.get_stage_display(),
+            "n": session.size,
+        }
     if session.mode == QuizMode.SUBJECT and params.get("subjects"):
         names = params["subjects"]
-        more = f" 외 {len(names) - 1}과목" if len(names) > 1 else ""
-        return f"과목별 · {names[0]}{more}"
+        if len(names) > 1:
+            return gettext("과목별 · %(subject)s 외 %(more)d과목") % {
+                "subject": names[0],
+                "more": len(names) - 1,
+            }
+        return gettext("과목별 · %(subject)s") % {"subject": names[0]}
     if session.mode == QuizMode.REVIEW and params.get("tab") in TABS:
-        return f"복습 · {TABS[params['tab']]}"
+        return gettext("복습 · %(tab)s") % {"tab": TABS[params["tab"]]}
     return session.get_mode_display()
 
 

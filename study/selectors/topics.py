@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from study import rounds
 from study.models import Question, Topic
+from study.subjects import subject_label
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,9 @@ class RoundSummary:
 
 @dataclass(frozen=True)
 class SubjectSummary:
-    name: str
+    name: str  # as shown
     questions: int
+    subject: str = ""  # as stored ("" for questions without one)
 
 
 def topics_for_user(*, user):
@@ -93,14 +96,41 @@ def topic_subjects(*, topic: Topic) -> list[SubjectSummary]:
         .annotate(n=Count("id"), first=Min("number"))
         .order_by("first", "subject")
     )
-    return [SubjectSummary(r["subject"] or "과목 없음", r["n"]) for r in rows]
+    return [
+        SubjectSummary(subject_label(r["subject"]), r["n"], r["subject"]) for r in rows
+    ]
+
+
+class TopicNotFound(LookupError):
+    pass
+
+
+class TopicAmbiguous(LookupError):
+    pass
+
+
+def topic_get_by_name(*, name: str, owner_username: str | None = None) -> Topic:
+    """The one topic with that name (of that owner when given), for commands.
+
+    Never a silent pick: TopicNotFound when there is none, TopicAmbiguous when
+    owners share the name; the message says to give --owner.
+    """
+    topics = Topic.objects.filter(name=name)
+    if owner_username:
+        topics = topics.filter(owner__username=owner_username)
+    found = list(topics.order_by("id")[:2])
+    if not found:
+        raise TopicNotFound(f"'{name}' 토픽이 없습니다.")
+    if len(found) > 1:
+        raise TopicAmbiguous(f"'{name}' 토픽이 여러 개입니다. --owner 로 지정하세요.")
+    return found[0]
 
 
 def parse_round_key(key: str) -> tuple[int, str]:
     try:
         return rounds.round_key_parse(key)
     except rounds.SessionLabelError as exc:
-        raise Http404("회차 형식이 올바르지 않습니다.") from exc
+        raise Http404(gettext("회차 형식이 올바르지 않습니다.")) from exc
 
 
 def round_questions(*, topic: Topic, year: int, session: str):

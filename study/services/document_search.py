@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from study.llm.calls import llm_json
 from study.llm.client import LLMError, llm_configured
 from study.llm.gate import Priority
@@ -67,7 +69,10 @@ def document_search(
     try:
         variants = query_variants(query, user=user)
     except RateLimited as exc:
-        variants, notice = [query], f"{exc} 입력한 검색어로만 찾았습니다."
+        variants, notice = (
+            [query],
+            gettext("%(exc)s 입력한 검색어로만 찾았습니다.") % {"exc": exc},
+        )
     per_variant = [
         search_chunks(topic_ids=[topic_id], query=v, k=k, filters=filters)
         for v in variants

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -62,10 +63,10 @@ def sniff_kind(name: str, head: bytes) -> str:
     if head.startswith(b"%PDF-"):
         return "pdf"
     if name.lower().endswith(".pdf"):
-        raise DocumentRejected("PDF라고 되어 있지만 PDF 파일이 아닙니다.")
+        raise DocumentRejected(gettext("PDF라고 되어 있지만 PDF 파일이 아닙니다."))
     if b"\x00" in head[:4096]:
         raise DocumentRejected(
-            "지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만)."
+            gettext("지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만).")
         )
     return "markdown" if name.lower().endswith((".md", ".markdown")) else "text"
 
@@ -75,11 +76,16 @@ def extract_text(kind: str, data: bytes) -> str:
         return _pdf_text(data)
     text = decode_bytes(data)
     if "\ufffd" in text and text.count("\ufffd") > len(text) // 100:
-        raise DocumentRejected("텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949).")
+        raise DocumentRejected(
+            gettext("텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949).")
+        )
     if len(text) > MAX_TEXT_CHARS:
         raise DocumentRejected(
-            f"자료가 너무 깁니다 ({len(text):,}자, 최대 {MAX_TEXT_CHARS:,}자). "
-            "나눠서 올려 주세요."
+            gettext(
+                "자료가 너무 깁니다 (%(n_text)s자, 최대 %(max_text_chars)s자). "
+                "나눠서 올려 주세요."
+            )
+            % {"n_text": f"{len(text):,}", "max_text_chars": f"{MAX_TEXT_CHARS:,}"}
         )
     return text
 
@@ -108,7 +114,8 @@ def _pdf_text(data: bytes) -> str:
         )
     except subprocess.TimeoutExpired as exc:
         raise DocumentRejected(
-            f"PDF 텍스트 추출이 {EXTRACT_WALL_S}초 안에 끝나지 않았습니다."
+            gettext("PDF 텍스트 추출이 %(extract_wall_s)s초 안에 끝나지 않았습니다.")
+            % {"extract_wall_s": EXTRACT_WALL_S}
         ) from exc
     try:
         reply = json.loads(proc.stdout.decode("utf-8") or "{}")
@@ -118,28 +125,40 @@ def _pdf_text(data: bytes) -> str:
         return reply["text"]
     error = reply.get("error")
     if error == "encrypted":
-        raise DocumentRejected("암호가 걸린 PDF는 읽을 수 없습니다.")
+        raise DocumentRejected(gettext("암호가 걸린 PDF는 읽을 수 없습니다."))
     if error == "pages":
         raise DocumentRejected(
-            f"PDF 쪽수가 너무 많습니다 ({reply.get('detail')}쪽, "
-            f"최대 {MAX_PDF_PAGES}쪽)."
+            gettext("PDF 쪽수가 너무 많습니다 (%(reply)s쪽, 최대 %(max_pdf_pages)s쪽).")
+            % {"reply": reply.get("detail"), "max_pdf_pages": MAX_PDF_PAGES}
         )
     if error == "chars":
         raise DocumentRejected(
-            f"PDF에서 나온 텍스트가 너무 깁니다 (파일 크기 {len(data):,}바이트에 "
-            f"{max_chars:,}자 초과). 비정상적으로 부풀려진 PDF일 수 있습니다."
+            gettext(
+                "PDF에서 나온 텍스트가 너무 깁니다 (파일 크기 "
+                "%(n_data)s바이트에 %(max_chars)s자 초과). 비정상적으로 "
+                "부풀려진 PDF일 수 있습니다."
+            )
+            % {"n_data": f"{len(data):,}", "max_chars": f"{max_chars:,}"}
         )
     if error == "unreadable":
         raise DocumentRejected(
-            f"PDF를 읽을 수 없습니다: {reply.get('detail', '')[:200]}"
+            gettext("PDF를 읽을 수 없습니다: %(reply)s")
+            % {"reply": reply.get("detail", "")[:200]}
         )
     if error == "memory" or proc.returncode in (-signal.SIGKILL, -signal.SIGXCPU):
         raise DocumentRejected(
-            "PDF 텍스트 추출이 허용된 CPU 시간이나 메모리를 넘었습니다 "
-            f"(CPU {EXTRACT_CPU_S}초, 메모리 {EXTRACT_MEMORY_BYTES // 2**20}MB)."
+            gettext(
+                "PDF 텍스트 추출이 허용된 CPU 시간이나 메모리를 넘었습니다 "
+                "(CPU %(extract_cpu_s)s초, 메모리 %(extract_memory_bytes)sMB)."
+            )
+            % {
+                "extract_cpu_s": EXTRACT_CPU_S,
+                "extract_memory_bytes": EXTRACT_MEMORY_BYTES // 2**20,
+            }
         )
     raise DocumentRejected(
-        f"PDF를 읽을 수 없습니다 (추출 프로세스 종료 코드 {proc.returncode})."
+        gettext("PDF를 읽을 수 없습니다 (추출 프로세스 종료 코드 %(returncode)s).")
+        % {"returncode": proc.returncode}
     )
 
 
@@ -149,12 +168,14 @@ def _pdf_precheck(data: bytes) -> None:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise DocumentRejected("암호가 걸린 PDF는 읽을 수 없습니다.")
+            raise DocumentRejected(gettext("암호가 걸린 PDF는 읽을 수 없습니다."))
         pdf_check_content_size(reader)
     except DocumentRejected:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise DocumentRejected(f"PDF를 읽을 수 없습니다: {exc}") from exc
+        raise DocumentRejected(
+            gettext("PDF를 읽을 수 없습니다: %(exc)s") % {"exc": exc}
+        ) from exc
 
 
 _DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
@@ -175,20 +196,29 @@ def pdf_check_content_size(reader) -> None:
         cost = _content_cost(page.get_contents(), page.get("/Resources"), 0)
         if cost > page_limit:
             raise DocumentRejected(
-                f"PDF {number}쪽의 내용이 너무 큽니다 (압축을 푼 크기 {cost:,}바이트, "
-                f"한 쪽 최대 {page_limit:,}바이트). "
-                "비정상적으로 부풀려진 PDF일 수 있습니다."
+                gettext(
+                    "PDF %(number)s쪽의 내용이 너무 큽니다 (압축을 푼 크기 "
+                    "%(cost)s바이트, 한 쪽 최대 %(page_limit)s바이트). "
+                    "비정상적으로 부풀려진 PDF일 수 있습니다."
+                )
+                % {
+                    "number": number,
+                    "cost": f"{cost:,}",
+                    "page_limit": f"{page_limit:,}",
+                }
             )
         total += cost
         if total > settings.PDF_MAX_CONTENT_BYTES:
-            raise DocumentRejected("PDF 내용이 너무 큽니다. 나눠서 올려 주세요.")
+            raise DocumentRejected(
+                gettext("PDF 내용이 너무 큽니다. 나눠서 올려 주세요.")
+            )
 
 
 def _content_cost(stream, resources, depth: int) -> int:
     if stream is None:
         return 0
     if depth > MAX_FORM_DEPTH:
-        raise DocumentRejected("PDF 구조가 너무 깊게 중첩되어 있습니다.")
+        raise DocumentRejected(gettext("PDF 구조가 너무 깊게 중첩되어 있습니다."))
     data = stream.get_data()
     cost = len(data)
     if cost > settings.PDF_MAX_PAGE_CONTENT_BYTES:
@@ -263,7 +293,7 @@ def document_create(
     enqueue: bool = True,
 ) -> Document:
     if upload.size > MAX_BYTES:
-        raise DocumentRejected("파일이 너무 큽니다 (최대 20MB).")
+        raise DocumentRejected(gettext("파일이 너무 큽니다 (최대 20MB)."))
     document_quota_check(owner=owner, incoming_bytes=upload.size)
     head = upload.read(8192)
     upload.seek(0)
@@ -283,6 +313,17 @@ def document_create(
     return document
 
 
+@transaction.atomic
+def document_remove_from_topic(*, document: Document, topic: Topic) -> bool:
+    """Take the document out of the topic; one in no topic is deleted with its
+    chunks. Returns whether it was deleted."""
+    document.topics.remove(topic)
+    if document.topics.exists():
+        return False
+    document.delete()
+    return True
+
+
 def document_quota_check(*, owner, incoming_bytes: int) -> None:
     """Per-user limits: documents being processed at once, count and bytes stored.
 
@@ -292,19 +333,29 @@ def document_quota_check(*, owner, incoming_bytes: int) -> None:
     busy = mine.filter(status__in=[DocumentStatus.PENDING, DocumentStatus.PROCESSING])
     if busy.count() >= settings.DOCUMENT_MAX_PROCESSING:
         raise DocumentRejected(
-            f"처리 중인 자료가 {settings.DOCUMENT_MAX_PROCESSING}개 있습니다. "
-            "처리가 끝난 뒤에 올려 주세요."
+            gettext(
+                "처리 중인 자료가 %(document_max_processing)s개 있습니다. "
+                "처리가 끝난 뒤에 올려 주세요."
+            )
+            % {"document_max_processing": settings.DOCUMENT_MAX_PROCESSING}
         )
     names = list(mine.exclude(file="").values_list("file", flat=True))
     if len(names) >= settings.DOCUMENT_QUOTA_COUNT:
         raise DocumentRejected(
-            f"자료는 {settings.DOCUMENT_QUOTA_COUNT}개까지 올릴 수 있습니다. "
-            "쓰지 않는 자료를 뺀 뒤 올려 주세요."
+            gettext(
+                "자료는 %(document_quota_count)s개까지 올릴 수 있습니다. 쓰지 "
+                "않는 자료를 뺀 뒤 올려 주세요."
+            )
+            % {"document_quota_count": settings.DOCUMENT_QUOTA_COUNT}
         )
     if _stored_bytes(names) + incoming_bytes > settings.DOCUMENT_QUOTA_BYTES:
         quota = settings.DOCUMENT_QUOTA_BYTES // (1024 * 1024)
         raise DocumentRejected(
-            f"자료 저장 한도({quota}MB)를 넘습니다. 쓰지 않는 자료를 뺀 뒤 올려 주세요."
+            gettext(
+                "자료 저장 한도(%(quota)sMB)를 넘습니다. 쓰지 않는 자료를 뺀 "
+                "뒤 올려 주세요."
+            )
+            % {"quota": quota}
         )
 
 
@@ -365,6 +416,44 @@ def documents_reprocess(*, document_ids: list[int]) -> int:
     return count
 
 
+# What a curator may change on a document (Django admin), and what its chunks
+# and their vectors are made of: a change there means processing it again.
+DOCUMENT_EDITABLE_FIELDS = (
+    "owner",
+    "title",
+    "file",
+    "material_type",
+    "jurisdiction",
+    "year",
+    "summary",
+)
+DOCUMENT_SOURCE_FIELDS = frozenset({"file", "title"})
+
+
+@transaction.atomic
+def document_update(*, document: Document, data: dict) -> set[str]:
+    """Apply an edit; a new file or title is extracted and embedded again (the
+    old chunks were made from the old file, their vectors carry the title)."""
+    locked = Document.objects.select_for_update().get(pk=document.pk)
+    changed = {
+        key
+        for key, value in data.items()
+        if key in DOCUMENT_EDITABLE_FIELDS and getattr(locked, key) != value
+    }
+    for key in changed:
+        setattr(locked, key, data[key])
+    if "file" in changed and locked.file:
+        head = locked.file.read(8192)
+        locked.file.seek(0)
+        locked.file_kind = sniff_kind(locked.file.name, head)
+    if changed:
+        locked.save()
+    if changed & DOCUMENT_SOURCE_FIELDS:
+        documents_reprocess(document_ids=[locked.pk])
+    document.refresh_from_db()
+    return changed
+
+
 def _stale_before():
     return timezone.now() - timedelta(minutes=HEARTBEAT_STALE_MINUTES)
 
@@ -401,8 +490,11 @@ def document_ingest(
         ):
             return _fail(
                 document,
-                f"처리 작업이 {MAX_ATTEMPTS}번 중단되었습니다 (작업자 종료). "
-                "다시 시도해 주세요.",
+                gettext(
+                    "처리 작업이 %(max_attempts)s번 중단되었습니다 (작업자 종료). "
+                    "다시 시도해 주세요."
+                )
+                % {"max_attempts": MAX_ATTEMPTS},
             )
         return document
     try:
@@ -414,7 +506,10 @@ def document_ingest(
         return _fail(document, str(exc))
     except Exception as exc:
         logger.exception("ingest of document %s failed", document_id)
-        return _fail(document, f"처리 중 오류가 났습니다: {type(exc).__name__}")
+        return _fail(
+            document,
+            gettext("처리 중 오류가 났습니다: %(name)s") % {"name": type(exc).__name__},
+        )
     document.status = DocumentStatus.READY
     document.chunk_count = document.pieces_done = len(chunks)
     document.processed_at = timezone.now()
@@ -506,13 +601,16 @@ def _prepare_chunks(document: Document) -> list[Chunk]:
         _apply_front_matter(document, meta)
     if not document.text.strip():
         raise DocumentRejected(
-            "텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다)."
+            gettext("텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다).")
         )
     chunks = split_chunks(document.text)
     if len(chunks) > MAX_CHUNKS:
         raise DocumentRejected(
-            f"자료가 너무 깁니다 ({len(chunks)}조각, 최대 {MAX_CHUNKS}). "
-            "나눠서 올려 주세요."
+            gettext(
+                "자료가 너무 깁니다 (%(n_chunks)s조각, 최대 %(max_chunks)s). "
+                "나눠서 올려 주세요."
+            )
+            % {"n_chunks": len(chunks), "max_chunks": MAX_CHUNKS}
         )
     return chunks
 

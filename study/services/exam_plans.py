@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from study.models import ExamPlan, QuizMode, QuizSession, Topic
 from study.selectors import forecast as fsel
@@ -29,7 +30,7 @@ def plan_session_start(*, user, topic: Topic) -> QuizSession:
     """A quiz session with today's plan (reviews first, then the new questions)."""
     today = fsel.daily_plan(user=user, topic=topic)
     if today is None:
-        raise ValueError("시험일을 먼저 정하세요.")
+        raise ValueError(gettext("시험일을 먼저 정하세요."))
     ids = today.plan.question_ids
     if not ids:
         raise NotEnoughQuestions(0, today.exam_plan.daily_size)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
 from study.llm.calls import llm_json
@@ -48,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = "너는 자격시험 해설가다. 요청된 JSON 객체 하나만 출력한다."
 RAW_PREVIEW_CHARS = 1000
-CONTENT_CHANGED = (
+CONTENT_CHANGED = gettext_lazy(
     "생성하는 동안 문제(정답·보기)가 수정되어, "
     "옛 내용으로 쓴 해설은 저장하지 않았습니다."
 )
@@ -61,7 +62,7 @@ class ExplanationBusy(Exception):
 class RegenerateForbidden(Exception):
     """Only the topic's owner and staff may replace AI text everyone reads (403)."""
 
-    message = "다시 생성은 토픽 소유자와 관리자만 할 수 있습니다."
+    message = gettext_lazy("다시 생성은 토픽 소유자와 관리자만 할 수 있습니다.")
 
 
 @dataclass
@@ -174,7 +175,11 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
         return GenerationResult(
             status="skipped",
             error_code="evidence_missing",
-            message=f"관련 자료가 없습니다 (자료 부족). 도움이 될 자료: {hint}",
+            message=gettext(
+                "이 토픽에 근거로 쓸 자료나 다른 문제가 없습니다 (자료 부족)."
+            )
+            + " "
+            + gettext("도움이 될 자료: %(hint)s") % {"hint": hint},
             payload={"missing_hint": hint},
             meta={"missing_hint": hint},
         )
@@ -352,7 +357,7 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
     now = timezone.now()
     if result.fingerprint and result.fingerprint != question.answer_fingerprint():
         result.status, result.error_code = "failed", "content_changed"
-        result.message, result.text = CONTENT_CHANGED, ""
+        result.message, result.text = str(CONTENT_CHANGED), ""
         question.ai_explanation_status = (
             AIExplanationStatus.STALE
             if question.ai_explanation

@@ -13,6 +13,7 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from study.models import Question
@@ -35,7 +36,9 @@ def figure_prepare(upload) -> ContentFile:
     """A clean copy of an uploaded figure, named by its real type."""
     if upload.size > settings.FIGURE_MAX_BYTES:
         mb = settings.FIGURE_MAX_BYTES // (1024 * 1024)
-        raise FigureRejected(f"그림 파일이 너무 큽니다 (최대 {mb}MB).")
+        raise FigureRejected(
+            gettext("그림 파일이 너무 큽니다 (최대 %(mb)sMB).") % {"mb": mb}
+        )
     upload.seek(0)
     image = _open(upload)
     _check_pixels(image)
@@ -59,8 +62,11 @@ def figure_quota_check(*, owner, incoming_bytes: int) -> None:
     if used + incoming_bytes > settings.FIGURE_QUOTA_BYTES:
         quota = settings.FIGURE_QUOTA_BYTES // (1024 * 1024)
         raise FigureRejected(
-            f"그림 저장 한도({quota}MB)를 넘습니다. 쓰지 않는 그림을 지운 뒤 "
-            "다시 올려 주세요."
+            gettext(
+                "그림 저장 한도(%(quota)sMB)를 넘습니다. 쓰지 않는 그림을 지운 "
+                "뒤 다시 올려 주세요."
+            )
+            % {"quota": quota}
         )
 
 
@@ -84,7 +90,7 @@ def _open(upload) -> Image.Image:
         image = Image.open(upload, formats=list(FORMATS))
     except (UnidentifiedImageError, OSError) as exc:
         raise FigureRejected(
-            "그림은 PNG, JPEG, GIF, WebP 파일만 올릴 수 있습니다."
+            gettext("그림은 PNG, JPEG, GIF, WebP 파일만 올릴 수 있습니다.")
         ) from exc
     except Image.DecompressionBombError as exc:
         raise FigureRejected(_too_many_pixels()) from exc
@@ -100,10 +106,10 @@ def _check_pixels(image: Image.Image) -> None:
 
 def _too_many_pixels() -> str:
     megapixels = settings.FIGURE_MAX_PIXELS / 1_000_000
-    return (
-        f"그림이 너무 큽니다 (최대 {megapixels:g}백만 화소, {MAX_FRAMES}프레임). "
-        "크기를 줄여서 올려 주세요."
-    )
+    return gettext(
+        "그림이 너무 큽니다 (최대 %(megapixels)s백만 화소, "
+        "%(max_frames)s프레임). 크기를 줄여서 올려 주세요."
+    ) % {"megapixels": f"{megapixels:g}", "max_frames": MAX_FRAMES}
 
 
 def _reencode(image: Image.Image) -> bytes:
@@ -120,5 +126,5 @@ def _reencode(image: Image.Image) -> bytes:
         else:
             image.save(out, fmt)
     except (OSError, ValueError, SyntaxError) as exc:
-        raise FigureRejected("그림 파일이 손상되어 읽을 수 없습니다.") from exc
+        raise FigureRejected(gettext("그림 파일이 손상되어 읽을 수 없습니다.")) from exc
     return out.getvalue()

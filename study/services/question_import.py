@@ -9,19 +9,14 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
-from publishing.services import publish_questions_bulk
-from study.db.copy import copy_insert
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS
+from study.selectors.topics import TopicAmbiguous, TopicNotFound, topic_get_by_name
 from study.services.question_parsing import ParsedRow, Rejection, parse_bytes
-from study.services.related_embeddings import (
-    RELATION_INPUTS,
-    questions_embedding_request,
-)
+from study.services.questions import questions_bulk_create, questions_bulk_update
+from study.services.topics import topic_create
 
-BATCH_SIZE = 1000
 _COMPARED_FIELDS = CONTENT_FIELDS
 
 
@@ -76,26 +71,26 @@ class _DryRunRollback(Exception):
 
 
 def topic_get_or_create_for_import(*, name: str, owner_username: str | None) -> Topic:
-    """Find the topic by name (of that owner when given); create it when absent."""
+    """Find the topic by name (of that owner when given); create it when absent.
+
+    ValueError (TopicAmbiguous is one) says why neither can be done."""
     User = get_user_model()
     owner = None
     if owner_username:
         owner = User.objects.filter(username=owner_username).first()
         if owner is None:
             raise ValueError(f"사용자 '{owner_username}'가 없습니다.")
-    topics = Topic.objects.filter(name=name)
-    if owner is not None:
-        topics = topics.filter(owner=owner)
-    found = list(topics[:2])
-    if len(found) > 1:
-        raise ValueError(f"'{name}' 토픽이 여러 개입니다. --owner 로 지정하세요.")
-    if found:
-        return found[0]
+    try:
+        return topic_get_by_name(name=name, owner_username=owner_username)
+    except TopicNotFound:
+        pass
+    except TopicAmbiguous as exc:
+        raise ValueError(str(exc)) from exc
     if owner is None:
         owner = User.objects.filter(is_superuser=True).order_by("id").first()
         if owner is None:
             raise ValueError("새 토픽을 만들려면 --owner 를 지정하세요.")
-    return Topic.objects.create(name=name, owner=owner)
+    return topic_create(owner=owner, name=name)
 
 
 def questions_import(
@@ -164,20 +159,6 @@ def _row_values(row: ParsedRow) -> dict:
     }
 
 
-def _attach_new_ids(topic: Topic, created: list[Question]) -> None:
-    """COPY does not return ids; read them back by each question's round key."""
-    if not created:
-        return
-    ids = {
-        (year, session, number): pk
-        for pk, year, session, number in Question.objects.filter(
-            topic=topic, exam_year__isnull=False, number__isnull=False
-        ).values_list("id", "exam_year", "exam_session", "number")
-    }
-    for question in created:
-        question.pk = ids[(question.exam_year, question.exam_session, question.number)]
-
-
 def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) -> None:
     existing = {
         (q.exam_year, q.exam_session, q.number): q
@@ -185,6 +166,7 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
             topic=topic, exam_year__isnull=False, number__isnull=False
         ).only(
             "id",
+            "topic_id",
             "exam_year",
             "exam_session",
             "number",
@@ -193,10 +175,8 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
             "deleted_at",
         )
     }
-    now = timezone.now()
     to_create: list[Question] = []
-    to_update: list[Question] = []
-    to_embed: list[Question] = []
+    edits: list[tuple[Question, dict]] = []
     for row in rows:
         values = _row_values(row)
         question = existing.get(row.key)
@@ -210,32 +190,18 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
                     **values,
                 )
             )
-            continue
-        changed = {k for k, v in values.items() if getattr(question, k) != v}
-        if not changed:
+        elif all(getattr(question, k) == v for k, v in values.items()):
             report.unchanged += 1
         elif question.deleted_at is not None:
             report.rejected.append(
                 Rejection(row.file, row.line, "question is deleted; restore it first")
             )
         else:
-            for key in changed:
-                setattr(question, key, values[key])
-            question.mark_explanation_stale_if_needed(changed)
-            question.updated_at = now
-            to_update.append(question)
-            if changed & RELATION_INPUTS:
-                to_embed.append(question)
-    copy_insert(Question, to_create)
-    _attach_new_ids(topic, to_create)
-    Question.objects.bulk_update(
-        to_update,
-        [*_COMPARED_FIELDS, "ai_explanation_status", "updated_at"],
-        batch_size=BATCH_SIZE,
-    )
-    # Same transaction as the rows: a dry run's rollback takes the events too.
-    publish_questions_bulk(questions=[*to_create, *to_update])
-    # In the background after commit, one task per batch of ids.
-    questions_embedding_request(question_ids=[q.pk for q in [*to_create, *to_embed]])
+            edits.append((question, values))
+    # The question services' bulk forms: the same stale rule, events (in this
+    # transaction, so a dry run's rollback takes them too), re-embedding and
+    # relation invalidation as an edit in the form, in a few statements.
+    questions_bulk_create(topic=topic, questions=to_create)
+    updated = questions_bulk_update(edits=edits)
     report.imported += len(to_create)
-    report.updated += len(to_update)
+    report.updated += len(updated)

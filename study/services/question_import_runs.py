@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from study.models import ImportStatus, QuestionImport, QuestionImportFile, Topic
 from study.models.question_import import CLAIMED_STATUSES, stale_before
@@ -62,15 +63,19 @@ def question_import_create(
 
 def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
     if not uploads:
-        raise ImportRejected("가져올 파일을 고르세요.")
+        raise ImportRejected(gettext("가져올 파일을 고르세요."))
     for upload in uploads:
         if Path(upload.name).suffix.lower() not in ACCEPTED_SUFFIXES:
             raise ImportRejected(
-                f"{upload.name}: CSV(.csv) 또는 JSON Lines(.jsonl) 파일만 됩니다."
+                gettext("%(name)s: CSV(.csv) 또는 JSON Lines(.jsonl) 파일만 됩니다.")
+                % {"name": upload.name}
             )
     if sum(u.size for u in uploads) > settings.QUESTION_IMPORT_MAX_BYTES:
         limit = settings.QUESTION_IMPORT_MAX_BYTES // (1024 * 1024)
-        raise ImportRejected(f"파일이 너무 큽니다 (모두 합쳐 최대 {limit}MB).")
+        raise ImportRejected(
+            gettext("파일이 너무 큽니다 (모두 합쳐 최대 %(limit)sMB).")
+            % {"limit": limit}
+        )
 
 
 def question_import_confirm(*, question_import: QuestionImport) -> bool:
@@ -135,7 +140,8 @@ def _enqueue(task: str, import_id: int) -> None:
         logger.exception("could not enqueue question import %s", import_id)
         QuestionImport.objects.filter(pk=import_id).update(
             status=ImportStatus.FAILED,
-            error=f"작업 큐에 넣지 못했습니다: {type(exc).__name__}",
+            error=gettext("작업 큐에 넣지 못했습니다: %(name)s")
+            % {"name": type(exc).__name__},
             updated_at=timezone.now(),
         )
 
@@ -185,7 +191,10 @@ def _run(
     except Exception as exc:  # anything unforeseen: the run says so, nothing lost
         logger.exception("question import %s failed", import_id)
         run.status = ImportStatus.FAILED
-        run.error = f"가져오는 중 오류가 났습니다: {type(exc).__name__}: {exc}"[:2000]
+        run.error = (
+            gettext("가져오는 중 오류가 났습니다: %(error)s")
+            % {"error": f"{type(exc).__name__}: {exc}"}
+        )[:2000]
         run.save(update_fields=["status", "error", "updated_at"])
         return run
     run.status = done

@@ -1,26 +1,54 @@
-"""Authoring of questions: create, edit (with the stale rule), soft delete."""
+"""Authoring of questions: create, edit (with the stale rule), soft delete, restore.
+
+Every change to a question comes here, one at a time (the question form, the
+admin change form) or many at once (the importer, the admin actions), so each
+has the same side effects in the same transaction: `updated_at`, a ready
+explanation turned stale by an edit of what decides the answer, the outbox
+events (publishing), re-embedding and the invalidated relation caches.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.utils import timezone
 
-from publishing.services import publish_question
+from publishing.services import publish_question, publish_questions_bulk
+from study.db.copy import copy_insert
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS, ROUND_KEY_FIELDS
 from study.services.related_embeddings import (
     question_related_on_create,
-    question_related_on_delete,
     question_related_on_update,
+    questions_related_on_create,
+    questions_related_on_delete,
+    questions_related_on_update,
 )
 
 EDITABLE_FIELDS = (*ROUND_KEY_FIELDS, *CONTENT_FIELDS, "figure")
+# Curators (Django admin) may also move a question to another topic and set its
+# AI explanation by hand.
+CURATOR_FIELDS = (
+    *EDITABLE_FIELDS,
+    "topic",
+    "ai_explanation",
+    "ai_explanation_status",
+    "ai_explanation_model",
+)
+BATCH_SIZE = 1000
+# The bulk services run inside an import's (or an admin action's) transaction:
+# they take no savepoint of their own (two queries each, and nothing to keep
+# when they fail), so @transaction.atomic(savepoint=False).
 
 
 @transaction.atomic
-def question_create(*, topic: Topic, data: dict) -> Question:
+def question_create(
+    *, topic: Topic, data: dict, fields: Sequence[str] = EDITABLE_FIELDS
+) -> Question:
     question = Question(
-        topic=topic, **{k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+        topic=topic,
+        **{k: v for k, v in data.items() if k in fields and k != "topic"},
     )
     question.full_clean()
     question.save()
@@ -30,13 +58,16 @@ def question_create(*, topic: Topic, data: dict) -> Question:
 
 
 @transaction.atomic
-def question_update(*, question: Question, data: dict) -> set[str]:
+def question_update(
+    *, question: Question, data: dict, fields: Sequence[str] = EDITABLE_FIELDS
+) -> set[str]:
     """Apply the edit; a changed answer turns a ready explanation stale (text kept)."""
     locked = Question.objects.select_for_update().get(pk=question.pk)
+    previous_topic_id = locked.topic_id
     changed = {
         key
         for key, value in data.items()
-        if key in EDITABLE_FIELDS and getattr(locked, key) != value
+        if key in fields and getattr(locked, key) != value
     }
     for key in changed:
         setattr(locked, key, data[key])
@@ -46,27 +77,105 @@ def question_update(*, question: Question, data: dict) -> set[str]:
     locked.full_clean()
     locked.save()
     publish_question(question=locked)
-    question_related_on_update(question=locked, changed=changed)
+    question_related_on_update(
+        question=locked, changed=changed, previous_topic_id=previous_topic_id
+    )
     question.refresh_from_db()
     return changed
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
+def questions_bulk_create(*, topic: Topic, questions: list[Question]) -> None:
+    """question_create for many new questions of one topic (the importer).
+
+    One COPY instead of an INSERT each; the rows must be valid already and
+    carry a round key (year and number), by which their ids are read back onto
+    the instances.
+    """
+    if not questions:
+        return
+    copy_insert(Question, questions)
+    ids = {
+        (year, session, number): pk
+        for pk, year, session, number in Question.objects.filter(
+            topic=topic, exam_year__isnull=False, number__isnull=False
+        ).values_list("id", "exam_year", "exam_session", "number")
+    }
+    for question in questions:
+        question.pk = ids[(question.exam_year, question.exam_session, question.number)]
+    publish_questions_bulk(questions=questions)
+    questions_related_on_create(question_ids=[q.pk for q in questions])
+
+
+@transaction.atomic(savepoint=False)
+def questions_bulk_update(*, edits: Iterable[tuple[Question, dict]]) -> list[Question]:
+    """question_update for many questions at once (the importer), with the same
+    stale rule and side effects; a few UPDATEs instead of one per question.
+
+    The questions are the caller's rows (loaded with the fields it edits and
+    `ai_explanation_status`); returns those that changed.
+    """
+    now = timezone.now()
+    changes: list[tuple[Question, set[str]]] = []
+    written = {"ai_explanation_status", "updated_at"}
+    for question, data in edits:
+        changed = {
+            key
+            for key, value in data.items()
+            if key in EDITABLE_FIELDS and getattr(question, key) != value
+        }
+        if not changed:
+            continue
+        for key in changed:
+            setattr(question, key, data[key])
+        question.mark_explanation_stale_if_needed(changed)
+        question.updated_at = now
+        written |= changed
+        changes.append((question, changed))
+    updated = [question for question, _ in changes]
+    if not updated:
+        return updated
+    Question.objects.bulk_update(updated, sorted(written), batch_size=BATCH_SIZE)
+    publish_questions_bulk(questions=updated)
+    questions_related_on_update(changes=changes)
+    return updated
+
+
 def question_soft_delete(*, question: Question) -> None:
-    deleted = Question.objects.filter(pk=question.pk, deleted_at__isnull=True).update(
-        deleted_at=timezone.now(), updated_at=timezone.now()
-    )
-    if deleted:
-        publish_question(question=question)
-        question_related_on_delete(question=question)
+    questions_soft_delete(question_ids=[question.pk])
     question.refresh_from_db()
 
 
-@transaction.atomic
 def question_restore(*, question: Question) -> None:
-    Question.objects.filter(pk=question.pk).update(
-        deleted_at=None, updated_at=timezone.now()
-    )
-    publish_question(question=question)
-    question_related_on_delete(question=question)
+    questions_restore(question_ids=[question.pk])
     question.refresh_from_db()
+
+
+@transaction.atomic(savepoint=False)
+def questions_soft_delete(*, question_ids: Iterable[int]) -> int:
+    """Soft delete the live ones among the questions; returns how many."""
+    return _set_deleted(question_ids, deleted=True)
+
+
+@transaction.atomic(savepoint=False)
+def questions_restore(*, question_ids: Iterable[int]) -> int:
+    """Bring back the deleted ones among the questions; returns how many."""
+    return _set_deleted(question_ids, deleted=False)
+
+
+def _set_deleted(question_ids: Iterable[int], *, deleted: bool) -> int:
+    now = timezone.now()
+    questions = list(
+        Question.objects.select_for_update()
+        .filter(pk__in=list(question_ids), deleted_at__isnull=deleted)
+        .only("id", "topic_id")
+        .order_by("id")
+    )
+    if not questions:
+        return 0
+    Question.objects.filter(pk__in=[q.pk for q in questions]).update(
+        deleted_at=now if deleted else None, updated_at=now
+    )
+    publish_questions_bulk(questions=questions)
+    questions_related_on_delete(questions=questions)
+    return len(questions)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from study import rounds
 from study.models import (
@@ -56,12 +57,18 @@ class QuizRequest:
 class MockTooLarge(sel.NotEnoughQuestions):
     def __init__(self, fill, wanted: int):
         super().__init__(fill.largest, wanted)
-        short = ", ".join(f"{name} {n}문제" for name, n in fill.short_subjects)
+        short = ", ".join(
+            _("%(subject)s %(n)d문제") % {"subject": name, "n": n}
+            for name, n in fill.short_subjects
+        )
         if fill.largest:
-            tail = f"과목당 {fill.largest}문제까지 볼 수 있습니다."
+            tail = _("과목당 %(n)d문제까지 볼 수 있습니다.") % {"n": fill.largest}
         else:
-            tail = "문제가 없는 과목이 있어 모의고사를 볼 수 없습니다."
-        self.args = (f"과목당 {wanted}문제를 채울 수 없습니다 ({short}). {tail}",)
+            tail = _("문제가 없는 과목이 있어 모의고사를 볼 수 없습니다.")
+        self.args = (
+            _("과목당 %(wanted)d문제를 채울 수 없습니다 (%(short)s). %(tail)s")
+            % {"wanted": wanted, "short": short, "tail": tail},
+        )
 
 
 def quiz_session_start(
@@ -150,21 +157,21 @@ def quiz_answer_record(
     double click or a replay cannot record two attempts for one slot.
     """
     if not 1 <= choice <= UNSURE_CHOICE:
-        raise AnswerRejected("보기는 1~5 중에서 고르세요.")
+        raise AnswerRejected(_("보기는 1~5 중에서 고르세요."))
     if session.is_timed:
-        raise AnswerRejected("모의고사는 답안을 제출할 때 채점합니다.", status=409)
+        raise AnswerRejected(_("모의고사는 답안을 제출할 때 채점합니다."), status=409)
     if (
         not 0 <= position < session.size
         or session.question_ids[position] != question_id
     ):
-        raise AnswerRejected("이 세션의 문제가 아닙니다.")
+        raise AnswerRejected(_("이 세션의 문제가 아닙니다."))
     try:
         with transaction.atomic():
             attempt = _claim_and_record(
                 session, position, question_id, choice, time_taken_ms
             )
     except IntegrityError as exc:  # the slot claim makes this a last line of defence
-        raise AnswerRejected("이미 답한 문제입니다.", status=409) from exc
+        raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
     return attempt
 
 
@@ -200,10 +207,10 @@ def _claim_and_record(
 def _why_not_claimed(session: QuizSession, position: int) -> AnswerRejected:
     current = QuizSession.objects.get(pk=session.pk)
     if current.status != QuizStatus.ACTIVE:
-        return AnswerRejected("이미 끝난 세션입니다.", status=409)
+        return AnswerRejected(_("이미 끝난 세션입니다."), status=409)
     if position < current.answered_count:
-        return AnswerRejected("이미 답한 문제입니다.", status=409)
-    return AnswerRejected("아직 풀 차례가 아닌 문제입니다.", status=409)
+        return AnswerRejected(_("이미 답한 문제입니다."), status=409)
+    return AnswerRejected(_("아직 풀 차례가 아닌 문제입니다."), status=409)
 
 
 def _time_taken(session: QuizSession, reported_ms: int | None) -> int:
@@ -279,7 +286,7 @@ def session_explanations_backfill(*, session: QuizSession) -> int:
 def quiz_session_abandon(*, session: QuizSession) -> QuizSession:
     """Stop early; what was answered still counts (a mock is submitted as saved)."""
     if session.status != QuizStatus.ACTIVE:
-        raise AnswerRejected("이미 끝난 세션입니다.", status=409)
+        raise AnswerRejected(_("이미 끝난 세션입니다."), status=409)
     if session.is_timed:
         return mock_submit(session=session, answers={})
     return quiz_session_finalize(session=session, status=QuizStatus.ABANDONED)
@@ -293,9 +300,9 @@ def mock_exam_score(attempts: list[Attempt]) -> dict:
 
 def _check_open(session: QuizSession, *, grace: timedelta = timedelta(0)) -> None:
     if session.status != QuizStatus.ACTIVE:
-        raise AnswerRejected("이미 제출한 시험입니다.", status=409)
+        raise AnswerRejected(_("이미 제출한 시험입니다."), status=409)
     if session.deadline_at and timezone.now() > session.deadline_at + grace:
-        raise AnswerRejected("시험 시간이 끝났습니다. 제출해 주세요.", status=409)
+        raise AnswerRejected(_("시험 시간이 끝났습니다. 제출해 주세요."), status=409)
 
 
 @transaction.atomic
@@ -305,14 +312,14 @@ def mock_draft_save(
     """Keep an answer (choice 0 clears it) or a review mark until submission.
     Nothing is scored here and nothing about correctness is returned."""
     if not session.is_timed:
-        raise AnswerRejected("모의고사가 아닙니다.")
+        raise AnswerRejected(_("모의고사가 아닙니다."))
     locked = QuizSession.objects.select_for_update().get(pk=session.pk)
     _check_open(locked)
     if not 0 <= position < locked.size:
-        raise AnswerRejected("이 시험의 문제가 아닙니다.")
+        raise AnswerRejected(_("이 시험의 문제가 아닙니다."))
     if choice is not None:
         if not 0 <= choice <= UNSURE_CHOICE:
-            raise AnswerRejected("보기는 1~5 중에서 고르세요.")
+            raise AnswerRejected(_("보기는 1~5 중에서 고르세요."))
         if choice:
             locked.drafts[str(position)] = choice
         else:

@@ -15,21 +15,36 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
 from study.models import RateLimitHit
 
 LOCK_NAMESPACE = zlib.crc32(b"gichul.rate_limit") & 0x7FFFFFFF
 _RATE = re.compile(r"([0-9]+)\s*/\s*([0-9]*)\s*([smhd])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_UNIT_KO = {"s": "초", "m": "분", "h": "시간", "d": "일"}
 
 # Every action that makes the LLM work on a learner's behalf.
 AI_ACTIONS = {
-    "explanation": "AI 해설",
-    "regenerate": "AI 해설 다시 생성",
-    "subject_note": "분야 설명",
-    "search": "AI 검색어 재작성",
+    "explanation": gettext_lazy("AI 해설"),
+    "regenerate": gettext_lazy("AI 해설 다시 생성"),
+    "subject_note": gettext_lazy("분야 설명"),
+    "search": gettext_lazy("AI 검색어 재작성"),
 }
+PASSWORD_RESET = pgettext_lazy(
+    "action", "비밀번호 재설정"
+)  # what the reset view limits
+
+
+def _span(multiple: int, unit: str) -> str:
+    """ "1시간", "10분" in the active language."""
+    n = {"n": multiple}
+    if unit == "s":
+        return ngettext("%(n)d초", "%(n)d초", multiple) % n
+    if unit == "m":
+        return ngettext("%(n)d분", "%(n)d분", multiple) % n
+    if unit == "h":
+        return ngettext("%(n)d시간", "%(n)d시간", multiple) % n
+    return ngettext("%(n)d일", "%(n)d일", multiple) % n
 
 
 @dataclass(frozen=True)
@@ -44,12 +59,15 @@ class Rate:
         if not match:
             raise ValueError(f"rate must look like 30/h, got {text!r}")
         count, multiple, unit = int(match[1]), int(match[2] or 1), match[3]
-        span = f"{multiple}{_UNIT_KO[unit]}" if multiple > 1 else f"1{_UNIT_KO[unit]}"
-        return cls(count, multiple * _UNIT_S[unit], f"{span}에 {count}번")
+        label = gettext("%(span)s에 %(count)d번") % {
+            "span": _span(multiple, unit),
+            "count": count,
+        }
+        return cls(count, multiple * _UNIT_S[unit], label)
 
 
 class RateLimited(Exception):
-    """Over the limit; the message says so in Korean and when to try again."""
+    """Over the limit; the message says so (in the active language) and when."""
 
     def __init__(self, message: str, retry_after_s: int):
         super().__init__(message)
@@ -78,10 +96,10 @@ def rate_limit_consume(*, bucket: str, rate: Rate, what: str) -> None:
 
 def _message(what: str, rate: Rate, wait: timedelta) -> str:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
-    return (
-        f"{what} 요청이 너무 많습니다. {rate.label}까지 쓸 수 있습니다. "
-        f"{minutes}분 뒤에 다시 시도하세요."
-    )
+    return gettext(
+        "%(what)s 요청이 너무 많습니다. %(rate)s까지 쓸 수 있습니다. "
+        "%(minutes)d분 뒤에 다시 시도하세요."
+    ) % {"what": what, "rate": rate.label, "minutes": minutes}
 
 
 def ai_rate_limit_consume(*, user, action: str) -> None:

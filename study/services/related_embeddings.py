@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 TEXT_FIELDS = ("stem", "choice_1", "choice_2", "choice_3", "choice_4")
 RELATION_INPUTS = frozenset(
-    {*TEXT_FIELDS, "exam_year", "exam_session", "number"}
+    {*TEXT_FIELDS, "exam_year", "exam_session", "number", "topic"}
     | {"correct_choice", "accepted_choices"}
 )
 EMBED_TASK = "study.tasks.question_embed_task"
@@ -46,19 +46,60 @@ def question_related_on_create(*, question: Question) -> None:
     question_embedding_request(question=question)
 
 
-def question_related_on_update(*, question: Question, changed: set[str]) -> None:
-    if changed & set(TEXT_FIELDS):
+def questions_related_on_create(*, question_ids: Iterable[int]) -> None:
+    """question_related_on_create for many (an import): batched embedding."""
+    questions_embedding_request(question_ids=question_ids)
+
+
+def _re_embeds(changed: set[str]) -> bool:
+    return bool(changed & set(TEXT_FIELDS))
+
+
+def _re_relates(changed: set[str]) -> bool:
+    # Others list this one (round, number, stem) and judged it by its answer.
+    return bool(changed & RELATION_INPUTS)
+
+
+def question_related_on_update(
+    *, question: Question, changed: set[str], previous_topic_id: int | None = None
+) -> None:
+    if _re_embeds(changed):
         question_embedding_request(question=question)
-    if changed & RELATION_INPUTS:
-        # Others list this one (round, number, stem) and judged it by its answer.
+    if _re_relates(changed):
         question_related_invalidate(question_id=question.pk)
         topic_related_invalidate(topic_id=question.topic_id)
+    if previous_topic_id not in (None, question.topic_id):
+        topic_related_invalidate(topic_id=previous_topic_id)
+
+
+def questions_related_on_update(
+    *, changes: Iterable[tuple[Question, set[str]]]
+) -> None:
+    """question_related_on_update for many (an import): one embedding request,
+    one invalidation per topic."""
+    changes = list(changes)
+    questions_embedding_request(
+        question_ids=[q.pk for q, changed in changes if _re_embeds(changed)]
+    )
+    questions_related_on_delete(
+        questions=[q for q, changed in changes if _re_relates(changed)]
+    )
 
 
 def question_related_on_delete(*, question: Question) -> None:
     """Soft delete and restore: the topic's candidates changed."""
-    question_related_invalidate(question_id=question.pk)
-    topic_related_invalidate(topic_id=question.topic_id)
+    questions_related_on_delete(questions=[question])
+
+
+def questions_related_on_delete(*, questions: Iterable[Question]) -> None:
+    questions = list(questions)
+    if not questions:
+        return
+    Question.objects.filter(pk__in=[q.pk for q in questions]).update(
+        related_computed_at=None
+    )
+    for topic_id in sorted({q.topic_id for q in questions}):
+        topic_related_invalidate(topic_id=topic_id)
 
 
 def question_embedding_request(*, question: Question) -> None:
@@ -74,6 +115,8 @@ def question_embedding_request(*, question: Question) -> None:
 def questions_embedding_request(*, question_ids: Iterable[int]) -> int:
     """Mark many pending; one background task per TASK_BATCH ids. Returns tasks."""
     ids = sorted(set(question_ids))
+    if not ids:
+        return 0
     Question.objects.filter(pk__in=ids).update(
         embedding_status=EmbeddingStatus.PENDING, related_computed_at=None
     )

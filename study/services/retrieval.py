@@ -275,7 +275,7 @@ def _question_evidence(q: Question) -> Evidence:
         text += f"\n해설: {q.ai_explanation}"
     elif q.explanation:
         text += f"\n해설: {q.explanation}"
-    title = f"{q.round_label} {q.number}번" if q.has_round else "다른 문제"
+    title = f"{q.round_label_site} {q.number}번" if q.has_round else "다른 문제"
     return Evidence(kind="question", ref=f"q:{q.pk}", title=title, text=text)
 
 

@@ -22,6 +22,7 @@ from study.models import (
 )
 from study.services import job_runner
 from study.services.retrieval import search_chunks
+from study.subjects import subject_key
 
 logger = logging.getLogger(__name__)
 LEVELS = ("low", "medium", "high")
@@ -84,7 +85,7 @@ def _prompt_attempts(session: QuizSession) -> list[dict]:
     rows = session.attempts.select_related("question").order_by("position")
     return [
         {
-            "subject": a.question.subject or "과목 없음",
+            "subject": subject_key(a.question.subject),
             "outcome": a.outcome,
             "stem": a.question.stem[:160],
             "ai_explanation": (

@@ -7,6 +7,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from study.llm.calls import llm_json
 from study.llm.client import LLMError, LLMNotConfigured, llm_configured
@@ -20,7 +21,7 @@ from study.llm.envelope import (
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.llm.text_guard import QuestionView, note_text_guard
-from study.models import AIExplanationStatus, Question, SubjectNote
+from study.models import AIExplanationStatus, Question, SubjectNote, SubjectNoteStatus
 from study.services.explanations import (
     ExplanationBusy,
     RegenerateForbidden,
@@ -73,8 +74,8 @@ def _claim(question: Question) -> SubjectNote:
     stale = timezone.now() - pending_stale_after()
     claimed = (
         SubjectNote.objects.filter(**key)
-        .filter(~Q(status="pending") | Q(started_at__lt=stale))
-        .update(status="pending", started_at=timezone.now(), error="")
+        .filter(~Q(status=SubjectNoteStatus.PENDING) | Q(started_at__lt=stale))
+        .update(status=SubjectNoteStatus.PENDING, started_at=timezone.now(), error="")
     )
     if not claimed:
         raise ExplanationBusy
@@ -87,7 +88,7 @@ def subject_note_request(
     """Cached note at once; a new one (owner/staff to replace one) counts against
     the user's AI rate limit."""
     note = subject_note_get(question=question)
-    if note and note.status == "ready" and note.text:
+    if note and note.status == SubjectNoteStatus.READY and note.text:
         if not regenerate:
             return note
         if not question.topic.can_regenerate_ai(user):
@@ -100,8 +101,8 @@ def subject_note_request(
     if not evidence:
         return _finish(
             note,
-            status="skipped",
-            error="자료 부족: 이 과목의 자료나 해설된 문제가 없습니다.",
+            status=SubjectNoteStatus.SKIPPED,
+            error=gettext("자료 부족: 이 과목의 자료나 해설된 문제가 없습니다."),
         )
     prompt = render_prompt(
         "study_subject_note.txt",
@@ -121,7 +122,11 @@ def subject_note_request(
         )
         text = envelope_text(reply.data, "note_md")
     except (LLMError, EnvelopeInvalid) as exc:
-        return _finish(note, status="failed", error=f"생성하지 못했습니다: {exc}")
+        return _finish(
+            note,
+            status=SubjectNoteStatus.FAILED,
+            error=gettext("생성하지 못했습니다: %(exc)s") % {"exc": exc},
+        )
     verdict = note_text_guard(
         text=text,
         quotes=check_quotes(reply.data, evidence_sources(evidence)),
@@ -136,17 +141,17 @@ def subject_note_request(
         )
         return _finish(
             note,
-            status="failed",
-            error=f"AI 설명이 검사를 통과하지 못해 저장하지 않았습니다 "
-            f"({NOTE_GUARD_PREFIX}{verdict.code})",
+            status=SubjectNoteStatus.FAILED,
+            error=gettext("AI 설명이 검사를 통과하지 못해 저장하지 않았습니다")
+            + f" ({NOTE_GUARD_PREFIX}{verdict.code})",
         )
     quotes = verdict.quotes
     note.text, note.evidence, note.model = cap_text(text), quotes.kept, reply.model
     note.generated_at = timezone.now()
-    return _finish(note, status="ready", error="")
+    return _finish(note, status=SubjectNoteStatus.READY, error="")
 
 
-def _finish(note: SubjectNote, *, status: str, error: str) -> SubjectNote:
+def _finish(note: SubjectNote, *, status: SubjectNoteStatus, error: str) -> SubjectNote:
     note.status, note.error, note.started_at = status, error, None
     note.save()
     return note

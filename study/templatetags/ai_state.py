@@ -1,6 +1,7 @@
 """Filters for AI state cards: durations in plain Korean."""
 
 from django import template
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -14,8 +15,11 @@ def duration_ko(seconds) -> str:
         return ""
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
+    h = ngettext("%(n)d시간", "%(n)d시간", hours) % {"n": hours}
+    m = ngettext("%(n)d분", "%(n)d분", minutes) % {"n": minutes}
+    s = ngettext("%(n)d초", "%(n)d초", secs) % {"n": secs}
     if hours:
-        return f"{hours}시간" + (f" {minutes}분" if minutes else "")
+        return h + (f" {m}" if minutes else "")
     if minutes:
-        return f"{minutes}분" + (f" {secs}초" if secs else "")
-    return f"{secs}초"
+        return m + (f" {s}" if secs else "")
+    return s

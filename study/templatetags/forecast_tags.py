@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -9,9 +10,9 @@ def pct(value) -> str:
     if value is None:
         return ""
     if 0 < value < 0.01:
-        return "1% 미만"
+        return gettext("1% 미만")
     if 0.99 < value < 1:
-        return "99% 이상"
+        return gettext("99% 이상")
     return f"{round(value * 100)}%"
 
 

@@ -3,6 +3,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from study.llm.client import LLMNotConfigured, llm_configured
@@ -22,8 +23,8 @@ from study.services.rate_limits import RateLimited
 from study.services.subject_notes import subject_note_get, subject_note_request
 from study.templatetags.study_markdown import render_markdown
 
-NOT_CONFIGURED = "AI 해설을 사용할 수 없습니다."
-NOT_CONFIGURED_STAFF = (
+NOT_CONFIGURED = _("AI 해설을 사용할 수 없습니다.")
+NOT_CONFIGURED_STAFF = _(
     "AI 해설을 사용할 수 없습니다. 환경 변수 LLM_BASE_URL (예: "
     "http://127.0.0.1:8080/v1)과 LLM_MODEL 을 설정하고 다시 시작하세요."
 )
@@ -34,7 +35,7 @@ def _not_configured(request) -> str:
     return NOT_CONFIGURED_STAFF if request.user.is_staff else NOT_CONFIGURED
 
 
-BUSY = "다른 요청이 이 해설을 만들고 있습니다. 잠시 후 다시 보세요."
+BUSY = _("다른 요청이 이 해설을 만들고 있습니다. 잠시 후 다시 보세요.")
 
 
 @login_required

@@ -1,15 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms_documents import DocumentSearchForm, DocumentUploadForm
-from study.models import Document
+from study.models import Document, DocumentStatus
 from study.selectors.topics import topic_get_editable, topic_get_for_user
 from study.services.document_search import document_search
 from study.services.documents import (
     DocumentRejected,
     document_create,
+    document_remove_from_topic,
     document_retry,
 )
 from study.services.retrieval import DocumentFilters
@@ -39,7 +41,7 @@ def document_list(request, topic_id: int):
                 form.add_error("file", str(exc))
             else:
                 messages.success(
-                    request, "자료를 올렸습니다. 처리가 끝나면 ‘사용 가능’이 됩니다."
+                    request, _("자료를 올렸습니다. 처리가 끝나면 ‘사용 가능’이 됩니다.")
                 )
                 return redirect("study:documents", topic_id=topic.pk)
     documents = list(topic.documents.order_by("-created_at"))
@@ -60,10 +62,8 @@ def document_list(request, topic_id: int):
 def document_delete(request, topic_id: int, document_id: int):
     topic = topic_get_editable(user=request.user, topic_id=topic_id)
     document = get_object_or_404(Document, pk=document_id, topics=topic)
-    document.topics.remove(topic)
-    if not document.topics.exists():
-        document.delete()
-    messages.success(request, "자료를 뺐습니다.")
+    document_remove_from_topic(document=document, topic=topic)
+    messages.success(request, _("자료를 뺐습니다."))
     return redirect("study:documents", topic_id=topic.pk)
 
 
@@ -73,10 +73,10 @@ def document_retry_view(request, topic_id: int, document_id: int):
     topic = topic_get_editable(user=request.user, topic_id=topic_id)
     document = get_object_or_404(Document, pk=document_id, topics=topic)
     document = document_retry(document=document)
-    if document.status == "pending":
-        messages.success(request, "자료를 다시 처리합니다.")
+    if document.status == DocumentStatus.PENDING:
+        messages.success(request, _("자료를 다시 처리합니다."))
     else:
-        messages.info(request, "실패한 자료만 다시 처리할 수 있습니다.")
+        messages.info(request, _("실패한 자료만 다시 처리할 수 있습니다."))
     return redirect("study:documents", topic_id=topic.pk)
 
 

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from study.forecast.chart import pass_chart
@@ -47,7 +48,7 @@ def plan_start(request, topic_id: int):
         session = exam_plans.plan_session_start(user=request.user, topic=topic)
     except NotEnoughQuestions:
         messages.info(
-            request, "오늘 할 일이 없습니다: 복습할 문제도 새 문제도 없습니다."
+            request, _("오늘 할 일이 없습니다: 복습할 문제도 새 문제도 없습니다.")
         )
         return redirect("study:plan", topic_id=topic.pk)
     except ValueError as exc:
@@ -80,7 +81,8 @@ def exam_plan_save(request):
     )
     messages.success(
         request,
-        f"{data['topic'].name} 시험일을 {data['exam_date']:%Y-%m-%d}로 정했습니다.",
+        _("%(topic)s 시험일을 %(date)s로 정했습니다.")
+        % {"topic": data["topic"].name, "date": f"{data['exam_date']:%Y-%m-%d}"},
     )
     return redirect("study:topic", topic_id=data["topic"].pk)
 
@@ -90,5 +92,5 @@ def exam_plan_save(request):
 def exam_plan_delete(request, plan_id: int):
     plan = get_object_or_404(ExamPlan, pk=plan_id, user=request.user)
     exam_plans.exam_plan_delete(plan=plan)
-    messages.success(request, "시험일을 지웠습니다.")
+    messages.success(request, _("시험일을 지웠습니다."))
     return redirect("study:settings")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from study.selectors.jobs_health import SECTIONS, jobs_health
 
@@ -11,6 +12,6 @@ def jobs_health_page(request):
     context = {
         **admin.site.each_context(request),
         "sections": sections,
-        "title": "AI 작업 점검",
+        "title": _("AI 작업 점검"),
     }
     return render(request, "admin/jobs_health.html", context)

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms_imports import QuestionImportForm
@@ -83,9 +84,9 @@ def import_step(request, run, *, confirm: bool) -> bool:
     if not done:
         messages.warning(
             request,
-            "이미 가져왔거나 검사가 끝나지 않았습니다."
+            _("이미 가져왔거나 검사가 끝나지 않았습니다.")
             if confirm
-            else "지금은 다시 시도할 수 없습니다.",
+            else _("지금은 다시 시도할 수 없습니다."),
         )
     return done
 
@@ -101,7 +102,7 @@ def report_download(run) -> HttpResponse:
         (run.report, "report") if run.report else (run.dry_run_report, "dry-run")
     )
     if report is None:
-        return HttpResponse("보고서가 아직 없습니다.", status=404)
+        return HttpResponse(_("보고서가 아직 없습니다."), status=404)
     response = HttpResponse(
         report_json(report), content_type="application/json; charset=utf-8"
     )

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms import QuestionForm
@@ -37,7 +38,7 @@ def question_new(request, topic_id: int):
     form = QuestionForm(request.POST or None, request.FILES or None, topic=topic)
     if request.method == "POST" and form.is_valid():
         question = question_create(topic=topic, data=form.cleaned_data)
-        messages.success(request, "문제를 추가했습니다.")
+        messages.success(request, _("문제를 추가했습니다."))
         return redirect("study:question", question_id=question.pk)
     return render(request, "study/question_form.html", {"topic": topic, "form": form})
 
@@ -55,7 +56,7 @@ def question_edit(request, question_id: int):
     if request.method == "POST" and form.is_valid():
         changed = question_update(question=question, data=form.cleaned_data)
         messages.success(
-            request, "저장했습니다." if changed else "바뀐 내용이 없습니다."
+            request, _("저장했습니다.") if changed else _("바뀐 내용이 없습니다.")
         )
         return redirect("study:question", question_id=question.pk)
     context = {"topic": question.topic, "form": form, "question": question}
@@ -68,7 +69,7 @@ def question_delete(request, question_id: int):
     question = sel.question_get_editable(user=request.user, question_id=question_id)
     question_soft_delete(question=question)
     messages.success(
-        request, "문제를 삭제했습니다. 관리자 화면에서 되살릴 수 있습니다."
+        request, _("문제를 삭제했습니다. 관리자 화면에서 되살릴 수 있습니다.")
     )
     return redirect("study:topic", topic_id=question.topic_id)
 
@@ -78,5 +79,5 @@ def question_figure(request, question_id: int):
     question = sel.question_get_for_user(user=request.user, question_id=question_id)
     content_type = figure_content_type(question.figure) if question.figure else None
     if content_type is None:  # none, or a file from before figures were checked
-        raise Http404("그림이 없습니다.")
+        raise Http404(_("그림이 없습니다."))
     return FileResponse(question.figure.open("rb"), content_type=content_type)

@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from study.models import Question, Topic
@@ -20,8 +22,9 @@ from study.services.related import (
     question_related_view,
 )
 
-BAD_BULK_BODY = (
-    f'본문은 {{"ids": [문제 번호, …]}} 형식이어야 합니다 (최대 {sel.BULK_MAX_IDS}개).'
+BAD_BULK_BODY = format_lazy(
+    _('본문은 {{"ids": [문제 번호, …]}} 형식이어야 합니다 (최대 {max}개).'),
+    max=sel.BULK_MAX_IDS,
 )
 
 

@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms import ExamPlanForm, LearnerSettingsForm
@@ -54,7 +56,7 @@ def review_complete(request, topic_id: int, question_id: int):
     question_review_complete(user=request.user, question_ids=[question.pk])
     progress = rq.question_progress(user=request.user, question=question)
     if not request.htmx:
-        messages.success(request, "확인했습니다. 복습 일정이 잡혔습니다.")
+        messages.success(request, _("확인했습니다. 복습 일정이 잡혔습니다."))
         return redirect(_safe_next(request, topic))
     context = {"question": question, "progress": progress, "pending": False}
     return render(request, "study/_review_complete.html", context)
@@ -71,7 +73,15 @@ def review_complete_all(request, topic_id: int):
     done = question_review_complete(
         user=request.user, question_ids=pending.values_list("question_id", flat=True)
     )
-    messages.success(request, f"{done}문제를 확인했습니다. 복습 일정이 잡혔습니다.")
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d문제를 확인했습니다. 복습 일정이 잡혔습니다.",
+            "%(n)d문제를 확인했습니다. 복습 일정이 잡혔습니다.",
+            done,
+        )
+        % {"n": done},
+    )
     return redirect(f"{reverse('study:review_queue', args=[topic.pk])}?tab=due_today")
 
 
@@ -110,7 +120,7 @@ def learner_settings(request):
     form = LearnerSettingsForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "설정을 저장했습니다. 다음 복습부터 적용됩니다.")
+        messages.success(request, _("설정을 저장했습니다. 다음 복습부터 적용됩니다."))
         return redirect("study:settings")
     return settings_page(request, form=form)
 

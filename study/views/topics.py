@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study import rounds
@@ -21,7 +22,9 @@ def home(request):
     form = TopicForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         topic = topic_create(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"'{topic.name}' 토픽을 만들었습니다.")
+        messages.success(
+            request, _("'%(name)s' 토픽을 만들었습니다.") % {"name": topic.name}
+        )
         return redirect("study:topic", topic_id=topic.pk)
     topics = list(sel.topics_for_user(user=request.user))
     plans = fsel.exam_plans_by_topic(user=request.user)
@@ -70,7 +73,7 @@ def topic_edit(request, topic_id: int):
     form = TopicEditForm(request.POST or None, instance=topic)
     if request.method == "POST" and form.is_valid():
         topic_update(topic=topic, **form.cleaned_data)
-        messages.success(request, "토픽을 저장했습니다.")
+        messages.success(request, _("토픽을 저장했습니다."))
         return redirect("study:topic", topic_id=topic.pk)
     context = {"topic": topic, "form": form, "spec_form": _spec_form(topic)}
     return render(request, "study/topic_edit.html", context)
@@ -93,7 +96,7 @@ def exam_spec_edit(request, topic_id: int):
         exam_spec_save(topic=topic, **data)
     else:
         exam_spec_clear(topic=topic)
-    messages.success(request, "시험 구성을 저장했습니다.")
+    messages.success(request, _("시험 구성을 저장했습니다."))
     return redirect("study:topic", topic_id=topic.pk)
 
 

@@ -282,3 +282,22 @@ def test_evidence_questions_prefer_cached_repeats(topic):
     target.save()
     evidence = similar_questions(question=target)
     assert [e.ref for e in evidence][0] == f"q:{repeat.pk}"
+
+
+def test_removing_a_document_from_its_last_topic_deletes_it(client, user, topic):
+    second = Topic.objects.create(name="건설안전기사", owner=user)
+    document = Document.objects.create(owner=user, title="노트", text="내용")
+    document.topics.set([topic, second])
+    DocumentChunk.objects.create(document=document, ordinal=0, text="내용")
+    client.force_login(user)
+
+    def remove(from_topic):
+        url = reverse("study:document_delete", args=[from_topic.pk, document.pk])
+        return client.post(url)
+
+    assert remove(topic).status_code == 302
+    assert list(Document.objects.get(pk=document.pk).topics.all()) == [second]
+    assert remove(topic).status_code == 404  # no longer in that topic
+    assert remove(second).status_code == 302
+    assert not Document.objects.filter(pk=document.pk).exists()
+    assert not DocumentChunk.objects.filter(document_id=document.pk).exists()

@@ -3,7 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from publishing.services import publish_questions_bulk
-from study.models import Question, Topic
+from study.management.topic_option import topic_from_options
+from study.models import Question
 
 
 class Command(BaseCommand):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.STUDY_PUBLISH_ENABLED:
             raise CommandError("STUDY_PUBLISH_ENABLED 가 꺼져 있습니다.")
-        topic = self._topic(options["topic"], options["owner"])
+        topic = topic_from_options(options)
         if not topic.is_published:
             raise CommandError(
                 f"'{topic.name}' 토픽은 발행 대상이 아닙니다 "
@@ -33,14 +34,3 @@ class Command(BaseCommand):
         self.stdout.write(
             f"topic={topic.name!r} questions={questions.count()} events={count}"
         )
-
-    def _topic(self, name: str, owner: str | None) -> Topic:
-        topics = Topic.objects.filter(name=name)
-        if owner:
-            topics = topics.filter(owner__username=owner)
-        found = list(topics[:2])
-        if not found:
-            raise CommandError(f"'{name}' 토픽이 없습니다.")
-        if len(found) > 1:
-            raise CommandError(f"'{name}' 토픽이 여러 개입니다. --owner 로 지정하세요.")
-        return found[0]

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from study.llm.client import llm_configured
-from study.models import JobStatus, Question, QuestionJob, Topic
+from study.management.topic_option import OWNER_HELP, topic_from_options
+from study.models import JobStatus, Question, QuestionJob
 from study.services import job_runner
 from study.services.explanation_jobs import explanation_jobs_enqueue
 
@@ -12,19 +13,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--topic", required=True)
+        parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument("--max", type=int, default=None, help="최대 문제 수")
         parser.add_argument(
             "--wait",
             action="store_true",
-            help="워커를 기다리지 않고 이 프로세스에서 처리",
+            help=(
+                "넣은 작업을 이 프로세스가 직접 처리하며 끝날 때까지 기다립니다 "
+                "(큐에 먼저 있던 작업도 차례대로; 재시도를 기다리는 작업은 워커에게 "
+                "남깁니다). 없으면 작업만 넣고 워커가 처리합니다."
+            ),
         )
 
     def handle(self, *args, **options):
         if not llm_configured():
             raise CommandError("LLM_BASE_URL 이 설정되어 있지 않습니다.")
-        topic = Topic.objects.filter(name=options["topic"]).first()
-        if topic is None:
-            raise CommandError(f"토픽 '{options['topic']}' 이 없습니다.")
+        topic = topic_from_options(options)
         ids = list(
             Question.objects.alive()
             .filter(topic=topic)

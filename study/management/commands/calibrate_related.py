@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from study.selectors.related import topic_get_by_name
+from study.management.topic_option import topic_from_options
 from study.services.related import topic_similarity_distribution
 from study.services.related_embeddings import (
     questions_embed,
@@ -31,12 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not 0 < options["step"] < 1 or not 0 <= options["start"] < 1:
             raise CommandError("--start 는 0 이상 1 미만, --step 은 0과 1 사이입니다.")
-        try:
-            topic = topic_get_by_name(
-                name=options["topic"], owner_username=options["owner"]
-            )
-        except LookupError as exc:
-            raise CommandError(str(exc)) from exc
+        topic = topic_from_options(options)
         if not options["no_embed"]:
             self._embed_missing(topic, quiet=options["verbosity"] < 1)
         report = topic_similarity_distribution(

@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from study.selectors.related import topic_get_by_name
+from study.management.topic_option import topic_from_options
 from study.services.related import GRADES, current_thresholds, topic_related_compute
 from study.services.related_embeddings import (
     questions_embed,
@@ -20,12 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--owner", help="토픽 소유자 username (이름이 겹칠 때)")
 
     def handle(self, *args, **options):
-        try:
-            topic = topic_get_by_name(
-                name=options["topic"], owner_username=options["owner"]
-            )
-        except LookupError as exc:
-            raise CommandError(str(exc)) from exc
+        topic = topic_from_options(options)
         quiet = options["verbosity"] < 1
         missing = topic_questions_missing_embedding(topic_id=topic.pk)
         embedded = 0

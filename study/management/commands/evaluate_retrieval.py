@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from study.models import Topic
+from study.management.topic_option import OWNER_HELP, topic_from_options
 from study.services.retrieval_eval import evaluate_retrieval, read_labels
 
 DEFAULT_LABELS = (
@@ -26,6 +26,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--topic", required=True)
+        parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
         parser.add_argument(
             "--json", action="store_true", help="행별 결과까지 JSON으로"
@@ -35,9 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        topic = Topic.objects.filter(name=options["topic"]).order_by("id").first()
-        if topic is None:
-            raise CommandError(f"토픽이 없습니다: {options['topic']}")
+        topic = topic_from_options(options)
         if not options["labels"].is_file():
             raise CommandError(f"라벨 파일이 없습니다: {options['labels']}")
         report = evaluate_retrieval(

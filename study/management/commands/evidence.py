@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from study.llm.budget import estimate_tokens, prompt_budget
-from study.models import Topic
+from study.management.topic_option import OWNER_HELP, topic_from_options
 from study.services.explanations import SYSTEM_PROMPT, explanation_prompt
 from study.services.retrieval import explanation_evidence
 from study.services.retrieval_eval import QuestionNotFound, question_by_round_id
@@ -17,6 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--topic", required=True, help="토픽 이름")
+        parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument(
             "--question",
             required=True,
@@ -25,9 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
-        topic = Topic.objects.filter(name=options["topic"]).order_by("id").first()
-        if topic is None:
-            raise CommandError(f"토픽이 없습니다: {options['topic']}")
+        topic = topic_from_options(options)
         try:
             question = question_by_round_id(
                 topic=topic, question_id=options["question"]

@@ -2,11 +2,12 @@ import csv
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from study import rounds
+from study.management.topic_option import topic_from_options
 from study.models import AIExplanationStatus, Question
-from study.selectors.related import topic_export_rows, topic_get_by_name
+from study.selectors.related import topic_export_rows
 
 CSV_COLUMNS = [
     "key",
@@ -46,12 +47,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="파일 경로 (기본: 표준 출력)")
 
     def handle(self, *args, **options):
-        try:
-            topic = topic_get_by_name(
-                name=options["topic"], owner_username=options["owner"]
-            )
-        except LookupError as exc:
-            raise CommandError(str(exc)) from exc
+        topic = topic_from_options(options)
         records = (export_record(q) for q in topic_export_rows(topic=topic))
         writer = _write_csv if options["format"] == "csv" else _write_jsonl
         if options["output"]:
@@ -68,7 +64,7 @@ def export_record(question: Question) -> dict:
         "key": question.key,
         "exam_year": question.exam_year,
         "exam_session": question.exam_session,
-        "round": question.round_label,
+        "round": question.round_label_site,
         "number": question.number,
         "subject": question.subject,
         "stem": question.stem,

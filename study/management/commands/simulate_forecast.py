@@ -20,9 +20,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from study.forecast import model
 from study.forecast import simulation as sim
-from study.models import Question, Topic
+from study.management.topic_option import OWNER_HELP, topic_from_options
+from study.models import Question
 from study.models.exam_spec import DEFAULT_PER_SUBJECT
 from study.selectors.exam_spec import exam_paper_for_topic
+from study.selectors.scores import PASS_AVERAGE_MIN
 from study.services.question_parsing import ParsedRow, parse_file
 
 
@@ -32,6 +34,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="*", help="question files (CSV/JSONL)")
         parser.add_argument("--topic", help="use this topic's questions instead")
+        parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument("--learners", type=int, default=100)
         parser.add_argument("--days", type=int, default=42)
         parser.add_argument("--daily-size", type=int, default=40)
@@ -49,7 +52,7 @@ class Command(BaseCommand):
         if opts["days"] < 29:
             raise CommandError("--days must be at least 29 (forecasts at 28 and 7)")
         bank, subjects, per_subject = (
-            self._bank_from_topic(opts["topic"])
+            self._bank_from_topic(opts)
             if opts["topic"]
             else self._bank_from_files(opts["files"])
         )
@@ -94,10 +97,8 @@ class Command(BaseCommand):
         subjects = sorted(first_number, key=lambda s: (first_number[s], s))
         return sim.bank_from_rows(rows), subjects, DEFAULT_PER_SUBJECT
 
-    def _bank_from_topic(self, name):
-        topic = Topic.objects.filter(name=name).order_by("id").first()
-        if topic is None:
-            raise CommandError(f"no topic named {name!r}")
+    def _bank_from_topic(self, opts):
+        topic = topic_from_options(opts)
         paper = exam_paper_for_topic(topic=topic)
         subjects = list(paper.subjects)
         bank = [
@@ -118,7 +119,10 @@ class Command(BaseCommand):
         )
         out("")
         out("Brier score of P(합격) (lower is better; target ≤ 0.15)")
-        out(f"{'':14}{'forecast':>10}{'naive':>10}   (naive: last mock ≥ 60)")
+        out(
+            f"{'':14}{'forecast':>10}{'naive':>10}"
+            f"   (naive: last mock ≥ {PASS_AVERAGE_MIN})"
+        )
         for d in cfg.forecast_days_before:
             label = f"{d} days before"
             out(f"{label:14}{f[f'brier_{d}d']:>10.3f}{f[f'naive_brier_{d}d']:>10.3f}")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('study', '0011_document_citations_progress'),
+        ('study', '0013_learner_language'),
     ]
 
     operations = [
