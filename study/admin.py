@@ -23,7 +23,7 @@ from study.models import (
 )
 from study.services.documents import (
     DOCUMENT_EDITABLE_FIELDS,
-    _enqueue_ingest,
+    document_ingest_enqueue,
     document_update,
     documents_reprocess,
     sniff_kind,
@@ -446,7 +446,7 @@ class DocumentAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:
-            transaction.on_commit(lambda: _enqueue_ingest(form.instance.pk))
+            transaction.on_commit(lambda: document_ingest_enqueue(form.instance.pk))
 
     @admin.action(description=_("다시 처리 (텍스트 추출·임베딩)"))
     def reprocess(self, request, queryset):

@@ -14,12 +14,20 @@ class StudyConfig(AppConfig):
     verbose_name = _("학습")
 
     def ready(self) -> None:
-        from study.middleware import language_on_login
-        from study.schedules import ensure_schedules
+        # Imported here, not at the top: apps.py loads before the models and
+        # these modules import models (Django's documented place for this).
+        from study import schedules  # noqa: PLC0415
+        from study.middleware import language_on_login  # noqa: PLC0415
+
+        # The AI job kinds register themselves with the job runner on import.
+        from study.services import (  # noqa: F401, PLC0415
+            explanation_jobs,
+            session_analysis,
+        )
 
         # Infrastructure, not business logic: keep the recurring tasks declared.
         post_migrate.connect(
-            ensure_schedules, sender=self, dispatch_uid="study_schedules"
+            schedules.ensure_schedules, sender=self, dispatch_uid="study_schedules"
         )
         user_logged_in.connect(
             language_on_login, dispatch_uid="study_language_on_login"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.db import models
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -53,8 +54,6 @@ class AsciiFloatField(forms.FloatField):
 
 def ascii_formfield(db_field, **kwargs):
     """ModelForm Meta.formfield_callback: integer columns get AsciiIntegerField."""
-    from django.db import models
-
     if isinstance(db_field, models.IntegerField) and not db_field.choices:
         kwargs.setdefault("form_class", AsciiIntegerField)
     return db_field.formfield(**kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django_q.models import Schedule
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,6 @@ RETIRED = ["study.explanation_jobs_consume"]
 
 
 def ensure_schedules(**kwargs) -> None:
-    from django_q.models import Schedule
-
     Schedule.objects.filter(name__in=RETIRED).delete()
     for item in SCHEDULES:
         Schedule.objects.update_or_create(

@@ -1,10 +1,23 @@
 """django-q2 entry points: load by id, call one service."""
 
-from study.services.documents import document_ingest
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from study.models import Document, DocumentStatus
+from study.services import related_embeddings
+from study.services.documents import (
+    HEARTBEAT_STALE_MINUTES,
+    document_ingest,
+    document_summarize,
+)
+from study.services.job_runner import jobs_consume
 from study.services.question_import_runs import (
     question_import_apply,
     question_import_check,
 )
+from study.services.related_refresh import related_refresh as refresh_due_relations
 
 
 def document_ingest_task(document_id: int) -> str:
@@ -12,8 +25,6 @@ def document_ingest_task(document_id: int) -> str:
 
 
 def document_summarize_task(document_id: int) -> bool:
-    from study.services.documents import document_summarize
-
     return bool(document_summarize(document_id=document_id).summary)
 
 
@@ -28,14 +39,6 @@ def question_import_apply_task(import_id: int) -> str:
 def documents_ingest_pending() -> int:
     """Safety net: documents whose ingest task was lost, or whose worker died
     mid-way (no heartbeat for a while), are processed here."""
-    from datetime import timedelta
-
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from study.models import Document, DocumentStatus
-    from study.services.documents import HEARTBEAT_STALE_MINUTES
-
     now = timezone.now()
     stuck = list(
         Document.objects.filter(
@@ -53,32 +56,22 @@ def documents_ingest_pending() -> int:
 
 def ai_jobs_consume() -> int:
     """Woken after every enqueue and every minute: AI jobs of every kind."""
-    from study.services.job_runner import jobs_consume
-
     return jobs_consume()
 
 
 def question_embed_task(question_id: int) -> str:
-    from study.services.related_embeddings import question_embed
-
-    return question_embed(question_id=question_id)
+    return related_embeddings.question_embed(question_id=question_id)
 
 
 def questions_embed_task(question_ids: list[int]) -> int:
-    from study.services.related_embeddings import questions_embed
-
-    return questions_embed(question_ids=question_ids)
+    return related_embeddings.questions_embed(question_ids=question_ids)
 
 
 def questions_embed_overdue() -> int:
     """Safety net: pending questions whose embedding task was lost."""
-    from study.services.related_embeddings import questions_embed_overdue
-
-    return questions_embed_overdue()
+    return related_embeddings.questions_embed_overdue()
 
 
 def related_refresh() -> int:
     """Recompute invalidated related-question caches, a batch at a time."""
-    from study.services.related import related_refresh
-
-    return related_refresh()
+    return refresh_due_relations()

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import psutil
+import psycopg
 
 DATABASE_NAME = "gichul"
 _server = None
@@ -62,7 +63,7 @@ def ensure_server(var_dir: Path) -> dict:
     global _server
     var_dir.mkdir(parents=True, exist_ok=True)
     _prepare_environment(var_dir)
-    import pgserver  # imported late: it reads XDG_RUNTIME_DIR at import
+    import pgserver  # noqa: PLC0415 (late: it reads XDG_RUNTIME_DIR at import)
 
     pgdata = var_dir / "pgdata"
     if pgdata.exists():
@@ -85,8 +86,6 @@ def ensure_server(var_dir: Path) -> dict:
 
 
 def _ensure_database(server) -> None:
-    import psycopg
-
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]

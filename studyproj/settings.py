@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy
 
+from studyproj.embedded_db import ensure_server
 from studyproj.llm_time_model import default_q_timeout_s, time_model_errors
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "study",
     "publishing",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -85,8 +87,6 @@ TEMPLATES = [
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
 else:
-    from studyproj.embedded_db import ensure_server
-
     DATABASES = {"default": ensure_server(VAR_DIR)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

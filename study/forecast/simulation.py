@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -403,7 +404,6 @@ def simulate(bank: Sequence[BankQuestion], spec: PaperSpec, cfg: Config) -> Resu
 
 def bank_from_rows(rows) -> list[BankQuestion]:
     """Parsed import rows → a bank; repeats are the same stem in other rounds."""
-    import re
 
     def norm(text: str) -> str:
         return re.sub(r"\W", "", text)

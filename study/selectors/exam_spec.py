@@ -11,6 +11,7 @@ from django.db.models import Count
 
 from study.models import ExamSpec, Question, Topic
 from study.models.exam_spec import DEFAULT_MINUTES_PER_SUBJECT, DEFAULT_PER_SUBJECT
+from study.selectors.quiz_selection import topic_subject_names
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,6 @@ def exam_paper_for_topic(*, topic: Topic) -> ExamPaper:
             minutes=spec.minutes,
             is_set=True,
         )
-    from study.selectors.quiz_selection import topic_subject_names
-
     subjects = tuple(topic_subject_names(topic=topic))
     return ExamPaper(
         subjects=subjects,

@@ -13,6 +13,8 @@ from django.utils.translation import gettext
 
 from study.models import Attempt, Pattern, Question, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
+from study.selectors.review_queue import review_tab_queryset
+from study.selectors.topics import topic_subjects
 
 FREQUENT_MIN_ROUNDS = 3
 SPACING = timedelta(hours=24)
@@ -184,8 +186,6 @@ def select_for_subjects(
 
 def topic_subject_names(*, topic: Topic) -> list[str]:
     """Subjects in exam order (by their first question number)."""
-    from study.selectors.topics import topic_subjects
-
     return [s.subject for s in topic_subjects(topic=topic) if s.subject]
 
 
@@ -207,8 +207,6 @@ def select_for_mock(
 
 
 def select_for_review_tab(*, user, topic: Topic, tab: str, size: int) -> list[int]:
-    from study.selectors.review_queue import review_tab_queryset
-
     ids = list(
         review_tab_queryset(user=user, topic=topic, tab=tab)
         .filter(question__in=_pool(topic=topic))

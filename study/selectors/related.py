@@ -1,5 +1,7 @@
-"""Reads of the cached related questions: one question's lists (one SELECT on
-a cache hit) and counts for a page of cards (one SELECT for all of them)."""
+"""Reads of the related questions: one question's cached lists (one SELECT on
+a cache hit), counts for a page of cards (one SELECT for all of them), and the
+rows the relations are computed from (candidates, a topic's vectors, nearest
+neighbours, the recent-year floor of the grades)."""
 
 from __future__ import annotations
 
@@ -7,14 +9,19 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Max, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from pgvector.django import CosineDistance
 
 from study import rounds
 from study.models import EmbeddingStatus, Question, Topic
+from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
 
 BULK_MAX_IDS = 200
+# What the relation rules read of a question (related_rules, the round).
+RELATION_FIELDS = ("id", *ROUND_KEY_FIELDS, *ANSWER_DEFINING_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -157,3 +164,75 @@ def topic_export_rows(*, topic: Topic):
         .defer("embedding")
         .iterator(chunk_size=1000)
     )
+
+
+def _embedded(*, topic_id: int, model: str) -> QuerySet:
+    """The topic's live questions whose embedding by `model` is ready."""
+    return Question.objects.alive().filter(
+        topic_id=topic_id, embedding_status=EmbeddingStatus.READY, embedding_model=model
+    )
+
+
+def related_candidates(*, topic_id: int, model: str) -> QuerySet:
+    """Possible relations of others: live, embedded by `model`, in a round."""
+    return (
+        _embedded(topic_id=topic_id, model=model)
+        .filter(exam_year__isnull=False)
+        .exclude(exam_session="")
+    )
+
+
+def question_related_matches(
+    *, question: Question, model: str, floor: float
+) -> QuerySet:
+    """Candidates of other rounds at least `floor` similar, as RELATION_FIELDS
+    and `similarity`. A filter in PostgreSQL, not an ORDER BY … LIMIT, so the
+    HNSW index cannot drop candidates."""
+    pool = related_candidates(topic_id=question.topic_id, model=model)
+    pool = pool.exclude(pk=question.pk)
+    if question.has_round:
+        pool = pool.exclude(
+            exam_year=question.exam_year,
+            exam_session__regex=rounds.same_sitting_pattern(question.exam_session),
+        )
+    return (
+        pool.annotate(similarity=1 - CosineDistance("embedding", question.embedding))
+        .filter(similarity__gte=floor)
+        .values(*RELATION_FIELDS, "similarity")
+    )
+
+
+def topic_embedded_rows(*, topic_id: int, model: str):
+    """Every live question of the topic embedded by `model`, in id order, as
+    RELATION_FIELDS and `embedding` (streamed)."""
+    return (
+        _embedded(topic_id=topic_id, model=model)
+        .filter(embedding__isnull=False)
+        .order_by("id")
+        .values(*RELATION_FIELDS, "embedding")
+        .iterator(chunk_size=2000)
+    )
+
+
+def question_nearest(*, question: Question, model: str, limit: int) -> QuerySet:
+    """The topic's questions nearest by raw cosine, any round (staff debugging)."""
+    similarity = 1 - CosineDistance("embedding", question.embedding)
+    return (
+        _embedded(topic_id=question.topic_id, model=model)
+        .exclude(pk=question.pk)
+        .annotate(similarity=similarity)
+        .order_by("-similarity", "id")  # an expression: no approximate index scan
+        .values(*RELATION_FIELDS, "similarity")[:limit]
+    )
+
+
+def recent_year_floor(*, topic_id: int) -> int | None:
+    """The first of the topic's last RELATED_RECENT_YEARS exam years."""
+    latest = (
+        Question.objects.alive()
+        .filter(topic_id=topic_id)
+        .aggregate(latest=Max("exam_year"))["latest"]
+    )
+    if latest is None:
+        return None
+    return latest - max(1, getattr(settings, "RELATED_RECENT_YEARS", 2)) + 1

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import yaml
+
 CHUNK_TARGET = 600
 CHUNK_MAX = 900
 PATH_SEP = " › "
@@ -66,8 +68,6 @@ def split_front_matter(text: str) -> tuple[FrontMatter, str]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return FrontMatter(), text
-    import yaml
-
     try:
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError:

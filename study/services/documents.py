@@ -21,10 +21,16 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from django_q.tasks import async_task
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from study.llm.calls import llm_json
+from study.llm.client import LLMError, llm_configured
 from study.llm.embeddings import EmbeddingError, get_embedder
+from study.llm.envelope import EnvelopeInvalid, cap_text, envelope_text
+from study.llm.gate import Priority
+from study.llm.prompts import render_prompt
 from study.models import Document, DocumentChunk, DocumentStatus, Topic
 from study.services.chunking import Chunk, FrontMatter, chunk_text, split_front_matter
 from study.services.question_parsing import decode_bytes
@@ -309,7 +315,7 @@ def document_create(
     )
     document.topics.set(topics)
     if enqueue:
-        transaction.on_commit(lambda: _enqueue_ingest(document.pk))
+        transaction.on_commit(lambda: document_ingest_enqueue(document.pk))
     return document
 
 
@@ -369,9 +375,9 @@ def _stored_bytes(names: list[str]) -> int:
     return total
 
 
-def _enqueue_ingest(document_id: int) -> None:
-    from django_q.tasks import async_task
-
+def document_ingest_enqueue(document_id: int) -> None:
+    """Queue the document's ingest; call it on commit. Best effort: the
+    every-minute safety net (documents_ingest_pending) catches a lost one."""
     try:
         async_task("study.tasks.document_ingest_task", document_id)
     except Exception:  # the safety-net schedule picks it up later
@@ -391,7 +397,7 @@ def document_retry(*, document: Document) -> Document:
         pieces_total=0,
     )
     if updated:
-        transaction.on_commit(lambda: _enqueue_ingest(document.pk))
+        transaction.on_commit(lambda: document_ingest_enqueue(document.pk))
     document.refresh_from_db()
     return document
 
@@ -412,7 +418,7 @@ def documents_reprocess(*, document_ids: list[int]) -> int:
         pieces_total=0,
     )
     for pk in document_ids:
-        transaction.on_commit(lambda pk=pk: _enqueue_ingest(pk))
+        transaction.on_commit(lambda pk=pk: document_ingest_enqueue(pk))
     return count
 
 
@@ -579,10 +585,6 @@ def _embed_chunks(document: Document, embedder, progress) -> None:
 
 
 def _enqueue_summary(document_id: int) -> None:
-    from django_q.tasks import async_task
-
-    from study.llm.client import llm_configured
-
     if not llm_configured():
         return
     try:
@@ -681,12 +683,6 @@ SUMMARY_SCHEMA = {
 
 def document_summarize(*, document_id: int) -> Document:
     """Optional LLM summary of a ready document (background priority)."""
-    from study.llm.calls import llm_json
-    from study.llm.client import LLMError, llm_configured
-    from study.llm.envelope import EnvelopeInvalid, cap_text, envelope_text
-    from study.llm.gate import Priority
-    from study.llm.prompts import render_prompt
-
     document = Document.objects.get(pk=document_id)
     if document.status != DocumentStatus.READY or not llm_configured():
         return document

@@ -44,6 +44,7 @@ from study.models import AIExplanationStatus, Question
 from study.services.answer_check import answer_check
 from study.services.rate_limits import ai_rate_limit_consume
 from study.services.retrieval import Evidence, explanation_evidence
+from study.signals import explanation_ready
 
 logger = logging.getLogger(__name__)
 
@@ -390,14 +391,8 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
         ]
     )
     if result.status == "ready":
-        _publish_ready(question)
+        explanation_ready.send(sender=Question, question=question)
     return question
-
-
-def _publish_ready(question: Question) -> None:
-    from publishing.services import publish_explanation_ready
-
-    publish_explanation_ready(question=question)
 
 
 def pending_stale_after() -> timedelta:

@@ -67,9 +67,8 @@ def job_kind_register(spec: JobKindSpec) -> None:
 
 
 def job_kinds() -> list[JobKindSpec]:
-    # The kinds register themselves when their modules are imported.
-    from study.services import explanation_jobs, session_analysis  # noqa: F401
-
+    """Every registered kind; each registers itself when its module is imported
+    (StudyConfig.ready imports them all)."""
     return sorted(_KINDS.values(), key=lambda spec: spec.rank)
 
 

@@ -12,13 +12,13 @@ import io
 import json
 import sys
 
+from pypdf import PdfReader
+
 
 def main() -> int:
     max_pages, max_chars = int(sys.argv[1]), int(sys.argv[2])
     data = sys.stdin.buffer.read()
     try:
-        from pypdf import PdfReader
-
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             return _reply({"error": "encrypted"})

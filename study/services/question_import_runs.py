@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from django_q.tasks import async_task
 
 from study.models import ImportStatus, QuestionImport, QuestionImportFile, Topic
 from study.models.question_import import CLAIMED_STATUSES, stale_before
@@ -132,8 +133,6 @@ def _dispatch(run: QuestionImport, task: str, step: Callable[..., object]) -> No
 
 
 def _enqueue(task: str, import_id: int) -> None:
-    from django_q.tasks import async_task
-
     try:
         async_task(task, import_id)
     except Exception as exc:

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from publishing.services import publish_question, publish_questions_bulk
 from study.db.copy import copy_insert
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS, ROUND_KEY_FIELDS
@@ -25,6 +24,7 @@ from study.services.related_embeddings import (
     questions_related_on_delete,
     questions_related_on_update,
 )
+from study.signals import question_changed, questions_changed
 
 EDITABLE_FIELDS = (*ROUND_KEY_FIELDS, *CONTENT_FIELDS, "figure")
 # Curators (Django admin) may also move a question to another topic and set its
@@ -52,7 +52,7 @@ def question_create(
     )
     question.full_clean()
     question.save()
-    publish_question(question=question)
+    question_changed.send(sender=Question, question=question)
     question_related_on_create(question=question)
     return question
 
@@ -76,7 +76,7 @@ def question_update(
     locked.mark_explanation_stale_if_needed(changed)
     locked.full_clean()
     locked.save()
-    publish_question(question=locked)
+    question_changed.send(sender=Question, question=locked)
     question_related_on_update(
         question=locked, changed=changed, previous_topic_id=previous_topic_id
     )
@@ -103,7 +103,7 @@ def questions_bulk_create(*, topic: Topic, questions: list[Question]) -> None:
     }
     for question in questions:
         question.pk = ids[(question.exam_year, question.exam_session, question.number)]
-    publish_questions_bulk(questions=questions)
+    questions_changed.send(sender=Question, questions=questions)
     questions_related_on_create(question_ids=[q.pk for q in questions])
 
 
@@ -136,7 +136,7 @@ def questions_bulk_update(*, edits: Iterable[tuple[Question, dict]]) -> list[Que
     if not updated:
         return updated
     Question.objects.bulk_update(updated, sorted(written), batch_size=BATCH_SIZE)
-    publish_questions_bulk(questions=updated)
+    questions_changed.send(sender=Question, questions=updated)
     questions_related_on_update(changes=changes)
     return updated
 
@@ -176,6 +176,6 @@ def _set_deleted(question_ids: Iterable[int], *, deleted: bool) -> int:
     Question.objects.filter(pk__in=[q.pk for q in questions]).update(
         deleted_at=now if deleted else None, updated_at=now
     )
-    publish_questions_bulk(questions=questions)
+    questions_changed.send(sender=Question, questions=questions)
     questions_related_on_delete(questions=questions)
     return len(questions)

@@ -26,6 +26,7 @@ from study.models import (
 from study.selectors import quiz_selection as sel
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
 from study.selectors.scores import paper_score
+from study.services import explanation_jobs, session_analysis
 from study.services.progress import progress_apply_session
 
 logger = logging.getLogger(__name__)
@@ -245,15 +246,14 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
 def _enqueue_ai_work(session: QuizSession, attempts: list[Attempt]) -> None:
     """Prefetch explanations of wrong/unsure answers and queue the session analysis.
     Best effort: a failure here never breaks finalize (its savepoint rolls back)."""
-    from study.services.explanation_jobs import explanation_jobs_enqueue
-    from study.services.session_analysis import session_job_enqueue
-
     missed = missed_in_card_order(attempts)
     try:
         with transaction.atomic():
-            explanation_jobs_enqueue(user_id=session.user_id, question_ids=missed)
+            explanation_jobs.explanation_jobs_enqueue(
+                user_id=session.user_id, question_ids=missed
+            )
             if attempts:
-                session_job_enqueue(session=session)
+                session_analysis.session_job_enqueue(session=session)
     except Exception:
         logger.exception("could not enqueue AI work for session %s", session.pk)
 
@@ -270,13 +270,13 @@ def missed_in_card_order(attempts: list[Attempt]) -> list[int]:
 def session_explanations_backfill(*, session: QuizSession) -> int:
     """The learner's explicit request (a POST) to queue what is still missing
     (≤ 30, in card order; recent failures wait out their backoff)."""
-    from study.services.explanation_jobs import BACKFILL_MAX, explanation_jobs_enqueue
-
     missed = missed_in_card_order(list(session.attempts.order_by("position")))
     try:
         with transaction.atomic():
-            return explanation_jobs_enqueue(
-                user_id=session.user_id, question_ids=missed, max_count=BACKFILL_MAX
+            return explanation_jobs.explanation_jobs_enqueue(
+                user_id=session.user_id,
+                question_ids=missed,
+                max_count=explanation_jobs.BACKFILL_MAX,
             )
     except Exception:
         logger.exception("explanation backfill for session %s failed", session.pk)

@@ -11,14 +11,13 @@ from functools import partial
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
-from study.llm.embeddings import get_embedder
+from study.llm.embeddings import embedder_name, get_embedder
 from study.models import EmbeddingStatus, Question
-from study.services.related import (
-    embedder_name,
-    question_related_compute,
+from study.services.related import question_related_compute, topic_related_compute
+from study.services.related_refresh import (
     question_related_invalidate,
-    topic_related_compute,
     topic_related_invalidate,
 )
 from study.services.related_rules import embedding_text
@@ -127,8 +126,6 @@ def questions_embedding_request(*, question_ids: Iterable[int]) -> int:
 
 
 def _enqueue(func: str, argument) -> None:
-    from django_q.tasks import async_task
-
     async_task(func, argument)
 
 

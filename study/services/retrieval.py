@@ -101,7 +101,8 @@ def rrf_fuse(rankings: Iterable[list[str]]) -> dict[str, float]:
     return scores
 
 
-def _topic_chunks(topic_ids: list[int], filters: DocumentFilters) -> QuerySet:
+def topic_chunks(topic_ids: list[int], filters: DocumentFilters) -> QuerySet:
+    """Embedded chunks of the topics' ready documents that the filters allow."""
     chunks = DocumentChunk.objects.filter(
         document__topics__in=topic_ids,
         document__status=DocumentStatus.READY,
@@ -125,7 +126,7 @@ def search_chunks(
     chunks that neither ranking finds similar enough are dropped.
     """
     filters = filters or DocumentFilters()
-    base = _topic_chunks(topic_ids, filters)
+    base = topic_chunks(topic_ids, filters)
     rankings = []
     vector_sims: dict[str, float] = {}
     lexical_sims: dict[str, float] = {}
@@ -253,7 +254,7 @@ def similar_questions(
         by_id = {q.pk: q for q in found}
         ordered = [by_id[i] for i in related if i in by_id][:k]
         if ordered:
-            return [_question_evidence(q) for q in ordered]
+            return [question_as_evidence(q) for q in ordered]
     query = lexical_query(question.stem)
     if not query:
         return []
@@ -265,10 +266,11 @@ def similar_questions(
         .filter(dist__lt=0.75)
         .order_by("dist", "id")[:k]
     )
-    return [_question_evidence(q) for q in rows]
+    return [question_as_evidence(q) for q in rows]
 
 
-def _question_evidence(q: Question) -> Evidence:
+def question_as_evidence(q: Question) -> Evidence:
+    """A question with its key (and explanation, when there is one) as evidence."""
     answer = q.choices[q.correct_choice - 1]
     text = f"문제: {q.stem}\n정답: {answer}"
     if q.ai_explanation_status == AIExplanationStatus.READY and q.ai_explanation:

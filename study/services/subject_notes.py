@@ -29,7 +29,7 @@ from study.services.explanations import (
     pending_stale_after,
 )
 from study.services.rate_limits import ai_rate_limit_consume
-from study.services.retrieval import Evidence, _question_evidence, search_chunks
+from study.services.retrieval import Evidence, question_as_evidence, search_chunks
 
 logger = logging.getLogger(__name__)
 # A note the text guard stopped: the error starts with this and the reason
@@ -57,7 +57,7 @@ def _note_evidence(question: Question) -> list[Evidence]:
         .exclude(pk=question.pk)
         .order_by("-ai_explanation_generated_at")[:3]
     )
-    return documents + [_question_evidence(q) for q in explained]
+    return documents + [question_as_evidence(q) for q in explained]
 
 
 def _claim(question: Question) -> SubjectNote:

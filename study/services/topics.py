@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from study.models import Topic
+from study.signals import topic_publication_changed
 
 AI_SETTINGS = ("ai_question_only", "ai_independent_check", "ai_disagreement_hide")
 
@@ -59,12 +60,9 @@ def topic_update(
     return topic
 
 
-def topic_publishing_changed(*, topic: Topic) -> int:
-    """Send the topic to the viewer, or tombstones when it was unmarked.
+def topic_publishing_changed(*, topic: Topic) -> None:
+    """Announce the flag's change: publishing sends the topic to the viewer, or
+    tombstones when it was unmarked.
 
     Called in the transaction that saved the flag (service and admin alike)."""
-    from publishing.services import publish_topic, publish_topic_withdraw
-
-    if topic.is_published:
-        return publish_topic(topic=topic)
-    return publish_topic_withdraw(topic=topic)
+    topic_publication_changed.send(sender=Topic, topic=topic)

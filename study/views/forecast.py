@@ -11,6 +11,7 @@ from study.selectors import forecast as fsel
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.selectors.topics import topic_get_for_user
 from study.services import exam_plans
+from study.views.review import settings_page
 
 
 @login_required
@@ -69,8 +70,6 @@ def calibration_page(request, topic_id: int):
 def exam_plan_save(request):
     form = ExamPlanForm(request.POST, user=request.user)
     if not form.is_valid():
-        from study.views.review import settings_page
-
         return settings_page(request, exam_form=form, status=400)
     data = form.cleaned_data
     exam_plans.exam_plan_set(

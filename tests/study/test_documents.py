@@ -242,7 +242,7 @@ def test_a_small_topic_is_not_crowded_out_by_a_big_one_in_the_vector_index(
 
     from django.db import connection
 
-    from study.services.retrieval import _topic_chunks, vector_ranking
+    from study.services.retrieval import topic_chunks, vector_ranking
 
     rng = random.Random(7)
     query = [rng.gauss(0, 1) for _ in range(384)]
@@ -267,7 +267,7 @@ def test_a_small_topic_is_not_crowded_out_by_a_big_one_in_the_vector_index(
     with connection.cursor() as cursor:  # plan as on a big table: walk the HNSW index
         cursor.execute("SET enable_sort = off")
         cursor.execute("SET enable_seqscan = off")
-    ids = vector_ranking(_topic_chunks([topic.pk], DocumentFilters()), query)
+    ids = vector_ranking(topic_chunks([topic.pk], DocumentFilters()), query)
     assert {int(i) for i in ids} == set(mine.chunks.values_list("id", flat=True))
 
 

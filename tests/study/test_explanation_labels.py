@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from study.benchmarks.explanation_replies import labels_report, reply_shown
+from benchmarks.explanation_replies import labels_report, reply_shown
 
 LABELS = Path(__file__).parent / "data" / "explanation_labels.jsonl"
 LABEL_VALUES = {"correct_supported", "wrong", "unsupported", "no_reply"}

@@ -32,7 +32,7 @@ from study.models import (
 from study.models.question import RELATED_GRADE_NAMES
 from study.selectors.ai_states import plain_reason
 from study.services.rate_limits import Rate
-from study.services.related import grade_for
+from study.services.related_grades import grade_for
 from study.templatetags.ai_state import duration_ko
 from study.templatetags.forecast_tags import pct
 from tests.conftest import make_question
@@ -346,3 +346,29 @@ def _request_for(user):
     request = RequestFactory().get("/admin/")
     request.user = user
     return request
+
+
+def test_the_related_panel_shows_the_stored_grade_translated():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    related = SimpleNamespace(
+        is_ready=True,
+        status="ready",
+        round_count=7,
+        grade=RELATED_GRADE_NAMES[0],  # stored as "단골"
+        related_count=0,
+        has_round=True,
+        repeat=[],
+        repeat_count=0,
+        similar=[],
+        similar_count=0,
+    )
+    context = {"related": related, "question": SimpleNamespace(pk=1)}
+    with translation.override("en"):
+        english = render_to_string("study/_related.html", context)
+    korean = render_to_string("study/_related.html", context)
+
+    assert '<span class="badge repeat-badge">Perennial</span>' in english
+    assert '<span class="badge repeat-badge">단골</span>' in korean

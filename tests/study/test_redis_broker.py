@@ -24,8 +24,8 @@ from django.db import connection
 from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.tasks import async_task
 
+from benchmarks.processes import child_env, free_port, manage, running, tail
 from publishing.models import OutboxEvent
-from study.benchmarks.processes import child_env, free_port, manage, running, tail
 from study.models import (
     AIExplanationStatus,
     JobStatus,

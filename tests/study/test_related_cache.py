@@ -15,13 +15,13 @@ from study.services.questions import (
     question_update,
 )
 from study.services.related import (
-    current_thresholds,
     question_related_compute,
     question_related_view,
-    related_refresh,
     topic_related_compute,
 )
 from study.services.related_embeddings import question_embed
+from study.services.related_refresh import related_refresh
+from study.services.related_thresholds import current_thresholds
 from study.tasks import related_refresh as related_refresh_task
 from tests.study.test_related_support import near, question_at, repeated_at
 

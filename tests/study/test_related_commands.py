@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from study.models import AIExplanationStatus, EmbeddingStatus, Question, Topic
-from study.services.related import current_thresholds, topic_related_compute
+from study.services.related import topic_related_compute
+from study.services.related_thresholds import current_thresholds
 from tests.conftest import make_question
 from tests.study.test_related_support import REPEATED, near, repeated_at
 

@@ -6,12 +6,11 @@ import pytest
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from study.llm.embeddings import get_embedder
+from study.llm.embeddings import embedder_name, get_embedder
 from study.models import EmbeddingStatus, Question
 from study.services import related_embeddings
 from study.services.question_import import questions_import
 from study.services.questions import question_create
-from study.services.related import embedder_name
 from study.tasks import (
     question_embed_task,
     questions_embed_overdue,

@@ -4,12 +4,9 @@ import pytest
 from django.utils import timezone
 
 from study.models import EmbeddingStatus, Question, Topic
-from study.services.related import (
-    current_thresholds,
-    grade_for,
-    question_related_compute,
-    topic_related_compute,
-)
+from study.services.related import question_related_compute, topic_related_compute
+from study.services.related_grades import grade_for
+from study.services.related_thresholds import current_thresholds
 from tests.conftest import make_question
 from tests.study.test_related_support import (
     REPEATED,

@@ -2,16 +2,18 @@
 
 import pytest
 
-from study.services.related import (
-    REPEAT,
-    SIMILAR,
-    classify_pair,
-    current_thresholds,
-)
 from study.services.related_rules import (
     QuestionText,
     decisive_difference,
     embedding_text,
+)
+from study.services.related_thresholds import (
+    REPEAT,
+    SIMILAR,
+    UNCALIBRATED_THRESHOLDS,
+    classify_pair,
+    current_thresholds,
+    thresholds_for,
 )
 
 CHOICES = ["손실우연의 원칙", "사전준비의 원칙", "원인계기의 원칙", "대책선정의 원칙"]
@@ -160,8 +162,6 @@ def test_similarity_decides_between_repeat_similar_and_unrelated():
 
 
 def test_thresholds_are_kept_per_embedding_model_and_versioned(settings):
-    from study.services.related import UNCALIBRATED_THRESHOLDS, thresholds_for
-
     default = current_thresholds()
     other = thresholds_for("openai:some-other-model")
     assert (other.repeat, other.similar) == UNCALIBRATED_THRESHOLDS

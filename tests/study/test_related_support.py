@@ -12,8 +12,8 @@ import math
 import numpy as np
 from django.utils import timezone
 
+from study.llm.embeddings import embedder_name
 from study.models import EmbeddingStatus, Question
-from study.services.related import embedder_name
 from tests.conftest import make_question
 
 DIM = 384

@@ -15,7 +15,14 @@ from django.core.files import File
 from django.db import transaction
 from django.test.utils import override_settings
 
+from study.llm.embeddings import get_embedder
 from study.models import DocumentStatus, MaterialType, Topic
+from study.services.documents import (
+    EMBED_BATCH,
+    EMBED_KEY_CHARS,
+    document_create,
+    document_ingest,
+)
 
 TARGET_S = 120
 
@@ -35,14 +42,6 @@ def default_documents_dir() -> Path | None:
 
 
 def measure_ingest(*, documents_dir: Path | None, log) -> tuple[dict | None, str]:
-    from study.llm.embeddings import get_embedder
-    from study.services.documents import (
-        EMBED_BATCH,
-        EMBED_KEY_CHARS,
-        document_create,
-        document_ingest,
-    )
-
     folder = documents_dir or default_documents_dir()
     if folder is None or not folder.is_dir():
         return None, "no statutes folder (../shared/data/documents); pass --documents"

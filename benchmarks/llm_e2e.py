@@ -27,10 +27,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test.utils import override_settings
 from django.utils import timezone
-from django_q.models import OrmQ
+from django_q.models import Failure, OrmQ
 
-from study.benchmarks import database
-from study.benchmarks.processes import child_env, manage, running, tail
+from benchmarks import database
+from benchmarks.processes import child_env, manage, running, tail
 from study.models import JobStatus, Outcome, Question, QuestionJob, QuizSession, Topic
 from study.selectors.ai_states import explanation_states, session_analysis_state
 from study.services.documents import document_create, document_ingest
@@ -206,8 +206,6 @@ def _watch(session, process, log_path, t0, timeout_s, log) -> list:
 
 
 def _figures(session, timeline, log_path, load_before, load_after) -> dict:
-    from django_q.models import Failure
-
     first_ready = next(
         (t for t, states, _a in timeline if "ready" in states.values()), None
     )

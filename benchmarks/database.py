@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 import psycopg
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from psycopg import sql
 
@@ -135,8 +136,6 @@ def use_database(name: str) -> Iterator[None]:
     Django's connection keeps a reference to this very settings dict, so once
     the open connections are closed the next query connects to `name`.
     """
-    from django.contrib.contenttypes.models import ContentType
-
     conf = server_settings()
     previous = conf["NAME"]
     connections.close_all()

@@ -3,9 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from study.benchmarks.report import table
-from study.benchmarks.runner import MEASUREMENTS, benchmark_run
-from study.benchmarks.scales import SCALES
+from benchmarks.report import table
+from benchmarks.runner import MEASUREMENTS, benchmark_run
+from benchmarks.scales import SCALES
 
 
 class Command(BaseCommand):

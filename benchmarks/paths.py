@@ -22,13 +22,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve, reverse
 
-from study.benchmarks.stats import summarize
-from study.benchmarks.urls import BASELINE_PATH, BASELINE_USER_PATH
+from benchmarks.stats import summarize
+from benchmarks.urls import BASELINE_PATH, BASELINE_USER_PATH
 from study.models import Question, QuizSession, QuizStatus, Topic
 from study.selectors.review_queue import TABS
 from study.services.quiz_sessions import quiz_answer_record
 
-URLCONF = "study.benchmarks.urls"
+URLCONF = "benchmarks.urls"
 HTMX = {"HX-Request": "true"}
 QUERY_PASSES = 3
 SESSION_SIZE = 20

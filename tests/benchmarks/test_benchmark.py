@@ -9,7 +9,7 @@ import psutil
 import pytest
 from django.core.management import call_command
 
-from study.benchmarks import database
+from benchmarks import database
 
 PATHS = (
     "baseline",

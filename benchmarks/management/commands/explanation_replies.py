@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from study.benchmarks.explanation_replies import (
+from benchmarks.explanation_replies import (
     labels_report,
     replies_generate,
     sample_questions,

@@ -14,12 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.management import call_command
 from django.test.utils import override_settings
 
-from study.benchmarks import database, report
-from study.benchmarks.prepare import dataset_prepare
-from study.benchmarks.scales import Scale
+from benchmarks import batch, database, load, pipeline, report
+from benchmarks.ingest import measure_ingest
+from benchmarks.paths import URLCONF, HotPaths
+from benchmarks.prepare import dataset_prepare
+from benchmarks.scales import Scale
+from tests.fakes.openai_server import FakeOpenAI
 
 QUIET_LOGGERS = ("django-q", "httpx")
 MEASUREMENTS = ("pickup", "paths", "import", "embed", "related", "load", "ingest")
@@ -134,8 +138,6 @@ def benchmark_run(
 
 
 def _ingest(result: dict, documents_dir: Path | None, log) -> None:
-    from study.benchmarks.ingest import measure_ingest
-
     try:
         figures, reason = measure_ingest(documents_dir=documents_dir, log=log)
     except Exception as exc:
@@ -148,8 +150,6 @@ def _ingest(result: dict, documents_dir: Path | None, log) -> None:
 
 
 def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
-    from study.benchmarks import batch, load, pipeline
-
     def paths(result: dict) -> None:
         measured = _hot_paths(scale, meta, log)
         result["paths"].update(measured["paths"])
@@ -204,17 +204,9 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
 
 
 def _hot_paths(scale, meta, log) -> dict:
-    from study.benchmarks.paths import URLCONF, HotPaths
-
     with ExitStack() as stack:
-        llm = {}
-        try:
-            from tests.fakes.openai_server import FakeOpenAI
-
-            fake = stack.enter_context(FakeOpenAI())
-            llm = {"LLM_BASE_URL": fake.base_url, "LLM_MODEL": "fake-model"}
-        except ImportError:  # no test fakes: the AI prefetch stays off
-            log("  tests.fakes is missing: measuring with the LLM unconfigured")
+        fake = stack.enter_context(FakeOpenAI())
+        llm = {"LLM_BASE_URL": fake.base_url, "LLM_MODEL": "fake-model"}
         stack.enter_context(override_settings(ROOT_URLCONF=URLCONF, **llm))
         bench = HotPaths(scale=scale, meta=meta, log=log)
         paths = bench.run_all()
@@ -226,10 +218,6 @@ def _hot_paths(scale, meta, log) -> dict:
 @contextmanager
 def _static_files(workdir: Path) -> Iterator[dict]:
     """With manifest storage, collect static files into a bench-owned root."""
-    from django.contrib.staticfiles.storage import (
-        ManifestFilesMixin,
-        staticfiles_storage,
-    )
 
     if not isinstance(staticfiles_storage, ManifestFilesMixin):
         yield {}

@@ -18,8 +18,10 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.test.utils import override_settings
+from django_q.models import OrmQ
+from django_q.tasks import async_task, result
 
-from study.benchmarks.processes import child_env, manage, running, tail
+from benchmarks.processes import child_env, manage, running, tail
 from study.models import (
     JobKind,
     JobStatus,
@@ -30,6 +32,7 @@ from study.models import (
     Topic,
 )
 from study.services.quiz_sessions import quiz_answer_record
+from tests.fakes.openai_server import FakeOpenAI
 
 MISSED_PER_SESSION = 5
 SESSION_SIZE = 20
@@ -53,8 +56,6 @@ def ping() -> str:
 
 
 def fake_llm_class():
-    from tests.fakes.openai_server import FakeOpenAI
-
     class TimedFakeOpenAI(FakeOpenAI):
         """Records when each chat completion was served (server side)."""
 
@@ -110,18 +111,14 @@ def measure_pickup(
 
 
 def _clear_backlog() -> None:
-    from django_q.models import OrmQ
-
     QuestionJob.objects.filter(status__in=ACTIVE).update(status=JobStatus.SKIPPED)
     SessionJob.objects.filter(status__in=ACTIVE).update(status=JobStatus.SKIPPED)
     OrmQ.objects.all().delete()
 
 
 def _wait_until_ready(process, log_path: Path, timeout_s: float = 120) -> float:
-    from django_q.tasks import async_task, result
-
     started = time.monotonic()
-    task_id = async_task("study.benchmarks.pipeline.ping")
+    task_id = async_task("benchmarks.pipeline.ping")
     while time.monotonic() - started < timeout_s:
         if process.poll() is not None:
             raise RuntimeError(f"qcluster exited: {tail(log_path)}")

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 
-from study.benchmarks import database
-from study.benchmarks.dataset import DatasetBuilder, relations_version
-from study.benchmarks.scales import Scale
+from benchmarks import database
+from benchmarks.dataset import DatasetBuilder, relations_version
+from benchmarks.scales import Scale
 
 
 @dataclass

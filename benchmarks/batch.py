@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import csv
-import importlib
-import inspect
-import pkgutil
 import random
 import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management import get_commands
 from django.utils import timezone
 
-from study.benchmarks.texts import TextGenerator
+from benchmarks.texts import TextGenerator
+from study.llm.embeddings import get_embedder
 from study.models import Question, Topic
+from study.services.question_import import questions_import
+from study.services.related import topic_related_compute
 
 CSV_HEADER = [
     "Test Name",
@@ -68,8 +67,6 @@ def write_exam_files(directory: Path, files: int, seed: int) -> list[Path]:
 
 
 def measure_import(*, scale, meta: dict, workdir: Path, log) -> dict:
-    from study.services.question_import import questions_import
-
     directory = workdir / "import"
     directory.mkdir(exist_ok=True)
     paths = write_exam_files(directory, scale.import_files, scale.seed)
@@ -109,8 +106,6 @@ def question_text(question: Question) -> str:
 
 
 def measure_embedding(*, scale, meta: dict, log) -> dict:
-    from study.llm.embeddings import get_embedder
-
     questions = list(
         Question.objects.filter(topic_id=meta["big_topic_id"]).order_by("pk")[
             : scale.embed_questions + 8
@@ -138,58 +133,15 @@ def measure_embedding(*, scale, meta: dict, log) -> dict:
     }
 
 
-# -- relations of a topic (issue 6), when they exist --
-
-
-def find_topic_relations() -> tuple[object | None, str]:
-    """A function of study.services.related* that computes a topic's relations."""
-    import study.services as services
-
-    modules = [m.name for m in pkgutil.iter_modules(services.__path__)]
-    related = [name for name in modules if name.startswith("related")]
-    if not related:
-        return None, "study/services/related*.py does not exist yet (issue 6)"
-    candidates = []
-    for name in related:
-        module = importlib.import_module(f"study.services.{name}")
-        for attr, obj in vars(module).items():
-            if not inspect.isfunction(obj) or obj.__module__ != module.__name__:
-                continue
-            if attr.startswith("_") or "topic" not in attr:
-                continue
-            params = inspect.signature(obj).parameters
-            if "topic" in params or "topic_id" in params:
-                score = ("compute" in attr) * 2 + ("relat" in attr)
-                candidates.append((score, attr, obj))
-    if not candidates:
-        return None, (
-            f"no function taking a topic in study.services.{', '.join(related)}"
-        )
-    candidates.sort(key=lambda item: -item[0])
-    return candidates[0][2], ""
+# -- relations of a topic (issue 6) --
 
 
 def measure_related(*, meta: dict, log) -> tuple[dict, str]:
-    function, reason = find_topic_relations()
-    if function is None:
-        if "compute_related" in get_commands():
-            reason += "; only the compute_related command exists (it embeds too)"
-        return {}, reason
+    function = topic_related_compute
     topic = Topic.objects.get(pk=meta["big_topic_id"])
-    params = inspect.signature(function).parameters
-    required = [
-        name
-        for name, p in params.items()
-        if p.default is inspect.Parameter.empty
-        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        and name not in ("topic", "topic_id")
-    ]
-    if required:
-        return {}, f"{function.__qualname__} needs {required}; cannot call it"
-    kwargs = {"topic": topic} if "topic" in params else {"topic_id": topic.pk}
     since = timezone.now()
     started = time.perf_counter()
-    function(**kwargs)
+    function(topic_id=topic.pk)
     seconds = time.perf_counter() - started
     embedded = Question.objects.filter(topic=topic, embedded_at__gte=since).count()
     log(f"  relations: {function.__module__}.{function.__qualname__} {seconds:.2f} s")

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from study.benchmarks.processes import child_env, free_port, running, tail
-from study.benchmarks.stats import summarize
+from benchmarks.processes import child_env, free_port, running, tail
+from benchmarks.stats import summarize
 from study.selectors.review_queue import TABS
 
 WORKERS = 2

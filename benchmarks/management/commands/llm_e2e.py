@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from study.benchmarks.llm_e2e import (
+from benchmarks.llm_e2e import (
     llm_e2e_run,
     load_average,
     local_llm_start,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from study.benchmarks import database
+from benchmarks import database
 
 STOP_GRACE_S = 15
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class BenchmarksConfig(AppConfig):
+    """The performance harness: management commands only, no models."""
+
+    name = "benchmarks"
+    verbose_name = "Benchmarks"
