@@ -191,6 +191,9 @@ def test_the_command_runs_on_a_real_bank(capsys, tmp_path):
     figures = json.loads(out.read_text())
     assert figures["questions"] > 250 and len(figures["subjects"]) == 6
     assert 0 <= figures["brier_7d"] <= 1
+    assert "oracle" in printed and "Floor: a perfect forecast" in printed
+    assert 0 <= figures["oracle_brier_28d"] <= 1
+    assert 0 <= figures["floor_brier"] <= 0.25
 
 
 def _studied_learner(memory, seed=11):
