@@ -19,6 +19,7 @@ from study.selectors.topics import topic_rounds
 from study.services.figures import FigureRejected, figure_prepare, figure_quota_check
 from study.services.question_parsing import RowError, parse_answer, parse_session
 from study.services.quiz_sessions import QuizRequest
+from study.services.topics import AI_SETTINGS
 
 
 class TopicForm(forms.ModelForm):
@@ -26,6 +27,13 @@ class TopicForm(forms.ModelForm):
         model = Topic
         fields = ["name", "description", "is_shared", "is_published"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class TopicEditForm(TopicForm):
+    """Editing a topic also sets how its AI explanations are made."""
+
+    class Meta(TopicForm.Meta):
+        fields = [*TopicForm.Meta.fields, *AI_SETTINGS]
 
 
 class ExamSpecForm(forms.Form):

@@ -36,7 +36,12 @@ def staff_user(db):
 
 @pytest.fixture
 def topic(user):
-    return Topic.objects.create(name="산업안전기사", owner=user)
+    # The independent check (a second LLM call, on for new topics) is off
+    # here so a test programs exactly the replies it means; the tests of the
+    # check turn it on.
+    return Topic.objects.create(
+        name="산업안전기사", owner=user, ai_independent_check=False
+    )
 
 
 def make_question(topic, number=1, *, year=2020, session="1", **kwargs):

@@ -134,6 +134,10 @@ class Question(models.Model):
     # on-demand generation started (a stuck "pending" can be reclaimed).
     ai_explanation_evidence = models.JSONField(default=list, blank=True)
     ai_explanation_started_at = models.DateTimeField(null=True, blank=True)
+    # What the card says about the explanation: confidence after the evidence
+    # caps, grounding (documents | questions | none), the independent check
+    # (agree | disagree | unknown | off), or, when skipped, what would help.
+    ai_explanation_meta = models.JSONField(default=dict, blank=True)
 
     # Embedding of stem + choices, for repeated/similar question detection.
     embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True, blank=True)

@@ -65,6 +65,31 @@ class Topic(models.Model):
             "발행할 수 있고, 끄면 뷰어에서 지워집니다."
         ),
     )
+    # AI explanations (docs/explanations.md).
+    ai_question_only = models.BooleanField(
+        _("자료 없이 문제만으로 해설"),
+        default=False,
+        help_text=_(
+            "관련 자료가 하나도 없을 때도 문제만 보고 AI 해설을 만듭니다. "
+            "해설에는 '자료 근거 없음'이 표시되고 신뢰도는 '낮음'을 넘지 않습니다."
+        ),
+    )
+    ai_independent_check = models.BooleanField(
+        _("AI 독립 확인"),
+        default=True,
+        help_text=_(
+            "해설 전에 AI가 정답을 모른 채 먼저 문제를 풉니다. "
+            "정답과 다르면 아래 설정대로 처리합니다 (호출 한 번이 더 듭니다)."
+        ),
+    )
+    ai_disagreement_hide = models.BooleanField(
+        _("독립 확인과 다르면 숨김"),
+        default=False,
+        help_text=_(
+            "켜면 AI가 스스로 다른 답을 고른 해설은 보여 주지 않습니다. "
+            "끄면 '참고만 하세요' 안내와 함께 보여 줍니다."
+        ),
+    )
     created_at = models.DateTimeField(_("생성"), auto_now_add=True)
     updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
 

@@ -17,6 +17,11 @@ SECTIONS = (
     ("latency_7d", gettext_lazy("5. 최근 7일 처리 지연 (초)")),
     ("skipped_reasons", gettext_lazy("6. 건너뜀 사유")),
     ("failure_rates", gettext_lazy("7. guard_fail / parse_fail / llm_timeout 비율")),
+    ("guard_reasons", gettext_lazy("8. guard_fail 사유 (해설 작업, 분야 설명)")),
+    (
+        "independent_check",
+        gettext_lazy("9. 독립 확인: AI가 정답 없이 고른 답 vs 정답"),
+    ),
 )
 
 
@@ -77,4 +82,22 @@ def jobs_health() -> dict[str, tuple[list[str], list[tuple]]]:
             "WHERE status = 'skipped' GROUP BY 2 ORDER BY 1, 2"
         ),
         "failure_rates": (q_rate[0], q_rate[1] + s_rate[1]),
+        "guard_reasons": _rows(
+            "SELECT 'explanation' AS kind, "
+            "coalesce(payload->>'guard_reason', '-') AS reason, count(*) "
+            "FROM study_questionjob WHERE error_code = 'guard_fail' GROUP BY 2 "
+            "UNION ALL "
+            "SELECT 'subject_note', substring(error from 'guard_fail:([a-z_]+)'), "
+            "count(*) FROM study_subjectnote "
+            "WHERE status = 'failed' AND position('guard_fail:' in error) > 0 "
+            "GROUP BY 2 "
+            "ORDER BY 1, 2"
+        ),
+        "independent_check": _rows(
+            "SELECT payload->>'check' AS outcome, count(*), "
+            "round(avg((payload->>'check_latency_s')::numeric), 2) AS avg_check_s, "
+            "count(*) FILTER (WHERE status = 'completed') AS shown "
+            "FROM study_questionjob WHERE payload->>'check' IS NOT NULL "
+            "GROUP BY 1 ORDER BY 1"
+        ),
     }

@@ -21,6 +21,7 @@ from study.llm.client import (
     llm_configured,
 )
 from study.llm.envelope import (
+    CONFIDENCE_LEVELS,
     EXPLANATION_SCHEMA,
     EnvelopeInvalid,
     cap_text,
@@ -31,7 +32,16 @@ from study.llm.envelope import (
 )
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
+from study.llm.text_guard import (
+    GuardVerdict,
+    QuestionView,
+    explanation_text_guard,
+    is_negative_question,
+    missing_document_hint,
+    numeric_values,
+)
 from study.models import AIExplanationStatus, Question
+from study.services.answer_check import answer_check
 from study.services.rate_limits import ai_rate_limit_consume
 from study.services.retrieval import Evidence, explanation_evidence
 from study.signals import explanation_ready
@@ -68,6 +78,8 @@ class GenerationResult:
     # The question's answer-defining content the generation started from.
     fingerprint: str = ""
     retry_after_s: float | None = None
+    # What the card shows with the text (Question.ai_explanation_meta).
+    meta: dict = field(default_factory=dict)
 
 
 def evidence_sources(evidence: list[Evidence]) -> dict[str, dict]:
@@ -86,6 +98,10 @@ def _prompt(question: Question, evidence: list[Evidence]) -> str:
     return render_prompt(
         "study_explanation.txt",
         stem=question.stem,
+        correct_text=question.choices[question.correct_choice - 1],
+        negative=is_negative_question(question.stem),
+        numeric=numeric_values(question.choices) is not None,
+        question_only=not evidence,
         choice_1=question.choice_1,
         choice_2=question.choice_2,
         choice_3=question.choice_3,
@@ -154,14 +170,23 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
     prompt, evidence = explanation_prompt(
         question, explanation_evidence(question=question)
     )
-    if not evidence:
+    topic = question.topic
+    if not evidence and not topic.ai_question_only:
+        hint = missing_document_hint(question.subject, question.stem)
         return GenerationResult(
             status="skipped",
             error_code="evidence_missing",
             message=gettext(
                 "이 토픽에 근거로 쓸 자료나 다른 문제가 없습니다 (자료 부족)."
-            ),
+            )
+            + " "
+            + gettext("도움이 될 자료: %(hint)s") % {"hint": hint},
+            payload={"missing_hint": hint},
+            meta={"missing_hint": hint},
         )
+    check = None
+    if topic.ai_independent_check:
+        check = answer_check(question=question, priority=priority)
     try:
         reply = llm_json(
             priority=priority,
@@ -171,17 +196,90 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
             schema_name="explanation",
         )
     except LLMParseError as exc:
-        return _failed("parse_fail", str(exc), raw=exc.raw, reason="not_json_object")
+        result = _failed("parse_fail", str(exc), raw=exc.raw, reason="not_json_object")
     except LLMNotConfigured as exc:
-        return _failed("not_configured", str(exc))
+        result = _failed("not_configured", str(exc))
     except LLMError as exc:
-        return _failed(
+        result = _failed(
             exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
         )
-    return _guarded(question, reply, evidence)
+    else:
+        result = _guarded(question, reply, evidence, check)
+    if check is not None:
+        result.payload = {**result.payload, **check.as_payload()}
+    return result
 
 
-def _guarded(question: Question, reply, evidence: list[Evidence]) -> GenerationResult:
+def grounding_of(evidence: list[Evidence]) -> str:
+    """documents | questions | none: the best kind of evidence sent."""
+    kinds = {e.kind for e in evidence}
+    if "document" in kinds:
+        return "documents"
+    if kinds:
+        return "questions"
+    return "none"
+
+
+def capped_confidence(claimed: str | None, *, grounding: str, cited_document: bool):
+    """The confidence shown: the model's claim, never raised, capped by the
+    evidence: an explanation that cites a document may say high; evidence from
+    other questions (or documents it did not cite) at most medium; no evidence
+    at all, low. A missing claim counts as low."""
+    if cited_document:
+        cap = "high"
+    elif grounding in ("documents", "questions"):
+        cap = "medium"
+    else:
+        cap = "low"
+    order = {level: n for n, level in enumerate(CONFIDENCE_LEVELS)}  # high=0
+    claim = claimed or "low"
+    return claim if order[claim] >= order[cap] else cap
+
+
+def _guard_failed(code: str, detail: str, raw: str, extra: dict) -> GenerationResult:
+    result = _failed("guard_fail", f"{code}: {detail}", raw=raw)
+    result.payload = {
+        **result.payload,
+        **extra,
+        "guard_reason": code,
+        "guard_detail": detail[:300],
+    }
+    return result
+
+
+def reply_guard(
+    q: QuestionView,
+    answer: int,
+    text: str,
+    data: dict,
+    evidence: list[Evidence],
+    check: str = "off",
+) -> GuardVerdict:
+    """The whole guard on a parsed reply: the answer field is the key, then
+    every check on the text (study.llm.text_guard) against the evidence sent.
+    Without evidence nothing can ground the text, so when the independent
+    check ran (`check`: agree | disagree | unknown | off) it must agree."""
+    if answer not in q.accepted:
+        return GuardVerdict(
+            False, "answer_not_key", f"answer_choice={answer} != key {q.key}"
+        )
+    if not evidence and check not in ("agree", "off"):
+        return GuardVerdict(
+            False,
+            "unverified_without_evidence",
+            f"no evidence and the independent check was {check}",
+        )
+    return explanation_text_guard(
+        q=q,
+        text=text,
+        quotes=check_quotes(data, evidence_sources(evidence)),
+        evidence_sent=bool(evidence),
+    )
+
+
+def _guarded(
+    question: Question, reply, evidence: list[Evidence], check=None
+) -> GenerationResult:
     try:
         answer = envelope_answer_choice(reply.data)
         text = envelope_text(reply.data, "explanation_md")
@@ -192,27 +290,59 @@ def _guarded(question: Question, reply, evidence: list[Evidence]) -> GenerationR
             else "empty_explanation_md"
         )
         return _failed("parse_fail", str(exc), raw=reply.raw, reason=reason)
-    if answer not in question.accepted_set:
-        return _failed(
-            "guard_fail",
-            f"answer_choice={answer} != correct_choice={question.correct_choice}",
+    base = {"evidence_sent": len(evidence), "latency_s": round(reply.latency_s, 3)}
+    verdict = reply_guard(
+        QuestionView.of(question),
+        answer,
+        text,
+        reply.data,
+        evidence,
+        check=check.outcome if check is not None else "off",
+    )
+    base["quotes_irrelevant"] = verdict.quotes_irrelevant
+    if not verdict.ok:
+        return _guard_failed(verdict.code, verdict.detail, reply.raw, base)
+    if (
+        check is not None
+        and check.outcome == "disagree"
+        and (question.topic.ai_disagreement_hide)
+    ):
+        return _guard_failed(
+            "check_disagrees",
+            f"without the key the model chose {check.model_answer}",
+            reply.raw,
+            base,
         )
-    quotes = check_quotes(reply.data, evidence_sources(evidence))
+    quotes = verdict.quotes
+    grounding = grounding_of(evidence)
+    claimed = normalise_confidence(reply.data.get("confidence"))
+    confidence = capped_confidence(
+        claimed,
+        grounding=grounding,
+        cited_document=any(q["kind"] == "document" for q in quotes.kept),
+    )
     saved = cap_text(text)
     return GenerationResult(
         status="ready",
         text=saved,
         evidence=quotes.kept,
         model=reply.model,
+        meta={
+            "confidence": confidence,
+            "grounding": grounding,
+            "check": check.outcome if check is not None else "off",
+            "check_answer": check.model_answer if check is not None else None,
+        },
         payload={
-            "confidence": normalise_confidence(reply.data.get("confidence")),
+            **base,
+            "confidence": confidence,
+            "model_confidence_raw": claimed,
+            "grounding": grounding,
             "explanation_len_original": len(text),
             "explanation_len_saved": len(saved),
             "explanation_capped": len(saved) < len(text),
             "quotes_kept": len(quotes.kept),
             "quotes_dropped": quotes.dropped,
-            "evidence_sent": len(evidence),
-            "latency_s": round(reply.latency_s, 3),
         },
     )
 
@@ -240,8 +370,11 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
         question.ai_explanation_generated_at = now
         question.ai_explanation_model = result.model
         question.ai_explanation_evidence = result.evidence
+        question.ai_explanation_meta = result.meta
     elif result.status == "skipped":
         question.ai_explanation_status = AIExplanationStatus.SKIPPED
+        if not question.ai_explanation:
+            question.ai_explanation_meta = result.meta
     else:
         question.ai_explanation_status = AIExplanationStatus.FAILED
     question.ai_explanation_started_at = None
@@ -252,6 +385,7 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
             "ai_explanation_generated_at",
             "ai_explanation_model",
             "ai_explanation_evidence",
+            "ai_explanation_meta",
             "ai_explanation_started_at",
             "updated_at",
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +20,7 @@ from study.llm.envelope import (
 )
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
+from study.llm.text_guard import QuestionView, note_text_guard
 from study.models import AIExplanationStatus, Question, SubjectNote, SubjectNoteStatus
 from study.services.explanations import (
     ExplanationBusy,
@@ -28,6 +31,10 @@ from study.services.explanations import (
 from study.services.rate_limits import ai_rate_limit_consume
 from study.services.retrieval import Evidence, question_as_evidence, search_chunks
 
+logger = logging.getLogger(__name__)
+# A note the text guard stopped: the error starts with this and the reason
+# code, which the health report counts.
+NOTE_GUARD_PREFIX = "guard_fail:"
 NOTE_SYSTEM = "너는 자격시험 강사다. 요청된 JSON 객체 하나만 출력한다."
 
 
@@ -120,7 +127,25 @@ def subject_note_request(
             status=SubjectNoteStatus.FAILED,
             error=gettext("생성하지 못했습니다: %(exc)s") % {"exc": exc},
         )
-    quotes = check_quotes(reply.data, evidence_sources(evidence))
+    verdict = note_text_guard(
+        text=text,
+        quotes=check_quotes(reply.data, evidence_sources(evidence)),
+        q=QuestionView.of(question),
+    )
+    if not verdict.ok:
+        logger.info(
+            "subject note for question %s failed the guard: %s (%s)",
+            question.pk,
+            verdict.code,
+            verdict.detail,
+        )
+        return _finish(
+            note,
+            status=SubjectNoteStatus.FAILED,
+            error=gettext("AI 설명이 검사를 통과하지 못해 저장하지 않았습니다")
+            + f" ({NOTE_GUARD_PREFIX}{verdict.code})",
+        )
+    quotes = verdict.quotes
     note.text, note.evidence, note.model = cap_text(text), quotes.kept, reply.model
     note.generated_at = timezone.now()
     return _finish(note, status=SubjectNoteStatus.READY, error="")

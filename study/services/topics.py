@@ -5,6 +5,8 @@ from django.db import transaction
 from study.models import Topic
 from study.signals import topic_publication_changed
 
+AI_SETTINGS = ("ai_question_only", "ai_independent_check", "ai_disagreement_hide")
+
 
 @transaction.atomic
 def topic_create(
@@ -37,13 +39,20 @@ def topic_update(
     description: str,
     is_shared: bool,
     is_published: bool | None = None,
+    **ai_settings: bool,
 ) -> Topic:
+    """`ai_settings`: ai_question_only, ai_independent_check,
+    ai_disagreement_hide (docs/explanations.md); omitted ones are kept."""
     was_published = Topic.objects.select_for_update().get(pk=topic.pk).is_published
     topic.name = name.strip()
     topic.description = description
     topic.is_shared = is_shared
     if is_published is not None:
         topic.is_published = is_published
+    for name, value in ai_settings.items():
+        if name not in AI_SETTINGS:
+            raise TypeError(f"unknown topic setting {name!r}")
+        setattr(topic, name, value)
     topic.full_clean()
     topic.save()
     if topic.is_published != was_published:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study import rounds
-from study.forms import ExamSpecForm, TopicForm
+from study.forms import ExamSpecForm, TopicEditForm, TopicForm
 from study.models import QuizMode, QuizStage
 from study.selectors import forecast as fsel
 from study.selectors import topics as sel
@@ -70,7 +70,7 @@ def _chosen_mode(request) -> str:
 @require_http_methods(["GET", "POST"])
 def topic_edit(request, topic_id: int):
     topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
-    form = TopicForm(request.POST or None, instance=topic)
+    form = TopicEditForm(request.POST or None, instance=topic)
     if request.method == "POST" and form.is_valid():
         topic_update(topic=topic, **form.cleaned_data)
         messages.success(request, _("토픽을 저장했습니다."))

@@ -6,7 +6,12 @@ from tests.conftest import make_question
 DOC = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 15
 
 
-def good(answer=2, text="정답은 2번, 인터록입니다."):
+def good(
+    answer=2,
+    text=(
+        "정답은 2번, 인터록입니다. 가드가 열리면 기계가 작동하지 않게 막는 장치입니다."
+    ),
+):
     return {
         "answer_choice": answer,
         "explanation_md": text,
@@ -17,6 +22,7 @@ def good(answer=2, text="정답은 2번, 인터록입니다."):
 
 def q(topic, n=1, **kw):
     kw.setdefault("stem", "가드가 열리면 기계가 멈추는 방호장치는?")
+    kw.setdefault("choice_2", "인터록")
     return make_question(topic, n, **kw)
 
 

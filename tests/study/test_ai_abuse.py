@@ -19,7 +19,9 @@ def shared(user, topic, settings, tmp_path):
     topic.is_shared = True
     topic.save()
     make_document(user, topic, DOC, title="방호장치 노트")
-    question = make_question(topic, 1, stem="가드가 열리면 멈추는 장치는?")
+    question = make_question(
+        topic, 1, stem="가드가 열리면 멈추는 장치는?", choice_2="인터록"
+    )
     question.ai_explanation = "소유자가 본 해설"
     question.ai_explanation_status = AIExplanationStatus.READY
     question.save()
@@ -42,7 +44,12 @@ def ask_api(client, question, regenerate):
 def test_a_reader_cannot_regenerate_a_shared_explanation(
     client, reader, shared, fake_llm
 ):
-    fake_llm.reply_json(good_reply(text="읽는 사람이 바꾼 해설"), default=True)
+    fake_llm.reply_json(
+        good_reply(
+            text="정답은 2번입니다. 읽는 사람이 바꾼 해설이며 근거를 들어 설명합니다."
+        ),
+        default=True,
+    )
     client.force_login(reader)
 
     api = ask_api(client, shared, regenerate=True)
@@ -63,14 +70,19 @@ def test_a_reader_cannot_regenerate_a_shared_explanation(
 
 @pytest.mark.parametrize("who", ["user", "staff_user"])
 def test_the_owner_and_staff_can_regenerate(client, request, who, shared, fake_llm):
-    fake_llm.reply_json(good_reply(text="정답은 2번입니다. 새 해설."))
+    fake_llm.reply_json(
+        good_reply(text="정답은 2번입니다. 새로 쓴 해설이며 근거를 들어 설명합니다.")
+    )
     client.force_login(request.getfixturevalue(who))
 
     response = ask_api(client, shared, regenerate=True)
 
     assert response.status_code == 200
     shared.refresh_from_db()
-    assert shared.ai_explanation == "정답은 2번입니다. 새 해설."
+    assert (
+        shared.ai_explanation
+        == "정답은 2번입니다. 새로 쓴 해설이며 근거를 들어 설명합니다."
+    )
 
 
 def test_a_reader_cannot_replace_the_shared_subject_note(
@@ -95,7 +107,15 @@ def test_explanation_clicks_are_limited_per_user_with_a_korean_message(
 ):
     settings.AI_RATE_LIMITS = {**settings.AI_RATE_LIMITS, "explanation": "2/h"}
     fake_llm.reply_json(good_reply(), default=True)
-    questions = [make_question(shared.topic, n, stem=f"문제 {n}") for n in (2, 3, 4)]
+    questions = [
+        make_question(
+            shared.topic,
+            n,
+            stem=f"문제 {n}: 가드가 열리면 멈추는 장치는?",
+            choice_2="인터록",
+        )
+        for n in (2, 3, 4)
+    ]
     client.force_login(reader)
 
     codes = [ask_api(client, q, regenerate=False) for q in questions]

@@ -18,7 +18,9 @@ DOC = (
 
 
 def good_reply(
-    answer=2, text="정답은 2번입니다. 인터록은 가드가 열리면 멈춥니다.", **extra
+    answer=2,
+    text="정답은 2번입니다. 인터록은 가드가 열리면 전원을 끊어 멈춥니다.",
+    **extra,
 ):
     reply = {
         "answer_choice": answer,
@@ -91,7 +93,10 @@ def test_without_an_llm_staff_are_told_how_to_enable_it(
 
 def test_a_guarded_cited_explanation_is_saved(client, user, grounded, fake_llm):
     fake_llm.reply_json(
-        good_reply(text="**인터록**: 가드가 열리면 멈춤 <script>x()</script>")
+        good_reply(
+            text="정답은 2번. **인터록**: 가드가 열리면 전원이 끊겨 멈춤 "
+            "<script>x()</script>"
+        )
     )
     client.force_login(user)
     body = ask(client, grounded).json()
@@ -129,9 +134,15 @@ def test_a_stale_explanation_is_served_as_stale_until_regenerated(
     assert body["is_stale"] and body["explanation_md"] == "이전 해설"
     html = client.get(reverse("study:ai_panel", args=[grounded.pk])).content.decode()
     assert "이전 풀이" in html and "다시 생성" in html
-    fake_llm.reply_json(good_reply(text="새 해설"))
+    fake_llm.reply_json(
+        good_reply(text="정답은 2번입니다. 새로 쓴 해설이며 근거를 들어 설명합니다.")
+    )
     body = ask(client, grounded, regenerate=True).json()
-    assert body["status"] == "ready" and body["explanation_md"] == "새 해설"
+    assert (
+        body["status"] == "ready"
+        and body["explanation_md"]
+        == "정답은 2번입니다. 새로 쓴 해설이며 근거를 들어 설명합니다."
+    )
 
 
 def test_a_wrong_answer_is_never_shown_and_the_old_text_is_kept(
@@ -195,7 +206,7 @@ def test_no_evidence_means_skipped_without_an_llm_call(client, user, topic, fake
 
 
 def test_long_explanations_are_capped_at_a_sentence(client, user, grounded, fake_llm):
-    long_text = "인터록은 가드와 연동된다. " * 120
+    long_text = "정답은 2번입니다. " + "인터록은 가드와 연동되어 전원을 끊는다. " * 80
     fake_llm.reply_json(good_reply(text=long_text))
     client.force_login(user)
     body = ask(client, grounded).json()

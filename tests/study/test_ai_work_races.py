@@ -80,11 +80,19 @@ def test_1_an_explanation_of_the_old_key_is_never_saved_as_ready(
         0,  # retried at once, without using up an attempt
     )
     monkeypatch.setattr(jobs, "explanation_generate", real)
-    fake_llm.reply_json(good(answer=3, text="정답은 3번입니다."))
+    fake_llm.reply_json(
+        good(
+            answer=3,
+            text="정답은 3번입니다. 새 정답으로 쓴 해설이며 근거를 들어 설명합니다.",
+        )
+    )
     job_runner.job_run(job=job_runner.job_claim_next())
     question.refresh_from_db()
     assert question.ai_explanation_status == AIExplanationStatus.READY
-    assert question.ai_explanation == "정답은 3번입니다."
+    assert (
+        question.ai_explanation
+        == "정답은 3번입니다. 새 정답으로 쓴 해설이며 근거를 들어 설명합니다."
+    )
 
 
 # 2: test_explanation_jobs.py::test_an_llm_down_for_a_while_loses_nothing and

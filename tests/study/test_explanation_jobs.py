@@ -397,10 +397,15 @@ def test_admin_regenerate_action_regenerates_a_ready_explanation(
         reverse("admin:study_question_changelist"),
         {"action": "regenerate_explanation", "_selected_action": [question.pk]},
     )
-    fake_llm.reply_json(good(text="새 해설입니다."))
+    fake_llm.reply_json(
+        good(text="정답은 2번입니다. 새로 쓴 해설이며 근거를 들어 설명합니다.")
+    )
     job_runner.jobs_consume(batch=1)
     question.refresh_from_db()
-    assert question.ai_explanation == "새 해설입니다."
+    assert (
+        question.ai_explanation
+        == "정답은 2번입니다. 새로 쓴 해설이며 근거를 들어 설명합니다."
+    )
 
 
 def test_enqueue_wakes_the_consumer_after_commit(user, topic, fake_llm, monkeypatch):

@@ -4,7 +4,7 @@ from study.selectors.jobs_health import SECTIONS, jobs_health
 
 
 class Command(BaseCommand):
-    help = "백그라운드 AI 작업의 운영 점검 보고서 (7개 섹션)."
+    help = "백그라운드 AI 작업의 운영 점검 보고서 (guard_fail 사유와 독립 확인 포함)."
 
     def handle(self, *args, **options):
         report = jobs_health()
