@@ -7,6 +7,8 @@ the admin, and a check that the watch really catches a violation.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -60,17 +62,38 @@ def test_confirm_dialogs_work_without_inline_handlers(page: Page, study_topic):
     sign_in(page)
     question = study_topic.questions.order_by("id").first()
     page.goto(f"/study-questions/{question.pk}/")
+    # One handler for the whole test, told what to do with each dialog: a
+    # once() listener left over from a dialog that came late would answer the
+    # next one too (seen under load: "dialog already handled").
+    answers, asked = ["dismiss"], []
 
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    def on_dialog(dialog):
+        asked.append(dialog.message)
+        getattr(dialog, answers[-1])()
+
+    page.on("dialog", on_dialog)
+
     page.get_by_role("button", name="삭제").click()
+    wait_until(page, lambda: len(asked) == 1)
     expect(page.get_by_role("button", name="삭제")).to_be_visible()
     assert page.url.endswith(f"/study-questions/{question.pk}/")
     assert Question.objects.alive().filter(pk=question.pk).exists()
 
-    page.once("dialog", lambda dialog: dialog.accept())
+    answers.append("accept")
     page.get_by_role("button", name="삭제").click()
-    page.wait_for_url(f"**/study-topics/{study_topic.pk}/")
+    page.wait_for_url(f"**/study-topics/{study_topic.pk}/", timeout=60_000)
+    assert len(asked) == 2
     assert not Question.objects.alive().filter(pk=question.pk).exists()
+
+
+def wait_until(page: Page, condition, timeout_s: float = 30.0) -> None:
+    """Wait for a condition the browser's events fulfil (not for a time).
+    page.wait_for_timeout, not time.sleep: the sync API delivers events (the
+    dialog) only while it runs."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        page.wait_for_timeout(50)
 
 
 def test_the_admin_runs_under_the_csp(
