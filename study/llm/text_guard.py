@@ -400,6 +400,14 @@ def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
     return False
 
 
+def _about_choices(quote: str, q: QuestionView, choice_words: set[str]) -> bool:
+    """A quote speaks about the choices when it shares a content word with
+    them or contains one choice's whole text ("3개 이상" for the choice
+    "3개"): choices that are numbers with units, symbols or short Latin terms
+    have no content words of their own."""
+    return shares_content(quote, choice_words) or bool(_refs_by_text(quote, q.choices))
+
+
 def explanation_text_guard(
     *,
     q: QuestionView,
@@ -452,7 +460,7 @@ def explanation_text_guard(
                     f"last result {result} != keyed value {key_value:g}",
                 )
     if evidence_sent and not any(
-        shares_content(item["quote"], choice_words) for item in checked.kept
+        _about_choices(item["quote"], q, choice_words) for item in checked.kept
     ):
         if not (quotes.kept or quotes.dropped):
             return fail("ungrounded", "evidence was sent and nothing was quoted")

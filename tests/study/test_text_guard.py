@@ -261,6 +261,29 @@ def test_a_quote_about_the_stem_only_does_not_ground_the_choice():
     assert guard(q, text, kept=[header, listing]).ok
 
 
+def test_a_quote_naming_a_choice_without_content_words_grounds_it():
+    # Choices such as "3개" or "T" have no content words of their own; a
+    # quote that contains a choice's whole text still speaks about them.
+    q = QuestionView(
+        stem="동바리로 사용하는 파이프 서포트는 최대 몇 개 이상 이어서 "
+        "사용하지 않아야 하는가?",
+        choices=("2개", "3개", "4개", "5개"),
+        accepted=frozenset({2}),
+    )
+    rule = {
+        "kind": "document",
+        "ref": "d",
+        "title": "t",
+        "quote": "파이프 서포트를 3개 이상 이어서 사용하지 않도록 할 것",
+    }
+    stem_only = {**rule, "quote": "동바리로 사용하는 파이프 서포트의 경우"}
+    assert guard(q, "정답은 2번입니다.", kept=[rule]).ok
+    assert guard(q, "정답은 2번입니다.", kept=[stem_only]).code == "ungrounded"
+    # A rule naming another choice's value is no reasoning for the key.
+    other = {**rule, "quote": "파이프 서포트를 4개 이상의 볼트로 이을 것"}
+    assert guard(q, "정답은 2번입니다.", kept=[other]).code == "no_reasoning"
+
+
 def test_a_text_that_only_repeats_the_keyed_choice_has_no_reasoning():
     text = "정답은 3번(포스겐(COCl2))입니다. 독성이 가장 큰 물질은 포스겐(COCl2)입니다."
     assert guard(GAS_Q, text, evidence_sent=False).code == "no_reasoning"
