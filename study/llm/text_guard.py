@@ -289,6 +289,26 @@ def declared_answers(text: str, q: QuestionView) -> list[tuple[set[int], str]]:
     return found
 
 
+def _without_stem_negations(tail: str, stem: str) -> str:
+    """The tail without the negated words the question itself uses: "양립성은
+    기대와 모순되지 않는 성질" repeats the stem's "모순되지 않는", it does not
+    deny the key. A negated word counts as the stem's when it appears there
+    together with the word before or after it."""
+    flat_stem = re.sub(r"\s+", "", stem)
+    words = tail.split()
+    kept = []
+    for i, word in enumerate(words):
+        if _NEGATION.search(word):
+            before = "".join(words[max(0, i - 1) : i + 1])
+            after = "".join(words[i : i + 2])
+            if (i > 0 and before in flat_stem) or (
+                i + 1 < len(words) and after in flat_stem
+            ):
+                continue
+        kept.append(word)
+    return " ".join(kept)
+
+
 def _denials(text: str, q: QuestionView) -> str | None:
     """A sentence about the keyed choice alone that reads the question the
     wrong way round: in a positive question it calls the key wrong / not it;
@@ -302,7 +322,7 @@ def _denials(text: str, q: QuestionView) -> str | None:
             return sentence
         if _DECLARATION.search(sentence):
             continue  # "정답은 2번(…)입니다" is the declaration itself
-        tail = sentence[-40:]
+        tail = _without_stem_negations(sentence[-40:], q.stem)
         # "A는 …가 아니다" about the key in a "which is …" question.
         if (
             not negative

@@ -167,6 +167,22 @@ def test_text_arguing_the_key_is_not_the_answer_fails():
     assert guard(GAS_Q, text).code == "text_denies_key"
 
 
+def test_repeating_the_stems_own_negated_words_is_not_a_denial():
+    q = QuestionView(
+        stem="자극-반응 조합의 관계에서 인간의 기대와 모순되지 않는 성질을 "
+        "무엇이라 하는가?",
+        choices=("양립성", "적응성", "변별성", "신뢰성"),
+        accepted=frozenset({1}),
+    )
+    said = (
+        "정답은 1번입니다. 표시장치와 조종장치의 배치처럼 자극과 반응의 관계가 "
+        "공간·운동·개념 면에서 인간의 기대와 모순되지 않는 성질이 양립성입니다."
+    )
+    assert guard(q, said, evidence_sent=False).ok
+    denied = "정답은 1번입니다. 양립성은 인간의 기대와 모순되지 않는 성질이 아닙니다."
+    assert guard(q, denied, evidence_sent=False).code == "text_denies_key"
+
+
 def test_negative_question_read_the_wrong_way_round_fails():
     text = (
         "정답은 3번입니다. 사다리식 통로의 길이가 10m 이상인 경우에는 3m 이내마다 "
