@@ -392,15 +392,17 @@ def relevant_quotes(
 # -- the guards -------------------------------------------------------------
 
 
-def novel_words(text: str, q: QuestionView) -> set[str]:
-    """Content words of the text that are not in the question or its choices
-    (the answer-declaring sentences left out): what the text adds."""
+def novel_words(text: str, q: QuestionView, instructions: str = "") -> set[str]:
+    """Content words of the text that are not in the question, its choices or
+    the prompt's own instructions (the answer-declaring sentences left out):
+    what the text adds. Echoing the instructions ("정답 보기가 왜 틀렸는지를
+    설명하세요") adds nothing."""
     body = " ".join(
         s
         for s in sentences(text)
         if not (_DECLARATION.search(s) and len(s) < 80 and choice_refs(s, q))
     )
-    known = content_words(q.stem + " " + " ".join(q.choices))
+    known = content_words(" ".join((q.stem, *q.choices, instructions)))
     return {w for w in content_words(body) if w not in known}
 
 
@@ -435,6 +437,7 @@ def explanation_text_guard(
     quotes: CheckedQuotes,
     evidence_sent: bool,
     min_novel_words: int = 3,
+    instructions: str = "",
 ) -> GuardVerdict:
     """Every check on an explanation's text; the first failure is the verdict."""
     checked, irrelevant = relevant_quotes(quotes, q)
@@ -494,9 +497,9 @@ def explanation_text_guard(
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
             "the question",
         )
-    if len(novel_words(text, q)) < min_novel_words and not _quote_states_key(
-        checked, q
-    ):
+    if len(
+        novel_words(text, q, instructions)
+    ) < min_novel_words and not _quote_states_key(checked, q):
         return fail("no_reasoning", "the text only restates the question and choices")
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
 

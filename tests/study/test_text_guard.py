@@ -6,6 +6,7 @@ test_explanation_labels.py."""
 import pytest
 
 from study.llm.envelope import CheckedQuotes
+from study.llm.prompts import prompt_instructions
 from study.llm.text_guard import (
     QuestionView,
     calculation_result,
@@ -303,6 +304,53 @@ def test_a_quote_naming_a_choice_without_content_words_grounds_it():
 def test_a_text_that_only_repeats_the_keyed_choice_has_no_reasoning():
     text = "정답은 3번(포스겐(COCl2))입니다. 독성이 가장 큰 물질은 포스겐(COCl2)입니다."
     assert guard(GAS_Q, text, evidence_sent=False).code == "no_reasoning"
+
+
+def test_echoing_the_prompts_own_instructions_is_no_reasoning():
+    # A real reply (2020-3-53) named the key and then copied the prompt's
+    # hint for "which is NOT" questions; the quote shares only 기능 with it.
+    q = QuestionView(
+        stem="컨베이어를 사용하여 작업을 할 때 작업시작 전 점검사항으로 "
+        "가장 거리가 먼 것은?",
+        choices=(
+            "원동기 및 풀리(pulley) 기능의 이상 유무",
+            "이탈 등의 방지장치 기능의 이상 유무",
+            "유압장치의 기능의 이상 유무",
+            "비상정지장치 기능의 이상 유무",
+        ),
+        accepted=frozenset({3}),
+    )
+    quote = {
+        "kind": "question",
+        "ref": "q",
+        "title": "t",
+        "quote": "압력방출장치의 기능",
+    }
+    echo = (
+        "정답은 3번(유압장치의 기능의 이상 유무)입니다. 이 문제는 옳지 않은(해당하지 "
+        "않는) 것을 묻습니다: 정답 보기가 왜 틀렸는지(해당하지 않는지)를 설명하세요."
+    )
+    instructions = prompt_instructions("study_explanation.txt")
+    verdict = explanation_text_guard(
+        q=q,
+        text=echo,
+        quotes=CheckedQuotes(kept=[quote]),
+        evidence_sent=True,
+        instructions=instructions,
+    )
+    assert verdict.code == "no_reasoning"
+    reasoned = (
+        "정답은 3번입니다. 컨베이어의 작업시작 전 점검은 원동기·풀리, 이탈방지장치, "
+        "비상정지장치, 원동기·회전축·기어·풀리의 덮개나 울을 살피며, 유압장치 "
+        "점검은 프레스나 크레인 쪽 항목입니다."
+    )
+    assert explanation_text_guard(
+        q=q,
+        text=reasoned,
+        quotes=CheckedQuotes(kept=[quote]),
+        evidence_sent=True,
+        instructions=instructions,
+    ).ok
 
 
 # -- subject notes ------------------------------------------------------------
