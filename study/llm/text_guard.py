@@ -401,20 +401,26 @@ def novel_words(text: str, q: QuestionView, instructions: str = "") -> set[str]:
         s
         for s in sentences(text)
         if not (_DECLARATION.search(s) and len(s) < 80 and choice_refs(s, q))
+        # a question (this one or another, pasted from the evidence) is not
+        # an answer to anything
+        and not s.rstrip().endswith("?")
     )
     known = content_words(" ".join((q.stem, *q.choices, instructions)))
     return {w for w in content_words(body) if w not in known}
 
 
 def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
-    """In a positive question, a kept quote that states the keyed choice (its
-    text or its value: "높이 90센티미터 이상" for "90cm 이상") is the reasoning
-    a one-line text lacks. Not in a "which is NOT" question, where the
+    """In a positive question, a kept document quote that states the keyed
+    choice (its text or its value: "높이 90센티미터 이상" for "90cm 이상") is
+    the reasoning a one-line text lacks; another question quoted with the same
+    key is a precedent, not a reason. Not in a "which is NOT" question, where the
     article states the other choices."""
     if is_negative_question(q.stem):
         return False
     values = numeric_values(q.choices)
     for item in quotes.kept:
+        if item.get("kind") == "question":
+            continue  # another question's key is the same answer, not a reason
         refs = _refs_by_text(item["quote"], q.choices)
         refs |= _refs_by_value(item["quote"], values, q.choices)
         if refs and refs <= q.accepted:

@@ -353,6 +353,31 @@ def test_echoing_the_prompts_own_instructions_is_no_reasoning():
     ).ok
 
 
+def test_pasting_another_questions_stem_and_key_is_no_reasoning():
+    # A real reply (2020-4-26): the key, then another round's question and
+    # its key, quoted verbatim. A precedent is not a reason; a statute quote
+    # stating the same value is.
+    q = QuestionView(
+        stem="유해위험방지계획서의 제출 대상 제조업은 전기 계약 용량이 얼마 "
+        "이상인 경우에 해당되는가?",
+        choices=("50kW", "100kW", "200kW", "300kW"),
+        accepted=frozenset({4}),
+    )
+    pasted = (
+        "유해위험방지계획서의 제출대상 사업은 해당 사업으로서 전기 계약용량이 "
+        "얼마 이상인 사업을 말하는가? 정답: 300kW"
+    )
+    text = f"정답은 4번(300kW)입니다. {pasted}"
+    precedent = {"kind": "question", "ref": "q:1", "title": "t", "quote": pasted}
+    assert guard(q, text, kept=[precedent]).code == "no_reasoning"
+    rule = {
+        **precedent,
+        "kind": "document",
+        "quote": "전기 계약용량이 300킬로와트 이상인 경우",
+    }
+    assert guard(q, "정답은 4번(300kW)입니다.", kept=[rule]).ok
+
+
 # -- subject notes ------------------------------------------------------------
 
 
