@@ -42,6 +42,7 @@ from study.selectors.quiz_selection import STAGE_RATIOS, quotas
 from study.selectors.scores import PASS_AVERAGE_MIN, passes
 
 START = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)  # the learners study at night
+ORACLE_PAPERS = 256  # papers averaged over for the exam-day probability
 TZ = retention.ZoneInfo("Asia/Seoul")
 
 
@@ -95,6 +96,13 @@ class LearnerRun:
     # The forecast's expected mean score (out of 100) next to the real one.
     expected: dict[int, float] = field(default_factory=dict)
     exam_mean: float = 0.0
+    # Oracle (a): the forecast's own projection (pace of the last two weeks
+    # continues) fed with the learner's TRUE memory and ability instead of
+    # estimates, with no uncertainty draws.
+    oracle: dict[int, float] = field(default_factory=dict)
+    # Oracle (b): P(합격) given the true memory state at the exam sitting;
+    # only the paper and the answers on the day remain random.
+    exam_probability: float = 0.0
 
 
 @dataclass
@@ -112,6 +120,33 @@ class Result:
     def naive_brier(self, days_before: int, policy: str = "both") -> float:
         runs = self._runs(policy)
         return float(np.mean([(r.naive[days_before] - r.passed) ** 2 for r in runs]))
+
+    def oracle_brier(self, days_before: int, policy: str = "both") -> float:
+        runs = self._runs(policy)
+        return float(np.mean([(r.oracle[days_before] - r.passed) ** 2 for r in runs]))
+
+    def floor(self, policy: str = "both") -> float:
+        """The Brier score a perfect forecast expects, mean p(1 − p) with p
+        the exam-day probability: no forecast made earlier can expect less
+        (E[(f − Y)²] = E[(f − p)²] + E[p(1 − p)] for any f fixed before the
+        sitting)."""
+        runs = self._runs(policy)
+        return float(
+            np.mean([r.exam_probability * (1 - r.exam_probability) for r in runs])
+        )
+
+    def excess(self, days_before: int, which: str = "forecasts") -> float:
+        """mean (f − p)²: how far a forecast is from the exam-day probability
+        (its expected Brier score is this plus the floor)."""
+        runs = self._runs("both")
+        return float(
+            np.mean(
+                [
+                    (getattr(r, which)[days_before] - r.exam_probability) ** 2
+                    for r in runs
+                ]
+            )
+        )
 
     def pass_rate(self, policy: str) -> float:
         return float(np.mean([r.passed for r in self._runs(policy)]))
@@ -151,12 +186,22 @@ class Result:
         # Brier score of knowing nothing about the individual learner.
         rate = float(np.mean([r.passed for r in self.plan + self.stage]))
         out["base_rate_brier"] = rate * (1 - rate)
+        out["floor_brier"] = self.floor()
+        out["floor_brier_plan"] = self.floor("plan")
+        out["floor_brier_stage"] = self.floor("stage")
+        out["exam_oracle_brier"] = float(
+            np.mean([(r.exam_probability - r.passed) ** 2 for r in self._runs("both")])
+        )
         for d in self.config.forecast_days_before:
             out[f"brier_{d}d"] = self.brier(d)
             out[f"naive_brier_{d}d"] = self.naive_brier(d)
+            out[f"oracle_brier_{d}d"] = self.oracle_brier(d)
+            out[f"forecast_excess_{d}d"] = self.excess(d, "forecasts")
+            out[f"oracle_excess_{d}d"] = self.excess(d, "oracle")
             for policy in ("plan", "stage"):
                 out[f"brier_{d}d_{policy}"] = self.brier(d, policy)
                 out[f"naive_brier_{d}d_{policy}"] = self.naive_brier(d, policy)
+                out[f"oracle_brier_{d}d_{policy}"] = self.oracle_brier(d, policy)
         return out
 
 
@@ -321,22 +366,21 @@ class Simulator:
                         )
                     )
             c, a = self.first[name]
-            pace = (
-                model.pace(
-                    [
-                        self.seen[q.id].first_at.timestamp() / 86400
-                        for q in qs
-                        if q.id in self.seen
-                    ],
-                    now=now.timestamp() / 86400,
-                    started=START.timestamp() / 86400,
-                )
-                if now
-                else 0.0
-            )
+            pace = self._pace(qs, now) if now else 0.0
             inputs.append(model.SubjectInput.build(name, n, rows, c, int(a), pace))
             ids.append([q.id for q in qs])
         return inputs, ids
+
+    def _pace(self, qs, now: datetime) -> float:
+        return model.pace(
+            [
+                self.seen[q.id].first_at.timestamp() / 86400
+                for q in qs
+                if q.id in self.seen
+            ],
+            now=now.timestamp() / 86400,
+            started=START.timestamp() / 86400,
+        )
 
     def forecast(self, now: datetime) -> model.Forecast:
         inputs, _ = self.subject_inputs(now)
@@ -349,6 +393,82 @@ class Simulator:
                 model.guess_rate(self.misses["wrong"], self.misses["unsure"]),
             ),
         )
+
+    # -- oracles: what perfect knowledge of the learner would say ----------
+    def oracle_forecast(self, now: datetime) -> float:
+        """Oracle (a): the forecast's projection (model.point_pass_probability,
+        the pace of the last two weeks continuing to the exam) fed with the
+        truth: each studied question's true FSRS card with the learner's true
+        stability factor, each subject's true chance of knowing an unseen
+        question (plus a guess), and no uncertainty draws. Its distance from
+        the product's forecast is the cost of estimating the learner; its
+        distance from the floor is the cost of the projection."""
+        inputs = []
+        for name, n in self.spec.subjects:
+            qs = self.by_subject[name]
+            rows = []
+            for q in qs:
+                card = self.truth.get(q.id)
+                if card is None:
+                    rows.append((q.weight, None, None))
+                else:
+                    rows.append(
+                        (
+                            q.weight,
+                            float(card.stability) * self.params.memory,
+                            card.last_review.timestamp() / 86400,
+                        )
+                    )
+            inputs.append(
+                model.SubjectInput.build(name, n, rows, pace=self._pace(qs, now))
+            )
+        accuracies = [
+            float(model.p_from_retrievability(self.params.ability[name]))
+            for name, _ in self.spec.subjects
+        ]
+        return model.point_pass_probability(
+            inputs,
+            exam_day=self.exam_at.timestamp() / 86400,
+            today=now.timestamp() / 86400,
+            accuracies=accuracies,
+        )
+
+    def exam_pass_probability(self, papers: int = ORACLE_PAPERS) -> float:
+        """Oracle (b): P(합격) at the exam sitting given the learner's true
+        memory of every question then. Only the sitting is random: the paper
+        (drawn like Simulator.mock, by weight without replacement; averaged
+        over `papers` seeded draws) and, per question, recall with the true
+        retrievability or a 1-in-4 guess (Poisson-binomial per paper)."""
+        at = self.exam_at
+        rng = np.random.default_rng([self.seed, 20261129])  # its own stream
+        dists = []
+        for name, n in self.spec.subjects:
+            qs = self.by_subject[name]
+            r = np.array(
+                [
+                    self.params.ability[name]
+                    if (true := self._true_r(q.id, at)) is None
+                    else true
+                    for q in qs
+                ],
+                dtype=float,
+            )
+            p = model.p_from_retrievability(r)
+            w = np.array([q.weight for q in qs], dtype=float)
+            k = min(n, len(qs))
+            keys = rng.random((papers, len(qs))) ** (1.0 / w)
+            picked = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+            missing = np.zeros(n - k)  # a short bank: the empty slots score 0
+            dists.append(
+                np.mean(
+                    [
+                        model.poisson_binomial(np.concatenate([p[row], missing]))
+                        for row in picked
+                    ],
+                    axis=0,
+                )
+            )
+        return model.pass_probability(dists)
 
     # -- sessions ----------------------------------------------------------
     def mock(self, at: datetime, *, real_exam: bool = False) -> tuple[bool, float]:
@@ -442,6 +562,8 @@ class Simulator:
                 out.naive[days_left] = float(
                     self.last_mock is not None and self.last_mock >= PASS_AVERAGE_MIN
                 )
+                out.oracle[days_left] = self.oracle_forecast(at + timedelta(hours=2))
+        out.exam_probability = self.exam_pass_probability()
         out.passed, out.exam_mean = self.mock(self.exam_at, real_exam=True)
         return out
 

@@ -191,3 +191,63 @@ def test_the_command_runs_on_a_real_bank(capsys, tmp_path):
     figures = json.loads(out.read_text())
     assert figures["questions"] > 250 and len(figures["subjects"]) == 6
     assert 0 <= figures["brier_7d"] <= 1
+    assert "oracle" in printed and "Floor: a perfect forecast" in printed
+    assert 0 <= figures["oracle_brier_28d"] <= 1
+    assert 0 <= figures["floor_brier"] <= 0.25
+
+
+def _studied_learner(memory, seed=11):
+    """A learner who has met half of a small bank over ten days (seeded)."""
+    bank = synthetic_bank(per_subject=60)
+    params = sim.LearnerParams(
+        ability={"과목1": 0.35, "과목2": 0.4, "과목3": 0.45},
+        memory=memory,
+        unsure=0.3,
+        study_prob=1.0,
+    )
+    cfg = sim.Config(learners=1, days=21, daily_size=10, seed=1)
+    learner = sim.Simulator(bank, SPEC, params, cfg, seed=seed)
+    learner.exam_aware = False
+    order = random.Random(seed)
+    for day in range(10):
+        at = sim.START + sim.timedelta(days=day)
+        for q in order.sample(bank, 9):
+            learner.answer(q.id, at)
+    return learner
+
+
+def test_the_exam_day_probability_is_the_pass_rate_of_the_sitting():
+    # Oracle (b): P(합격) from the true memory state. Sit the same exam (same
+    # memory, fresh paper and answer draws: another seed) 600 times: the pass
+    # rate matches. Seeded, so the check is deterministic; 0.06 is ~3 SE.
+    learner = _studied_learner(memory=0.5)
+    p = learner.exam_pass_probability()
+    assert 0.15 < p < 0.85  # an open case, or the check would be weak
+    passed = 0
+    for seed in range(600):
+        learner.seed = 10_000 + seed
+        passed += learner.mock(learner.exam_at, real_exam=True)[0]
+    assert abs(passed / 600 - p) < 0.06
+
+
+def test_the_oracle_forecast_uses_the_true_memory():
+    # Oracle (a) made on the exam day itself (nothing left to project) agrees
+    # with oracle (b) up to the paper approximation (slots drawn with
+    # replacement), and a learner who forgets faster gets a lower oracle.
+    slow = _studied_learner(memory=0.5)
+    on_the_day = slow.oracle_forecast(slow.exam_at)
+    assert abs(on_the_day - slow.exam_pass_probability()) < 0.05
+    fast = _studied_learner(memory=0.05)
+    assert fast.oracle_forecast(fast.exam_at) < on_the_day
+
+
+def test_the_summary_reports_the_oracles_and_the_floor(result):
+    summary = result.summary()
+    for d in (14, 7):
+        assert 0 <= summary[f"oracle_brier_{d}d"] <= 1
+        assert summary[f"forecast_excess_{d}d"] >= 0
+        # No forecast made before the sitting expects to beat the floor
+        # (E[(f − Y)²] = E[(f − p)²] + E[p(1 − p)]); seeded, so fixed here.
+        assert summary["floor_brier"] <= summary[f"brier_{d}d"]
+    assert 0 < summary["floor_brier"] <= 0.25
+    assert all(0 <= r.exam_probability <= 1 for r in result.plan + result.stage)

@@ -46,7 +46,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DOC = "인터록 장치는 가드가 열리면 기계가 작동하지 않도록 하는 방호장치이다. " * 15
 REPLY = {
     "answer_choice": 2,
-    "explanation_md": "정답은 2번, 인터록입니다.",
+    "explanation_md": (
+        "정답은 2번, 인터록입니다. 가드가 열리면 기계가 작동하지 않게 막는 장치입니다."
+    ),
     "confidence": "medium",
     "evidence": [{"source": "D1", "quote": "인터록 장치는 가드가 열리면"}],
     "summary_md": "복습하세요.",
@@ -153,7 +155,12 @@ def test_ai_jobs_run_once_each_with_two_clusters_on_redis(
     settings.MEDIA_ROOT = tmp_path
     make_document(user, topic, DOC, title="노트")
     for number in range(1, 7):
-        make_question(topic, number, stem="가드가 열리면 기계가 멈추는 방호장치는?")
+        make_question(
+            topic,
+            number,
+            stem="가드가 열리면 기계가 멈추는 방호장치는?",
+            choice_2="인터록",
+        )
     session = answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2020-1"), 1)
     assert QuestionJob.objects.count() == 6 and SessionJob.objects.count() == 1
     fake_llm.reply_json(REPLY, default=True, delay_s=0.2)

@@ -120,21 +120,40 @@ class Command(BaseCommand):
         out("")
         out("Brier score of P(합격) (lower is better; target ≤ 0.15)")
         out(
-            f"{'':14}{'forecast':>10}{'naive':>10}"
+            f"{'':14}{'forecast':>10}{'oracle':>10}{'naive':>10}"
             f"   (naive: last mock ≥ {PASS_AVERAGE_MIN})"
         )
         for d in cfg.forecast_days_before:
             label = f"{d} days before"
-            out(f"{label:14}{f[f'brier_{d}d']:>10.3f}{f[f'naive_brier_{d}d']:>10.3f}")
+            out(
+                f"{label:14}{f[f'brier_{d}d']:>10.3f}{f[f'oracle_brier_{d}d']:>10.3f}"
+                f"{f[f'naive_brier_{d}d']:>10.3f}"
+            )
             for policy in ("plan", "stage"):
                 out(
                     f"{'  ' + policy:14}{f[f'brier_{d}d_{policy}']:>10.3f}"
+                    f"{f[f'oracle_brier_{d}d_{policy}']:>10.3f}"
                     f"{f[f'naive_brier_{d}d_{policy}']:>10.3f}"
                 )
         out(
             f"(a constant forecast of the overall pass rate, known in advance: "
             f"{f['base_rate_brier']:.3f})"
         )
+        out(
+            "(oracle: the same projection fed with the learner's true memory "
+            "and ability)"
+        )
+        out(
+            f"Floor: a perfect forecast (the true P(합격) at the sitting) expects "
+            f"{f['floor_brier']:.3f} (plan {f['floor_brier_plan']:.3f}, stage "
+            f"{f['floor_brier_stage']:.3f}; scored {f['exam_oracle_brier']:.3f})"
+        )
+        for d in cfg.forecast_days_before:
+            out(
+                f"  {d} days before, mean (f − p)² over the floor: forecast "
+                f"{f[f'forecast_excess_{d}d']:.3f}, oracle "
+                f"{f[f'oracle_excess_{d}d']:.3f}"
+            )
         out("")
         out("Pass rate on the exam day")
         out(f"  with the daily plan (오늘 할 일)  {f['pass_rate_plan']:.1%}")
