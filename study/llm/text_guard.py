@@ -289,6 +289,26 @@ def declared_answers(text: str, q: QuestionView) -> list[tuple[set[int], str]]:
     return found
 
 
+def _without_stem_negations(tail: str, stem: str) -> str:
+    """The tail without the negated words the question itself uses: "양립성은
+    기대와 모순되지 않는 성질" repeats the stem's "모순되지 않는", it does not
+    deny the key. A negated word counts as the stem's when it appears there
+    together with the word before or after it."""
+    flat_stem = re.sub(r"\s+", "", stem)
+    words = tail.split()
+    kept = []
+    for i, word in enumerate(words):
+        if _NEGATION.search(word):
+            before = "".join(words[max(0, i - 1) : i + 1])
+            after = "".join(words[i : i + 2])
+            if (i > 0 and before in flat_stem) or (
+                i + 1 < len(words) and after in flat_stem
+            ):
+                continue
+        kept.append(word)
+    return " ".join(kept)
+
+
 def _denials(text: str, q: QuestionView) -> str | None:
     """A sentence about the keyed choice alone that reads the question the
     wrong way round: in a positive question it calls the key wrong / not it;
@@ -302,7 +322,7 @@ def _denials(text: str, q: QuestionView) -> str | None:
             return sentence
         if _DECLARATION.search(sentence):
             continue  # "정답은 2번(…)입니다" is the declaration itself
-        tail = sentence[-40:]
+        tail = _without_stem_negations(sentence[-40:], q.stem)
         # "A는 …가 아니다" about the key in a "which is …" question.
         if (
             not negative
@@ -372,32 +392,48 @@ def relevant_quotes(
 # -- the guards -------------------------------------------------------------
 
 
-def novel_words(text: str, q: QuestionView) -> set[str]:
-    """Content words of the text that are not in the question or its choices
-    (the answer-declaring sentences left out): what the text adds."""
+def novel_words(text: str, q: QuestionView, instructions: str = "") -> set[str]:
+    """Content words of the text that are not in the question, its choices or
+    the prompt's own instructions (the answer-declaring sentences left out):
+    what the text adds. Echoing the instructions ("정답 보기가 왜 틀렸는지를
+    설명하세요") adds nothing."""
     body = " ".join(
         s
         for s in sentences(text)
         if not (_DECLARATION.search(s) and len(s) < 80 and choice_refs(s, q))
+        # a question (this one or another, pasted from the evidence) is not
+        # an answer to anything
+        and not s.rstrip().endswith("?")
     )
-    known = content_words(q.stem + " " + " ".join(q.choices))
+    known = content_words(" ".join((q.stem, *q.choices, instructions)))
     return {w for w in content_words(body) if w not in known}
 
 
 def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
-    """In a positive question, a kept quote that states the keyed choice (its
-    text or its value: "높이 90센티미터 이상" for "90cm 이상") is the reasoning
-    a one-line text lacks. Not in a "which is NOT" question, where the
+    """In a positive question, a kept document quote that states the keyed
+    choice (its text or its value: "높이 90센티미터 이상" for "90cm 이상") is
+    the reasoning a one-line text lacks; another question quoted with the same
+    key is a precedent, not a reason. Not in a "which is NOT" question, where the
     article states the other choices."""
     if is_negative_question(q.stem):
         return False
     values = numeric_values(q.choices)
     for item in quotes.kept:
+        if item.get("kind") == "question":
+            continue  # another question's key is the same answer, not a reason
         refs = _refs_by_text(item["quote"], q.choices)
         refs |= _refs_by_value(item["quote"], values, q.choices)
         if refs and refs <= q.accepted:
             return True
     return False
+
+
+def _about_choices(quote: str, q: QuestionView, choice_words: set[str]) -> bool:
+    """A quote speaks about the choices when it shares a content word with
+    them or contains one choice's whole text ("3개 이상" for the choice
+    "3개"): choices that are numbers with units, symbols or short Latin terms
+    have no content words of their own."""
+    return shares_content(quote, choice_words) or bool(_refs_by_text(quote, q.choices))
 
 
 def explanation_text_guard(
@@ -407,6 +443,7 @@ def explanation_text_guard(
     quotes: CheckedQuotes,
     evidence_sent: bool,
     min_novel_words: int = 3,
+    instructions: str = "",
 ) -> GuardVerdict:
     """Every check on an explanation's text; the first failure is the verdict."""
     checked, irrelevant = relevant_quotes(quotes, q)
@@ -452,7 +489,7 @@ def explanation_text_guard(
                     f"last result {result} != keyed value {key_value:g}",
                 )
     if evidence_sent and not any(
-        shares_content(item["quote"], choice_words) for item in checked.kept
+        _about_choices(item["quote"], q, choice_words) for item in checked.kept
     ):
         if not (quotes.kept or quotes.dropped):
             return fail("ungrounded", "evidence was sent and nothing was quoted")
@@ -466,9 +503,9 @@ def explanation_text_guard(
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
             "the question",
         )
-    if len(novel_words(text, q)) < min_novel_words and not _quote_states_key(
-        checked, q
-    ):
+    if len(
+        novel_words(text, q, instructions)
+    ) < min_novel_words and not _quote_states_key(checked, q):
         return fail("no_reasoning", "the text only restates the question and choices")
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
 

@@ -31,7 +31,7 @@ from study.llm.envelope import (
     normalise_confidence,
 )
 from study.llm.gate import Priority
-from study.llm.prompts import render_prompt
+from study.llm.prompts import prompt_instructions, render_prompt
 from study.llm.text_guard import (
     GuardVerdict,
     QuestionView,
@@ -274,6 +274,7 @@ def reply_guard(
         text=text,
         quotes=check_quotes(data, evidence_sources(evidence)),
         evidence_sent=bool(evidence),
+        instructions=prompt_instructions("study_explanation.txt"),
     )
 
 

@@ -6,6 +6,7 @@ test_explanation_labels.py."""
 import pytest
 
 from study.llm.envelope import CheckedQuotes
+from study.llm.prompts import prompt_instructions
 from study.llm.text_guard import (
     QuestionView,
     calculation_result,
@@ -167,6 +168,22 @@ def test_text_arguing_the_key_is_not_the_answer_fails():
     assert guard(GAS_Q, text).code == "text_denies_key"
 
 
+def test_repeating_the_stems_own_negated_words_is_not_a_denial():
+    q = QuestionView(
+        stem="자극-반응 조합의 관계에서 인간의 기대와 모순되지 않는 성질을 "
+        "무엇이라 하는가?",
+        choices=("양립성", "적응성", "변별성", "신뢰성"),
+        accepted=frozenset({1}),
+    )
+    said = (
+        "정답은 1번입니다. 표시장치와 조종장치의 배치처럼 자극과 반응의 관계가 "
+        "공간·운동·개념 면에서 인간의 기대와 모순되지 않는 성질이 양립성입니다."
+    )
+    assert guard(q, said, evidence_sent=False).ok
+    denied = "정답은 1번입니다. 양립성은 인간의 기대와 모순되지 않는 성질이 아닙니다."
+    assert guard(q, denied, evidence_sent=False).code == "text_denies_key"
+
+
 def test_negative_question_read_the_wrong_way_round_fails():
     text = (
         "정답은 3번입니다. 사다리식 통로의 길이가 10m 이상인 경우에는 3m 이내마다 "
@@ -261,9 +278,104 @@ def test_a_quote_about_the_stem_only_does_not_ground_the_choice():
     assert guard(q, text, kept=[header, listing]).ok
 
 
+def test_a_quote_naming_a_choice_without_content_words_grounds_it():
+    # Choices such as "3개" or "T" have no content words of their own; a
+    # quote that contains a choice's whole text still speaks about them.
+    q = QuestionView(
+        stem="동바리로 사용하는 파이프 서포트는 최대 몇 개 이상 이어서 "
+        "사용하지 않아야 하는가?",
+        choices=("2개", "3개", "4개", "5개"),
+        accepted=frozenset({2}),
+    )
+    rule = {
+        "kind": "document",
+        "ref": "d",
+        "title": "t",
+        "quote": "파이프 서포트를 3개 이상 이어서 사용하지 않도록 할 것",
+    }
+    stem_only = {**rule, "quote": "동바리로 사용하는 파이프 서포트의 경우"}
+    assert guard(q, "정답은 2번입니다.", kept=[rule]).ok
+    assert guard(q, "정답은 2번입니다.", kept=[stem_only]).code == "ungrounded"
+    # A rule naming another choice's value is no reasoning for the key.
+    other = {**rule, "quote": "파이프 서포트를 4개 이상의 볼트로 이을 것"}
+    assert guard(q, "정답은 2번입니다.", kept=[other]).code == "no_reasoning"
+
+
 def test_a_text_that_only_repeats_the_keyed_choice_has_no_reasoning():
     text = "정답은 3번(포스겐(COCl2))입니다. 독성이 가장 큰 물질은 포스겐(COCl2)입니다."
     assert guard(GAS_Q, text, evidence_sent=False).code == "no_reasoning"
+
+
+def test_echoing_the_prompts_own_instructions_is_no_reasoning():
+    # A real reply (2020-3-53) named the key and then copied the prompt's
+    # hint for "which is NOT" questions; the quote shares only 기능 with it.
+    q = QuestionView(
+        stem="컨베이어를 사용하여 작업을 할 때 작업시작 전 점검사항으로 "
+        "가장 거리가 먼 것은?",
+        choices=(
+            "원동기 및 풀리(pulley) 기능의 이상 유무",
+            "이탈 등의 방지장치 기능의 이상 유무",
+            "유압장치의 기능의 이상 유무",
+            "비상정지장치 기능의 이상 유무",
+        ),
+        accepted=frozenset({3}),
+    )
+    quote = {
+        "kind": "question",
+        "ref": "q",
+        "title": "t",
+        "quote": "압력방출장치의 기능",
+    }
+    echo = (
+        "정답은 3번(유압장치의 기능의 이상 유무)입니다. 이 문제는 옳지 않은(해당하지 "
+        "않는) 것을 묻습니다: 정답 보기가 왜 틀렸는지(해당하지 않는지)를 설명하세요."
+    )
+    instructions = prompt_instructions("study_explanation.txt")
+    verdict = explanation_text_guard(
+        q=q,
+        text=echo,
+        quotes=CheckedQuotes(kept=[quote]),
+        evidence_sent=True,
+        instructions=instructions,
+    )
+    assert verdict.code == "no_reasoning"
+    reasoned = (
+        "정답은 3번입니다. 컨베이어의 작업시작 전 점검은 원동기·풀리, 이탈방지장치, "
+        "비상정지장치, 원동기·회전축·기어·풀리의 덮개나 울을 살피며, 유압장치 "
+        "점검은 프레스나 크레인 쪽 항목입니다."
+    )
+    assert explanation_text_guard(
+        q=q,
+        text=reasoned,
+        quotes=CheckedQuotes(kept=[quote]),
+        evidence_sent=True,
+        instructions=instructions,
+    ).ok
+
+
+def test_pasting_another_questions_stem_and_key_is_no_reasoning():
+    # A real reply (2020-4-26): the key, then another round's question and
+    # its key, quoted verbatim. A precedent is not a reason; a statute quote
+    # stating the same value is.
+    q = QuestionView(
+        stem="유해위험방지계획서의 제출 대상 제조업은 전기 계약 용량이 얼마 "
+        "이상인 경우에 해당되는가?",
+        choices=("50kW", "100kW", "200kW", "300kW"),
+        accepted=frozenset({4}),
+    )
+    pasted = (
+        "유해위험방지계획서의 제출대상 사업은 해당 사업으로서 전기 계약용량이 "
+        "얼마 이상인 사업을 말하는가? 정답: 300kW"
+    )
+    text = f"정답은 4번(300kW)입니다. {pasted}"
+    precedent = {"kind": "question", "ref": "q:1", "title": "t", "quote": pasted}
+    assert guard(q, text, kept=[precedent]).code == "no_reasoning"
+    rule = {
+        **precedent,
+        "kind": "document",
+        "quote": "전기 계약용량이 300킬로와트 이상인 경우",
+    }
+    assert guard(q, "정답은 4번(300kW)입니다.", kept=[rule]).ok
 
 
 # -- subject notes ------------------------------------------------------------
