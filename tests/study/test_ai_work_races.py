@@ -83,7 +83,7 @@ def test_1_an_explanation_of_the_old_key_is_never_saved_as_ready(
     fake_llm.reply_json(
         good(
             answer=3,
-            text="정답은 3번입니다. 새 정답으로 쓴 해설이며 근거를 들어 설명합니다.",
+            text="정답은 3번입니다. 동력 차단 원리와 작업자 보호 효과를 씁니다.",
         )
     )
     job_runner.job_run(job=job_runner.job_claim_next())
@@ -91,7 +91,7 @@ def test_1_an_explanation_of_the_old_key_is_never_saved_as_ready(
     assert question.ai_explanation_status == AIExplanationStatus.READY
     assert (
         question.ai_explanation
-        == "정답은 3번입니다. 새 정답으로 쓴 해설이며 근거를 들어 설명합니다."
+        == "정답은 3번입니다. 동력 차단 원리와 작업자 보호 효과를 씁니다."
     )
 
 
