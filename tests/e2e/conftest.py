@@ -104,12 +104,10 @@ class CSPWatch:
         return seen
 
 
-def _new_context(browser, live_server, viewport):
+def _new_context(browser, live_server, viewport, **options):
+    options = {"locale": "ko-KR", "timezone_id": "Asia/Seoul", **options}
     context = browser.new_context(
-        viewport=viewport,
-        locale="ko-KR",
-        timezone_id="Asia/Seoul",
-        base_url=live_server.url,
+        viewport=viewport, base_url=live_server.url, **options
     )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     return context
@@ -120,10 +118,10 @@ def csp(page):
     return page.context.csp_watch
 
 
-def _tab(browser, live_server, viewport):
+def _tab(browser, live_server, viewport, **options):
     """A fresh tab (own cookies) that fails the test on JS errors and on any
-    Content-Security-Policy violation."""
-    context = _new_context(browser, live_server, viewport)
+    Content-Security-Policy violation; options go to the browser context."""
+    context = _new_context(browser, live_server, viewport, **options)
     context.csp_watch = watch = CSPWatch(context)
     tab = context.new_page()
     js_errors: list[str] = []
@@ -146,6 +144,15 @@ def page(request, browser, live_server):
 @pytest.fixture
 def desktop_page(browser, live_server):
     yield from _tab(browser, live_server, DESKTOP_VIEWPORT)
+
+
+def sized_tab(request, browser, live_server, **options):
+    """A tab for a test parametrised over "desktop" and "phone"; the tab
+    carries its size name for screenshots."""
+    viewport = DESKTOP_VIEWPORT if request.param == "desktop" else PHONE_VIEWPORT
+    for tab in _tab(browser, live_server, viewport, **options):
+        tab.size_name = request.param
+        yield tab
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from study.models import LearnerSettings, QuizMode
-from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, DESKTOP_VIEWPORT, PHONE_VIEWPORT
+from tests.e2e.conftest import sized_tab
 from tests.e2e.test_learner_loop_browser import sign_in
 from tests.study.learner_helpers import answer_all, start
 
@@ -20,20 +20,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(params=["desktop", "phone"])
 def sized_page(request, browser, live_server):
-    viewport = DESKTOP_VIEWPORT if request.param == "desktop" else PHONE_VIEWPORT
-    context = browser.new_context(
-        viewport=viewport, locale="ko-KR", base_url=live_server.url
-    )
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    tab = context.new_page()
-    tab.size_name = request.param
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    yield from sized_tab(request, browser, live_server)
 
 
 def assert_fits(page: Page, name: str) -> None:

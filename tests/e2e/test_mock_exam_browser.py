@@ -13,35 +13,22 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from study.models import Attempt, Question, QuizSession
-from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, PHONE_VIEWPORT, SUBJECTS
+from tests.e2e.conftest import (
+    SUBJECTS,
+    sized_tab,
+)
 from tests.e2e.test_learner_loop_browser import RESULTS_URL, sign_in
 
 pytestmark = pytest.mark.browser
 
-DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
 MOCK_URL = re.compile(r"/quiz/(\d+)/(#q1)?$")
 
 
 @pytest.fixture(params=["desktop", "phone"])
 def exam_page(request, browser, live_server):
-    viewport = DESKTOP_VIEWPORT if request.param == "desktop" else PHONE_VIEWPORT
-    context = browser.new_context(
-        viewport=viewport,
-        locale="ko-KR",
-        timezone_id="Asia/Seoul",
-        base_url=live_server.url,
-        has_touch=request.param == "phone",
+    yield from sized_tab(
+        request, browser, live_server, has_touch=request.param == "phone"
     )
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    tab = context.new_page()
-    tab.size_name = request.param
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def start_mock(page: Page, topic, screenshot) -> QuizSession:
