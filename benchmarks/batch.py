@@ -11,10 +11,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from benchmarks.texts import TextGenerator
+from study.imports.services import questions_import
 from study.llm.embeddings import get_embedder
 from study.models import Question, Topic
-from study.services.question_import import questions_import
-from study.services.related import topic_related_compute
+from study.related.services import topic_related_compute
 
 CSV_HEADER = [
     "Test Name",

@@ -49,10 +49,10 @@ from study.models import (
     Topic,
 )
 from study.models import Question as QuestionModel
+from study.related.grades import grade_for
+from study.related.thresholds import current_thresholds
 from study.services import scheduling
 from study.services.patterns import History, pattern_classify
-from study.services.related_grades import grade_for
-from study.services.related_thresholds import current_thresholds
 
 ROUND_SUBJECTS = 6
 PER_SUBJECT = 20

@@ -21,19 +21,19 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from study.llm.budget import prompt_budget
-from study.llm.client import LLMClient, LLMError, LLMParseError, parse_json_reply
-from study.llm.envelope import (
+from study.ai.answer_check import CHECK_SCHEMA, CHECK_SYSTEM, check_prompt
+from study.ai.envelope import (
     EXPLANATION_SCHEMA,
     EnvelopeInvalid,
     envelope_answer_choice,
     envelope_text,
 )
-from study.llm.text_guard import QuestionView, is_negative_question, numeric_values
+from study.ai.explanations import SYSTEM_PROMPT, explanation_prompt, reply_guard
+from study.ai.guard import QuestionView, is_negative_question, numeric_values
+from study.documents.retrieval import Evidence, explanation_evidence
+from study.llm.budget import prompt_budget
+from study.llm.client import LLMClient, LLMError, LLMParseError, parse_json_reply
 from study.models import Question, Topic
-from study.services.answer_check import CHECK_SCHEMA, CHECK_SYSTEM, check_prompt
-from study.services.explanations import SYSTEM_PROMPT, explanation_prompt, reply_guard
-from study.services.retrieval import Evidence, explanation_evidence
 
 
 def round_id(q: Question) -> str:

@@ -15,14 +15,14 @@ from django.core.files import File
 from django.db import transaction
 from django.test.utils import override_settings
 
-from study.llm.embeddings import get_embedder
-from study.models import DocumentStatus, MaterialType, Topic
-from study.services.documents import (
+from study.documents.services import (
     EMBED_BATCH,
     EMBED_KEY_CHARS,
     document_create,
     document_ingest,
 )
+from study.llm.embeddings import get_embedder
+from study.models import DocumentStatus, MaterialType, Topic
 
 TARGET_S = 120
 

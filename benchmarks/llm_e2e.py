@@ -31,12 +31,12 @@ from django_q.models import Failure, OrmQ
 
 from benchmarks import database
 from benchmarks.processes import child_env, manage, running, tail
+from study.ai.states import explanation_states, session_analysis_state
+from study.documents.services import document_create, document_ingest
+from study.imports.services import questions_import
 from study.models import JobStatus, Outcome, Question, QuestionJob, QuizSession, Topic
-from study.selectors.ai_states import explanation_states, session_analysis_state
-from study.services.documents import document_create, document_ingest
-from study.services.question_import import questions_import
+from study.related.embeddings import questions_embed
 from study.services.quiz_sessions import UNSURE_CHOICE, quiz_answer_record
-from study.services.related_embeddings import questions_embed
 
 POLL_S = 2.0
 RESOLVED = ("ready", "failed", "missing", "stale")

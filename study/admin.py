@@ -3,8 +3,16 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from study import admin_imports  # noqa: F401  (registers QuestionImportAdmin)
+from study.ai.explanation_jobs import explanation_regenerate_enqueue, job_retry
+from study.documents.extraction import sniff_kind
+from study.documents.services import (
+    DOCUMENT_EDITABLE_FIELDS,
+    document_ingest_enqueue,
+    document_update,
+    documents_reprocess,
+)
 from study.forms import QuestionAdminForm
+from study.imports import admin as imports_admin  # noqa: F401  (registers QuestionImportAdmin)
 from study.models import (
     Attempt,
     Document,
@@ -21,15 +29,7 @@ from study.models import (
     SubjectNote,
     Topic,
 )
-from study.services.documents import (
-    DOCUMENT_EDITABLE_FIELDS,
-    document_ingest_enqueue,
-    document_update,
-    documents_reprocess,
-    sniff_kind,
-)
 from study.services.exam_specs import exam_spec_save
-from study.services.explanation_jobs import explanation_regenerate_enqueue, job_retry
 from study.services.questions import (
     CURATOR_FIELDS,
     question_create,

@@ -17,13 +17,13 @@ class StudyConfig(AppConfig):
         # Imported here, not at the top: apps.py loads before the models and
         # these modules import models (Django's documented place for this).
         from study import schedules  # noqa: PLC0415
-        from study.middleware import language_on_login  # noqa: PLC0415
 
         # The AI job kinds register themselves with the job runner on import.
-        from study.services import (  # noqa: F401, PLC0415
+        from study.ai import (  # noqa: F401, PLC0415
             explanation_jobs,
             session_analysis,
         )
+        from study.middleware import language_on_login  # noqa: PLC0415
 
         # Infrastructure, not business logic: keep the recurring tasks declared.
         post_migrate.connect(

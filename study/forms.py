@@ -9,6 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from study.imports.parsing import RowError, parse_answer, parse_session
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
 from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
@@ -17,7 +18,6 @@ from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import TABS
 from study.selectors.topics import topic_rounds
 from study.services.figures import FigureRejected, figure_prepare, figure_quota_check
-from study.services.question_parsing import RowError, parse_answer, parse_session
 from study.services.quiz_sessions import QuizRequest
 from study.services.topics import AI_SETTINGS
 

@@ -5,19 +5,16 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from study.models import Document, DocumentStatus
-from study.services import related_embeddings
-from study.services.documents import (
-    HEARTBEAT_STALE_MINUTES,
-    document_ingest,
-    document_summarize,
-)
-from study.services.job_runner import jobs_consume
-from study.services.question_import_runs import (
+from study.documents.services import HEARTBEAT_STALE_MINUTES, document_ingest
+from study.documents.summaries import document_summarize
+from study.imports.runs import (
     question_import_apply,
     question_import_check,
 )
-from study.services.related_refresh import related_refresh as refresh_due_relations
+from study.jobs.runner import jobs_consume
+from study.models import Document, DocumentStatus
+from study.related import embeddings as related_embeddings
+from study.related.refresh import related_refresh as refresh_due_relations
 
 
 def document_ingest_task(document_id: int) -> str:

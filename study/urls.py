@@ -10,17 +10,18 @@ from study.views import (
     related,
     results,
     review,
+    settings,
     topics,
 )
 
 app_name = "study"
 urlpatterns = [
     path("", topics.home, name="home"),
-    path("settings", review.learner_settings, name="settings"),
-    path("settings/exam-plans", forecast.exam_plan_save, name="exam_plan_save"),
+    path("settings", settings.learner_settings, name="settings"),
+    path("settings/exam-plans", settings.exam_plan_save, name="exam_plan_save"),
     path(
         "settings/exam-plans/<int:plan_id>/delete",
-        forecast.exam_plan_delete,
+        settings.exam_plan_delete,
         name="exam_plan_delete",
     ),
     path(

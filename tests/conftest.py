@@ -90,7 +90,7 @@ def make_document(owner, topic, text: str, *, title: str = "노트", **kwargs):
     """Upload a text document to the topic and process it (extract, chunk, embed)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from study.services.documents import document_create, document_ingest
+    from study.documents.services import document_create, document_ingest
 
     document = document_create(
         owner=owner,

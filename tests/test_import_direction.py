@@ -74,3 +74,104 @@ def test_no_module_imports_another_modules_private_names(directory):
         if name.startswith("_") and not name.startswith("__")
     ]
     assert found == []
+
+
+# Pure cores: computations a test can run without a database or a request.
+# What they need is passed in; they import other pure cores, the standard
+# library, numpy, fsrs and Django's translation helpers, nothing that reads or
+# writes rows.
+PURE_CORES = (
+    "study/exam_rules.py",
+    "study/rounds.py",
+    "study/subjects.py",
+    "study/forecast/calibration.py",
+    "study/forecast/chart.py",
+    "study/forecast/memory.py",
+    "study/forecast/model.py",
+    "study/forecast/plan.py",
+    "study/forecast/retention.py",
+    "study/forecast/simulation.py",
+    "study/ai/envelope.py",
+    "study/ai/guard.py",
+    "study/documents/chunking.py",
+    "study/related/grades.py",
+    "study/related/rules.py",
+    "study/related/vectors.py",
+)
+PURE_MAY_NOT_IMPORT = ("django.db", "django.http", "study.models", "study.llm")
+
+
+def _layer(module: str) -> str | None:
+    """The layer a study module belongs to by its name, if it has one."""
+    parts = module.split(".")
+    if parts[0] != "study":
+        return None
+    for layer in ("views", "services", "selectors"):
+        if layer in parts[1:]:
+            return layer
+    return None
+
+
+@pytest.mark.parametrize("path", PURE_CORES)
+def test_pure_cores_import_no_rows_services_or_selectors(path):
+    tree = ast.parse((ROOT / path).read_text())
+    found = [
+        module
+        for module, _ in imported(tree)
+        if _layer(module) is not None
+        or any(
+            module == banned or module.startswith(f"{banned}.")
+            for banned in PURE_MAY_NOT_IMPORT
+        )
+    ]
+    assert found == []
+
+
+def test_nothing_imports_views_but_the_urls():
+    found = [
+        f"{path}: {module}"
+        for directory in APP_DIRS
+        for path, tree in modules(directory)
+        for module, _ in imported(tree)
+        if _layer(module) == "views"
+        and not path.endswith("urls.py")
+        and not path.startswith("study/views/__init__")
+    ]
+    assert found == []
+
+
+def test_selectors_never_import_services():
+    found = [
+        f"{path}: {module}"
+        for path, tree in modules("study")
+        if _layer(path.removesuffix(".py").replace("/", ".")) == "selectors"
+        for module, _ in imported(tree)
+        if _layer(module) == "services"
+    ]
+    assert found == []
+
+
+def test_models_import_nothing_above_them():
+    found = [
+        f"{path}: {module}"
+        for path, tree in modules("study/models")
+        for module, _ in imported(tree)
+        if _layer(module) is not None or module.startswith("study.llm")
+    ]
+    assert found == []
+
+
+def test_views_write_through_services_not_forms():
+    """A view saves nothing itself: ``form.save()`` would skip the service's
+    side effects (outbox, staleness, embeddings)."""
+    found = [
+        f"{path}:{node.lineno}"
+        for path, tree in modules("study/views")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "save"
+        and isinstance(node.func.value, ast.Name)
+        and "form" in node.func.value.id
+    ]
+    assert found == []

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from study.selectors.scores import PASS_AVERAGE_MIN, PASS_SUBJECT_MIN
+from study.exam_rules import PASS_AVERAGE_MIN, PASS_SUBJECT_MIN
 
 GUESS = 0.25  # four choices; a learner who does not know still guesses
 # FSRS-6 default forgetting curve, R(t) = (1 + FACTOR·t/S)^(−DECAY), as py-fsrs.

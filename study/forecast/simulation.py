@@ -36,10 +36,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from fsrs import Card, Rating, Scheduler
 
+from study.exam_rules import PASS_AVERAGE_MIN, STAGE_RATIOS, passes, quotas
 from study.forecast import model, retention
 from study.forecast import plan as daily
-from study.selectors.quiz_selection import STAGE_RATIOS, quotas
-from study.selectors.scores import PASS_AVERAGE_MIN, passes
 
 START = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)  # the learners study at night
 ORACLE_PAPERS = 256  # papers averaged over for the exam-day probability

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from study.imports.services import topic_get_or_create_for_import
 from study.models import Topic
-from study.services.question_import import topic_get_or_create_for_import
 
 
 def files_and_topic(options: dict) -> tuple[list[Path], Topic]:

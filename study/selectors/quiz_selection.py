@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from study.exam_rules import STAGE_RATIOS, quotas
 from study.models import Attempt, Pattern, Question, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
 from study.selectors.review_queue import review_tab_queryset
@@ -19,25 +20,8 @@ from study.selectors.topics import topic_subjects
 FREQUENT_MIN_ROUNDS = 3
 SPACING = timedelta(hours=24)
 
+
 # Buckets in fill order with their share of the session, as the seeds define.
-STAGE_RATIOS: dict[str, dict[str, int]] = {
-    "intro": {"unattempted": 55, "wrong_or_unsure": 30, "frequent": 15},
-    "learning": {
-        "due_review": 20,
-        "wrong_or_unsure": 40,
-        "unattempted": 30,
-        "frequent": 10,
-    },
-    "pre_exam": {
-        "due_review": 20,
-        "wrong_or_unsure": 30,
-        "regressed": 10,
-        "frequent": 20,
-        "random": 20,
-    },
-}
-
-
 class NotEnoughQuestions(ValueError):
     def __init__(self, available: int, wanted: int):
         self.available, self.wanted = available, wanted
@@ -48,18 +32,6 @@ class NotEnoughQuestions(ValueError):
             )
             % {"wanted": wanted, "available": available}
         )
-
-
-def quotas(ratios: dict[str, int], size: int) -> dict[str, int]:
-    """Split size by the ratios (largest remainder), summing exactly to size."""
-    total = sum(ratios.values())
-    exact = {name: size * share / total for name, share in ratios.items()}
-    result = {name: int(value) for name, value in exact.items()}
-    leftover = size - sum(result.values())
-    by_remainder = sorted(exact, key=lambda n: exact[n] - result[n], reverse=True)
-    for name in by_remainder[:leftover]:
-        result[name] += 1
-    return result
 
 
 def _pool(*, topic: Topic) -> QuerySet:

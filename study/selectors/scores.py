@@ -1,41 +1,19 @@
-"""Scores: 정답률, 100-point scores per subject, and the pass rule.
-
-The pass rule of 기사 written exams lives here and nowhere else: every subject
-at least PASS_SUBJECT_MIN points and the mean at least PASS_AVERAGE_MIN.
-"""
+"""Scores: 정답률 and 100-point scores per subject, judged by the pass rule of
+``study.exam_rules``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
-from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
+from study.exam_rules import PASS_SUBJECT_MIN, passes
 from study.models import Attempt, Outcome, Question, QuizMode, QuizSession
 from study.rounds import round_key_parse, round_label
 from study.selectors.review_queue import TABS
 from study.subjects import subject_key
-
-PASS_SUBJECT_MIN = 40
-PASS_AVERAGE_MIN = 60
-PASS_RULE_TEXT = format_lazy(
-    gettext_lazy(
-        "합격 기준: 모든 과목 {subject_min}점 이상, 평균 {average_min}점 이상"
-    ),
-    subject_min=PASS_SUBJECT_MIN,
-    average_min=PASS_AVERAGE_MIN,
-)
-
-
-def passes(*, subject_scores: Sequence[float], average: float) -> bool:
-    """The pass rule on 100-point scores: every subject and the mean."""
-    return (
-        bool(subject_scores)
-        and min(subject_scores) >= PASS_SUBJECT_MIN
-        and average >= PASS_AVERAGE_MIN
-    )
 
 
 @dataclass(frozen=True)

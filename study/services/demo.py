@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from study.imports.services import ImportReport, questions_import
 from study.models import Topic
-from study.services.question_import import ImportReport, questions_import
 
 DEMO_TOPIC_NAME = "산업안전기사 (데모)"
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo_data" / "demo_topic.jsonl"

@@ -7,8 +7,8 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext
 
+from study.forecast import selectors as fsel
 from study.models import ExamPlan, QuizMode, QuizSession, Topic
-from study.selectors import forecast as fsel
 from study.selectors.quiz_selection import NotEnoughQuestions
 
 

@@ -1,4 +1,4 @@
-"""A learner's settings that are not about scheduling: the interface language."""
+"""A learner's settings: the interface language and the desired retention."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ def learner_language_set(*, user_id: int, language: str) -> None:
         raise ValueError(f"unknown language {language!r}")
     LearnerSettings.objects.update_or_create(
         user_id=user_id, defaults={"language": language}
+    )
+
+
+def learner_retention_set(*, user_id: int, desired_retention: float) -> None:
+    """Store the retention the learner's reviews aim at (the form bounds it)."""
+    LearnerSettings.objects.update_or_create(
+        user_id=user_id, defaults={"desired_retention": desired_retention}
     )
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from study.db.copy import copy_insert
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS, ROUND_KEY_FIELDS
-from study.services.related_embeddings import (
+from study.related.embeddings import (
     question_related_on_create,
     question_related_on_update,
     questions_related_on_create,

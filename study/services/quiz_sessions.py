@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from study import rounds
+from study.ai import explanation_jobs, session_analysis
 from study.models import (
     UNSURE_CHOICE,
     Attempt,
@@ -26,7 +27,6 @@ from study.models import (
 from study.selectors import quiz_selection as sel
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
 from study.selectors.scores import paper_score
-from study.services import explanation_jobs, session_analysis
 from study.services.progress import progress_apply_session
 
 logger = logging.getLogger(__name__)

@@ -6,21 +6,21 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from study.llm.client import LLMNotConfigured, llm_configured
-from study.selectors.ai_states import (
+from study.ai.explanations import (
+    ExplanationBusy,
+    RegenerateForbidden,
+    explanation_request,
+)
+from study.ai.states import (
     ai_panel_context,
     plain_reason,
     recent_llm_latency_s,
     subject_note_state,
 )
+from study.ai.subject_notes import subject_note_get, subject_note_request
+from study.llm.client import LLMNotConfigured, llm_configured
 from study.selectors.topics import question_get_for_user
-from study.services.explanations import (
-    ExplanationBusy,
-    RegenerateForbidden,
-    explanation_request,
-)
 from study.services.rate_limits import RateLimited
-from study.services.subject_notes import subject_note_get, subject_note_request
 from study.templatetags.study_markdown import render_markdown
 
 NOT_CONFIGURED = _("AI 해설을 사용할 수 없습니다.")

@@ -4,17 +4,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from study.forms_documents import DocumentSearchForm, DocumentUploadForm
-from study.models import Document, DocumentStatus
-from study.selectors.topics import topic_get_editable, topic_get_for_user
-from study.services.document_search import document_search
-from study.services.documents import (
-    DocumentRejected,
+from study.documents.extraction import DocumentRejected
+from study.documents.forms import DocumentSearchForm, DocumentUploadForm
+from study.documents.retrieval import DocumentFilters
+from study.documents.search import document_search
+from study.documents.services import (
     document_create,
     document_remove_from_topic,
     document_retry,
 )
-from study.services.retrieval import DocumentFilters
+from study.models import Document, DocumentStatus
+from study.selectors.topics import topic_get_editable, topic_get_for_user
 
 
 @login_required

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from study.selectors.jobs_health import SECTIONS, jobs_health
+from study.jobs.health import SECTIONS, jobs_health
 
 
 def jobs_health_page(request):

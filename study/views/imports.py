@@ -1,23 +1,18 @@
 """Importing question files on the topic page: upload, dry run, import, report."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from study.forms_imports import QuestionImportForm
-from study.selectors.imports import import_summary
-from study.selectors.topics import topic_get_editable
-from study.services.question_import import report_json
-from study.services.question_import_runs import (
+from study.imports.forms import QuestionImportForm
+from study.imports.http import import_step, report_download
+from study.imports.runs import (
     ImportRejected,
-    question_import_confirm,
     question_import_create,
-    question_import_retry,
 )
+from study.imports.selectors import import_summary
+from study.selectors.topics import topic_get_editable
 
 
 @login_required
@@ -76,39 +71,9 @@ def _get_run(request, topic_id: int, import_id: int):
     return get_object_or_404(topic.imports.select_related("topic"), pk=import_id)
 
 
-def import_step(request, run, *, confirm: bool) -> bool:
-    """Import after the dry run, or run a failed or stuck step again; the page
-    says when that was not possible. Shared with the admin."""
-    step = question_import_confirm if confirm else question_import_retry
-    done = step(question_import=run)
-    if not done:
-        messages.warning(
-            request,
-            _("이미 가져왔거나 검사가 끝나지 않았습니다.")
-            if confirm
-            else _("지금은 다시 시도할 수 없습니다."),
-        )
-    return done
-
-
 def _step(request, run, *, confirm: bool):
     import_step(request, run, confirm=confirm)
     return redirect("study:import_detail", topic_id=run.topic_id, import_id=run.pk)
-
-
-def report_download(run) -> HttpResponse:
-    """The import's report (the dry run's until it is imported), as --report."""
-    report, kind = (
-        (run.report, "report") if run.report else (run.dry_run_report, "dry-run")
-    )
-    if report is None:
-        return HttpResponse(_("보고서가 아직 없습니다."), status=404)
-    response = HttpResponse(
-        report_json(report), content_type="application/json; charset=utf-8"
-    )
-    filename = f"import-{run.pk}-{kind}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _urls(run) -> dict:

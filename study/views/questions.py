@@ -5,9 +5,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from study.ai.states import ai_panel_context
 from study.forms import QuestionForm
 from study.selectors import topics as sel
-from study.selectors.ai_states import ai_panel_context
 from study.selectors.review_queue import question_progress
 from study.services.figures import figure_content_type
 from study.services.questions import (

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from study.models import Question, Topic
 from study.numbers import ascii_int
-from study.selectors import related as sel
+from study.related import selectors as sel
+from study.related.debug import question_neighbours_raw
+from study.related.services import question_related_view
+from study.related.thresholds import current_thresholds
 from study.selectors.topics import topic_get_for_user
-from study.services.related import question_related_view
-from study.services.related_debug import question_neighbours_raw
-from study.services.related_thresholds import current_thresholds
 
 BAD_BULK_BODY = format_lazy(
     _('본문은 {{"ids": [문제 번호, …]}} 형식이어야 합니다 (최대 {max}개).'),

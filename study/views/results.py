@@ -4,20 +4,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from study.llm.client import llm_configured
-from study.models import Outcome
-from study.selectors import results as sel
-from study.selectors.ai_states import (
+from study.ai.explanation_jobs import questions_needing_explanation
+from study.ai.session_analysis import session_analysis_retry
+from study.ai.states import (
     ai_panel_context,
     explanation_states,
     session_analysis_state,
 )
+from study.exam_rules import PASS_RULE_TEXT
+from study.llm.client import llm_configured
+from study.models import Outcome
+from study.selectors import results as sel
 from study.selectors.review_queue import session_todo_counts
-from study.selectors.scores import PASS_RULE_TEXT, session_score
-from study.services.explanation_jobs import questions_needing_explanation
+from study.selectors.scores import session_score
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
-from study.services.session_analysis import session_analysis_retry
 
 TAB_VALUES = {value for value, _ in sel.RESULT_TABS}
 

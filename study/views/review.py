@@ -8,10 +8,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from study.forms import ExamPlanForm, LearnerSettingsForm
-from study.models import ExamPlan, LearnerSettings
 from study.numbers import ascii_int
 from study.selectors import review_queue as rq
 from study.selectors.progress_charts import subject_accuracy
@@ -110,42 +108,3 @@ def _with_heights(forecast, full: int = 50):
         height = round(full * n / top)
         rows.append((day, n, height, full - height))
     return rows
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def learner_settings(request):
-    instance = LearnerSettings.objects.filter(user=request.user).first()
-    instance = instance or LearnerSettings(user=request.user)  # GET never writes
-    form = LearnerSettingsForm(request.POST or None, instance=instance)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("설정을 저장했습니다. 다음 복습부터 적용됩니다."))
-        return redirect("study:settings")
-    return settings_page(request, form=form)
-
-
-def settings_page(request, *, form=None, exam_form=None, status=200):
-    if form is None:
-        instance = LearnerSettings.objects.filter(user=request.user).first()
-        form = LearnerSettingsForm(
-            instance=instance or LearnerSettings(user=request.user)
-        )
-    if exam_form is None:
-        initial = {}
-        topic_id = request.GET.get("topic", "")
-        if topic_id.isdigit():
-            initial["topic"] = int(topic_id)
-            plan = ExamPlan.objects.filter(
-                user=request.user, topic_id=int(topic_id)
-            ).first()
-            if plan:
-                initial.update(exam_date=plan.exam_date, daily_size=plan.daily_size)
-        exam_form = ExamPlanForm(initial=initial, user=request.user)
-    plans = ExamPlan.objects.filter(user=request.user).select_related("topic")
-    context = {
-        "form": form,
-        "exam_form": exam_form,
-        "plans": plans.order_by("exam_date", "id"),
-    }
-    return render(request, "study/settings.html", context, status=status)

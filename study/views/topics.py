@@ -5,13 +5,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study import rounds
+from study.exam_rules import PASS_RULE_TEXT
+from study.forecast import selectors as fsel
 from study.forms import ExamSpecForm, TopicEditForm, TopicForm
 from study.models import QuizMode, QuizStage
-from study.selectors import forecast as fsel
 from study.selectors import topics as sel
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
 from study.selectors.results import sessions_for_topic
-from study.selectors.scores import PASS_RULE_TEXT
 from study.services.exam_specs import exam_spec_clear, exam_spec_save
 from study.services.topics import topic_create, topic_update
 

@@ -16,8 +16,8 @@ from publishing.services import (
     publish_explanation_stale,
     publish_question,
 )
+from study.imports.services import questions_import
 from study.models import AIExplanationStatus, Question
-from study.services.question_import import questions_import
 from study.services.questions import (
     question_restore,
     question_soft_delete,

@@ -5,8 +5,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from publishing.models import EventKind, OutboxEvent
+from study.ai.explanations import GenerationResult, explanation_save
 from study.models import Question, Topic
-from study.services.explanations import GenerationResult, explanation_save
 from study.services.questions import question_soft_delete, question_update
 from study.services.topics import topic_update
 from tests.publishing.helpers import create, events_of, in_transaction, kinds

@@ -2,7 +2,7 @@
 
 import pytest
 
-from study.services import job_runner
+from study.jobs import runner as job_runner
 from tests.conftest import make_document
 from tests.study.ai_jobs_helpers import DOC
 

@@ -20,6 +20,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from study.ai.states import plain_reason
 from study.forecast.calibration import Tally, subject_line
 from study.forms import ExamPlanForm, ExamSpecForm, QuestionForm, QuizStartForm
 from study.models import (
@@ -30,9 +31,8 @@ from study.models import (
     RateLimitHit,
 )
 from study.models.question import RELATED_GRADE_NAMES
-from study.selectors.ai_states import plain_reason
+from study.related.grades import grade_for
 from study.services.rate_limits import Rate
-from study.services.related_grades import grade_for
 from study.templatetags.ai_state import duration_ko
 from study.templatetags.forecast_tags import pct
 from tests.conftest import make_question

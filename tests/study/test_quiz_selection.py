@@ -4,13 +4,9 @@ import random
 
 import pytest
 
+from study.exam_rules import STAGE_RATIOS, quotas
 from study.models import Question, QuestionProgress, QuizMode
-from study.selectors.quiz_selection import (
-    STAGE_RATIOS,
-    NotEnoughQuestions,
-    quotas,
-    select_for_stage,
-)
+from study.selectors.quiz_selection import NotEnoughQuestions, select_for_stage
 from tests.study.learner_helpers import answer_all, make_bank, start
 
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from study import rounds
 from study.models import Question, QuizSession
-from study.services.related import question_related_compute, topic_related_compute
+from study.related.services import question_related_compute, topic_related_compute
 from tests.conftest import make_question
-from tests.study.test_related_support import repeated_at
+from tests.study.related.test_support import repeated_at
 
 
 @pytest.mark.parametrize(

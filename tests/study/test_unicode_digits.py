@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 
 from publishing.signing import signature, signature_verify
-from study.llm.envelope import EnvelopeInvalid, envelope_answer_choice
+from study.ai.envelope import EnvelopeInvalid, envelope_answer_choice
+from study.imports.parsing import RowError, parse_session
 from study.models import Attempt, LearnerSettings, Question, QuizSession
-from study.services.question_parsing import RowError, parse_session
 from tests.study.learner_helpers import make_bank, start
 
 UNICODE_DIGITS = ["²", "٣", "３", "2²", "٢٠٢٠"]

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from study.documents.services import document_ingest
 from study.models import Document, DocumentStatus, Question
-from study.services.documents import document_ingest
 from tests.conftest import make_question
 from tests.study.hostile_pdf import inflating_stream_pdf, nested_forms_pdf
 from tests.study.test_browsing_and_authoring import form_data
@@ -62,8 +62,8 @@ def test_a_tiny_pdf_that_inflates_hugely_fails_with_a_reason(
 
 
 def test_an_ordinary_pdf_is_within_the_bounds(user, topic, media):
-    from study.services.documents import document_create
-    from tests.study.test_documents import pdf_bytes
+    from study.documents.services import document_create
+    from tests.study.documents.test_documents import pdf_bytes
 
     document = document_create(
         owner=user,

@@ -8,9 +8,9 @@ from benchmarks.explanation_replies import (
     replies_generate,
     sample_questions,
 )
+from study.documents.retrieval_eval import QuestionNotFound, question_by_round_id
 from study.llm.client import llm_configured
 from study.models import Topic
-from study.services.retrieval_eval import QuestionNotFound, question_by_round_id
 
 
 class Command(BaseCommand):

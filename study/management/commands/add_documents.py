@@ -5,9 +5,10 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from study.documents.extraction import DocumentRejected
+from study.documents.services import document_create, document_ingest
 from study.management.files_and_topic import files_and_topic
 from study.models import DocumentStatus, MaterialType
-from study.services.documents import DocumentRejected, document_create, document_ingest
 
 
 class Command(BaseCommand):

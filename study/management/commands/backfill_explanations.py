@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from study.ai.explanation_jobs import explanation_jobs_enqueue
+from study.jobs import runner as job_runner
 from study.llm.client import llm_configured
 from study.management.topic_option import OWNER_HELP, topic_from_options
 from study.models import JobStatus, Question, QuestionJob
-from study.services import job_runner
-from study.services.explanation_jobs import explanation_jobs_enqueue
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from study.management.topic_option import topic_from_options
-from study.services.related_calibration import topic_similarity_distribution
-from study.services.related_embeddings import (
+from study.related.calibration import topic_similarity_distribution
+from study.related.embeddings import (
     questions_embed,
     topic_questions_missing_embedding,
 )

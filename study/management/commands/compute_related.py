@@ -2,13 +2,13 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from study.management.topic_option import topic_from_options
-from study.services.related import topic_related_compute
-from study.services.related_embeddings import (
+from study.related.embeddings import (
     questions_embed,
     topic_questions_missing_embedding,
 )
-from study.services.related_grades import GRADES
-from study.services.related_thresholds import current_thresholds
+from study.related.grades import GRADES
+from study.related.services import topic_related_compute
+from study.related.thresholds import current_thresholds
 
 
 class Command(BaseCommand):

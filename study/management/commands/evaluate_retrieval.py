@@ -4,8 +4,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from study.documents.retrieval_eval import evaluate_retrieval, read_labels
 from study.management.topic_option import OWNER_HELP, topic_from_options
-from study.services.retrieval_eval import evaluate_retrieval, read_labels
 
 DEFAULT_LABELS = (
     Path(settings.BASE_DIR)

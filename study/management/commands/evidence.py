@@ -2,11 +2,11 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from study.ai.explanations import SYSTEM_PROMPT, explanation_prompt
+from study.documents.retrieval import explanation_evidence
+from study.documents.retrieval_eval import QuestionNotFound, question_by_round_id
 from study.llm.budget import estimate_tokens, prompt_budget
 from study.management.topic_option import OWNER_HELP, topic_from_options
-from study.services.explanations import SYSTEM_PROMPT, explanation_prompt
-from study.services.retrieval import explanation_evidence
-from study.services.retrieval_eval import QuestionNotFound, question_by_round_id
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from study import rounds
 from study.management.topic_option import topic_from_options
 from study.models import AIExplanationStatus, Question
-from study.selectors.related import topic_export_rows
+from study.related.selectors import topic_export_rows
 
 CSV_COLUMNS = [
     "key",

@@ -3,12 +3,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from study.management.files_and_topic import files_and_topic
-from study.services.question_import import (
+from study.imports.services import (
     ImportSource,
     questions_import,
     report_json,
 )
+from study.management.files_and_topic import files_and_topic
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from study.selectors.jobs_health import SECTIONS, jobs_health
+from study.jobs.health import SECTIONS, jobs_health
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from study.documents.services import documents_reembed
 from study.llm.embeddings import get_embedder
-from study.services.documents import documents_reembed
 
 
 class Command(BaseCommand):

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from study.exam_rules import PASS_AVERAGE_MIN
 from study.forecast import model
 from study.forecast import simulation as sim
+from study.imports.parsing import ParsedRow, parse_file
 from study.management.topic_option import OWNER_HELP, topic_from_options
 from study.models import Question
 from study.models.exam_spec import DEFAULT_PER_SUBJECT
 from study.selectors.exam_spec import exam_paper_for_topic
-from study.selectors.scores import PASS_AVERAGE_MIN
-from study.services.question_parsing import ParsedRow, parse_file
 
 
 class Command(BaseCommand):

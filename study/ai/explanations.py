@@ -1,0 +1,465 @@
+"""AI explanations: one code path for on-demand clicks and background prefetch."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+
+from study.ai.answer_check import answer_check
+from study.ai.envelope import (
+    CONFIDENCE_LEVELS,
+    EXPLANATION_SCHEMA,
+    EnvelopeInvalid,
+    cap_text,
+    check_quotes,
+    envelope_answer_choice,
+    envelope_text,
+    normalise_confidence,
+)
+from study.ai.guard import (
+    GuardVerdict,
+    QuestionView,
+    explanation_text_guard,
+    is_negative_question,
+    missing_document_hint,
+    numeric_values,
+)
+from study.documents.retrieval import Evidence, explanation_evidence
+from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
+from study.llm.calls import llm_json
+from study.llm.client import (
+    LLMError,
+    LLMNotConfigured,
+    LLMParseError,
+    llm_configured,
+)
+from study.llm.gate import Priority
+from study.llm.prompts import prompt_instructions, render_prompt
+from study.models import AIExplanationStatus, Question
+from study.services.rate_limits import ai_rate_limit_consume
+from study.signals import explanation_ready
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = "너는 자격시험 해설가다. 요청된 JSON 객체 하나만 출력한다."
+RAW_PREVIEW_CHARS = 1000
+CONTENT_CHANGED = gettext_lazy(
+    "생성하는 동안 문제(정답·보기)가 수정되어, "
+    "옛 내용으로 쓴 해설은 저장하지 않았습니다."
+)
+
+
+class ExplanationBusy(Exception):
+    """Another request is generating this explanation right now (HTTP 409)."""
+
+
+class RegenerateForbidden(Exception):
+    """Only the topic's owner and staff may replace AI text everyone reads (403)."""
+
+    message = gettext_lazy("다시 생성은 토픽 소유자와 관리자만 할 수 있습니다.")
+
+
+@dataclass
+class GenerationResult:
+    status: str  # ready | failed | skipped
+    error_code: str = ""
+    message: str = ""
+    text: str = ""
+    evidence: list = field(default_factory=list)
+    model: str = ""
+    payload: dict = field(default_factory=dict)
+    # The question's answer-defining content the generation started from.
+    fingerprint: str = ""
+    retry_after_s: float | None = None
+    # What the card shows with the text (Question.ai_explanation_meta).
+    meta: dict = field(default_factory=dict)
+
+
+def evidence_sources(evidence: list[Evidence]) -> dict[str, dict]:
+    """Labels as the prompt shows them: D1.. for documents, Q1.. for questions."""
+    labels: dict[str, dict] = {}
+    counters = {"D": 0, "Q": 0}
+    for item in evidence:  # annex notes are listed with the documents
+        prefix = "Q" if item.kind == "question" else "D"
+        counters[prefix] += 1
+        labels[f"{prefix}{counters[prefix]}"] = item.as_dict()
+    return labels
+
+
+def _prompt(question: Question, evidence: list[Evidence]) -> str:
+    accepted = sorted(question.accepted_set)
+    return render_prompt(
+        "study_explanation.txt",
+        stem=question.stem,
+        correct_text=question.choices[question.correct_choice - 1],
+        negative=is_negative_question(question.stem),
+        numeric=numeric_values(question.choices) is not None,
+        question_only=not evidence,
+        choice_1=question.choice_1,
+        choice_2=question.choice_2,
+        choice_3=question.choice_3,
+        choice_4=question.choice_4,
+        correct_choice=question.correct_choice,
+        accepted_note=(
+            f"복수 정답 인정: {', '.join(map(str, accepted))}번"
+            if len(accepted) > 1
+            else ""
+        ),
+        documents=[e for e in evidence if e.kind != "question"],
+        questions=[e for e in evidence if e.kind == "question"],
+    )
+
+
+def _failed(
+    code: str,
+    message: str,
+    raw: str = "",
+    reason: str = "",
+    retry_after_s: float | None = None,
+) -> GenerationResult:
+    payload = {}
+    if raw or reason:
+        payload = {
+            "debug_raw_preview": raw[:RAW_PREVIEW_CHARS],
+            "parse_fail_reason": reason,
+        }
+    return GenerationResult(
+        status="failed",
+        error_code=code,
+        message=message,
+        payload=payload,
+        retry_after_s=retry_after_s,
+    )
+
+
+def explanation_prompt(
+    question: Question, evidence: list[Evidence]
+) -> tuple[str, list[Evidence]]:
+    """The user prompt and the evidence it carries: whole evidence items packed
+    best-first (documents by relevance, then related questions) into the
+    prompt budget (LLM_PROMPT_TOKENS within LLM_CONTEXT_TOKENS)."""
+    base = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(_prompt(question, []))
+    ordered = (
+        sorted((e for e in evidence if e.kind == "document"), key=lambda e: -e.score)
+        + [e for e in evidence if e.kind == "annex"]
+        + [e for e in evidence if e.kind == "question"]
+    )
+    packed = pack_best_first(
+        ordered,
+        cost=lambda e: estimate_tokens(f"<<D9: {e.title}>>\n{e.text}\n<</D9>>\n"),
+        budget=prompt_budget() - base,
+    )
+    return _prompt(question, packed), packed
+
+
+def explanation_generate(*, question: Question, priority: Priority) -> GenerationResult:
+    """Gather evidence, ask the LLM through the gate, and guard the reply."""
+    result = _generate(question, priority)
+    result.fingerprint = question.answer_fingerprint()
+    return result
+
+
+def _generate(question: Question, priority: Priority) -> GenerationResult:
+    prompt, evidence = explanation_prompt(
+        question, explanation_evidence(question=question)
+    )
+    topic = question.topic
+    if not evidence and not topic.ai_question_only:
+        hint = missing_document_hint(question.subject, question.stem)
+        return GenerationResult(
+            status="skipped",
+            error_code="evidence_missing",
+            message=gettext(
+                "이 토픽에 근거로 쓸 자료나 다른 문제가 없습니다 (자료 부족)."
+            )
+            + " "
+            + gettext("도움이 될 자료: %(hint)s") % {"hint": hint},
+            payload={"missing_hint": hint},
+            meta={"missing_hint": hint},
+        )
+    check = None
+    if topic.ai_independent_check:
+        check = answer_check(question=question, priority=priority)
+    try:
+        reply = llm_json(
+            priority=priority,
+            system=SYSTEM_PROMPT,
+            user=prompt,
+            schema=EXPLANATION_SCHEMA,
+            schema_name="explanation",
+        )
+    except LLMParseError as exc:
+        result = _failed("parse_fail", str(exc), raw=exc.raw, reason="not_json_object")
+    except LLMNotConfigured as exc:
+        result = _failed("not_configured", str(exc))
+    except LLMError as exc:
+        result = _failed(
+            exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
+        )
+    else:
+        result = _guarded(question, reply, evidence, check)
+    if check is not None:
+        result.payload = {**result.payload, **check.as_payload()}
+    return result
+
+
+def grounding_of(evidence: list[Evidence]) -> str:
+    """documents | questions | none: the best kind of evidence sent."""
+    kinds = {e.kind for e in evidence}
+    if "document" in kinds:
+        return "documents"
+    if kinds:
+        return "questions"
+    return "none"
+
+
+def capped_confidence(claimed: str | None, *, grounding: str, cited_document: bool):
+    """The confidence shown: the model's claim, never raised, capped by the
+    evidence: an explanation that cites a document may say high; evidence from
+    other questions (or documents it did not cite) at most medium; no evidence
+    at all, low. A missing claim counts as low."""
+    if cited_document:
+        cap = "high"
+    elif grounding in ("documents", "questions"):
+        cap = "medium"
+    else:
+        cap = "low"
+    order = {level: n for n, level in enumerate(CONFIDENCE_LEVELS)}  # high=0
+    claim = claimed or "low"
+    return claim if order[claim] >= order[cap] else cap
+
+
+def _guard_failed(code: str, detail: str, raw: str, extra: dict) -> GenerationResult:
+    result = _failed("guard_fail", f"{code}: {detail}", raw=raw)
+    result.payload = {
+        **result.payload,
+        **extra,
+        "guard_reason": code,
+        "guard_detail": detail[:300],
+    }
+    return result
+
+
+def reply_guard(
+    q: QuestionView,
+    answer: int,
+    text: str,
+    data: dict,
+    evidence: list[Evidence],
+    check: str = "off",
+) -> GuardVerdict:
+    """The whole guard on a parsed reply: the answer field is the key, then
+    every check on the text (study.ai.guard) against the evidence sent.
+    Without evidence nothing can ground the text, so when the independent
+    check ran (`check`: agree | disagree | unknown | off) it must agree."""
+    if answer not in q.accepted:
+        return GuardVerdict(
+            False, "answer_not_key", f"answer_choice={answer} != key {q.key}"
+        )
+    if not evidence and check not in ("agree", "off"):
+        return GuardVerdict(
+            False,
+            "unverified_without_evidence",
+            f"no evidence and the independent check was {check}",
+        )
+    return explanation_text_guard(
+        q=q,
+        text=text,
+        quotes=check_quotes(data, evidence_sources(evidence)),
+        evidence_sent=bool(evidence),
+        instructions=prompt_instructions("study_explanation.txt"),
+    )
+
+
+def _guarded(
+    question: Question, reply, evidence: list[Evidence], check=None
+) -> GenerationResult:
+    try:
+        answer = envelope_answer_choice(reply.data)
+        text = envelope_text(reply.data, "explanation_md")
+    except EnvelopeInvalid as exc:
+        reason = (
+            "invalid_answer_choice"
+            if "answer_choice" in str(exc)
+            else "empty_explanation_md"
+        )
+        return _failed("parse_fail", str(exc), raw=reply.raw, reason=reason)
+    base = {"evidence_sent": len(evidence), "latency_s": round(reply.latency_s, 3)}
+    verdict = reply_guard(
+        QuestionView.of(question),
+        answer,
+        text,
+        reply.data,
+        evidence,
+        check=check.outcome if check is not None else "off",
+    )
+    base["quotes_irrelevant"] = verdict.quotes_irrelevant
+    if not verdict.ok:
+        return _guard_failed(verdict.code, verdict.detail, reply.raw, base)
+    if (
+        check is not None
+        and check.outcome == "disagree"
+        and (question.topic.ai_disagreement_hide)
+    ):
+        return _guard_failed(
+            "check_disagrees",
+            f"without the key the model chose {check.model_answer}",
+            reply.raw,
+            base,
+        )
+    quotes = verdict.quotes
+    grounding = grounding_of(evidence)
+    claimed = normalise_confidence(reply.data.get("confidence"))
+    confidence = capped_confidence(
+        claimed,
+        grounding=grounding,
+        cited_document=any(q["kind"] == "document" for q in quotes.kept),
+    )
+    saved = cap_text(text)
+    return GenerationResult(
+        status="ready",
+        text=saved,
+        evidence=quotes.kept,
+        model=reply.model,
+        meta={
+            "confidence": confidence,
+            "grounding": grounding,
+            "check": check.outcome if check is not None else "off",
+            "check_answer": check.model_answer if check is not None else None,
+        },
+        payload={
+            **base,
+            "confidence": confidence,
+            "model_confidence_raw": claimed,
+            "grounding": grounding,
+            "explanation_len_original": len(text),
+            "explanation_len_saved": len(saved),
+            "explanation_capped": len(saved) < len(text),
+            "quotes_kept": len(quotes.kept),
+            "quotes_dropped": quotes.dropped,
+        },
+    )
+
+
+@transaction.atomic
+def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
+    """Write a generation result onto the question (a failure keeps the old text).
+
+    A result is written only if the question's answer-defining content is what
+    the generation started from: an explanation of the old key is never saved
+    as ready. The result then becomes a `content_changed` failure (retried)."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = timezone.now()
+    if result.fingerprint and result.fingerprint != question.answer_fingerprint():
+        result.status, result.error_code = "failed", "content_changed"
+        result.message, result.text = str(CONTENT_CHANGED), ""
+        question.ai_explanation_status = (
+            AIExplanationStatus.STALE
+            if question.ai_explanation
+            else AIExplanationStatus.NONE
+        )
+    elif result.status == "ready":
+        question.ai_explanation = result.text
+        question.ai_explanation_status = AIExplanationStatus.READY
+        question.ai_explanation_generated_at = now
+        question.ai_explanation_model = result.model
+        question.ai_explanation_evidence = result.evidence
+        question.ai_explanation_meta = result.meta
+    elif result.status == "skipped":
+        question.ai_explanation_status = AIExplanationStatus.SKIPPED
+        if not question.ai_explanation:
+            question.ai_explanation_meta = result.meta
+    else:
+        question.ai_explanation_status = AIExplanationStatus.FAILED
+    question.ai_explanation_started_at = None
+    question.save(
+        update_fields=[
+            "ai_explanation",
+            "ai_explanation_status",
+            "ai_explanation_generated_at",
+            "ai_explanation_model",
+            "ai_explanation_evidence",
+            "ai_explanation_meta",
+            "ai_explanation_started_at",
+            "updated_at",
+        ]
+    )
+    if result.status == "ready":
+        explanation_ready.send(sender=Question, question=question)
+    return question
+
+
+def pending_stale_after() -> timedelta:
+    return timedelta(seconds=settings.LLM_TIMEOUT_S + settings.LLM_GATE_WAIT_S + 30)
+
+
+def explanation_claim(*, question_id: int) -> bool:
+    """Race-safe: of two simultaneous clicks exactly one moves the row to pending."""
+    now = timezone.now()
+    return bool(
+        Question.objects.filter(pk=question_id, deleted_at__isnull=True)
+        .filter(
+            ~Q(ai_explanation_status=AIExplanationStatus.PENDING)
+            | Q(ai_explanation_started_at__lt=now - pending_stale_after())
+            | Q(ai_explanation_started_at__isnull=True)
+        )
+        .update(
+            ai_explanation_status=AIExplanationStatus.PENDING,
+            ai_explanation_started_at=now,
+        )
+    )
+
+
+@dataclass
+class ExplanationResponse:
+    question: Question
+    from_cache: bool
+    result: GenerationResult | None = None
+    # Someone else (a prefetch job or another click) is generating it now:
+    # the caller waits for that generation instead of starting a second one.
+    in_progress: bool = False
+
+    @property
+    def is_stale(self) -> bool:
+        return self.question.ai_explanation_status == AIExplanationStatus.STALE
+
+
+def explanation_request(
+    *, question: Question, user, regenerate: bool = False
+) -> ExplanationResponse:
+    """The learner's click: cached text at once, else one foreground generation.
+
+    Replacing cached text is for the topic's owner and staff, and every
+    generation counts against the user's AI rate limit (RateLimited)."""
+    cached = question.ai_explanation_status in (
+        AIExplanationStatus.READY,
+        AIExplanationStatus.STALE,
+    )
+    if cached and question.ai_explanation:
+        if not regenerate:
+            return ExplanationResponse(question=question, from_cache=True)
+        if not question.topic.can_regenerate_ai(user):
+            raise RegenerateForbidden(RegenerateForbidden.message)
+    if not llm_configured():
+        raise LLMNotConfigured("LLM_BASE_URL is not set")
+    action = "regenerate" if regenerate else "explanation"
+    ai_rate_limit_consume(user=user, action=action)
+    if not explanation_claim(question_id=question.pk):
+        question.refresh_from_db()
+        return ExplanationResponse(
+            question=question, from_cache=False, in_progress=True
+        )
+    try:
+        result = explanation_generate(question=question, priority=Priority.FOREGROUND)
+    except Exception as exc:  # never leave the row stuck in pending
+        logger.exception("on-demand explanation of question %s failed", question.pk)
+        result = _failed("unknown", f"{type(exc).__name__}: {exc}")
+    saved = explanation_save(question_id=question.pk, result=result)
+    return ExplanationResponse(question=saved, from_cache=False, result=result)

@@ -1,0 +1,563 @@
+"""The guard on what an AI text says, not only on its answer field.
+
+Pure functions over the question (stem, four choices, accepted answers), the
+reply and the evidence that was sent, so the same checks run in the app and
+over the stored replies of the real model (tests/study/data/
+explanation_labels.jsonl). docs/explanations.md describes every rule.
+
+A failure is one reason code:
+
+- ``text_names_other_choice``: the text declares a choice other than the key
+  to be the answer ("정답은 3번", key 2).
+- ``text_denies_key``: the text says the keyed choice is not the answer, or
+  reads a "which is NOT …" question the wrong way round.
+- ``text_not_key``: the text never names the keyed choice (number, text or
+  value) as the answer.
+- ``result_not_key``: a calculation whose last result is not the keyed value.
+- ``ungrounded``: evidence was sent and not one quote is verbatim, about the
+  question, and about its choices (what decides between them); quoting
+  nothing counts too.
+- ``unverified_without_evidence``: no evidence passed the relevance cut, the
+  topic allows question-only explanations, and the model did not pick the
+  key by itself in the independent check.
+- ``no_reasoning``: apart from restating the question and the choices the
+  text says nothing.
+- ``note_names_answer``: a subject note (written without the key) declares
+  an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from study.ai.envelope import CheckedQuotes, normalise_ws
+
+REASON_CODES = (
+    "text_names_other_choice",
+    "text_denies_key",
+    "text_not_key",
+    "result_not_key",
+    "ungrounded",
+    "no_reasoning",
+    "note_names_answer",
+    "answer_not_key",
+    "check_disagrees",
+    "unverified_without_evidence",
+)
+
+# "Which is NOT / wrong / least related …": the keyed choice is the one the
+# text shows to be wrong. Matched on the stem with spaces removed.
+_NEGATIVE = re.compile(
+    r"(옳지않|아닌것|아닌사람|아닌항목|틀린|거리가(?:가장)?먼|관계가(?:가장)?먼|관계없|"
+    r"무관한|적합하지않|적절하지않|부적합|부적절|해당하지않|해당되지않|해당없|"
+    r"포함되지않|포함하지않|속하지않|잘못된|맞지않|볼수없|할수없는것|없는것은|"
+    r"않는것은|않은것은)"
+)
+
+_CIRCLED = {"①": 1, "②": 2, "③": 3, "④": 4}
+# "3번", "③", "보기 3", "(3)" — a reference to a choice by number.
+_NUM_REF = r"(?:([1-4])\s*번|([①②③④])|보기\s*([1-4])(?!\d))"
+_DECLARE_WORDS = r"(?:정답|답)"
+_NEGATION = re.compile(
+    r"(아니|아닙|않|틀리|틀린|틀렸|옳지|잘못|해당하지|해당되지|무관|관계없|거리가\s*먼)"
+)
+_AFFIRM = re.compile(
+    r"(옳은|옳다|옳습니다|맞는|맞다|맞습니다|해당한다|해당합니다|해당됩니다)"
+)
+_NUMBER = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?")
+_RESULT = re.compile(
+    r"(?:=|≈|≒|≃|약|\\approx|\\simeq)\s*\$?\s*(?:\\?[({]\s*)?"
+    r"([-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?)"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|\n+|(?<=다\.)|(?<=요\.)")
+_HANGUL_WORD = re.compile(r"[가-힣A-Za-z]{2,}|\d{2,}")
+# Korean endings and particles cut off a word before comparing stems.
+_SUFFIXES = (
+    "으로서",
+    "으로써",
+    "에서는",
+    "에게는",
+    "으로",
+    "에서",
+    "에게",
+    "까지",
+    "부터",
+    "하는",
+    "하여",
+    "해야",
+    "한다",
+    "된다",
+    "되는",
+    "이며",
+    "이고",
+    "라고",
+    "이란",
+    "이다",
+    "에는",
+    "과의",
+    "와의",
+    "은",
+    "는",
+    "이",
+    "가",
+    "을",
+    "를",
+    "의",
+    "에",
+    "로",
+    "와",
+    "과",
+    "도",
+    "만",
+    "란",
+)
+# Words every statute article and exam question of the field shares: they
+# make any quote look related, so they do not count as shared content.
+_STOP_TEXT = """
+    다음 경우 해당 따라 따른 관한 대한 규정 규칙 법률 시행 시행령 시행규칙
+    대통령령 고용노동부령 고용노동부장관 장관 조치 필요 사항 이상 이하 미만 초과
+    또는 그리고 있는 하는 한다 하여야 것은 것을 것이 것으로 같은 각호 사업주 근로자
+    사업장 안전 보건 산업 산업안전 산업안전보건법 산업안전보건기준 기준 정하는 정한
+    옳은 옳지 않은 아닌 틀린 가장 무엇 무엇인가 설명 보기 정답 문제 내용 관련 다른
+    해당하는 해당하지 해당되지 포함 포함되지 적합 적합하지 적절하지 거리가 먼
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+
+@dataclass
+class GuardVerdict:
+    ok: bool
+    code: str = ""
+    detail: str = ""
+    quotes: CheckedQuotes = field(default_factory=CheckedQuotes)
+    quotes_irrelevant: int = 0
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """What the guard needs of a question (a model instance or a stored row)."""
+
+    stem: str
+    choices: tuple[str, str, str, str]
+    accepted: frozenset[int]
+
+    @classmethod
+    def of(cls, question) -> QuestionView:
+        return cls(
+            stem=question.stem,
+            choices=tuple(question.choices),
+            accepted=frozenset(question.accepted_set),
+        )
+
+    @property
+    def key(self) -> int:
+        return min(self.accepted)
+
+
+# -- question shape ---------------------------------------------------------
+
+
+def is_negative_question(stem: str) -> bool:
+    return bool(_NEGATIVE.search(re.sub(r"\s+", "", stem)))
+
+
+def _to_float(token: str) -> float | None:
+    try:
+        return float(token.replace(",", "").replace("−", "-"))
+    except ValueError:
+        return None
+
+
+def choice_value(choice: str) -> float | None:
+    """The value of a numeric choice ("13.3 분", "약 2.5m", "1,200 kg"): the
+    choice is one number with at most a unit or a short word around it."""
+    text = choice.strip()
+    numbers = _NUMBER.findall(text)
+    if len(numbers) != 1:
+        return None
+    rest = _NUMBER.sub("", text, count=1)
+    rest = re.sub(r"[\s()약%℃°/·,.]", "", rest)
+    if len(rest) > 8:
+        return None
+    return _to_float(numbers[0])
+
+
+def numeric_values(choices) -> list[float] | None:
+    """The four values when every choice is numeric and they all differ."""
+    values = [choice_value(c) for c in choices]
+    if any(v is None for v in values) or len(set(values)) < len(values):
+        return None
+    return values
+
+
+def _decimals(token: str) -> int:
+    return len(token.split(".")[1]) if "." in token else 0
+
+
+def same_value(result: float, key_text: str, key: float) -> bool:
+    """Equal within rounding: to the precision the keyed choice is printed with
+    (13.33 is 13.3; 13.2 is not), with 0.5 % slack for rounded inputs."""
+    numbers = _NUMBER.findall(key_text)
+    step = 10 ** -_decimals(numbers[0]) if numbers else 1.0
+    return abs(result - key) <= max(step / 2 + 1e-9, abs(key) * 0.005)
+
+
+# -- reading the text ---------------------------------------------------------
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def _refs_by_number(sentence: str) -> set[int]:
+    found = set()
+    for match in re.finditer(_NUM_REF, sentence):
+        digit, circled, boxed = match.groups()
+        found.add(int(digit or boxed) if (digit or boxed) else _CIRCLED[circled])
+    return found
+
+
+def _choice_key(choice: str) -> str:
+    return re.sub(r"\s+", "", choice)
+
+
+def _refs_by_text(sentence: str, choices) -> set[int]:
+    """Choices named by their text (at least two characters, and not a text
+    that is contained in another choice's text also found here)."""
+    flat = re.sub(r"\s+", "", sentence)
+    found = set()
+    for number, choice in enumerate(choices, 1):
+        key = _choice_key(choice)
+        if len(key) >= 2 and key in flat:
+            found.add(number)
+    # "A" inside "A와 B": keep only the longest of nested choice texts.
+    for a in list(found):
+        for b in list(found):
+            if a != b and _choice_key(choices[a - 1]) in _choice_key(choices[b - 1]):
+                found.discard(a)
+    return found
+
+
+def _refs_by_value(sentence: str, values: list[float] | None, choices) -> set[int]:
+    if values is None:
+        return set()
+    found = set()
+    for token in _NUMBER.findall(re.sub(_NUM_REF, " ", sentence)):
+        value = _to_float(token)
+        if value is None:
+            continue
+        for number, (choice_text, key) in enumerate(
+            zip(choices, values, strict=True), 1
+        ):
+            if same_value(value, choice_text, key):
+                found.add(number)
+    return found
+
+
+def choice_refs(sentence: str, q: QuestionView) -> set[int]:
+    values = numeric_values(q.choices)
+    refs = _refs_by_number(sentence) | _refs_by_text(sentence, q.choices)
+    return refs | _refs_by_value(sentence, values, q.choices)
+
+
+_DECLARATION = re.compile(
+    _DECLARE_WORDS + r"\s*(?:은|는|이|:|：|\)|으로)?"
+    r"|(?:이|가|을|를)\s*(?:정답|답)(?:이|입니다|이다|으로)"
+    r"|정답(?:입니다|이다|이에요|임)"
+    # "…틀린 것은 4번입니다": the question's own words naming a choice.
+    r"|것은\s*(?=\S*\s*(?:[1-4]\s*번|[①②③④]))"
+)
+
+
+def declared_answers(text: str, q: QuestionView) -> list[tuple[set[int], str]]:
+    """Sentences that declare an answer ("정답은 3번", "②가 정답입니다", "답:
+    13.3분") and the choices each names; a declaration that says the choice is
+    *not* the answer ("정답이 아니다") is returned with an empty set."""
+    found = []
+    for sentence in sentences(text):
+        if not _DECLARATION.search(sentence):
+            continue
+        # The declared part: from the declaring word to the end of the clause.
+        refs = choice_refs(sentence, q)
+        if not refs:
+            continue
+        if re.search(r"(정답|답)\s*(이|은|는)?\s*아니", sentence):
+            found.append((set(), sentence))
+            continue
+        found.append((refs, sentence))
+    return found
+
+
+def _without_stem_negations(tail: str, stem: str) -> str:
+    """The tail without the negated words the question itself uses: "양립성은
+    기대와 모순되지 않는 성질" repeats the stem's "모순되지 않는", it does not
+    deny the key. A negated word counts as the stem's when it appears there
+    together with the word before or after it."""
+    flat_stem = re.sub(r"\s+", "", stem)
+    words = tail.split()
+    kept = []
+    for i, word in enumerate(words):
+        if _NEGATION.search(word):
+            before = "".join(words[max(0, i - 1) : i + 1])
+            after = "".join(words[i : i + 2])
+            if (i > 0 and before in flat_stem) or (
+                i + 1 < len(words) and after in flat_stem
+            ):
+                continue
+        kept.append(word)
+    return " ".join(kept)
+
+
+def _denials(text: str, q: QuestionView) -> str | None:
+    """A sentence about the keyed choice alone that reads the question the
+    wrong way round: in a positive question it calls the key wrong / not it;
+    in a "which is NOT" question it calls the key right."""
+    negative = is_negative_question(q.stem)
+    for sentence in sentences(text):
+        refs = choice_refs(sentence, q)
+        if not refs or not refs <= q.accepted:
+            continue
+        if re.search(r"(정답|답)\s*(이|은|는)?\s*아니", sentence):
+            return sentence
+        if _DECLARATION.search(sentence):
+            continue  # "정답은 2번(…)입니다" is the declaration itself
+        tail = _without_stem_negations(sentence[-40:], q.stem)
+        # "A는 …가 아니다" about the key in a "which is …" question.
+        if (
+            not negative
+            and _NEGATION.search(tail)
+            and not _AFFIRM.search(tail)
+            and not re.search(r"아니라|뿐만|않고|없이", tail)
+        ):
+            return sentence
+        if negative and _AFFIRM.search(tail) and not _NEGATION.search(tail):
+            return sentence
+    return None
+
+
+def calculation_result(text: str) -> str | None:
+    """The last number the text arrives at: the right-hand side of its last
+    "=" / "≈" / "약" (choice references such as "4번" are not results)."""
+    cleaned = re.sub(_NUM_REF, " ", text)
+    results = _RESULT.findall(cleaned)
+    return results[-1] if results else None
+
+
+# -- quotes -----------------------------------------------------------------
+
+
+def _stem_of(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    words = set()
+    for word in _HANGUL_WORD.findall(text):
+        stem = _stem_of(word)
+        if stem not in STOP_WORDS and word not in STOP_WORDS and len(stem) >= 2:
+            words.add(stem)
+    return words
+
+
+def shares_content(quote: str, reference: set[str]) -> bool:
+    """A quote is about the question when one of its content words shares a
+    two-character stem with one of the question's (휴식시간 ~ 휴식은)."""
+    words = content_words(quote)
+    if words & reference:
+        return True
+    prefixes = {w[:2] for w in reference} - _PREFIX_STOP
+    return any(w[:2] in prefixes for w in words)
+
+
+# Two-character beginnings too common in the field to tie a quote to a
+# question on their own (안전…, 보건…, 사업…).
+_PREFIX_STOP = frozenset({w[:2] for w in STOP_WORDS if len(w) >= 2})
+
+
+def relevant_quotes(
+    quotes: CheckedQuotes, q: QuestionView
+) -> tuple[CheckedQuotes, int]:
+    """Keep the verbatim quotes that share content words with the question or
+    its choices; returns the kept quotes and how many were irrelevant."""
+    reference = content_words(q.stem + " " + " ".join(q.choices))
+    kept = [item for item in quotes.kept if shares_content(item["quote"], reference)]
+    irrelevant = len(quotes.kept) - len(kept)
+    return CheckedQuotes(kept=kept, dropped=quotes.dropped + irrelevant), irrelevant
+
+
+# -- the guards -------------------------------------------------------------
+
+
+def novel_words(text: str, q: QuestionView, instructions: str = "") -> set[str]:
+    """Content words of the text that are not in the question, its choices or
+    the prompt's own instructions (the answer-declaring sentences left out):
+    what the text adds. Echoing the instructions ("정답 보기가 왜 틀렸는지를
+    설명하세요") adds nothing."""
+    body = " ".join(
+        s
+        for s in sentences(text)
+        if not (_DECLARATION.search(s) and len(s) < 80 and choice_refs(s, q))
+        # a question (this one or another, pasted from the evidence) is not
+        # an answer to anything
+        and not s.rstrip().endswith("?")
+    )
+    known = content_words(" ".join((q.stem, *q.choices, instructions)))
+    return {w for w in content_words(body) if w not in known}
+
+
+def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
+    """In a positive question, a kept document quote that states the keyed
+    choice (its text or its value: "높이 90센티미터 이상" for "90cm 이상") is
+    the reasoning a one-line text lacks; another question quoted with the same
+    key is a precedent, not a reason. Not in a "which is NOT" question, where the
+    article states the other choices."""
+    if is_negative_question(q.stem):
+        return False
+    values = numeric_values(q.choices)
+    for item in quotes.kept:
+        if item.get("kind") == "question":
+            continue  # another question's key is the same answer, not a reason
+        refs = _refs_by_text(item["quote"], q.choices)
+        refs |= _refs_by_value(item["quote"], values, q.choices)
+        if refs and refs <= q.accepted:
+            return True
+    return False
+
+
+def _about_choices(quote: str, q: QuestionView, choice_words: set[str]) -> bool:
+    """A quote speaks about the choices when it shares a content word with
+    them or contains one choice's whole text ("3개 이상" for the choice
+    "3개"): choices that are numbers with units, symbols or short Latin terms
+    have no content words of their own."""
+    return shares_content(quote, choice_words) or bool(_refs_by_text(quote, q.choices))
+
+
+def explanation_text_guard(
+    *,
+    q: QuestionView,
+    text: str,
+    quotes: CheckedQuotes,
+    evidence_sent: bool,
+    min_novel_words: int = 3,
+    instructions: str = "",
+) -> GuardVerdict:
+    """Every check on an explanation's text; the first failure is the verdict."""
+    checked, irrelevant = relevant_quotes(quotes, q)
+    choice_words = content_words(" ".join(q.choices))
+
+    def fail(code: str, detail: str) -> GuardVerdict:
+        return GuardVerdict(False, code, detail[:300], checked, irrelevant)
+
+    declared = declared_answers(text, q)
+    others = [(refs, s) for refs, s in declared if refs and not (refs & q.accepted)]
+    mixed = [
+        (refs, s) for refs, s in declared if refs - q.accepted and refs & q.accepted
+    ]
+    if others:
+        refs, sentence = others[0]
+        return fail(
+            "text_names_other_choice",
+            f"{sorted(refs)} declared in: {sentence}",
+        )
+    # "정답은 2번이 아니라 3번" names both; the one after the declaration counts.
+    for _refs, sentence in mixed:
+        tail = re.split(r"정답|답", sentence, maxsplit=1)[-1]
+        named = choice_refs(tail, q)
+        if named and not (named & q.accepted):
+            return fail("text_names_other_choice", f"{sorted(named)} in: {sentence}")
+    denial = _denials(text, q)
+    if denial is not None or any(not refs for refs, _ in declared):
+        sentence = denial or next(s for refs, s in declared if not refs)
+        return fail("text_denies_key", sentence)
+    if not any(refs & q.accepted for refs, _ in declared):
+        return fail("text_not_key", "no sentence names the keyed choice as the answer")
+    values = numeric_values(q.choices)
+    if values is not None:
+        result = calculation_result(text)
+        if result is not None:
+            value = _to_float(result)
+            key_value = values[q.key - 1]
+            if value is None or not any(
+                same_value(value, q.choices[n - 1], values[n - 1]) for n in q.accepted
+            ):
+                return fail(
+                    "result_not_key",
+                    f"last result {result} != keyed value {key_value:g}",
+                )
+    if evidence_sent and not any(
+        _about_choices(item["quote"], q, choice_words) for item in checked.kept
+    ):
+        if not (quotes.kept or quotes.dropped):
+            return fail("ungrounded", "evidence was sent and nothing was quoted")
+        if checked.kept:
+            return fail(
+                "ungrounded",
+                "no kept quote is about the choices (only about the stem)",
+            )
+        return fail(
+            "ungrounded",
+            f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
+            "the question",
+        )
+    if len(
+        novel_words(text, q, instructions)
+    ) < min_novel_words and not _quote_states_key(checked, q):
+        return fail("no_reasoning", "the text only restates the question and choices")
+    return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
+
+
+_NOTE_DECLARATION = re.compile(
+    r"(정답|답)\s*(은|는|이|:)?\s*(언제나|항상|늘|보통|대개)?\s*"
+    r"(?:[1-4]\s*번|[①②③④]|보기\s*[1-4])"
+    r"|(?:[1-4]\s*번|[①②③④])\s*(?:이|가|을|를)?\s*(?:정답|답)"
+)
+
+
+def note_text_guard(
+    *, text: str, quotes: CheckedQuotes, q: QuestionView
+) -> GuardVerdict:
+    """A subject note is written without the key: it may not declare an
+    answer at all, and its quotes must be about the subject's question."""
+    checked, irrelevant = relevant_quotes(quotes, q)
+    for sentence in sentences(text):
+        if _NOTE_DECLARATION.search(sentence):
+            named = _refs_by_number(sentence)
+            code = (
+                "text_names_other_choice"
+                if named and not (named & q.accepted)
+                else "note_names_answer"
+            )
+            return GuardVerdict(False, code, sentence[:300], checked, irrelevant)
+    if (quotes.kept or quotes.dropped) and not checked.kept:
+        return GuardVerdict(
+            False,
+            "ungrounded",
+            f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
+            "the question",
+            checked,
+            irrelevant,
+        )
+    return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
+
+
+def missing_document_hint(subject: str, stem: str) -> str:
+    """What kind of document would let the explanation be grounded, read from
+    the question itself: the act or rule the stem names, else the subject."""
+    flat = normalise_ws(stem)
+    named = re.findall(
+        r"([가-힣A-Za-z·\s]{2,30}?(?:법률|법|시행령|시행규칙|규칙|규정|고시|기준|지침))"
+        r"(?:령)?\s*(\([^)]{1,30}\))?\s*"
+        r"(?:상|에\s*따라|에\s*따른|에서|의|에\s*의한|에\s*규정)",
+        flat,
+    )
+    if named:
+        name = normalise_ws("".join(named[0]))
+        name = re.sub(r"^(다음|다음은|다음\s*중)\s*", "", name)
+        return f"{name} 원문 (법령·고시는 조문이 든 텍스트나 PDF)"
+    if subject:
+        return f"'{subject}' 과목의 교재나 요약 자료"
+    return "이 문제의 주제를 다루는 교재나 법령 원문"

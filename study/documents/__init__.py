@@ -1,0 +1,3 @@
+"""Study documents (statutes, notes, PDFs): upload and quotas, bounded text extraction,
+structure-aware chunking with citations, embedding, retrieval and search.
+"""
