@@ -544,9 +544,9 @@ def note_text_guard(
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
 
 
-def missing_document_hint(subject: str, stem: str) -> str:
-    """What kind of document would let the explanation be grounded, read from
-    the question itself: the act or rule the stem names, else the subject."""
+def named_act(stem: str) -> str:
+    """The act or rule a question names ("산업재해보상보험법", "건설업
+    산업안전보건관리비 계상 및 사용기준(고용노동부 고시)"), or ""."""
     flat = normalise_ws(stem)
     named = re.findall(
         r"([가-힣A-Za-z·\s]{2,30}?(?:법률|법|시행령|시행규칙|규칙|규정|고시|기준|지침))"
@@ -554,9 +554,17 @@ def missing_document_hint(subject: str, stem: str) -> str:
         r"(?:상|에\s*따라|에\s*따른|에서|의|에\s*의한|에\s*규정)",
         flat,
     )
-    if named:
-        name = normalise_ws("".join(named[0]))
-        name = re.sub(r"^(다음|다음은|다음\s*중)\s*", "", name)
+    if not named:
+        return ""
+    name = normalise_ws("".join(named[0]))
+    return re.sub(r"^(다음|다음은|다음\s*중)\s*", "", name)
+
+
+def missing_document_hint(subject: str, stem: str) -> str:
+    """What kind of document would let the explanation be grounded, read from
+    the question itself: the act or rule the stem names, else the subject."""
+    name = named_act(stem)
+    if name:
         return f"{name} 원문 (법령·고시는 조문이 든 텍스트나 PDF)"
     if subject:
         return f"'{subject}' 과목의 교재나 요약 자료"

@@ -40,6 +40,9 @@ from study.evidence.text import (
     unit_hint,
 )
 
+# Bump when the marks or the card change: every cached card is recomputed.
+CHECK_VERSION = "1"
+
 MATCH = "match"
 DIFFER = "differ"
 ABSENT = "absent"

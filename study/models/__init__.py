@@ -7,6 +7,7 @@ from study.models.document import (
     SubjectNote,
     SubjectNoteStatus,
 )
+from study.models.evidence import EvidenceCard
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
 from study.models.jobs import (
@@ -35,6 +36,7 @@ __all__ = [
     "DocumentChunk",
     "DocumentStatus",
     "EmbeddingStatus",
+    "EvidenceCard",
     "ExamPlan",
     "ExamSpec",
     "ImportStatus",
