@@ -24,6 +24,9 @@ A failure is one reason code:
   text says nothing.
 - ``note_names_answer``: a subject note (written without the key) declares
   an answer.
+- ``text_contradicts_card``: the text says a choice is what the statute
+  states where the 근거 카드 found it different, or says a choice is not
+  stated, or differs, where the card found it stated.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ REASON_CODES = (
     "answer_not_key",
     "check_disagrees",
     "unverified_without_evidence",
+    "text_contradicts_card",
 )
 
 # "Which is NOT / wrong / least related …": the keyed choice is the one the
@@ -558,6 +562,44 @@ def named_act(stem: str) -> str:
         return ""
     name = normalise_ws("".join(named[0]))
     return re.sub(r"^(다음|다음은|다음\s*중)\s*", "", name)
+
+
+# What a sentence says of a choice against the statute.
+_SAYS_STATED = re.compile(
+    r"(일치|규정되어\s*있|명시되어\s*있|정하고\s*있|정한\s*대로|그대로|"
+    r"포함되어\s*있|포함됩니다|해당합니다|맞습니다|옳습니다|옳은\s*내용)"
+)
+_SAYS_NOT_STATED = re.compile(
+    r"(다릅니다|다르다|달리|틀립니다|틀리다|틀린|잘못|없습니다|없다|없는\s*내용|"
+    r"규정되어\s*있지\s*않|명시되어\s*있지\s*않|포함되지\s*않|해당하지\s*않|"
+    r"아닙니다|아니다|어긋)"
+)
+
+
+def card_contradiction(text: str, q: QuestionView, marks: dict[int, str]) -> str | None:
+    """The first sentence that says of a choice the opposite of what the
+    근거 카드 found (``marks``: choice → match | differ | absent): stated
+    where the card found it different, not stated (or different) where the
+    card found it stated. An "absent" mark (the card found nothing) is not
+    held against the text. The choices' own words are left out before
+    reading what a sentence says."""
+    for sentence in sentences(text):
+        refs = choice_refs(sentence, q)
+        if not refs:
+            continue
+        if _DECLARATION.search(sentence) and refs <= q.accepted and len(sentence) < 120:
+            continue  # "정답은 3번(…)입니다": the declaration, checked above
+        said = sentence
+        for choice in q.choices:
+            if len(choice.strip()) >= 2:
+                said = said.replace(choice.strip(), " ")
+        says_not = bool(_SAYS_NOT_STATED.search(said))
+        says_stated = bool(_SAYS_STATED.search(said)) and not says_not
+        for ref in refs:
+            mark = marks.get(ref)
+            if (says_not and mark == "match") or (says_stated and mark == "differ"):
+                return sentence
+    return None
 
 
 def missing_document_hint(subject: str, stem: str) -> str:

@@ -2,10 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from study.ai.explanations import SYSTEM_PROMPT, explanation_prompt
-from study.documents.retrieval import explanation_evidence
+from study.ai.explanations import SYSTEM_PROMPT, explanation_inputs
 from study.documents.retrieval_eval import QuestionNotFound, question_by_round_id
-from study.evidence.services import evidence_card_get
 from study.llm.budget import estimate_tokens, prompt_budget
 from study.management.topic_option import OWNER_HELP, topic_from_options
 
@@ -36,10 +34,10 @@ class Command(BaseCommand):
             )
         except QuestionNotFound as exc:
             raise CommandError(str(exc)) from exc
-        card = evidence_card_get(question=question)
-        candidates = explanation_evidence(question=question)
-        prompt, packed = explanation_prompt(question, candidates)
-        tokens = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(prompt)
+        inputs = explanation_inputs(question)
+        card, packed = inputs.card, inputs.evidence
+        tokens = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(inputs.prompt)
+        dropped = inputs.candidates - len(packed)
         items = [
             {
                 "kind": e.kind,
@@ -57,7 +55,7 @@ class Command(BaseCommand):
                 **card.as_dict(),
                 "prompt_tokens_estimate": tokens,
                 "prompt_budget": prompt_budget(),
-                "dropped_for_budget": len(candidates) - len(packed),
+                "dropped_for_budget": dropped,
                 "evidence": items,
             }
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -75,7 +73,7 @@ class Command(BaseCommand):
             self.stdout.write(item["text"])
         self.stdout.write(
             f"\n프롬프트 약 {tokens} 토큰 (예산 {prompt_budget()}), "
-            f"근거 {len(items)}개 (예산 때문에 뺀 것 {len(candidates) - len(items)}개)"
+            f"근거 {len(items)}개 (예산 때문에 뺀 것 {dropped}개)"
         )
 
     def _card(self, card) -> None:
