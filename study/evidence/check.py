@@ -37,11 +37,13 @@ from study.evidence.text import (
     clean,
     flatten,
     quantities,
+    strip_particle,
     unit_hint,
+    without_quantities,
 )
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "1"
+CHECK_VERSION = "3"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -60,6 +62,10 @@ MIN_BLOCK = 2  # aligned runs shorter than this are chance
 # and what a passage has between them at most MAX_SLOT characters.
 MIN_ANCHOR = 5
 MAX_SLOT = 30
+# Short anchors ("전압" … "V 이하") are trusted only in a line that also has
+# much of the question's other words; longer ones on their own.
+STRONG_ANCHOR = 8
+MIN_CONTEXT = 0.5
 _ANCHOR_LENGTHS = (14, 12, 10, 8, 6, 5, 4, 3, 2)
 
 _BLANK = re.compile(
@@ -250,9 +256,9 @@ class _Reading:
     detail: str = ""
     item: bool = False  # read on an enumerated 호 or 목
     # Every list (passage, lines it hangs from) the choice is stated in, and
-    # whether a sentence that is no list item states it too.
+    # the passages where a sentence that is no list item states it.
     lists: tuple[tuple[int, tuple[int, ...]], ...] = ()
-    in_sentence: bool = False
+    in_sentence: tuple[int, ...] = ()
 
 
 def _blocks(a: str, b: str) -> list[tuple[int, int, int]]:
@@ -273,7 +279,9 @@ def _clusters(blocks: list[tuple[int, int, int]]) -> list[list[tuple[int, int, i
 
 
 def _letters(text: str) -> int:
-    return len(_LETTERS.findall(re.sub(r"\d+(?:\.\d+)?[a-z%]*", "", text)))
+    """Letters of a gap once its quantities are out: numbers, units and
+    bounds are compared by the quantity check."""
+    return len(_LETTERS.findall(without_quantities(text)))
 
 
 def _local_numbers(line: Line, words: Flat, cluster) -> list[Quantity]:
@@ -405,7 +413,7 @@ def _statement_marks(
         passage, best = _best(readings)
         stated = [(p, line) for p, reading, line in readings if reading.mark == MATCH]
         best.lists = tuple((p, line.ancestors) for p, line in stated if line.item)
-        best.in_sentence = any(not line.item for _, line in stated)
+        best.in_sentence = tuple(sorted({p for p, line in stated if not line.item}))
         marks.append((passage, best))
     return marks
 
@@ -413,8 +421,9 @@ def _statement_marks(
 def _one_list(marks: list[tuple[int | None, _Reading]]) -> None:
     """A "which is NOT among …" question asks about one list: the list most
     of the stated choices are items of. A choice stated only as an item of
-    another list of the same passage (명예산업안전감독관 among the 근로자위원
-    when the question asks for the 사용자위원) is not stated in that one."""
+    another list (명예산업안전감독관 among the 근로자위원 when the question
+    asks for the 사용자위원; a 보건관리자 duty when it asks for the
+    안전관리자's) is not stated in that one."""
     votes: dict[tuple[int, int], int] = {}
     for _, reading in marks:
         parents = {(p, anc[-1]) for p, anc in reading.lists if anc}
@@ -431,8 +440,7 @@ def _one_list(marks: list[tuple[int | None, _Reading]]) -> None:
         if reading.mark != MATCH or not reading.lists:
             continue
         inside = any(p == passage and parent in anc for p, anc in reading.lists)
-        elsewhere = reading.in_sentence or any(p != passage for p, _ in reading.lists)
-        if not inside and not elsewhere:
+        if not inside and passage not in reading.in_sentence:
             marks[n] = (at, _Reading(ABSENT, reading.score, item=True))
 
 
@@ -462,6 +470,7 @@ class Blank:
 class Slots:
     blanks: tuple[Blank, ...]
     unit: tuple[str, float] = ("", 1.0)
+    bound: str = ""  # the bound the question asks for: "몇 m 이상" → ">="
 
 
 def _context(stem: str) -> str:
@@ -496,10 +505,33 @@ def slots_of(stem: str) -> Slots | None:
         labels = [""]
     blanks = []
     for n, label in enumerate(labels):
-        left = flatten(texts[n].split("\n")[-1]).text
-        right = flatten(texts[n + 1].split("\n")[0]).text
-        blanks.append(Blank(label=label, left=left, right=right))
-    return Slots(blanks=tuple(blanks), unit=unit_hint(_plain_stem(stem)))
+        left = flatten(texts[n].split("\n")[-1]).words
+        right = flatten(texts[n + 1].split("\n")[0]).words
+        blanks.append(Blank(label=label, left=_joined(left), right=_joined(right)))
+    return Slots(
+        blanks=tuple(blanks),
+        unit=unit_hint(_plain_stem(stem)),
+        bound=_asked_bound(_plain_stem(stem)),
+    )
+
+
+_ASKED_BOUND = re.compile(r"(?:몇|얼마)\s*[^\s가-힣]{0,6}\s*(이상|이하|초과|미만|이내)")
+_BOUND_OF = {"이상": ">=", "이하": "<=", "초과": ">", "미만": "<", "이내": "<="}
+
+
+def _asked_bound(text: str) -> str:
+    match = _ASKED_BOUND.search(text)
+    return _BOUND_OF[match.group(1)] if match else ""
+
+
+def _joined(words) -> str:
+    """A side of a blank as comparable text; a two-syllable word next to the
+    blank loses its particle too ("( ㉡ )부를" → "부", as "2부를" → "2부")."""
+    norms = [w.norm for w in words]
+    for i in (0, -1):
+        if norms and len(norms[i]) == 2 and norms[i][-1] in "은는을를의에와과":
+            norms[i] = norms[i][:-1]
+    return "".join(norms)
 
 
 def choice_parts(choice: str, slots: Slots) -> list[str] | None:
@@ -553,7 +585,10 @@ def _read_slot_in(blank: Blank, line: Line, words: Flat) -> _SlotValue | None:
                 end = flat.find(right, begin + 1, begin + MAX_SLOT + len(right))
                 if end > begin:
                     strength = len(left) + len(right)
-                    if best is None or strength > best.strength:
+                    closer = best is not None and (
+                        strength == best.strength and end - begin < len(best.flat)
+                    )
+                    if best is None or strength > best.strength or closer:
                         best = _slot_value(line, words, begin, end, strength)
                     break
             start = flat.find(left, start + 1)
@@ -594,19 +629,29 @@ def _slot_value(
     )
 
 
+_LEAD_PARTICLES = "은는을를의에와과"
 _LEADING_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(.*)$")
 
 
-def same_filling(part: str, value: str, unit: tuple[str, float]) -> bool:
+def same_filling(
+    part: str, value: str, unit: tuple[str, float], words: str = ""
+) -> bool:
     """A choice's part and what the passage has in the blank, compared: the
-    same number (units may live outside the blank: "몇 % 이상" and "10"), or
-    the same words."""
+    same quantity (units may live outside the blank: "몇 % 이상" and "10";
+    "50킬로볼트" is not 50 V), or the same words. `words` is the passage's
+    original text of the blank's words."""
     mine = flatten(part).text
     if not mine or not value:
         return False
+    if value != mine and strip_particle(value) != value:
+        value = strip_particle(value)  # "15일 전까지" for the part "15일 전"
+    if value[:1] in _LEAD_PARTICLES and (value[1:2].isdigit() or value[1:] == mine):
+        value = value[1:]  # "폭을 40센티미터": the left word kept its particle
     ours, theirs = _LEADING_NUMBER.match(mine), _LEADING_NUMBER.match(value)
     if ours and theirs:
         if float(ours.group(1)) != float(theirs.group(1)):
+            return False
+        if words and not _same_quantity(part, words, unit):
             return False
         rest_a, rest_b = ours.group(2), theirs.group(2)
         return (
@@ -623,9 +668,85 @@ def same_filling(part: str, value: str, unit: tuple[str, float]) -> bool:
     return short in long_ and len(short) >= 0.75 * len(long_)
 
 
+def _same_quantity(part: str, words: str, unit: tuple[str, float]) -> bool:
+    """Both sides read as quantities with their units (the question's unit
+    for a bare number): equal in the canonical unit, or not comparable."""
+    a, b = quantities(part, default=unit), quantities(words, default=unit)
+    if not a or not b or not a[0].unit or not b[0].unit:
+        return True
+    return a[0].comparable(b[0]) and abs(a[0].value - b[0].value) <= 1e-9 * max(
+        1.0, abs(a[0].value)
+    )
+
+
 def _same_unit(part: str, value: str, unit: tuple[str, float]) -> bool:
     a, b = quantities(part, default=unit), quantities(value, default=unit)
     return bool(a and b and a[0].unit == b[0].unit and a[0].value == b[0].value)
+
+
+def _choice_unit(choices: Sequence[str], hint: tuple[str, float]) -> str:
+    """The unit the choices are in: the question's ("몇 m"), else the one
+    unit every choice is written with ("0.9m", "1.2m", …)."""
+    if hint[0]:
+        return hint[0]
+    units = set()
+    for choice in choices:
+        found = quantities(clean(choice))
+        if len(found) != 1 or not found[0].unit:
+            return ""
+        units.add(found[0].unit)
+    return units.pop() if len(units) == 1 else ""
+
+
+def _quantity_reading(
+    q: QuestionText, slots: Slots, lines: list[list[Line]], context: str
+) -> list[tuple[int, _SlotValue]]:
+    """No words around the question word were found ("최소 몇 m 이상 간격이
+    되도록" where the passage says "그 간격이 0.25미터 이상"): the line that
+    has most of the question's words, if it states one value in the asked
+    unit (and bound), fills it. Bracketed remarks are left out."""
+    unit = _choice_unit(q.choices, slots.unit)
+    if not unit or not context:
+        return []
+    scored = []
+    for p, passage in enumerate(lines):
+        for line in passage:
+            covered = sum(n for _, _, n in _blocks(context, line.flat.text))
+            scored.append((covered / len(context), p, line))
+    if not scored:
+        return []
+    top = max(score for score, _, _ in scored)
+    best = [(p, line) for score, p, line in scored if score == top]
+    if top < MIN_CONTEXT:
+        return []
+    values = []
+    for p, line in best:
+        bare = _REMARK_IN_LINE.sub(lambda m: " " * len(m.group(0)), line.text)
+        for found in quantities(bare):
+            if found.unit == unit and (not slots.bound or found.bound == slots.bound):
+                values.append((p, line, found))
+    if len({round(v.value, 9) for _, _, v in values}) != 1:
+        return []
+    p, line, found = values[0]
+    text = line.text[found.start : found.end]
+    return [
+        (
+            p,
+            _SlotValue(
+                flat=flatten(text).text,
+                span=line.passage_span(found.start, found.end),
+                text=text,
+                strength=MIN_ANCHOR,
+            ),
+        )
+    ]
+
+
+def _trusted(value: _SlotValue, context: str, line: Line) -> bool:
+    if value.strength >= STRONG_ANCHOR:
+        return True
+    covered = sum(n for _, _, n in _blocks(context, line.flat.text))
+    return bool(context) and covered / len(context) >= MIN_CONTEXT
 
 
 def _slot_marks(
@@ -633,6 +754,7 @@ def _slot_marks(
 ) -> list[tuple[int | None, _Reading]] | None:
     """The passage's filling of every blank (the best-anchored reading; None
     when two passages fill it differently), then each choice against it."""
+    context = "".join(b.left + b.right for b in slots.blanks)
     fillings: list[tuple[int, _SlotValue]] = []
     for blank in slots.blanks:
         readings = [
@@ -640,14 +762,19 @@ def _slot_marks(
             for p, passage in enumerate(lines)
             for line in passage
             if (value := _read_slot(blank, line)) is not None
+            and _trusted(value, context, line)
         ]
+        if not readings and len(slots.blanks) == 1:
+            readings = _quantity_reading(q, slots, lines, context)
         if not readings:
             return None
         top = max(v.strength for _, v in readings)
         strongest = [(p, v) for p, v in readings if v.strength == top]
-        if len({v.flat for _, v in strongest}) > 1:
+        shortest = min(len(v.flat) for _, v in strongest)
+        closest = [(p, v) for p, v in strongest if len(v.flat) == shortest]
+        if len({v.flat for _, v in closest}) > 1:
             return None
-        fillings.append(strongest[0])
+        fillings.append(closest[0])
     marks = []
     for choice in q.choices:
         parts = choice_parts(choice, slots)
@@ -655,7 +782,7 @@ def _slot_marks(
             marks.append((None, _Reading(ABSENT, 0.0)))
             continue
         same = [
-            same_filling(part, value.flat, slots.unit)
+            same_filling(part, value.flat, slots.unit, value.text)
             for part, (_, value) in zip(parts, fillings, strict=True)
         ]
         passage = fillings[0][0]

@@ -176,27 +176,53 @@ class Flat:
         return len(self.text)
 
 
+# A unit word standing alone after a blank ("( )미터 이상"); 볼트 alone is
+# more often a bolt than a volt, and stays a word.
+_LONE_UNITS = frozenset(
+    (
+        "센티미터",
+        "밀리미터",
+        "킬로미터",
+        "제곱미터",
+        "미터",
+        "킬로그램",
+        "킬로파스칼",
+        "메가파스칼",
+        "킬로와트",
+        "킬로볼트",
+        "퍼센트",
+        "럭스",
+        "데시벨",
+    )
+)
+_UNIT_SPELLINGS = (
+    ("센티미터", "cm"),
+    ("밀리미터", "mm"),
+    ("킬로미터", "km"),
+    ("제곱미터", "m2"),
+    ("미터", "m"),
+    ("킬로그램", "kg"),
+    ("킬로파스칼", "kpa"),
+    ("메가파스칼", "mpa"),
+    ("킬로와트", "kw"),
+    ("킬로볼트", "kv"),
+    ("볼트", "v"),
+    ("퍼센트", "%"),
+    ("럭스", "lx"),
+    ("데시벨", "db"),
+)
+
+
 def _unit_word(word: str) -> str:
-    """ "15센티미터" → "15cm"-like canonical spelling: the unit word replaced
-    by a short Latin symbol so that both spellings align."""
-    for korean, latin in (
-        ("센티미터", "cm"),
-        ("밀리미터", "mm"),
-        ("킬로미터", "km"),
-        ("제곱미터", "m2"),
-        ("미터", "m"),
-        ("킬로그램", "kg"),
-        ("킬로파스칼", "kpa"),
-        ("메가파스칼", "mpa"),
-        ("킬로와트", "kw"),
-        ("킬로볼트", "kv"),
-        ("볼트", "v"),
-        ("퍼센트", "%"),
-        ("럭스", "lx"),
-        ("데시벨", "db"),
-    ):
+    """ "15센티미터" → "15cm": a unit word after a number (or standing alone
+    after a blank) spelled with its short Latin symbol, so that both
+    spellings align."""
+    word = word.replace("lux", "lx").replace("°", "도").replace("℃", "도")
+    if not word[:1].isdigit() and strip_particle(word) not in _LONE_UNITS:
+        return word
+    for korean, latin in _UNIT_SPELLINGS:
         word = word.replace(korean, latin)
-    return word.replace("lux", "lx").replace("°", "도").replace("℃", "도")
+    return word
 
 
 # Words statutes and questions use for one another: 사용하는 때에는 ~ 경우에는.
@@ -329,17 +355,22 @@ def quantities(text: str, *, default: tuple[str, float] = ("", 1.0)) -> list[Qua
     return sorted(found, key=lambda q: q.start)
 
 
+def without_quantities(text: str) -> str:
+    """The text with its quantities (number, unit, bound) taken out."""
+    return _QUANTITY.sub(" ", _FRACTION.sub(" ", text))
+
+
 def unit_hint(text: str) -> tuple[str, float]:
     """The unit a question's ask names next to its question word ("몇 % 이상",
     "몇 V 이하", "몇 m 이상", "몇 배"): (canonical unit, factor), or ("", 1)."""
     match = re.search(
-        rf"(?:몇|얼마)\s*({_LATIN}|{_UNIT_WORDS})(?![a-z가-힣])",
+        rf"(?:몇|얼마)\s*(?:({_LATIN})(?![a-z])|({_UNIT_WORDS}))",
         unicodedata.normalize("NFKC", text),
         re.I,
     )
     if not match:
         return "", 1.0
-    token = match.group(1)
+    token = match.group(1) or match.group(2)
     latin = token[0].isascii() or token in ("%", "°", "℃")
     unit, factor = _unit_of(None if latin else token, token if latin else None)
     return ("ratio", factor / 100) if unit == "%" else (unit, factor)
