@@ -290,11 +290,13 @@ def evidence_cards_get(
     questions = list({q.pk: q for q in questions}.values())
     if not questions:
         return {}
+    cached = sel.cards_cached(question_ids=[q.pk for q in questions])
+    if not cached and not compute:
+        return {}  # nothing to show and nothing to compute: one query
     documents = {
         topic_id: sel.topic_documents_stamp(topic_id=topic_id)
         for topic_id in {q.topic_id for q in questions}
     }
-    cached = sel.cards_cached(question_ids=[q.pk for q in questions])
     views: dict[int, sel.CardView] = {}
     stale_passages, stale_history = [], []
     for question in questions:
