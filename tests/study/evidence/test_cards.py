@@ -98,9 +98,7 @@ def test_the_card_shows_the_passage_every_mark_and_the_verdict(client, user, lad
     assert html.index("data-evidence-card") < html.index('class="ai-panel"')
 
 
-def test_the_card_is_computed_once_and_read_from_the_cache_after(
-    client, user, ladder
-):
+def test_the_card_is_computed_once_and_read_from_the_cache_after(client, user, ladder):
     client.force_login(user)
     page(client, ladder)
     stored = EvidenceCard.objects.get(question=ladder)
@@ -176,9 +174,7 @@ def test_a_repeat_keyed_differently_in_another_round_goes_to_the_review_list(
             "correct_choice": 1,  # 화염 검출기: another answer
         },
     )
-    same = make_question(
-        topic, 7, year=2018, **{**BOILER, "correct_choice": 3}
-    )
+    same = make_question(topic, 7, year=2018, **{**BOILER, "correct_choice": 3})
     related = [
         {"id": other.pk, "year": 2019, "session": "1", "number": 9, "similarity": 0.96},
         {"id": same.pk, "year": 2018, "session": "1", "number": 7, "similarity": 0.99},
@@ -214,9 +210,7 @@ def test_the_review_list_is_for_the_owner_and_staff_only(
         client.get(reverse("study:answer_review", args=[topic.pk])).status_code == 404
     )
     assert (
-        client.post(
-            reverse("study:answer_review_compute", args=[topic.pk])
-        ).status_code
+        client.post(reverse("study:answer_review_compute", args=[topic.pk])).status_code
         == 404
     )
     topic_page = client.get(reverse("study:topic", args=[topic.pk])).content.decode()
@@ -382,3 +376,43 @@ def test_the_evaluation_command_measures_against_labels(topic, ladder, tmp_path)
     assert figures["deciding_citation_rate"] == 1.0
     assert figures["verdict_coverage"] == 1.0 and figures["verdict_precision"] == 1.0
     assert figures["mark_accuracy"] == 1.0
+
+
+def test_the_card_speaks_english_with_no_korean_left(db, client, settings, tmp_path):
+    """The card's own words are translated; the content here is ASCII."""
+    from django.contrib.auth import get_user_model
+
+    from study.models import Topic
+    from tests.test_i18n import hangul_left
+
+    settings.MEDIA_ROOT = tmp_path
+    reader = get_user_model().objects.create_user(username="reader", password="pw")
+    topic = Topic.objects.create(name="Safety", owner=reader)
+    make_document(
+        reader,
+        topic,
+        "Guard rails\n\nA guard rail is at least 90 cm high and has a mid rail. "
+        "The toe board is at least 10 cm high.",
+        title="Site rules",
+    )
+    question = make_question(
+        topic,
+        1,
+        stem="Which is stated about the guard rail height in the site rules?",
+        choice_1="A guard rail is at least 90 cm high and has a mid rail.",
+        choice_2="A guard rail is at least 60 cm high and has a mid rail.",
+        choice_3="alpha beta gamma delta epsilon",
+        choice_4="zeta eta theta iota kappa",
+        correct_choice=1,
+        subject="Subject A",
+    )
+    client.force_login(reader)
+    client.post(reverse("set_language"), {"language": "en"})
+    html = page(client, question)
+    assert "Evidence card" in html and "Matches the statute" in html
+    assert "Differs from the statute" in html and 'data-verdict="1"' in html
+    assert not hangul_left(html), hangul_left(html)
+    partial = client.get(
+        reverse("study:evidence_card", args=[question.pk]) + "?compact=1"
+    ).content.decode()
+    assert "By the statute: 1" in partial and not hangul_left(partial)

@@ -87,7 +87,9 @@ def test_article_and_item_numbers_are_not_quantities():
 
 
 def test_words_compare_without_particles_spacing_and_glosses():
-    assert flatten("방유제(防油堤)를 설치하여야").text == flatten("방유제 설치하여야").text
+    assert (
+        flatten("방유제(防油堤)를 설치하여야").text == flatten("방유제 설치하여야").text
+    )
     assert flatten("설비의 상단에").text == flatten("설비 상단").text
 
 
@@ -303,7 +305,9 @@ def test_the_same_question_read_against_two_versions_of_its_article():
         "90",
         key=1,
     )
-    old = PassageText(citation="제24조", text="6. 사다리식 통로의 기울기는 60도 이하로 할 것")
+    old = PassageText(
+        citation="제24조", text="6. 사다리식 통로의 기울기는 60도 이하로 할 것"
+    )
     assert check_choices(question, [old]).verdict == 1
     now = check_choices(question, [LADDER])
     assert now.verdict == 2 and now.verdict not in question.accepted
@@ -314,16 +318,38 @@ def test_the_same_question_read_against_two_versions_of_its_article():
 
 
 def test_a_repeat_with_the_choices_reordered_agrees_or_disagrees_by_its_key():
-    mine = Asked("보일러 방호장치가 아닌 것은?", ("가스", "나무", "다리", "라디오"), frozenset({2}))
-    same = Asked("보일러 방호장치가 아닌 것은?", ("라디오", "나무", "가스", "다리"), frozenset({2}))
-    other = Asked("보일러 방호장치가 아닌 것은?", ("라디오", "나무", "가스", "다리"), frozenset({4}))
+    mine = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("가스", "나무", "다리", "라디오"),
+        frozenset({2}),
+    )
+    same = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("라디오", "나무", "가스", "다리"),
+        frozenset({2}),
+    )
+    other = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("라디오", "나무", "가스", "다리"),
+        frozenset({4}),
+    )
     assert agreement(mine, same) == SAME
     assert agreement(mine, other) == DIFFERENT
 
 
 def test_a_variant_asked_the_other_way_or_with_other_choices_is_not_compared():
-    mine = Asked("보일러 방호장치가 아닌 것은?", ("가스", "나무", "다리", "라디오"), frozenset({2}))
-    flipped = Asked("보일러 방호장치인 것은?", ("가스", "나무", "다리", "라디오"), frozenset({1}))
-    changed = Asked("보일러 방호장치가 아닌 것은?", ("하늘", "바다", "구름", "라디오"), frozenset({1}))
+    mine = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("가스", "나무", "다리", "라디오"),
+        frozenset({2}),
+    )
+    flipped = Asked(
+        "보일러 방호장치인 것은?", ("가스", "나무", "다리", "라디오"), frozenset({1})
+    )
+    changed = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("하늘", "바다", "구름", "라디오"),
+        frozenset({1}),
+    )
     assert agreement(mine, flipped) == UNKNOWN
     assert agreement(mine, changed) == UNKNOWN
