@@ -144,7 +144,8 @@ def test_a_wrong_value_differs_and_is_the_one_singled_out():
 def test_the_opposite_statement_differs():
     passage = PassageText(
         citation="시험규칙 제283조",
-        text="3. 위험물 건조설비를 사용하여 가열건조하는 건조물은 쉽게 이탈되지 않도록 할 것",
+        text="3. 위험물 건조설비를 사용하여 가열건조하는 건조물은 "
+        "쉽게 이탈되지 않도록 할 것",
     )
     check = check_choices(
         q(
