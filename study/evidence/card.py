@@ -77,7 +77,7 @@ def _parts(at: int, raw: str, spans: Sequence[tuple[int, int, int]]) -> list:
             if 0 <= point <= len(raw):
                 cuts.add(point)
     points = sorted(cuts)
-    parts = []
+    parts: list[list] = []
     for a, b in zip(points, points[1:], strict=False):
         choices = sorted(
             {c for s, e, c in spans if s - at <= a and b <= e - at and s < e}

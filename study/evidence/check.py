@@ -401,20 +401,20 @@ def _best(readings: list[tuple[int, _Reading, Line]]) -> tuple[int | None, _Read
 def _statement_marks(
     q: QuestionText, lines: list[list[Line]]
 ) -> list[tuple[int | None, _Reading]]:
-    marks = []
+    marks: list[tuple[int | None, _Reading]] = []
     for choice in q.choices:
         text = clean(choice)
-        readings = []
-        for p, passage in enumerate(lines):
-            for line in passage:
+        readings: list[tuple[int, _Reading, Line]] = []
+        for p, passage_lines_ in enumerate(lines):
+            for line in passage_lines_:
                 reading = _read_statement(text, line)
                 reading.item = line.item
                 readings.append((p, reading, line))
-        passage, best = _best(readings)
+        at, best = _best(readings)
         stated = [(p, line) for p, reading, line in readings if reading.mark == MATCH]
         best.lists = tuple((p, line.ancestors) for p, line in stated if line.item)
         best.in_sentence = tuple(sorted({p for p, line in stated if not line.item}))
-        marks.append((passage, best))
+        marks.append((at, best))
     return marks
 
 
@@ -426,21 +426,20 @@ def _one_list(marks: list[tuple[int | None, _Reading]]) -> None:
     안전관리자's) is not stated in that one."""
     votes: dict[tuple[int, int], int] = {}
     for _, reading in marks:
-        parents = {(p, anc[-1]) for p, anc in reading.lists if anc}
-        for parent in parents:
-            votes[parent] = votes.get(parent, 0) + 1
+        for key in {(p, anc[-1]) for p, anc in reading.lists if anc}:
+            votes[key] = votes.get(key, 0) + 1
     if not votes:
         return
     top = max(votes.values())
-    winners = [parent for parent, n in votes.items() if n == top]
+    winners = [key for key, n in votes.items() if n == top]
     if top < 2 or len(winners) > 1:
         return
-    passage, parent = winners[0]
+    list_passage, lead = winners[0]
     for n, (at, reading) in enumerate(marks):
         if reading.mark != MATCH or not reading.lists:
             continue
-        inside = any(p == passage and parent in anc for p, anc in reading.lists)
-        if not inside and passage not in reading.in_sentence:
+        inside = any(p == list_passage and lead in anc for p, anc in reading.lists)
+        if not inside and list_passage not in reading.in_sentence:
             marks[n] = (at, _Reading(ABSENT, reading.score, item=True))
 
 
@@ -569,8 +568,11 @@ def _prefixes(text: str) -> list[str]:
 
 
 def _read_slot(blank: Blank, line: Line) -> _SlotValue | None:
-    found = [_read_slot_in(blank, line, f) for f in (line.flat, line.bare)]
-    found = [v for v in found if v is not None]
+    found = [
+        value
+        for words in (line.flat, line.bare)
+        if (value := _read_slot_in(blank, line, words)) is not None
+    ]
     return max(found, key=lambda v: v.strength) if found else None
 
 
@@ -775,7 +777,7 @@ def _slot_marks(
         if len({v.flat for _, v in closest}) > 1:
             return None
         fillings.append(closest[0])
-    marks = []
+    marks: list[tuple[int | None, _Reading]] = []
     for choice in q.choices:
         parts = choice_parts(choice, slots)
         if parts is None:

@@ -266,7 +266,9 @@ def _store(rows: list[EvidenceCard]) -> None:
         )
 
 
-def _row(question: Question, data: dict, history: list, stamps: tuple[str, str]):
+def _row(
+    question: Question, data: dict, history: list, stamps: tuple[str, str]
+) -> EvidenceCard:
     verdict = data.get("verdict")
     return EvidenceCard(
         question=question,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files import File
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from study.documents.chunking import split_front_matter
@@ -77,15 +77,14 @@ def demo_documents_load(*, topic: Topic) -> list[Document]:
         if existing is not None:
             loaded.append(existing)
             continue
-        with path.open("rb") as handle:
-            document = document_create(
-                owner=topic.owner,
-                topics=[topic],
-                title="",
-                upload=File(handle, name=path.name),
-                material_type=MaterialType.LAW,
-                enqueue=False,
-            )
+        document = document_create(
+            owner=topic.owner,
+            topics=[topic],
+            title="",
+            upload=SimpleUploadedFile(path.name, path.read_bytes()),
+            material_type=MaterialType.LAW,
+            enqueue=False,
+        )
         loaded.append(document_ingest(document_id=document.pk))
     return loaded
 

@@ -3,19 +3,20 @@ and the topic's 정답 확인 필요 list for its owner and staff."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from study.evidence import selectors as esel
 from study.evidence.services import evidence_card_get, topic_cards_compute_enqueue
+from study.models import Topic
 from study.selectors.topics import question_get_for_user, topic_get_for_user
 
 
 @login_required
 @require_GET
-def evidence_card(request, question_id: int):
+def evidence_card(request, question_id: int) -> HttpResponse:
     question = question_get_for_user(user=request.user, question_id=question_id)
     context = {
         "card": evidence_card_get(question=question),
@@ -24,7 +25,7 @@ def evidence_card(request, question_id: int):
     return render(request, "study/_evidence_card.html", context)
 
 
-def _topic_for_review(request, topic_id: int):
+def _topic_for_review(request, topic_id: int) -> Topic:
     topic = topic_get_for_user(user=request.user, topic_id=topic_id)
     if not (topic.can_edit(request.user) or request.user.is_staff):
         raise Http404
@@ -33,7 +34,7 @@ def _topic_for_review(request, topic_id: int):
 
 @login_required
 @require_GET
-def answer_review(request, topic_id: int):
+def answer_review(request, topic_id: int) -> HttpResponse:
     topic = _topic_for_review(request, topic_id)
     with_card, questions = esel.topic_card_counts(topic=topic)
     context = {
@@ -50,7 +51,7 @@ def answer_review(request, topic_id: int):
 
 @login_required
 @require_POST
-def answer_review_compute(request, topic_id: int):
+def answer_review_compute(request, topic_id: int) -> HttpResponse:
     topic = _topic_for_review(request, topic_id)
     topic_cards_compute_enqueue(topic=topic)
     messages.success(

@@ -42,9 +42,7 @@ def results_page(request, session_id: int):
         attempts=[a for a in every if a.outcome != Outcome.CORRECT]
     )
     # Cached cards show at once; the others load as the learner scrolls.
-    cards = evidence_cards_get(
-        questions=[a.question for a in attempts], compute=False
-    )
+    cards = evidence_cards_get(questions=[a.question for a in attempts], compute=False)
     for attempt in attempts:
         attempt.ai_state = states.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
         attempt.evidence = cards.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template

@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from study.evidence import selectors as esel
 from study.evidence.services import topic_cards_compute
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "근거 카드를 먼저 만듭니다)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--topic", required=True)
         parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument(
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         topic = topic_from_options(options)
         if options["compute"]:
             report = topic_cards_compute(
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             self.stderr.write(f"\n새로 만든 카드 {report.computed}개")
         items = esel.topic_answer_review(topic=topic)
         with_card, questions = esel.topic_card_counts(topic=topic)
-        rows = [
+        rows: list[dict] = [
             {
                 "question": item.question.key,
                 "question_id": item.question.pk,

@@ -1,7 +1,8 @@
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from study.documents.retrieval_eval import read_labels
 from study.evidence.evaluation import SPLITS, evaluate_evidence
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         "문제에 조문이 붙지 않는 비율, 판정 비율과 정확도, 보기별 표시 정확도."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--topic", required=True)
         parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             "--json", action="store_true", help="행별 결과까지 JSON으로"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         topic = topic_from_options(options)
         if not options["labels"].is_file():
             raise CommandError(f"라벨 파일이 없습니다: {options['labels']}")

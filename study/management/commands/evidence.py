@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from study.ai.explanations import SYSTEM_PROMPT, explanation_inputs
 from study.documents.retrieval_eval import QuestionNotFound, question_by_round_id
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         "프롬프트에 실제로 들어갈 근거를 보여 줍니다."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--topic", required=True, help="토픽 이름")
         parser.add_argument("--owner", help=OWNER_HELP)
         parser.add_argument(
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         topic = topic_from_options(options)
         try:
             question = question_by_round_id(
