@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from study.documents.services import document_remove_from_topic
 from study.evidence.selectors import evidence_card_for
-from study.evidence.services import evidence_card_get
+from study.evidence.services import evidence_card_get, evidence_cards_get
 from study.models import EvidenceCard, QuizMode
 from study.services.questions import question_update
 from tests.conftest import make_document, make_question
@@ -420,3 +420,22 @@ def test_the_card_speaks_english_with_no_korean_left(db, client, settings, tmp_p
         reverse("study:evidence_card", args=[question.pk]) + "?compact=1"
     ).content.decode()
     assert "By the statute: 1" in partial and not hangul_left(partial)
+
+
+def test_the_demo_topic_shows_cards_in_the_first_minute(db, settings, tmp_path):
+    """`make run` loads the demo topic with the statute extracts its round-3
+    questions rest on: every one of them gets a citation and a verdict."""
+    from study.models import Question, Topic
+    from study.services.demo import DEMO_TOPIC_NAME, demo_setup
+
+    settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path
+    demo_setup()
+    topic = Topic.objects.get(name=DEMO_TOPIC_NAME)
+    statute_round = Question.objects.filter(topic=topic, exam_session="3")
+    cards = evidence_cards_get(questions=list(statute_round))
+    assert len(cards) == 10
+    for question in statute_round:
+        card = cards[question.pk]
+        assert card.lead_citation.startswith("산업안전보건"), question.number
+        assert card.verdict_is_key, (question.number, card.verdict)
