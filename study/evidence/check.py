@@ -43,7 +43,7 @@ from study.evidence.text import (
 )
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "6"
+CHECK_VERSION = "7"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -66,6 +66,9 @@ MAX_SLOT = 30
 # much of the question's other words; longer ones on their own.
 STRONG_ANCHOR = 8
 MIN_CONTEXT = 0.5
+# A positive question answered by a word or two: the line that has it must
+# hold at least this share of the question's own words.
+TERM_CONTEXT = 0.25
 _ANCHOR_LENGTHS = (14, 12, 10, 8, 6, 5, 4, 3, 2)
 
 _BLANK = re.compile(
@@ -259,6 +262,8 @@ class _Reading:
     # the passages where a sentence that is no list item states it.
     lists: tuple[tuple[int, tuple[int, ...]], ...] = ()
     in_sentence: tuple[int, ...] = ()
+    # How much of the question's own words the line it was read on holds.
+    cover: float = 0.0
 
 
 def _blocks(a: str, b: str) -> list[tuple[int, int, int]]:
@@ -401,6 +406,9 @@ def _best(readings: list[tuple[int, _Reading, Line]]) -> tuple[int | None, _Read
 def _statement_marks(
     q: QuestionText, lines: list[list[Line]]
 ) -> list[tuple[int | None, _Reading]]:
+    stem = flatten(
+        question_ask(q.stem) if "?" not in q.stem else _plain_stem(q.stem)
+    ).text
     marks: list[tuple[int | None, _Reading]] = []
     for choice in q.choices:
         text = clean(choice)
@@ -412,6 +420,11 @@ def _statement_marks(
                 readings.append((p, reading, line))
         at, best = _best(readings)
         stated = [(p, line) for p, reading, line in readings if reading.mark == MATCH]
+        if stated and stem:
+            best.cover = max(
+                sum(n for _, _, n in _blocks(stem, line.flat.text)) / len(stem)
+                for _, line in stated
+            )
         best.lists = tuple((p, line.ancestors) for p, line in stated if line.item)
         best.in_sentence = tuple(sorted({p for p, line in stated if not line.item}))
         marks.append((at, best))
@@ -441,6 +454,12 @@ def _one_list(marks: list[tuple[int | None, _Reading]]) -> None:
         inside = any(p == list_passage and lead in anc for p, anc in reading.lists)
         if not inside and list_passage not in reading.in_sentence:
             marks[n] = (at, _Reading(ABSENT, reading.score, item=True))
+
+
+def _term_off_the_point(choice: str, reading: _Reading) -> bool:
+    """A word or two found in a line that holds little of the question's own
+    words ("통풍, 환기" in an article about another work) does not answer it."""
+    return len(flatten(clean(choice)).text) <= SHORT and reading.cover < TERM_CONTEXT
 
 
 def _one_point(marks: list[tuple[int | None, _Reading]], verdict: int) -> None:
@@ -831,7 +850,10 @@ def check_choices(q: QuestionText, passages: Sequence[PassageText]) -> Check:
         _one_list(result.marks)
     verdict = single_out([r.mark for _, r in result.marks], side) if passages else None
     if verdict is not None and result.mode == "statement" and side == POSITIVE:
-        _one_point(result.marks, verdict)
+        if _term_off_the_point(q.choices[verdict - 1], result.marks[verdict - 1][1]):
+            verdict = None
+        else:
+            _one_point(result.marks, verdict)
     marks = tuple(
         ChoiceMark(
             choice=n,

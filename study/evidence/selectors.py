@@ -14,7 +14,14 @@ from django.urls import reverse
 
 from study import rounds
 from study.evidence.check import CHECK_VERSION
-from study.models import Document, DocumentStatus, EvidenceCard, Question, Topic
+from study.models import (
+    Document,
+    DocumentStatus,
+    EmbeddingStatus,
+    EvidenceCard,
+    Question,
+    Topic,
+)
 
 HISTORY_FIELDS = (
     "id",
@@ -86,6 +93,17 @@ def cards_cached(*, question_ids: Iterable[int]) -> dict[int, EvidenceCard]:
     if not ids:
         return {}
     return {c.question_id: c for c in EvidenceCard.objects.filter(question_id__in=ids)}
+
+
+def stored_embeddings(*, ids: Iterable[int], model: str) -> dict[int, list[float]]:
+    """The questions' ready embeddings by `model` (one query)."""
+    rows = Question.objects.filter(
+        pk__in=list(ids),
+        embedding_status=EmbeddingStatus.READY,
+        embedding_model=model,
+        embedding__isnull=False,
+    ).values_list("id", "embedding")
+    return {pk: list(vector) for pk, vector in rows}
 
 
 def history_rows(*, topic_id: int, ids: Iterable[int]) -> dict[int, dict]:

@@ -35,7 +35,7 @@ from study.evidence.card import Passage, card_data
 from study.evidence.check import PassageText, QuestionText, check_choices
 from study.evidence.history import Asked, agreement
 from study.evidence.passages import article_text
-from study.llm.embeddings import EmbeddingError, get_embedder
+from study.llm.embeddings import EmbeddingError, embedder_name, get_embedder
 from study.models import DocumentChunk, EvidenceCard, Question, Topic
 
 logger = logging.getLogger(__name__)
@@ -70,12 +70,26 @@ class _Found:
     annexes: list[dict]
 
 
+def _vectors(questions: Sequence[Question], texts: list[str]) -> list:
+    """The vector each question is searched with: its stored embedding (stem
+    and choices, the related-questions analysis keeps it) when the current
+    embedder made it, so a page view runs no model; else the query, embedded
+    now."""
+    stored = sel.stored_embeddings(ids=[q.pk for q in questions], model=embedder_name())
+    missing = [i for i, q in enumerate(questions) if q.pk not in stored]
+    fresh = _query_vectors([texts[i] for i in missing]) if missing else []
+    vectors = [stored.get(q.pk) for q in questions]
+    for i, vector in zip(missing, fresh, strict=True):
+        vectors[i] = vector
+    return vectors
+
+
 def _search(questions: Sequence[Question]) -> dict[int, _Found]:
     """The chunks that pass the relevance cut, grouped by article."""
     texts = [question_query_text(q) for q in questions]
     found: dict[int, _Found] = {}
     for question, text, vector in zip(
-        questions, texts, _query_vectors(texts), strict=True
+        questions, texts, _vectors(questions, texts), strict=True
     ):
         evidence = search_chunks(
             topic_ids=[question.topic_id],
