@@ -43,7 +43,7 @@ from study.evidence.text import (
 )
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "7"
+CHECK_VERSION = "8"
 
 MATCH = "match"
 DIFFER = "differ"

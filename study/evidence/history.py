@@ -21,6 +21,10 @@ UNKNOWN = "unknown"
 # (and more alike than to any other choice): the threshold the relation
 # rules use for keyed answers.
 CHOICE_MATCH = 0.7
+# Keys are compared only between the same question: stems this alike (a
+# "similar" relation may be another question over the same choices, such as
+# two 며칠 questions whose choices are all 15일, 30일, 45일, 60일).
+SAME_STEM = 0.8
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,12 @@ def _counterpart(text: str, choices: Sequence[str]) -> int | None:
 
 def agreement(mine: Asked, other: Asked) -> str:
     """same | different | unknown: whether the other round keyed the same
-    answer. Unknown unless the two ask the same way (both "which is NOT", or
-    neither; the same numbers in the stem) about the same choices (at least
+    answer. Unknown unless the two are the same question (stems alike, asked
+    the same way: both "which is NOT" or neither, the same numbers) about the
+    same choices (at least
     three of four found in the other round)."""
+    if text_likeness(mine.stem, other.stem) < SAME_STEM:
+        return UNKNOWN
     if is_negated(mine.stem) != is_negated(other.stem):
         return UNKNOWN
     if numbers_in(mine.stem) != numbers_in(other.stem):

@@ -354,3 +354,14 @@ def test_a_variant_asked_the_other_way_or_with_other_choices_is_not_compared():
     )
     assert agreement(mine, flipped) == UNKNOWN
     assert agreement(mine, changed) == UNKNOWN
+
+
+def test_another_question_over_the_same_choices_is_not_compared():
+    days = ("15일", "30일", "45일", "60일")
+    plan = Asked(
+        "개선계획서는 명령을 받은 날부터 며칠 이내에 제출하는가?", days, frozenset({4})
+    )
+    report = Asked(
+        "유해위험방지계획서는 작업 시작 며칠 전까지 제출하는가?", days, frozenset({1})
+    )
+    assert agreement(plan, report) == UNKNOWN
