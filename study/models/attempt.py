@@ -19,7 +19,8 @@ class Outcome(models.TextChoices):
 
 
 class Attempt(models.Model):
-    """One answer to one slot of a session. Append-only (reviewed_at aside)."""
+    """One answer to one slot of a session. Append-only, but for reviewed_at and
+    a key correction, which regrades the outcome (study/services/regrade.py)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
@@ -36,6 +37,8 @@ class Attempt(models.Model):
     time_taken_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # When a corrected answer key last re-scored this answer.
+    regraded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("풀이 기록")

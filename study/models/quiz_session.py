@@ -50,12 +50,10 @@ class QuizSession(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Session summary persisted at finalize (seeds' Phase 2-B).
-    recovered_count = models.PositiveIntegerField(default=0)
-    regressed_count = models.PositiveIntegerField(default=0)
-    newly_correct_count = models.PositiveIntegerField(default=0)
-    repeated_wrong_count = models.PositiveIntegerField(default=0)
-    # Mock exams: per-subject scores and the pass decision.
+    # What changed this session (회복, 퇴행, …) is derived from the attempts when
+    # shown (study/selectors/counts.py), so a regrade or a later session never
+    # leaves it stale. Mock exams: per-subject scores and the pass decision,
+    # rescored when a key is corrected (study/services/regrade.py).
     result = models.JSONField(default=dict, blank=True)
     # Mock exams (CBT): the server's clock, and answers kept until submission
     # ({"position": choice}, choice 5 = 모르겠음) with the slots marked for review.
