@@ -135,7 +135,9 @@ def _replay_progress(attempts: list[Attempt]) -> int:
             marks[pair].append(attempt.reviewed_at)
     rows = list(
         QuestionProgress.objects.select_for_update()
-        .filter(question_id__in={q for _u, q in folded}, user_id__in={u for u, _q in folded})
+        .filter(
+            question_id__in={q for _u, q in folded}, user_id__in={u for u, _q in folded}
+        )
         .order_by("pk")
     )
     rows = [row for row in rows if (row.user_id, row.question_id) in folded]

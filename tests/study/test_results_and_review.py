@@ -81,9 +81,7 @@ def test_reviewing_a_wrong_answer_schedules_its_first_review(client, user, finis
     assert QuestionProgress.objects.get(question=correct.question).due_at is None
 
 
-def test_unmarking_reopens_the_question_but_keeps_its_schedule(
-    client, user, finished
-):
+def test_unmarking_reopens_the_question_but_keeps_its_schedule(client, user, finished):
     client.force_login(user)
     wrong = finished.attempts.get(position=8)
     url = reverse("study:attempt_reviewed", args=[wrong.pk])
