@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from study.models import Attempt, Outcome, Pattern, QuestionProgress, QuizSession, Topic
@@ -177,18 +178,17 @@ class NextReviews:
 
 
 def next_reviews(*, user, topic: Topic) -> NextReviews | None:
-    """The first day after today with reviews due, and how many (2 queries)."""
-    later = _live_progress(user, topic).filter(due_at__gte=end_of_today())
-    first: datetime | None = (
-        later.order_by("due_at").values_list("due_at", flat=True).first()
+    """The first day after today with reviews due, and how many (one query)."""
+    first = (
+        _live_progress(user, topic)
+        .filter(due_at__gte=end_of_today())
+        .annotate(day=TruncDate("due_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+        .first()
     )
-    if first is None:
-        return None
-    day = timezone.localdate(first)
-    day_end = timezone.make_aware(
-        datetime.combine(day + timedelta(days=1), datetime.min.time())
-    )
-    return NextReviews(day=day, count=later.filter(due_at__lt=day_end).count())
+    return NextReviews(day=first["day"], count=first["n"]) if first else None
 
 
 def _live_progress(user, topic: Topic):
