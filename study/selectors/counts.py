@@ -191,6 +191,11 @@ def next_reviews(*, user, topic: Topic) -> NextReviews | None:
     return NextReviews(day=first["day"], count=first["n"]) if first else None
 
 
+def answered_any(*, user) -> bool:
+    """Has the learner answered anything yet (home's first steps until then)."""
+    return Attempt.objects.filter(user=user).exists()
+
+
 def _live_progress(user, topic: Topic):
     return QuestionProgress.objects.filter(
         user=user, topic=topic, question__deleted_at__isnull=True

@@ -17,6 +17,7 @@ from study.ai import explanation_jobs, session_analysis
 from study.models import (
     UNSURE_CHOICE,
     Attempt,
+    Feedback,
     Outcome,
     Question,
     QuizMode,
@@ -53,6 +54,7 @@ class QuizRequest:
     subjects: tuple[str, ...] = ()
     per_subject: int | None = None  # mock: None takes the paper's size
     tab: str = ""
+    feedback: str = Feedback.END  # a mock is always scored at submission
 
 
 class MockTooLarge(sel.NotEnoughQuestions):
@@ -104,6 +106,8 @@ def quiz_session_start(
         params = {"tab": request.tab}
     else:
         raise ValueError(f"unknown mode {request.mode}")
+    if request.feedback == Feedback.EACH:
+        params["feedback"] = Feedback.EACH
     return QuizSession.objects.create(
         user=user,
         topic=topic,
