@@ -72,6 +72,7 @@ def review_complete(request, topic_id: int, question_id: int):
             tabs=_tabs(counts),
             counts=counts,
             tab_count=counts.by_tab()[tab],
+            oob_counts=True,
         )
     return render(request, "study/_review_complete.html", context)
 

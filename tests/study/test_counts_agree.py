@@ -188,7 +188,9 @@ def test_checking_a_queue_row_updates_the_counts_on_the_page(
     client, user, topic, scripted
 ):
     queue = reverse("study:review_queue", args=[topic.pk])
-    before = page_counts(client.get(f"{queue}?tab=pending_review").content.decode())
+    page = client.get(f"{queue}?tab=pending_review").content.decode()
+    before = page_counts(page)
+    assert page.count('id="queue-tabs"') == page.count('id="queue-summary"') == 1
     question_id = sorted(_expected_queue(user)["pending"])[0]
 
     partial = client.post(
