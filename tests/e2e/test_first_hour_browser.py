@@ -21,7 +21,8 @@ LINES = """el => {
   const style = getComputedStyle(el);
   const range = document.createRange();
   range.selectNodeContents(el);
-  return Math.round(range.getBoundingClientRect().height / parseFloat(style.lineHeight));
+  const height = range.getBoundingClientRect().height;
+  return Math.round(height / parseFloat(style.lineHeight));
 }"""
 
 
