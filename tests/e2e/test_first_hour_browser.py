@@ -136,3 +136,9 @@ def test_phone_tables_and_tabs_fit(
         box = tabs.nth(index).bounding_box()
         assert box and box["x"] + box["width"] <= 390, index
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # On a desktop too, with their counts, every tab shows whole.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    right = page.locator("#queue-tabs").bounding_box()
+    for index in range(5):
+        box = tabs.nth(index).bounding_box()
+        assert box and box["x"] + box["width"] <= right["x"] + right["width"]
