@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from study.models import Attempt, Outcome, QuestionProgress
-from study.models.progress import NOT_CORRECT, Pattern
+from study.models.progress import NOT_CORRECT
 from study.services import scheduling
 from study.services.patterns import (
     history_merge_same_day,
@@ -72,7 +72,7 @@ def _apply_attempt(row: QuestionProgress, attempt: Attempt, context) -> None:
     row.last_attempt = attempt
     row.attempt_count += 1
     row.correct_count += attempt.outcome == Outcome.CORRECT
-    if row.is_scheduled:
+    if row.fsrs_card is not None:
         card = scheduling.card_review(
             scheduler=context.scheduler,
             card_data=row.fsrs_card,
@@ -226,34 +226,24 @@ def progress_replay(
     the order finalize folded them, with the review marks in between (a miss
     checked at time t starts its FSRS card at t). The regrade of a corrected
     key uses it; `last_reviewed_at` is a fact and stays."""
-    _progress_reset(row)
+    fresh = QuestionProgress(
+        user_id=row.user_id, topic_id=row.topic_id, question_id=row.question_id
+    )
     marks = sorted(set(reviews))
     for attempt in attempts:
         while marks and marks[0] <= attempt.created_at:
-            _replay_mark(row, marks.pop(0), context_at)
-        context = context_at(attempt.created_at) if row.is_scheduled else None
-        _apply_attempt(row, attempt, context)
+            _replay_mark(fresh, marks.pop(0), context_at)
+        context = context_at(attempt.created_at) if fresh.is_scheduled else None
+        _apply_attempt(fresh, attempt, context)
     for at in marks:
-        _replay_mark(row, at, context_at)
+        _replay_mark(fresh, at, context_at)
+    for name in PROGRESS_FIELDS:
+        setattr(row, name, getattr(fresh, name))
 
 
 def _replay_mark(row: QuestionProgress, at: datetime, context_at: ContextAt) -> None:
-    if row.last_attempted_at is not None:
+    if row.attempt_count:  # a mark before any answer schedules nothing
         _schedule_first_review(row, row.last_outcome, at, context_at(at))
-
-
-def _progress_reset(row: QuestionProgress) -> None:
-    row.pattern_window = []
-    row.had_correct_before_window = False
-    row.had_wrong_before_window = False
-    row.pattern_state = Pattern.UNATTEMPTED
-    row.last_attempted_at = None
-    row.last_attempt = None
-    row.attempt_count = 0
-    row.correct_count = 0
-    row.fsrs_card = None
-    row.due_at = None
-    row.review_stage = 0
 
 
 def progress_save_replayed(rows: list[QuestionProgress]) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,7 +29,11 @@ from django.utils import timezone
 from study.models import Attempt, Outcome, Question, QuestionProgress, QuizSession
 from study.models.quiz_session import QuizMode
 from study.services import scheduling
-from study.services.progress import progress_replay, progress_save_replayed
+from study.services.progress import (
+    ContextAt,
+    progress_replay,
+    progress_save_replayed,
+)
 from study.services.quiz_sessions import mock_exam_score
 
 Pair = tuple[int, int]  # (user id, question id)
@@ -124,6 +128,15 @@ def _rescore_mocks(session_ids: set[int]) -> int:
     return len(sessions)
 
 
+def _context_at(retention: float, exam_date: date | None) -> ContextAt:
+    def context_at(at: datetime) -> scheduling.ReviewContext:
+        return scheduling.review_context_for(
+            retention=retention, exam_date=exam_date, at=at
+        )
+
+    return context_at
+
+
 def _replay_progress(attempts: list[Attempt]) -> int:
     folded: dict[Pair, list[Attempt]] = defaultdict(list)
     marks: dict[Pair, list[datetime]] = defaultdict(list)
@@ -152,9 +165,7 @@ def _replay_progress(attempts: list[Attempt]) -> int:
             row,
             attempts=folded[pair],
             reviews=reviews,
-            context_at=lambda at, r=retention, d=exam_date: (
-                scheduling.review_context_for(retention=r, exam_date=d, at=at)
-            ),
+            context_at=_context_at(retention, exam_date),
         )
     progress_save_replayed(rows)
     return len(rows)

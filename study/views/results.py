@@ -40,7 +40,7 @@ def results_page(request, session_id: int):
         attempts=[a for a in every if a.outcome != Outcome.CORRECT]
     )
     for attempt in attempts:
-        attempt.ai_state = states.get(attempt.question_id)
+        attempt.ai_state = states.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
     context = {
         "session": session,
         "tabs": [(v, label, counts[v]) for v, label in sel.RESULT_TABS],

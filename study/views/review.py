@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -62,7 +63,11 @@ def review_complete(request, topic_id: int, question_id: int):
     if not request.htmx:
         messages.success(request, _("확인했습니다. 복습 일정이 잡혔습니다."))
         return redirect(_safe_next(request, topic))
-    context = {"question": question, "progress": progress, "pending": False}
+    context: dict[str, object] = {
+        "question": question,
+        "progress": progress,
+        "pending": False,
+    }
     tab = request.POST.get("queue_tab")
     if tab in rq.TABS:  # a queue row: its tabs and totals change too
         counts = cnt.queue_counts(user=request.user, topic=topic)
@@ -77,7 +82,7 @@ def review_complete(request, topic_id: int, question_id: int):
     return render(request, "study/_review_complete.html", context)
 
 
-def _tabs(counts: cnt.QueueCounts) -> list[tuple[str, str, int]]:
+def _tabs(counts: cnt.QueueCounts) -> list[tuple[str, str | Promise, int]]:
     by_tab = counts.by_tab()
     return [(value, label, by_tab[value]) for value, label in rq.TABS.items()]
 

@@ -36,7 +36,7 @@ def settings_page(request, *, form=None, exam_form=None, status=200):
             instance=instance or LearnerSettings(user=request.user)
         )
     if exam_form is None:
-        initial = {}
+        initial: dict[str, object] = {}
         topic_id = ascii_int(request.GET.get("topic"))
         if topic_id is not None:
             initial["topic"] = topic_id
