@@ -264,3 +264,32 @@ def test_a_regrade_in_a_dry_run_import_is_rolled_back(history, user, tmp_path):
     assert QuestionProgress.objects.get(user=user, question=fixed).pattern_state == (
         Pattern.CHRONIC_WRONG
     )
+
+
+def test_a_regrade_takes_the_same_queries_for_one_learner_or_many(
+    django_user_model, topic
+):
+    """Set-based: the queries do not grow with the learners who answered."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from study.services.regrade import questions_regrade
+
+    make_bank(topic, rounds=(("2022", "1"),), subjects=1, per_subject=5)
+    fixed = topic.questions.get(number=1)
+    counts = []
+    for learners in (1, 8):
+        for n in range(learners):
+            learner = django_user_model.objects.create_user(
+                username=f"l{learners}-{n}", password="pw-learner-1"
+            )
+            session = start(learner, topic, mode=QuizMode.ROUND, round_key="2022-1")
+            answer_all(session, lambda p, q: NEW_KEY if q == fixed.pk else OLD_KEY)
+            question_review_complete(user=learner, question_ids=[fixed.pk])
+        fixed.correct_choice = NEW_KEY if fixed.correct_choice == OLD_KEY else OLD_KEY
+        fixed.save()
+        with CaptureQueriesContext(connection) as queries:
+            report = questions_regrade(questions=[fixed])
+        assert report.progress == Attempt.objects.filter(question=fixed).count()
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 8  # 7 measured
