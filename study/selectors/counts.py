@@ -59,10 +59,6 @@ class SessionCounts:
         }
 
 
-def is_unchecked(attempt: Attempt) -> bool:
-    return attempt.outcome in NOT_CORRECT and attempt.reviewed_at is None
-
-
 def session_counts(*, attempts: Iterable[Attempt]) -> SessionCounts:
     """The session's own attempts, counted (no query)."""
     attempts = list(attempts)
