@@ -70,6 +70,7 @@ def test_feedback_after_each_question(page: Page, learner, study_topic, screensh
     form.locator("input[name=feedback][value=each]").check()
     form.get_by_role("button", name="시작하기").click()
     expect(page.locator("#quiz-card .answer").first).to_be_visible()
+    page.wait_for_load_state("load")  # the deferred scripts (keys, htmx) run
 
     page.keyboard.press("5")
 
