@@ -12,8 +12,7 @@ from django.utils import timezone
 from study.forecast import calibration, memory, model, retention
 from study.forecast import plan as daily
 from study.models import Attempt, ExamPlan, Outcome, Question, QuestionProgress, Topic
-from study.selectors.exam_spec import exam_paper_for_topic
-from study.selectors.quiz_selection import topic_subject_names
+from study.selectors.exam_spec import exam_paper_for_topic, topic_subject_names
 from study.selectors.review_queue import (
     end_of_today,
     pending_review_q,

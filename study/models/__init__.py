@@ -25,6 +25,7 @@ from study.models.question_import import (
 )
 from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
 from study.models.rate_limit import RateLimitHit
+from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
@@ -58,5 +59,6 @@ __all__ = [
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
+    "SubjectAlias",
     "Topic",
 ]

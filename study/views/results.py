@@ -15,6 +15,7 @@ from study.exam_rules import PASS_RULE_TEXT
 from study.llm.client import llm_configured
 from study.models import Outcome
 from study.selectors import results as sel
+from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.review_queue import session_todo_counts
 from study.selectors.scores import session_score
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
@@ -56,7 +57,10 @@ def results_page(request, session_id: int):
     wanting = [q for q, s in states.items() if s.state in ("none", "failed")]
     context.update(
         todo=_todo(request.user, session),
-        score=session_score(session=session),
+        score=session_score(
+            session=session,
+            paper=exam_paper_for_topic(topic=session.topic).subjects,
+        ),
         pass_rule=PASS_RULE_TEXT,
         analysis=analysis,
         analysis_state=analysis_state,

@@ -1,0 +1,103 @@
+"""Which question a parsed row is, and which rows are one question twice. Pure:
+rows in, decisions out (study.imports.services applies them).
+
+Most papers number their questions through (1–120 over six subjects), so a
+question is (year, session, number). 공무원 papers (국가 7급·9급, 지방 9급)
+number each subject from 1: there a question is (year, session, subject,
+number), and the subject is the one after the topic's aliases, so an alias
+and the identity always agree. Whichever the numbering, a row whose stem and
+choices repeat another row of the same round is that row again (a real
+duplicate), unless it is a figure question, whose text alone says little.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+Round = tuple[int, str]
+Identity = tuple[int, str, str | None, int]
+_SPACES = re.compile(r"\s+")
+
+
+class Row(Protocol):
+    file: str
+    line: int
+    year: int
+    session: str
+    number: int
+    subject: str
+    stem: str
+    choices: list[str]
+    needs_figure: bool
+
+
+def numbered_by_subject(rows: Sequence[Row]) -> bool:
+    """Rows of one round: does each subject start its numbers again? Yes when
+    at least half the rows share their number with a row of another subject
+    (one stray number of a paper numbered through is not enough)."""
+    subjects_by_number: dict[int, set[str]] = defaultdict(set)
+    for row in rows:
+        subjects_by_number[row.number].add(row.subject)
+    shared = sum(1 for row in rows if len(subjects_by_number[row.number]) > 1)
+    return bool(rows) and 2 * shared >= len(rows)
+
+
+def round_numbering(rows: Iterable[Row], *, known: set[Round]) -> dict[Round, bool]:
+    """Per round of the rows: numbered by subject? A round the bank already
+    numbers by subject (`known`) stays so."""
+    by_round: dict[Round, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_round[(row.year, row.session)].append(row)
+    return {
+        key: key in known or numbered_by_subject(members)
+        for key, members in by_round.items()
+    }
+
+
+def identity(
+    year: int | None, session: str, subject: str, number: int | None, by_subject: bool
+) -> Identity:
+    return (year, session, subject if by_subject else None, number)
+
+
+def row_identity(row: Row, numbering: dict[Round, bool]) -> Identity:
+    by_subject = numbering.get((row.year, row.session), False)
+    return identity(row.year, row.session, row.subject, row.number, by_subject)
+
+
+def _content_key(row: Row) -> tuple | None:
+    if row.needs_figure:
+        return None
+    texts = (row.stem, *row.choices)
+    normal = tuple(
+        _SPACES.sub(" ", unicodedata.normalize("NFKC", t)).strip() for t in texts
+    )
+    return (row.year, row.session, normal)
+
+
+def split_duplicates(
+    rows: Sequence[Row], numbering: dict[Round, bool]
+) -> tuple[list[Row], list[tuple[Row, Row]]]:
+    """The rows to import (first of each question) and the duplicates, each
+    with the row it repeats: the same identity, or the same round with the
+    same stem and choices."""
+    kept: list[Row] = []
+    duplicates: list[tuple[Row, Row]] = []
+    by_identity: dict[Identity, Row] = {}
+    by_content: dict[tuple, Row] = {}
+    for row in rows:
+        key = row_identity(row, numbering)
+        content = _content_key(row)
+        first = by_identity.get(key) or (by_content.get(content) if content else None)
+        if first is not None:
+            duplicates.append((row, first))
+            continue
+        by_identity[key] = row
+        if content is not None:
+            by_content[content] = row
+        kept.append(row)
+    return kept, duplicates
