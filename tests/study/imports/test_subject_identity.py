@@ -168,3 +168,25 @@ def test_real_rounds_keep_their_numbering_and_every_row(topic, path):
     report = questions_import(topic=topic, paths=[path])
     assert report.rejected == [] and report.imported == report.rows
     assert report.rounds_by_subject == []  # these papers are numbered through
+
+
+def test_the_web_dry_run_shows_the_subjects_section(client, user, topic):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    questions_import(topic=topic, sources=[source("a.csv", civil_service_round(2021))])
+    subject_merge(topic=topic, names=["행정법총론"], into="행정법")
+    rows = civil_service_round(2022)
+    for r in rows:
+        r[3] = {"영어": "英語"}.get(r[3], r[3])
+    client.force_login(user)
+    upload = SimpleUploadedFile("9급-2022.csv", civil_service_file(rows))
+    response = client.post(
+        reverse("study:import_new", args=[topic.pk]), {"files": [upload]}
+    )
+    html = client.get(response["Location"]).content.decode()
+    assert 'data-count="imported">100<' in html and 'data-count="rejected">0<' in html
+    assert "<li>행정법총론 → 행정법" in html
+    assert "<li>英語" in html
+    assert "과목마다 1번부터 번호를 매긴 회차: 2022년 1회." in html
+    assert reverse("study:topic_subjects", args=[topic.pk]) in html
