@@ -1,7 +1,9 @@
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -92,18 +94,24 @@ class SubjectAliasAdmin(admin.ModelAdmin):
     search_fields = ("name", "subject", "topic__name")
     raw_id_fields = ("topic",)
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: SubjectAlias | None = None
+    ) -> tuple[str, ...]:
         return ("topic", "name", "subject") if obj else ()
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: SubjectAlias, form: Any, change: bool
+    ) -> None:
         if not change:
             subject_merge(topic=obj.topic, names=[obj.name], into=obj.subject)
             obj.pk = SubjectAlias.objects.get(topic=obj.topic, name=obj.name).pk
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: SubjectAlias) -> None:
         subject_alias_remove(topic=obj.topic, name=obj.name)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[SubjectAlias]
+    ) -> None:
         for alias in queryset.select_related("topic"):
             subject_alias_remove(topic=alias.topic, name=alias.name)
 

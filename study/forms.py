@@ -206,8 +206,10 @@ class QuestionForm(forms.ModelForm):
         subject = subject_aliases(topic=self.topic).get(data.get("subject", ""))
         if subject:  # a name the owner files under another subject
             data["subject"] = subject
-        data["numbered_by_subject"] = bool(year and session) and (
-            round_numbered_by_subject(topic=self.topic, year=year, session=session)
+        data["numbered_by_subject"] = bool(
+            year
+            and session
+            and round_numbered_by_subject(topic=self.topic, year=year, session=session)
         )
         if year and session and number:
             clash = Question.objects.filter(
@@ -348,14 +350,18 @@ class SubjectMergeForm(forms.Form):
         help_text=_("고른 이름들을 이 이름으로 바꿉니다."),
     )
 
-    def __init__(self, *args, names: list[str], **kwargs):
+    def __init__(self, *args, names: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         choices = [(name, name) for name in names]
-        self.fields["names"].choices = choices
-        self.fields["into"].choices = [("", _("— 과목 고르기 —")), *choices]
+        cast(forms.ChoiceField, self.fields["names"]).choices = choices
+        cast(forms.ChoiceField, self.fields["into"]).choices = [
+            ("", _("— 과목 고르기 —")),
+            *choices,
+        ]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         data["target"] = (data.get("into_new") or "").strip() or data.get("into", "")
         if not data["target"]:
             self.add_error("into", _("합칠 과목을 고르거나 새 이름을 쓰세요."))
@@ -371,8 +377,9 @@ class SubjectAliasAdminForm(forms.ModelForm):
         model = SubjectAlias
         fields = ("topic", "name", "subject")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is None and not self.errors:
             try:
                 subject_merge_check(

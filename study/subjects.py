@@ -333,7 +333,7 @@ def _uses(cells: Sequence[SubjectCell], per_subject: int) -> dict[str, _Use]:
     """Each named subject's rounds, place on the paper and first and last use.
     The place is the block of numbers it fills, or where each subject is
     numbered from 1, its position among the round's subjects."""
-    positions = {
+    positions: dict[tuple[int | None, str, str], int] = {
         (r.year, r.session, name): i
         for r in rounds_of(cells)
         for i, name in enumerate(r.subjects)

@@ -18,8 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-Round = tuple[int, str]
-Identity = tuple[int, str, str | None, int]
+Round = tuple[int | None, str]
+Identity = tuple[int | None, str, str | None, int | None]
 _SPACES = re.compile(r"\s+")
 
 
@@ -61,6 +61,8 @@ def round_numbering(rows: Iterable[Row], *, known: set[Round]) -> dict[Round, bo
 def identity(
     year: int | None, session: str, subject: str, number: int | None, by_subject: bool
 ) -> Identity:
+    """(year, session, subject or None, number): the subject only where the
+    round numbers each subject from 1."""
     return (year, session, subject if by_subject else None, number)
 
 
@@ -79,16 +81,16 @@ def _content_key(row: Row) -> tuple | None:
     return (row.year, row.session, normal)
 
 
-def split_duplicates(
-    rows: Sequence[Row], numbering: dict[Round, bool]
-) -> tuple[list[Row], list[tuple[Row, Row]]]:
+def split_duplicates[R: Row](
+    rows: Sequence[R], numbering: dict[Round, bool]
+) -> tuple[list[R], list[tuple[R, R]]]:
     """The rows to import (first of each question) and the duplicates, each
     with the row it repeats: the same identity, or the same round with the
     same stem and choices."""
-    kept: list[Row] = []
-    duplicates: list[tuple[Row, Row]] = []
-    by_identity: dict[Identity, Row] = {}
-    by_content: dict[tuple, Row] = {}
+    kept: list[R] = []
+    duplicates: list[tuple[R, R]] = []
+    by_identity: dict[Identity, R] = {}
+    by_content: dict[tuple, R] = {}
     for row in rows:
         key = row_identity(row, numbering)
         content = _content_key(row)

@@ -202,7 +202,7 @@ class _SubjectNames:
         ]
 
 
-def _rounds_numbered_by_subject(topic: Topic) -> set[tuple[int, str]]:
+def _rounds_numbered_by_subject(topic: Topic) -> set[identity.Round]:
     return set(
         Question.objects.filter(topic=topic, numbered_by_subject=True)
         .values_list("exam_year", "exam_session")
@@ -233,7 +233,7 @@ def _write_rows(
     *,
     topic: Topic,
     rows: list[ParsedRow],
-    numbering: dict[tuple[int, str], bool],
+    numbering: dict[identity.Round, bool],
     report: ImportReport,
 ) -> None:
     existing = _existing_by_identity(topic, numbering)
@@ -283,7 +283,7 @@ def _write_rows(
 
 
 def _existing_by_identity(
-    topic: Topic, numbering: dict[tuple[int, str], bool]
+    topic: Topic, numbering: dict[identity.Round, bool]
 ) -> dict[identity.Identity, Question]:
     """The topic's questions with a round, by their identity in this import's
     numbering: a round now numbered by subject is matched by subject too."""

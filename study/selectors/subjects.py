@@ -10,7 +10,12 @@ from django.db.models import Count
 
 from study.models import Question, SubjectAlias, Topic
 from study.selectors.exam_spec import ExamPaper, exam_paper_for_topic, subject_cells
-from study.subjects import MergeSuggestion, merge_suggestions, subject_order
+from study.subjects import (
+    MergeSuggestion,
+    SubjectCell,
+    merge_suggestions,
+    subject_order,
+)
 
 
 def subject_aliases(*, topic: Topic) -> dict[str, str]:
@@ -58,7 +63,9 @@ def subjects_overview(*, topic: Topic) -> SubjectsOverview:
     )
 
 
-def _names(cells, paper: ExamPaper, aliases: dict[str, str]) -> list[SubjectName]:
+def _names(
+    cells: list[SubjectCell], paper: ExamPaper, aliases: dict[str, str]
+) -> list[SubjectName]:
     questions: dict[str, int] = defaultdict(int)
     years: dict[str, set[int]] = defaultdict(set)
     round_keys: dict[str, set[tuple]] = defaultdict(set)

@@ -10,10 +10,10 @@ an alias moves back the questions it moved, by the name they came with.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext
 
 from study import rounds
@@ -98,7 +98,9 @@ def subject_alias_remove(*, topic: Topic, name: str) -> int:
     return moved
 
 
-def _move(questions, values) -> int:
+def _move(
+    questions: QuerySet[Question], values: Callable[[Question], dict[str, object]]
+) -> int:
     """The question service's bulk update (events, stale rule) for the rows."""
     rows = list(questions.only(*_MOVED_FIELDS).order_by("id"))
     return len(questions_bulk_update(edits=[(q, values(q)) for q in rows]))

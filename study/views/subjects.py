@@ -3,12 +3,16 @@ bank uses, suggested merges, aliases (merge and undo) and the exam spec."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from study.forms import ExamSpecForm, SubjectMergeForm, SubjectUnmergeForm
+from study.models import Topic
 from study.selectors import topics as sel
+from study.selectors.exam_spec import ExamPaper
 from study.selectors.subjects import subjects_overview
 from study.services.exam_specs import exam_spec_clear, exam_spec_save
 from study.services.subjects import (
@@ -19,12 +23,14 @@ from study.services.subjects import (
 
 
 @login_required
-def topic_subjects(request, topic_id: int):
+def topic_subjects(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
     return subjects_page(request, topic)
 
 
-def subjects_page(request, topic, *, status: int = 200, **forms):
+def subjects_page(
+    request: HttpRequest, topic: Topic, *, status: int = 200, **forms: Form
+) -> HttpResponse:
     """The page, with the forms that failed (status 400) when there are."""
     overview = subjects_overview(topic=topic)
     names = [row.name for row in overview.names]
@@ -40,7 +46,7 @@ def subjects_page(request, topic, *, status: int = 200, **forms):
     return render(request, "study/topic_subjects.html", context, status=status)
 
 
-def spec_form_for(paper, topic) -> ExamSpecForm:
+def spec_form_for(paper: ExamPaper, topic: Topic) -> ExamSpecForm:
     initial = {
         "subjects": "\n".join(paper.subjects) if paper.is_set else "",
         "questions_per_subject": paper.per_subject,
@@ -51,7 +57,7 @@ def spec_form_for(paper, topic) -> ExamSpecForm:
 
 @login_required
 @require_POST
-def subject_merge_view(request, topic_id: int):
+def subject_merge_view(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
     names = [row.name for row in subjects_overview(topic=topic).names]
     form = SubjectMergeForm(request.POST, names=names)
@@ -73,7 +79,7 @@ def subject_merge_view(request, topic_id: int):
 
 @login_required
 @require_POST
-def subject_unmerge_view(request, topic_id: int):
+def subject_unmerge_view(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
     form = SubjectUnmergeForm(request.POST)
     try:
@@ -93,7 +99,7 @@ def subject_unmerge_view(request, topic_id: int):
 
 @login_required
 @require_POST
-def exam_spec_edit(request, topic_id: int):
+def exam_spec_edit(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
     spec_form = ExamSpecForm(request.POST, topic=topic)
     if not spec_form.is_valid():
