@@ -145,7 +145,7 @@ def questions_import(
             else:
                 subjects.apply(item)
                 rows.append(item)
-    numbering = identity.round_numbering(rows, known=_rounds_numbered_by_subject(topic))
+    numbering = identity.round_numbering(rows, known=subjects.rounds_by_subject)
     rows, duplicates = identity.split_duplicates(rows, numbering)
     report.rejected += [
         Rejection(row.file, row.line, f"duplicate of {first.file} line {first.line}")
@@ -180,9 +180,19 @@ class _SubjectNames:
 
     def __init__(self, topic: Topic):
         self.aliases = subject_aliases(topic=topic)
-        self.known = set(
-            Question.objects.filter(topic=topic).values_list("subject", flat=True)
+        # One read: the bank's names, and its rounds numbered by subject.
+        held = (
+            Question.objects.filter(topic=topic)
+            .order_by()
+            .values_list("subject", "exam_year", "exam_session", "numbered_by_subject")
+            .distinct()
         )
+        self.known: set[str] = set()
+        self.rounds_by_subject: set[identity.Round] = set()
+        for subject, year, session, by_subject in held:
+            self.known.add(subject)
+            if by_subject:
+                self.rounds_by_subject.add((year, session))
         self.renamed: Counter[tuple[str, str]] = Counter()
 
     def apply(self, row: ParsedRow) -> None:
@@ -200,14 +210,6 @@ class _SubjectNames:
         report.subjects_new = [
             {"name": name, "rows": n} for name, n in sorted(new.items()) if name
         ]
-
-
-def _rounds_numbered_by_subject(topic: Topic) -> set[identity.Round]:
-    return set(
-        Question.objects.filter(topic=topic, numbered_by_subject=True)
-        .values_list("exam_year", "exam_session")
-        .distinct()
-    )
 
 
 def _row_values(row: ParsedRow, *, by_subject: bool) -> dict:

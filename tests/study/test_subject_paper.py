@@ -13,11 +13,13 @@ from django.utils import timezone
 
 from study.forecast.selectors import daily_plan, learner_model
 from study.imports.services import questions_import
-from study.models import Question, QuizMode
+from study.models import Question, QuizMode, Topic
 from study.selectors.exam_spec import exam_paper_for_topic, topic_subject_names
 from study.selectors.scores import session_score
+from study.selectors.subjects import subjects_overview
 from study.services.exam_plans import exam_plan_set
 from study.services.subjects import subject_merge
+from tests.shared_data import SHARED_EXAMS, needs_shared
 from tests.study.learner_helpers import answer_all, start, submit_mock
 from tests.study.subject_bank import (
     CURRENT,
@@ -130,7 +132,7 @@ def test_a_mock_result_and_its_failing_subjects_read_the_paper(client, user, ban
     )
     done = submit_mock(
         session,
-        lambda p, qid: 4 if by_id[qid] == wrong_subject else _key(qid),
+        lambda p, qid: _key(qid) % 4 + 1 if by_id[qid] == wrong_subject else _key(qid),
     )
     assert [s["subject"] for s in done.result["subjects"]] == list(CURRENT)
     assert done.result["failing_subjects"] == [wrong_subject]
@@ -181,3 +183,29 @@ def test_merging_brings_old_names_onto_the_paper_and_every_consumer_follows(user
     sizes = {s.name: len(ids) for s, ids in zip(model.subjects, model.ids, strict=True)}
     assert sizes["산업안전관리론"] == 8 * 20
     assert sizes["산업심리 및 교육"] == 7 * 20
+
+
+@needs_shared
+def test_the_real_rounds_give_the_real_papers(user):
+    """The 15 real 산업안전기사 rounds: 6 × 20 in 180 minutes, read from every
+    round (all complete), nothing to merge. Each messy sample, another exam,
+    gets its own paper, 소방안전교육사 with its 25 questions a subject."""
+    topic = Topic.objects.create(name="산업안전기사", owner=user)
+    questions_import(topic=topic, paths=sorted(SHARED_EXAMS.glob("*.csv")))
+    paper = exam_paper_for_topic(topic=topic)
+    assert (len(paper.subjects), paper.per_subject, paper.minutes) == (6, 20, 180)
+    assert paper.subjects[0] == "안전관리론" and paper.old_subjects == ()
+    assert len(paper.rounds) == 15 and paper.rounds[0].key == "2020-4"
+    assert subjects_overview(topic=topic).suggestions == []
+    found = {}
+    for path in sorted((SHARED_EXAMS / "messy").glob("*.csv")):
+        sample = Topic.objects.create(name=path.stem, owner=user)
+        questions_import(topic=sample, paths=[path])
+        paper = exam_paper_for_topic(topic=sample)
+        found[path.stem] = (len(paper.subjects), paper.per_subject, paper.minutes)
+    assert found == {
+        "ergonomics-2019-1": (4, 20, 120),
+        "fire-equip-elec-2021-2": (4, 20, 120),
+        "fire-safety-edu-2019-2": (4, 25, 150),
+        "ind-hygiene-2017-3": (5, 20, 150),
+    }
