@@ -190,3 +190,40 @@ def test_the_web_dry_run_shows_the_subjects_section(client, user, topic):
     assert "<li>英語" in html
     assert "과목마다 1번부터 번호를 매긴 회차: 2022년 1회." in html
     assert reverse("study:topic_subjects", args=[topic.pk]) in html
+
+
+def test_an_author_adds_a_question_to_a_round_numbered_by_subject(client, user, topic):
+    from django.urls import reverse
+
+    questions_import(topic=topic, sources=[source("a.csv", civil_service_round(2021))])
+    subject_merge(topic=topic, names=["행정법총론"], into="행정법")
+    client.force_login(user)
+    url = reverse("study:question_new", args=[topic.pk])
+
+    def post(subject: str, number: int):
+        return client.post(
+            url,
+            {
+                "exam_name": "국가직 9급",
+                "exam_year": 2021,
+                "exam_session": "1",
+                "number": number,
+                "subject": subject,
+                "stem": f"새 문제 {subject} {number}",
+                **{f"choice_{i}": f"보기 {i}" for i in range(1, 5)},
+                "correct_choice": 2,
+            },
+        )
+
+    # 국어 3번 exists; 영어 21번 does not, and neither does 행정법 21번.
+    assert (
+        "같은 회차에 같은 번호의 문제가 이미 있습니다"
+        in post("국어", 3).content.decode()
+    )
+    assert post("영어", 21).status_code == 302
+    assert post("행정법총론", 21).status_code == 302  # the alias is applied
+    added = Question.objects.filter(number=21).order_by("id")
+    assert [(q.subject, q.numbered_by_subject) for q in added] == [
+        ("영어", True),
+        ("행정법", True),
+    ]
