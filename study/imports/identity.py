@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 Round = tuple[int | None, str]
+Held = tuple[Round, int]  # (round, number) of a question numbered through
 Identity = tuple[int | None, str, str | None, int | None]
 _SPACES = re.compile(r"\s+")
 
@@ -46,16 +47,43 @@ def numbered_by_subject(rows: Sequence[Row]) -> bool:
     return bool(rows) and 2 * shared >= len(rows)
 
 
-def round_numbering(rows: Iterable[Row], *, known: set[Round]) -> dict[Round, bool]:
+def round_numbering(
+    rows: Iterable[Row],
+    *,
+    known: set[Round],
+    held: Mapping[Held, tuple[str, str]] | None = None,
+) -> dict[Round, bool]:
     """Per round of the rows: numbered by subject? A round the bank already
-    numbers by subject (`known`) stays so."""
+    numbers by subject (`known`) stays so. So does a round whose rows meet
+    the bank's questions of the same number (`held`: subject and stem) in
+    another subject with other text: a paper imported a subject at a time."""
     by_round: dict[Round, list[Row]] = defaultdict(list)
     for row in rows:
         by_round[(row.year, row.session)].append(row)
     return {
-        key: key in known or numbered_by_subject(members)
+        key: key in known
+        or numbered_by_subject(members)
+        or _another_subjects_numbers(members, held or {})
         for key, members in by_round.items()
     }
+
+
+def _another_subjects_numbers(
+    rows: Sequence[Row], held: Mapping[Held, tuple[str, str]]
+) -> bool:
+    """At least half the rows take the number of a question of the bank that
+    is another subject's, with another stem (a renamed subject keeps its
+    stems, and a few corrected subjects are not half the round)."""
+    clashes = 0
+    for row in rows:
+        found = held.get(((row.year, row.session), row.number))
+        if found and found[0] != row.subject and _text(found[1]) != _text(row.stem):
+            clashes += 1
+    return clashes > 0 and 2 * clashes >= len(rows)
+
+
+def _text(value: str) -> str:
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip()
 
 
 def identity(
@@ -74,11 +102,7 @@ def row_identity(row: Row, numbering: dict[Round, bool]) -> Identity:
 def _content_key(row: Row) -> tuple | None:
     if row.needs_figure:
         return None
-    texts = (row.stem, *row.choices)
-    normal = tuple(
-        _SPACES.sub(" ", unicodedata.normalize("NFKC", t)).strip() for t in texts
-    )
-    return (row.year, row.session, normal)
+    return (row.year, row.session, tuple(map(_text, (row.stem, *row.choices))))
 
 
 def split_duplicates[R: Row](

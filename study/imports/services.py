@@ -145,7 +145,12 @@ def questions_import(
             else:
                 subjects.apply(item)
                 rows.append(item)
-    numbering = identity.round_numbering(rows, known=subjects.rounds_by_subject)
+    if on_write:
+        on_write()
+    existing = _existing_questions(topic)
+    numbering = identity.round_numbering(
+        rows, known=subjects.rounds_by_subject, held=_held_by_number(existing)
+    )
     rows, duplicates = identity.split_duplicates(rows, numbering)
     report.rejected += [
         Rejection(row.file, row.line, f"duplicate of {first.file} line {first.line}")
@@ -156,11 +161,15 @@ def questions_import(
     report.rounds_by_subject = sorted(
         rounds.round_key(*key) for key, by_subject in numbering.items() if by_subject
     )
-    if on_write:
-        on_write()
     try:
         with transaction.atomic():
-            _write_rows(topic=topic, rows=rows, numbering=numbering, report=report)
+            _write_rows(
+                topic=topic,
+                rows=rows,
+                existing=_by_identity(existing, numbering),
+                numbering=numbering,
+                report=report,
+            )
             if dry_run:
                 raise _DryRunRollback
     except _DryRunRollback:
@@ -235,10 +244,10 @@ def _write_rows(
     *,
     topic: Topic,
     rows: list[ParsedRow],
+    existing: dict[identity.Identity, Question],
     numbering: dict[identity.Round, bool],
     report: ImportReport,
 ) -> None:
-    existing = _existing_by_identity(topic, numbering)
     to_create: list[Question] = []
     edits: list[tuple[Question, dict]] = []
     matched: set[int] = set()
@@ -284,24 +293,40 @@ def _write_rows(
     report.updated += len(updated)
 
 
-def _existing_by_identity(
-    topic: Topic, numbering: dict[identity.Round, bool]
+def _existing_questions(topic: Topic) -> list[Question]:
+    """The topic's questions with a round, with what an import compares."""
+    return list(
+        Question.objects.filter(
+            topic=topic, exam_year__isnull=False, number__isnull=False
+        ).only(
+            "id",
+            "topic_id",
+            "exam_year",
+            "exam_session",
+            "number",
+            *_COMPARED_FIELDS,
+            "ai_explanation_status",
+            "deleted_at",
+        )
+    )
+
+
+def _held_by_number(existing: list[Question]) -> dict[identity.Held, tuple[str, str]]:
+    """(round, number) → (subject, stem) of the questions numbered through."""
+    return {
+        ((q.exam_year, q.exam_session), q.number): (q.subject, q.stem)
+        for q in existing
+        if not q.numbered_by_subject and q.number is not None
+    }
+
+
+def _by_identity(
+    existing: list[Question], numbering: dict[identity.Round, bool]
 ) -> dict[identity.Identity, Question]:
-    """The topic's questions with a round, by their identity in this import's
-    numbering: a round now numbered by subject is matched by subject too."""
+    """The questions by their identity in this import's numbering: a round now
+    numbered by subject is matched by subject too."""
     found: dict[identity.Identity, Question] = {}
-    for q in Question.objects.filter(
-        topic=topic, exam_year__isnull=False, number__isnull=False
-    ).only(
-        "id",
-        "topic_id",
-        "exam_year",
-        "exam_session",
-        "number",
-        *_COMPARED_FIELDS,
-        "ai_explanation_status",
-        "deleted_at",
-    ):
+    for q in existing:
         by_subject = q.numbered_by_subject or numbering.get(
             (q.exam_year, q.exam_session), False
         )

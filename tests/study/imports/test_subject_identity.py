@@ -109,6 +109,33 @@ def test_a_round_imported_before_by_number_alone_is_completed(topic):
     assert Question.objects.filter(numbered_by_subject=True).count() == 100
 
 
+def test_a_paper_imported_a_subject_at_a_time_keeps_every_subject(topic):
+    for subject in CIVIL_SERVICE:
+        one = civil_service_round(2021, subjects=(subject,))
+        report = questions_import(topic=topic, sources=[source(f"{subject}.csv", one)])
+        assert (report.imported, report.updated, report.rejected) == (20, 0, [])
+    assert Question.objects.filter(topic=topic, numbered_by_subject=True).count() == 100
+    assert set(Question.objects.values_list("subject", flat=True)) == set(CIVIL_SERVICE)
+
+
+def test_a_file_renaming_every_subject_of_a_round_updates_it(topic):
+    """Same questions under new names (no alias yet): the subjects change, no
+    question is added, the round stays numbered through."""
+    rows = [
+        ["산업안전기사", 2020, 3, f"과목{(n - 1) // 20}", n, f"문제 {n}", ""]
+        + [f"{n} 보기 {c}" for c in "가나다라"]
+        + [2]
+        for n in range(1, 121)
+    ]
+    questions_import(topic=topic, sources=[source("old.csv", rows)])
+    for r in rows:
+        r[3] = f"새 {r[3]}"
+    report = questions_import(topic=topic, sources=[source("new.csv", rows)])
+    assert (report.imported, report.updated) == (0, 120)
+    assert report.rounds_by_subject == []
+    assert Question.objects.filter(subject__startswith="새 ").count() == 120
+
+
 def test_aliases_apply_before_a_row_is_matched(topic):
     questions_import(
         topic=topic, sources=[source("2021.csv", civil_service_round(2021))]
