@@ -13,8 +13,7 @@ from study.forecast import calibration, memory, model, retention
 from study.forecast import plan as daily
 from study.models import Attempt, ExamPlan, Outcome, Question, QuestionProgress, Topic
 from study.selectors.counts import queue_counts
-from study.selectors.exam_spec import exam_paper_for_topic
-from study.selectors.quiz_selection import topic_subject_names
+from study.selectors.exam_spec import exam_paper_for_topic, topic_subject_names
 from study.selectors.review_queue import end_of_today
 
 # What a first answer says about knowing the question: right, or a guess.

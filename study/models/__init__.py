@@ -31,6 +31,7 @@ from study.models.quiz_session import (
     QuizStatus,
 )
 from study.models.rate_limit import RateLimitHit
+from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
@@ -65,5 +66,6 @@ __all__ = [
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
+    "SubjectAlias",
     "Topic",
 ]

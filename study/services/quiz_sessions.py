@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -236,7 +237,8 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     locked.status = status
     locked.finished_at = timezone.now()
     if locked.mode == QuizMode.MOCK:
-        locked.result = mock_exam_score(attempts)
+        paper = exam_paper_for_topic(topic=locked.topic).subjects
+        locked.result = mock_exam_score(attempts, paper=paper)
     locked.save()
     _enqueue_ai_work(locked, attempts)
     session.refresh_from_db()
@@ -292,10 +294,10 @@ def quiz_session_abandon(*, session: QuizSession) -> QuizSession:
     return quiz_session_finalize(session=session, status=QuizStatus.ABANDONED)
 
 
-def mock_exam_score(attempts: list[Attempt]) -> dict:
+def mock_exam_score(attempts: list[Attempt], *, paper: Sequence[str] = ()) -> dict:
     """Per-subject scores out of 100 and the pass decision (study.selectors.scores)."""
     rows = [(a.question.subject, a.outcome == Outcome.CORRECT) for a in attempts]
-    return paper_score(rows).as_dict()
+    return paper_score(rows, paper=paper).as_dict()
 
 
 def _check_open(session: QuizSession, *, grace: timedelta = timedelta(0)) -> None:

@@ -16,6 +16,7 @@ from study.llm.client import llm_configured
 from study.models import Outcome
 from study.selectors import counts as cnt
 from study.selectors import results as sel
+from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.scores import session_score
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
@@ -56,7 +57,10 @@ def results_page(request, session_id: int):
     context.update(
         todo=session_counts,
         changes=cnt.session_changes(session=session, attempts=every),
-        score=session_score(session=session),
+        score=session_score(
+            session=session,
+            paper=exam_paper_for_topic(topic=session.topic).subjects,
+        ),
         pass_rule=PASS_RULE_TEXT,
         analysis=analysis,
         analysis_state=analysis_state,

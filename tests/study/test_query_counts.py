@@ -81,7 +81,9 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
 LIMITS = {
     "quiz_page": 4,
     "answer_next": 9,
-    "results": 10,  # + AI states (jobs, analysis, analysis job) + the score
+    # + AI states (jobs, analysis, analysis job) + the score, judged on the
+    # exam's current subjects (the spec, the bank's subjects by round)
+    "results": 11,
     "results_tab": 6,
     "due_today": 5,
     "pending_review": 5,
@@ -92,7 +94,7 @@ LIMITS = {
     "topic": 17,
     "forecast": 12,  # the plot of P(합격) over the days adds none
     "plan": 10,
-    "calibration": 5,
+    "calibration": 6,  # subjects in exam order: the spec, subjects by round
 }
 
 
