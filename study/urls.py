@@ -5,6 +5,7 @@ from study.views import (
     documents,
     forecast,
     imports,
+    offline,
     questions,
     quiz,
     related,
@@ -17,6 +18,11 @@ from study.views import (
 app_name = "study"
 urlpatterns = [
     path("", topics.home, name="home"),
+    path("manifest.webmanifest", offline.web_app_manifest, name="web_app_manifest"),
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("offline/", offline.offline_page, name="offline_page"),
+    path("quiz/<int:session_id>/offline", offline.offline_bundle, name="offline_bundle"),
+    path("quiz/<int:session_id>/sync", offline.offline_sync, name="offline_sync"),
     path("settings", settings.learner_settings, name="settings"),
     path("settings/exam-plans", settings.exam_plan_save, name="exam_plan_save"),
     path(

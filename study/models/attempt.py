@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -34,7 +35,12 @@ class Attempt(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     selected_choice = models.PositiveSmallIntegerField(null=True, blank=True)
     time_taken_ms = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When the answer was given: now for an online answer, the device's time
+    # (kept within the session's span) for one that waited offline.
+    created_at = models.DateTimeField(default=timezone.now)
+    # The device's idempotency key of an answer (offline sync, docs/offline.md):
+    # the same key arriving twice or late finds the attempt it recorded.
+    client_key = models.UUIDField(null=True, blank=True, editable=False)
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -55,6 +61,11 @@ class Attempt(models.Model):
                     )
                 ),
                 name="study_attempt_choice_matches_outcome",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="study_attempt_client_key_uniq",
             ),
         ]
         indexes = [

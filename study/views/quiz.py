@@ -13,6 +13,7 @@ from study.numbers import ascii_int
 from study.selectors import results as sel
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.selectors.topics import topic_get_for_user
+from study.offline.parsing import answer_key_from
 from study.services.quiz_sessions import (
     AnswerRejected,
     mock_draft_save,
@@ -98,6 +99,7 @@ def quiz_answer(request, session_id: int):
             question_id=_int(request.POST.get("question_id")),
             choice=_int(request.POST.get("choice")),
             time_taken_ms=_int(request.POST.get("elapsed_ms"), default=None),
+            answer_key=answer_key_from(request.POST.get("client_key")),
         )
     except AnswerRejected as exc:
         if request.htmx:
