@@ -53,7 +53,10 @@ def service_worker_context() -> dict:
         "config_json": json.dumps(
             {
                 "version": version,
-                "precache": [static(path) for path in paths],
+                "precache": [
+                    *(static(path) for path in paths),
+                    reverse("javascript-catalog"),
+                ],
                 "offlineUrl": reverse("study:offline_page"),
                 "staticPrefix": static(""),
                 "figureCache": FIGURE_CACHE,
