@@ -3,6 +3,7 @@ from django.urls import path
 from study.views import (
     ai,
     documents,
+    exports,
     forecast,
     imports,
     offline,
@@ -72,6 +73,12 @@ urlpatterns = [
         name="review_complete_all",
     ),
     path("study-topics/<int:topic_id>/quiz/start", quiz.quiz_start, name="quiz_start"),
+    path("study-topics/<int:topic_id>/anki.apkg", exports.topic_anki, name="topic_anki"),
+    path(
+        "study-topics/<int:topic_id>/review-queue/anki.apkg",
+        exports.review_anki,
+        name="review_anki",
+    ),
     path(
         "study-topics/<int:topic_id>/rounds/<str:round_key>/",
         topics.round_detail,
