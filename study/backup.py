@@ -23,11 +23,11 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+from psycopg import sql
 
 MANIFEST = "gichul-backup.json"
 DUMP = "database.dump"
@@ -98,8 +98,13 @@ def backup_write(*, out: Path | None = None) -> BackupSummary:
     with tempfile.TemporaryDirectory(prefix="gichul-backup-") as tmp:
         dump = Path(tmp) / DUMP
         _run(
-            [pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-             f"--file={dump}"],
+            [
+                pg_tool("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--file={dump}",
+            ],
             env=connection_env(database),
         )
         partial = out.with_name(out.name + ".partial")
@@ -181,9 +186,17 @@ def backup_restore(
         with tarfile.open(archive_path, "r") as archive:
             archive.extractall(tmp, filter="data")  # no paths outside tmp
         _run(
-            [pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
-             "--no-privileges", "--single-transaction", "--exit-on-error",
-             f"--dbname={database['NAME']}", str(Path(tmp) / DUMP)],
+            [
+                pg_tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                "--exit-on-error",
+                f"--dbname={database['NAME']}",
+                str(Path(tmp) / DUMP),
+            ],
             env=connection_env(database),
         )
         _copy_media(Path(tmp) / MEDIA, media_root)
@@ -200,7 +213,9 @@ def _create_database(database: dict, manifest: dict) -> None:
         "password": env.get("PGPASSWORD"),
     }
     name = database["NAME"]
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+    with psycopg.connect(
+        **{k: v for k, v in params.items() if v}, autocommit=True
+    ) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()

@@ -48,8 +48,10 @@ def test_a_backup_restored_into_a_fresh_database_has_every_answer_figure_and_doc
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     questions = make_bank(topic)
-    figures = {q.pk: give_figure(q, png_bytes((i, 80, 160))) for i, q in
-               enumerate(questions[:3])}
+    figures = {
+        q.pk: give_figure(q, png_bytes((i, 80, 160)))
+        for i, q in enumerate(questions[:3])
+    }
     document = document_create(
         owner=user,
         topics=[topic],

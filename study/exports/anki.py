@@ -115,7 +115,8 @@ def anki_deck_write(
 
 def _fields(question: Question, figure_name: str) -> tuple[list[str], bool]:
     choices = "".join(
-        f"<li>{CIRCLED[i]} {escape(text)}</li>" for i, text in enumerate(question.choices)
+        f"<li>{CIRCLED[i]} {escape(text)}</li>"
+        for i, text in enumerate(question.choices)
     )
     answer = ", ".join(
         f"{CIRCLED[c - 1]} {escape(question.choices[c - 1])}"

@@ -12,9 +12,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 # Static files every page loads, the offline page's own, and the icons.
 SHELL_STATIC = (
@@ -104,8 +103,16 @@ def web_app_manifest() -> dict:
         "theme_color": THEME_COLOR,
         "background_color": BACKGROUND_COLOR,
         "icons": [
-            {"src": static("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
-            {"src": static("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {
+                "src": static("icons/icon-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+            },
+            {
+                "src": static("icons/icon-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+            },
             {
                 "src": static("icons/icon-maskable-512.png"),
                 "sizes": "512x512",

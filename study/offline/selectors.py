@@ -22,7 +22,9 @@ def key_version(question: Question) -> str:
     """A tag that changes when the question's key changes, which the device
     cannot turn back into the key (an HMAC under the site's secret)."""
     accepted = ",".join(str(c) for c in sorted(question.accepted_set))
-    digest = salted_hmac(KEY_VERSION_SALT, f"{question.pk}:{accepted}", algorithm="sha256")
+    digest = salted_hmac(
+        KEY_VERSION_SALT, f"{question.pk}:{accepted}", algorithm="sha256"
+    )
     return digest.hexdigest()[:20]
 
 

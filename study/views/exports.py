@@ -1,25 +1,31 @@
 """Downloads that take a learner's study elsewhere: Anki decks of a topic, a
-round or the review queue (docs/your-data.md)."""
+round or the review queue, and the learner's own history (README, "Your
+data")."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from study import rounds
 from study.exports.anki import anki_deck_write
+from study.exports.learner_data import learner_data_csv_zip, learner_data_json
 from study.exports.selectors import (
     review_questions_for_export,
     topic_questions_for_export,
 )
+from study.exports.transfer import TopicImportError, topic_export_write, topic_import
 from study.selectors.review_queue import TABS
-from study.selectors.topics import topic_get_for_user
+from study.selectors.topics import topic_get_editable, topic_get_for_user
 
 APKG = "application/octet-stream"
 
@@ -57,9 +63,70 @@ def review_anki(request, topic_id: int):
 
 
 def _deck_response(title: str, key: str, questions, name: str) -> FileResponse:
-    handle = tempfile.NamedTemporaryFile(prefix="gichul-", suffix=".apkg")
-    anki_deck_write(title=title, deck_key=key, questions=questions, out=Path(handle.name))
+    handle = _spool(".apkg")
+    anki_deck_write(
+        title=title, deck_key=key, questions=questions, out=Path(handle.name)
+    )
     handle.seek(0)
     filename = f"gichul-{slugify(name) or 'deck'}.apkg"
     # FileResponse closes the handle when sent, which deletes the file.
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type=APKG)
+    return FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=APKG
+    )
+
+
+@login_required
+@require_GET
+def my_data(request, fmt: str):
+    """The learner's own history: JSON, or a zip of CSV tables."""
+    stamp = timezone.localdate().isoformat()
+    if fmt == "json":
+        data, kind = learner_data_json(user=request.user), "application/json"
+        name = f"gichul-my-data-{stamp}.json"
+    else:
+        data, kind = learner_data_csv_zip(user=request.user), "application/zip"
+        name = f"gichul-my-data-{stamp}-csv.zip"
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_GET
+def topic_export(request, topic_id: int):
+    """The owner's topic (questions, figures, documents) for another instance."""
+    topic = topic_get_editable(user=request.user, topic_id=topic_id)
+    handle = _spool(".zip")
+    topic_export_write(topic=topic, out=handle)
+    handle.seek(0)
+    filename = f"gichul-topic-{topic.pk}-{timezone.localdate().isoformat()}.zip"
+    return FileResponse(
+        handle, as_attachment=True, filename=filename, content_type="application/zip"
+    )
+
+
+@login_required
+@require_POST
+def topic_import_view(request):
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("가져올 zip 파일을 고르세요."))
+        return redirect("study:home")
+    try:
+        summary = topic_import(
+            owner=request.user, archive=upload, name=request.POST.get("name", "")
+        )
+    except TopicImportError as exc:
+        messages.error(request, str(exc))
+        return redirect("study:home")
+    messages.success(
+        request,
+        _("문제 %(q)d개, 그림 %(f)d개, 학습 자료 %(d)d개를 가져왔습니다.")
+        % {"q": summary.questions, "f": summary.figures, "d": summary.documents},
+    )
+    return redirect("study:topic", topic_id=summary.topic.pk)
+
+
+def _spool(suffix: str):
+    """A temporary file that FileResponse closes (and so deletes) once sent."""
+    return tempfile.NamedTemporaryFile(prefix="gichul-", suffix=suffix)  # noqa: SIM115

@@ -10,10 +10,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from study.forms import QuizStartForm
 from study.models import UNSURE_CHOICE, QuizMode
 from study.numbers import ascii_int
+from study.offline.parsing import answer_key_from
 from study.selectors import results as sel
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.selectors.topics import topic_get_for_user
-from study.offline.parsing import answer_key_from
 from study.services.quiz_sessions import (
     AnswerRejected,
     mock_draft_save,

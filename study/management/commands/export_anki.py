@@ -50,7 +50,10 @@ class Command(BaseCommand):
             except SessionLabelError as exc:
                 raise CommandError(f"회차 키가 아닙니다: {options['round']}") from exc
             if options["round"]:
-                title, key = f"{topic.name} · {options['round']}", f"{key}:{options['round']}"
+                title, key = (
+                    f"{topic.name} · {options['round']}",
+                    f"{key}:{options['round']}",
+                )
         summary = anki_deck_write(
             title=title, deck_key=key, questions=questions, out=options["out"]
         )

@@ -39,11 +39,15 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"백업 {manifest['created_at']} (마이그레이션 {manifest['study_migration']}, "
+            f"백업 {manifest['created_at']} "
+            f"(마이그레이션 {manifest['study_migration']}, "
             f"파일 {manifest['media_files']}개) → 데이터베이스 {database['NAME']}, "
             f"파일 {media_root}"
         )
-        if not options["yes"] and input("대상의 내용을 바꿉니다. 계속할까요? [y/N] ") != "y":
+        if (
+            not options["yes"]
+            and input("대상의 내용을 바꿉니다. 계속할까요? [y/N] ") != "y"
+        ):
             raise CommandError("취소했습니다.")
         try:
             backup_restore(
@@ -54,4 +58,6 @@ class Command(BaseCommand):
             )
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write("되살렸습니다. 코드가 더 새 것이면 manage.py migrate 를 실행하세요.")
+        self.stdout.write(
+            "되살렸습니다. 코드가 더 새 것이면 manage.py migrate 를 실행하세요."
+        )

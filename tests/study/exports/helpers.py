@@ -16,7 +16,9 @@ from PIL import Image
 from study.models import AIExplanationStatus
 
 CITATION = "산업안전보건기준에 관한 규칙 제42조(추락의 방지) ①"
-PASSAGE = "사업주는 작업장에서 근로자가 추락할 위험이 있는 장소에는 안전난간을 설치해야 한다."
+PASSAGE = (
+    "사업주는 작업장에서 근로자가 추락할 위험이 있는 장소에는 안전난간을 설치해야 한다."
+)
 
 
 def png_bytes(color=(200, 30, 30)) -> bytes:
@@ -54,7 +56,9 @@ def read_apkg(data: bytes) -> dict:
         models = json.loads(db.execute("select models from col").fetchone()[0])
         decks = json.loads(db.execute("select decks from col").fetchone()[0])
         notes = []
-        for mid, flds, tags, guid in db.execute("select mid, flds, tags, guid from notes"):
+        for mid, flds, tags, guid in db.execute(
+            "select mid, flds, tags, guid from notes"
+        ):
             names = [f["name"] for f in models[str(mid)]["flds"]]
             notes.append(
                 {

@@ -123,7 +123,9 @@ def test_another_learners_private_topic_is_not_exported(client, other_user, bank
 def test_the_command_writes_the_deck(topic, bank, tmp_path, user, capsys):
     make_question(Topic.objects.create(name="산업안전기사", owner=_other()), 1)
     out = tmp_path / "deck.apkg"
-    call_command("export_anki", str(out), "--topic", topic.name, "--owner", user.username)
+    call_command(
+        "export_anki", str(out), "--topic", topic.name, "--owner", user.username
+    )
 
     deck = read_apkg(out.read_bytes())
     assert len(deck["notes"]) == 30
@@ -133,4 +135,6 @@ def test_the_command_writes_the_deck(topic, bank, tmp_path, user, capsys):
 def _other():
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user(username="another", password="pw-x-123456")
+    return get_user_model().objects.create_user(
+        username="another", password="pw-x-123456"
+    )
