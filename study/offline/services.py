@@ -75,11 +75,45 @@ class SyncReport:
 
 
 def sync_notices(counts: Counter, *, key_changed: int = 0) -> list[str]:
+    """One sentence per kind of answer that did not simply land, in the
+    order the learner meets them."""
     texts = []
-    for status, (singular, plural) in NOTICE_TEXTS.items():
-        n = counts.get(status, 0)
-        if n:
-            texts.append(ngettext(singular, plural, n) % {"n": n})
+    if n := counts.get(SyncStatus.ANSWERED_ELSEWHERE, 0):
+        texts.append(
+            ngettext(
+                "%(n)d문제는 다른 기기나 탭에서 먼저 답해, 먼저 도착한 답을 남겼습니다.",
+                "%(n)d문제는 다른 기기나 탭에서 먼저 답해, 먼저 도착한 답을 남겼습니다.",
+                n,
+            )
+            % {"n": n}
+        )
+    if n := counts.get(SyncStatus.SESSION_CLOSED, 0):
+        texts.append(
+            ngettext(
+                "세션이 다른 곳에서 끝나 이 기기의 답 %(n)d개는 기록하지 않았습니다.",
+                "세션이 다른 곳에서 끝나 이 기기의 답 %(n)d개는 기록하지 않았습니다.",
+                n,
+            )
+            % {"n": n}
+        )
+    if n := counts.get(SyncStatus.SESSION_GONE, 0):
+        texts.append(
+            ngettext(
+                "세션이 삭제되어 이 기기에 남은 답 %(n)d개를 기록하지 못했습니다.",
+                "세션이 삭제되어 이 기기에 남은 답 %(n)d개를 기록하지 못했습니다.",
+                n,
+            )
+            % {"n": n}
+        )
+    if n := counts.get(SyncStatus.INVALID, 0):
+        texts.append(
+            ngettext(
+                "이 세션의 문제가 아닌 답 %(n)d개는 기록하지 않았습니다.",
+                "이 세션의 문제가 아닌 답 %(n)d개는 기록하지 않았습니다.",
+                n,
+            )
+            % {"n": n}
+        )
     if key_changed:
         texts.append(
             ngettext(
@@ -90,26 +124,6 @@ def sync_notices(counts: Counter, *, key_changed: int = 0) -> list[str]:
             % {"n": key_changed}
         )
     return texts
-
-
-NOTICE_TEXTS = {
-    SyncStatus.ANSWERED_ELSEWHERE: (
-        "%(n)d문제는 다른 기기나 탭에서 먼저 답해, 먼저 도착한 답을 남겼습니다.",
-        "%(n)d문제는 다른 기기나 탭에서 먼저 답해, 먼저 도착한 답을 남겼습니다.",
-    ),
-    SyncStatus.SESSION_CLOSED: (
-        "세션이 다른 곳에서 끝나 이 기기의 답 %(n)d개는 기록하지 않았습니다.",
-        "세션이 다른 곳에서 끝나 이 기기의 답 %(n)d개는 기록하지 않았습니다.",
-    ),
-    SyncStatus.SESSION_GONE: (
-        "세션이 삭제되어 이 기기에 남은 답 %(n)d개를 기록하지 못했습니다.",
-        "세션이 삭제되어 이 기기에 남은 답 %(n)d개를 기록하지 못했습니다.",
-    ),
-    SyncStatus.INVALID: (
-        "이 세션의 문제가 아닌 답 %(n)d개는 기록하지 않았습니다.",
-        "이 세션의 문제가 아닌 답 %(n)d개는 기록하지 않았습니다.",
-    ),
-}
 
 
 def offline_answers_sync(
