@@ -81,8 +81,10 @@ def sync_notices(counts: Counter, *, key_changed: int = 0) -> list[str]:
     if n := counts.get(SyncStatus.ANSWERED_ELSEWHERE, 0):
         texts.append(
             ngettext(
-                "%(n)d문제는 다른 기기나 탭에서 먼저 답해, 먼저 도착한 답을 남겼습니다.",
-                "%(n)d문제는 다른 기기나 탭에서 먼저 답해, 먼저 도착한 답을 남겼습니다.",
+                "%(n)d문제는 다른 기기나 탭에서 먼저 답해, "
+                "먼저 도착한 답을 남겼습니다.",
+                "%(n)d문제는 다른 기기나 탭에서 먼저 답해, "
+                "먼저 도착한 답을 남겼습니다.",
                 n,
             )
             % {"n": n}
