@@ -229,3 +229,49 @@ def test_two_tabs_answer_offline_and_sync_once(page: Page, study_topic):
     page.wait_for_url(RESULTS_URL)
     other.wait_for_url(RESULTS_URL)
     assert_recorded_once_in_order(session_id, given)
+
+
+def test_two_devices_answer_the_same_session_offline(
+    page: Page, desktop_page: Page, study_topic, screenshot
+):
+    """A phone and a laptop both hold the session and answer it offline: each
+    slot keeps the answer that arrived first, and the laptop is told so."""
+    phone, laptop = page, desktop_page
+    sign_in(phone)
+    session_id = start_stage_quiz(phone, study_topic)
+    sign_in(laptop)
+    laptop.goto(f"/quiz/{session_id}/")
+    expect(laptop.locator("#offline-ready")).to_be_visible()
+
+    phone.context.set_offline(True)
+    laptop.context.set_offline(True)
+    from_phone: dict[int, int] = {}
+    from_laptop: dict[int, int] = {}
+    answer_offline(phone, 10, from_phone)
+    answer_offline(laptop, SIZE, from_laptop)
+
+    phone.context.set_offline(False)
+    expect(phone.locator("#quiz-card input[name=position]")).to_have_value("10")
+    laptop.context.set_offline(False)
+    laptop.wait_for_url(RESULTS_URL)
+    expect(laptop.locator(".messages")).to_contain_text(
+        "10문제는 다른 기기나 탭에서 먼저 답해, 먼저 도착한 답을 남겼습니다."
+    )
+    screenshot(laptop, "offline-04-second-device-told")
+    attempts = Attempt.objects.filter(session_id=session_id).order_by("position")
+    assert [a.position for a in attempts] == list(range(SIZE))
+    first_arrived = {**from_laptop, **from_phone}
+    assert {a.position: a.selected_choice or 5 for a in attempts} == first_arrived
+
+
+def test_the_app_is_installable(page: Page, study_topic):
+    """Chromium's own check of the manifest, icons and service worker."""
+    sign_in(page)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    session = page.context.new_cdp_session(page)
+    errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Playwright's contexts are incognito, where Chromium never offers to
+    # install; every other condition (manifest, icons, worker) must hold.
+    assert [e for e in errors if e["errorId"] != "in-incognito"] == []
+    manifest = session.send("Page.getAppManifest")
+    assert manifest["errors"] == [], manifest["errors"]
