@@ -591,6 +591,8 @@
 
   if ("serviceWorker" in navigator && body.dataset.swUrl) {
     navigator.serviceWorker.register(body.dataset.swUrl, { scope: "/" }).catch(function () {});
+    // Signed out: the offline page the worker keeps must not name the last learner.
+    if (userId === null && navigator.onLine) refreshOfflinePage();
   }
 
   // Install: the browser's prompt, offered by a button when it has one.

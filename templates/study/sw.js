@@ -39,9 +39,10 @@ self.addEventListener("message", function (event) {
   }
 });
 
+// Pages vary by cookie and language; a cached static file or figure does not.
 function fromCacheThenNetwork(request, cacheName) {
   return caches.open(cacheName).then(function (cache) {
-    return cache.match(request).then(function (hit) {
+    return cache.match(request, { ignoreVary: true }).then(function (hit) {
       return hit || fetch(request);
     });
   });
@@ -55,7 +56,9 @@ function networkThenCache(request) {
     }
     return response;
   }).catch(function () {
-    return caches.match(request).then(function (hit) { return hit || Response.error(); });
+    return caches.match(request, { ignoreVary: true }).then(function (hit) {
+      return hit || Response.error();
+    });
   });
 }
 
@@ -70,7 +73,7 @@ self.addEventListener("fetch", function (event) {
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(function () {
       return caches.open(SHELL_CACHE).then(function (cache) {
-        return cache.match(CONFIG.offlineUrl);
+        return cache.match(CONFIG.offlineUrl, { ignoreVary: true });
       }).then(function (page) { return page || Response.error(); });
     }));
     return;

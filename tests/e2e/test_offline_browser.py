@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 
 from study.models import Attempt, Outcome, Question, QuizSession
 from tests.e2e.conftest import ARTIFACTS
+from tests.study.exports.helpers import give_figure, png_bytes
 from tests.e2e.test_learner_loop_browser import (
     RESULTS_URL,
     answer,
@@ -135,8 +136,11 @@ def answer_online(page: Page, given: dict[int, int]) -> None:
 
 
 def test_offline_mid_quiz_twenty_answers_reload_then_synced_once_in_order(
-    page: Page, study_topic, screenshot
+    page: Page, study_topic, screenshot, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
+    for index, question in enumerate(study_topic.questions.all()):
+        give_figure(question, png_bytes((index * 8, 90, 200)))
     sign_in(page)
     session_id = start_stage_quiz(page, study_topic)
     given: dict[int, int] = {}
@@ -152,11 +156,18 @@ def test_offline_mid_quiz_twenty_answers_reload_then_synced_once_in_order(
     page.reload()  # offline: the service worker serves the offline page
     expect(page.locator("#quiz-card[data-offline-card=question]")).to_be_visible()
     assert card_question(page)[0] == ONLINE_FIRST + 10
+    figure = page.locator("#quiz-card .figure img")
+    expect(figure).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('#quiz-card .figure img').complete"
+    )
+    assert figure.evaluate("img => img.naturalWidth") == 12, "figure from the device"
     answer_offline(page, 10, given)
     expect(page.locator("#quiz-card[data-offline-card=done]")).to_be_visible()
     assert waiting_count(page) == OFFLINE_ANSWERS
     screenshot(page, "offline-02-all-answered-waiting")
     assert Attempt.objects.filter(session_id=session_id).count() == ONLINE_FIRST
+    holding = cache_bytes(page)  # the shell, and this session's figures
 
     started = time.perf_counter()
     page.context.set_offline(False)
@@ -168,7 +179,11 @@ def test_offline_mid_quiz_twenty_answers_reload_then_synced_once_in_order(
     assert_recorded_once_in_order(session_id, given)
     record_figures(
         "reload_walk",
-        {"reconnect_to_results_s": round(synced_s, 3), "caches": cache_bytes(page)},
+        {
+            "reconnect_to_results_s": round(synced_s, 3),
+            "caches_holding_a_session": holding,
+            "caches_after_results": cache_bytes(page),
+        },
     )
 
 
@@ -250,7 +265,8 @@ def test_two_devices_answer_the_same_session_offline(
     answer_offline(phone, 10, from_phone)
     answer_offline(laptop, SIZE, from_laptop)
 
-    phone.context.set_offline(False)
+    phone.context.set_offline(False)  # the phone's answers arrive first
+    expect(phone.locator("#quiz-card[data-offline-card]")).to_have_count(0)
     expect(phone.locator("#quiz-card input[name=position]")).to_have_value("10")
     laptop.context.set_offline(False)
     laptop.wait_for_url(RESULTS_URL)
