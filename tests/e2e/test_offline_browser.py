@@ -20,13 +20,13 @@ from playwright.sync_api import Page, expect
 
 from study.models import Attempt, Outcome, Question, QuizSession
 from tests.e2e.conftest import ARTIFACTS
-from tests.study.exports.helpers import give_figure, png_bytes
 from tests.e2e.test_learner_loop_browser import (
     RESULTS_URL,
     answer,
     sign_in,
     start_quiz,
 )
+from tests.study.exports.helpers import give_figure, png_bytes
 
 pytestmark = pytest.mark.browser
 
