@@ -143,12 +143,15 @@ def _manifest(database: dict, files: int, size: int) -> dict:
             "FROM pg_database WHERE datname = current_database()"
         )
         server_version, collate, ctype = cursor.fetchone()
-    latest = (
-        MigrationRecorder.Migration.objects.filter(app="study")
-        .order_by("-id")
-        .values_list("name", flat=True)
-        .first()
-    )
+    recorder = MigrationRecorder(connection)
+    latest = None
+    if recorder.has_table():  # an empty database has no migrations yet
+        latest = (
+            recorder.migration_qs.filter(app="study")
+            .order_by("-id")
+            .values_list("name", flat=True)
+            .first()
+        )
     return {
         "format": FORMAT_VERSION,
         "created_at": timezone.now().isoformat(),
