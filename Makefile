@@ -33,6 +33,7 @@ restore: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=true $(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff format .
