@@ -28,6 +28,7 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 MANIFEST = "gichul-backup.json"
 DUMP = "database.dump"
@@ -216,9 +217,8 @@ def _create_database(database: dict, manifest: dict) -> None:
         "password": env.get("PGPASSWORD"),
     }
     name = database["NAME"]
-    with psycopg.connect(
-        **{k: v for k, v in params.items() if v}, autocommit=True
-    ) as conn:
+    conninfo = make_conninfo("", **{k: v for k, v in params.items() if v})
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()

@@ -168,7 +168,7 @@ def _copy_figure(question: Question, directory: Path) -> str:
     """The figure as a flat, unique media file name (Anki keeps one folder)."""
     if not question.figure:
         return ""
-    suffix = Path(question.figure.name).suffix.lower() or ".png"
+    suffix = Path(question.figure.name or "").suffix.lower() or ".png"
     name = f"gichul-q{question.pk}{suffix}"
     try:
         with question.figure.open("rb") as source, (directory / name).open("wb") as dst:

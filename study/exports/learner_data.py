@@ -14,6 +14,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from study.models import (
     Attempt,
     ExamPlan,
     LearnerSettings,
+    Question,
     QuestionProgress,
     QuizSession,
 )
@@ -71,13 +73,13 @@ TABLES = {
 }
 
 
-def _question_key(question) -> str:
+def _question_key(question: Question) -> str:
     return rounds.question_key(
         question.exam_year, question.exam_session, question.number, question.pk
     )
 
 
-def _sessions(user) -> Iterator[dict]:
+def _sessions(user: User) -> Iterator[dict]:
     rows = QuizSession.objects.filter(user=user).select_related("topic").order_by("id")
     for s in rows.iterator(chunk_size=500):
         yield {
@@ -95,7 +97,7 @@ def _sessions(user) -> Iterator[dict]:
         }
 
 
-def _answers(user) -> Iterator[dict]:
+def _answers(user: User) -> Iterator[dict]:
     rows = (
         Attempt.objects.filter(user=user)
         .select_related("question__topic")
@@ -116,7 +118,7 @@ def _answers(user) -> Iterator[dict]:
         }
 
 
-def _progress(user) -> Iterator[dict]:
+def _progress(user: User) -> Iterator[dict]:
     rows = (
         QuestionProgress.objects.filter(user=user)
         .select_related("question__topic")
@@ -137,7 +139,7 @@ def _progress(user) -> Iterator[dict]:
         }
 
 
-def _exam_plans(user) -> Iterator[dict]:
+def _exam_plans(user: User) -> Iterator[dict]:
     for plan in ExamPlan.objects.filter(user=user).select_related("topic"):
         yield {
             "topic": plan.topic.name,
@@ -147,7 +149,7 @@ def _exam_plans(user) -> Iterator[dict]:
         }
 
 
-def _settings(user) -> Iterator[dict]:
+def _settings(user: User) -> Iterator[dict]:
     found = LearnerSettings.objects.filter(user=user).first() or LearnerSettings()
     yield {"desired_retention": found.desired_retention, "language": found.language}
 
@@ -161,20 +163,20 @@ SOURCES = {
 }
 
 
-def learner_data_json(*, user) -> bytes:
+def learner_data_json(*, user: User) -> bytes:
     document = {
         "format": FORMAT_VERSION,
         "exported_at": timezone.now(),
         "username": user.get_username(),
         **{name: list(source(user)) for name, source in SOURCES.items()},
     }
-    document["settings"] = document["settings"][0]
+    document["settings"] = next(_settings(user))
     return json.dumps(
         document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1
     ).encode()
 
 
-def learner_data_csv_zip(*, user) -> bytes:
+def learner_data_csv_zip(*, user: User) -> bytes:
     """One CSV per table (UTF-8 with BOM, so spreadsheets read the Korean)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -193,7 +195,7 @@ def _csv(columns: tuple[str, ...], rows: Iterator[dict]) -> str:
     return out.getvalue()
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     if hasattr(value, "isoformat"):

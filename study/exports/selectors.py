@@ -3,6 +3,7 @@ learner's review queue (one of its tabs)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from study import rounds
@@ -20,7 +21,9 @@ def topic_questions_for_export(*, topic: Topic, round_key: str = "") -> QuerySet
     return questions.in_round_order()
 
 
-def review_questions_for_export(*, user, topic: Topic, tab: str) -> list[Question]:
+def review_questions_for_export(
+    *, user: User, topic: Topic, tab: str
+) -> list[Question]:
     """The questions of a review-queue tab, in the tab's order."""
     rows = rq.review_tab_queryset(user=user, topic=topic, tab=tab).select_related(
         "question"

@@ -14,11 +14,15 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +54,7 @@ class TransferSummary:
     documents: int
 
 
-def topic_export_write(*, topic: Topic, out) -> TransferSummary:
+def topic_export_write(*, topic: Topic, out: str | Path | IO[bytes]) -> TransferSummary:
     """Write the topic's alive questions (with figures) and documents to `out`
     (a path or a binary file)."""
     questions = list(Question.objects.alive().filter(topic=topic).in_round_order())
@@ -93,10 +97,10 @@ def _manifest(topic: Topic, questions: list[dict], documents: list[dict]) -> dic
     }
 
 
-def _add_file(archive: zipfile.ZipFile, field_file, stem: str) -> str:
+def _add_file(archive: zipfile.ZipFile, field_file: FieldFile, stem: str) -> str:
     if not field_file:
         return ""
-    name = f"{stem}{PurePosixPath(field_file.name).suffix.lower()}"
+    name = f"{stem}{PurePosixPath(field_file.name or '').suffix.lower()}"
     try:
         with field_file.open("rb") as handle:
             archive.writestr(name, handle.read())
@@ -105,7 +109,9 @@ def _add_file(archive: zipfile.ZipFile, field_file, stem: str) -> str:
     return name
 
 
-def topic_import(*, owner, archive, name: str = "") -> TransferSummary:
+def topic_import(
+    *, owner: User, archive: str | Path | IO[bytes], name: str = ""
+) -> TransferSummary:
     """A new topic of `owner` from an exported zip (a path or a binary file).
     Raises TopicImportError, with nothing saved, when the file is not one."""
     try:
@@ -134,7 +140,7 @@ def _read_manifest(zipped: zipfile.ZipFile) -> dict:
 
 @transaction.atomic
 def _import(
-    owner, zipped: zipfile.ZipFile, manifest: dict, name: str
+    owner: User, zipped: zipfile.ZipFile, manifest: dict, name: str
 ) -> TransferSummary:
     source = manifest.get("topic") or {}
     topic_name = (name or str(source.get("name") or "")).strip()
@@ -157,7 +163,7 @@ def _import(
     return TransferSummary(topic, questions, figures, documents)
 
 
-def _import_spec(topic: Topic, spec) -> None:
+def _import_spec(topic: Topic, spec: object) -> None:
     if not isinstance(spec, dict):
         return
     try:
@@ -177,11 +183,12 @@ def _questions(topic: Topic, zipped: zipfile.ZipFile, rows: list) -> tuple[int, 
     figure_quota_check(
         owner=topic.owner, incoming_bytes=sum(f.size for f in figures if f)
     )
-    keyed, loose = [], []
+    keyed: list[Question] = []
+    loose: list[Question] = []
     for question, figure in zip(built, figures, strict=True):
         if figure:
             question.figure = default_storage.save(
-                figure_upload_to(question, figure.name), figure
+                figure_upload_to(question, figure.name or "figure"), figure
             )
         (
             keyed
@@ -195,7 +202,7 @@ def _questions(topic: Topic, zipped: zipfile.ZipFile, rows: list) -> tuple[int, 
     return len(built), sum(1 for f in figures if f)
 
 
-def _question(topic: Topic, index: int, row) -> Question:
+def _question(topic: Topic, index: int, row: object) -> Question:
     if not isinstance(row, dict):
         raise TopicImportError(
             _("%(n)d번째 문제를 읽을 수 없습니다.") % {"n": index + 1}
@@ -225,7 +232,7 @@ def _figure(zipped: zipfile.ZipFile, row: dict, index: int) -> ContentFile | Non
         raise TopicImportError(f"{index + 1}: {exc}") from exc
 
 
-def _documents(owner, topic: Topic, zipped: zipfile.ZipFile, rows: list) -> int:
+def _documents(owner: User, topic: Topic, zipped: zipfile.ZipFile, rows: list) -> int:
     for index, row in enumerate(rows):
         if not isinstance(row, dict) or not row.get("file"):
             raise TopicImportError(
@@ -237,7 +244,7 @@ def _documents(owner, topic: Topic, zipped: zipfile.ZipFile, rows: list) -> int:
             raise TopicImportError(
                 _("%(n)d번째 자료의 파일이 없습니다.") % {"n": index + 1}
             ) from exc
-        upload = ContentFile(data, name=Path(str(row["file"])).name)
+        upload = SimpleUploadedFile(Path(str(row["file"])).name, data)
         try:
             document_create(
                 owner=owner,
@@ -253,5 +260,5 @@ def _documents(owner, topic: Topic, zipped: zipfile.ZipFile, rows: list) -> int:
     return len(rows)
 
 
-def _material_type(value) -> str:
+def _material_type(value: object) -> str:
     return value if value in MaterialType.values else MaterialType.OTHER

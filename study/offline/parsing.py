@@ -78,10 +78,10 @@ def _answer(item: dict) -> OfflineAnswer | None:
     elapsed = _int(item.get("elapsed_ms"))
     given_at = _datetime(item.get("given_at"))
     version = item.get("key_version", "")
-    problem = ""
     if position is None or question_id is None or choice is None:
-        problem = "fields"
-    elif not 1 <= choice <= 5:
+        return OfflineAnswer(key=key, problem="fields")
+    problem = ""
+    if not 1 <= choice <= 5:
         problem = "choice"
     elif not isinstance(version, str) or len(version) > MAX_VERSION_LENGTH:
         problem = "version"

@@ -3,6 +3,7 @@ without their keys (docs/offline.md)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -84,7 +85,7 @@ def _question_part(position: int, question: Question) -> dict:
     }
 
 
-def session_find_for_user(*, user, session_id: int) -> QuizSession | None:
+def session_find_for_user(*, user: User, session_id: int) -> QuizSession | None:
     """The learner's session as the results page finds it, or None when it is
     gone (deleted, or its topic no longer visible to them)."""
     return (

@@ -9,6 +9,7 @@ outcomes of each conflict.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -164,14 +165,22 @@ def offline_answers_session_gone(*, answers: list[OfflineAnswer]) -> SyncReport:
     )
 
 
-def _recorded_by_key(user_id: int, keys: list) -> dict:
+def _recorded_by_key(
+    user_id: int, keys: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
     rows = Attempt.objects.filter(user_id=user_id, client_key__in=keys).values_list(
         "client_key", "id", "session_id"
     )
-    return {key: (attempt_id, session_id) for key, attempt_id, session_id in rows}
+    return {
+        key: (attempt_id, session_id)
+        for key, attempt_id, session_id in rows
+        if key is not None
+    }
 
 
-def _duplicate(answer: OfflineAnswer, seen: tuple, session) -> AnswerOutcome:
+def _duplicate(
+    answer: OfflineAnswer, seen: tuple[int, int], session: QuizSession
+) -> AnswerOutcome:
     attempt_id, session_id = seen
     if session_id != session.pk:  # a key reused for another session's slot
         return AnswerOutcome(key=str(answer.key), status=SyncStatus.INVALID)

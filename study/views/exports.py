@@ -5,11 +5,15 @@ data")."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.contrib.auth.models import User
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.text import slugify
@@ -24,6 +28,7 @@ from study.exports.selectors import (
     topic_questions_for_export,
 )
 from study.exports.transfer import TopicImportError, topic_export_write, topic_import
+from study.models import Question
 from study.selectors.review_queue import TABS
 from study.selectors.topics import topic_get_editable, topic_get_for_user
 
@@ -32,9 +37,9 @@ APKG = "application/octet-stream"
 
 @login_required
 @require_GET
-def topic_anki(request, topic_id: int):
+def topic_anki(request: HttpRequest, topic_id: int) -> HttpResponseBase:
     """The topic's questions, or one round's (?round=2022-1), as an Anki deck."""
-    topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    topic = topic_get_for_user(user=_learner(request), topic_id=topic_id)
     round_key = request.GET.get("round", "")
     try:
         questions = topic_questions_for_export(topic=topic, round_key=round_key)
@@ -50,19 +55,23 @@ def topic_anki(request, topic_id: int):
 
 @login_required
 @require_GET
-def review_anki(request, topic_id: int):
+def review_anki(request: HttpRequest, topic_id: int) -> HttpResponseBase:
     """The questions of one tab of the learner's review queue as an Anki deck."""
-    topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    topic = topic_get_for_user(user=_learner(request), topic_id=topic_id)
     tab = request.GET.get("tab", "due_today")
     if tab not in TABS:
         raise Http404
-    questions = review_questions_for_export(user=request.user, topic=topic, tab=tab)
+    questions = review_questions_for_export(
+        user=_learner(request), topic=topic, tab=tab
+    )
     title = f"{topic.name} · {TABS[tab]}"
     key = f"review:{topic.pk}:{request.user.pk}:{tab}"
     return _deck_response(title, key, questions, f"{topic.pk}-review-{tab}")
 
 
-def _deck_response(title: str, key: str, questions, name: str) -> FileResponse:
+def _deck_response(
+    title: str, key: str, questions: Iterable[Question], name: str
+) -> FileResponse:
     handle = _spool(".apkg")
     anki_deck_write(
         title=title, deck_key=key, questions=questions, out=Path(handle.name)
@@ -77,14 +86,14 @@ def _deck_response(title: str, key: str, questions, name: str) -> FileResponse:
 
 @login_required
 @require_GET
-def my_data(request, fmt: str):
+def my_data(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The learner's own history: JSON, or a zip of CSV tables."""
     stamp = timezone.localdate().isoformat()
     if fmt == "json":
-        data, kind = learner_data_json(user=request.user), "application/json"
+        data, kind = learner_data_json(user=_learner(request)), "application/json"
         name = f"gichul-my-data-{stamp}.json"
     else:
-        data, kind = learner_data_csv_zip(user=request.user), "application/zip"
+        data, kind = learner_data_csv_zip(user=_learner(request)), "application/zip"
         name = f"gichul-my-data-{stamp}-csv.zip"
     response = HttpResponse(data, content_type=kind)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -93,9 +102,9 @@ def my_data(request, fmt: str):
 
 @login_required
 @require_GET
-def topic_export(request, topic_id: int):
+def topic_export(request: HttpRequest, topic_id: int) -> HttpResponseBase:
     """The owner's topic (questions, figures, documents) for another instance."""
-    topic = topic_get_editable(user=request.user, topic_id=topic_id)
+    topic = topic_get_editable(user=_learner(request), topic_id=topic_id)
     handle = _spool(".zip")
     topic_export_write(topic=topic, out=handle)
     handle.seek(0)
@@ -107,14 +116,14 @@ def topic_export(request, topic_id: int):
 
 @login_required
 @require_POST
-def topic_import_view(request):
+def topic_import_view(request: HttpRequest) -> HttpResponseBase:
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("가져올 zip 파일을 고르세요."))
         return redirect("study:home")
     try:
         summary = topic_import(
-            owner=request.user, archive=upload, name=request.POST.get("name", "")
+            owner=_learner(request), archive=upload, name=request.POST.get("name", "")
         )
     except TopicImportError as exc:
         messages.error(request, str(exc))
@@ -127,6 +136,11 @@ def topic_import_view(request):
     return redirect("study:topic", topic_id=summary.topic.pk)
 
 
-def _spool(suffix: str):
+def _spool(suffix: str) -> IO[bytes]:
     """A temporary file that FileResponse closes (and so deletes) once sent."""
     return tempfile.NamedTemporaryFile(prefix="gichul-", suffix=suffix)  # noqa: SIM115
+
+
+def _learner(request: HttpRequest) -> User:
+    """The signed-in learner (login_required let no one else through)."""
+    return cast(User, request.user)

@@ -5,11 +5,14 @@ sync of answers that waited there (docs/offline.md)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,12 +27,14 @@ from study.offline.services import (
     offline_answers_sync,
 )
 
+View = Callable[..., HttpResponse]
 
-def _json_login_required(view):
+
+def _json_login_required(view: View) -> View:
     """A fetch from the device gets 401 JSON, not the login page."""
 
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             message = _("다시 로그인하면 기다리는 답을 보냅니다.")
             return JsonResponse({"error": message, "login": True}, status=401)
@@ -39,7 +44,7 @@ def _json_login_required(view):
 
 
 @require_GET
-def web_app_manifest(request):
+def web_app_manifest(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(
         app_shell.web_app_manifest(), json_dumps_params={"ensure_ascii": False}
     )
@@ -49,7 +54,7 @@ def web_app_manifest(request):
 
 @require_GET
 @never_cache
-def service_worker(request):
+def service_worker(request: HttpRequest) -> HttpResponse:
     """Served from the site's root so that its scope is every page."""
     context = app_shell.service_worker_context()
     return render(
@@ -58,7 +63,7 @@ def service_worker(request):
 
 
 @require_GET
-def offline_page(request):
+def offline_page(request: HttpRequest) -> HttpResponse:
     """The page the service worker shows for any page it cannot fetch; its
     script draws the learner's downloaded sessions from the device."""
     return render(request, "study/offline.html")
@@ -67,8 +72,10 @@ def offline_page(request):
 @_json_login_required
 @require_GET
 @never_cache
-def offline_bundle(request, session_id: int):
-    session = sel.session_find_for_user(user=request.user, session_id=session_id)
+def offline_bundle(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = sel.session_find_for_user(
+        user=cast(User, request.user), session_id=session_id
+    )
     if session is None:
         return JsonResponse({"error": _("세션이 없습니다.")}, status=404)
     if not sel.session_works_offline(session):
@@ -81,13 +88,15 @@ def offline_bundle(request, session_id: int):
 
 @_json_login_required
 @require_POST
-def offline_sync(request, session_id: int):
+def offline_sync(request: HttpRequest, session_id: int) -> HttpResponse:
     try:
         answers = offline_answers_parse(json.loads(request.body))
     except (ValueError, PayloadError, RequestDataTooBig):
         error = _("보낸 답을 읽을 수 없습니다.")
         return JsonResponse({"error": error}, status=400)
-    session = sel.session_find_for_user(user=request.user, session_id=session_id)
+    session = sel.session_find_for_user(
+        user=cast(User, request.user), session_id=session_id
+    )
     if session is None:
         report = offline_answers_session_gone(answers=answers)
     elif not sel.session_works_offline(session):
@@ -98,7 +107,7 @@ def offline_sync(request, session_id: int):
     return JsonResponse(_report_for_device(request, report))
 
 
-def _report_for_device(request, report: SyncReport) -> dict:
+def _report_for_device(request: HttpRequest, report: SyncReport) -> dict:
     notices = report.notices()
     for notice in notices:  # shown again on the next page the learner opens
         messages.warning(request, notice)

@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from study.backup import BackupError, backup_write
 
@@ -11,10 +12,10 @@ class Command(BaseCommand):
         "백업합니다. 기본 위치: var/backups/gichul-날짜-시각.tar"
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--out", type=Path, help="만들 .tar 파일")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             summary = backup_write(out=options["out"])
         except BackupError as exc:

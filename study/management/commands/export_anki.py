@@ -1,7 +1,9 @@
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from study.exports.anki import anki_deck_write
 from study.exports.selectors import (
@@ -9,6 +11,7 @@ from study.exports.selectors import (
     topic_questions_for_export,
 )
 from study.management.topic_option import OWNER_HELP, topic_from_options
+from study.models import Question
 from study.rounds import SessionLabelError
 from study.selectors.review_queue import TABS
 
@@ -20,7 +23,7 @@ class Command(BaseCommand):
         "한 학습자의 복습 목록만."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("out", type=Path, help="만들 .apkg 파일")
         parser.add_argument("--topic", required=True, help="토픽 이름")
         parser.add_argument("--owner", help=OWNER_HELP)
@@ -30,8 +33,9 @@ class Command(BaseCommand):
             "--tab", choices=list(TABS), default="due_today", help="복습 목록의 탭"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         topic = topic_from_options(options)
+        questions: Iterable[Question]
         title, key = topic.name, f"topic:{topic.pk}"
         if options["review_of"]:
             learner = get_user_model().objects.filter(username=options["review_of"])

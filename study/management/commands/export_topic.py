@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from study.exports.transfer import topic_export_write
 from study.management.topic_option import OWNER_HELP, topic_from_options
@@ -12,12 +13,12 @@ class Command(BaseCommand):
         "import_topic 이나 웹의 '토픽 가져오기'로 가져옵니다)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("out", type=Path, help="만들 .zip 파일")
         parser.add_argument("--topic", required=True, help="토픽 이름")
         parser.add_argument("--owner", help=OWNER_HELP)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         topic = topic_from_options(options)
         summary = topic_export_write(topic=topic, out=options["out"])
         self.stdout.write(

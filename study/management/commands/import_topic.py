@@ -1,7 +1,8 @@
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from study.exports.transfer import TopicImportError, topic_import
 
@@ -9,12 +10,12 @@ from study.exports.transfer import TopicImportError, topic_import
 class Command(BaseCommand):
     help = "export_topic 으로 만든 zip 을 새 토픽으로 가져옵니다."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("archive", type=Path)
         parser.add_argument("--owner", required=True, help="새 토픽 소유자 username")
         parser.add_argument("--name", default="", help="새 토픽 이름 (기본: 원래 이름)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         owner = get_user_model().objects.filter(username=options["owner"]).first()
         if owner is None:
             raise CommandError(f"사용자가 없습니다: {options['owner']}")

@@ -1,8 +1,9 @@
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from study.backup import BackupError, backup_read_manifest, backup_restore
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         "데이터베이스의 내용은 백업의 것으로 바뀝니다 (한 트랜잭션)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("archive", type=Path)
         parser.add_argument(
             "--database-url", help="다른 데이터베이스로 (기본: 설정된 데이터베이스)"
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--yes", action="store_true", help="묻지 않고 진행")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         database = dict(settings.DATABASES["default"])
         if options["database_url"]:
             database = environ.Env.db_url_config(options["database_url"])
