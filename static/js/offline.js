@@ -13,7 +13,7 @@
   const body = document.body;
   const userId = body.dataset.userId ? Number(body.dataset.userId) : null;
   const channel = window.BroadcastChannel ? new BroadcastChannel("gichul-offline") : null;
-  const state = { syncing: false, needLogin: false, failed: false, notices: [], retryMs: 1000, timer: null };
+  const state = { syncing: false, needLogin: false, failed: false, leaving: false, notices: [], retryMs: 1000, timer: null };
   let dbPromise = null;
 
   // --- IndexedDB: sessions (id) and answers (key; one per session slot) ------
@@ -279,6 +279,7 @@
     if (shownSessionId() !== done.session_id) return updateStatus();
     return sessionAnswers(done.session_id).then(function (left) {
       if (left.length) return;
+      if (done.status !== "gone") state.leaving = true;
       if (done.status === "active") window.location.assign(done.quiz_url);
       else if (done.status !== "gone") window.location.assign(done.results_url);
       else {
@@ -403,7 +404,9 @@
       });
     }).then(function () {
       return showCard(offlineSession, true);
-    }).then(updateStatus);
+    }).then(updateStatus).then(function () {
+      if (navigator.onLine) sync(); // the connection came back while answering
+    });
   }
 
   document.addEventListener("click", function (event) {
@@ -578,8 +581,21 @@
   window.addEventListener("online", function () {
     state.retryMs = 1000;
     updateStatus();
-    sync();
+    Promise.resolve(sync()).then(backOnline);
   });
+
+  // A short drop with nothing answered meanwhile: back to the server's page.
+  function backOnline() {
+    const id = offlineSession;
+    if (id === null || state.leaving || shownSessionId() !== id || !navigator.onLine) return;
+    return Promise.all([sessionAnswers(id), getSession(id)]).then(function (found) {
+      if (found[0].length || !found[1]) return;
+      // The server answers (not only the browser's online flag): its page again.
+      return fetch(found[1].session.bundle_url, { credentials: "same-origin" }).then(function (response) {
+        if (response.ok) window.location.reload();
+      }).catch(function () { /* still unreachable: stay on the device */ });
+    });
+  }
   window.addEventListener("offline", updateStatus);
   updateStatus().then(function () { if (navigator.onLine) sync(); });
 

@@ -59,6 +59,7 @@ def _session_part(session: QuizSession) -> dict:
         "quiz_url": reverse("study:quiz", args=[session.pk]),
         "results_url": reverse("study:results", args=[session.pk]),
         "sync_url": reverse("study:offline_sync", args=[session.pk]),
+        "bundle_url": reverse("study:offline_bundle", args=[session.pk]),
     }
 
 

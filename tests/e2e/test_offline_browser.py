@@ -30,6 +30,10 @@ from tests.study.exports.helpers import give_figure, png_bytes
 
 pytestmark = pytest.mark.browser
 
+# The worker installs by fetching the whole shell (32 files): on a loaded
+# machine that takes longer than a click.
+SW_CONTROLS = "() => navigator.serviceWorker.controller !== null"
+SW_WAIT_MS = 60_000
 ONLINE_FIRST = 5
 OFFLINE_ANSWERS = 20
 SIZE = ONLINE_FIRST + OFFLINE_ANSWERS
@@ -43,7 +47,7 @@ def start_stage_quiz(page: Page, topic) -> int:
     session_id = start_quiz(page, topic, "stage", stage)
     # Stored on the device, and the page is under the service worker.
     expect(page.locator("#offline-ready")).to_be_visible()
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function(SW_CONTROLS, timeout=SW_WAIT_MS)
     return session_id
 
 
@@ -283,7 +287,7 @@ def test_two_devices_answer_the_same_session_offline(
 def test_the_app_is_installable(page: Page, study_topic):
     """Chromium's own check of the manifest, icons and service worker."""
     sign_in(page)
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function(SW_CONTROLS, timeout=SW_WAIT_MS)
     session = page.context.new_cdp_session(page)
     errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
     # Playwright's contexts are incognito, where Chromium never offers to
@@ -291,3 +295,15 @@ def test_the_app_is_installable(page: Page, study_topic):
     assert [e for e in errors if e["errorId"] != "in-incognito"] == []
     manifest = session.send("Page.getAppManifest")
     assert manifest["errors"] == [], manifest["errors"]
+
+
+def test_a_short_drop_with_nothing_answered_goes_back_online(page: Page, study_topic):
+    sign_in(page)
+    session_id = start_stage_quiz(page, study_topic)
+    page.context.set_offline(True)
+    expect(page.locator("#quiz-card[data-offline-card=question]")).to_be_visible()
+    page.context.set_offline(False)
+    expect(page.locator("#quiz-card[data-offline-card]")).to_have_count(0)
+    expect(page.locator("#offline-ready")).to_be_visible()
+    answer(page, 5, via="click")  # the server's card again, answered online
+    assert Attempt.objects.filter(session_id=session_id).count() == 1
