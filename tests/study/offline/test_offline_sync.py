@@ -382,3 +382,14 @@ def test_two_tabs_sending_the_same_answers_at_once_record_them_once(user, topic)
     assert Attempt.objects.filter(session=session).count() == 10
     assert sum(r.count("recorded") for r in results) == 10
     assert {status for r in results for status in r} <= {"recorded", "duplicate"}
+
+
+def test_a_batch_costs_a_bounded_number_of_queries_per_answer(
+    client_in, session, django_assert_max_num_queries
+):
+    """Each answer goes through the one answer service (its claim, the
+    question, the insert); the batch adds a fixed few (session, keys seen)."""
+    answers = device_answers(session, [2] * 10)
+    with django_assert_max_num_queries(10 * 5 + 10):  # 56 measured
+        response = post_sync(client_in, session, answers)
+    assert statuses(response) == ["recorded"] * 10
