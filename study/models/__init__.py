@@ -23,7 +23,13 @@ from study.models.question_import import (
     QuestionImport,
     QuestionImportFile,
 )
-from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
+from study.models.quiz_session import (
+    Feedback,
+    QuizMode,
+    QuizSession,
+    QuizStage,
+    QuizStatus,
+)
 from study.models.rate_limit import RateLimitHit
 from study.models.topic import Topic
 
@@ -55,6 +61,7 @@ __all__ = [
     "QuizSession",
     "QuizStage",
     "QuizStatus",
+    "Feedback",
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
