@@ -93,6 +93,7 @@ def round_detail(request, topic_id: int, round_key: str):
     context = {
         "topic": topic,
         "round_label": rounds.round_label(year, session),
+        "round_key": rounds.round_key(year, session),
         "questions": questions,
         "can_edit": topic.can_edit(request.user),
     }
