@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from study.exam_rules import PASS_AVERAGE_MIN, PASS_SUBJECT_MIN
+from study.forecast.papers import NO_NEW_QUESTIONS, NewShare
 
 GUESS = 0.25  # four choices; a learner who does not know still guesses
 # FSRS-6 default forgetting curve, R(t) = (1 + FACTOR·t/S)^(−DECAY), as py-fsrs.
@@ -54,9 +55,15 @@ SUBJECT_STRENGTH = 8.0  # pseudo-answers pulling a subject to the learner mean
 # The memory model's own uncertainty for one learner: σ of log-stability.
 MEMORY_LOG_SD = 0.35
 # What the model leaves out (how alike the paper's questions are, lucky
-# guesses replayed as recall, …): a subject's mean p is off by this much on
-# the logit scale, independently per subject.
+# guesses replayed as recall, a learner whose memory is not FSRS's, …): a
+# subject's mean p is off by a shift on the logit scale, independently per
+# subject. Its prior is a scale mixture: usually small (MODEL_ERROR_SD), but
+# now and then the model is far off for a learner (SHIFT_WIDE_SD), which a
+# mock or a whole round sat (a Sitting) then shows and corrects.
 MODEL_ERROR_SD = 0.2
+SHIFT_WIDE_SHARE = 0.2
+SHIFT_WIDE_SD = 1.0
+SHIFT_GRID = np.linspace(-4.0, 4.0, 161)
 DRAWS = 64
 TYPICAL_STABILITY = 1.0  # days; for a subject with nothing studied yet
 INTERVAL = (0.10, 0.90)
@@ -98,6 +105,10 @@ class SubjectInput:
     unseen_correct: float = 0.0  # first answers: correct + 1/4 per 모르겠음
     unseen_answered: int = 0
     pace: float = 0.0  # new questions of this subject per day, lately
+    # The share of the real paper's questions that no round asked before.
+    new_share: NewShare = NO_NEW_QUESTIONS
+    # Mocks and whole rounds the learner sat: direct evidence of the shift.
+    sittings: tuple[Sitting, ...] = ()
 
     @classmethod
     def build(
@@ -108,6 +119,8 @@ class SubjectInput:
         unseen_correct: float = 0.0,
         unseen_answered: int = 0,
         pace: float = 0.0,
+        new_share: NewShare = NO_NEW_QUESTIONS,
+        sittings: Sequence[Sitting] = (),
     ) -> SubjectInput:
         """rows: (weight, stability or None, last review day or None)."""
         nan = float("nan")
@@ -124,11 +137,111 @@ class SubjectInput:
             unseen_correct=unseen_correct,
             unseen_answered=unseen_answered,
             pace=pace,
+            new_share=new_share,
+            sittings=tuple(sittings),
         )
 
     @property
     def studied(self) -> np.ndarray:
         return ~np.isnan(self.stability)
+
+
+@dataclass(frozen=True)
+class Sitting:
+    """One subject of a mock or a whole round the learner sat: the mean
+    P(right) the model gave its questions just before the sitting, and what
+    happened (right answers; a 모르겠음 counts 1/4, as on the real exam, where
+    a question not known is guessed). Older sittings weigh less."""
+
+    predicted: float
+    right: float
+    asked: int
+    weight: float = 1.0
+
+
+def _logit(p):
+    q = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
+
+
+def _normal_on_grid(sd: float) -> np.ndarray:
+    density = np.exp(-0.5 * (SHIFT_GRID / sd) ** 2)
+    return density / density.sum()
+
+
+def shift_prior() -> np.ndarray:
+    return (1 - SHIFT_WIDE_SHARE) * _normal_on_grid(
+        MODEL_ERROR_SD
+    ) + SHIFT_WIDE_SHARE * _normal_on_grid(SHIFT_WIDE_SD)
+
+
+def shift_posterior(sittings: Sequence[Sitting]) -> np.ndarray:
+    """Posterior weights over SHIFT_GRID for one subject, from its sittings:
+    right answers ~ Binomial(asked, σ(logit predicted + shift))."""
+    log_post = np.log(shift_prior())
+    for sitting in sittings:
+        if sitting.asked <= 0:
+            continue
+        q = np.clip(
+            1 / (1 + np.exp(-(_logit(sitting.predicted) + SHIFT_GRID))),
+            1e-9,
+            1 - 1e-9,
+        )
+        log_post += sitting.weight * (
+            sitting.right * np.log(q) + (sitting.asked - sitting.right) * np.log1p(-q)
+        )
+    weights = np.exp(log_post - log_post.max())
+    return weights / weights.sum()
+
+
+SITTING_HALF_LIFE = 21.0  # days: a sitting three weeks old counts half
+SITTING_WINDOW = 120.0  # days: older sittings are not evidence any more
+SITTING_MAX = 8  # the most recent sittings count
+
+
+def sitting_weight(age_days: float) -> float:
+    return 0.5 ** (max(age_days, 0.0) / SITTING_HALF_LIFE)
+
+
+def sitting_prediction(
+    stability: np.ndarray,
+    last_review_day: np.ndarray,
+    *,
+    at_day: float,
+    memory: float,
+    accuracy: float,
+) -> float:
+    """The mean P(right) the model gives one subject's questions of a sitting
+    just before it: those studied from memory (NaN stability: never seen),
+    the others at the learner's first-sight accuracy."""
+    stability = np.asarray(stability, dtype=float)
+    if not stability.size:
+        return max(accuracy, GUESS)
+    p = np.full(stability.shape, max(accuracy, GUESS))
+    studied = ~np.isnan(stability)
+    if studied.any():
+        r = retrievability(
+            stability[studied] * memory,
+            at_day - np.asarray(last_review_day, dtype=float)[studied],
+        )
+        p[studied] = p_from_retrievability(r)
+    return float(p.mean())
+
+
+def memory_mean(weights: np.ndarray) -> float:
+    """The posterior mean (geometric) of the learner's stability factor."""
+    return float(np.exp((np.log(MEMORY_GRID) * weights).sum()))
+
+
+def shift_mean(sittings: Sequence[Sitting]) -> float:
+    if not sittings:
+        return 0.0
+    return float((shift_posterior(sittings) * SHIFT_GRID).sum())
+
+
+def shifted(p, shift):
+    """A subject's mean P(right) moved by a logit shift (never below a guess)."""
+    return np.clip(1 / (1 + np.exp(-(_logit(p) + shift))), GUESS, 1.0)
 
 
 MEMORY_GRID = np.exp(np.linspace(-2.0, 2.0, 41))
@@ -251,14 +364,29 @@ def question_probabilities(
     return p
 
 
-def paper_probabilities(p: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
-    """The n slots of a paper drawn from the bank by weight: each is right
-    with the bank's weighted mean p."""
+def paper_probabilities(
+    p: np.ndarray,
+    weights: np.ndarray,
+    n: int,
+    *,
+    new_share: float = 0.0,
+    new_p: float = GUESS,
+    shift: float = 0.0,
+) -> np.ndarray:
+    """The n slots of a real paper: each is a question never asked before
+    with chance new_share (right with new_p, the first-sight accuracy), else
+    a bank question drawn by weight (right with the bank's weighted mean p);
+    shift is what the learner's sittings said of the subject (logit)."""
     if n <= 0:
         return np.zeros(0)
     if p.size == 0 or weights.sum() <= 0:
-        return np.full(n, GUESS)
-    return np.full(n, float((p * weights).sum() / weights.sum()))
+        bank = max(new_p, GUESS)
+    else:
+        bank = float((p * weights).sum() / weights.sum())
+    mean = (1 - new_share) * bank + new_share * max(new_p, GUESS)
+    if shift:
+        mean = float(shifted(mean, shift))
+    return np.full(n, mean)
 
 
 def poisson_binomial(ps: Sequence[float]) -> np.ndarray:
@@ -345,6 +473,9 @@ class SubjectForecast:
     unseen_accuracy: float
     studied: int
     bank: int
+    new_share: float = 0.0  # expected share of never-asked questions
+    shift: float = 0.0  # what the sittings said (logit; < 0: worse than memory)
+    sittings: int = 0
 
 
 @dataclass
@@ -354,6 +485,7 @@ class Forecast:
     high: float
     memory: float = 1.0  # the learner's stability factor (posterior mean)
     subjects: list[SubjectForecast] = field(default_factory=list)
+    new_share: float = 0.0  # expected share of never-asked questions on the paper
 
     @property
     def most_at_risk(self) -> SubjectForecast | None:
@@ -404,9 +536,11 @@ class _Prepared:
             ).sum(axis=1)
         return self._studied_sum[memory]
 
-    def mean_p(self, *, accuracy, memory) -> np.ndarray:
-        """(draws, days): the bank's weighted mean P(right) per draw of the
-        unseen accuracy and the memory factor (arrays of one value per draw)."""
+    def mean_p(self, *, accuracy, memory, new_share=None) -> np.ndarray:
+        """(draws, days): a paper slot's P(right) per draw of the unseen
+        accuracy, the memory factor and the share of new questions (arrays of
+        one value per draw): new with that share, else the bank's weighted
+        mean."""
         accuracy = np.atleast_1d(np.asarray(accuracy, dtype=float))
         memory = np.atleast_1d(np.asarray(memory, dtype=float))
         days = self.elapsed.shape[0]
@@ -419,18 +553,24 @@ class _Prepared:
         r_met = retrievability(self.typical * memory[:, None], self.half_way[None, :])
         p_met = np.maximum(p_from_retrievability(r_met), unseen_p)
         total = studied + (self.w_unseen - self.w_met) * unseen_p + self.w_met * p_met
-        return total / self.total
+        bank = total / self.total
+        if new_share is None:
+            return bank
+        share = np.atleast_1d(np.asarray(new_share, dtype=float))[:, None]
+        return (1 - share) * bank + share * unseen_p
 
-    def dist(self, *, accuracy, memory, shift=None) -> np.ndarray:
+    def dist(self, *, accuracy, memory, shift=None, new_share=None) -> np.ndarray:
         """(draws, days, n + 1): P(k right) on the subject's paper."""
         n = self.subject.questions
-        p = np.clip(self.mean_p(accuracy=accuracy, memory=memory), 0.0, 1.0)
+        p = np.clip(
+            self.mean_p(accuracy=accuracy, memory=memory, new_share=new_share),
+            0.0,
+            1.0,
+        )
         if n <= 0:
             return np.ones((*p.shape, 1))
         if shift is not None:
-            shift = np.asarray(shift, dtype=float).reshape(-1, 1)
-            q = np.clip(p, 1e-9, 1 - 1e-9)
-            p = np.clip(1 / (1 + np.exp(-(np.log(q / (1 - q)) + shift))), GUESS, 1.0)
+            p = shifted(p, np.asarray(shift, dtype=float).reshape(-1, 1))
         return _binomial(n, p)
 
 
@@ -441,6 +581,14 @@ class Draws:
     memory: np.ndarray  # (draws,) the learner's stability factor
     accuracy: np.ndarray  # (draws, subjects) unseen-question accuracy
     shift: np.ndarray  # (draws, subjects) model error on the logit scale
+    new_share: np.ndarray  # (draws, subjects) share of never-asked questions
+
+
+def _grid_draws(weights: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Draws from a distribution on SHIFT_GRID by its inverse CDF."""
+    cdf = np.cumsum(weights)
+    index = np.searchsorted(cdf / cdf[-1], uniforms, side="right")
+    return SHIFT_GRID[np.minimum(index, SHIFT_GRID.size - 1)]
 
 
 def uncertainty_draws(
@@ -450,10 +598,28 @@ def uncertainty_draws(
     rng = np.random.default_rng(SEED)
     alpha = np.array([a for a, _ in posteriors], dtype=float)
     beta = np.array([b for _, b in posteriors], dtype=float)
+    memory = rng.choice(MEMORY_GRID, size=draws, p=memory_weights)
+    accuracy = rng.beta(alpha, beta, size=(draws, len(subjects)))
+    uniforms = rng.random((draws, len(subjects)))
+    shift = (
+        np.column_stack(
+            [
+                _grid_draws(shift_posterior(s.sittings), uniforms[:, i])
+                for i, s in enumerate(subjects)
+            ]
+        )
+        if subjects
+        else np.zeros((draws, 0))
+    )
+    share_alpha = np.array([max(s.new_share.alpha, 1e-9) for s in subjects])
+    share_beta = np.array([max(s.new_share.beta, 1e-9) for s in subjects])
+    has_new = np.array([s.new_share.alpha > 0 for s in subjects], dtype=bool)
+    new_share = rng.beta(share_alpha, share_beta, size=(draws, len(subjects)))
     return Draws(
-        memory=rng.choice(MEMORY_GRID, size=draws, p=memory_weights),
-        accuracy=rng.beta(alpha, beta, size=(draws, len(subjects))),
-        shift=rng.normal(0.0, MODEL_ERROR_SD, size=(draws, len(subjects))),
+        memory=memory,
+        accuracy=accuracy,
+        shift=shift,
+        new_share=np.where(has_new, new_share, 0.0),
     )
 
 
@@ -472,7 +638,10 @@ def pass_samples(
     drawn = uncertainty_draws(subjects, memory_weights, draws)
     dists = [
         _Prepared(s, exam_days=exam_days, today=today).dist(
-            accuracy=drawn.accuracy[:, i], memory=drawn.memory, shift=drawn.shift[:, i]
+            accuracy=drawn.accuracy[:, i],
+            memory=drawn.memory,
+            shift=drawn.shift[:, i],
+            new_share=drawn.new_share[:, i],
         )
         for i, s in enumerate(subjects)
     ]
@@ -495,7 +664,7 @@ def point_pass_probability(
     return pass_probability(
         [
             _Prepared(s, exam_days=exam_day, today=today).dist(
-                accuracy=acc, memory=1.0
+                accuracy=acc, memory=1.0, new_share=s.new_share.mean
             )[0, 0]
             for s, acc in zip(subjects, accuracies, strict=True)
         ]
@@ -520,7 +689,7 @@ def forecast(
     """
     if memory_weights is None:
         memory_weights = memory_posterior(evidence)
-    memory_mean = float(np.exp((np.log(MEMORY_GRID) * memory_weights).sum()))
+    memory_factor = memory_mean(memory_weights)
     samples = pass_samples(
         subjects,
         exam_days=exam_day,
@@ -532,9 +701,14 @@ def forecast(
     reports = []
     for s, (a, b) in zip(subjects, posteriors, strict=True):
         acc = a / (a + b)
-        dist = _Prepared(s, exam_days=exam_day, today=today).dist(
-            accuracy=acc, memory=memory_mean
-        )[0, 0]
+        shifts = shift_posterior(s.sittings)
+        dist = subject_distribution(
+            _Prepared(s, exam_days=exam_day, today=today),
+            accuracy=acc,
+            memory=memory_factor,
+            new_share=s.new_share.mean,
+            shifts=shifts,
+        )
         n = s.questions
         ks = np.arange(n + 1)
         below = ks * 100.0 < PASS_SUBJECT_MIN * n - 1e-9
@@ -548,15 +722,40 @@ def forecast(
                 unseen_accuracy=max(acc, GUESS),
                 studied=int(s.studied.sum()),
                 bank=int(s.weights.size),
+                new_share=s.new_share.mean,
+                shift=float((shifts * SHIFT_GRID).sum()),
+                sittings=len(s.sittings),
             )
         )
     return Forecast(
-        memory=memory_mean,
+        new_share=paper_new_share(subjects),
+        memory=memory_factor,
         pass_probability=float(samples.mean()) if samples.size else 0.0,
         low=float(np.quantile(samples, INTERVAL[0])) if samples.size else 0.0,
         high=float(np.quantile(samples, INTERVAL[1])) if samples.size else 0.0,
         subjects=reports,
     )
+
+
+def subject_distribution(
+    prepared: _Prepared, *, accuracy: float, memory: float, new_share: float, shifts
+) -> np.ndarray:
+    """P(k right) on the subject's paper at the posterior means, averaged over
+    the posterior of the shift (so a subject the learner just failed in a
+    mock carries that chance of 과락)."""
+    keep = shifts > 1e-6 * shifts.max()
+    grid = prepared.dist(
+        accuracy=accuracy, memory=memory, shift=SHIFT_GRID[keep], new_share=new_share
+    )[:, 0, :]
+    weights = shifts[keep] / shifts[keep].sum()
+    return (weights[:, None] * grid).sum(axis=0)
+
+
+def paper_new_share(subjects: Sequence[SubjectInput]) -> float:
+    total = sum(s.questions for s in subjects)
+    if not total:
+        return 0.0
+    return sum(s.new_share.mean * s.questions for s in subjects) / total
 
 
 def pass_curve(

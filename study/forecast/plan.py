@@ -93,6 +93,7 @@ def daily_plan(
     subjects = list(subjects)
     posteriors = model.unseen_posteriors(subjects)
     accs = [a / (a + b) for a, b in posteriors]
+    shifts = [model.shift_mean(sub.sittings) for sub in subjects]
 
     def dist(s: int) -> np.ndarray:
         sub = subjects[s]
@@ -100,7 +101,14 @@ def daily_plan(
             sub, exam_day=exam_day, unseen_accuracy=accs[s]
         )
         return model.poisson_binomial(
-            model.paper_probabilities(p, sub.weights, sub.questions)
+            model.paper_probabilities(
+                p,
+                sub.weights,
+                sub.questions,
+                new_share=sub.new_share.mean,
+                new_p=accs[s],
+                shift=shifts[s],
+            )
         )
 
     dists = [dist(s) for s in range(len(subjects))]
@@ -196,7 +204,7 @@ def _reviews_worth_it(
         )
         if np.isnan(remembered):  # due but never answered: a new question
             remembered = max(accs[s], model.GUESS)
-        share = sub.weights[i] / max(sub.weights.sum(), 1e-9)
+        share = (1 - sub.new_share.mean) * sub.weights[i] / max(sub.weights.sum(), 1e-9)
         gains.append((values[s] * share * max(learned - remembered, 0.0), 0, int(qid)))
     for s, sub in enumerate(subjects):
         unseen = np.flatnonzero(~sub.studied)
@@ -204,7 +212,8 @@ def _reviews_worth_it(
             continue
         top = unseen[np.argsort(-sub.weights[unseen], kind="stable")[:size]]
         gap = max(learned - max(accs[s], model.GUESS), 0.0)
-        total = max(sub.weights.sum(), 1e-9)
+        # A bank question fills only the slots that are not new questions.
+        total = max(sub.weights.sum(), 1e-9) / max(1 - sub.new_share.mean, 1e-9)
         gains += [(values[s] * sub.weights[i] / total * gap, 1, -1) for i in top]
     gains.sort(key=lambda g: (-g[0], g[1]))
     return {qid for _, kind, qid in gains[:size] if kind == 0}
