@@ -258,6 +258,9 @@ class Simulator:
         self.last_mock: float | None = None
         self.evidence: list[tuple[float, float, bool]] = []
         self.misses = {"wrong": 0, "unsure": 0}
+        # Mocks sat: (day, per subject (predicted, right, asked)), the
+        # forecast's evidence of how far its model is off (model.Sitting).
+        self.sittings: list[tuple[float, list[tuple[float, float, int]]]] = []
 
     # -- the learner answers ------------------------------------------------
     def _true_r(self, qid: int, at: datetime) -> float | None:
@@ -366,9 +369,51 @@ class Simulator:
                     )
             c, a = self.first[name]
             pace = self._pace(qs, now) if now else 0.0
-            inputs.append(model.SubjectInput.build(name, n, rows, c, int(a), pace))
+            inputs.append(
+                model.SubjectInput.build(
+                    name, n, rows, c, int(a), pace, sittings=self._sittings(name, now)
+                )
+            )
             ids.append([q.id for q in qs])
         return inputs, ids
+
+    def _sittings(self, name: str, now: datetime | None) -> list[model.Sitting]:
+        if now is None:
+            return []
+        day = now.timestamp() / 86400
+        index = [s for s, _ in self.spec.subjects].index(name)
+        return [
+            model.Sitting(*results[index], weight=model.sitting_weight(day - when))
+            for when, results in self.sittings[-model.SITTING_MAX :]
+            if 0 < day - when <= model.SITTING_WINDOW
+        ]
+
+    def _predict_sitting(self, papers, at: datetime) -> list[float]:
+        """What the model says of each subject's mock questions just before."""
+        inputs, ids = self.subject_inputs()
+        weights = model.memory_posterior(
+            model.MemoryEvidence.build(
+                self.evidence,
+                model.guess_rate(self.misses["wrong"], self.misses["unsure"]),
+            )
+        )
+        accuracies = [a / (a + b) for a, b in model.unseen_posteriors(inputs)]
+        out = []
+        for sub, bank_ids, acc, picked in zip(
+            inputs, ids, accuracies, papers, strict=True
+        ):
+            where = {qid: i for i, qid in enumerate(bank_ids)}
+            index = [where[q.id] for q in picked]
+            out.append(
+                model.sitting_prediction(
+                    sub.stability[index],
+                    sub.last_review_day[index],
+                    at_day=at.timestamp() / 86400,
+                    memory=model.memory_mean(weights),
+                    accuracy=acc,
+                )
+            )
+        return out
 
     def _pace(self, qs, now: datetime) -> float:
         return model.pace(
@@ -474,16 +519,34 @@ class Simulator:
         """A paper drawn by the exam spec: a mock in the app (with 모르겠음,
         answers recorded), or the real exam (no 모르겠음, nothing recorded)."""
         scores = []
-        for name, n in self.spec.subjects:
-            qs = self.by_subject[name]
-            paper = random.Random(f"{self.seed}:{at.isoformat()}:{name}")
-            picked = weighted_sample(paper, qs, n)
-            right = sum(
-                self.answer(q.id, at, learn=not real_exam, real_exam=real_exam)
-                == "correct"
-                for q in picked
+        papers = [
+            weighted_sample(
+                random.Random(f"{self.seed}:{at.isoformat()}:{name}"),
+                self.by_subject[name],
+                n,
             )
+            for name, n in self.spec.subjects
+        ]
+        predicted = None if real_exam else self._predict_sitting(papers, at)
+        results = []
+        for (_, n), picked in zip(self.spec.subjects, papers, strict=True):
+            outcomes = [
+                self.answer(q.id, at, learn=not real_exam, real_exam=real_exam)
+                for q in picked
+            ]
+            right = outcomes.count("correct")
             scores.append(100.0 * right / n)
+            results.append(right + model.GUESS * outcomes.count("unsure"))
+        if predicted is not None:
+            self.sittings.append(
+                (
+                    at.timestamp() / 86400,
+                    [
+                        (p, r, len(picked))
+                        for p, r, picked in zip(predicted, results, papers, strict=True)
+                    ],
+                )
+            )
         mean = sum(scores) / len(scores)
         return passes(subject_scores=scores, average=mean), mean
 
