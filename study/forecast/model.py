@@ -54,15 +54,10 @@ PRIOR_STRENGTH = 10.0  # pseudo-answers behind the learner-wide mean
 SUBJECT_STRENGTH = 8.0  # pseudo-answers pulling a subject to the learner mean
 # The memory model's own uncertainty for one learner: σ of log-stability.
 MEMORY_LOG_SD = 0.35
-# What the model leaves out (how alike the paper's questions are, lucky
-# guesses replayed as recall, a learner whose memory is not FSRS's, …): a
-# subject's mean p is off by a shift on the logit scale, independently per
-# subject. Its prior is a scale mixture: usually small (MODEL_ERROR_SD), but
-# now and then the model is far off for a learner (SHIFT_WIDE_SD), which a
-# mock or a whole round sat (a Sitting) then shows and corrects.
-MODEL_ERROR_SD = 0.2
-SHIFT_WIDE_SHARE = 0.2
-SHIFT_WIDE_SD = 1.0
+# How far the memory model is off for this learner in one subject: a shift
+# on the logit scale of what memory gives (the studied questions), with this
+# prior; mocks and whole rounds the learner sat (Sittings) are its evidence.
+SHIFT_SD = 0.8
 SHIFT_GRID = np.linspace(-4.0, 4.0, 161)
 DRAWS = 64
 TYPICAL_STABILITY = 1.0  # days; for a subject with nothing studied yet
@@ -148,15 +143,26 @@ class SubjectInput:
 
 @dataclass(frozen=True)
 class Sitting:
-    """One subject of a mock or a whole round the learner sat: the mean
-    P(right) the model gave its questions just before the sitting, and what
+    """One subject of a mock or a whole round the learner sat, and what the
+    model would have said of it just before: the sum of P(right) over the
+    questions the learner had studied (from memory), how many they had never
+    seen (at the learner's first-sight accuracy, as now estimated), and what
     happened (right answers; a 모르겠음 counts 1/4, as on the real exam, where
     a question not known is guessed). Older sittings weigh less."""
 
-    predicted: float
+    remembered: float
+    unseen: int
     right: float
     asked: int
     weight: float = 1.0
+
+    def predicted(self, accuracy: float, shift=0.0):
+        """The expected share right, the memory part moved by `shift`."""
+        studied = self.asked - self.unseen
+        memory = (
+            shifted(self.remembered / studied, shift) * studied if studied > 0 else 0.0
+        )
+        return (memory + self.unseen * max(accuracy, GUESS)) / max(self.asked, 1)
 
 
 def _logit(p):
@@ -164,29 +170,22 @@ def _logit(p):
     return np.log(q / (1 - q))
 
 
-def _normal_on_grid(sd: float) -> np.ndarray:
-    density = np.exp(-0.5 * (SHIFT_GRID / sd) ** 2)
+def shift_prior() -> np.ndarray:
+    density = np.exp(-0.5 * (SHIFT_GRID / SHIFT_SD) ** 2)
     return density / density.sum()
 
 
-def shift_prior() -> np.ndarray:
-    return (1 - SHIFT_WIDE_SHARE) * _normal_on_grid(
-        MODEL_ERROR_SD
-    ) + SHIFT_WIDE_SHARE * _normal_on_grid(SHIFT_WIDE_SD)
-
-
-def shift_posterior(sittings: Sequence[Sitting]) -> np.ndarray:
+def shift_posterior(sittings: Sequence[Sitting], accuracy: float) -> np.ndarray:
     """Posterior weights over SHIFT_GRID for one subject, from its sittings:
-    right answers ~ Binomial(asked, σ(logit predicted + shift))."""
+    right answers ~ Binomial(asked, predicted), the memory part of the
+    prediction moved by the shift, the rest at the learner's first-sight
+    accuracy as now estimated (so what that estimate explains is no evidence
+    that memory is off)."""
     log_post = np.log(shift_prior())
     for sitting in sittings:
-        if sitting.asked <= 0:
-            continue
-        q = np.clip(
-            1 / (1 + np.exp(-(_logit(sitting.predicted) + SHIFT_GRID))),
-            1e-9,
-            1 - 1e-9,
-        )
+        if sitting.asked <= sitting.unseen:
+            continue  # nothing from memory: first-sight accuracy's evidence
+        q = np.clip(sitting.predicted(accuracy, SHIFT_GRID), 1e-9, 1 - 1e-9)
         log_post += sitting.weight * (
             sitting.right * np.log(q) + (sitting.asked - sitting.right) * np.log1p(-q)
         )
@@ -203,29 +202,25 @@ def sitting_weight(age_days: float) -> float:
     return 0.5 ** (max(age_days, 0.0) / SITTING_HALF_LIFE)
 
 
-def sitting_prediction(
+def sitting_memory(
     stability: np.ndarray,
     last_review_day: np.ndarray,
     *,
     at_day: float,
     memory: float,
-    accuracy: float,
-) -> float:
-    """The mean P(right) the model gives one subject's questions of a sitting
-    just before it: those studied from memory (NaN stability: never seen),
-    the others at the learner's first-sight accuracy."""
+) -> tuple[float, int]:
+    """Of one subject's questions of a sitting, just before it: the sum of
+    P(right) over those studied (from memory; NaN stability: never seen) and
+    how many were never seen."""
     stability = np.asarray(stability, dtype=float)
-    if not stability.size:
-        return max(accuracy, GUESS)
-    p = np.full(stability.shape, max(accuracy, GUESS))
     studied = ~np.isnan(stability)
-    if studied.any():
-        r = retrievability(
-            stability[studied] * memory,
-            at_day - np.asarray(last_review_day, dtype=float)[studied],
-        )
-        p[studied] = p_from_retrievability(r)
-    return float(p.mean())
+    if not studied.any():
+        return 0.0, int(stability.size)
+    r = retrievability(
+        stability[studied] * memory,
+        at_day - np.asarray(last_review_day, dtype=float)[studied],
+    )
+    return float(p_from_retrievability(r).sum()), int((~studied).sum())
 
 
 def memory_mean(weights: np.ndarray) -> float:
@@ -233,10 +228,10 @@ def memory_mean(weights: np.ndarray) -> float:
     return float(np.exp((np.log(MEMORY_GRID) * weights).sum()))
 
 
-def shift_mean(sittings: Sequence[Sitting]) -> float:
+def shift_mean(sittings: Sequence[Sitting], accuracy: float) -> float:
     if not sittings:
         return 0.0
-    return float((shift_posterior(sittings) * SHIFT_GRID).sum())
+    return float((shift_posterior(sittings, accuracy) * SHIFT_GRID).sum())
 
 
 def shifted(p, shift):
@@ -375,17 +370,17 @@ def paper_probabilities(
 ) -> np.ndarray:
     """The n slots of a real paper: each is a question never asked before
     with chance new_share (right with new_p, the first-sight accuracy), else
-    a bank question drawn by weight (right with the bank's weighted mean p);
-    shift is what the learner's sittings said of the subject (logit)."""
+    a bank question drawn by weight (right with the bank's weighted mean p,
+    moved by shift: what the learner's sittings said of their memory)."""
     if n <= 0:
         return np.zeros(0)
     if p.size == 0 or weights.sum() <= 0:
         bank = max(new_p, GUESS)
     else:
         bank = float((p * weights).sum() / weights.sum())
+        if shift:
+            bank = float(shifted(bank, shift))
     mean = (1 - new_share) * bank + new_share * max(new_p, GUESS)
-    if shift:
-        mean = float(shifted(mean, shift))
     return np.full(n, mean)
 
 
@@ -536,11 +531,14 @@ class _Prepared:
             ).sum(axis=1)
         return self._studied_sum[memory]
 
-    def mean_p(self, *, accuracy, memory, new_share=None) -> np.ndarray:
+    def mean_p(self, *, accuracy, memory, new_share=None, shift=None) -> np.ndarray:
         """(draws, days): a paper slot's P(right) per draw of the unseen
-        accuracy, the memory factor and the share of new questions (arrays of
-        one value per draw): new with that share, else the bank's weighted
-        mean."""
+        accuracy, the memory factor, the share of new questions and the
+        shift (arrays of one value per draw): new with that share, else the
+        bank's weighted mean. The shift moves what memory gives (the studied
+        questions and those met at the learner's pace): it is what the
+        learner's sittings said of their memory; first-sight accuracy has its
+        own evidence."""
         accuracy = np.atleast_1d(np.asarray(accuracy, dtype=float))
         memory = np.atleast_1d(np.asarray(memory, dtype=float))
         days = self.elapsed.shape[0]
@@ -552,7 +550,13 @@ class _Prepared:
             studied[memory == value] = self._studied(float(value))
         r_met = retrievability(self.typical * memory[:, None], self.half_way[None, :])
         p_met = np.maximum(p_from_retrievability(r_met), unseen_p)
-        total = studied + (self.w_unseen - self.w_met) * unseen_p + self.w_met * p_met
+        remembered = studied + self.w_met * p_met
+        if shift is not None:
+            held = self.w_studied.sum() + self.w_met
+            mean = remembered / np.where(held > 0, held, 1.0)
+            shift = np.asarray(shift, dtype=float).reshape(-1, 1)
+            remembered = np.where(held > 0, shifted(mean, shift) * held, remembered)
+        total = remembered + (self.w_unseen - self.w_met) * unseen_p
         bank = total / self.total
         if new_share is None:
             return bank
@@ -563,14 +567,14 @@ class _Prepared:
         """(draws, days, n + 1): P(k right) on the subject's paper."""
         n = self.subject.questions
         p = np.clip(
-            self.mean_p(accuracy=accuracy, memory=memory, new_share=new_share),
+            self.mean_p(
+                accuracy=accuracy, memory=memory, new_share=new_share, shift=shift
+            ),
             0.0,
             1.0,
         )
         if n <= 0:
             return np.ones((*p.shape, 1))
-        if shift is not None:
-            p = shifted(p, np.asarray(shift, dtype=float).reshape(-1, 1))
         return _binomial(n, p)
 
 
@@ -604,7 +608,10 @@ def uncertainty_draws(
     shift = (
         np.column_stack(
             [
-                _grid_draws(shift_posterior(s.sittings), uniforms[:, i])
+                _grid_draws(
+                    shift_posterior(s.sittings, float(alpha[i] / (alpha[i] + beta[i]))),
+                    uniforms[:, i],
+                )
                 for i, s in enumerate(subjects)
             ]
         )
@@ -701,7 +708,7 @@ def forecast(
     reports = []
     for s, (a, b) in zip(subjects, posteriors, strict=True):
         acc = a / (a + b)
-        shifts = shift_posterior(s.sittings)
+        shifts = shift_posterior(s.sittings, acc)
         dist = subject_distribution(
             _Prepared(s, exam_days=exam_day, today=today),
             accuracy=acc,

@@ -93,7 +93,10 @@ def daily_plan(
     subjects = list(subjects)
     posteriors = model.unseen_posteriors(subjects)
     accs = [a / (a + b) for a, b in posteriors]
-    shifts = [model.shift_mean(sub.sittings) for sub in subjects]
+    shifts = [
+        model.shift_mean(sub.sittings, acc)
+        for sub, acc in zip(subjects, accs, strict=True)
+    ]
 
     def dist(s: int) -> np.ndarray:
         sub = subjects[s]

@@ -260,7 +260,7 @@ class Simulator:
         self.misses = {"wrong": 0, "unsure": 0}
         # Mocks sat: (day, per subject (predicted, right, asked)), the
         # forecast's evidence of how far its model is off (model.Sitting).
-        self.sittings: list[tuple[float, list[tuple[float, float, int]]]] = []
+        self.sittings: list[tuple[float, list[tuple[float, int, float, int]]]] = []
 
     # -- the learner answers ------------------------------------------------
     def _true_r(self, qid: int, at: datetime) -> float | None:
@@ -388,7 +388,7 @@ class Simulator:
             if 0 < day - when <= model.SITTING_WINDOW
         ]
 
-    def _predict_sitting(self, papers, at: datetime) -> list[float]:
+    def _predict_sitting(self, papers, at: datetime) -> list[tuple[float, int]]:
         """What the model says of each subject's mock questions just before."""
         inputs, ids = self.subject_inputs()
         weights = model.memory_posterior(
@@ -397,20 +397,16 @@ class Simulator:
                 model.guess_rate(self.misses["wrong"], self.misses["unsure"]),
             )
         )
-        accuracies = [a / (a + b) for a, b in model.unseen_posteriors(inputs)]
         out = []
-        for sub, bank_ids, acc, picked in zip(
-            inputs, ids, accuracies, papers, strict=True
-        ):
+        for sub, bank_ids, picked in zip(inputs, ids, papers, strict=True):
             where = {qid: i for i, qid in enumerate(bank_ids)}
             index = [where[q.id] for q in picked]
             out.append(
-                model.sitting_prediction(
+                model.sitting_memory(
                     sub.stability[index],
                     sub.last_review_day[index],
                     at_day=at.timestamp() / 86400,
                     memory=model.memory_mean(weights),
-                    accuracy=acc,
                 )
             )
         return out
@@ -542,8 +538,10 @@ class Simulator:
                 (
                     at.timestamp() / 86400,
                     [
-                        (p, r, len(picked))
-                        for p, r, picked in zip(predicted, results, papers, strict=True)
+                        (*memo, r, len(picked))
+                        for memo, r, picked in zip(
+                            predicted, results, papers, strict=True
+                        )
                     ],
                 )
             )

@@ -178,7 +178,9 @@ class Population:
     def __init__(self, setup: Setup, cfg: Config):
         self.setup = setup
         self.cfg = cfg
-        self.rng = np.random.default_rng([cfg.seed, 2028, len(cfg.learner_model)])
+        self.rng = np.random.default_rng(
+            [cfg.seed, 2028]
+        )  # the same learners under every memory model
         n, q, s = cfg.learners, setup.questions, len(setup.subjects)
         rng = self.rng
         base = rng.uniform(0.25, 0.6, size=(n, 1))
@@ -204,7 +206,7 @@ class Population:
         self.review_last = np.zeros((n, q))
         self.evidence: list[list[np.ndarray]] = [[] for _ in range(n)]
         self.misses = np.zeros((n, 2))  # wrong, unsure
-        self.sittings: list[list[tuple[float, list[tuple[float, float, int]]]]] = [
+        self.sittings: list[list[tuple[float, list[tuple[float, int, float, int]]]]] = [
             [] for _ in range(n)
         ]
         self.last_mock = np.full(n, np.nan)
@@ -354,10 +356,8 @@ class Population:
             1.0 / self.setup.bank_weight
         )
         for row, learner in enumerate(learners):
-            inputs = self.subject_inputs(learner, at)
             weights = model.memory_posterior(self.memory_evidence(learner))
             memory = model.memory_mean(weights)
-            accuracies = [a / (a + b) for a, b in model.unseen_posteriors(inputs)]
             papers = []
             for s, _ in enumerate(self.setup.subjects):
                 pool = np.flatnonzero(self.setup.bank_subject == s)
@@ -366,14 +366,13 @@ class Population:
                 ]
                 papers.append(take)
             predicted = [
-                model.sitting_prediction(
+                model.sitting_memory(
                     self.stability[learner, take],
                     self.last[learner, take],
                     at_day=at,
                     memory=memory,
-                    accuracy=accuracies[s],
                 )
-                for s, take in enumerate(papers)
+                for take in papers
             ]
             picked = np.concatenate(papers)
             outcome = self.answer(np.full(picked.size, learner), picked, at)
@@ -385,7 +384,7 @@ class Population:
                 right = float(
                     (got == CORRECT).sum() + model.GUESS * (got == UNSURE).sum()
                 )
-                results.append((predicted[s], right, int(take.size)))
+                results.append((*predicted[s], right, int(take.size)))
                 scores.append(100.0 * (got == CORRECT).sum() / max(take.size, 1))
             self.sittings[learner].append((at, results))
             self.last_mock[learner] = float(np.mean(scores))
@@ -406,12 +405,7 @@ class Population:
             seen = ~np.isnan(stability)
             first_days = self.first_day[learner, mask][seen]
             sittings = [
-                model.Sitting(
-                    predicted=results[s][0],
-                    right=results[s][1],
-                    asked=results[s][2],
-                    weight=model.sitting_weight(now - when),
-                )
+                model.Sitting(*results[s], weight=model.sitting_weight(now - when))
                 for when, results in self.sittings[learner][-model.SITTING_MAX :]
                 if now - when <= model.SITTING_WINDOW and when < now
             ]
