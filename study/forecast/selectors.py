@@ -535,6 +535,7 @@ class DailyPlan:
     plan: daily.Plan
     reviews: list[QuestionProgress]
     new_questions: list[Question]
+    misses: list[QuestionProgress] = field(default_factory=list)
 
 
 def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan | None:
@@ -556,9 +557,18 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
         .select_related("question")
         .order_by("due_at", "id")
     )
+    miss_rows = list(
+        QuestionProgress.objects.filter(user=user, topic=topic)
+        .filter(pending_review_q())
+        .filter(question__deleted_at__isnull=True)
+        .filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
+        .select_related("question")
+        .order_by("-last_attempted_at", "id")
+    )
     result = daily.daily_plan(
         subjects=lm.subjects,
         ids=lm.ids,
+        miss_ids=[row.question_id for row in miss_rows],
         due_ids=[row.question_id for row in due_rows],
         size=exam_plan.daily_size,
         today=lm.today,
@@ -566,11 +576,13 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
         seed=plan_seed(user=user, topic=topic, day=timezone.localdate(now)),
     )
     chosen = set(result.reviews)
+    taken = set(result.misses)
     by_id = Question.objects.in_bulk(result.new)
     return DailyPlan(
         exam_plan=exam_plan,
         plan=result,
         reviews=[row for row in due_rows if row.question_id in chosen],
+        misses=[row for row in miss_rows if row.question_id in taken],
         new_questions=[by_id[i] for i in result.new if i in by_id],
     )
 
