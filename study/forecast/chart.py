@@ -59,3 +59,59 @@ def pass_chart(
         last_y=_y(paced[-1]),
         last_label=f"{round(paced[-1] * 100)}%",
     )
+
+
+SIDE = 220
+MARGIN = 36
+
+
+@dataclass
+class ReliabilityPoint:
+    x: float
+    y: float
+    r: float
+    label: str
+
+
+@dataclass
+class ReliabilityChart:
+    """Forecast (x) against what happened (y), one dot per group of
+    forecasts (its area grows with how many), and the diagonal where a
+    forecast of p comes true p of the time."""
+
+    size: int
+    low: float
+    high: float
+    points: list[ReliabilityPoint]
+    ticks: list[tuple[float, str]]
+
+    @property
+    def span(self) -> float:
+        return self.high - self.low
+
+
+def _scale(value: float) -> float:
+    return MARGIN + (SIDE - 2 * MARGIN) * min(max(value, 0.0), 1.0)
+
+
+def reliability_chart(bins: Sequence) -> ReliabilityChart | None:
+    """bins: reliability.Bin with at least one forecast."""
+    shown = [b for b in bins if b.n]
+    if not shown:
+        return None
+    most = max(b.n for b in shown)
+    return ReliabilityChart(
+        size=SIDE,
+        low=_scale(0.0),
+        high=_scale(1.0),
+        points=[
+            ReliabilityPoint(
+                x=round(_scale(b.mean_forecast), 1),
+                y=round(SIDE - _scale(b.pass_rate), 1),
+                r=round(3 + 7 * (b.n / most) ** 0.5, 1),
+                label=f"{round(100 * b.mean_forecast)}% → {round(100 * b.pass_rate)}%",
+            )
+            for b in shown
+        ],
+        ticks=[(_scale(v), f"{round(v * 100)}%") for v in (0.0, 0.5, 1.0)],
+    )

@@ -14,6 +14,7 @@ from study import rounds
 from study.forecast import calibration, memory, model, papers, retention
 from study.forecast import plan as daily
 from study.forecast.papers import NewShare
+from study.forecast.reliability import reliability_bins
 from study.models import (
     Attempt,
     ExamPlan,
@@ -199,7 +200,9 @@ def topic_new_shares(*, topic: Topic, subjects: list[str]) -> dict[str, NewShare
     return papers.new_shares(questions, subjects)
 
 
-def learner_history(*, user, topic: Topic) -> LearnerHistory:
+def learner_history(
+    *, user, topic: Topic, sittings: int = model.SITTING_MAX
+) -> LearnerHistory:
     spec = exam_spec(topic=topic)
     bank: dict[str, list[tuple[int, int]]] = {name: [] for name, _ in spec}
     for qid, subject, rounds_seen in (
@@ -218,7 +221,7 @@ def learner_history(*, user, topic: Topic) -> LearnerHistory:
         spec=spec,
         bank=bank,
         answers=answers,
-        sittings=topic_sittings(user=user, topic=topic, limit=model.SITTING_MAX),
+        sittings=topic_sittings(user=user, topic=topic, limit=sittings),
         shares=topic_new_shares(topic=topic, subjects=list(bank)),
     )
 
@@ -600,3 +603,74 @@ def calibration_for(*, user, topic: Topic) -> calibration.CalibrationReport:
     order = {name: i for i, name in enumerate(topic_subject_names(topic=topic))}
     report.subjects.sort(key=lambda s: order.get(s.subject, len(order)))
     return report
+
+
+TRACK_HORIZONS = (7, 28)  # days before a sitting the forecast is replayed
+TRACK_SITTINGS = 20
+TRACK_DRAWS = 16
+TRACK_BINS = 5
+NEAR_EXAM_DAYS = 3
+
+
+@dataclass(frozen=True)
+class PastForecast:
+    """What the forecast would have said `days_before` a sitting, for an exam
+    at the sitting, against what happened (the sitting's 합격/불합격)."""
+
+    sitting: SittingRecord
+    days_before: int
+    p: float
+
+    @property
+    def passed(self) -> bool:
+        return self.sitting.score.passed
+
+
+@dataclass
+class TrackRecord:
+    forecasts: list[PastForecast]
+    bins: list
+    exam_date: date | None = None
+    near_exam: list[PastForecast] = field(default_factory=list)
+
+    @property
+    def judged(self) -> list[PastForecast]:
+        return [f for f in self.forecasts if f.days_before == TRACK_HORIZONS[0]]
+
+
+def forecast_track_record(*, user, topic: Topic) -> TrackRecord:
+    """The learner's own past forecasts against their sittings: for every
+    finished mock or whole round, the forecast replayed from the answers
+    given until 7 (and 28) days before it, for an exam at that moment."""
+    history = learner_history(user=user, topic=topic, sittings=TRACK_SITTINGS)
+    made = []
+    for sitting in history.sittings:
+        for days_before in TRACK_HORIZONS:
+            then = sitting.started_at - timedelta(days=days_before)
+            lm = model_at(history, now=then)
+            if not lm.answered or not lm.subjects:
+                continue
+            p = model.forecast(
+                lm.subjects,
+                exam_day=sitting.start_day,
+                today=lm.today,
+                evidence=lm.evidence,
+                draws=TRACK_DRAWS,
+            ).pass_probability
+            made.append(PastForecast(sitting, days_before, p))
+    record = TrackRecord(forecasts=made, bins=[])
+    record.bins = [
+        b
+        for b in reliability_bins([(f.p, f.passed) for f in record.judged], TRACK_BINS)
+        if b.n
+    ]
+    plan = exam_plan_get(user=user, topic=topic)
+    if plan is not None and plan.exam_date < timezone.localdate():
+        record.exam_date = plan.exam_date
+        record.near_exam = [
+            f
+            for f in made
+            if abs((timezone.localdate(f.sitting.finished_at) - plan.exam_date).days)
+            <= NEAR_EXAM_DAYS
+        ]
+    return record

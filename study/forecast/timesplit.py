@@ -36,6 +36,7 @@ from study.exam_rules import PASS_AVERAGE_MIN, STAGE_RATIOS, passes, quotas
 from study.forecast import learners as memory_models
 from study.forecast import model, retention
 from study.forecast.papers import NewShare, new_shares
+from study.forecast.reliability import reliability_bins
 
 FORECAST_DAYS_BEFORE = (28, 7)
 TARGETS = {7: 0.03, 28: 0.05}  # Brier within this of the floor
@@ -159,6 +160,10 @@ class Config:
     learner_model: str = "fsrs"
     mock_every: int = 7
     per_subject: int = 20  # a mock's questions per subject
+    # Per learner, drawn uniformly: a known answer marked wrong (slip), and a
+    # guess right without knowing (partial knowledge: above 1 in 4).
+    slip: tuple[float, float] = (0.0, 0.1)
+    guess: tuple[float, float] = (0.25, 0.4)
 
 
 @dataclass
@@ -187,8 +192,8 @@ class Population:
         self.ability = np.clip(base + rng.normal(0, 0.1, size=(n, s)), 0.02, 0.95)
         self.unsure = rng.uniform(0.1, 0.6, size=n)
         self.study_prob = rng.uniform(0.6, 1.0, size=n)
-        self.slip = rng.uniform(0.0, 0.1, size=n)
-        self.guess = rng.uniform(0.25, 0.4, size=n)
+        self.slip = rng.uniform(*cfg.slip, size=n)
+        self.guess = rng.uniform(*cfg.guess, size=n)
         self.stage_policy = rng.random(n) < 0.5  # else the plan's order
         self.tiebreak = rng.random((n, q))
         self.memory = memory_models.MODELS[cfg.learner_model](n, setup.concepts, rng)
@@ -549,25 +554,14 @@ def reliability(
     pairs: Sequence[tuple[float, bool]], bins: int = RELIABILITY_BINS
 ) -> list[dict]:
     """Forecast deciles against the pass rate of the learners in each."""
-    f = np.array([p for p, _ in pairs], dtype=float)
-    y = np.array([o for _, o in pairs], dtype=float)
     out = []
-    for b in range(bins):
-        low, high = b / bins, (b + 1) / bins
-        inside = (f >= low) & ((f < high) if b < bins - 1 else (f <= high))
-        n = int(inside.sum())
-        row = {
-            "low": low,
-            "high": high,
-            "n": n,
-            "mean_forecast": float(f[inside].mean()) if n else None,
-            "pass_rate": float(y[inside].mean()) if n else None,
-        }
-        if n >= RELIABILITY_MIN:
-            row["within_tolerance"] = (
-                abs(row["mean_forecast"] - row["pass_rate"]) <= RELIABILITY_TOLERANCE
+    for row in reliability_bins(pairs, bins):
+        entry = row.as_dict()
+        if row.n >= RELIABILITY_MIN:
+            entry["within_tolerance"] = (
+                abs(row.mean_forecast - row.pass_rate) <= RELIABILITY_TOLERANCE
             )
-        out.append(row)
+        out.append(entry)
     return out
 
 

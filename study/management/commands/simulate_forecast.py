@@ -51,6 +51,16 @@ def _int_list(value: str) -> list[int]:
     return items
 
 
+def _range(value: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in value.split("-", 1))
+    except ValueError as exc:
+        raise CommandError(f"not a range LOW-HIGH: {value!r}") from exc
+    if not 0 <= low <= high <= 1:
+        raise CommandError(f"a range within 0-1: {value!r}")
+    return low, high
+
+
 def _round_order(key: tuple[int, str]) -> tuple:
     return (key[0], session_sort_key(key[1]))
 
@@ -88,6 +98,17 @@ class Command(BaseCommand):
             default="fsrs",
             help=f"time-split: how learners remember ({', '.join(learners.MODELS)}; "
             "a comma-separated list)",
+        )
+
+        parser.add_argument(
+            "--slip",
+            default="0-0.1",
+            help="time-split: range of the learners' slip rates (LOW-HIGH)",
+        )
+        parser.add_argument(
+            "--guess",
+            default="0.25-0.4",
+            help="time-split: range of the learners' guess success (LOW-HIGH)",
         )
 
     def handle(self, *args, **opts):
@@ -173,6 +194,8 @@ class Command(BaseCommand):
                             daily_size=size,
                             seed=seed,
                             learner_model=name,
+                            slip=_range(opts["slip"]),
+                            guess=_range(opts["guess"]),
                         )
                         t0 = time.monotonic()
                         sat = timesplit.simulate(setup, cfg)
@@ -185,6 +208,20 @@ class Command(BaseCommand):
                         pairs += timesplit.forecast_pairs(sat)
         figures = {
             "mode": "time_split",
+            "command": "simulate_forecast "
+            + " ".join(
+                f"--{k.replace('_', '-')} {opts[k]}"
+                for k in (
+                    "sit_round",
+                    "learner_model",
+                    "daily_size",
+                    "seed",
+                    "learners",
+                    "days",
+                    "slip",
+                    "guess",
+                )
+            ),
             "learners": opts["learners"],
             "days": opts["days"],
             "rounds": [

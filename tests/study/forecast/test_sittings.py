@@ -147,3 +147,37 @@ def test_a_full_plan_says_which_misses_it_left_for_later(user, topic, bank):
     assert today.plan.size == 5
     assert len(today.plan.misses) + today.plan.misses_left == 8
     assert today.plan.misses_left >= 3
+
+
+def test_the_calibration_page_compares_past_forecasts_with_the_sittings(
+    client, user, topic, studied
+):
+    client.force_login(user)
+    url = reverse("study:calibration", args=[topic.pk])
+    # Whole rounds ten days ago: nothing was answered a week before them.
+    html = client.get(url).content.decode()
+    assert "합격 예측을 얼마나 믿을 수 있나요?" in html
+    assert "7일 전에 이 앱이 냈을 합격 예측과 실제 결과를" in html
+    mock = _fail_first_subject(user, topic)
+    record = fsel.forecast_track_record(user=user, topic=topic)
+    judged = [f for f in record.judged if f.sitting.session_id == mock.pk]
+    assert len(judged) == 1 and not judged[0].passed  # 과목1 at 33.3: 과락
+    assert 0 < judged[0].p < 1
+    assert sum(b.n for b in record.bins) == len(record.judged)
+    # The replay sees only what was answered before: the same forecast
+    # whatever happened after it.
+    answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2022-1"), 1)
+    again = fsel.forecast_track_record(user=user, topic=topic)
+    same = [f for f in again.judged if f.sitting.session_id == mock.pk]
+    assert same[0].p == pytest.approx(judged[0].p)
+    html = client.get(url).content.decode()
+    assert "reliability-chart" in html and "실제 합격 비율" in html
+    assert "7일 전 예측" in html and "불합격" in html
+    # Once the exam date has passed, the sitting near it is the headline.
+    from study.models import ExamPlan
+
+    ExamPlan.objects.filter(user=user).update(
+        exam_date=timezone.localdate() - timedelta(days=1)
+    )
+    html = client.get(url).content.decode()
+    assert "무렵" in html and "<strong>불합격</strong>" in html
