@@ -181,3 +181,39 @@ def test_the_calibration_page_compares_past_forecasts_with_the_sittings(
     )
     html = client.get(url).content.decode()
     assert "무렵" in html and "<strong>불합격</strong>" in html
+
+
+def test_the_new_share_comes_from_the_repeat_analysis(client, user, topic):
+    # Three rounds; in 2023-1 a third of each subject repeats a 2022-1 (or
+    # later: not earlier, so new) question. 2021-1 is the first: not counted.
+    questions = make_bank(
+        topic, rounds=(("2021", "1"), ("2022", "1"), ("2023", "1")), per_subject=6
+    )
+    now = timezone.now()
+    Question.objects.filter(topic=topic).update(related_computed_at=now)
+    by_round = {}
+    for q in questions:
+        by_round.setdefault(q.exam_year, []).append(q)
+    for q in by_round[2023][::3]:
+        Question.objects.filter(pk=q.pk).update(
+            related_repeat=[{"id": 1, "year": 2022, "session": "1", "number": 1}]
+        )
+    for q in by_round[2022]:  # repeats of a later round do not make it old
+        Question.objects.filter(pk=q.pk).update(
+            related_repeat=[{"id": 2, "year": 2023, "session": "1", "number": 1}]
+        )
+    shares = fsel.topic_new_shares(topic=topic, subjects=["과목1", "과목2", "과목3"])
+    for share in shares.values():
+        # 2022-1: 6 of 6 new; 2023-1: 4 of 6 new.
+        assert (share.new, share.asked, share.rounds) == (10, 12, 2)
+        assert share.mean == pytest.approx(10 / 12, abs=0.02)
+    exam_plan_set(
+        user=user,
+        topic=topic,
+        exam_date=timezone.localdate() + timedelta(days=20),
+        daily_size=20,
+    )
+    client.force_login(user)
+    html = client.get(reverse("study:forecast", args=[topic.pk])).content.decode()
+    assert "이 시험은 회차마다 약 83%가 새 문제입니다" in html
+    assert "앞 회차에 없던 문제의 비율" in html
