@@ -538,7 +538,7 @@ class DailyPlan:
     plan: daily.Plan
     reviews: list[QuestionProgress]
     new_questions: list[Question]
-    misses: list[QuestionProgress] = field(default_factory=list)
+    misses: list[Question] = field(default_factory=list)
 
 
 def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan | None:
@@ -560,18 +560,18 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
         .select_related("question")
         .order_by("due_at", "id")
     )
-    miss_rows = list(
+    miss_ids = list(
         QuestionProgress.objects.filter(user=user, topic=topic)
         .filter(pending_review_q())
         .filter(question__deleted_at__isnull=True)
         .filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
-        .select_related("question")
         .order_by("-last_attempted_at", "id")
+        .values_list("question_id", flat=True)
     )
     result = daily.daily_plan(
         subjects=lm.subjects,
         ids=lm.ids,
-        miss_ids=[row.question_id for row in miss_rows],
+        miss_ids=miss_ids,
         due_ids=[row.question_id for row in due_rows],
         size=exam_plan.daily_size,
         today=lm.today,
@@ -579,13 +579,12 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
         seed=plan_seed(user=user, topic=topic, day=timezone.localdate(now)),
     )
     chosen = set(result.reviews)
-    taken = set(result.misses)
-    by_id = Question.objects.in_bulk(result.new)
+    by_id = Question.objects.in_bulk([*result.misses, *result.new])
     return DailyPlan(
         exam_plan=exam_plan,
         plan=result,
         reviews=[row for row in due_rows if row.question_id in chosen],
-        misses=[row for row in miss_rows if row.question_id in taken],
+        misses=[by_id[i] for i in result.misses if i in by_id],
         new_questions=[by_id[i] for i in result.new if i in by_id],
     )
 
