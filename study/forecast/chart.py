@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from study.forecast.reliability import Bin
+
 WIDTH, HEIGHT = 340, 190
 LEFT, RIGHT, TOP, BOTTOM = 40, 14, 12, 30
 
@@ -94,7 +96,7 @@ def _scale(value: float) -> float:
     return MARGIN + (SIDE - 2 * MARGIN) * min(max(value, 0.0), 1.0)
 
 
-def reliability_chart(bins: Sequence) -> ReliabilityChart | None:
+def reliability_chart(bins: Sequence[Bin]) -> ReliabilityChart | None:
     """bins: reliability.Bin with at least one forecast."""
     shown = [b for b in bins if b.n]
     if not shown:

@@ -76,7 +76,7 @@ def fsrs_review(
     return np.maximum(new_stability, STABILITY_MIN), new_difficulty
 
 
-def fsrs_retrievability(stability, elapsed):
+def fsrs_retrievability(stability: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
     return (1 + FACTOR * np.maximum(elapsed, 0.0) / stability) ** (-DECAY)
 
 
@@ -91,7 +91,7 @@ class MemoryModel:
 
     name = ""
 
-    def __init__(self, learners: int, items: int, rng: np.random.Generator):
+    def __init__(self, learners: int, items: int, rng: np.random.Generator) -> None:
         self.seen = np.zeros((learners, items), dtype=bool)
 
     def recall(self, learner: np.ndarray, item: np.ndarray, at: float) -> np.ndarray:
@@ -113,20 +113,27 @@ class MemoryModel:
 class FsrsMemory(MemoryModel):
     name = "fsrs"
 
-    def __init__(self, learners: int, items: int, rng: np.random.Generator):
+    def __init__(self, learners: int, items: int, rng: np.random.Generator) -> None:
         super().__init__(learners, items, rng)
         self.factor = np.exp(rng.normal(0.0, 0.4, size=learners))
         self.stability = np.ones((learners, items))
         self.difficulty = np.full((learners, items), 5.0)
         self.last = np.zeros((learners, items))
 
-    def recall(self, learner, item, at):
+    def recall(self, learner: np.ndarray, item: np.ndarray, at: float) -> np.ndarray:
         return fsrs_retrievability(
             self.stability[learner, item] * self.factor[learner],
             at - self.last[learner, item],
         )
 
-    def study(self, learner, item, at, recalled, known_before):
+    def study(
+        self,
+        learner: np.ndarray,
+        item: np.ndarray,
+        at: float,
+        recalled: np.ndarray,
+        known_before: np.ndarray,
+    ) -> None:
         first = ~self.seen[learner, item]
         s0, d0 = fsrs_initial(recalled)
         s1, d1 = fsrs_review(
@@ -152,14 +159,16 @@ class ActrMemory(MemoryModel):
     LAG = 0.01  # days added to every age (a trace is never infinitely strong)
     PRIOR_AGE = 30.0  # a question known at first sight: a trace this old
 
-    def __init__(self, learners: int, items: int, rng: np.random.Generator):
+    def __init__(self, learners: int, items: int, rng: np.random.Generator) -> None:
         super().__init__(learners, items, rng)
         self.intercept = rng.uniform(0.18, 0.4, size=learners)  # a, per learner
         self.times = np.full((learners, items, self.TRACES), np.nan)
         self.decays = np.zeros((learners, items, self.TRACES))
         self.count = np.zeros((learners, items), dtype=int)
 
-    def activation(self, learner, item, at) -> np.ndarray:
+    def activation(
+        self, learner: np.ndarray, item: np.ndarray, at: float
+    ) -> np.ndarray:
         ages = at - self.times[learner, item] + self.LAG
         with np.errstate(invalid="ignore"):
             strength = np.where(
@@ -170,11 +179,17 @@ class ActrMemory(MemoryModel):
         with np.errstate(divide="ignore"):
             return np.log(strength)
 
-    def recall(self, learner, item, at):
+    def recall(self, learner: np.ndarray, item: np.ndarray, at: float) -> np.ndarray:
         m = self.activation(learner, item, at)
         return 1 / (1 + np.exp((self.THRESHOLD - m) / self.NOISE))
 
-    def _add(self, learner, item, at_times, activation) -> None:
+    def _add(
+        self,
+        learner: np.ndarray,
+        item: np.ndarray,
+        at_times: np.ndarray,
+        activation: np.ndarray,
+    ) -> None:
         decay = (
             self.SPACING * np.exp(np.minimum(activation, 3.0)) + self.intercept[learner]
         )
@@ -183,7 +198,14 @@ class ActrMemory(MemoryModel):
         self.decays[learner, item, slot] = decay
         self.count[learner, item] += 1
 
-    def study(self, learner, item, at, recalled, known_before):
+    def study(
+        self,
+        learner: np.ndarray,
+        item: np.ndarray,
+        at: float,
+        recalled: np.ndarray,
+        known_before: np.ndarray,
+    ) -> None:
         prior = known_before & ~self.seen[learner, item]
         if prior.any():
             self._add(
@@ -206,7 +228,7 @@ class HlrMemory(MemoryModel):
     WRONG = -0.5  # θ for √(1 + wrong answers)
     DIFFICULTY = -0.7  # θ for the item's difficulty (standard normal per item)
 
-    def __init__(self, learners: int, items: int, rng: np.random.Generator):
+    def __init__(self, learners: int, items: int, rng: np.random.Generator) -> None:
         super().__init__(learners, items, rng)
         self.bias = rng.normal(-0.5, 0.5, size=learners)  # per learner
         self.item_difficulty = rng.normal(0.0, 1.0, size=items)
@@ -214,7 +236,7 @@ class HlrMemory(MemoryModel):
         self.wrong = np.zeros((learners, items))
         self.last = np.zeros((learners, items))
 
-    def half_life(self, learner, item) -> np.ndarray:
+    def half_life(self, learner: np.ndarray, item: np.ndarray) -> np.ndarray:
         return 2.0 ** (
             self.bias[learner]
             + self.RIGHT * np.sqrt(1 + self.right[learner, item])
@@ -222,11 +244,18 @@ class HlrMemory(MemoryModel):
             + self.DIFFICULTY * self.item_difficulty[item]
         )
 
-    def recall(self, learner, item, at):
+    def recall(self, learner: np.ndarray, item: np.ndarray, at: float) -> np.ndarray:
         lag = np.maximum(at - self.last[learner, item], 0.0)
         return 2.0 ** (-lag / self.half_life(learner, item))
 
-    def study(self, learner, item, at, recalled, known_before):
+    def study(
+        self,
+        learner: np.ndarray,
+        item: np.ndarray,
+        at: float,
+        recalled: np.ndarray,
+        known_before: np.ndarray,
+    ) -> None:
         self.right[learner, item] += recalled
         self.wrong[learner, item] += ~recalled
         self.last[learner, item] = at

@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from study.exam_rules import PASS_AVERAGE_MIN, PASS_SUBJECT_MIN
 from study.forecast.papers import NO_NEW_QUESTIONS, NewShare
@@ -156,7 +157,9 @@ class Sitting:
     asked: int
     weight: float = 1.0
 
-    def predicted(self, accuracy: float, shift=0.0):
+    def predicted(
+        self, accuracy: float, shift: np.ndarray | float = 0.0
+    ) -> np.ndarray | float:
         """The expected share right, the memory part moved by `shift`."""
         studied = self.asked - self.unseen
         memory = (
@@ -165,7 +168,7 @@ class Sitting:
         return (memory + self.unseen * max(accuracy, GUESS)) / max(self.asked, 1)
 
 
-def _logit(p):
+def _logit(p: np.ndarray | float) -> np.ndarray:
     q = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
     return np.log(q / (1 - q))
 
@@ -234,7 +237,7 @@ def shift_mean(sittings: Sequence[Sitting], accuracy: float) -> float:
     return float((shift_posterior(sittings, accuracy) * SHIFT_GRID).sum())
 
 
-def shifted(p, shift):
+def shifted(p: np.ndarray | float, shift: np.ndarray | float) -> np.ndarray:
     """A subject's mean P(right) moved by a logit shift (never below a guess)."""
     return np.clip(1 / (1 + np.exp(-(_logit(p) + shift))), GUESS, 1.0)
 
@@ -531,7 +534,14 @@ class _Prepared:
             ).sum(axis=1)
         return self._studied_sum[memory]
 
-    def mean_p(self, *, accuracy, memory, new_share=None, shift=None) -> np.ndarray:
+    def mean_p(
+        self,
+        *,
+        accuracy: ArrayLike,
+        memory: ArrayLike,
+        new_share: ArrayLike | None = None,
+        shift: ArrayLike | None = None,
+    ) -> np.ndarray:
         """(draws, days): a paper slot's P(right) per draw of the unseen
         accuracy, the memory factor, the share of new questions and the
         shift (arrays of one value per draw): new with that share, else the
@@ -563,7 +573,14 @@ class _Prepared:
         share = np.atleast_1d(np.asarray(new_share, dtype=float))[:, None]
         return (1 - share) * bank + share * unseen_p
 
-    def dist(self, *, accuracy, memory, shift=None, new_share=None) -> np.ndarray:
+    def dist(
+        self,
+        *,
+        accuracy: ArrayLike,
+        memory: ArrayLike,
+        shift: ArrayLike | None = None,
+        new_share: ArrayLike | None = None,
+    ) -> np.ndarray:
         """(draws, days, n + 1): P(k right) on the subject's paper."""
         n = self.subject.questions
         p = np.clip(
@@ -745,7 +762,12 @@ def forecast(
 
 
 def subject_distribution(
-    prepared: _Prepared, *, accuracy: float, memory: float, new_share: float, shifts
+    prepared: _Prepared,
+    *,
+    accuracy: float,
+    memory: float,
+    new_share: float,
+    shifts: np.ndarray,
 ) -> np.ndarray:
     """P(k right) on the subject's paper at the posterior means, averaged over
     the posterior of the shift (so a subject the learner just failed in a

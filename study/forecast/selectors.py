@@ -14,7 +14,7 @@ from study import rounds
 from study.forecast import calibration, memory, model, papers, retention
 from study.forecast import plan as daily
 from study.forecast.papers import NewShare
-from study.forecast.reliability import reliability_bins
+from study.forecast.reliability import Bin, reliability_bins
 from study.models import (
     Attempt,
     ExamPlan,
@@ -164,7 +164,7 @@ class _RepeatRounds(Func):
 
     output_field = JSONField()
 
-    def __init__(self, field_name: str, key: str):
+    def __init__(self, field_name: str, key: str) -> None:
         super().__init__(F(field_name))
         self.template = f"jsonb_path_query_array(%(expressions)s, '$[*].{key}')"
 
@@ -488,7 +488,9 @@ def topic_forecast(
     return result
 
 
-def _curves(history: LearnerHistory, lm: LearnerModel, exam_date: date, now: datetime):
+def _curves(
+    history: LearnerHistory, lm: LearnerModel, exam_date: date, now: datetime
+) -> tuple[list[CurvePoint], list[CurvePoint]]:
     """P(합격) if the exam were on each day from today to the exam date: at
     the learner's pace, and if they stopped studying today. All the days are
     one batch of array operations (model.pass_curve), not a forecast each.
@@ -628,7 +630,7 @@ class PastForecast:
 @dataclass
 class TrackRecord:
     forecasts: list[PastForecast]
-    bins: list
+    bins: list[Bin]
     exam_date: date | None = None
     near_exam: list[PastForecast] = field(default_factory=list)
 

@@ -27,7 +27,7 @@ and remember them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,7 +82,9 @@ class Setup:
 
 
 def setup_time_split(
-    rows: Sequence[RoundRow], sit_round: tuple[int, str], round_order
+    rows: Sequence[RoundRow],
+    sit_round: tuple[int, str],
+    round_order: Callable[[tuple[int, str]], tuple],
 ) -> Setup:
     """round_order: a sort key for (year, session) (the order rounds were held)."""
     rounds = sorted({(r.year, r.session) for r in rows}, key=round_order)
@@ -180,7 +182,7 @@ class Sat:
 class Population:
     """Every learner of one cell, as arrays."""
 
-    def __init__(self, setup: Setup, cfg: Config):
+    def __init__(self, setup: Setup, cfg: Config) -> None:
         self.setup = setup
         self.cfg = cfg
         self.rng = np.random.default_rng(
@@ -238,7 +240,13 @@ class Population:
         self._app_record(learner, question, at, outcome)
         return outcome
 
-    def _app_record(self, learner, question, at, outcome) -> None:
+    def _app_record(
+        self,
+        learner: np.ndarray,
+        question: np.ndarray,
+        at: float,
+        outcome: np.ndarray,
+    ) -> None:
         good = outcome == CORRECT
         first = np.isnan(self.stability[learner, question])
         before = self.stability[learner, question]
@@ -274,7 +282,9 @@ class Population:
         self.outcome[learner, question] = outcome
         self._schedule_reviews(learner, question, at, good)
 
-    def _schedule_reviews(self, learner, question, at, good) -> None:
+    def _schedule_reviews(
+        self, learner: np.ndarray, question: np.ndarray, at: float, good: np.ndarray
+    ) -> None:
         """The review queue: a miss enters FSRS scheduling at the exam-date
         retention, and no review is planned after the exam (its eve)."""
         queued = ~np.isnan(self.review_stability[learner, question])

@@ -153,7 +153,7 @@ class Command(BaseCommand):
                 json.dumps(figures, ensure_ascii=False, indent=2) + "\n"
             )
 
-    def _time_split(self, opts) -> None:
+    def _time_split(self, opts: dict) -> None:
         if opts["topic"]:
             raise CommandError("--sit-round needs question files (the rounds)")
         models = [m.strip() for m in opts["learner_model"].split(",") if m.strip()]
@@ -287,7 +287,7 @@ class Command(BaseCommand):
                 f"{row['mean_forecast']:.3f} {row['pass_rate']:.3f} {verdict}"
             )
 
-    def _rows(self, files) -> list[ParsedRow]:
+    def _rows(self, files: list[str]) -> list[ParsedRow]:
         rows = []
         for name in files:
             path = Path(name)
