@@ -98,22 +98,26 @@ def _scale(value: float) -> float:
 
 def reliability_chart(bins: Sequence[Bin]) -> ReliabilityChart | None:
     """bins: reliability.Bin with at least one forecast."""
-    shown = [b for b in bins if b.n]
+    shown = [
+        (b.n, b.mean_forecast, b.pass_rate)
+        for b in bins
+        if b.n and b.mean_forecast is not None and b.pass_rate is not None
+    ]
     if not shown:
         return None
-    most = max(b.n for b in shown)
+    most = max(n for n, _, _ in shown)
     return ReliabilityChart(
         size=SIDE,
         low=_scale(0.0),
         high=_scale(1.0),
         points=[
             ReliabilityPoint(
-                x=round(_scale(b.mean_forecast), 1),
-                y=round(SIDE - _scale(b.pass_rate), 1),
-                r=round(3 + 7 * (b.n / most) ** 0.5, 1),
-                label=f"{round(100 * b.mean_forecast)}% → {round(100 * b.pass_rate)}%",
+                x=round(_scale(forecast), 1),
+                y=round(SIDE - _scale(passed), 1),
+                r=round(3 + 7 * (n / most) ** 0.5, 1),
+                label=f"{round(100 * forecast)}% → {round(100 * passed)}%",
             )
-            for b in shown
+            for n, forecast, passed in shown
         ],
         ticks=[(_scale(v), f"{round(v * 100)}%") for v in (0.0, 0.5, 1.0)],
     )

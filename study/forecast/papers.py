@@ -14,8 +14,9 @@ earlier one (a single round, or relations not computed yet).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 RECENT_ROUNDS = 5  # the last rounds the share is measured on
 PRIOR_SHARE = 0.5  # nothing measured yet: half the paper new, very uncertain
@@ -47,7 +48,7 @@ NO_NEW_QUESTIONS = NewShare(alpha=0.0, beta=1.0)  # a paper drawn from the bank
 
 
 def new_shares(
-    questions: Iterable[tuple[str, Hashable, bool]],
+    questions: Iterable[tuple[str, Any, bool]],
     subjects: Sequence[str],
     *,
     recent: int = RECENT_ROUNDS,

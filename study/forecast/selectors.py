@@ -36,6 +36,9 @@ from study.selectors.review_queue import (
 from study.selectors.scores import PaperScore, paper_score
 from study.subjects import subject_key
 
+# What a first answer says about knowing the question: right, or a guess.
+OUTCOME_CREDIT: dict[str, float] = {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}
+
 CURVE_POINTS = 20
 
 
@@ -238,9 +241,7 @@ def _first_stats(history: LearnerHistory, day: float) -> dict[str, list[float]]:
         name = history.subject_of.get(qid)
         if name is None or first_day >= day:
             continue
-        stats[name][0] += {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}.get(
-            outcome, 0.0
-        )
+        stats[name][0] += OUTCOME_CREDIT.get(outcome, 0.0)
         stats[name][1] += 1
     return stats
 
@@ -290,10 +291,7 @@ def _sittings_before(
                 at_day=start,
                 memory=memory_factor,
             )
-            right = sum(
-                {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}.get(o, 0.0)
-                for _, o in asked
-            )
+            right = sum(OUTCOME_CREDIT.get(o, 0.0) for _, o in asked)
             out[name].append(
                 model.Sitting(
                     remembered=remembered,
@@ -321,7 +319,8 @@ def model_at(
     started = min(firsts, default=today)
     subjects, ids = [], []
     for name, n in history.spec:
-        table, first_days = [], []
+        table: list[tuple[float, float | None, float | None]] = []
+        first_days: list[float] = []
         for qid, rounds_seen in history.bank[name]:
             weight = model.recurrence_weight(rounds_seen)
             state = memory.state_before(history.steps.get(qid, []), today)

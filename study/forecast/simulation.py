@@ -32,6 +32,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from fsrs import Card, Rating, Scheduler
@@ -75,6 +76,13 @@ class Config:
     seed: int = 1
 
 
+def card_memory(card: Card | None) -> tuple[float, float]:
+    """(stability, day of the last review) of a card reviewed at least once."""
+    if card is None or card.stability is None or card.last_review is None:
+        raise ValueError("a card that was never reviewed has no memory state")
+    return float(card.stability), card.last_review.timestamp() / 86400
+
+
 @dataclass
 class Observed:
     """What the app knows about one question of one learner."""
@@ -84,7 +92,7 @@ class Observed:
     due: datetime | None = None
     last_outcome: str = ""
     had_correct: bool = False
-    first_at: datetime | None = None
+    first_at: datetime = START
 
 
 @dataclass
@@ -160,7 +168,7 @@ class Result:
 
     def summary(self) -> dict:
         pairs = list(zip(self.plan, self.stage, strict=True))
-        out = {
+        out: dict[str, Any] = {
             "learners": self.config.learners,
             "days": self.config.days,
             "daily_size": self.config.daily_size,
@@ -267,8 +275,9 @@ class Simulator:
         card = self.truth.get(qid)
         if card is None:
             return None
-        elapsed = (at - card.last_review).total_seconds() / 86400
-        return float(model.retrievability(card.stability * self.params.memory, elapsed))
+        stability, last_day = card_memory(card)
+        elapsed = at.timestamp() / 86400 - last_day
+        return float(model.retrievability(stability * self.params.memory, elapsed))
 
     def answer(
         self, qid: int, at: datetime, *, learn: bool = True, real_exam: bool = False
@@ -313,8 +322,10 @@ class Simulator:
             stats[1] += 1
         correct = outcome == "correct"
         if obs.card is not None:
-            elapsed = (at - obs.card.last_review).total_seconds() / 86400
-            self.evidence.append((obs.card.stability, elapsed, correct))
+            stability, last_day = card_memory(obs.card)
+            self.evidence.append(
+                (stability, at.timestamp() / 86400 - last_day, correct)
+            )
         if outcome != "correct":
             self.misses[outcome] += 1
         obs.card, _ = self.fsrs.review_card(
@@ -354,19 +365,13 @@ class Simulator:
         inputs, ids = [], []
         for name, n in self.spec.subjects:
             qs = self.by_subject[name]
-            rows = []
+            rows: list[tuple[float, float | None, float | None]] = []
             for q in qs:
                 obs = self.seen.get(q.id)
                 if obs is None:
                     rows.append((q.weight, None, None))
                 else:
-                    rows.append(
-                        (
-                            q.weight,
-                            float(obs.card.stability),
-                            obs.card.last_review.timestamp() / 86400,
-                        )
-                    )
+                    rows.append((q.weight, *card_memory(obs.card)))
             c, a = self.first[name]
             pace = self._pace(qs, now) if now else 0.0
             inputs.append(
@@ -446,19 +451,14 @@ class Simulator:
         inputs = []
         for name, n in self.spec.subjects:
             qs = self.by_subject[name]
-            rows = []
+            rows: list[tuple[float, float | None, float | None]] = []
             for q in qs:
                 card = self.truth.get(q.id)
                 if card is None:
                     rows.append((q.weight, None, None))
                 else:
-                    rows.append(
-                        (
-                            q.weight,
-                            float(card.stability) * self.params.memory,
-                            card.last_review.timestamp() / 86400,
-                        )
-                    )
+                    stability, last_day = card_memory(card)
+                    rows.append((q.weight, stability * self.params.memory, last_day))
             inputs.append(
                 model.SubjectInput.build(name, n, rows, pace=self._pace(qs, now))
             )

@@ -176,7 +176,7 @@ class Sat:
     exam_probability: np.ndarray  # P(합격) given the true memory at the sitting
     forecasts: dict[int, np.ndarray] = field(default_factory=dict)
     naive: dict[int, np.ndarray] = field(default_factory=dict)
-    mean_score: np.ndarray | None = None
+    mean_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class Population:
@@ -566,8 +566,12 @@ def reliability(
     """Forecast deciles against the pass rate of the learners in each."""
     out = []
     for row in reliability_bins(pairs, bins):
-        entry = row.as_dict()
-        if row.n >= RELIABILITY_MIN:
+        entry: dict = row.as_dict()
+        if (
+            row.n >= RELIABILITY_MIN
+            and row.mean_forecast is not None
+            and row.pass_rate is not None
+        ):
             entry["within_tolerance"] = (
                 abs(row.mean_forecast - row.pass_rate) <= RELIABILITY_TOLERANCE
             )

@@ -281,7 +281,8 @@ class Command(BaseCommand):
         for row in rows:
             if not row["n"]:
                 continue
-            verdict = {True: "ok", False: "MISS"}.get(row.get("within_tolerance"), "")
+            judged = row.get("within_tolerance")
+            verdict = "" if judged is None else ("ok" if judged else "MISS")
             self.stdout.write(
                 f"  {row['low']:.1f}–{row['high']:.1f} {row['n']:>5} "
                 f"{row['mean_forecast']:.3f} {row['pass_rate']:.3f} {verdict}"
