@@ -626,6 +626,20 @@ class PastForecast:
         return self.sitting.score.passed
 
 
+@dataclass(frozen=True)
+class NearExam:
+    sitting: SittingRecord
+    forecasts: dict[int, float]  # days before → P(합격)
+
+    @property
+    def week(self) -> float | None:
+        return self.forecasts.get(7)
+
+    @property
+    def month(self) -> float | None:
+        return self.forecasts.get(28)
+
+
 @dataclass
 class TrackRecord:
     forecasts: list[PastForecast]
@@ -637,15 +651,40 @@ class TrackRecord:
     def judged(self) -> list[PastForecast]:
         return [f for f in self.forecasts if f.days_before == TRACK_HORIZONS[0]]
 
+    @property
+    def near_exam_sittings(self) -> list[NearExam]:
+        """The sittings near the passed exam date, each with its forecasts."""
+        rows: dict[int, NearExam] = {}
+        for f in self.near_exam:
+            row = rows.setdefault(f.sitting.session_id, NearExam(f.sitting, {}))
+            row.forecasts[f.days_before] = f.p
+        return list(rows.values())
+
 
 def forecast_track_record(*, user, topic: Topic) -> TrackRecord:
     """The learner's own past forecasts against their sittings: for every
     finished mock or whole round, the forecast replayed from the answers
     given until 7 (and 28) days before it, for an exam at that moment."""
     history = learner_history(user=user, topic=topic, sittings=TRACK_SITTINGS)
+    plan = exam_plan_get(user=user, topic=topic)
+    exam_date = (
+        plan.exam_date
+        if plan is not None and plan.exam_date < timezone.localdate()
+        else None
+    )
+
+    def near_exam(sitting: SittingRecord) -> bool:
+        if exam_date is None:
+            return False
+        day = timezone.localdate(sitting.finished_at)
+        return abs((day - exam_date).days) <= NEAR_EXAM_DAYS
+
     made = []
     for sitting in history.sittings:
-        for days_before in TRACK_HORIZONS:
+        # The reliability picture needs the 7-day forecast of every sitting;
+        # the 28-day one is shown only for the sitting near the exam date.
+        horizons = TRACK_HORIZONS if near_exam(sitting) else TRACK_HORIZONS[:1]
+        for days_before in horizons:
             then = sitting.started_at - timedelta(days=days_before)
             lm = model_at(history, now=then)
             if not lm.answered or not lm.subjects:
@@ -658,19 +697,11 @@ def forecast_track_record(*, user, topic: Topic) -> TrackRecord:
                 draws=TRACK_DRAWS,
             ).pass_probability
             made.append(PastForecast(sitting, days_before, p))
-    record = TrackRecord(forecasts=made, bins=[])
+    record = TrackRecord(forecasts=made, bins=[], exam_date=exam_date)
     record.bins = [
         b
         for b in reliability_bins([(f.p, f.passed) for f in record.judged], TRACK_BINS)
         if b.n
     ]
-    plan = exam_plan_get(user=user, topic=topic)
-    if plan is not None and plan.exam_date < timezone.localdate():
-        record.exam_date = plan.exam_date
-        record.near_exam = [
-            f
-            for f in made
-            if abs((timezone.localdate(f.sitting.finished_at) - plan.exam_date).days)
-            <= NEAR_EXAM_DAYS
-        ]
+    record.near_exam = [f for f in made if near_exam(f.sitting)]
     return record
