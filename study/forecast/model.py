@@ -56,9 +56,15 @@ SUBJECT_STRENGTH = 8.0  # pseudo-answers pulling a subject to the learner mean
 # The memory model's own uncertainty for one learner: σ of log-stability.
 MEMORY_LOG_SD = 0.35
 # How far the memory model is off for this learner in one subject: a shift
-# on the logit scale of what memory gives (the studied questions), with this
-# prior; mocks and whole rounds the learner sat (Sittings) are its evidence.
-SHIFT_SD = 0.8
+# on the logit scale of what memory gives (the studied questions). Its prior
+# is a scale mixture: usually small (SHIFT_SD), now and then large
+# (SHIFT_WIDE_SD, e.g. a learner who forgets far faster than FSRS says), so
+# that a routine mock moves it little and a surprising one — a subject failed
+# on questions the model thought known — moves it far. Mocks and whole rounds
+# the learner sat (Sittings) are its evidence.
+SHIFT_SD = 0.3
+SHIFT_WIDE_SD = 1.0
+SHIFT_WIDE_SHARE = 0.2
 SHIFT_GRID = np.linspace(-4.0, 4.0, 161)
 DRAWS = 64
 TYPICAL_STABILITY = 1.0  # days; for a subject with nothing studied yet
@@ -173,9 +179,15 @@ def _logit(p: np.ndarray | float) -> np.ndarray:
     return np.log(q / (1 - q))
 
 
-def shift_prior() -> np.ndarray:
-    density = np.exp(-0.5 * (SHIFT_GRID / SHIFT_SD) ** 2)
+def _normal_on_grid(sd: float) -> np.ndarray:
+    density = np.exp(-0.5 * (SHIFT_GRID / sd) ** 2)
     return density / density.sum()
+
+
+def shift_prior() -> np.ndarray:
+    return (1 - SHIFT_WIDE_SHARE) * _normal_on_grid(
+        SHIFT_SD
+    ) + SHIFT_WIDE_SHARE * _normal_on_grid(SHIFT_WIDE_SD)
 
 
 def shift_posterior(sittings: Sequence[Sitting], accuracy: float) -> np.ndarray:
