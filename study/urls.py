@@ -11,6 +11,7 @@ from study.views import (
     results,
     review,
     settings,
+    subjects,
     topics,
 )
 
@@ -43,8 +44,23 @@ urlpatterns = [
     path("study-topics/<int:topic_id>/", topics.topic_detail, name="topic"),
     path("study-topics/<int:topic_id>/edit", topics.topic_edit, name="topic_edit"),
     path(
+        "study-topics/<int:topic_id>/subjects",
+        subjects.topic_subjects,
+        name="topic_subjects",
+    ),
+    path(
+        "study-topics/<int:topic_id>/subjects/merge",
+        subjects.subject_merge_view,
+        name="subject_merge",
+    ),
+    path(
+        "study-topics/<int:topic_id>/subjects/unmerge",
+        subjects.subject_unmerge_view,
+        name="subject_unmerge",
+    ),
+    path(
         "study-topics/<int:topic_id>/exam-spec",
-        topics.exam_spec_edit,
+        subjects.exam_spec_edit,
         name="exam_spec_edit",
     ),
     path(

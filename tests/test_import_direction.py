@@ -84,6 +84,7 @@ PURE_CORES = (
     "study/exam_rules.py",
     "study/rounds.py",
     "study/subjects.py",
+    "study/imports/identity.py",
     "study/forecast/calibration.py",
     "study/forecast/chart.py",
     "study/forecast/memory.py",

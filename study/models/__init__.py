@@ -23,8 +23,15 @@ from study.models.question_import import (
     QuestionImport,
     QuestionImportFile,
 )
-from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
+from study.models.quiz_session import (
+    Feedback,
+    QuizMode,
+    QuizSession,
+    QuizStage,
+    QuizStatus,
+)
 from study.models.rate_limit import RateLimitHit
+from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
@@ -55,8 +62,10 @@ __all__ = [
     "QuizSession",
     "QuizStage",
     "QuizStatus",
+    "Feedback",
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
+    "SubjectAlias",
     "Topic",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from study.ai import explanation_jobs, session_analysis
 from study.models import (
     UNSURE_CHOICE,
     Attempt,
+    Feedback,
     Outcome,
     Question,
     QuizMode,
@@ -53,6 +55,7 @@ class QuizRequest:
     subjects: tuple[str, ...] = ()
     per_subject: int | None = None  # mock: None takes the paper's size
     tab: str = ""
+    feedback: str = Feedback.END  # a mock is always scored at submission
 
 
 class MockTooLarge(sel.NotEnoughQuestions):
@@ -104,6 +107,8 @@ def quiz_session_start(
         params = {"tab": request.tab}
     else:
         raise ValueError(f"unknown mode {request.mode}")
+    if request.feedback == Feedback.EACH:
+        params["feedback"] = Feedback.EACH
     return QuizSession.objects.create(
         user=user,
         topic=topic,
@@ -223,20 +228,17 @@ def _time_taken(session: QuizSession, reported_ms: int | None) -> int:
 
 @transaction.atomic
 def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
-    """Close the session, upsert progress and persist the session summary."""
+    """Close the session, upsert progress and score a mock."""
     locked = QuizSession.objects.select_for_update().get(pk=session.pk)
     if locked.finished_at is not None:
         return locked
     attempts = list(locked.attempts.select_related("question").order_by("position"))
-    summary = progress_apply_session(user_id=locked.user_id, attempts=attempts)
+    progress_apply_session(user_id=locked.user_id, attempts=attempts)
     locked.status = status
     locked.finished_at = timezone.now()
-    locked.recovered_count = summary.recovered
-    locked.regressed_count = summary.regressed
-    locked.newly_correct_count = summary.newly_correct
-    locked.repeated_wrong_count = summary.repeated_wrong
     if locked.mode == QuizMode.MOCK:
-        locked.result = mock_exam_score(attempts)
+        paper = exam_paper_for_topic(topic=locked.topic).subjects
+        locked.result = mock_exam_score(attempts, paper=paper)
     locked.save()
     _enqueue_ai_work(locked, attempts)
     session.refresh_from_db()
@@ -292,10 +294,10 @@ def quiz_session_abandon(*, session: QuizSession) -> QuizSession:
     return quiz_session_finalize(session=session, status=QuizStatus.ABANDONED)
 
 
-def mock_exam_score(attempts: list[Attempt]) -> dict:
+def mock_exam_score(attempts: list[Attempt], *, paper: Sequence[str] = ()) -> dict:
     """Per-subject scores out of 100 and the pass decision (study.selectors.scores)."""
     rows = [(a.question.subject, a.outcome == Outcome.CORRECT) for a in attempts]
-    return paper_score(rows).as_dict()
+    return paper_score(rows, paper=paper).as_dict()
 
 
 def _check_open(session: QuizSession, *, grace: timedelta = timedelta(0)) -> None:

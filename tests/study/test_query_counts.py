@@ -81,7 +81,9 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
 LIMITS = {
     "quiz_page": 4,
     "answer_next": 9,
-    "results": 10,  # + AI states (jobs, analysis, analysis job) + the score
+    # + AI states (jobs, analysis, analysis job) + the score, judged on the
+    # exam's current subjects (the spec, the bank's subjects by round)
+    "results": 11,
     "results_tab": 6,
     "due_today": 5,
     "pending_review": 5,
@@ -94,7 +96,7 @@ LIMITS = {
     "topic": 20,
     "forecast": 15,  # the plot of P(합격) over the days adds none
     "plan": 14,  # + the unreviewed misses
-    "calibration": 13,  # + the track record: the history, replayed in memory
+    "calibration": 14,  # subjects in exam order; the track record (the history)
 }
 
 
