@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("study", "0014_explanation_trust"),
+        ("study", "0015_regrade_counts_labels"),
     ]
 
     operations = [
