@@ -90,11 +90,13 @@ LIMITS = {
     "chronic": 5,
     "regressed": 5,
     "mastered": 5,
-    "home": 10,
-    "topic": 17,
-    "forecast": 12,  # the plot of P(합격) over the days adds none
-    "plan": 10,
-    "calibration": 6,  # subjects in exam order: the spec, subjects by round
+    # The forecast reads the learner's sittings (2) and the topic's share of
+    # new questions (1) besides the bank and the answers.
+    "home": 13,
+    "topic": 20,
+    "forecast": 15,  # the plot of P(합격) over the days adds none
+    "plan": 14,  # + the unreviewed misses
+    "calibration": 14,  # subjects in exam order; the track record (the history)
 }
 
 
