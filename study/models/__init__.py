@@ -10,6 +10,7 @@ from study.models.document import (
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
 from study.models.jobs import (
+    JobError,
     JobKind,
     JobStatus,
     QuestionJob,
@@ -41,6 +42,7 @@ __all__ = [
     "MaterialType",
     "SubjectNote",
     "SubjectNoteStatus",
+    "JobError",
     "JobKind",
     "JobStatus",
     "LearnerSettings",

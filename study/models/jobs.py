@@ -26,6 +26,29 @@ TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.SKIPPED)
 class JobKind(models.TextChoices):
     EXPLANATION = "explanation", _("AI 해설")
     SESSION_SUMMARY = "session_summary", _("세션 분석 (예약)")
+    SUBJECT_NOTE = "subject_note", _("분야 설명")
+
+
+class JobError(models.TextChoices):
+    """Why a job's attempt failed or ended: the one vocabulary of the runner,
+    the job kinds, the cards and the health report. Stored as the code; the
+    label is the plain reason a card shows."""
+
+    LLM_TIMEOUT = "llm_timeout", _("LLM이 제한 시간 안에 답하지 않았습니다")
+    GATE_TIMEOUT = (
+        "gate_timeout",
+        _("LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다"),
+    )
+    LLM_HTTP_ERROR = "llm_http_error", _("LLM 서버가 오류로 답했습니다")
+    PARSE_FAIL = "parse_fail", _("LLM의 답이 약속한 형식이 아니었습니다")
+    GUARD_FAIL = "guard_fail", _("LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다")
+    CONTENT_CHANGED = "content_changed", _("생성 중에 문제가 수정되었습니다")
+    STALE_PROCESSING = "stale_processing", _("작업하던 워커가 멈췄습니다")
+    NOT_CONFIGURED = "not_configured", _("LLM 서버가 설정되어 있지 않습니다")
+    UNKNOWN = "unknown", _("예상하지 못한 오류가 났습니다")
+    BUSY = "busy", _("다른 요청이 같은 내용을 만들고 있습니다")
+    EVIDENCE_MISSING = "evidence_missing", _("근거로 쓸 자료가 없습니다")
+    NO_ATTEMPTS = "no_attempts", _("분석할 답안이 없습니다")
 
 
 class JobFields(models.Model):
@@ -39,7 +62,7 @@ class JobFields(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=2)
-    error_code = models.CharField(max_length=40, blank=True)
+    error_code = models.CharField(max_length=40, blank=True, choices=JobError.choices)
     error_message = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
