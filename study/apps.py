@@ -24,6 +24,7 @@ class StudyConfig(AppConfig):
         from study.ai import (  # noqa: F401, PLC0415
             explanation_jobs,
             session_analysis,
+            subject_notes,
         )
         from study.jobs.runner import jobs_on_worker_start  # noqa: PLC0415
         from study.middleware import language_on_login  # noqa: PLC0415

@@ -30,23 +30,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from study.ai.envelope import CheckedQuotes, normalise_ws
 from study.exam_vocabulary import ExamVocabulary, default_vocabulary, is_negative_stem
 
-REASON_CODES = (
-    "text_names_other_choice",
-    "text_denies_key",
-    "text_not_key",
-    "result_not_key",
-    "ungrounded",
-    "no_reasoning",
-    "note_names_answer",
-    "answer_not_key",
-    "check_disagrees",
-    "unverified_without_evidence",
-)
+
+class GuardReason(StrEnum):
+    """Why the guard stopped a text (stored in a job's payload and a note's
+    error parameters as `guard_reason`; the health report counts them)."""
+
+    TEXT_NAMES_OTHER_CHOICE = "text_names_other_choice"
+    TEXT_DENIES_KEY = "text_denies_key"
+    TEXT_NOT_KEY = "text_not_key"
+    RESULT_NOT_KEY = "result_not_key"
+    UNGROUNDED = "ungrounded"
+    NO_REASONING = "no_reasoning"
+    NOTE_NAMES_ANSWER = "note_names_answer"
+    ANSWER_NOT_KEY = "answer_not_key"
+    CHECK_DISAGREES = "check_disagrees"
+    UNVERIFIED_WITHOUT_EVIDENCE = "unverified_without_evidence"
+
+
+REASON_CODES = tuple(reason.value for reason in GuardReason)
 
 _CIRCLED = {"①": 1, "②": 2, "③": 3, "④": 4}
 # "3번", "③", "보기 3", "(3)" — a reference to a choice by number.
@@ -450,7 +457,7 @@ def explanation_text_guard(
     if others:
         refs, sentence = others[0]
         return fail(
-            "text_names_other_choice",
+            GuardReason.TEXT_NAMES_OTHER_CHOICE,
             f"{sorted(refs)} declared in: {sentence}",
         )
     # "정답은 2번이 아니라 3번" names both; the one after the declaration counts.
@@ -458,13 +465,17 @@ def explanation_text_guard(
         tail = re.split(r"정답|답", sentence, maxsplit=1)[-1]
         named = choice_refs(tail, q)
         if named and not (named & q.accepted):
-            return fail("text_names_other_choice", f"{sorted(named)} in: {sentence}")
+            return fail(
+                GuardReason.TEXT_NAMES_OTHER_CHOICE, f"{sorted(named)} in: {sentence}"
+            )
     denial = _denials(text, q)
     if denial is not None or any(not refs for refs, _ in declared):
         sentence = denial or next(s for refs, s in declared if not refs)
-        return fail("text_denies_key", sentence)
+        return fail(GuardReason.TEXT_DENIES_KEY, sentence)
     if not any(refs & q.accepted for refs, _ in declared):
-        return fail("text_not_key", "no sentence names the keyed choice as the answer")
+        return fail(
+            GuardReason.TEXT_NOT_KEY, "no sentence names the keyed choice as the answer"
+        )
     values = numeric_values(q.choices)
     if values is not None:
         result = calculation_result(text)
@@ -475,28 +486,32 @@ def explanation_text_guard(
                 same_value(value, q.choices[n - 1], values[n - 1]) for n in q.accepted
             ):
                 return fail(
-                    "result_not_key",
+                    GuardReason.RESULT_NOT_KEY,
                     f"last result {result} != keyed value {key_value:g}",
                 )
     if evidence_sent and not any(
         _about_choices(item["quote"], q, choice_words) for item in checked.kept
     ):
         if not (quotes.kept or quotes.dropped):
-            return fail("ungrounded", "evidence was sent and nothing was quoted")
+            return fail(
+                GuardReason.UNGROUNDED, "evidence was sent and nothing was quoted"
+            )
         if checked.kept:
             return fail(
-                "ungrounded",
+                GuardReason.UNGROUNDED,
                 "no kept quote is about the choices (only about the stem)",
             )
         return fail(
-            "ungrounded",
+            GuardReason.UNGROUNDED,
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
             "the question",
         )
     if len(
         novel_words(text, q, instructions)
     ) < min_novel_words and not _quote_states_key(checked, q):
-        return fail("no_reasoning", "the text only restates the question and choices")
+        return fail(
+            GuardReason.NO_REASONING, "the text only restates the question and choices"
+        )
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
 
 
@@ -517,15 +532,15 @@ def note_text_guard(
         if _NOTE_DECLARATION.search(sentence):
             named = _refs_by_number(sentence)
             code = (
-                "text_names_other_choice"
+                GuardReason.TEXT_NAMES_OTHER_CHOICE
                 if named and not (named & q.accepted)
-                else "note_names_answer"
+                else GuardReason.NOTE_NAMES_ANSWER
             )
             return GuardVerdict(False, code, sentence[:300], checked, irrelevant)
     if (quotes.kept or quotes.dropped) and not checked.kept:
         return GuardVerdict(
             False,
-            "ungrounded",
+            GuardReason.UNGROUNDED,
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
             "the question",
             checked,

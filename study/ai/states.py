@@ -9,17 +9,20 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from study.jobs.runner import jobs_due_in_order, spec_for
 from study.models import (
     AIExplanationStatus,
     Attempt,
+    JobError,
     JobKind,
     JobStatus,
+    Question,
     QuestionJob,
     QuizSession,
     SessionAnalysis,
@@ -32,21 +35,12 @@ from study.models.jobs import ACTIVE
 QUEUE_LOOKAHEAD = 500  # places beyond this show as "500번째 이후"
 LATENCY_SAMPLE = 20
 
-REASONS = {
-    "llm_timeout": gettext_lazy("LLM이 제한 시간 안에 답하지 않았습니다"),
-    "gate_timeout": gettext_lazy("LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다"),
-    "llm_http_error": gettext_lazy("LLM 서버가 오류로 답했습니다"),
-    "parse_fail": gettext_lazy("LLM의 답이 약속한 형식이 아니었습니다"),
-    "guard_fail": gettext_lazy("LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다"),
-    "content_changed": gettext_lazy("생성 중에 문제가 수정되었습니다"),
-    "stale_processing": gettext_lazy("작업하던 워커가 멈췄습니다"),
-    "not_configured": gettext_lazy("LLM 서버가 설정되어 있지 않습니다"),
-    "unknown": gettext_lazy("예상하지 못한 오류가 났습니다"),
-}
-
 
 def plain_reason(code: str) -> str:
-    return str(REASONS.get(code, gettext_lazy("알 수 없는 이유로 실패했습니다")))
+    """The plain reason a card shows for a job's error code."""
+    if code in JobError.values:
+        return str(JobError(code).label)
+    return str(gettext_lazy("알 수 없는 이유로 실패했습니다"))
 
 
 @dataclass
@@ -100,26 +94,10 @@ class Queue:
             self._place = self._read_places()
         return self._place
 
-    def _read_places(self) -> dict:
-        now = timezone.now()
-        due = Q(status=JobStatus.PENDING) & (
-            Q(run_after__isnull=True) | Q(run_after__lte=now)
-        )
-        rows = [
-            (created, 0, pk, ("q", qid))
-            for pk, created, qid in QuestionJob.objects.filter(due)
-            .filter(kind=JobKind.EXPLANATION)
-            .order_by("created_at", "id")
-            .values_list("id", "created_at", "question_id")[:QUEUE_LOOKAHEAD]
-        ]
-        rows += [
-            (created, 1, pk, ("s", sid))
-            for pk, created, sid in SessionJob.objects.filter(due)
-            .order_by("created_at", "id")
-            .values_list("id", "created_at", "session_id")[:QUEUE_LOOKAHEAD]
-        ]
-        rows.sort(key=lambda r: r[:3])
-        return {row[3]: n for n, row in enumerate(rows, start=1)}
+    def _read_places(self) -> dict[tuple[str, int], int]:
+        """(kind, question or session id) → place, in the runner's own order."""
+        due = jobs_due_in_order(limit=QUEUE_LOOKAHEAD)
+        return {job.key: n for n, job in enumerate(due, start=1)}
 
     def queued(self, key) -> AIState:
         place = self.place.get(key)
@@ -150,10 +128,9 @@ def _job_state(job, queue: Queue) -> AIState:
     return state
 
 
-def _queue_key(job):
-    if isinstance(job, SessionJob):
-        return ("s", job.session_id)
-    return ("q", job.question_id)
+def _queue_key(job: QuestionJob | SessionJob) -> tuple[str, int]:
+    spec = spec_for(job)
+    return (spec.name, getattr(job, spec.about))
 
 
 def explanation_states(
@@ -228,7 +205,26 @@ def session_analysis_state(
     return None, AIState("none")
 
 
-def subject_note_state(note: SubjectNote | None) -> AIState:
+def subject_note_active_job(*, question: Question) -> QuestionJob | None:
+    """The queued or running job for this question's note (asked for from any
+    question of the same subject and scope)."""
+    return (
+        QuestionJob.objects.filter(
+            kind=JobKind.SUBJECT_NOTE,
+            status__in=ACTIVE,
+            question__topic_id=question.topic_id,
+            question__subject=question.subject,
+            question__scope=question.scope,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def subject_note_state(*, question: Question, note: SubjectNote | None) -> AIState:
+    job = subject_note_active_job(question=question)
+    if job is not None and not (note and note.status == SubjectNoteStatus.PENDING):
+        return _job_state(job, Queue())
     if note is None:
         return AIState("none")
     if note.status == SubjectNoteStatus.PENDING:
@@ -236,10 +232,35 @@ def subject_note_state(note: SubjectNote | None) -> AIState:
     if note.status == SubjectNoteStatus.READY:
         return AIState("ready")
     if note.status == SubjectNoteStatus.SKIPPED:
-        return AIState("missing")
+        return AIState("missing", reason=subject_note_reason(note))
     if note.status == SubjectNoteStatus.FAILED:
-        return AIState("failed", reason=note.error)
+        return AIState("failed", reason=subject_note_reason(note))
     return AIState("none")
+
+
+def subject_note_reason(note: SubjectNote) -> str:
+    """Why a note is not ready, in the reader's language (stored as a code)."""
+    code = note.error_code
+    if code == JobError.GUARD_FAIL:
+        return gettext("AI 설명이 검사를 통과하지 못해 저장하지 않았습니다")
+    if code == JobError.EVIDENCE_MISSING:
+        return gettext("자료 부족: 이 과목의 자료나 해설된 문제가 없습니다.")
+    if not code and note.error_params.get("text"):
+        return str(note.error_params["text"])  # written before codes were stored
+    return gettext("생성하지 못했습니다: %(exc)s") % {"exc": plain_reason(code)}
+
+
+def subject_note_context(*, question: Question) -> dict[str, Any]:
+    """What the subject note card needs besides the question."""
+    note = SubjectNote.objects.filter(
+        topic_id=question.topic_id, subject=question.subject, scope=question.scope
+    ).first()
+    return {
+        "note": note,
+        "st": subject_note_state(question=question, note=note),
+        "note_reason": subject_note_reason(note) if note is not None else "",
+        "latency_s": recent_llm_latency_s(),
+    }
 
 
 def ai_panel_context(question) -> dict:

@@ -86,8 +86,6 @@ class JobKindSpec:
     # A learner is looking at the card and waiting (a subject note they asked
     # for): such jobs go before prefetch, and take the slot as a click would.
     urgent: bool = False
-    # Attempts before a job fails for good; None: STUDY_JOB_MAX_ATTEMPTS.
-    max_attempts: int | None = None
 
     def jobs(self) -> QuerySet[Any]:
         return self.model.objects.filter(self.filter)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
+from study.models.jobs import ERROR_CODES, JobError
 from study.models.topic import Topic
 
 
@@ -205,7 +206,11 @@ class SubjectNote(models.Model):
     )
     evidence = models.JSONField(default=list, blank=True)
     model = models.CharField(max_length=200, blank=True)
-    error = models.TextField(blank=True)
+    # Why the last generation failed or was skipped: a code of the job
+    # vocabulary and what its message needs (the guard's reason, the missing
+    # material); translated when shown (study.ai.states.subject_note_reason).
+    error_code = models.CharField(max_length=40, blank=True, choices=JobError.choices)
+    error_params = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     generated_at = models.DateTimeField(null=True, blank=True)
 
@@ -219,6 +224,10 @@ class SubjectNote(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=SubjectNoteStatus.values),
                 name="study_subject_note_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=ERROR_CODES),
+                name="study_subject_note_error_code_valid",
             ),
         ]
 

@@ -51,6 +51,10 @@ class JobError(models.TextChoices):
     NO_ATTEMPTS = "no_attempts", _("분석할 답안이 없습니다")
 
 
+# What an error_code column may hold: a code, or nothing.
+ERROR_CODES = ["", *JobError.values]
+
+
 class JobFields(models.Model):
     """Columns shared by the question and session job tables."""
 
@@ -105,6 +109,10 @@ class QuestionJob(JobFields):
             models.CheckConstraint(
                 condition=Q(kind__in=JobKind.values), name="study_qjob_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=ERROR_CODES),
+                name="study_qjob_error_code_valid",
+            ),
         ]
         indexes = [
             models.Index(
@@ -145,6 +153,10 @@ class SessionJob(JobFields):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=JobStatus.values), name="study_sjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=ERROR_CODES),
+                name="study_sjob_error_code_valid",
             ),
         ]
         indexes = [

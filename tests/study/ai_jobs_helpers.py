@@ -38,3 +38,14 @@ def wait_for(condition, timeout_s=180):
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.1)
+
+
+def run_due_jobs() -> int:
+    """A worker's turn: every due job runs (what study.tasks.ai_jobs_consume
+    does when woken); returns how many ran."""
+    from study.jobs.runner import jobs_consume
+
+    total = 0
+    while done := jobs_consume(batch=10):
+        total += done
+    return total

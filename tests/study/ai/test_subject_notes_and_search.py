@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from study.models import AIExplanationStatus, MaterialType, SubjectNote
 from tests.conftest import make_document, make_question
+from tests.study.ai_jobs_helpers import run_due_jobs
 
 TEXTBOOK = (
     "안전관리론은 재해 예방과 안전관리 조직을 다룬다. "
@@ -43,7 +44,9 @@ def test_an_unsure_card_gets_a_cached_subject_note(client, user, topic, docs, fa
     )
     client.force_login(user)
     url = reverse("study:subject_note", args=[question.pk])
-    html = client.post(url).content.decode()
+    client.post(url)
+    run_due_jobs()
+    html = client.get(url).content.decode()
     assert "<strong>하인리히</strong>" in html
     note = SubjectNote.objects.get(topic=topic, subject="안전관리론", scope="재해이론")
     assert note.status == "ready" and note.evidence[0]["kind"] == "document"
@@ -52,16 +55,21 @@ def test_an_unsure_card_gets_a_cached_subject_note(client, user, topic, docs, fa
     calls = len(fake_llm.requests)
     assert "하인리히" in client.get(url).content.decode()
     client.post(url)  # cached: no new call
+    run_due_jobs()
     assert len(fake_llm.requests) == calls
     fake_llm.reply_json({"note_md": "새 설명", "evidence": []})
-    assert "새 설명" in client.post(url, {"regenerate": "1"}).content.decode()
+    client.post(url, {"regenerate": "1"})
+    run_due_jobs()
+    assert "새 설명" in client.get(url).content.decode()
 
 
 def test_a_note_failure_is_reported_and_retryable(client, user, topic, docs, fake_llm):
     question = make_question(topic, 1)
     fake_llm.reply_text("garbage")
     client.force_login(user)
-    html = client.post(
+    client.post(reverse("study:subject_note", args=[question.pk]))
+    run_due_jobs()
+    html = client.get(
         reverse("study:subject_note", args=[question.pk])
     ).content.decode()
     assert "실패: 생성하지 못했습니다" in html and "다시 시도" in html

@@ -10,17 +10,22 @@ comes within 2 s of it.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
 from benchmarks.processes import child_env, manage, running, tail
 from study.ai.explanation_jobs import job_enqueue
 from study.ai.states import explanation_state_one
+from study.llm.embeddings import get_embedder
 from study.models import AIExplanationStatus, JobStatus, QuestionJob, Topic
 from tests.conftest import make_document
 from tests.study.ai_jobs_helpers import DOC, good, q, wait_for
@@ -48,9 +53,27 @@ def _alive(cluster) -> None:
     assert process.poll() is None, tail(log_path)
 
 
+@pytest.fixture
+def fast_embedder(fake_llm, settings):
+    """Embeddings from the fake server: the job's own work before its LLM call
+    takes milliseconds, so the test times the runner, not a busy CPU."""
+    settings.EMBEDDING_BASE_URL = fake_llm.base_url
+    settings.EMBEDDING_MODEL = "fake-embedding"
+    get_embedder.cache_clear()
+    yield {"EMBEDDING_BASE_URL": fake_llm.base_url, "EMBEDDING_MODEL": "fake-embedding"}
+    get_embedder.cache_clear()
+
+
+def _card_retry_time(client, question) -> str | None:
+    """The retry time the learner's explanation panel shows (HH:MM:SS)."""
+    html = client.get(reverse("study:ai_panel", args=[question.pk])).content.decode()
+    found = re.search(r"(\d\d:\d\d:\d\d)에 다시 시도합니다", html)
+    return found.group(1) if found else None
+
+
 @pytest.mark.parametrize("broker", ["orm", "redis"])
 def test_a_retry_runs_at_the_time_its_card_shows(
-    broker, request, user, topic, fake_llm, settings, tmp_path
+    broker, request, client, user, topic, fake_llm, fast_embedder, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     Topic.objects.filter(pk=topic.pk).update(ai_independent_check=False)
@@ -67,10 +90,12 @@ def test_a_retry_runs_at_the_time_its_card_shows(
         "LLM_MODEL": "fake-model",
         "STUDY_JOB_RETRY_BASE_S": "0.5",
         "MEDIA_ROOT": str(tmp_path),
+        **fast_embedder,
     }
     if broker == "redis":
         env["Q_REDIS_URL"] = request.getfixturevalue("redis_url")
-    retry_at = []
+    client.force_login(user)
+    retry_at, shown = [], []
     with ExitStack() as stack:
         cluster = _cluster(stack, **env)
 
@@ -79,6 +104,7 @@ def test_a_retry_runs_at_the_time_its_card_shows(
             state = explanation_state_one(question)
             if state.retry_at is not None:
                 retry_at.append(state.retry_at)
+                shown.append(_card_retry_time(client, question))
             return bool(retry_at)
 
         wait_for(waiting_to_retry)
@@ -94,6 +120,14 @@ def test_a_retry_runs_at_the_time_its_card_shows(
     assert len(chats) == 2
     first, second = chats
     assert second.received_at - first.received_at >= RETRY_AFTER_S
+    # Claimed when due (the runner's part), and the call made right after.
+    assert abs(job.started_at.timestamp() - retry_at[0].timestamp()) <= SLACK_S
     assert abs(second.received_at - retry_at[0].timestamp()) <= SLACK_S
+    # What the card says is that time, to the second, in the learner's zone.
+    card = datetime.strptime(shown[0], "%H:%M:%S").time()
+    zone = timezone.get_current_timezone()
+    happened = datetime.fromtimestamp(second.received_at, zone)
+    on_card = datetime.combine(happened.date(), card, tzinfo=zone)
+    assert abs((happened - on_card).total_seconds()) <= SLACK_S
     question.refresh_from_db()
     assert question.ai_explanation_status == AIExplanationStatus.READY
