@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal
 from datetime import timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.db import transaction
