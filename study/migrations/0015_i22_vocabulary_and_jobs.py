@@ -26,6 +26,38 @@ def notes_error_to_code(apps, schema_editor):
         note.save(update_fields=["error_code", "error_params"])
 
 
+# A document's error was translated text too. The messages without
+# parameters map back to their codes; any other keeps its words.
+DOCUMENT_MESSAGES = {
+    "PDF라고 되어 있지만 PDF 파일이 아닙니다.": "not_a_pdf",
+    "지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만).": "unsupported_type",
+    "텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949).": "unknown_encoding",
+    "텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다).": "no_text",
+    "암호가 걸린 PDF는 읽을 수 없습니다.": "pdf_encrypted",
+    "PDF 내용이 너무 큽니다. 나눠서 올려 주세요.": "pdf_too_big",
+    "PDF 구조가 너무 깊게 중첩되어 있습니다.": "pdf_too_deep",
+}
+
+
+def documents_error_to_code(apps, schema_editor):
+    Document = apps.get_model("study", "Document")
+    for document in Document.objects.exclude(error="").iterator():
+        code = DOCUMENT_MESSAGES.get(document.error.strip(), "")
+        document.error_code = code
+        document.error_params = {} if code else {"text": document.error}
+        document.save(update_fields=["error_code", "error_params"])
+
+
+def documents_error_to_text(apps, schema_editor):
+    Document = apps.get_model("study", "Document")
+    messages = {code: text for text, code in DOCUMENT_MESSAGES.items()}
+    for document in Document.objects.exclude(error_code="", error_params={}):
+        document.error = document.error_params.get("text") or messages.get(
+            document.error_code, document.error_code
+        )
+        document.save(update_fields=["error"])
+
+
 # The job error vocabulary when this migration was written (JobError).
 ERROR_CODES = [
     "llm_timeout",
@@ -107,6 +139,95 @@ class Migration(migrations.Migration):
             model_name="subjectnote",
             name="error_params",
             field=models.JSONField(blank=True, default=dict),
+        ),
+        migrations.AddField(
+            model_name="document",
+            name="error_code",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("not_a_pdf", "PDF라고 되어 있지만 PDF 파일이 아닙니다."),
+                    (
+                        "unsupported_type",
+                        "지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만).",
+                    ),
+                    ("file_too_large", "파일이 너무 큽니다 (최대 20MB)."),
+                    (
+                        "unknown_encoding",
+                        "텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949).",
+                    ),
+                    (
+                        "text_too_long",
+                        "자료가 너무 깁니다 (%(n_text)s자, 최대 %(max_text_chars)s자). 나눠서 올려 주세요.",
+                    ),
+                    (
+                        "no_text",
+                        "텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다).",
+                    ),
+                    (
+                        "too_many_chunks",
+                        "자료가 너무 깁니다 (%(n_chunks)s조각, 최대 %(max_chunks)s). 나눠서 올려 주세요.",
+                    ),
+                    (
+                        "pdf_timeout",
+                        "PDF 텍스트 추출이 %(extract_wall_s)s초 안에 끝나지 않았습니다.",
+                    ),
+                    ("pdf_encrypted", "암호가 걸린 PDF는 읽을 수 없습니다."),
+                    (
+                        "pdf_too_many_pages",
+                        "PDF 쪽수가 너무 많습니다 (%(reply)s쪽, 최대 %(max_pdf_pages)s쪽).",
+                    ),
+                    (
+                        "pdf_inflated_text",
+                        "PDF에서 나온 텍스트가 너무 깁니다 (파일 크기 %(n_data)s바이트에 %(max_chars)s자 초과). 비정상적으로 부풀려진 PDF일 수 있습니다.",
+                    ),
+                    ("pdf_unreadable", "PDF를 읽을 수 없습니다: %(reply)s"),
+                    ("pdf_broken", "PDF를 읽을 수 없습니다: %(exc)s"),
+                    (
+                        "pdf_limits",
+                        "PDF 텍스트 추출이 허용된 CPU 시간이나 메모리를 넘었습니다 (CPU %(extract_cpu_s)s초, 메모리 %(extract_memory_bytes)sMB).",
+                    ),
+                    (
+                        "pdf_exit",
+                        "PDF를 읽을 수 없습니다 (추출 프로세스 종료 코드 %(returncode)s).",
+                    ),
+                    (
+                        "pdf_page_too_big",
+                        "PDF %(number)s쪽의 내용이 너무 큽니다 (압축을 푼 크기 %(cost)s바이트, 한 쪽 최대 %(page_limit)s바이트). 비정상적으로 부풀려진 PDF일 수 있습니다.",
+                    ),
+                    ("pdf_too_big", "PDF 내용이 너무 큽니다. 나눠서 올려 주세요."),
+                    ("pdf_too_deep", "PDF 구조가 너무 깊게 중첩되어 있습니다."),
+                    (
+                        "quota_processing",
+                        "처리 중인 자료가 %(document_max_processing)s개 있습니다. 처리가 끝난 뒤에 올려 주세요.",
+                    ),
+                    (
+                        "quota_count",
+                        "자료는 %(document_quota_count)s개까지 올릴 수 있습니다. 쓰지 않는 자료를 뺀 뒤 올려 주세요.",
+                    ),
+                    (
+                        "quota_bytes",
+                        "자료 저장 한도(%(quota)sMB)를 넘습니다. 쓰지 않는 자료를 뺀 뒤 올려 주세요.",
+                    ),
+                    ("embedding_failed", "임베딩을 만들지 못했습니다: %(detail)s"),
+                    (
+                        "worker_stopped",
+                        "처리 작업이 %(max_attempts)s번 중단되었습니다 (작업자 종료). 다시 시도해 주세요.",
+                    ),
+                    ("ingest_error", "처리 중 오류가 났습니다: %(name)s"),
+                ],
+                max_length=40,
+            ),
+        ),
+        migrations.AddField(
+            model_name="document",
+            name="error_params",
+            field=models.JSONField(blank=True, default=dict),
+        ),
+        migrations.RunPython(documents_error_to_code, documents_error_to_text),
+        migrations.RemoveField(
+            model_name="document",
+            name="error",
         ),
         migrations.RunPython(notes_error_to_code, notes_error_to_text),
         migrations.RunPython(job_codes_in_vocabulary, migrations.RunPython.noop),
@@ -278,6 +399,44 @@ class Migration(migrations.Migration):
                     )
                 ),
                 name="study_subject_note_error_code_valid",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "error_code__in",
+                        [
+                            "",
+                            "not_a_pdf",
+                            "unsupported_type",
+                            "file_too_large",
+                            "unknown_encoding",
+                            "text_too_long",
+                            "no_text",
+                            "too_many_chunks",
+                            "pdf_timeout",
+                            "pdf_encrypted",
+                            "pdf_too_many_pages",
+                            "pdf_inflated_text",
+                            "pdf_unreadable",
+                            "pdf_broken",
+                            "pdf_limits",
+                            "pdf_exit",
+                            "pdf_page_too_big",
+                            "pdf_too_big",
+                            "pdf_too_deep",
+                            "quota_processing",
+                            "quota_count",
+                            "quota_bytes",
+                            "embedding_failed",
+                            "worker_stopped",
+                            "ingest_error",
+                        ],
+                    )
+                ),
+                name="study_doc_error_code_valid",
             ),
         ),
     ]

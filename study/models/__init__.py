@@ -2,6 +2,7 @@ from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
     DocumentChunk,
+    DocumentError,
     DocumentStatus,
     MaterialType,
     SubjectNote,
@@ -34,6 +35,7 @@ __all__ = [
     "Attempt",
     "Document",
     "DocumentChunk",
+    "DocumentError",
     "DocumentStatus",
     "EmbeddingStatus",
     "ExamPlan",
