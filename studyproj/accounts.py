@@ -26,7 +26,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
                 f"reset:email:{email}",
                 f"reset:ip:{client_ip(self.request)}",
             ):
-                rate_limit_consume(bucket=bucket, rate=rate, what=PASSWORD_RESET)
+                rate_limit_consume(bucket=bucket, rate=rate, what=str(PASSWORD_RESET))
         except RateLimited as exc:
             form.add_error(None, str(exc))
             response = self.form_invalid(form)

@@ -117,7 +117,7 @@ def _note_evidence(question: Question) -> list[Evidence]:
 
 def _claim(question: Question) -> SubjectNote:
     """Two jobs for one note (asked from two questions) never generate twice."""
-    key = _key(question)
+    key: dict[str, Any] = _key(question)
     try:
         with transaction.atomic():
             SubjectNote.objects.get_or_create(**key)

@@ -3,7 +3,7 @@ one set of queries behind both the admin page and `manage.py jobs_health`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ SECTIONS = (
 
 
 def _rows(
-    sql: str, params: Sequence[object] = ()
+    sql: str, params: Mapping[str, Any] | Sequence[Any] = ()
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -71,7 +71,7 @@ KINDS = (
 )
 
 
-def _vocabulary() -> dict[str, object]:
+def _vocabulary() -> dict[str, Any]:
     return {
         "completed": JobStatus.COMPLETED.value,
         "failed": JobStatus.FAILED.value,
@@ -86,7 +86,9 @@ def _vocabulary() -> dict[str, object]:
     }
 
 
-def _per_kind(sql: str, params: dict[str, object]) -> tuple[list[str], list[tuple]]:
+def _per_kind(
+    sql: str, params: dict[str, Any]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     columns: list[str] = []
     rows: list[tuple[Any, ...]] = []
     for kind, table, where in KINDS:

@@ -88,7 +88,7 @@ class JobKindSpec:
     urgent: bool = False
 
     def jobs(self) -> QuerySet[Any]:
-        return self.model.objects.filter(self.filter)
+        return self.model._default_manager.filter(self.filter)
 
     @property
     def about(self) -> str:
@@ -328,7 +328,7 @@ def _retry_or_fail(job: Job) -> None:
     if job.error_code in REQUEUE_CODES:
         job.status = JobStatus.PENDING
         job.attempts = max(0, job.attempts - 1)
-        delay = BUSY_REQUEUE_S if job.error_code == JobError.BUSY else 0
+        delay: float = BUSY_REQUEUE_S if job.error_code == JobError.BUSY else 0
         job.run_after = timezone.now() + timedelta(seconds=delay)
     elif job.error_code in RETRYABLE_CODES and job.attempts < job.max_attempts:
         job.status = JobStatus.PENDING
@@ -381,7 +381,7 @@ def jobs_recover_stale() -> int:
         )
         count += len(failed_ids)
         if spec.on_failed is not None:
-            for job in spec.model.objects.filter(pk__in=failed_ids):
+            for job in spec.model._default_manager.filter(pk__in=failed_ids):
                 spec.on_failed(job)
     return count
 
@@ -448,9 +448,10 @@ def jobs_wait_for_due(*, wait_s: float | None = None) -> bool:
     deadline = time.monotonic() + wait_s
     conn = own_connection(application_name="gichul-jobs-waiter")
     try:
-        if not conn.execute(
+        locked = conn.execute(
             "SELECT pg_try_advisory_lock(%s, %s)", WAITER_LOCK
-        ).fetchone()[0]:
+        ).fetchone()
+        if not (locked and locked[0]):
             return False
         conn.execute(f"LISTEN {DUE_CHANNEL}")
         while True:

@@ -66,8 +66,8 @@ def _requested_ids(body: bytes) -> list[int] | None:
         return None
     if not isinstance(ids, list) or len(ids) > sel.BULK_MAX_IDS:
         return None
-    numbers = [ascii_int(i) for i in ids]
-    if any(n is None or n < 0 for n in numbers):
+    numbers = [ascii_int(i, -1) for i in ids]
+    if any(n < 0 for n in numbers):
         return None
     return numbers
 
