@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -43,9 +44,21 @@ def plain_reason(code: str) -> str:
     return str(gettext_lazy("알 수 없는 이유로 실패했습니다"))
 
 
+class CardState(StrEnum):
+    """The one state an AI card shows (templates compare the value)."""
+
+    QUEUED = "queued"  # 대기 중: place in line, or the retry time and reason
+    RUNNING = "running"  # 생성 중: elapsed and the expected remainder
+    READY = "ready"
+    STALE = "stale"  # an explanation of the question before an edit
+    FAILED = "failed"  # a plain reason, and 다시 시도
+    MISSING = "missing"  # 자료 부족: what to upload
+    NONE = "none"  # never asked for
+
+
 @dataclass
 class AIState:
-    state: str  # queued | running | ready | stale | failed | missing | none
+    state: CardState
     place: int | None = None  # 1 = next in line
     elapsed_s: int | None = None
     eta_s: int | None = None
@@ -54,7 +67,7 @@ class AIState:
 
     @property
     def active(self) -> bool:
-        return self.state in ("queued", "running")
+        return self.state in (CardState.QUEUED, CardState.RUNNING)
 
 
 def recent_llm_latency_s() -> float | None:
@@ -105,14 +118,14 @@ class Queue:
         if self.latency_s is not None:
             ahead = place if place is not None else QUEUE_LOOKAHEAD
             eta = int(self.latency_s * ahead / self.slots)
-        return AIState("queued", place=place, eta_s=eta)
+        return AIState(CardState.QUEUED, place=place, eta_s=eta)
 
     def running(self, started: datetime | None) -> AIState:
         elapsed = int((timezone.now() - started).total_seconds()) if started else 0
         eta = None
         if self.latency_s is not None:
             eta = max(0, int(self.latency_s - elapsed))
-        return AIState("running", elapsed_s=elapsed, eta_s=eta)
+        return AIState(CardState.RUNNING, elapsed_s=elapsed, eta_s=eta)
 
 
 def _job_state(job, queue: Queue) -> AIState:
@@ -120,7 +133,9 @@ def _job_state(job, queue: Queue) -> AIState:
         return queue.running(job.started_at)
     if job.run_after and job.run_after > timezone.now():
         return AIState(
-            "queued", retry_at=job.run_after, reason=plain_reason(job.error_code)
+            CardState.QUEUED,
+            retry_at=job.run_after,
+            reason=plain_reason(job.error_code),
         )
     state = queue.queued(_queue_key(job))
     if job.error_code:  # a retry that is due again
@@ -160,19 +175,19 @@ def explanation_states(
 def explanation_state(question, active_job, latest_job, *, queue: Queue) -> AIState:
     status = question.ai_explanation_status
     if status == AIExplanationStatus.READY:
-        return AIState("ready")
+        return AIState(CardState.READY)
     if status == AIExplanationStatus.PENDING:  # a click or a job is generating
         return queue.running(question.ai_explanation_started_at)
     if active_job is not None:
         return _job_state(active_job, queue)
     if status == AIExplanationStatus.STALE:
-        return AIState("stale")
+        return AIState(CardState.STALE)
     if status == AIExplanationStatus.SKIPPED:
-        return AIState("missing")
+        return AIState(CardState.MISSING)
     if status == AIExplanationStatus.FAILED:
         code = latest_job.error_code if latest_job else ""
-        return AIState("failed", reason=plain_reason(code))
-    return AIState("none")
+        return AIState(CardState.FAILED, reason=plain_reason(code))
+    return AIState(CardState.NONE)
 
 
 def explanation_state_one(question) -> AIState:
@@ -192,17 +207,17 @@ def session_analysis_state(
 ) -> tuple[SessionAnalysis | None, AIState]:
     analysis = SessionAnalysis.objects.filter(session=session).first()
     if analysis is not None:
-        return analysis, AIState("ready")
+        return analysis, AIState(CardState.READY)
     job = SessionJob.objects.filter(session=session).order_by("-created_at").first()
     if job is None:
-        return None, AIState("none")
+        return None, AIState(CardState.NONE)
     if job.status in ACTIVE:
         return None, _job_state(job, Queue())
     if job.status == JobStatus.FAILED:
-        return None, AIState("failed", reason=plain_reason(job.error_code))
+        return None, AIState(CardState.FAILED, reason=plain_reason(job.error_code))
     if job.status == JobStatus.SKIPPED:
-        return None, AIState("missing", reason=gettext("분석할 답안이 없습니다"))
-    return None, AIState("none")
+        return None, AIState(CardState.MISSING, reason=plain_reason(job.error_code))
+    return None, AIState(CardState.NONE)
 
 
 def subject_note_active_job(*, question: Question) -> QuestionJob | None:
@@ -226,16 +241,16 @@ def subject_note_state(*, question: Question, note: SubjectNote | None) -> AISta
     if job is not None and not (note and note.status == SubjectNoteStatus.PENDING):
         return _job_state(job, Queue())
     if note is None:
-        return AIState("none")
+        return AIState(CardState.NONE)
     if note.status == SubjectNoteStatus.PENDING:
         return Queue().running(note.started_at)
     if note.status == SubjectNoteStatus.READY:
-        return AIState("ready")
+        return AIState(CardState.READY)
     if note.status == SubjectNoteStatus.SKIPPED:
-        return AIState("missing", reason=subject_note_reason(note))
+        return AIState(CardState.MISSING, reason=subject_note_reason(note))
     if note.status == SubjectNoteStatus.FAILED:
-        return AIState("failed", reason=subject_note_reason(note))
-    return AIState("none")
+        return AIState(CardState.FAILED, reason=subject_note_reason(note))
+    return AIState(CardState.NONE)
 
 
 def subject_note_reason(note: SubjectNote) -> str:
