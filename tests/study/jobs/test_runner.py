@@ -17,6 +17,7 @@ from study.jobs import runner as job_runner
 from study.jobs.runner import WAITER_LOCK, jobs_due_in_order, jobs_wait_for_due
 from study.llm.gate import own_connection
 from study.models import JobKind, JobStatus, QuestionJob, Topic
+from studyproj.llm_time_model import time_model_errors
 from tests.study.ai_jobs_helpers import q
 
 
@@ -101,3 +102,19 @@ def test_an_earlier_retry_wakes_the_waiter_before_the_one_it_waits_for(
     waiter.join(timeout=45)
     assert not waiter.is_alive() and woke == [True] and woken
     assert timezone.now() < far_due  # it did not wait for the far one
+
+
+def test_a_waiter_that_would_outlive_its_task_is_refused_at_start():
+    limits = {
+        "llm_timeout_s": 300,
+        "overrun_s": 300,
+        "gate_wait_s": 300,
+        "slot_wait_s": 60,
+        "batch": 1,
+        "q_timeout_s": 480,
+        "q_retry_s": 540,
+        "stale_minutes": 10,
+    }
+    assert not time_model_errors(**limits, wait_ahead_s=120)
+    errors = time_model_errors(**limits, wait_ahead_s=450)
+    assert len(errors) == 1 and "STUDY_JOB_WAIT_AHEAD_S=450" in errors[0]
