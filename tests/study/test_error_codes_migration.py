@@ -1,4 +1,4 @@
-"""Migration 0015 turns stored error text into codes plus parameters: what the
+"""Migration 0016 (i22) turns stored error text into codes plus parameters: what the
 old words say becomes the code, any other text is kept and shown as it was."""
 
 import pytest
@@ -10,8 +10,8 @@ from study.models import Document, SubjectNote
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("study", "0014_explanation_trust")]
-AFTER = [("study", "0015_i22_vocabulary_and_jobs")]
+BEFORE = [("study", "0015_regrade_counts_labels")]
+AFTER = [("study", "0016_i22_vocabulary_and_jobs")]
 
 
 def _migrate(target):

@@ -98,7 +98,7 @@ def notes_error_to_text(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("study", "0014_explanation_trust"),
+        ("study", "0015_regrade_counts_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -438,5 +438,196 @@ class Migration(migrations.Migration):
                 ),
                 name="study_doc_error_code_valid",
             ),
+        ),
+        migrations.AlterField(
+            model_name="document",
+            name="error_code",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("not_a_pdf", "PDF라고 되어 있지만 PDF 파일이 아닙니다."),
+                    (
+                        "unsupported_type",
+                        "지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만).",
+                    ),
+                    ("file_too_large", "파일이 너무 큽니다 (최대 20MB)."),
+                    (
+                        "unknown_encoding",
+                        "텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949).",
+                    ),
+                    (
+                        "text_too_long",
+                        "자료가 너무 깁니다 (%(n_text)s자, 최대 %(max_text_chars)s자). 나눠서 올려 주세요.",
+                    ),
+                    (
+                        "no_text",
+                        "텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다).",
+                    ),
+                    (
+                        "too_many_chunks",
+                        "자료가 너무 깁니다 (%(n_chunks)s조각, 최대 %(max_chunks)s). 나눠서 올려 주세요.",
+                    ),
+                    (
+                        "pdf_timeout",
+                        "PDF 텍스트 추출이 %(extract_wall_s)s초 안에 끝나지 않았습니다.",
+                    ),
+                    ("pdf_encrypted", "암호가 걸린 PDF는 읽을 수 없습니다."),
+                    (
+                        "pdf_too_many_pages",
+                        "PDF 쪽수가 너무 많습니다 (%(reply)s쪽, 최대 %(max_pdf_pages)s쪽).",
+                    ),
+                    (
+                        "pdf_inflated_text",
+                        "PDF에서 나온 텍스트가 너무 깁니다 (파일 크기 %(n_data)s바이트에 %(max_chars)s자 초과). 비정상적으로 부풀려진 PDF일 수 있습니다.",
+                    ),
+                    ("pdf_unreadable", "PDF를 읽을 수 없습니다: %(reply)s"),
+                    ("pdf_broken", "PDF를 읽을 수 없습니다: %(exc)s"),
+                    (
+                        "pdf_limits",
+                        "PDF 텍스트 추출이 허용된 CPU 시간이나 메모리를 넘었습니다 (CPU %(extract_cpu_s)s초, 메모리 %(extract_memory_bytes)sMB).",
+                    ),
+                    (
+                        "pdf_exit",
+                        "PDF를 읽을 수 없습니다 (추출 프로세스 종료 코드 %(returncode)s).",
+                    ),
+                    (
+                        "pdf_page_too_big",
+                        "PDF %(number)s쪽의 내용이 너무 큽니다 (압축을 푼 크기 %(cost)s바이트, 한 쪽 최대 %(page_limit)s바이트). 비정상적으로 부풀려진 PDF일 수 있습니다.",
+                    ),
+                    ("pdf_too_big", "PDF 내용이 너무 큽니다. 나눠서 올려 주세요."),
+                    ("pdf_too_deep", "PDF 구조가 너무 깊게 중첩되어 있습니다."),
+                    (
+                        "quota_processing",
+                        "처리 중인 자료가 %(document_max_processing)s개 있습니다. 처리가 끝난 뒤에 올려 주세요.",
+                    ),
+                    (
+                        "quota_count",
+                        "자료는 %(document_quota_count)s개까지 올릴 수 있습니다. 쓰지 않는 자료를 뺀 뒤 올려 주세요.",
+                    ),
+                    (
+                        "quota_bytes",
+                        "자료 저장 한도(%(quota)sMB)를 넘습니다. 쓰지 않는 자료를 뺀 뒤 올려 주세요.",
+                    ),
+                    ("embedding_failed", "임베딩을 만들지 못했습니다: %(detail)s"),
+                    (
+                        "worker_stopped",
+                        "처리 작업이 %(max_attempts)s번 중단되었습니다 (작업자 종료). 다시 시도해 주세요.",
+                    ),
+                    ("ingest_error", "처리 중 오류가 났습니다: %(name)s"),
+                ],
+                max_length=40,
+                verbose_name="오류 코드",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="document",
+            name="error_params",
+            field=models.JSONField(blank=True, default=dict, verbose_name="오류 정보"),
+        ),
+        migrations.AlterField(
+            model_name="questionjob",
+            name="error_code",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("llm_timeout", "LLM이 제한 시간 안에 답하지 않았습니다"),
+                    (
+                        "gate_timeout",
+                        "LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다",
+                    ),
+                    ("llm_http_error", "LLM 서버가 오류로 답했습니다"),
+                    ("parse_fail", "LLM의 답이 약속한 형식이 아니었습니다"),
+                    (
+                        "guard_fail",
+                        "LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다",
+                    ),
+                    ("content_changed", "생성 중에 문제가 수정되었습니다"),
+                    ("stale_processing", "작업하던 워커가 멈췄습니다"),
+                    ("not_configured", "LLM 서버가 설정되어 있지 않습니다"),
+                    ("unknown", "예상하지 못한 오류가 났습니다"),
+                    ("busy", "다른 요청이 같은 내용을 만들고 있습니다"),
+                    ("evidence_missing", "근거로 쓸 자료가 없습니다"),
+                    ("no_attempts", "분석할 답안이 없습니다"),
+                ],
+                max_length=40,
+                verbose_name="오류 코드",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="questionjob",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("explanation", "AI 해설"),
+                    ("session_summary", "세션 분석 (예약)"),
+                    ("subject_note", "분야 설명"),
+                ],
+                default="explanation",
+                max_length=40,
+                verbose_name="종류",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="sessionjob",
+            name="error_code",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("llm_timeout", "LLM이 제한 시간 안에 답하지 않았습니다"),
+                    (
+                        "gate_timeout",
+                        "LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다",
+                    ),
+                    ("llm_http_error", "LLM 서버가 오류로 답했습니다"),
+                    ("parse_fail", "LLM의 답이 약속한 형식이 아니었습니다"),
+                    (
+                        "guard_fail",
+                        "LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다",
+                    ),
+                    ("content_changed", "생성 중에 문제가 수정되었습니다"),
+                    ("stale_processing", "작업하던 워커가 멈췄습니다"),
+                    ("not_configured", "LLM 서버가 설정되어 있지 않습니다"),
+                    ("unknown", "예상하지 못한 오류가 났습니다"),
+                    ("busy", "다른 요청이 같은 내용을 만들고 있습니다"),
+                    ("evidence_missing", "근거로 쓸 자료가 없습니다"),
+                    ("no_attempts", "분석할 답안이 없습니다"),
+                ],
+                max_length=40,
+                verbose_name="오류 코드",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="subjectnote",
+            name="error_code",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("llm_timeout", "LLM이 제한 시간 안에 답하지 않았습니다"),
+                    (
+                        "gate_timeout",
+                        "LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다",
+                    ),
+                    ("llm_http_error", "LLM 서버가 오류로 답했습니다"),
+                    ("parse_fail", "LLM의 답이 약속한 형식이 아니었습니다"),
+                    (
+                        "guard_fail",
+                        "LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다",
+                    ),
+                    ("content_changed", "생성 중에 문제가 수정되었습니다"),
+                    ("stale_processing", "작업하던 워커가 멈췄습니다"),
+                    ("not_configured", "LLM 서버가 설정되어 있지 않습니다"),
+                    ("unknown", "예상하지 못한 오류가 났습니다"),
+                    ("busy", "다른 요청이 같은 내용을 만들고 있습니다"),
+                    ("evidence_missing", "근거로 쓸 자료가 없습니다"),
+                    ("no_attempts", "분석할 답안이 없습니다"),
+                ],
+                max_length=40,
+                verbose_name="오류 코드",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="subjectnote",
+            name="error_params",
+            field=models.JSONField(blank=True, default=dict, verbose_name="오류 정보"),
         ),
     ]
