@@ -471,7 +471,7 @@ class DocumentAdmin(admin.ModelAdmin):
         "source_url",
         "annexes",
     )
-    exclude = ("text", "front_matter", "heartbeat_at")
+    exclude = ("text", "front_matter", "heartbeat_at", "error_code", "error_params")
     inlines = (DocumentChunkInline,)
     actions = ("reprocess",)
 

@@ -2,6 +2,7 @@ from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
     DocumentChunk,
+    DocumentError,
     DocumentStatus,
     MaterialType,
     SubjectNote,
@@ -10,6 +11,7 @@ from study.models.document import (
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
 from study.models.jobs import (
+    JobError,
     JobKind,
     JobStatus,
     QuestionJob,
@@ -40,6 +42,7 @@ __all__ = [
     "Attempt",
     "Document",
     "DocumentChunk",
+    "DocumentError",
     "DocumentStatus",
     "EmbeddingStatus",
     "ExamPlan",
@@ -48,6 +51,7 @@ __all__ = [
     "MaterialType",
     "SubjectNote",
     "SubjectNoteStatus",
+    "JobError",
     "JobKind",
     "JobStatus",
     "LearnerSettings",

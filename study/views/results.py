@@ -7,6 +7,7 @@ from django_htmx.http import HttpResponseStopPolling
 from study.ai.explanation_jobs import questions_needing_explanation
 from study.ai.session_analysis import session_analysis_retry
 from study.ai.states import (
+    CardState,
     ai_panel_context,
     explanation_states,
     session_analysis_state,
@@ -53,7 +54,9 @@ def results_page(request, session_id: int):
     # GET never writes: what is missing is queued by finalize, or by the
     # learner's explicit POST below (results_ai_prefetch).
     analysis, analysis_state = session_analysis_state(session=session)
-    wanting = [q for q, s in states.items() if s.state in ("none", "failed")]
+    wanting = [
+        q for q, s in states.items() if s.state in (CardState.NONE, CardState.FAILED)
+    ]
     context.update(
         todo=session_counts,
         changes=cnt.session_changes(session=session, attempts=every),
