@@ -59,6 +59,17 @@ class AsciiFloatField(forms.FloatField):
         return super().to_python(value)
 
 
+class AsciiModelChoiceField(forms.ModelChoiceField):
+    """A choice of row by its id: int("٣") is 3, so the id is checked first."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not is_ascii_digits(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 def ascii_formfield(db_field, **kwargs):
     """ModelForm Meta.formfield_callback: integer columns get AsciiIntegerField."""
     if isinstance(db_field, models.IntegerField) and not db_field.choices:

@@ -345,6 +345,7 @@ def test_main_pages_in_english_have_no_korean(english_learner, staff_user):
             "study:question", args=[done.question_ids[0]]
         ),
         "answer review": reverse("study:answer_review", args=[t]),
+        "subjects": reverse("study:topic_subjects", args=[t]),
     }
     found = {}
     for name, url in pages.items():

@@ -103,7 +103,7 @@ def stored_embeddings(*, ids: Iterable[int], model: str) -> dict[int, list[float
         embedding_model=model,
         embedding__isnull=False,
     ).values_list("id", "embedding")
-    return {pk: list(vector) for pk, vector in rows}
+    return {pk: list(vector) for pk, vector in rows if vector is not None}
 
 
 def history_rows(*, topic_id: int, ids: Iterable[int]) -> dict[int, dict]:

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from study.models import Topic
+from study.numbers import AsciiModelChoiceField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -32,7 +33,7 @@ class QuestionImportForm(forms.Form):
 
 
 class AdminQuestionImportForm(QuestionImportForm):
-    topic = forms.ModelChoiceField(
+    topic = AsciiModelChoiceField(
         label=_("토픽"), queryset=Topic.objects.order_by("name", "id")
     )
 

@@ -2,6 +2,7 @@ from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
     DocumentChunk,
+    DocumentError,
     DocumentStatus,
     MaterialType,
     SubjectNote,
@@ -11,6 +12,7 @@ from study.models.evidence import EvidenceCard
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
 from study.models.jobs import (
+    JobError,
     JobKind,
     JobStatus,
     QuestionJob,
@@ -24,8 +26,15 @@ from study.models.question_import import (
     QuestionImport,
     QuestionImportFile,
 )
-from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
+from study.models.quiz_session import (
+    Feedback,
+    QuizMode,
+    QuizSession,
+    QuizStage,
+    QuizStatus,
+)
 from study.models.rate_limit import RateLimitHit
+from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
@@ -34,6 +43,7 @@ __all__ = [
     "Attempt",
     "Document",
     "DocumentChunk",
+    "DocumentError",
     "DocumentStatus",
     "EmbeddingStatus",
     "EvidenceCard",
@@ -43,6 +53,7 @@ __all__ = [
     "MaterialType",
     "SubjectNote",
     "SubjectNoteStatus",
+    "JobError",
     "JobKind",
     "JobStatus",
     "LearnerSettings",
@@ -57,8 +68,10 @@ __all__ = [
     "QuizSession",
     "QuizStage",
     "QuizStatus",
+    "Feedback",
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
+    "SubjectAlias",
     "Topic",
 ]

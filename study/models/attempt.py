@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -19,23 +20,50 @@ class Outcome(models.TextChoices):
 
 
 class Attempt(models.Model):
-    """One answer to one slot of a session. Append-only (reviewed_at aside)."""
+    """One answer to one slot of a session. Append-only, but for reviewed_at and
+    a key correction, which regrades the outcome (study/services/regrade.py)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("사용자"),
     )
     session = models.ForeignKey(
-        QuizSession, on_delete=models.CASCADE, related_name="attempts"
+        QuizSession,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("풀이 세션"),
     )
     question = models.ForeignKey(
-        Question, on_delete=models.CASCADE, related_name="attempts"
+        Question,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("문항"),
     )
-    position = models.PositiveIntegerField()
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    selected_choice = models.PositiveSmallIntegerField(null=True, blank=True)
-    time_taken_ms = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveIntegerField(verbose_name=_("순서"))
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, verbose_name=_("판정")
+    )
+    selected_choice = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("고른 보기")
+    )
+    time_taken_ms = models.PositiveIntegerField(
+        default=0, verbose_name=_("걸린 시간 (ms)")
+    )
+    # When the answer was given: now for an online answer, the device's time
+    # (kept within the session's span) for one that waited offline.
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("답한 시각"))
+    # The device's idempotency key of an answer (offline sync, docs/offline.md):
+    # the same key arriving twice or late finds the attempt it recorded.
+    client_key = models.UUIDField(null=True, blank=True, editable=False)
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("확인한 시각")
+    )
+    # When a corrected answer key last re-scored this answer.
+    regraded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("다시 채점한 시각")
+    )
 
     class Meta:
         verbose_name = _("풀이 기록")
@@ -55,6 +83,11 @@ class Attempt(models.Model):
                     )
                 ),
                 name="study_attempt_choice_matches_outcome",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="study_attempt_client_key_uniq",
             ),
         ]
         indexes = [

@@ -26,27 +26,71 @@ TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.SKIPPED)
 class JobKind(models.TextChoices):
     EXPLANATION = "explanation", _("AI 해설")
     SESSION_SUMMARY = "session_summary", _("세션 분석 (예약)")
+    SUBJECT_NOTE = "subject_note", _("분야 설명")
+
+
+class JobError(models.TextChoices):
+    """Why a job's attempt failed or ended: the one vocabulary of the runner,
+    the job kinds, the cards and the health report. Stored as the code; the
+    label is the plain reason a card shows."""
+
+    LLM_TIMEOUT = "llm_timeout", _("LLM이 제한 시간 안에 답하지 않았습니다")
+    GATE_TIMEOUT = (
+        "gate_timeout",
+        _("LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다"),
+    )
+    LLM_HTTP_ERROR = "llm_http_error", _("LLM 서버가 오류로 답했습니다")
+    PARSE_FAIL = "parse_fail", _("LLM의 답이 약속한 형식이 아니었습니다")
+    GUARD_FAIL = "guard_fail", _("LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다")
+    CONTENT_CHANGED = "content_changed", _("생성 중에 문제가 수정되었습니다")
+    STALE_PROCESSING = "stale_processing", _("작업하던 워커가 멈췄습니다")
+    NOT_CONFIGURED = "not_configured", _("LLM 서버가 설정되어 있지 않습니다")
+    UNKNOWN = "unknown", _("예상하지 못한 오류가 났습니다")
+    BUSY = "busy", _("다른 요청이 같은 내용을 만들고 있습니다")
+    EVIDENCE_MISSING = "evidence_missing", _("근거로 쓸 자료가 없습니다")
+    NO_ATTEMPTS = "no_attempts", _("분석할 답안이 없습니다")
+
+
+# What an error_code column may hold: a code, or nothing.
+ERROR_CODES = ["", *JobError.values]
 
 
 class JobFields(models.Model):
     """Columns shared by the question and session job tables."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("사용자"),
     )
     status = models.CharField(
-        max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING
+        max_length=20,
+        choices=JobStatus.choices,
+        default=JobStatus.PENDING,
+        verbose_name=_("상태"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=2)
-    error_code = models.CharField(max_length=40, blank=True)
-    error_message = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("시도 횟수"))
+    max_attempts = models.PositiveSmallIntegerField(
+        default=2, verbose_name=_("최대 시도 횟수")
+    )
+    error_code = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=JobError.choices,
+        verbose_name=_("오류 코드"),
+    )
+    error_message = models.TextField(blank=True, verbose_name=_("오류 메시지"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("입력"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("생성"))
     # A pending job waits for this moment (retry backoff); null: due at once.
-    run_after = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    run_after = models.DateTimeField(null=True, blank=True, verbose_name=_("실행 예정"))
+    started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("시작 시각")
+    )
+    completed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("완료 시각")
+    )
 
     class Meta:
         abstract = True
@@ -60,10 +104,13 @@ class QuestionJob(JobFields):
     """Background work on one question (AI explanation prefetch); rows are history."""
 
     question = models.ForeignKey(
-        Question, on_delete=models.CASCADE, related_name="jobs"
+        Question, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("문항")
     )
     kind = models.CharField(
-        max_length=40, choices=JobKind.choices, default=JobKind.EXPLANATION
+        max_length=40,
+        choices=JobKind.choices,
+        default=JobKind.EXPLANATION,
+        verbose_name=_("종류"),
     )
 
     class Meta:
@@ -81,6 +128,10 @@ class QuestionJob(JobFields):
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=JobKind.values), name="study_qjob_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=ERROR_CODES),
+                name="study_qjob_error_code_valid",
             ),
         ]
         indexes = [
@@ -107,7 +158,10 @@ class SessionJob(JobFields):
     """Background analysis of one finished quiz session (Phase 4-B)."""
 
     session = models.ForeignKey(
-        QuizSession, on_delete=models.CASCADE, related_name="jobs"
+        QuizSession,
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        verbose_name=_("풀이 세션"),
     )
 
     class Meta:
@@ -122,6 +176,10 @@ class SessionJob(JobFields):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=JobStatus.values), name="study_sjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=ERROR_CODES),
+                name="study_sjob_error_code_valid",
             ),
         ]
         indexes = [
@@ -138,15 +196,22 @@ class SessionJob(JobFields):
 
 class SessionAnalysis(models.Model):
     session = models.OneToOneField(
-        QuizSession, on_delete=models.CASCADE, related_name="analysis"
+        QuizSession,
+        on_delete=models.CASCADE,
+        related_name="analysis",
+        verbose_name=_("풀이 세션"),
     )
-    summary_md = models.TextField()
-    weak_subjects = models.JSONField(default=list, blank=True)
-    patterns = models.JSONField(default=list, blank=True)
-    next_steps = models.JSONField(default=list, blank=True)
-    confidence = models.CharField(max_length=10)
-    model = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    summary_md = models.TextField(verbose_name=_("요약"))
+    weak_subjects = models.JSONField(
+        default=list, blank=True, verbose_name=_("약한 과목")
+    )
+    patterns = models.JSONField(default=list, blank=True, verbose_name=_("패턴"))
+    next_steps = models.JSONField(
+        default=list, blank=True, verbose_name=_("다음 할 일")
+    )
+    confidence = models.CharField(max_length=10, verbose_name=_("신뢰도"))
+    model = models.CharField(max_length=200, blank=True, verbose_name=_("모델"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("생성"))
 
     class Meta:
         verbose_name = _("세션 분석")

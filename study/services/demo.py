@@ -14,13 +14,13 @@ from study.documents.chunking import split_front_matter
 from study.documents.services import document_create, document_ingest
 from study.imports.services import ImportReport, questions_import
 from study.models import Document, MaterialType, Topic
+from study.selectors.demo import DEMO_ACCOUNTS
 
 DEMO_TOPIC_NAME = "산업안전기사 (데모)"
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo_data" / "demo_topic.jsonl"
 # The articles the demo questions rest on, extracted from the public statute
 # text (저작권법 제7조): a newcomer's first results already show 근거 카드.
 DEMO_STATUTES = DEMO_FILE.parent / "statutes"
-DEMO_ACCOUNTS = (("demo", "demo", False), ("admin", "admin", True))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from django_htmx.http import HttpResponseStopPolling
 from study.ai.explanation_jobs import questions_needing_explanation
 from study.ai.session_analysis import session_analysis_retry
 from study.ai.states import (
+    CardState,
     ai_panel_context,
     explanation_states,
     session_analysis_state,
@@ -15,8 +16,9 @@ from study.evidence.services import evidence_cards_get
 from study.exam_rules import PASS_RULE_TEXT
 from study.llm.client import llm_configured
 from study.models import Outcome
+from study.selectors import counts as cnt
 from study.selectors import results as sel
-from study.selectors.review_queue import session_todo_counts
+from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.scores import session_score
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
@@ -31,9 +33,8 @@ def results_page(request, session_id: int):
         return redirect("study:quiz", session_id=session.pk)
     # One read of the attempts serves the tab counts, the tab and the AI states.
     every = list(session.attempts.select_related("question").order_by("position"))
-    counts: dict[str, int] = {value: 0 for value, _ in sel.RESULT_TABS}
-    for attempt in every:
-        counts[attempt.outcome] = counts.get(attempt.outcome, 0) + 1
+    session_counts = cnt.session_counts(attempts=every)
+    counts = session_counts.by_outcome()
     tab = request.GET.get("tab")
     if tab not in TAB_VALUES:
         tab = Outcome.WRONG if counts[Outcome.WRONG] else _first_nonempty(counts)
@@ -57,10 +58,16 @@ def results_page(request, session_id: int):
     # GET never writes: what is missing is queued by finalize, or by the
     # learner's explicit POST below (results_ai_prefetch).
     analysis, analysis_state = session_analysis_state(session=session)
-    wanting = [q for q, s in states.items() if s.state in ("none", "failed")]
+    wanting = [
+        q for q, s in states.items() if s.state in (CardState.NONE, CardState.FAILED)
+    ]
     context.update(
-        todo=_todo(request.user, session),
-        score=session_score(session=session),
+        todo=session_counts,
+        changes=cnt.session_changes(session=session, attempts=every),
+        score=session_score(
+            session=session,
+            paper=exam_paper_for_topic(topic=session.topic).subjects,
+        ),
         pass_rule=PASS_RULE_TEXT,
         analysis=analysis,
         analysis_state=analysis_state,
@@ -105,11 +112,6 @@ def results_ai_states(request, session_id: int):
     return response
 
 
-def _todo(user, session) -> dict[str, int]:
-    counts = session_todo_counts(user=user, question_ids=session.question_ids)
-    return {k: v for k, v in counts.items() if v}
-
-
 def _first_nonempty(counts: dict) -> str:
     return next((k for k, v in counts.items() if v), Outcome.CORRECT)
 
@@ -145,6 +147,6 @@ def attempt_reviewed(request, attempt_id: int):
     context = {
         "attempt": attempt,
         "session": attempt.session,
-        "todo": _todo(request.user, attempt.session),
+        "todo": cnt.session_unchecked(session=attempt.session),
     }
     return render(request, "study/results.html#review-button", context)

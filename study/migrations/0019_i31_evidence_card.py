@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('study', '0014_explanation_trust'),
+        ('study', '0018_vocabulary_and_jobs'),
     ]
 
     operations = [
