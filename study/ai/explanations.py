@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,7 @@ from study.ai.envelope import (
     envelope_answer_choice,
     envelope_text,
     normalise_confidence,
+    normalise_ws,
 )
 from study.ai.guard import (
     GuardReason,
@@ -105,10 +107,22 @@ def _prompt(
     question: Question, evidence: list[Evidence], card: CardView | None = None
 ) -> str:
     accepted = sorted(question.accepted_set)
+    documents = [e for e in evidence if e.kind != "question"]
+    source, quote = (
+        example_quote(card, question.correct_choice, documents)
+        if card is not None
+        else ("", "")
+    )
     return render_prompt(
         CARD_TEMPLATE if card is not None else PLAIN_TEMPLATE,
         marks=card_mark_lines(card) if card is not None else [],
         verdict=card.verdict if card is not None else None,
+        example_source=source,
+        # inside the example's JSON strings
+        example_quote=json.dumps(quote, ensure_ascii=False)[1:-1],
+        example_key_text=json.dumps(
+            question.choices[question.correct_choice - 1], ensure_ascii=False
+        )[1:-1],
         stem=question.stem,
         correct_text=question.choices[question.correct_choice - 1],
         negative=is_negative_question(question.stem),
@@ -124,9 +138,50 @@ def _prompt(
             if len(accepted) > 1
             else ""
         ),
-        documents=[e for e in evidence if e.kind != "question"],
+        documents=documents,
         questions=[e for e in evidence if e.kind == "question"],
     )
+
+
+EXAMPLE_QUOTE_CHARS = 120
+
+
+def example_quote(
+    card: CardView, key: int, documents: list[Evidence]
+) -> tuple[str, str]:
+    """(label, line) for the prompt's example reply, taken from this
+    question's own passages as the prompt carries them: the line the card
+    marked for the keyed choice, else one it marked for any choice, else the
+    first line of D1. A small model copies the example it is shown; copied
+    from here, the quote is at least in the passages (an example from another
+    question was copied into every reply)."""
+    keyed, marked = [], []
+    for passage in card.passages:
+        for line in passage.focus:
+            text = "".join(part[0] for part in line["parts"]).strip()
+            choices = {c for part in line["parts"] for c in part[1]}
+            if key in choices:
+                keyed.append(text)
+            elif choices:
+                marked.append(text)
+    first_lines = [
+        next((ln.strip() for ln in d.text.splitlines() if ln.strip()), "")
+        for d in documents[:1]
+    ]
+    for line in keyed + marked + first_lines:
+        for n, document in enumerate(documents, 1):
+            if line and line in document.text:
+                return f"D{n}", _trim_quote(line)
+    return "D1", ""
+
+
+def _trim_quote(line: str) -> str:
+    """At most EXAMPLE_QUOTE_CHARS, cut at a space (still verbatim)."""
+    line = normalise_ws(line)
+    if len(line) <= EXAMPLE_QUOTE_CHARS:
+        return line
+    cut = line[:EXAMPLE_QUOTE_CHARS]
+    return cut.rsplit(" ", 1)[0] if " " in cut else cut
 
 
 def _failed(

@@ -1,0 +1,108 @@
+"""The card prompt's example reply is built from the question's own passages
+(a small model copied a fixed example from another question into every
+reply), and the guard refuses a quote that is not in the passages sent."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from study.ai.explanations import card_marks, explanation_inputs, reply_guard
+from study.ai.guard import GuardReason, QuestionView
+from study.models import Question
+from tests.conftest import make_document, make_question
+
+pytestmark = pytest.mark.django_db
+
+STATUTE = """제24조(사다리식 통로 등의 구조)
+① 사업주는 사다리식 통로 등을 설치하는 경우 다음 각 호의 사항을 준수하여야 한다.
+1. 견고한 구조로 할 것
+2. 발판과 벽과의 사이는 15센티미터 이상의 간격을 유지할 것
+3. 폭은 30센티미터 이상으로 할 것
+5. 사다리식 통로의 기울기는 75도 이하로 할 것
+"""
+LADDER = {
+    "stem": "산업안전보건법령에 따라 사다리식 통로를 설치하는 경우 "
+    "준수해야 할 기준으로 틀린 것은?",
+    "choice_1": "사다리식 통로의 기울기는 60°이하로 할 것",
+    "choice_2": "발판과 벽과의 사이는 15cm 이상의 간격을 유지할 것",
+    "choice_3": "폭은 30cm 이상으로 할 것",
+    "choice_4": "견고한 구조로 할 것",
+}
+OLD_EXAMPLE = "버너 연소를 차단할 수 있도록 압력제한스위치를 부착하여 사용하여야 한다"
+
+
+@pytest.fixture
+def ladder(user, topic, settings, tmp_path) -> Question:
+    settings.MEDIA_ROOT = tmp_path
+    make_document(user, topic, STATUTE, title="시험안전규칙")
+    return make_question(topic, 1, correct_choice=1, **LADDER)
+
+
+def example_reply(prompt: str) -> dict:
+    line = next(ln for ln in prompt.splitlines() if ln.startswith('{"answer_choice"'))
+    return json.loads(line)
+
+
+def view(question: Question) -> QuestionView:
+    return QuestionView(
+        stem=question.stem,
+        choices=tuple(question.choices),
+        accepted=frozenset(question.accepted_set),
+    )
+
+
+def test_the_example_reply_quotes_the_questions_own_passage(ladder):
+    inputs = explanation_inputs(ladder)
+    assert OLD_EXAMPLE not in inputs.prompt
+    example = example_reply(inputs.prompt)
+    assert example["answer_choice"] == 1
+    assert example["explanation_md"].startswith(
+        "정답은 1번(사다리식 통로의 기울기는 60°이하로 할 것)입니다."
+    )
+    # the line the card marked for the keyed choice, from the passage it
+    # names (D1: the deciding passage)
+    (quote,) = [e["quote"] for e in example["evidence"]]
+    assert quote == "5. 사다리식 통로의 기울기는 75도 이하로 할 것"
+    assert example["evidence"][0]["source"] == "D1"
+    assert quote in inputs.evidence[0].text
+    assert re.search(r"\[조문\]은 \"5\. 사다리식", example["explanation_md"])
+
+
+def test_the_guard_refuses_a_quote_that_is_not_in_the_passages(ladder):
+    inputs = explanation_inputs(ladder)
+    marks = card_marks(inputs.card)
+    copied = (
+        "정답은 1번(사다리식 통로의 기울기는 60°이하로 할 것)입니다. [조문]은 "
+        f'"{OLD_EXAMPLE}"고 정합니다. 그래서 기울기 기준이 틀렸습니다.'
+    )
+    data = {
+        "answer_choice": 1,
+        "explanation_md": copied,
+        "confidence": "high",
+        "evidence": [{"source": "D1", "quote": OLD_EXAMPLE}],
+    }
+    verdict = reply_guard(
+        view(ladder), 1, copied, data, inputs.evidence, check="agree", marks=marks
+    )
+    assert not verdict.ok and verdict.code == GuardReason.UNGROUNDED
+
+    # The same reply quoting the passage's own line (as the example does,
+    # with a sentence of its own after it) is shown.
+    quote = "5. 사다리식 통로의 기울기는 75도 이하로 할 것"
+    grounded = (
+        "정답은 1번(사다리식 통로의 기울기는 60°이하로 할 것)입니다. [조문]은 "
+        f'"{quote}"라고 정합니다. 1번은 기울기를 60° 이하로 적어 조문의 75도와 '
+        "다르므로 틀린 기준입니다."
+    )
+    data = {
+        **data,
+        "explanation_md": grounded,
+        "evidence": [{"source": "D1", "quote": quote}],
+    }
+    verdict = reply_guard(
+        view(ladder), 1, grounded, data, inputs.evidence, check="agree", marks=marks
+    )
+    assert verdict.ok, verdict
