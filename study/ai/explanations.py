@@ -152,9 +152,14 @@ def example_quote(
     """(label, line) for the prompt's example reply, taken from this
     question's own passages as the prompt carries them: the line the card
     marked for the keyed choice, else one it marked for any choice, else the
-    first line of D1. A small model copies the example it is shown; copied
-    from here, the quote is at least in the passages (an example from another
-    question was copied into every reply)."""
+    first line of D1. A small model copies the example it is shown (an
+    example from another question was copied into every reply), so a line is
+    offered only when the card's verdict is the key (verdicts were right
+    56/56 on the labelled set); otherwise ("D1", "") and the example shows
+    the reply's form only, and a copied form quotes nothing (the guard
+    refuses it)."""
+    if not card.verdict_is_key:
+        return "D1", ""
     keyed, marked = [], []
     for passage in card.passages:
         for line in passage.focus:

@@ -106,3 +106,32 @@ def test_the_guard_refuses_a_quote_that_is_not_in_the_passages(ladder):
         view(ladder), 1, grounded, data, inputs.evidence, check="agree", marks=marks
     )
     assert verdict.ok, verdict
+
+
+def test_without_a_verdict_that_is_the_key_the_example_quotes_nothing(
+    user, topic, settings, tmp_path
+):
+    """A card whose verdict is not the key (or that has none) offers no line
+    to copy: the example shows the form only, and a reply that copies the
+    form quotes nothing from the passages and is refused."""
+    settings.MEDIA_ROOT = tmp_path
+    make_document(user, topic, STATUTE, title="시험안전규칙")
+    # the statute decides 1 (60° is not 75도); the key says 2
+    conflict = make_question(topic, 1, correct_choice=2, **LADDER)
+    inputs = explanation_inputs(conflict)
+    assert inputs.card.key_conflict
+    example = example_reply(inputs.prompt)
+    assert example["evidence"] == [{"source": "D…", "quote": "…"}]
+    assert "75도 이하" not in example["explanation_md"]
+
+    copied = example["explanation_md"]
+    verdict = reply_guard(
+        view(conflict),
+        2,
+        copied,
+        example,
+        inputs.evidence,
+        check="agree",
+        marks=card_marks(inputs.card),
+    )
+    assert not verdict.ok and verdict.code == GuardReason.UNGROUNDED
