@@ -160,33 +160,49 @@ def example_quote(
     refuses it)."""
     if not card.verdict_is_key:
         return "D1", ""
-    keyed, marked = [], []
+    keyed: list[tuple[str, int]] = []  # (line, where the marked words start)
+    marked: list[tuple[str, int]] = []
     for passage in card.passages:
         for line in passage.focus:
-            text = "".join(part[0] for part in line["parts"]).strip()
-            choices = {c for part in line["parts"] for c in part[1]}
-            if key in choices:
-                keyed.append(text)
-            elif choices:
-                marked.append(text)
+            raw = "".join(part[0] for part in line["parts"])
+            text = raw.strip()
+            lead = len(raw) - len(raw.lstrip())
+            found = {"key": -1, "any": -1}
+            offset = 0
+            for piece, choices in line["parts"]:
+                if key in choices and found["key"] < 0:
+                    found["key"] = offset - lead
+                if choices and found["any"] < 0:
+                    found["any"] = offset - lead
+                offset += len(piece)
+            if found["key"] >= 0:
+                keyed.append((text, found["key"]))
+            elif found["any"] >= 0:
+                marked.append((text, found["any"]))
     first_lines = [
-        next((ln.strip() for ln in d.text.splitlines() if ln.strip()), "")
+        (next((ln.strip() for ln in d.text.splitlines() if ln.strip()), ""), 0)
         for d in documents[:1]
     ]
-    for line in keyed + marked + first_lines:
+    for line, at in keyed + marked + first_lines:
         for n, document in enumerate(documents, 1):
             if line and line in document.text:
-                return f"D{n}", _trim_quote(line)
+                return f"D{n}", _trim_quote(line, max(0, at))
     return "D1", ""
 
 
-def _trim_quote(line: str) -> str:
-    """At most EXAMPLE_QUOTE_CHARS, cut at a space (still verbatim)."""
-    line = normalise_ws(line)
-    if len(line) <= EXAMPLE_QUOTE_CHARS:
-        return line
-    cut = line[:EXAMPLE_QUOTE_CHARS]
-    return cut.rsplit(" ", 1)[0] if " " in cut else cut
+def _trim_quote(line: str, at: int = 0) -> str:
+    """At most EXAMPLE_QUOTE_CHARS of the line around position `at` (the
+    marked words), cut at spaces, so the words that decide stay in it
+    (still verbatim)."""
+    if len(normalise_ws(line)) <= EXAMPLE_QUOTE_CHARS:
+        return normalise_ws(line)
+    start = max(0, min(at - EXAMPLE_QUOTE_CHARS // 3, len(line) - EXAMPLE_QUOTE_CHARS))
+    if start > 0 and " " in line[start:at]:
+        start = line.index(" ", start) + 1  # begin at a word
+    window = line[start : start + EXAMPLE_QUOTE_CHARS]
+    if start + EXAMPLE_QUOTE_CHARS < len(line) and " " in window:
+        window = window.rsplit(" ", 1)[0]  # end at a word
+    return normalise_ws(window)
 
 
 def _failed(

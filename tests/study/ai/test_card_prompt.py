@@ -135,3 +135,21 @@ def test_without_a_verdict_that_is_the_key_the_example_quotes_nothing(
         marks=card_marks(inputs.card),
     )
     assert not verdict.ok and verdict.code == GuardReason.UNGROUNDED
+
+
+def test_a_long_lines_quote_keeps_the_words_marked_for_the_key():
+    from study.ai.explanations import EXAMPLE_QUOTE_CHARS, _trim_quote
+
+    line = (
+        "② 제1항의 압력방출장치는 매년 1회 이상 국가교정기관에서 교정을 받은 "
+        "압력계를 이용하여 설정압력에서 압력방출장치가 적정하게 작동하는지를 "
+        "검사한 후 납으로 봉인하여 사용하여야 한다. 다만, 공정안전보고서 "
+        "이행상태 평가결과가 우수한 사업장은 4년마다 1회 이상 검사할 수 있다."
+    )
+    quote = _trim_quote(line, line.index("납으로"))
+    assert "납으로 봉인" in quote and quote in line
+    assert len(quote) <= EXAMPLE_QUOTE_CHARS
+    assert (
+        _trim_quote("폭은 30센티미터 이상으로 할 것")
+        == "폭은 30센티미터 이상으로 할 것"
+    )
