@@ -209,6 +209,7 @@ def reply_shown(row: dict) -> tuple[bool, str]:
         evidence,
         check=check_outcome(row),
         marks={int(k): v for k, v in marks.items()} if marks else None,
+        card_verdict=row.get("card_verdict") if marks else None,
     )
     return result.ok, result.code or "shown"
 

@@ -33,6 +33,7 @@ from study.ai.guard import (
     card_contradiction,
     explanation_text_guard,
     is_negative_question,
+    law_citation_outside,
     missing_document_hint,
     numeric_values,
 )
@@ -400,6 +401,7 @@ def reply_guard(
     evidence: list[Evidence],
     check: str = "off",
     marks: dict[int, str] | None = None,
+    card_verdict: int | None = None,
 ) -> GuardVerdict:
     """The whole guard on a parsed reply: the answer field is the key, then
     every check on the text (study.ai.guard) against the evidence sent.
@@ -410,6 +412,16 @@ def reply_guard(
     if answer not in q.accepted:
         return GuardVerdict(
             False, GuardReason.ANSWER_NOT_KEY, f"answer_choice={answer} != key {q.key}"
+        )
+    if card_verdict is not None and card_verdict not in q.accepted:
+        # The card's passages single out another choice: a text arguing the
+        # key from them is wrong or argues against today's statute (a reply
+        # to 2016-2-93 quoted the list that holds the key as the reason the
+        # key is "not in" it). The card itself shows the conflict.
+        return GuardVerdict(
+            False,
+            GuardReason.TEXT_CONTRADICTS_CARD,
+            f"the card's passages decide {card_verdict}, not the key",
         )
     if not evidence and check not in ("agree", "off"):
         return GuardVerdict(
@@ -425,6 +437,19 @@ def reply_guard(
         instructions=prompt_instructions(CARD_TEMPLATE if marks else PLAIN_TEMPLATE),
     )
     if verdict.ok and marks:
+        cited = law_citation_outside(
+            text,
+            [f"{e.title} {e.text}" for e in evidence if e.kind != "question"],
+            q.stem,
+        )
+        if cited is not None:
+            return GuardVerdict(
+                False,
+                GuardReason.UNGROUNDED,
+                f"cites a statute the passages do not hold: {cited}",
+                verdict.quotes,
+                verdict.quotes_irrelevant,
+            )
         sentence = card_contradiction(text, q, marks)
         if sentence is not None:
             return GuardVerdict(
@@ -470,6 +495,7 @@ def _guarded(
         evidence,
         check=check.outcome if check is not None else "off",
         marks=card_marks(card),
+        card_verdict=card.verdict if card is not None and card.has_passages else None,
     )
     base["quotes_irrelevant"] = verdict.quotes_irrelevant
     if not verdict.ok:

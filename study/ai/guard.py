@@ -617,3 +617,34 @@ def missing_document_hint(subject: str, stem: str) -> str:
     if subject:
         return f"'{subject}' 과목의 교재나 요약 자료"
     return "이 문제의 주제를 다루는 교재나 법령 원문"
+
+
+# "산업안전보건법 시행규칙 제43조", "건설기술 진흥법 제62조": a statute named
+# with an article. Names end in 법 (or 법률); the 시행령/시행규칙 is kept.
+_LAW_CITATION = re.compile(
+    r"((?:[가-힣]+\s)?[가-힣]+(?:법률|법))(\s*시행령|\s*시행규칙)?\s*제\s*(\d+)\s*조"
+)
+
+
+def law_citation_outside(text: str, sources: list[str], stem: str) -> str | None:
+    """The first statute the text cites by name and article that the
+    passages sent do not hold: its name is in no passage (title or text) nor
+    in the question, or that article of it is in no passage title. The prompt
+    forbids naming statutes the passages do not hold; a small model invents
+    them ("건설안전보건법 시행규칙 제43조제2항")."""
+    haystack = normalise_ws(" ".join(sources))
+    compact = haystack.replace(" ", "")
+    stem = stem.replace(" ", "")
+    for match in _LAW_CITATION.finditer(text):
+        words = match.group(1).split()
+        # "건설기술 진흥법" or, after a word that is not part of it ("따라서
+        # 산업안전보건법"), the last word alone
+        names = {"".join(words), words[-1]}
+        held = [n for n in names if n in compact or n in stem]
+        decree = (match.group(2) or "").strip()
+        cited = words[-1] + match.group(0)[len(match.group(1)) :]
+        if not held:
+            return normalise_ws(cited)
+        if not any(f"{n}{decree}제{match.group(3)}조" in compact for n in held):
+            return normalise_ws(cited)  # the statute is there, not this article
+    return None

@@ -136,6 +136,30 @@ def test_without_a_verdict_that_is_the_key_the_example_quotes_nothing(
     )
     assert not verdict.ok and verdict.code == GuardReason.UNGROUNDED
 
+    # A grounded text arguing the key is refused too: the card's passages
+    # decide another choice (the card shows the conflict itself).
+    quote = "2. 발판과 벽과의 사이는 15센티미터 이상의 간격을 유지할 것"
+    text = (
+        "정답은 2번(발판과 벽과의 사이는 15cm 이상의 간격을 유지할 것)입니다. "
+        f'[조문]은 "{quote}"라고 정합니다. 2번은 조문의 간격 기준과 같습니다.'
+    )
+    data = {
+        **example,
+        "explanation_md": text,
+        "evidence": [{"source": "D1", "quote": quote}],
+    }
+    verdict = reply_guard(
+        view(conflict),
+        2,
+        text,
+        data,
+        inputs.evidence,
+        check="agree",
+        marks=card_marks(inputs.card),
+        card_verdict=inputs.card.verdict,
+    )
+    assert not verdict.ok and verdict.code == GuardReason.TEXT_CONTRADICTS_CARD
+
 
 def test_a_long_lines_quote_keeps_the_words_marked_for_the_key():
     from study.ai.explanations import EXAMPLE_QUOTE_CHARS, _trim_quote
@@ -153,3 +177,49 @@ def test_a_long_lines_quote_keeps_the_words_marked_for_the_key():
         _trim_quote("폭은 30센티미터 이상으로 할 것")
         == "폭은 30센티미터 이상으로 할 것"
     )
+
+
+def test_the_guard_refuses_a_statute_the_passages_do_not_hold(ladder):
+    """A real reply (2016-1-117) named "건설안전보건법 시행규칙 제43조제2항",
+    which no passage holds; citing the passage's own article is fine."""
+    from study.ai.guard import law_citation_outside
+
+    inputs = explanation_inputs(ladder)
+    sources = [f"{e.title} {e.text}" for e in inputs.evidence if e.kind != "question"]
+    invented = "이는 건설안전보건법 시행규칙 제43조제2항에서 정합니다."
+    assert law_citation_outside(invented, sources, ladder.stem) == (
+        "건설안전보건법 시행규칙 제43조"
+    )
+    assert (
+        law_citation_outside("시험안전규칙 제24조에 따라", sources, ladder.stem) is None
+    )
+    # the statute of the passages, another article of it
+    sources = ["산업안전보건법 시행령 제42조(유해위험방지계획서 제출 대상) ③ …"]
+    assert law_citation_outside("산업안전보건법 시행령 제42조 ③", sources, "") is None
+    assert (
+        law_citation_outside("산업안전보건법 시행령 제99조에 따라", sources, "")
+        == "산업안전보건법 시행령 제99조"
+    )
+
+    quote = "5. 사다리식 통로의 기울기는 75도 이하로 할 것"
+    text = (
+        "정답은 1번(사다리식 통로의 기울기는 60°이하로 할 것)입니다. [조문]은 "
+        f'"{quote}"라고 정합니다. 건설안전보건법 제43조에 따라 1번은 틀렸습니다.'
+    )
+    data = {
+        "answer_choice": 1,
+        "explanation_md": text,
+        "confidence": "high",
+        "evidence": [{"source": "D1", "quote": quote}],
+    }
+    verdict = reply_guard(
+        view(ladder),
+        1,
+        text,
+        data,
+        inputs.evidence,
+        check="agree",
+        marks=card_marks(inputs.card),
+    )
+    assert not verdict.ok and verdict.code == GuardReason.UNGROUNDED
+    assert "건설안전보건법 제43조" in verdict.detail

@@ -62,8 +62,12 @@ def test_1_an_explanation_of_the_old_key_is_never_saved_as_ready(
 
     def edit_meanwhile(**kwargs):
         result = real(**kwargs)  # written for key 2
+        # the owner moves the device to choice 3 and keys it (a key the
+        # documents still support: a key they contradict is refused by the
+        # 근거 카드's guard, tests/study/ai/test_card_prompt.py)
         question_update(
-            question=Question.objects.get(pk=question.pk), data={"correct_choice": 3}
+            question=Question.objects.get(pk=question.pk),
+            data={"correct_choice": 3, "choice_2": "양수조작식", "choice_3": "인터록"},
         )
         return result
 
