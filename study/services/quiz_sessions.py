@@ -6,9 +6,9 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from study.models import (
 )
 from study.selectors import quiz_selection as sel
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
+from study.selectors.results import GRADING_FIELDS
 from study.selectors.scores import paper_score
 from study.services.progress import progress_apply_session
 
@@ -151,11 +152,18 @@ def quiz_answer_record(
     question_id: int,
     choice: int,
     time_taken_ms: int | None,
+    question: Question | None = None,
 ) -> Attempt:
     """Record the answer of one slot; the last one finalizes the session.
 
-    The slot is claimed with a conditional UPDATE on answered_count, so a
-    double click or a replay cannot record two attempts for one slot.
+    The slot is claimed and the attempt inserted in one statement (an UPDATE
+    on answered_count feeding the INSERT), so a double click or a replay
+    cannot record two attempts for one slot and an answer is never half
+    written. Nothing else is written per answer: progress, patterns and
+    schedules are derived from the attempts when the session is finalized
+    (progress_apply_session). `question` is the answered question when the
+    caller has read it already (selectors.results.answer_slot_get); its key
+    is all that is read of it.
     """
     if not 1 <= choice <= UNSURE_CHOICE:
         raise AnswerRejected(_("보기는 1~5 중에서 고르세요."))
@@ -166,31 +174,10 @@ def quiz_answer_record(
         or session.question_ids[position] != question_id
     ):
         raise AnswerRejected(_("이 세션의 문제가 아닙니다."))
-    try:
-        with transaction.atomic():
-            attempt = _claim_and_record(
-                session, position, question_id, choice, time_taken_ms
-            )
-    except IntegrityError as exc:  # the slot claim makes this a last line of defence
-        raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
-    return attempt
-
-
-def _claim_and_record(
-    session: QuizSession,
-    position: int,
-    question_id: int,
-    choice: int,
-    time_taken_ms: int | None,
-) -> Attempt:
-    claimed = QuizSession.objects.filter(
-        pk=session.pk, status=QuizStatus.ACTIVE, answered_count=position
-    ).update(answered_count=F("answered_count") + 1, last_activity_at=timezone.now())
-    if not claimed:
-        raise _why_not_claimed(session, position)
-    question = Question.objects.get(pk=question_id)
+    if question is None or question.pk != question_id:
+        question = Question.objects.only(*GRADING_FIELDS).get(pk=question_id)
     outcome, selected = _outcome_for(question, choice)
-    attempt = Attempt.objects.create(
+    attempt = Attempt(
         user_id=session.user_id,
         session=session,
         question=question,
@@ -199,10 +186,65 @@ def _claim_and_record(
         selected_choice=selected,
         time_taken_ms=_time_taken(session, time_taken_ms),
     )
-    session.answered_count = position + 1
-    if session.answered_count >= session.size:
-        quiz_session_finalize(session=session, status=QuizStatus.FINISHED)
+    try:
+        if position + 1 < session.size:
+            claimed = _claim_and_insert(session, attempt)
+        else:
+            with transaction.atomic():
+                claimed = _claim_and_insert(session, attempt)
+                if claimed:
+                    quiz_session_finalize(session=session, status=QuizStatus.FINISHED)
+    except IntegrityError as exc:  # the slot claim makes this a last line of defence
+        raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
+    if not claimed:
+        raise _why_not_claimed(session, position)
     return attempt
+
+
+# One statement, atomic without a transaction of its own: the conditional
+# UPDATE claims the slot and the INSERT runs only on the row it returns.
+_CLAIM_AND_INSERT = """
+WITH claimed AS (
+    UPDATE {session_table}
+    SET answered_count = answered_count + 1, last_activity_at = %s
+    WHERE id = %s AND status = %s AND answered_count = %s
+    RETURNING id
+)
+INSERT INTO {attempt_table} ({columns})
+SELECT {values} FROM claimed
+RETURNING id
+"""
+
+
+def _claim_and_insert(session: QuizSession, attempt: Attempt) -> bool:
+    """Claim the attempt's slot and insert it; False when the slot was taken."""
+    fields, sql = _claim_and_insert_sql()
+    values = [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in fields]
+    params = [attempt.created_at, session.pk, QuizStatus.ACTIVE, attempt.position]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *values])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    attempt.pk = row[0]
+    attempt._state.adding = False
+    session.answered_count = attempt.position + 1
+    session.last_activity_at = attempt.created_at
+    return True
+
+
+@cache
+def _claim_and_insert_sql() -> tuple[list, str]:
+    """Every column of Attempt (a field added later is written too), built once."""
+    fields = [f for f in Attempt._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = _CLAIM_AND_INSERT.format(
+        session_table=quote(QuizSession._meta.db_table),
+        attempt_table=quote(Attempt._meta.db_table),
+        columns=", ".join(quote(f.column) for f in fields),
+        values=", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields),
+    )
+    return fields, sql
 
 
 def _why_not_claimed(session: QuizSession, position: int) -> AnswerRejected:

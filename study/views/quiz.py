@@ -90,14 +90,19 @@ def quiz_page(request, session_id: int):
 @login_required
 @require_POST
 def quiz_answer(request, session_id: int):
-    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    position = _int(request.POST.get("position"))
+    slot = sel.answer_slot_get(
+        user=request.user, session_id=session_id, position=position
+    )
+    session = slot.session
     try:
         quiz_answer_record(
             session=session,
-            position=_int(request.POST.get("position")),
+            position=position,
             question_id=_int(request.POST.get("question_id")),
             choice=_int(request.POST.get("choice")),
             time_taken_ms=_int(request.POST.get("elapsed_ms"), default=None),
+            question=slot.answered,
         )
     except AnswerRejected as exc:
         if request.htmx:
@@ -109,8 +114,7 @@ def quiz_answer(request, session_id: int):
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if not request.htmx:
         return redirect("study:quiz", session_id=session.pk)
-    question = sel.session_current_question(session=session)
-    context = {"session": session, "question": question}
+    context = {"session": session, "question": slot.next_question}
     return render(request, "study/quiz.html#question-card", context)
 
 

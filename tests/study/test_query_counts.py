@@ -80,7 +80,7 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
 # Upper bounds pinned from measurement; a new N+1 breaks these.
 LIMITS = {
     "quiz_page": 4,
-    "answer_next": 9,
+    "answer_next": 4,
     "results": 10,  # + AI states (jobs, analysis, analysis job) + the score
     "results_tab": 6,
     "due_today": 5,
