@@ -9,6 +9,7 @@ from study.models.document import (
 )
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
+from study.models.forecast_snapshot import ForecastSnapshot
 from study.models.jobs import (
     JobKind,
     JobStatus,
@@ -37,6 +38,7 @@ __all__ = [
     "EmbeddingStatus",
     "ExamPlan",
     "ExamSpec",
+    "ForecastSnapshot",
     "ImportStatus",
     "MaterialType",
     "SubjectNote",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from study import rounds
 from study.ai import explanation_jobs, session_analysis
+from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import (
     UNSURE_CHOICE,
     Attempt,
@@ -186,18 +188,13 @@ def quiz_answer_record(
         selected_choice=selected,
         time_taken_ms=_time_taken(session, time_taken_ms),
     )
-    try:
-        if position + 1 < session.size:
-            claimed = _claim_and_insert(session, attempt)
-        else:
-            with transaction.atomic():
-                claimed = _claim_and_insert(session, attempt)
-                if claimed:
-                    quiz_session_finalize(session=session, status=QuizStatus.FINISHED)
-    except IntegrityError as exc:  # the slot claim makes this a last line of defence
-        raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
-    if not claimed:
-        raise _why_not_claimed(session, position)
+    last = position + 1 >= session.size
+    # The last answer and the finalize commit together (or neither does).
+    with transaction.atomic() if last else nullcontext():
+        if not _claim_and_insert(session, attempt):
+            raise _why_not_claimed(session, position)
+        if last:
+            quiz_session_finalize(session=session, status=QuizStatus.FINISHED)
     return attempt
 
 
@@ -221,9 +218,12 @@ def _claim_and_insert(session: QuizSession, attempt: Attempt) -> bool:
     fields, sql = _claim_and_insert_sql()
     values = [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in fields]
     params = [attempt.created_at, session.pk, QuizStatus.ACTIVE, attempt.position]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *values])
-        row = cursor.fetchone()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *values])
+            row = cursor.fetchone()
+    except IntegrityError as exc:  # the slot claim makes this a last line of defence
+        raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
     if row is None:
         return False
     attempt.pk = row[0]
@@ -280,6 +280,7 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     if locked.mode == QuizMode.MOCK:
         locked.result = mock_exam_score(attempts)
     locked.save()
+    forecast_snapshot_changed(user_id=locked.user_id, topic_id=locked.topic_id)
     _enqueue_ai_work(locked, attempts)
     session.refresh_from_db()
     return locked
