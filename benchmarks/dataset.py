@@ -581,7 +581,7 @@ class DatasetBuilder:
         # Abandoned and unfinished sessions hold fewer than 20 answers.
         total_sessions = max(len(self.learner_ids), round(target / 19.7))
         weights = [rng.lognormvariate(0, 0.8) for _ in self.learner_ids]
-        weights[0] = 3 * sum(weights) / len(weights)  # the measured learner: heavy
+        weights[0] = self._heavy_weight(weights, total_sessions)
         scale_by = total_sessions / sum(weights)
         plans = []
         for index, uid in enumerate(self.learner_ids):
@@ -646,6 +646,15 @@ class DatasetBuilder:
             progress_rows,
         )
         return session_rows
+
+    def _heavy_weight(self, weights: list[float], total_sessions: int) -> float:
+        """The measured learner's weight: heavy_learner_attempts answers (or
+        3× the mean learner's when the scale sets none)."""
+        others = sum(weights[1:])
+        wanted = self.scale.heavy_learner_attempts / 19.7
+        if not wanted or len(weights) < 2:
+            return 3 * sum(weights) / len(weights)
+        return wanted * others / max(1.0, total_sessions - wanted)
 
     def _learner_sessions(
         self, uid, topics, count, session_rows, attempt_rows, progress, stop_at=None

@@ -22,8 +22,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve, reverse
 
+from benchmarks.pages import measure_pages
 from benchmarks.stats import summarize
-from benchmarks.urls import BASELINE_PATH, BASELINE_USER_PATH
+from benchmarks.urls import (
+    BASELINE_PATH,
+    BASELINE_USER_PATH,
+    BASELINE_WRITE_PATH,
+    baseline_write_table_create,
+)
 from study.models import Question, QuizSession, QuizStatus, Topic
 from study.selectors.review_queue import TABS
 from study.services.quiz_sessions import quiz_answer_record
@@ -110,6 +116,8 @@ class HotPaths:
         self.measure(
             PathRun("baseline_authenticated"), self._baseline(BASELINE_USER_PATH), n
         )
+        baseline_write_table_create()
+        self.measure(PathRun("baseline_write"), self._baseline(BASELINE_WRITE_PATH), n)
         self.measure(PathRun("quiz_start", expect=(302,)), self._quiz_start(), n)
         self.measure(PathRun("quiz_page"), self._quiz_page(), n)
         self.measure(PathRun("answer_next"), self._answers(), n)
@@ -119,6 +127,7 @@ class HotPaths:
         for tab in TABS:
             self.measure(PathRun(f"review_{tab}"), self._review(tab), n)
         self.measure(PathRun("explanation_cache_hit"), self._cache_hits(), n)
+        measure_pages(self, PathRun)
         self._related_bulk(n)
         again = self.measure(PathRun("baseline_end"), self._baseline(), n)
         self.runs["baseline"].durations += again.durations
@@ -132,6 +141,7 @@ class HotPaths:
         }
         base = results["baseline"].get("rps")
         user_base = results["baseline_authenticated"].get("rps")
+        write_base = results["baseline_write"].get("rps")
         for summary in results.values():
             rps = summary.get("rps")
             summary["ratio_to_baseline"] = (
@@ -139,6 +149,9 @@ class HotPaths:
             )
             summary["ratio_to_authenticated_baseline"] = (
                 round(rps / user_base, 3) if rps and user_base else None
+            )
+            summary["ratio_to_write_baseline"] = (
+                round(rps / write_base, 3) if rps and write_base else None
             )
         return results
 

@@ -19,7 +19,6 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from benchmarks import batch, database, load, pipeline, report
-from benchmarks.forecast_page import measure_forecast_page
 from benchmarks.ingest import measure_ingest
 from benchmarks.paths import URLCONF, HotPaths
 from benchmarks.prepare import dataset_prepare
@@ -35,7 +34,6 @@ MEASUREMENTS = (
     "related",
     "load",
     "ingest",
-    "forecast",
 )
 FIGURE_OF = {
     "pickup": ("pickup_latency_s", "pipeline_overhead_pct"),
@@ -44,7 +42,6 @@ FIGURE_OF = {
     "related": ("related_7000_s",),
     "load": ("load_test",),
     "ingest": ("ingest_s",),
-    "forecast": ("forecast_page",),
 }
 
 
@@ -99,8 +96,8 @@ def benchmark_run(
         result["machine_info"]["loadavg_at_end"] = [
             round(x, 2) for x in os.getloadavg()
         ]
-        result["targets"] = report.targets(result)
         result["duration_s"] = round(time.monotonic() - started, 1)
+        result["targets"] = report.targets(result)
         return result
     # A clone that is dropped afterwards gets a name of its own, so that
     # concurrent runs (two test sessions) never share one.
@@ -143,8 +140,8 @@ def benchmark_run(
     if "paths" not in only:
         result["skipped"]["paths"] = "not selected (--only)"
     result["machine_info"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["targets"] = report.targets(result)
     result["duration_s"] = round(time.monotonic() - started, 1)
+    result["targets"] = report.targets(result)
     return result
 
 
@@ -203,12 +200,8 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
             log=log,
         )
 
-    def forecast(result: dict) -> None:
-        result["forecast_page"] = measure_forecast_page(scale=scale, meta=meta, log=log)
-
     # The pickup runs first: the hot paths leave explanation jobs queued.
     return {
-        "forecast": forecast,
         "pickup": pickup,
         "paths": paths,
         "import": imports,

@@ -20,6 +20,7 @@ from study.models import (
     QuestionProgress,
     Topic,
 )
+from study.models.question import UNSHOWN_FIELDS
 from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import (
@@ -308,9 +309,10 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
             user=user, topic=topic, question_id__in=plan.reviews
         )
         .select_related("question")
+        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
         .order_by("due_at", "id")
     )
-    by_id = Question.objects.in_bulk(plan.new)
+    by_id = Question.objects.defer(*UNSHOWN_FIELDS).in_bulk(plan.new)
     return DailyPlan(
         exam_plan=exam_plan,
         plan=plan,

@@ -26,6 +26,9 @@ CONTENT_FIELDS = (
     "explanation",
 )
 ROUND_KEY_FIELDS = ("exam_year", "exam_session", "number")
+# Read by the related-questions analysis only: pages and finalize defer it
+# (parsing a 384-float vector costs more than the rest of the row).
+UNSHOWN_FIELDS = ("embedding",)
 # Lengths of the bounded text columns, checked by the importer per row.
 TEXT_LIMITS = {"exam_name": 200, "subject": 200, "scope": 200}
 

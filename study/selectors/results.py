@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from study.models import Attempt, Outcome, Question, QuizSession, QuizStatus, Topic
-from study.models.question import CHOICE_FIELDS
+from study.models.question import CHOICE_FIELDS, UNSHOWN_FIELDS
 from study.models.topic import topic_is_visible_to
 from study.subjects import subject_label
 
@@ -46,7 +46,7 @@ def attempt_get_for_user(*, user, attempt_id: int) -> Attempt:
 
 def session_current_question(*, session: QuizSession) -> Question | None:
     qid = session.current_question_id
-    return None if qid is None else Question.objects.get(pk=qid)
+    return None if qid is None else Question.objects.defer(*UNSHOWN_FIELDS).get(pk=qid)
 
 
 # What grading an answer reads of its question, and what the quiz card
@@ -201,7 +201,7 @@ class MockSheet:
 def mock_sheet(*, session: QuizSession) -> MockSheet:
     """Every question of a running mock with the learner's saved drafts; no
     answer keys are needed and none are read into the page."""
-    questions = Question.objects.in_bulk(session.question_ids)
+    questions = Question.objects.only(*QUIZ_CARD_FIELDS).in_bulk(session.question_ids)
     marked = set(session.marked)
     items = [
         SheetItem(

@@ -26,6 +26,7 @@ from study.models import (
     QuizStatus,
     Topic,
 )
+from study.models.question import UNSHOWN_FIELDS
 from study.selectors import quiz_selection as sel
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
 from study.selectors.results import GRADING_FIELDS
@@ -269,7 +270,11 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     locked = QuizSession.objects.select_for_update().get(pk=session.pk)
     if locked.finished_at is not None:
         return locked
-    attempts = list(locked.attempts.select_related("question").order_by("position"))
+    attempts = list(
+        locked.attempts.select_related("question")
+        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
+        .order_by("position")
+    )
     summary = progress_apply_session(user_id=locked.user_id, attempts=attempts)
     locked.status = status
     locked.finished_at = timezone.now()
@@ -395,7 +400,7 @@ def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession
 
 
 def _record_paper(session: QuizSession, choices: dict[int, int]) -> None:
-    questions = Question.objects.in_bulk(session.question_ids)
+    questions = Question.objects.defer(*UNSHOWN_FIELDS).in_bulk(session.question_ids)
     elapsed = timezone.now() - session.started_at
     per_question = _time_taken_split(elapsed, session.size)
     attempts = []

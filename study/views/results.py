@@ -14,6 +14,7 @@ from study.ai.states import (
 from study.exam_rules import PASS_RULE_TEXT
 from study.llm.client import llm_configured
 from study.models import Outcome
+from study.models.question import UNSHOWN_FIELDS
 from study.selectors import results as sel
 from study.selectors.review_queue import session_todo_counts
 from study.selectors.scores import session_score
@@ -29,7 +30,11 @@ def results_page(request, session_id: int):
     if session.is_active:
         return redirect("study:quiz", session_id=session.pk)
     # One read of the attempts serves the tab counts, the tab and the AI states.
-    every = list(session.attempts.select_related("question").order_by("position"))
+    every = list(
+        session.attempts.select_related("question")
+        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
+        .order_by("position")
+    )
     counts = {value: 0 for value, _ in sel.RESULT_TABS}
     for attempt in every:
         counts[attempt.outcome] = counts.get(attempt.outcome, 0) + 1
@@ -85,7 +90,9 @@ def results_ai_states(request, session_id: int):
     """Polled while anything is queued or running; 286 stops the polling."""
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     missed = list(
-        session.attempts.exclude(outcome=Outcome.CORRECT).select_related("question")
+        session.attempts.exclude(outcome=Outcome.CORRECT)
+        .select_related("question")
+        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
     )
     states = explanation_states(attempts=missed)
     analysis, analysis_state = session_analysis_state(session=session)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from study.models.question import UNSHOWN_FIELDS
 from study.numbers import ascii_int
 from study.selectors import review_queue as rq
 from study.selectors.progress_charts import subject_accuracy
@@ -28,6 +29,7 @@ def review_queue(request, topic_id: int):
     rows = rq.review_tab_queryset(
         user=request.user, topic=topic, tab=tab
     ).select_related("question")
+    rows = rows.defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
     page = Paginator(rows, PAGE_SIZE).get_page(ascii_int(request.GET.get("page"), 1))
     context = {
         "topic": topic,
