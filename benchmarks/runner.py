@@ -36,7 +36,7 @@ MEASUREMENTS = (
     "ingest",
 )
 FIGURE_OF = {
-    "pickup": ("pickup_latency_s", "pipeline_overhead_pct"),
+    "pickup": ("pickup_latency_s", "pipeline_overhead_pct", "pipeline_job_overhead_s"),
     "import": ("import_rows_per_s",),
     "embed": ("embed_questions_per_s",),
     "related": ("related_7000_s",),
@@ -174,6 +174,7 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
         )
         result["pickup_latency_s"] = figures["pickup_latency_s"]
         result["pipeline_overhead_pct"] = figures["pipeline_overhead_pct"]
+        result["pipeline_job_overhead_s"] = figures["job_overhead_s"]
         result["pipeline"] = figures
 
     def imports(result: dict) -> None:

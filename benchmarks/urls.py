@@ -45,8 +45,6 @@ def baseline_write_table_create() -> None:
 urlpatterns = [
     path(BASELINE_PATH.lstrip("/"), baseline, name="bench_baseline"),
     path(BASELINE_USER_PATH.lstrip("/"), baseline_user, name="bench_baseline_user"),
-    path(
-        BASELINE_WRITE_PATH.lstrip("/"), baseline_write, name="bench_baseline_write"
-    ),
+    path(BASELINE_WRITE_PATH.lstrip("/"), baseline_write, name="bench_baseline_write"),
     path("", include("studyproj.urls")),
 ]
