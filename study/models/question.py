@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, pgettext_lazy
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import VectorField
 
 from study import rounds, subjects
 from study.models.topic import Topic
@@ -143,6 +143,9 @@ class Question(models.Model):
     ai_explanation_meta = models.JSONField(default=dict, blank=True)
 
     # Embedding of stem + choices, for repeated/similar question detection.
+    # Not indexed: every read compares a topic's rows exactly (an approximate
+    # index could drop candidates), and an HNSW index made each write of a
+    # vector or of the cached relations below cost a graph insertion.
     embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True, blank=True)
     embedding_model = models.CharField(max_length=200, blank=True)
     embedding_status = models.CharField(
@@ -154,6 +157,9 @@ class Question(models.Model):
     related_repeat = models.JSONField(default=list, blank=True)
     related_similar = models.JSONField(default=list, blank=True)
     repeat_count = models.PositiveSmallIntegerField(default=0)
+    # Repeats whose key contradicts this question's (an option both print is
+    # keyed in one and not the other): 정답 확인 필요.
+    repeat_key_conflicts = models.PositiveSmallIntegerField(default=0)
     similar_count = models.PositiveSmallIntegerField(default=0)
     # Distinct exam rounds among this question and its repeats/similars
     # (0 when it has none).
@@ -215,12 +221,11 @@ class Question(models.Model):
                 condition=Q(embedding_status="ready", related_computed_at__isnull=True),
                 name="study_q_related_invalid",
             ),
-            HnswIndex(
-                name="study_q_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
+            # 정답 확인 필요: the topic's questions with a contradicting repeat.
+            models.Index(
+                fields=["topic", "id"],
+                condition=Q(repeat_key_conflicts__gt=0, deleted_at__isnull=True),
+                name="study_q_key_conflicts",
             ),
         ]
 
