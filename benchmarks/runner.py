@@ -39,7 +39,7 @@ FIGURE_OF = {
     "pickup": ("pickup_latency_s", "pipeline_overhead_pct", "pipeline_job_overhead_s"),
     "import": ("import_rows_per_s",),
     "embed": ("embed_questions_per_s",),
-    "related": ("related_7000_s",),
+    "related": ("related_7000_s", "related_7000_with_embeddings_s"),
     "load": ("load_test",),
     "ingest": ("ingest_s",),
 }
@@ -74,6 +74,7 @@ def benchmark_run(
     keep_workdir: bool = False,
     drop_after: bool = False,
     documents_dir: Path | None = None,
+    embed_limit: int | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     started = time.monotonic()
@@ -111,7 +112,14 @@ def benchmark_run(
         with database.use_database(dataset.database), ExitStack() as stack:
             env_extra = stack.enter_context(_static_files(workdir))
             steps = _steps(
-                scale, meta, dataset.database, workdir, env_extra, llm_latency_s, log
+                scale,
+                meta,
+                dataset.database,
+                workdir,
+                env_extra,
+                llm_latency_s,
+                log,
+                embed_limit,
             )
             for name in MEASUREMENTS:
                 if name == "ingest":
@@ -157,7 +165,9 @@ def _ingest(result: dict, documents_dir: Path | None, log) -> None:
         result["skipped"]["ingest_s"] = reason
 
 
-def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
+def _steps(
+    scale, meta, dbname, workdir, env_extra, llm_latency_s, log, embed_limit=None
+) -> dict:
     def paths(result: dict) -> None:
         measured = _hot_paths(scale, meta, log)
         result["paths"].update(measured["paths"])
@@ -186,7 +196,9 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
         result.update(batch.measure_embedding(scale=scale, meta=meta, log=log))
 
     def related(result: dict) -> None:
-        figures, reason = batch.measure_related(meta=meta, log=log)
+        figures, reason = batch.measure_related(
+            meta=meta, log=log, embed_limit=embed_limit
+        )
         if reason:
             result["skipped"]["related_7000_s"] = reason
         result.update(figures)

@@ -35,6 +35,7 @@ NEGATION = "negation"
 NUMBERS = "numbers"
 DIRECTION = "direction"
 SYMBOLS = "symbols"
+PAIRING = "pairing"
 
 REPEAT = "repeat"
 SIMILAR = "similar"
@@ -52,6 +53,9 @@ _NEGATED_ASK = re.compile(
 _MOST = r"가장\s*(?:[가-힣A-Za-z]{1,6}[이가은는]?\s+)?"
 _LOW = re.compile(_MOST + r"(?:낮은|작은|적은|짧은|약한|느린|좁은|얕은)")
 _HIGH = re.compile(_MOST + r"(?:높은|큰|많은|긴|강한|빠른|넓은|깊은)")
+# "압력방폭구조 : p", "점화원의 격리 : 내압 방폭구조" (not a ratio "1 : 1.5",
+# nor the step labels "A : 10").
+_PAIRED = re.compile(r"[가-힣A-Za-z)]{2}\s*(?:[:：]|\s[-–—]\s|[–—])\s*[^\d\s]")
 # 'E' and 'P' asked of the same formula: a quoted letter or short symbol.
 # "가장 관계가 적은" and "가장 거리가 먼" are negations, not directions.
 _RELATION_ASK = re.compile(
@@ -92,6 +96,11 @@ _NATIVE = {
 # "정답인 2번을 누르면": a choice position, which rounds reorder.
 _POSITION_UNIT = "번"
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+# What is left of "5m, 5m" or "127 kPa 이하" once the numbers are gone.
+_UNITS_ONLY = re.compile(
+    r"mm|cm|km|kg|mg|kpa|mpa|pa|ma|kv|v|a|m|g|l|w|kw|hz|lux|db|ppm|%|°c|℃|"
+    r"이상|이하|초과|미만|이내|초|분|시간|배|개|명|회"
+)
 _PARENTHESISED = re.compile(r"\([^()]*\)")
 _NOT_WORD = re.compile(r"[\W_]+")
 # A site's note on a question asked before a law changed ("관련 규정 개정전
@@ -115,8 +124,8 @@ _VALUE_WORDS = frozenset(
 _JAMO_STEPS = "ㄱㄴㄷㄹㅁㅂㅅㅇㅈㅊㅋㅌㅍㅎ"
 # What every question says: left out when comparing what two stems ask.
 _NEGATIVE_ASK = re.compile(
-    r"(?:으로|로|에|와|과|이|가|은|는)?\s*"
-    r"(?:(?:가장\s*)?(?:거리가|관계가)\s*(?:가장\s*)?(?:먼|적은)|옳지\s*않은|틀린|아닌"
+    r"(?:으로|로|에|와|과|이|가|은|는)?\s*(?:가장\s*)?"
+    r"(?:(?:거리가|관계가)\s*(?:가장\s*)?(?:먼|적은)|옳지\s*않은|틀린|아닌"
     r"|(?:해당|포함)(?:하|되)지\s*않(?:은|는)|볼\s*수\s*없는|적(?:절|합)하지\s*않은"
     r"|맞지\s*않는|부적(?:절|합)한|잘못된)\s*(?:것|내용|항목|사항)?(?:은|는)?\s*\?*"
 )
@@ -129,19 +138,119 @@ _BOILERPLATE = re.compile(
     r"다음\s*(?:중|은|의)?|산업안전보건(?:법령?|기준에\s*관한\s*규칙)"
     r"(?:상|에\s*따른|에\s*따라|에\s*의한|에서)?|법령상|\(단,[^)]*\)"
 )
+# What a stem may say differently without asking something else: particles,
+# endings, "…하는 경우에는" / "…할 때에", "…에 관한 사항" (longest first).
+# The ask, once its wording is set aside (a word no stem uses).
+_ASKS_NOT, _ASKS_WHICH = "아닌것묻기", "맞는것묻기"
+_FILLER_WORDS = [
+    _ASKS_NOT,
+    _ASKS_WHICH,
+    "하여야하는",
+    "하여야할",
+    "하여야",
+    "해야하는",
+    "해야할",
+    "해야",
+    "하는경우에는",
+    "하는경우에",
+    "하는경우",
+    "한경우에는",
+    "한경우에",
+    "한경우",
+    "경우에는",
+    "경우에",
+    "경우",
+    "할때에는",
+    "할때에",
+    "할때",
+    "때에는",
+    "때에",
+    "때",
+    "에있어서",
+    "에있어",
+    "에대한",
+    "에관한",
+    "에따른",
+    "에따라",
+    "에의한",
+    "을위한",
+    "를위한",
+    "위하여",
+    "위한",
+    "으로서",
+    "으로써",
+    "으로",
+    "에서는",
+    "에서",
+    "에는",
+    "에게",
+    "하고",
+    "하여",
+    "하는",
+    "한",
+    "할",
+    "된",
+    "되는",
+    "되어",
+    "되지",
+    "이며",
+    "이고",
+    "및",
+    "또는",
+    "등의",
+    "등",
+    "중",
+    "시",
+    "의",
+    "에",
+    "로",
+    "와",
+    "과",
+    "은",
+    "는",
+    "이",
+    "가",
+    "을",
+    "를",
+    "도",
+    "각",
+    "각각",
+    "다음",
+    "가장",
+    "주된",
+    "주로",
+    "일반적인",
+    "일반적으로",
+    "관련된",
+    "관련",
+    "사항",
+    "내용",
+    "것",
+    "바르게",
+    "올바르게",
+    "맞게",
+    "옳게",
+]
+_FILLER = re.compile("|".join(sorted(_FILLER_WORDS, key=len, reverse=True)))
+_TERM_CHARS = re.compile(r"[가-힣A-Za-z0-9]")
 # Options match when their texts are this alike; a keyed answer must also be
 # more like the other side's key than any other option. A conflict needs
-# nearly the same text (a near-miss is often its own opposite: 증가 / 감소).
+# the same text (a near-miss is often its own opposite: 증가 / 감소).
 OPTION_MATCH = 0.8
 ANSWER_MATCH = 0.7
-SAME_OPTION = 0.95
+SAME_OPTION = 1.0
 # The same printed stem: this alike once normalised (stem_key), and at
 # least this long there (a bare "옳은 것은?" is no stem at all).
-SAME_STEM = 0.85
-SPECIFIC_STEM_CHARS = 10
+SAME_STEM = 0.8
+SPECIFIC_STEM_CHARS = 6
+# A differing piece of a stem this long (once filler is dropped) is a term.
+TERM_CHARS = 1
 # A "which is NOT" stem reworded: the shorter this much within the longer.
 ALIKE_STEM = 0.6
 COMMON_OPTIONS = 2
+# What may stand beside a value that the other copy gives bare ("5m, 5m" /
+# "수직방향 5m 이하, 수평방향 5m 이하"): a few words, no sentence.
+VALUE_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -192,7 +301,15 @@ def decisive_difference(a: QuestionText, b: QuestionText) -> str | None:
         return NUMBERS
     if _quoted(a.stem) != _quoted(b.stem):
         return SYMBOLS
+    if _pairs_options(a.choices) != _pairs_options(b.choices):
+        return PAIRING
     return None
+
+
+def _pairs_options(choices: Sequence[str]) -> bool:
+    """Options that pair two things ("압력방폭구조 : p"): a matching question,
+    not the same as one whose options are the things themselves."""
+    return sum(bool(_PAIRED.search(_nfkc(_relabel(c)))) for c in choices) >= 3
 
 
 def pair_verdict(
@@ -216,7 +333,13 @@ def pair_verdict(
     rule = _repeat_rule(similarity, a, b, repeat=repeat, similar=similar)
     if rule is None:
         return related
-    return PairVerdict(REPEAT, key=key_relation(a, b), rule=rule)
+    key = key_relation(a, b)
+    if key == KEY_CONFLICT and len(option_pairs(a.choices, b.choices)) < len(a.choices):
+        # Keys that contradict on a shared option while other options changed:
+        # two lists asked of two things (채용 시 교육 / 정기교육), not one
+        # question printed with another key.
+        return PairVerdict(related.kind, rule="conflict_with_other_options")
+    return PairVerdict(REPEAT, key=key, rule=rule)
 
 
 def _repeat_rule(
@@ -227,15 +350,17 @@ def _repeat_rule(
     repeat: float,
     similar: float,
 ) -> str | None:
-    stems = stem_likeness(a.stem, b.stem)
-    if stems >= SAME_STEM and min(map(len, (stem_key(a.stem), stem_key(b.stem)))) >= (
-        SPECIFIC_STEM_CHARS
+    terms = stem_terms_differ(a.stem, b.stem)
+    common = informative_pairs(a.choices, b.choices)
+    if (
+        stem_likeness(a.stem, b.stem) >= SAME_STEM
+        and min(map(_specific_chars, (a.stem, b.stem))) >= SPECIFIC_STEM_CHARS
+        and (not terms or (terms == "added" and common))
     ):
         return "same_stem"
     same_key = _keyed_answer_found(a, b) and _keyed_answer_found(b, a)
     if same_key and similarity >= repeat:
         return "same_answer"
-    common = informative_pairs(a.choices, b.choices)
     if same_key and common >= COMMON_OPTIONS:
         return "same_answer_and_options"
     if (
@@ -301,14 +426,14 @@ def _option_likeness(x: str, y: str) -> float:
     x, y = _relabel(x), _relabel(y)
     if numbers_in(x, with_units=False) != numbers_in(y, with_units=False):
         return 0.0
-    rest_x, rest_y = _residue(x), _residue(y)
-    if rest_x == rest_y or (numbers_in(x) and (not rest_x or not rest_y)):
-        return 1.0  # "127" and "127 kPa"
+    if _same_value(x, y):
+        return 1.0  # "127" and "127 kPa", "5m, 5m" and "수직방향 5m, 수평방향 5m"
     return text_likeness(x, y)
 
 
 def _same_option(x: str, y: str) -> bool:
-    return _option_likeness(x, y) >= SAME_OPTION and is_negated(x) == is_negated(y)
+    """The same option, not a near-miss (저압측 / 고압측, 증가 / 감소)."""
+    return _option_likeness(x, y) >= SAME_OPTION
 
 
 def stem_likeness(a: str, b: str) -> float:
@@ -318,6 +443,55 @@ def stem_likeness(a: str, b: str) -> float:
     if x == y:
         return 1.0
     return SequenceMatcher(None, x, y, autojunk=False).ratio()
+
+
+def _specific_chars(stem: str) -> int:
+    """What a stem says beyond the ask and filler ("정전기에 대한 설명으로 옳은
+    것은?" says 정전기설명: too little to be the same question by itself)."""
+    return len(_FILLER.sub("", stem_key(stem)))
+
+
+def stem_terms_differ(a: str, b: str) -> str:
+    """How the stems differ beyond particles, endings, filler and spacing:
+    "replaced" when each says a term the other does not (안내표지 /
+    경고표지), "added" when only one does (관리비 / 관리비 중 안전시설비),
+    else ""."""
+    x, y = stem_key(a), stem_key(b)
+    mine = theirs = False
+    for (i1, i2), (j1, j2) in _differing_spans(x, y):
+        mine = mine or _is_term(x[i1:i2], y)
+        theirs = theirs or _is_term(y[j1:j2], x)
+    if mine and theirs:
+        return "replaced"
+    return "added" if mine or theirs else ""
+
+
+def _differing_spans(x: str, y: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the two differ, a letter or two in common inside a span kept in
+    it (크레인 / 프레스 share 레: one replaced term, not two letters)."""
+    spans = []
+    current = None
+    for tag, i1, i2, j1, j2 in SequenceMatcher(
+        None, x, y, autojunk=False
+    ).get_opcodes():
+        if tag == "equal" and (i2 - i1 > 2 or current is None):
+            if current is not None:
+                spans.append(current)
+                current = None
+            continue
+        if current is None:
+            current = ((i1, i2), (j1, j2))
+        else:
+            current = ((current[0][0], i2), (current[1][0], j2))
+    if current is not None:
+        spans.append(current)
+    return spans
+
+
+def _is_term(segment: str, other: str) -> bool:
+    """A differing piece that says something the other stem does not."""
+    rest = _FILLER.sub("", segment)
+    return len(_TERM_CHARS.findall(rest)) >= TERM_CHARS and rest not in other
 
 
 def stem_overlap(a: str, b: str) -> float:
@@ -331,8 +505,8 @@ def stem_overlap(a: str, b: str) -> float:
 
 def stem_key(stem: str) -> str:
     text = _REVISION_NOTE.sub(" ", _nfkc(_relabel(stem)))
-    text = _NEGATIVE_ASK.sub(" X ", text)
-    text = _POSITIVE_ASK.sub(" O ", text)
+    text = _NEGATIVE_ASK.sub(f" {_ASKS_NOT} ", text)
+    text = _POSITIVE_ASK.sub(f" {_ASKS_WHICH} ", text)
     return _normalise(_BOILERPLATE.sub(" ", text))
 
 
@@ -403,12 +577,9 @@ def _keyed_answer_found(a: QuestionText, b: QuestionText) -> bool:
 
 def _same_answer(mine: str, theirs: str, others: list[str]) -> bool:
     mine, theirs = _relabel(mine), _relabel(theirs)
-    values = numbers_in(mine, with_units=False)
-    if values != numbers_in(theirs, with_units=False):
+    if numbers_in(mine, with_units=False) != numbers_in(theirs, with_units=False):
         return False
-    rest_mine, rest_theirs = _residue(mine), _residue(theirs)
-    # "127" and "127 kPa": the unit lives in the stem of one of them.
-    if values and (rest_mine == rest_theirs or not rest_mine or not rest_theirs):
+    if _same_value(mine, theirs):
         return True
     score = text_likeness(mine, theirs)
     return score >= ANSWER_MATCH and all(
@@ -436,6 +607,21 @@ def _forms(text: str) -> set[str]:
     return forms or {""}
 
 
+def _same_value(x: str, y: str) -> bool:
+    """The same numbers, and one side says nothing but them and their units
+    ("127" / "127 kPa": the unit lives in the stem of one of them)."""
+    values = numbers_in(x, with_units=False)
+    if not values or values != numbers_in(y, with_units=False):
+        return False
+    rest_x, rest_y = _residue(x), _residue(y)
+    if rest_x == rest_y:
+        return True
+    words_x, words_y = _UNITS_ONLY.sub("", rest_x), _UNITS_ONLY.sub("", rest_y)
+    # The other side names its values at most ("수직방향 5m, 수평방향 5m"),
+    # it is no sentence that happens to hold the number.
+    return (not words_x or not words_y) and len(words_x + words_y) <= VALUE_WORDS
+
+
 def _residue(text: str) -> str:
     return _normalise(_DIGITS.sub("", _nfkc(text)))
 
@@ -445,7 +631,13 @@ def _normalise(text: str) -> str:
 
 
 def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
+    """NFKC, with the middle dots rounds use interchangeably (ㆍ · ∙ ・) as one."""
+    return unicodedata.normalize("NFKC", text).translate(_MIDDLE_DOTS)
+
+
+_MIDDLE_DOTS = str.maketrans(
+    {"ㆍ": "·", "ᆞ": "·", "∙": "·", "・": "·", "•": "·", "‧": "·"}
+)
 
 
 def _is_number(value: str) -> bool:
