@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 NEGATION = "negation"
 NUMBERS = "numbers"
@@ -248,6 +249,9 @@ TERM_CHARS = 1
 # A "which is NOT" stem reworded: the shorter this much within the longer.
 ALIKE_STEM = 0.6
 COMMON_OPTIONS = 2
+# A topic's texts are compared pair by pair: their normalised forms are kept
+# (pure functions of one string) for as many texts as a large topic has.
+CACHED_TEXTS = 65536
 # What may stand beside a value that the other copy gives bare ("5m, 5m" /
 # "수직방향 5m 이하, 수평방향 5m 이하"): a few words, no sentence.
 VALUE_WORDS = 12
@@ -306,6 +310,7 @@ def decisive_difference(a: QuestionText, b: QuestionText) -> str | None:
     return None
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _pairs_options(choices: Sequence[str]) -> bool:
     """Options that pair two things ("압력방폭구조 : p"): a matching question,
     not the same as one whose options are the things themselves."""
@@ -350,27 +355,42 @@ def _repeat_rule(
     repeat: float,
     similar: float,
 ) -> str | None:
-    terms = stem_terms_differ(a.stem, b.stem)
-    common = informative_pairs(a.choices, b.choices)
+    """Which rule makes the pair the same question; the cheap checks first (a
+    large topic has a few hundred thousand candidate pairs)."""
+    common = _Lazy(lambda: informative_pairs(a.choices, b.choices))
     if (
-        stem_likeness(a.stem, b.stem) >= SAME_STEM
-        and min(map(_specific_chars, (a.stem, b.stem))) >= SPECIFIC_STEM_CHARS
-        and (not terms or (terms == "added" and common))
+        min(_specific_chars(a.stem), _specific_chars(b.stem)) >= SPECIFIC_STEM_CHARS
+        and stem_likeness(a.stem, b.stem) >= SAME_STEM
     ):
-        return "same_stem"
+        terms = stem_terms_differ(a.stem, b.stem)
+        if not terms or (terms == "added" and common()):
+            return "same_stem"
     same_key = _keyed_answer_found(a, b) and _keyed_answer_found(b, a)
     if same_key and similarity >= repeat:
         return "same_answer"
-    if same_key and common >= COMMON_OPTIONS:
+    if same_key and common() >= COMMON_OPTIONS:
         return "same_answer_and_options"
     if (
-        is_negated(a.stem)
-        and common >= COMMON_OPTIONS
+        similarity >= similar
+        and is_negated(a.stem)
+        and common() >= COMMON_OPTIONS
         and stem_overlap(a.stem, b.stem) >= ALIKE_STEM
-        and similarity >= similar
     ):
         return "same_true_options"
     return None
+
+
+class _Lazy:
+    """A value computed once, when first asked for."""
+
+    def __init__(self, compute) -> None:
+        self._compute = compute
+        self._value = None
+
+    def __call__(self):
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
 
 
 def key_relation(a: QuestionText, b: QuestionText) -> str:
@@ -415,6 +435,7 @@ def informative_pairs(mine: Sequence[str], theirs: Sequence[str]) -> int:
     return sum(1 for i in option_pairs(mine, theirs) if _is_informative(mine[i]))
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _is_informative(option: str) -> bool:
     if _relabel(option).count("〔") >= 3:  # an order of steps
         return True
@@ -422,6 +443,7 @@ def _is_informative(option: str) -> bool:
     return sum(len(w) for w in words if w.lower() not in _VALUE_WORDS) >= 3
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _option_likeness(x: str, y: str) -> float:
     x, y = _relabel(x), _relabel(y)
     if numbers_in(x, with_units=False) != numbers_in(y, with_units=False):
@@ -442,9 +464,13 @@ def stem_likeness(a: str, b: str) -> float:
     x, y = stem_key(a), stem_key(b)
     if x == y:
         return 1.0
-    return SequenceMatcher(None, x, y, autojunk=False).ratio()
+    matcher = SequenceMatcher(None, x, y, autojunk=False)
+    if matcher.real_quick_ratio() < SAME_STEM or matcher.quick_ratio() < SAME_STEM:
+        return matcher.quick_ratio()  # an upper bound, already too low
+    return matcher.ratio()
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _specific_chars(stem: str) -> int:
     """What a stem says beyond the ask and filler ("정전기에 대한 설명으로 옳은
     것은?" says 정전기설명: too little to be the same question by itself)."""
@@ -503,6 +529,7 @@ def stem_overlap(a: str, b: str) -> float:
     return sum(block.size for block in blocks) / min(len(x), len(y))
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def stem_key(stem: str) -> str:
     text = _REVISION_NOTE.sub(" ", _nfkc(_relabel(stem)))
     text = _NEGATIVE_ASK.sub(f" {_ASKS_NOT} ", text)
@@ -510,6 +537,7 @@ def stem_key(stem: str) -> str:
     return _normalise(_BOILERPLATE.sub(" ", text))
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _relabel(text: str) -> str:
     """Step labels as one form: ㉡, (B), (나), ⓑ and "B:" are all step 2, and
     so is B in an option that only orders steps ("A＜C＜D＜B")."""
@@ -535,19 +563,23 @@ def _step_number(label: str) -> int:
     return ord(char.upper()) - ord("A") + 1
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def is_negated(stem: str) -> bool:
     return bool(_NEGATED_ASK.search(_ask(stem)))
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _direction(stem: str) -> str:
     ask = _RELATION_ASK.sub(" ", _ask(stem))
     return ("low" if _LOW.search(ask) else "") + ("high" if _HIGH.search(ask) else "")
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _quoted(stem: str) -> frozenset[str]:
     return frozenset(_QUOTED.findall(_nfkc(stem)))
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def numbers_in(text: str, *, with_units: bool = True) -> frozenset:
     found = set()
     plain = _REVISION_NOTE.sub(" ", _nfkc(text))
@@ -561,6 +593,7 @@ def numbers_in(text: str, *, with_units: bool = True) -> frozenset:
     return frozenset(found)
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _ask(stem: str) -> str:
     text = _REVISION_NOTE.sub(" ", _nfkc(stem)).strip()
     mark = text.rfind("?")
@@ -601,10 +634,11 @@ def _likeness(x: str, y: str) -> float:
     return SequenceMatcher(None, x, y).ratio()
 
 
-def _forms(text: str) -> set[str]:
+@lru_cache(maxsize=CACHED_TEXTS)
+def _forms(text: str) -> frozenset[str]:
     plain = _nfkc(text)
     forms = {_normalise(plain), _normalise(_PARENTHESISED.sub("", plain))} - {""}
-    return forms or {""}
+    return frozenset(forms or {""})
 
 
 def _same_value(x: str, y: str) -> bool:
@@ -622,6 +656,7 @@ def _same_value(x: str, y: str) -> bool:
     return (not words_x or not words_y) and len(words_x + words_y) <= VALUE_WORDS
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _residue(text: str) -> str:
     return _normalise(_DIGITS.sub("", _nfkc(text)))
 
@@ -630,6 +665,7 @@ def _normalise(text: str) -> str:
     return _NOT_WORD.sub("", text.lower())
 
 
+@lru_cache(maxsize=CACHED_TEXTS)
 def _nfkc(text: str) -> str:
     """NFKC, with the middle dots rounds use interchangeably (ㆍ · ∙ ・) as one."""
     return unicodedata.normalize("NFKC", text).translate(_MIDDLE_DOTS)
