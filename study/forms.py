@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -10,10 +11,22 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from study.imports.parsing import RowError, parse_answer, parse_session
-from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
+from study.models import (
+    Feedback,
+    LearnerSettings,
+    Question,
+    QuizMode,
+    QuizStage,
+    Topic,
+)
 from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
-from study.numbers import AsciiFloatField, AsciiIntegerField, ascii_formfield
+from study.numbers import (
+    AsciiFloatField,
+    AsciiIntegerField,
+    AsciiModelChoiceField,
+    ascii_formfield,
+)
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import TABS
 from study.selectors.topics import topic_rounds
@@ -45,10 +58,10 @@ class ExamSpecForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("비워 두면 문제은행의 과목을 시험 순서대로 씁니다."),
     )
-    questions_per_subject = forms.IntegerField(
+    questions_per_subject = AsciiIntegerField(
         label=_("과목당 문제 수"), min_value=1, max_value=100, initial=20
     )
-    time_limit_minutes = forms.IntegerField(
+    time_limit_minutes = AsciiIntegerField(
         label=_("시험 시간 (분)"),
         min_value=1,
         max_value=600,
@@ -90,8 +103,9 @@ class QuestionAdminForm(forms.ModelForm):
     def clean_exam_session(self) -> str:
         return clean_session_label(self.cleaned_data.get("exam_session", ""))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         topic = data.get("topic")
         if topic is not None and "figure" in data:
             try:
@@ -174,8 +188,9 @@ class QuestionForm(forms.ModelForm):
     def clean_figure(self):
         return figure_clean(self.cleaned_data.get("figure"), owner=self.topic.owner)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         accepted = data.get("accepted_choices")
         correct = data.get("correct_choice")
         if accepted and correct and str(correct) not in accepted.split(","):
@@ -214,19 +229,21 @@ class QuizStartForm(forms.Form):
     subjects = forms.MultipleChoiceField(required=False)
     per_subject = AsciiIntegerField(min_value=1, max_value=100, required=False)
     tab = forms.ChoiceField(choices=list(TABS.items()), required=False)
+    feedback = forms.ChoiceField(choices=Feedback.choices, required=False)
 
     def __init__(self, *args, topic: Topic, **kwargs):
         super().__init__(*args, **kwargs)
         self.topic = topic
         if self.data.get("mode") == QuizMode.SUBJECT:  # a GROUP BY only when needed
-            self.fields["subjects"].choices = [
+            cast(forms.ChoiceField, self.fields["subjects"]).choices = [
                 (name, name) for name in topic_subject_names(topic=topic)
             ]
         else:  # without JS every mode's inputs are posted; ignore the subjects
             del self.fields["subjects"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         mode = data.get("mode")
         if mode == QuizMode.STAGE and not data.get("stage"):
             self.add_error("stage", _("단계를 고르세요."))
@@ -261,6 +278,7 @@ class QuizStartForm(forms.Form):
             subjects=tuple(d.get("subjects") or ()),
             per_subject=d.get("per_subject"),
             tab=d.get("tab") or "",
+            feedback=d.get("feedback") or Feedback.END,
         )
 
 
@@ -278,11 +296,15 @@ class LearnerSettingsForm(forms.ModelForm):
 
 
 class ExamPlanForm(forms.Form):
-    topic = forms.ModelChoiceField(queryset=Topic.objects.none(), label=_("시험(토픽)"))
+    topic = AsciiModelChoiceField(
+        queryset=Topic.objects.none(),
+        label=_("시험(토픽)"),
+        empty_label=_("- 시험을 고르세요 -"),
+    )
     exam_date = forms.DateField(
         label=_("시험일"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    daily_size = forms.IntegerField(
+    daily_size = AsciiIntegerField(
         label=_("하루 문제 수"),
         min_value=PLAN_SIZE_MIN,
         max_value=PLAN_SIZE_MAX,
@@ -296,7 +318,9 @@ class ExamPlanForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = Topic.objects.visible_to(user)
+        cast(
+            forms.ModelChoiceField, self.fields["topic"]
+        ).queryset = Topic.objects.visible_to(user)
 
     def clean_exam_date(self):
         value = self.cleaned_data["exam_date"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 
+from study.selectors.demo import demo_accounts_shown
 from study.services.rate_limits import (
     PASSWORD_RESET,
     Rate,
@@ -12,6 +13,16 @@ from study.services.rate_limits import (
     rate_limit_consume,
 )
 from studyproj.middleware import client_ip
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page; in DEBUG it names the demo accounts `make run`
+    created, so a first visit does not start with a guess."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["demo_accounts"] = demo_accounts_shown()
+        return context
 
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
@@ -26,7 +37,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
                 f"reset:email:{email}",
                 f"reset:ip:{client_ip(self.request)}",
             ):
-                rate_limit_consume(bucket=bucket, rate=rate, what=PASSWORD_RESET)
+                rate_limit_consume(bucket=bucket, rate=rate, what=str(PASSWORD_RESET))
         except RateLimited as exc:
             form.add_error(None, str(exc))
             response = self.form_invalid(form)

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -79,15 +80,16 @@ def document_create(
     year: int | None = None,
     enqueue: bool = True,
 ) -> Document:
-    if upload.size > MAX_BYTES:
+    size = upload.size or 0
+    if size > MAX_BYTES:
         raise DocumentRejected(gettext("파일이 너무 큽니다 (최대 20MB)."))
-    document_quota_check(owner=owner, incoming_bytes=upload.size)
+    document_quota_check(owner=owner, incoming_bytes=size)
     head = upload.read(8192)
     upload.seek(0)
-    kind = sniff_kind(upload.name, head)
+    kind = sniff_kind(upload.name or "", head)
     document = Document.objects.create(
         owner=owner,
-        title=title.strip() or upload.name,
+        title=title.strip() or upload.name or "",
         file=upload,
         file_kind=kind,
         material_type=material_type,
@@ -154,7 +156,7 @@ def documents_reprocess(*, document_ids: list[int]) -> int:
         pieces_total=0,
     )
     for pk in document_ids:
-        transaction.on_commit(lambda pk=pk: document_ingest_enqueue(pk))
+        transaction.on_commit(partial(document_ingest_enqueue, pk))
     return count
 
 
@@ -187,7 +189,7 @@ def document_update(*, document: Document, data: dict) -> set[str]:
     if "file" in changed and locked.file:
         head = locked.file.read(8192)
         locked.file.seek(0)
-        locked.file_kind = sniff_kind(locked.file.name, head)
+        locked.file_kind = sniff_kind(locked.file.name or "", head)
     if changed:
         locked.save()
     if changed & DOCUMENT_SOURCE_FIELDS:

@@ -21,13 +21,13 @@ from study.models import (
     Topic,
 )
 from study.models.question import UNSHOWN_FIELDS
+from study.selectors.counts import queue_counts
 from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.quiz_selection import topic_subject_names
-from study.selectors.review_queue import (
-    end_of_today,
-    pending_review_q,
-    review_tab_queryset,
-)
+from study.selectors.review_queue import end_of_today
+
+# What a first answer says about knowing the question: right, or a guess.
+OUTCOME_CREDIT: dict[str, float] = {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}
 
 CURVE_POINTS = 20
 
@@ -83,7 +83,8 @@ def learner_model(*, user, topic: Topic, now: datetime) -> LearnerModel:
     started = min((memory.day_number(at) for at, _ in first.values()), default=today)
     subjects, ids = [], []
     for name, n in spec:
-        table, correct, answered, first_days = [], 0.0, 0, []
+        table: list[tuple[float, float | None, float | None]] = []
+        correct, answered, first_days = 0.0, 0, []
         for qid, rounds in bank[name]:
             state = states.get(qid)
             weight = model.recurrence_weight(rounds)
@@ -93,9 +94,7 @@ def learner_model(*, user, topic: Topic, now: datetime) -> LearnerModel:
             table.append((weight, state.stability, state.last_review_day))
             at, outcome = first[qid]
             answered += 1
-            correct += {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}.get(
-                outcome, 0.0
-            )
+            correct += OUTCOME_CREDIT.get(outcome, 0.0)
             first_days.append(memory.day_number(at))
         subjects.append(
             model.SubjectInput.build(
@@ -153,15 +152,9 @@ class TopicForecast:
 
 
 def review_counts(*, user, topic: Topic) -> tuple[int, int]:
-    due = review_tab_queryset(user=user, topic=topic, tab="due_today").count()
-    pending = (
-        QuestionProgress.objects.filter(
-            user=user, topic=topic, question__deleted_at__isnull=True
-        )
-        .filter(pending_review_q())
-        .count()
-    )
-    return due, pending
+    """오늘 복습 and 확인 안 함, as the review queue counts them."""
+    counts = queue_counts(user=user, topic=topic)
+    return counts.due_today, counts.pending_review
 
 
 _LOOKUP = object()

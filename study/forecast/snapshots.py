@@ -12,6 +12,7 @@ a row is fresh again the pages compute what they show themselves
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -30,7 +31,7 @@ REFRESH_TASK = "study.tasks.forecast_snapshot_refresh_task"
 
 _INVALIDATE = """
 INSERT INTO {table} (user_id, topic_id, generation, stale, version)
-VALUES (%s, %s, 1, true, '')
+SELECT u, t, 1, true, '' FROM unnest(%s::bigint[], %s::bigint[]) AS v(u, t)
 ON CONFLICT (user_id, topic_id)
 DO UPDATE SET stale = true, generation = {table}.generation + 1
 """
@@ -39,9 +40,22 @@ DO UPDATE SET stale = true, generation = {table}.generation + 1
 def forecast_snapshots_invalidate(*, user_id: int, topic_id: int) -> None:
     """Mark the learner's snapshot of the topic out of date (creating the row),
     in the caller's transaction; a refresh running meanwhile will not store."""
+    forecast_snapshots_invalidate_many(pairs=[(user_id, topic_id)])
+
+
+def forecast_snapshots_invalidate_many(*, pairs: Iterable[tuple[int, int]]) -> None:
+    """The same for many (user id, topic id) pairs in one statement (a key
+    correction regrades every learner who answered the question); the
+    schedule refreshes them."""
+    users, topics = [], []
+    for user_id, topic_id in sorted(set(pairs)):
+        users.append(user_id)
+        topics.append(topic_id)
+    if not users:
+        return
     table = connection.ops.quote_name(ForecastSnapshot._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(_INVALIDATE.format(table=table), [user_id, topic_id])
+        cursor.execute(_INVALIDATE.format(table=table), [users, topics])
 
 
 def forecast_snapshot_changed(*, user_id: int, topic_id: int) -> None:

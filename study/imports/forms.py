@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from study.models import Topic
+from study.numbers import AsciiModelChoiceField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -23,14 +24,16 @@ class MultipleFileField(forms.FileField):
 
 
 class QuestionImportForm(forms.Form):
-    files = MultipleFileField(
+    # The form metaclass takes declared fields off the class: no clash with
+    # BaseForm.files at run time.
+    files = MultipleFileField(  # type: ignore[assignment]
         label=_("문제 파일 (CSV 또는 JSON Lines, 여러 개 가능)"),
         help_text=_("먼저 검사만 합니다. 결과를 보고 ‘가져오기’를 눌러야 저장됩니다."),
     )
 
 
 class AdminQuestionImportForm(QuestionImportForm):
-    topic = forms.ModelChoiceField(
+    topic = AsciiModelChoiceField(
         label=_("토픽"), queryset=Topic.objects.order_by("name", "id")
     )
 

@@ -232,7 +232,7 @@ def _csv_records(name: str, text: str) -> Iterator[RawRecord | Rejection]:
             if len(cells) < 8:
                 continue  # junk before the header, e.g. a title line
             columns, header_seen = CANONICAL_COLUMNS, True  # no header row
-        yield _csv_record(name, line, cells, columns)
+        yield _csv_record(name, line, cells, columns or CANONICAL_COLUMNS)
 
 
 def _too_long(length: int) -> str:

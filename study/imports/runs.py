@@ -39,7 +39,7 @@ def question_import_create(
     """Store the uploaded files and start the dry run (here, or in the background
     when the upload is larger than QUESTION_IMPORT_INLINE_MAX_BYTES)."""
     _check_uploads(uploads)
-    total = sum(u.size for u in uploads)
+    total = sum(u.size or 0 for u in uploads)
     run = QuestionImport.objects.create(
         topic=topic,
         created_by=user,
@@ -52,7 +52,7 @@ def question_import_create(
         QuestionImportFile.objects.create(
             question_import=run,
             position=position,
-            name=Path(upload.name).name,
+            name=Path(upload.name or "").name,
             size=len(data),
             data=data,
         )
@@ -66,12 +66,12 @@ def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
     if not uploads:
         raise ImportRejected(gettext("가져올 파일을 고르세요."))
     for upload in uploads:
-        if Path(upload.name).suffix.lower() not in ACCEPTED_SUFFIXES:
+        if Path(upload.name or "").suffix.lower() not in ACCEPTED_SUFFIXES:
             raise ImportRejected(
                 gettext("%(name)s: CSV(.csv) 또는 JSON Lines(.jsonl) 파일만 됩니다.")
                 % {"name": upload.name}
             )
-    if sum(u.size for u in uploads) > settings.QUESTION_IMPORT_MAX_BYTES:
+    if sum(u.size or 0 for u in uploads) > settings.QUESTION_IMPORT_MAX_BYTES:
         limit = settings.QUESTION_IMPORT_MAX_BYTES // (1024 * 1024)
         raise ImportRejected(
             gettext("파일이 너무 큽니다 (모두 합쳐 최대 %(limit)sMB).")

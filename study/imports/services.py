@@ -95,7 +95,7 @@ def questions_import(
     paths: Iterable[Path] = (),
     sources: Iterable[ImportSource] = (),
     dry_run: bool = False,
-    on_row: Callable[[], None] | None = None,
+    on_row: Callable[[], object] | None = None,
     on_write: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Import every row of the files; with dry_run nothing is written.

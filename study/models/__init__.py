@@ -24,7 +24,13 @@ from study.models.question_import import (
     QuestionImport,
     QuestionImportFile,
 )
-from study.models.quiz_session import QuizMode, QuizSession, QuizStage, QuizStatus
+from study.models.quiz_session import (
+    Feedback,
+    QuizMode,
+    QuizSession,
+    QuizStage,
+    QuizStatus,
+)
 from study.models.rate_limit import RateLimitHit
 from study.models.topic import Topic
 
@@ -57,6 +63,7 @@ __all__ = [
     "QuizSession",
     "QuizStage",
     "QuizStatus",
+    "Feedback",
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",

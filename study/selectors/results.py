@@ -53,7 +53,6 @@ def session_current_question(*, session: QuizSession) -> Question | None:
 # (study/quiz.html#question-card) shows of the next one. Any other field of
 # these questions is deferred: reading it costs a query (the pinned query
 # counts catch that).
-GRADING_FIELDS = ("id", "topic_id", "correct_choice", "accepted_choices")
 QUIZ_CARD_FIELDS = (
     "id",
     "topic_id",
@@ -65,6 +64,14 @@ QUIZ_CARD_FIELDS = (
     "number",
     "figure",
     "needs_figure",
+)
+# The answered question: its key, and what the feedback card of a session
+# that shows the key after each answer (#feedback-card) shows of it.
+GRADING_FIELDS = (
+    *QUIZ_CARD_FIELDS,
+    "correct_choice",
+    "accepted_choices",
+    "explanation",
 )
 _MAX_SLOT = 10_000  # beyond any session; keeps a hostile position a valid index
 
@@ -136,10 +143,19 @@ def _column(attname: str) -> str:
 def _question_from_row(
     session: QuizSession, alias: str, fields: tuple[str, ...]
 ) -> Question | None:
-    values = [getattr(session, f"{alias}_{name}") for name in fields]
-    if values[0] is None:  # no such slot
+    if getattr(session, f"{alias}_id") is None:  # no such slot
         return None
-    return Question.from_db(session._state.db, list(fields), values)
+    # from_db takes the values in the model's field order.
+    names = [f.attname for f in Question._meta.concrete_fields if f.attname in fields]
+    values = [getattr(session, f"{alias}_{name}") for name in names]
+    return Question.from_db(session._state.db, names, values)
+
+
+def session_attempt_at(*, session: QuizSession, position: int | None) -> Attempt | None:
+    """The answer given in one slot of the session, with its question."""
+    if position is None:
+        return None
+    return session.attempts.filter(position=position).select_related("question").first()
 
 
 def sessions_for_topic(*, user, topic: Topic):

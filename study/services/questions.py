@@ -4,7 +4,8 @@ Every change to a question comes here, one at a time (the question form, the
 admin change form) or many at once (the importer, the admin actions), so each
 has the same side effects in the same transaction: `updated_at`, a ready
 explanation turned stale by an edit of what decides the answer, the outbox
-events (publishing), re-embedding and the invalidated relation caches.
+events (publishing), re-embedding and the invalidated relation caches; a
+changed answer key regrades every answer to the question (services/regrade.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from study.related.embeddings import (
     questions_related_on_delete,
     questions_related_on_update,
 )
+from study.services.regrade import questions_regrade
 from study.signals import question_changed, questions_changed
 
 EDITABLE_FIELDS = (*ROUND_KEY_FIELDS, *CONTENT_FIELDS, "figure")
@@ -64,6 +66,7 @@ def question_update(
     """Apply the edit; a changed answer turns a ready explanation stale (text kept)."""
     locked = Question.objects.select_for_update().get(pk=question.pk)
     previous_topic_id = locked.topic_id
+    previous_key = locked.accepted_set
     changed = {
         key
         for key, value in data.items()
@@ -76,6 +79,8 @@ def question_update(
     locked.mark_explanation_stale_if_needed(changed)
     locked.full_clean()
     locked.save()
+    if locked.accepted_set != previous_key:
+        questions_regrade(questions=[locked])
     question_changed.send(sender=Question, question=locked)
     question_related_on_update(
         question=locked, changed=changed, previous_topic_id=previous_topic_id
@@ -117,6 +122,7 @@ def questions_bulk_update(*, edits: Iterable[tuple[Question, dict]]) -> list[Que
     """
     now = timezone.now()
     changes: list[tuple[Question, set[str]]] = []
+    rekeyed: list[Question] = []
     written = {"ai_explanation_status", "updated_at"}
     for question, data in edits:
         changed = {
@@ -126,8 +132,11 @@ def questions_bulk_update(*, edits: Iterable[tuple[Question, dict]]) -> list[Que
         }
         if not changed:
             continue
+        previous_key = question.accepted_set
         for key in changed:
             setattr(question, key, data[key])
+        if question.accepted_set != previous_key:
+            rekeyed.append(question)
         question.mark_explanation_stale_if_needed(changed)
         question.updated_at = now
         written |= changed
@@ -136,6 +145,7 @@ def questions_bulk_update(*, edits: Iterable[tuple[Question, dict]]) -> list[Que
     if not updated:
         return updated
     Question.objects.bulk_update(updated, sorted(written), batch_size=BATCH_SIZE)
+    questions_regrade(questions=rekeyed)
     questions_changed.send(sender=Question, questions=updated)
     questions_related_on_update(changes=changes)
     return updated

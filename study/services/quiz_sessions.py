@@ -19,6 +19,7 @@ from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import (
     UNSURE_CHOICE,
     Attempt,
+    Feedback,
     Outcome,
     Question,
     QuizMode,
@@ -57,6 +58,7 @@ class QuizRequest:
     subjects: tuple[str, ...] = ()
     per_subject: int | None = None  # mock: None takes the paper's size
     tab: str = ""
+    feedback: str = Feedback.END  # a mock is always scored at submission
 
 
 class MockTooLarge(sel.NotEnoughQuestions):
@@ -108,6 +110,8 @@ def quiz_session_start(
         params = {"tab": request.tab}
     else:
         raise ValueError(f"unknown mode {request.mode}")
+    if request.feedback == Feedback.EACH:
+        params["feedback"] = Feedback.EACH
     return QuizSession.objects.create(
         user=user,
         topic=topic,
@@ -266,7 +270,7 @@ def _time_taken(session: QuizSession, reported_ms: int | None) -> int:
 
 @transaction.atomic
 def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
-    """Close the session, upsert progress and persist the session summary."""
+    """Close the session, upsert progress and score a mock."""
     locked = QuizSession.objects.select_for_update().get(pk=session.pk)
     if locked.finished_at is not None:
         return locked
@@ -275,13 +279,9 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
         .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
         .order_by("position")
     )
-    summary = progress_apply_session(user_id=locked.user_id, attempts=attempts)
+    progress_apply_session(user_id=locked.user_id, attempts=attempts)
     locked.status = status
     locked.finished_at = timezone.now()
-    locked.recovered_count = summary.recovered
-    locked.regressed_count = summary.regressed
-    locked.newly_correct_count = summary.newly_correct
-    locked.repeated_wrong_count = summary.repeated_wrong
     if locked.mode == QuizMode.MOCK:
         locked.result = mock_exam_score(attempts)
     locked.save()
@@ -309,7 +309,7 @@ def _enqueue_ai_work(session: QuizSession, attempts: list[Attempt]) -> None:
 def missed_in_card_order(attempts: list[Attempt]) -> list[int]:
     """Question ids in the order the results page shows their cards: wrong
     answers, then 모르겠음, each in question order. Prefetch runs in this order."""
-    rank = {Outcome.WRONG: 0, Outcome.UNSURE: 1}
+    rank: dict[str, int] = {Outcome.WRONG: 0, Outcome.UNSURE: 1}
     missed = [a for a in attempts if a.outcome in rank]
     missed.sort(key=lambda a: (rank[a.outcome], a.position))
     return [a.question_id for a in missed]
@@ -389,7 +389,8 @@ def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession
         if locked.status != QuizStatus.ACTIVE or not locked.is_timed:
             return locked
         choices = {int(k): v for k, v in locked.drafts.items()}
-        if timezone.now() <= locked.deadline_at + SUBMIT_GRACE:
+        deadline = locked.deadline_at
+        if deadline is not None and timezone.now() <= deadline + SUBMIT_GRACE:
             choices.update(
                 {p: c for p, c in answers.items() if 1 <= c <= UNSURE_CHOICE}
             )

@@ -50,8 +50,8 @@ def mock_draft(request, session_id: int):
     try:
         session = mock_draft_save(
             session=session,
-            position=_int(request.POST.get("position")),
-            choice=_int(request.POST.get("choice"), default=None),
+            position=ascii_int(request.POST.get("position"), -1),
+            choice=ascii_int(request.POST.get("choice")),
             marked=None if marked is None else marked == "1",
         )
     except AnswerRejected as exc:
@@ -66,7 +66,7 @@ def mock_submit_view(request, session_id: int):
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     answers = {}
     for position in range(session.size):
-        choice = _int(request.POST.get(f"a{position}"), default=None)
+        choice = ascii_int(request.POST.get(f"a{position}"))
         if choice is not None and 1 <= choice <= UNSURE_CHOICE:
             answers[position] = choice
     mock_submit(session=session, answers=answers)
@@ -81,27 +81,35 @@ def quiz_page(request, session_id: int):
     if session.is_timed:
         sheet = sel.mock_sheet(session=session)
         return render(request, "study/mock.html", {"session": session, "sheet": sheet})
-    question = sel.session_current_question(session=session)
-    return render(
-        request, "study/quiz.html", {"session": session, "question": question}
+    answered = sel.session_attempt_at(
+        session=session, position=ascii_int(request.GET.get("answered"))
     )
+    if answered is not None and session.feedback_each:  # the no-JS feedback page
+        return render(
+            request, "study/quiz.html", {"session": session, "attempt": answered}
+        )
+    question = sel.session_current_question(session=session)
+    context: dict[str, object] = {"session": session, "question": question}
+    if request.htmx:  # 다음 문제 after a feedback card
+        return render(request, "study/quiz.html#question-card", context)
+    return render(request, "study/quiz.html", context)
 
 
 @login_required
 @require_POST
 def quiz_answer(request, session_id: int):
-    position = _int(request.POST.get("position"))
+    position = ascii_int(request.POST.get("position"), -1)
     slot = sel.answer_slot_get(
         user=request.user, session_id=session_id, position=position
     )
     session = slot.session
     try:
-        quiz_answer_record(
+        attempt = quiz_answer_record(
             session=session,
             position=position,
-            question_id=_int(request.POST.get("question_id")),
-            choice=_int(request.POST.get("choice")),
-            time_taken_ms=_int(request.POST.get("elapsed_ms"), default=None),
+            question_id=ascii_int(request.POST.get("question_id"), -1),
+            choice=ascii_int(request.POST.get("choice"), -1),
+            time_taken_ms=ascii_int(request.POST.get("elapsed_ms")),
             question=slot.answered,
         )
     except AnswerRejected as exc:
@@ -109,6 +117,8 @@ def quiz_answer(request, session_id: int):
             return HttpResponse(str(exc), status=exc.status, content_type="text/plain")
         messages.error(request, str(exc))
         return redirect("study:quiz", session_id=session.pk)
+    if session.feedback_each:
+        return _feedback(request, session, attempt)
     if not session.is_active:
         url = reverse("study:results", args=[session.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -129,6 +139,17 @@ def quiz_abandon(request, session_id: int):
     return redirect("study:results", session_id=session.pk)
 
 
+def _feedback(request, session, attempt):
+    """Right or wrong, the key and the learner's pick, then 다음 문제."""
+    if request.htmx:
+        context = {"session": session, "attempt": attempt}
+        return render(request, "study/quiz.html#feedback-card", context)
+    if not session.is_active:
+        return redirect("study:results", session_id=session.pk)
+    url = reverse("study:quiz", args=[session.pk])
+    return redirect(f"{url}?answered={attempt.position}")
+
+
 def _back_url(request, topic) -> str:
     """Back to the form, with the chosen mode kept (the page checks it again)."""
     back = request.POST.get("back", "")
@@ -137,7 +158,3 @@ def _back_url(request, topic) -> str:
     mode = request.POST.get("mode", "")
     query = f"?mode={mode}#quiz-start" if mode in QuizMode.values else ""
     return reverse("study:topic", args=[topic.pk]) + query
-
-
-def _int(value, default: int | None = -1) -> int | None:
-    return ascii_int(value, default)
