@@ -197,7 +197,7 @@ def _steps(
 
     def related(result: dict) -> None:
         figures, reason = batch.measure_related(
-            meta=meta, log=log, embed_limit=embed_limit
+            meta=meta, log=log, embed_limit=embed_limit or scale.related_embed_limit
         )
         if reason:
             result["skipped"]["related_7000_s"] = reason

@@ -32,6 +32,9 @@ class Scale:
     pickup_warmup_rounds: int = 2
     import_files: int = 10
     embed_questions: int = 64
+    # The relations-with-embeddings figure embeds this many of the largest
+    # topic's questions and projects the rest (None: all of them).
+    related_embed_limit: int | None = None
     load_learners: int = 4
     load_requests: int = 400
     seed: int = 20240801
@@ -84,6 +87,7 @@ SCALES: dict[str, Scale] = {
         pickup_warmup_rounds=1,
         import_files=2,
         embed_questions=16,
+        related_embed_limit=32,
         load_learners=2,
         load_requests=80,
     ),
