@@ -2,7 +2,7 @@
 
 What a forecast selector returns (study.forecast.model.Forecast, plan.Plan,
 calibration.CalibrationReport, …) is stored as it is: each dataclass as an
-object tagged with its class name, dates and tuples tagged too, numpy
+object tagged with its class name, dates, times and tuples tagged too, numpy
 values as plain numbers. Only the classes passed to `decode` are rebuilt, so
 stored JSON never names code to run. `shape_version` changes whenever one of
 those classes gains, loses or renames a field: a snapshot of another shape
@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 CLASS_KEY = "__class__"
 DATE_KEY = "__date__"
+DATETIME_KEY = "__datetime__"
 TUPLE_KEY = "__tuple__"
 
 
@@ -31,6 +32,8 @@ def encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: encode(getattr(value, f.name)) for f in _init_fields(value)}
         return {CLASS_KEY: type(value).__name__, **fields}
+    if isinstance(value, datetime):  # before date: a datetime is a date
+        return {DATETIME_KEY: value.isoformat()}
     if isinstance(value, date):
         return {DATE_KEY: value.isoformat()}
     if isinstance(value, dict):
@@ -55,6 +58,8 @@ def _decode(data: Any, known: dict[str, type]) -> Any:
         return [_decode(v, known) for v in data]
     if not isinstance(data, dict):
         return data
+    if DATETIME_KEY in data:
+        return datetime.fromisoformat(data[DATETIME_KEY])
     if DATE_KEY in data:
         return date.fromisoformat(data[DATE_KEY])
     if TUPLE_KEY in data:

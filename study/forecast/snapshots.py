@@ -23,6 +23,7 @@ from django_q.tasks import async_task
 
 from study.forecast import codec
 from study.forecast import selectors as fsel
+from study.forecast.model import SITTING_MAX
 from study.models import ForecastSnapshot, Topic
 
 logger = logging.getLogger(__name__)
@@ -100,9 +101,17 @@ def _is_fresh(row: ForecastSnapshot, *, now: datetime, exam_plan) -> bool:
 
 def _compute(*, user, topic: Topic, exam_plan, now: datetime) -> dict:
     report = fsel.calibration_compute(user=user, topic=topic)
+    # One history for every part: the track record's sittings include the
+    # forecast's (it keeps the latest SITTING_MAX of them).
+    history = fsel.learner_history(
+        user=user, topic=topic, sittings=max(fsel.TRACK_SITTINGS, SITTING_MAX)
+    )
+    track = fsel.forecast_track_record_compute(
+        user=user, topic=topic, exam_plan=exam_plan, history=history, now=now
+    )
     forecast = plan = None
     if exam_plan is not None:
-        lm = fsel.learner_model(user=user, topic=topic, now=now)
+        lm = fsel.model_at(history, now=now)
         if exam_plan.exam_date >= timezone.localdate(now):
             forecast = fsel.forecast_parts(
                 user=user,
@@ -110,6 +119,7 @@ def _compute(*, user, topic: Topic, exam_plan, now: datetime) -> dict:
                 exam_plan=exam_plan,
                 now=now,
                 with_curve=True,
+                history=history,
                 lm=lm,
             )
         plan = fsel.daily_plan_compute(
@@ -125,6 +135,7 @@ def _compute(*, user, topic: Topic, exam_plan, now: datetime) -> dict:
         "forecast": codec.encode(forecast) if forecast else None,
         "plan": codec.encode(plan) if plan else None,
         "calibration": codec.encode(report),
+        "track": codec.encode(track),
     }
 
 

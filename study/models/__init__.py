@@ -2,6 +2,7 @@ from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
     DocumentChunk,
+    DocumentError,
     DocumentStatus,
     MaterialType,
     SubjectNote,
@@ -11,6 +12,7 @@ from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
 from study.models.forecast_snapshot import ForecastSnapshot
 from study.models.jobs import (
+    JobError,
     JobKind,
     JobStatus,
     QuestionJob,
@@ -32,6 +34,7 @@ from study.models.quiz_session import (
     QuizStatus,
 )
 from study.models.rate_limit import RateLimitHit
+from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "Attempt",
     "Document",
     "DocumentChunk",
+    "DocumentError",
     "DocumentStatus",
     "EmbeddingStatus",
     "ExamPlan",
@@ -49,6 +53,7 @@ __all__ = [
     "MaterialType",
     "SubjectNote",
     "SubjectNoteStatus",
+    "JobError",
     "JobKind",
     "JobStatus",
     "LearnerSettings",
@@ -67,5 +72,6 @@ __all__ = [
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
+    "SubjectAlias",
     "Topic",
 ]

@@ -36,6 +36,9 @@ class ForecastSnapshot(models.Model):
     forecast = models.JSONField(null=True, blank=True)
     plan = models.JSONField(null=True, blank=True)
     calibration = models.JSONField(null=True, blank=True)
+    # The learner's past forecasts against their sittings (the calibration
+    # page's track record).
+    track = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("합격 예측 캐시")

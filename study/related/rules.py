@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from study.exam_vocabulary import ExamVocabulary, default_vocabulary
+
 NEGATION = "negation"
 NUMBERS = "numbers"
 DIRECTION = "direction"
@@ -46,10 +48,6 @@ KEY_CONFLICT = "conflict"
 
 # The ask is the end of the stem, just before its question mark.
 _ASK_CHARS = 24
-_NEGATED_ASK = re.compile(
-    r"않은|않는|아닌|틀린|거리가\s*먼|없는|잘못|못한|부적[절합]|어긋난|위배"
-    r"|관계가\s*(?:가장\s*)?(?:적은|먼)"
-)
 # "가장 낮은 것은" against "가장 큰 것은": the superlative's direction.
 _MOST = r"가장\s*(?:[가-힣A-Za-z]{1,6}[이가은는]?\s+)?"
 _LOW = re.compile(_MOST + r"(?:낮은|작은|적은|짧은|약한|느린|좁은|얕은)")
@@ -295,9 +293,11 @@ def embedding_text(*, stem: str, choices: Sequence[str]) -> str:
     return "\n".join([stem.strip(), *sorted(c.strip() for c in choices)])
 
 
-def decisive_difference(a: QuestionText, b: QuestionText) -> str | None:
+def decisive_difference(
+    a: QuestionText, b: QuestionText, vocabulary: ExamVocabulary | None = None
+) -> str | None:
     """Why the two cannot ask the same thing, or None when nothing says so."""
-    if is_negated(a.stem) != is_negated(b.stem):
+    if is_negated(a.stem, vocabulary) != is_negated(b.stem, vocabulary):
         return NEGATION
     if _direction(a.stem) != _direction(b.stem):
         return DIRECTION
@@ -325,6 +325,7 @@ def pair_verdict(
     repeat: float,
     similar: float,
     floor: float,
+    vocabulary: ExamVocabulary | None = None,
 ) -> PairVerdict:
     """REPEAT (with its key), SIMILAR or nothing for two other-round questions
     whose embeddings have this cosine; `repeat`, `similar` and `floor` are the
@@ -332,10 +333,12 @@ def pair_verdict(
     related = PairVerdict(SIMILAR) if similarity >= similar else PairVerdict(None)
     if similarity < floor:
         return related
-    difference = decisive_difference(a, b)
+    difference = decisive_difference(a, b, vocabulary)
     if difference is not None:
         return PairVerdict(related.kind, rule=difference)
-    rule = _repeat_rule(similarity, a, b, repeat=repeat, similar=similar)
+    rule = _repeat_rule(
+        similarity, a, b, repeat=repeat, similar=similar, vocabulary=vocabulary
+    )
     if rule is None:
         return related
     key = key_relation(a, b)
@@ -354,6 +357,7 @@ def _repeat_rule(
     *,
     repeat: float,
     similar: float,
+    vocabulary: ExamVocabulary | None = None,
 ) -> str | None:
     """Which rule makes the pair the same question; the cheap checks first (a
     large topic has a few hundred thousand candidate pairs)."""
@@ -372,7 +376,7 @@ def _repeat_rule(
         return "same_answer_and_options"
     if (
         similarity >= similar
-        and is_negated(a.stem)
+        and is_negated(a.stem, vocabulary)
         and common() >= COMMON_OPTIONS
         and stem_overlap(a.stem, b.stem) >= ALIKE_STEM
     ):
@@ -563,9 +567,16 @@ def _step_number(label: str) -> int:
     return ord(char.upper()) - ord("A") + 1
 
 
+def is_negated(stem: str, vocabulary: ExamVocabulary | None = None) -> bool:
+    """The ask at the end of the stem is negated (the exam's negated_ask words)."""
+    if vocabulary is None:
+        return _is_negated_by_default(stem)
+    return vocabulary.is_negated_ask(_ask(stem))
+
+
 @lru_cache(maxsize=CACHED_TEXTS)
-def is_negated(stem: str) -> bool:
-    return bool(_NEGATED_ASK.search(_ask(stem)))
+def _is_negated_by_default(stem: str) -> bool:
+    return default_vocabulary().is_negated_ask(_ask(stem))
 
 
 @lru_cache(maxsize=CACHED_TEXTS)

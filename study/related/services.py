@@ -98,7 +98,7 @@ class RelationRow:
         """What a list shows of a related question; a repeat also says how
         its key relates (rules.KEY_SAME / KEY_OTHER / KEY_CONFLICT) and which
         choice(s) its round keyed."""
-        entry = {
+        entry: dict[str, object] = {
             "id": self.id,
             "similarity": round(float(similarity), 4),
             "year": self.year,

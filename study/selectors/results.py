@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, cast
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -62,6 +63,7 @@ QUIZ_CARD_FIELDS = (
     "exam_year",
     "exam_session",
     "number",
+    "numbered_by_subject",
     "figure",
     "needs_figure",
 )
@@ -102,8 +104,9 @@ def answer_slot_get(*, user, session_id: int, position: int) -> AnswerSlot:
     if not found:
         raise Http404
     session = found[0]
+    row = cast(Any, session)  # the raw query's extra columns
     if not topic_is_visible_to(
-        user, owner_id=session.topic_owner_id, is_shared=session.topic_is_shared
+        user, owner_id=row.topic_owner_id, is_shared=row.topic_is_shared
     ):
         raise Http404
     return AnswerSlot(
@@ -137,7 +140,9 @@ def _slot_sql() -> str:
 
 def _column(attname: str) -> str:
     name = attname.removesuffix("_id") if attname.endswith("_id") else attname
-    return Question._meta.get_field(name).column
+    field = Question._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column
+    return field.column
 
 
 def _question_from_row(

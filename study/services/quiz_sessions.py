@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +50,23 @@ class AnswerRejected(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """What a device adds to an answer: its idempotency key and, for an answer
+    that waited offline, when it was given (kept within the session's span)."""
+
+    client_key: uuid.UUID
+    given_at: datetime | None = None
+
+    def attempt_fields(self, session: QuizSession) -> dict:
+        fields: dict = {"client_key": self.client_key}
+        if self.given_at is not None:
+            fields["created_at"] = min(
+                max(self.given_at, session.started_at), timezone.now()
+            )
+        return fields
 
 
 @dataclass(frozen=True)
@@ -159,6 +179,7 @@ def quiz_answer_record(
     question_id: int,
     choice: int,
     time_taken_ms: int | None,
+    answer_key: AnswerKey | None = None,
     question: Question | None = None,
 ) -> Attempt:
     """Record the answer of one slot; the last one finalizes the session.
@@ -168,9 +189,12 @@ def quiz_answer_record(
     cannot record two attempts for one slot and an answer is never half
     written. Nothing else is written per answer: progress, patterns and
     schedules are derived from the attempts when the session is finalized
-    (progress_apply_session). `question` is the answered question when the
-    caller has read it already (selectors.results.answer_slot_get); its key
-    is all that is read of it.
+    (progress_apply_session). An answer_key (the device's idempotency key and
+    the time the answer was given) is stored on the attempt; the database
+    keeps each key once (a repeated key fails the whole statement: no slot is
+    claimed). `question` is the answered question when the caller has read
+    it already (selectors.results.answer_slot_get); its key is all that is
+    read of it.
     """
     if not 1 <= choice <= UNSURE_CHOICE:
         raise AnswerRejected(_("보기는 1~5 중에서 고르세요."))
@@ -192,11 +216,15 @@ def quiz_answer_record(
         outcome=outcome,
         selected_choice=selected,
         time_taken_ms=_time_taken(session, time_taken_ms),
+        **(answer_key.attempt_fields(session) if answer_key else {}),
     )
+    # An answer given offline keeps its own time; the session was active now.
+    offline = answer_key is not None and answer_key.given_at is not None
+    activity_at = timezone.now() if offline else attempt.created_at
     last = position + 1 >= session.size
     # The last answer and the finalize commit together (or neither does).
     with transaction.atomic() if last else nullcontext():
-        if not _claim_and_insert(session, attempt):
+        if not _claim_and_insert(session, attempt, activity_at=activity_at):
             raise _why_not_claimed(session, position)
         if last:
             quiz_session_finalize(session=session, status=QuizStatus.FINISHED)
@@ -218,11 +246,13 @@ RETURNING id
 """
 
 
-def _claim_and_insert(session: QuizSession, attempt: Attempt) -> bool:
+def _claim_and_insert(
+    session: QuizSession, attempt: Attempt, *, activity_at: datetime
+) -> bool:
     """Claim the attempt's slot and insert it; False when the slot was taken."""
     fields, sql = _claim_and_insert_sql()
     values = [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in fields]
-    params = [attempt.created_at, session.pk, QuizStatus.ACTIVE, attempt.position]
+    params: list[Any] = [activity_at, session.pk, QuizStatus.ACTIVE, attempt.position]
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, *values])
@@ -234,19 +264,23 @@ def _claim_and_insert(session: QuizSession, attempt: Attempt) -> bool:
     attempt.pk = row[0]
     attempt._state.adding = False
     session.answered_count = attempt.position + 1
-    session.last_activity_at = attempt.created_at
+    session.last_activity_at = activity_at
     return True
 
 
 @cache
-def _claim_and_insert_sql() -> tuple[list, str]:
+def _claim_and_insert_sql() -> tuple[list[models.Field], str]:
     """Every column of Attempt (a field added later is written too), built once."""
-    fields = [f for f in Attempt._meta.concrete_fields if not f.primary_key]
+    fields = [
+        f
+        for f in Attempt._meta.concrete_fields
+        if isinstance(f, models.Field) and not f.primary_key
+    ]
     quote = connection.ops.quote_name
     sql = _CLAIM_AND_INSERT.format(
         session_table=quote(QuizSession._meta.db_table),
         attempt_table=quote(Attempt._meta.db_table),
-        columns=", ".join(quote(f.column) for f in fields),
+        columns=", ".join(quote(f.column or f.attname) for f in fields),
         values=", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields),
     )
     return fields, sql
@@ -283,7 +317,8 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     locked.status = status
     locked.finished_at = timezone.now()
     if locked.mode == QuizMode.MOCK:
-        locked.result = mock_exam_score(attempts)
+        paper = exam_paper_for_topic(topic=locked.topic).subjects
+        locked.result = mock_exam_score(attempts, paper=paper)
     locked.save()
     forecast_snapshot_changed(user_id=locked.user_id, topic_id=locked.topic_id)
     _enqueue_ai_work(locked, attempts)
@@ -340,10 +375,10 @@ def quiz_session_abandon(*, session: QuizSession) -> QuizSession:
     return quiz_session_finalize(session=session, status=QuizStatus.ABANDONED)
 
 
-def mock_exam_score(attempts: list[Attempt]) -> dict:
+def mock_exam_score(attempts: list[Attempt], *, paper: Sequence[str] = ()) -> dict:
     """Per-subject scores out of 100 and the pass decision (study.selectors.scores)."""
     rows = [(a.question.subject, a.outcome == Outcome.CORRECT) for a in attempts]
-    return paper_score(rows).as_dict()
+    return paper_score(rows, paper=paper).as_dict()
 
 
 def _check_open(session: QuizSession, *, grace: timedelta = timedelta(0)) -> None:

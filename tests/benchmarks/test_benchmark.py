@@ -103,9 +103,7 @@ def test_it_reports_every_figure_of_the_issue(bench):
     # The pipeline measures again: jobs run the whole path, stage by stage.
     pipeline = result["pipeline"]
     assert pipeline["jobs_measured"] > 0
-    assert {"retrieval", "prompt", "llm", "guard", "write"} <= set(
-        pipeline["stages_s"]
-    )
+    assert {"retrieval", "prompt", "llm", "guard", "write"} <= set(pipeline["stages_s"])
 
 
 def test_it_prints_the_table_with_the_targets(bench):

@@ -88,23 +88,29 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
 LIMITS = {
     "quiz_page": 4,
     "answer_next": 4,
-    "results": 10,  # + AI states (jobs, analysis, analysis job) + the score
+    # + AI states (jobs, analysis, analysis job) + the score, judged on the
+    # exam's current subjects (the spec, the bank's subjects by round)
+    "results": 11,
     "results_tab": 6,
     "due_today": 5,
     "pending_review": 5,
     "chronic": 5,
     "regressed": 5,
     "mastered": 5,
-    "home_cold": 11,
-    "topic_cold": 18,
-    "forecast_cold": 13,  # the plot of P(합격) over the days adds none
-    "plan_cold": 11,
-    "calibration_cold": 6,
+    # Cold: no fresh forecast snapshot (its read is one query), computed live.
+    # The forecast reads the learner's sittings (2) and the topic's share of
+    # new questions (1) besides the bank and the answers.
+    "home_cold": 14,
+    "topic_cold": 20,
+    "forecast_cold": 15,  # the plot of P(합격) over the days adds none
+    "plan_cold": 15,  # + the unreviewed misses
+    "calibration_cold": 16,  # subjects in exam order; the track record
+    # Warm: the snapshot is fresh, one row read.
     "home": 7,
-    "topic": 14,
-    "forecast": 9,
+    "topic": 13,
+    "forecast": 8,
     "plan": 6,
-    "calibration": 4,
+    "calibration": 6,  # the report and the track record, each from the row
 }
 
 

@@ -105,9 +105,15 @@ def test_the_pages_show_from_the_snapshot_what_they_compute_live(studied, topic)
     live = fsel.topic_forecast(user=studied, topic=topic, now=now, with_curve=True)
     live_plan = fsel.daily_plan(user=studied, topic=topic, now=now)
     live_calibration = fsel.calibration_compute(user=studied, topic=topic)
+    live_track = fsel.forecast_track_record(user=studied, topic=topic)
     assert refresh(studied, topic, now=now)
     cached = fsel.topic_forecast(user=studied, topic=topic, with_curve=True)
     assert cached.forecast == live.forecast
+    # The latest whole round (its times too) and the new-question line.
+    assert live.latest_sitting is not None
+    assert cached.latest_sitting == live.latest_sitting
+    assert cached.latest_sitting.finished_at.tzinfo is not None
+    assert cached.new_share_measured == live.new_share_measured
     assert cached.curve == live.curve and cached.idle_curve == live.idle_curve
     assert isinstance(cached.forecast, model.Forecast)
     plan = fsel.daily_plan(user=studied, topic=topic)
@@ -116,6 +122,23 @@ def test_the_pages_show_from_the_snapshot_what_they_compute_live(studied, topic)
     assert [q.pk for q in plan.new_questions] == [q.pk for q in live_plan.new_questions]
     assert [r.pk for r in plan.reviews] == [r.pk for r in live_plan.reviews]
     assert fsel.calibration_for(user=studied, topic=topic) == live_calibration
+    assert row(studied, topic).track is not None
+    assert fsel.forecast_track_record(user=studied, topic=topic) == live_track
+
+
+@pytest.mark.django_db
+def test_the_track_record_is_recomputed_once_the_exam_date_has_passed(studied, topic):
+    refresh(studied, topic)
+    snapshot = row(studied, topic)
+    plan = fsel.exam_plan_get(user=studied, topic=topic)
+    today = timezone.localdate()
+    assert fsel.snapshot_is_fresh(snapshot, "track", now=timezone.now(), exam_plan=plan)
+    # The same row read on the day after the exam: the record now names the
+    # exam date (sittings near it), so the stored one is not used.
+    after_exam = timezone.now() + timedelta(days=(plan.exam_date - today).days + 1)
+    assert not fsel.snapshot_is_fresh(
+        snapshot, "track", now=after_exam, exam_plan=plan
+    )
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('study', '0015_regrade_counts_labels'),
+        ('study', '0018_vocabulary_and_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
                 ('forecast', models.JSONField(blank=True, null=True)),
                 ('plan', models.JSONField(blank=True, null=True)),
                 ('calibration', models.JSONField(blank=True, null=True)),
+                ('track', models.JSONField(blank=True, null=True)),
             ],
             options={
                 'verbose_name': '합격 예측 캐시',
