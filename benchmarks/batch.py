@@ -6,6 +6,7 @@ import csv
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -183,7 +184,7 @@ def _related_with_embeddings(
     started = time.perf_counter()
     stored = questions_embed(question_ids=chosen, compute_relations=False)
     embed_s = time.perf_counter() - started
-    figures = {
+    figures: dict[str, Any] = {
         "questions": len(ids),
         "embedded": stored,
         "embed_s": round(embed_s, 2),

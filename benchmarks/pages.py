@@ -20,10 +20,11 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +36,7 @@ from study.imports.runs import question_import_check
 from study.models import ImportStatus, Question, QuizMode, QuizSession, QuizStatus
 from study.services.exam_plans import exam_plan_set
 
-Thunk = Callable[[], HttpResponse]
+Thunk = Callable[[], HttpResponseBase]
 EXAM_IN_DAYS = 28
 DAILY_SIZE = 40
 # "one 1 MB file": larger than QUESTION_IMPORT_INLINE_MAX_BYTES, so the request
@@ -127,7 +128,7 @@ def _gets(client: Client, url: str) -> Iterator[Thunk]:
 
 
 def _cold(bench, client: Client, url: str) -> Iterator[Thunk]:
-    def get() -> HttpResponse:
+    def get() -> HttpResponseBase:
         snapshots.forecast_snapshots_invalidate(
             user_id=bench.user.pk, topic_id=bench.topic.pk
         )
@@ -147,13 +148,13 @@ def _question_pages(bench) -> Iterator[Thunk]:
     while True:
         for qid in ids:
             url = reverse("study:question", args=[qid])
-            yield lambda url=url: bench.client.get(url, secure=True)
+            yield partial(bench.client.get, url, secure=True)
 
 
 def _mock_starts(bench, mocks: list[int]) -> Iterator[Thunk]:
     url = reverse("study:quiz_start", args=[bench.topic.pk])
 
-    def start() -> HttpResponse:
+    def start() -> HttpResponseBase:
         response = bench.client.post(url, {"mode": QuizMode.MOCK}, secure=True)
         match = re.search(r"/quiz/(\d+)/", response.get("Location", ""))
         if match:
@@ -168,7 +169,7 @@ def _mock_pages(bench, mocks: list[int]) -> Iterator[Thunk]:
     while True:
         for session_id in list(mocks):
             url = reverse("study:quiz", args=[session_id])
-            yield lambda url=url: bench.client.get(url, secure=True)
+            yield partial(bench.client.get, url, secure=True)
 
 
 def _mock_submits(bench, mocks: list[int]) -> Iterator[Thunk]:
@@ -187,9 +188,7 @@ def _mock_submits(bench, mocks: list[int]) -> Iterator[Thunk]:
             if bench.rng.random() < 0.95  # a few left blank: 모르겠음
         }
         url = reverse("study:mock_submit", args=[session.pk])
-        yield lambda url=url, answers=answers: bench.client.post(
-            url, answers, secure=True
-        )
+        yield partial(bench.client.post, url, answers, secure=True)
     raise RuntimeError("not enough started mock exams for mock_submit")
 
 
@@ -202,7 +201,7 @@ def _dry_runs(bench, run_ids: list[int]) -> Iterator[Thunk]:
     data = import_file(bench.topic, seed=bench.scale.seed)
     url = reverse("study:import_new", args=[bench.topic.pk])
 
-    def upload() -> HttpResponse:
+    def upload() -> HttpResponseBase:
         upload = SimpleUploadedFile("bench-1mb.csv", data, content_type="text/csv")
         response = client.post(url, {"files": upload}, secure=True)
         match = re.search(r"/imports/(\d+)", response.get("Location", ""))

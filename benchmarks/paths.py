@@ -14,10 +14,11 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve, reverse
@@ -38,7 +39,7 @@ URLCONF = "benchmarks.urls"
 HTMX = {"HX-Request": "true"}
 QUERY_PASSES = 3
 SESSION_SIZE = 20
-Thunk = Callable[[], HttpResponse]
+Thunk = Callable[[], HttpResponseBase]
 
 
 @dataclass
@@ -50,7 +51,7 @@ class PathRun:
     errors: list[str] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
 
-    def check(self, response: HttpResponse) -> None:
+    def check(self, response: HttpResponseBase) -> None:
         if response.status_code not in self.expect and len(self.errors) < 1000:
             body = getattr(response, "content", b"")[:200]
             self.errors.append(f"{response.status_code} {body!r}")
@@ -165,7 +166,7 @@ class HotPaths:
         url = reverse("study:quiz_start", args=[self.topic.pk])
         data = {"mode": "stage", "stage": "pre_exam", "size": SESSION_SIZE}
 
-        def start() -> HttpResponse:
+        def start() -> HttpResponseBase:
             response = self.client.post(url, data, secure=True)
             match = re.search(r"/quiz/(\d+)/", response.get("Location", ""))
             if match:
@@ -179,7 +180,7 @@ class HotPaths:
         while True:
             for session_id in list(self.started_sessions):
                 url = reverse("study:quiz", args=[session_id])
-                yield lambda url=url: self.client.get(url, secure=True)
+                yield partial(self.client.get, url, secure=True)
 
     def _correct_choices(self, sessions: list[QuizSession]) -> dict[int, int]:
         ids = {qid for s in sessions for qid in s.question_ids}
@@ -211,9 +212,7 @@ class HotPaths:
                     "choice": self._choice(correct[qid]),
                     "elapsed_ms": self.rng.randint(4000, 60000),
                 }
-                yield lambda url=url, data=data: self.client.post(
-                    url, data, secure=True, headers=HTMX
-                )
+                yield partial(self.client.post, url, data, secure=True, headers=HTMX)
         raise RuntimeError("not enough started sessions for answer_next")
 
     def _finalize(self) -> Iterator[Thunk]:
@@ -241,7 +240,7 @@ class HotPaths:
                 "elapsed_ms": 9000,
             }
 
-            def answer(url=url, data=data, session_id=session.pk) -> HttpResponse:
+            def answer(url=url, data=data, session_id=session.pk) -> HttpResponseBase:
                 response = self.client.post(url, data, secure=True, headers=HTMX)
                 self.finished_sessions.append(session_id)
                 return response
@@ -261,7 +260,7 @@ class HotPaths:
         while True:
             for session_id in ids:
                 url = reverse("study:results", args=[session_id])
-                yield lambda url=url: self.client.get(url, secure=True)
+                yield partial(self.client.get, url, secure=True)
 
     def _review(self, tab: str) -> Iterator[Thunk]:
         url = reverse("study:review_queue", args=[self.topic.pk]) + f"?tab={tab}"
@@ -278,7 +277,7 @@ class HotPaths:
         )
         run_check = {"done": False}
 
-        def hit(qid: int) -> HttpResponse:
+        def hit(qid: int) -> HttpResponseBase:
             url = reverse("study:ai_explanation_api", args=[qid])
             response = self.client.post(
                 url, "{}", content_type="application/json", secure=True
@@ -291,7 +290,7 @@ class HotPaths:
 
         while True:
             for qid in ids:
-                yield lambda qid=qid: hit(qid)
+                yield partial(hit, qid)
 
     # -- the related-types bulk call (issue 6), when it exists --
 
@@ -319,13 +318,15 @@ class HotPaths:
         def thunks() -> Iterator[Thunk]:
             while True:
                 for batch in batches:
-                    yield lambda batch=batch: shape(path, batch)
+                    yield partial(shape, path, batch)
 
         self.measure(PathRun("related_bulk"), thunks(), n)
 
-    def _related_payload_shape(self, path: str, ids: list[int]):
+    def _related_payload_shape(
+        self, path: str, ids: list[int]
+    ) -> Callable[[str, list[int]], HttpResponseBase] | None:
         """The endpoint's request format is issue 6's; try the usual ones."""
-        shapes = {
+        shapes: dict[str, Callable[[str, list[int]], HttpResponseBase]] = {
             "json ids": lambda p, b: self.client.post(
                 p, json.dumps({"ids": b}), "application/json", secure=True
             ),

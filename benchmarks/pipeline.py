@@ -73,7 +73,10 @@ def guarded_reply(body: dict, keys: dict[str, int]) -> str:
         return json.dumps({"answer_choice": keys.get(stem, 1)})
     if schema != "explanation":
         return json.dumps(ANALYSIS, ensure_ascii=False)
-    key = int(re.search(r"\[정답\]\s*(\d)", prompt).group(1))
+    found = re.search(r"\[정답\]\s*(\d)", prompt)
+    if found is None:
+        raise ValueError("the explanation prompt names no key")
+    key = int(found.group(1))
     choices = re.findall(r"^[1-4]\. (.*)$", _section(prompt, "보기"), re.M)
     label, quote, context = _quote_about(prompt, choices)
     text = f"정답은 {key}번({choices[key - 1]})입니다."
@@ -263,6 +266,7 @@ def _one_round(meta: dict, fake, llm_latency_s: float) -> dict:
 
 def _wait_for_jobs(session: QuizSession, missed: list[int], timeout_s: float):
     deadline = time.monotonic() + timeout_s
+    assert session.finished_at is not None  # the session was submitted
     since = session.finished_at - timedelta(seconds=1)
     while time.monotonic() < deadline:
         jobs = list(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
@@ -105,8 +107,8 @@ def machine_line(info: dict, postgres: dict) -> str:
 class Target:
     label: str
     text: str
-    get: object  # result dict -> value or None
-    ok: object  # value -> bool
+    get: Callable[[dict], Any]  # result dict -> value or None
+    ok: Callable[[Any], bool]  # value -> bool
 
 
 def _path(name: str, key: str):
@@ -225,7 +227,7 @@ def _ingest_lines(figures: dict | None) -> list[str]:
 
 def _pipeline_lines(figures: dict | None) -> list[str]:
     stages = (figures or {}).get("stages_s") or {}
-    if not stages:
+    if not figures or not stages:
         return []
     parts = ", ".join(f"{name} {_num(value, 3)}" for name, value in stages.items())
     return [

@@ -230,7 +230,7 @@ def _hot_paths(scale, meta, log) -> dict:
         llm = {"LLM_BASE_URL": fake.base_url, "LLM_MODEL": "fake-model"}
         stack.enter_context(override_settings(ROOT_URLCONF=URLCONF, **llm))
         bench = HotPaths(scale=scale, meta=meta, log=log)
-        paths = bench.run_all()
+        paths: dict[str, dict | None] = dict(bench.run_all())
     for name in report.REQUIRED_PATHS:
         paths.setdefault(name, None)
     return {"paths": paths, "skipped": bench.skipped}

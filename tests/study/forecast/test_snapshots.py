@@ -136,9 +136,7 @@ def test_the_track_record_is_recomputed_once_the_exam_date_has_passed(studied, t
     # The same row read on the day after the exam: the record now names the
     # exam date (sittings near it), so the stored one is not used.
     after_exam = timezone.now() + timedelta(days=(plan.exam_date - today).days + 1)
-    assert not fsel.snapshot_is_fresh(
-        snapshot, "track", now=after_exam, exam_plan=plan
-    )
+    assert not fsel.snapshot_is_fresh(snapshot, "track", now=after_exam, exam_plan=plan)
 
 
 @pytest.mark.django_db
