@@ -300,12 +300,12 @@ def table(result: dict) -> str:
             else "load test                 —"
         ),
         "",
-        f"{'target':<34}{'wanted':<20}{'measured':>12}  result",
+        f"{'target':<38}{'wanted':<24}{'measured':>12}  result",
     ]
     for row in result.get("targets", []):
         verdict = {True: "met", False: "MISSED", None: "not measured"}[row["met"]]
         lines.append(
-            f"{row['target']:<34}{row['wanted']:<20}{_num(row['value']):>12}  {verdict}"
+            f"{row['target']:<38}{row['wanted']:<24}{_num(row['value']):>12}  {verdict}"
         )
     for name, reason in result.get("skipped", {}).items():
         lines.append(f"skipped {name}: {reason}")
