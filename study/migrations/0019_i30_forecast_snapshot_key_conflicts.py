@@ -47,6 +47,10 @@ class Migration(migrations.Migration):
             model_name='question',
             index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('repeat_key_conflicts__gt', 0)), fields=['topic', 'id'], name='study_q_key_conflicts'),
         ),
+        migrations.AddIndex(
+            model_name='question',
+            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['topic'], name='study_q_topic_alive'),
+        ),
         migrations.AddField(
             model_name='forecastsnapshot',
             name='topic',

@@ -255,6 +255,12 @@ class Question(models.Model):
         ]
         indexes = [
             models.Index(fields=["topic", "subject"], name="study_q_topic_subject"),
+            # The live questions of a topic, counted by an index-only scan.
+            models.Index(
+                fields=["topic"],
+                condition=Q(deleted_at__isnull=True),
+                name="study_q_topic_alive",
+            ),
             models.Index(
                 fields=["topic", "ai_explanation_status"],
                 condition=~Q(ai_explanation_status="none"),
