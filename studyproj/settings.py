@@ -141,6 +141,19 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=2
 QUESTION_IMPORT_INLINE_MAX_BYTES = env.int(
     "QUESTION_IMPORT_INLINE_MAX_BYTES", default=2**20
 )
+# ... and so do uploads of more lines than this, however small.
+QUESTION_IMPORT_INLINE_MAX_LINES = env.int(
+    "QUESTION_IMPORT_INLINE_MAX_LINES", default=5000
+)
+# Rows one web import may have (a whole bank of 848 real rounds is ~85,000);
+# beyond it the import stops with a reason and writes nothing.
+QUESTION_IMPORT_MAX_ROWS = env.int("QUESTION_IMPORT_MAX_ROWS", default=100_000)
+# Uploaded question files a user may keep stored at once; files are deleted
+# when their import is done, else this many hours after the upload.
+QUESTION_IMPORT_QUOTA_BYTES = env.int(
+    "QUESTION_IMPORT_QUOTA_BYTES", default=200 * 2**20
+)
+QUESTION_IMPORT_KEEP_HOURS = env.int("QUESTION_IMPORT_KEEP_HOURS", default=72)
 FIGURE_MAX_PIXELS = env.int("FIGURE_MAX_PIXELS", default=16_000_000)
 # Per-user upload quotas: figures of a user's topics, and their study documents.
 FIGURE_QUOTA_BYTES = env.int("FIGURE_QUOTA_BYTES", default=100 * 1024 * 1024)

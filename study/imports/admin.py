@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from study.imports.forms import AdminQuestionImportForm
 from study.imports.http import import_step, report_download
+from study.imports.reports import report_rejected_count
 from study.imports.runs import ImportRejected, question_import_create
 from study.imports.selectors import import_summary
 from study.models import QuestionImport
@@ -30,7 +31,7 @@ class QuestionImportAdmin(admin.ModelAdmin):
             return "-"
         return (
             f"{report['rows']} ({report['imported']}/{report['updated']}/"
-            f"{report['unchanged']}/{len(report['rejected'])})"
+            f"{report['unchanged']}/{report_rejected_count(report)})"
         )
 
     def get_urls(self):

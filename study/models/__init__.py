@@ -19,6 +19,7 @@ from study.models.jobs import (
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
 from study.models.question_import import (
+    ImportFailure,
     ImportStatus,
     QuestionImport,
     QuestionImportFile,
@@ -37,6 +38,7 @@ __all__ = [
     "EmbeddingStatus",
     "ExamPlan",
     "ExamSpec",
+    "ImportFailure",
     "ImportStatus",
     "MaterialType",
     "SubjectNote",

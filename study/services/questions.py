@@ -95,12 +95,14 @@ def questions_bulk_create(*, topic: Topic, questions: list[Question]) -> None:
     if not questions:
         return
     copy_insert(Question, questions)
-    ids = {
-        (year, session, number): pk
-        for pk, year, session, number in Question.objects.filter(
-            topic=topic, exam_year__isnull=False, number__isnull=False
-        ).values_list("id", "exam_year", "exam_session", "number")
-    }
+    # Read back the ids of these keys only (an import writes in batches into
+    # topics of any size): the years and numbers narrow it, the keys decide.
+    rows = Question.objects.filter(
+        topic=topic,
+        exam_year__in={q.exam_year for q in questions},
+        number__in={q.number for q in questions},
+    ).values_list("id", "exam_year", "exam_session", "number")
+    ids = {(year, session, number): pk for pk, year, session, number in rows}
     for question in questions:
         question.pk = ids[(question.exam_year, question.exam_session, question.number)]
     questions_changed.send(sender=Question, questions=questions)

@@ -45,11 +45,11 @@ def test_owner_dry_runs_then_imports_and_downloads_the_report(client, user, topi
     assert "검사 결과" in page and "아직 저장하지 않았습니다" in page
     assert 'data-count="imported">3<' in page and 'data-count="rejected">3<' in page
     # Counts per reason, and the first rejected rows with file and line.
-    assert "<td>invalid answer</td><td>2</td>" in page
-    assert "<td>session is not a round label</td><td>1</td>" in page
+    assert "<td>올바르지 않은 정답</td><td>2</td>" in page
+    assert "<td>회차로 읽을 수 없음</td><td>1</td>" in page
     assert (
-        '<span class="where">bad.csv · 2번째 줄</span> '
-        '<span class="why">invalid answer: &#x27;9&#x27;</span>'
+        '<span class="where">bad.csv · 2번째 줄</span> <span class="why">'
+        "정답은 1~4 중 하나이거나 쉼표로 나눈 번호여야 합니다: &#x27;9&#x27;</span>"
     ) in page
 
     dry = client.get(reverse("study:import_report", args=[topic.pk, run.pk]))
