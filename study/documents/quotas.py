@@ -7,16 +7,47 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext
 
+from study.db.locks import user_quota_lock
 from study.documents.extraction import DocumentRejected
 from study.models import Document, DocumentStatus
 
+MAX_BYTES = 20 * 1024 * 1024
 
-def document_quota_check(*, owner, incoming_bytes: int) -> None:
+
+def document_size_check(*, size: int) -> None:
+    if size > MAX_BYTES:
+        raise DocumentRejected(gettext("파일이 너무 큽니다 (최대 20MB)."))
+
+
+def document_quota_check(
+    *, owner, incoming_bytes: int, replacing: Document | None = None
+) -> None:
     """Per-user limits: documents being processed at once, count and bytes stored.
 
     Processing happens in shared workers, so one user may queue only a few at a
-    time; the rest wait until theirs are done."""
+    time; the rest wait until theirs are done. The check takes the owner's
+    lock until the caller's transaction ends, so two uploads at once are
+    counted one after the other (a new file replacing `replacing`'s counts
+    only its bytes beyond the old one's)."""
+    user_quota_lock(user_id=owner.pk, quota="documents")
     mine = Document.objects.filter(owner=owner)
+    if replacing is None:
+        _check_count(mine)
+    else:
+        mine = mine.exclude(pk=replacing.pk)
+    names = list(mine.exclude(file="").values_list("file", flat=True))
+    if _stored_bytes(names) + incoming_bytes > settings.DOCUMENT_QUOTA_BYTES:
+        quota = settings.DOCUMENT_QUOTA_BYTES // (1024 * 1024)
+        raise DocumentRejected(
+            gettext(
+                "자료 저장 한도(%(quota)sMB)를 넘습니다. 쓰지 않는 자료를 뺀 "
+                "뒤 올려 주세요."
+            )
+            % {"quota": quota}
+        )
+
+
+def _check_count(mine) -> None:
     busy = mine.filter(status__in=[DocumentStatus.PENDING, DocumentStatus.PROCESSING])
     if busy.count() >= settings.DOCUMENT_MAX_PROCESSING:
         raise DocumentRejected(
@@ -26,23 +57,13 @@ def document_quota_check(*, owner, incoming_bytes: int) -> None:
             )
             % {"document_max_processing": settings.DOCUMENT_MAX_PROCESSING}
         )
-    names = list(mine.exclude(file="").values_list("file", flat=True))
-    if len(names) >= settings.DOCUMENT_QUOTA_COUNT:
+    if mine.exclude(file="").count() >= settings.DOCUMENT_QUOTA_COUNT:
         raise DocumentRejected(
             gettext(
                 "자료는 %(document_quota_count)s개까지 올릴 수 있습니다. 쓰지 "
                 "않는 자료를 뺀 뒤 올려 주세요."
             )
             % {"document_quota_count": settings.DOCUMENT_QUOTA_COUNT}
-        )
-    if _stored_bytes(names) + incoming_bytes > settings.DOCUMENT_QUOTA_BYTES:
-        quota = settings.DOCUMENT_QUOTA_BYTES // (1024 * 1024)
-        raise DocumentRejected(
-            gettext(
-                "자료 저장 한도(%(quota)sMB)를 넘습니다. 쓰지 않는 자료를 뺀 "
-                "뒤 올려 주세요."
-            )
-            % {"quota": quota}
         )
 
 

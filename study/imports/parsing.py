@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from study import rounds
-from study.imports.reasons import VALUE_MAX_CHARS, Reason, RejectionReason
+from study.imports.reasons import (
+    VALUE_MAX_CHARS,
+    Reason,
+    RejectionReason,
+    storable,
+)
 from study.json_input import JSONInputError, json_loads_bounded
 from study.models.question import TEXT_LIMITS
 from study.numbers import is_ascii_digits
@@ -107,6 +112,8 @@ _READ_CHUNK = 1 << 20
 # A literal backslash-n written by an exporter, but not LaTeX such as \nu.
 _LITERAL_NEWLINE = re.compile(r"\\n(?![A-Za-z])")
 _ANSWER = re.compile(r"^[1-4](\s*,\s*[1-4])*$")
+# A lone surrogate (JSON can spell "\ud800") cannot be stored as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -146,11 +153,15 @@ class Rejection:
         return RejectionReason(self.code, self.params).text
 
     def as_dict(self) -> dict:
+        """As a report stores it (text from the file made storable)."""
+        params = {
+            k: storable(v) if isinstance(v, str) else v for k, v in self.params.items()
+        }
         return {
-            "file": self.file,
+            "file": storable(self.file),
             "line": self.line,
             "code": self.code,
-            "params": self.params,
+            "params": params,
         }
 
 
@@ -528,9 +539,9 @@ _LIMITED_FIELDS = ("exam", "subject", "scope")
 def _check_texts(texts: dict) -> None:
     """What PostgreSQL or the columns would refuse is a row's reason, not a crash."""
     joined = "".join(texts.values())
-    if "\ufffd" in joined or "\x00" in joined:
+    if "\ufffd" in joined or "\x00" in joined or _SURROGATE.search(joined):
         for key, value in texts.items():
-            if "\ufffd" in value:
+            if "\ufffd" in value or _SURROGATE.search(value):
                 raise RowError(Reason.CORRUPTED_TEXT, field=key)
             if "\x00" in value:
                 raise RowError(Reason.NUL_CHARACTER, field=key)

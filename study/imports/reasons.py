@@ -143,6 +143,12 @@ MESSAGES = {
 }
 
 
+def storable(text: str) -> str:
+    """Text a jsonb column accepts: no NUL, no lone surrogate (a JSON Lines
+    file can spell both)."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
 def quoted(value: object) -> str:
     """A value from the file as a reason quotes it: cut, and in quotes."""
     text = str(value)

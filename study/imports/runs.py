@@ -17,7 +17,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -292,7 +292,7 @@ def _save_report(
             QuestionImport.objects.filter(pk=run.pk).update(
                 updated_at=timezone.now(), **fields
             )
-    except DatabaseError as exc:
+    except Exception as exc:  # refused by the database, or not storable at all
         logger.exception("question import %s: report not saved", run.pk)
         _fail(run.pk, ImportFailure.REPORT_NOT_SAVED, error=type(exc).__name__)
         return

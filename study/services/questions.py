@@ -24,6 +24,7 @@ from study.related.embeddings import (
     questions_related_on_delete,
     questions_related_on_update,
 )
+from study.services.figures import figure_is_new, figure_quota_check
 from study.signals import question_changed, questions_changed
 
 EDITABLE_FIELDS = (*ROUND_KEY_FIELDS, *CONTENT_FIELDS, "figure")
@@ -50,6 +51,7 @@ def question_create(
         topic=topic,
         **{k: v for k, v in data.items() if k in fields and k != "topic"},
     )
+    _figure_quota(question)
     question.full_clean()
     question.save()
     question_changed.send(sender=Question, question=question)
@@ -74,6 +76,8 @@ def question_update(
     if not changed:
         return changed
     locked.mark_explanation_stale_if_needed(changed)
+    if "figure" in changed:
+        _figure_quota(locked)
     locked.full_clean()
     locked.save()
     question_changed.send(sender=Question, question=locked)
@@ -82,6 +86,17 @@ def question_update(
     )
     question.refresh_from_db()
     return changed
+
+
+def _figure_quota(question: Question) -> None:
+    """A new figure fits its topic owner's quota (FigureRejected), counted
+    under the owner's lock until this transaction ends."""
+    if figure_is_new(question.figure):
+        figure_quota_check(
+            owner=question.topic.owner,
+            incoming_bytes=question.figure.size,
+            lock=True,
+        )
 
 
 @transaction.atomic(savepoint=False)
