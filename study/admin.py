@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from study.ai.explanation_jobs import explanation_regenerate_enqueue, job_retry
-from study.documents.extraction import sniff_kind
+from study.documents.forms import DocumentAdminForm
 from study.documents.services import (
     DOCUMENT_EDITABLE_FIELDS,
+    document_create,
     document_ingest_enqueue,
     document_update,
     documents_reprocess,
@@ -29,6 +31,7 @@ from study.models import (
     SubjectNote,
     Topic,
 )
+from study.models.topic import may_manage_all_topics
 from study.services.exam_specs import exam_spec_save
 from study.services.questions import (
     CURATOR_FIELDS,
@@ -423,25 +426,57 @@ class DocumentAdmin(admin.ModelAdmin):
     exclude = ("text", "front_matter", "heartbeat_at")
     inlines = (DocumentChunkInline,)
     actions = ("reprocess",)
+    form = DocumentAdminForm
+
+    def get_queryset(self, request):
+        """Documents of the topics this staff user may manage, and their own."""
+        documents = super().get_queryset(request)
+        if may_manage_all_topics(request.user):
+            return documents
+        topics = Topic.objects.editable_by(request.user)
+        mine_or_managed = Q(owner=request.user) | Q(topics__in=topics)
+        return documents.filter(pk__in=documents.filter(mine_or_managed).values("pk"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # The uploader owns what they upload, as on the web.
+        return ("owner", *super().get_readonly_fields(request, obj))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"uploader": request.user})
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "topics":
+            kwargs["queryset"] = Topic.objects.editable_by(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if change:
-            # Through the service: a new file or title is processed again.
-            document_update(
-                document=obj,
-                data={
-                    name: getattr(obj, name)
-                    for name in form.changed_data
-                    if name in DOCUMENT_EDITABLE_FIELDS
-                },
+        if not change:
+            # Through the service, as the topic page: caps, quotas, the owner.
+            document = document_create(
+                owner=request.user,
+                topics=list(form.cleaned_data.get("topics") or []),
+                title=obj.title,
+                upload=form.cleaned_data["file"],
+                material_type=obj.material_type,
+                jurisdiction=obj.jurisdiction,
+                year=obj.year,
+                enqueue=False,  # save_related enqueues once the topics are set
             )
-            obj.refresh_from_db()
+            obj.pk, obj.owner, obj.file = document.pk, document.owner, document.file
+            obj.file_kind = document.file_kind
+            obj._state.adding = False
             return
-        if obj.file:
-            head = obj.file.read(8192)
-            obj.file.seek(0)
-            obj.file_kind = sniff_kind(obj.file.name, head)
-        super().save_model(request, obj, form, change)
+        # Through the service: a new file or title is processed again.
+        document_update(
+            document=obj,
+            data={
+                name: getattr(obj, name)
+                for name in form.changed_data
+                if name in DOCUMENT_EDITABLE_FIELDS
+            },
+        )
+        obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from study.models import Topic
@@ -30,8 +31,14 @@ class QuestionImportForm(forms.Form):
 
 
 class AdminQuestionImportForm(QuestionImportForm):
-    topic = forms.ModelChoiceField(
-        label=_("토픽"), queryset=Topic.objects.order_by("name", "id")
-    )
+    """The topic is one the staff user may manage (as on the topic page)."""
+
+    topic = forms.ModelChoiceField(label=_("토픽"), queryset=Topic.objects.none())
 
     field_order = ["topic", "files"]
+
+    def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].queryset = Topic.objects.editable_by(user).order_by(
+            "name", "id"
+        )
