@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -32,6 +32,7 @@ from study.models import (
     Topic,
 )
 from study.models.topic import may_manage_all_topics
+from study.numbers import AsciiIntegerField
 from study.services.exam_specs import exam_spec_save
 from study.services.questions import (
     CURATOR_FIELDS,
@@ -43,6 +44,15 @@ from study.services.questions import (
     questions_soft_delete,
 )
 from study.services.topics import topic_publishing_changed
+
+
+class AsciiNumbersAdmin(admin.ModelAdmin):
+    """Integer columns take ASCII digits only, as every form of the site."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.IntegerField) and not db_field.choices:
+            kwargs.setdefault("form_class", AsciiIntegerField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(Topic)
@@ -60,7 +70,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExamSpec)
-class ExamSpecAdmin(admin.ModelAdmin):
+class ExamSpecAdmin(AsciiNumbersAdmin):
     list_display = (
         "topic",
         "questions_per_subject",
@@ -96,7 +106,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(AsciiNumbersAdmin):
     form = QuestionAdminForm
     list_display = (
         "id",
@@ -394,7 +404,7 @@ class DocumentChunkInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(AsciiNumbersAdmin):
     list_display = (
         "title",
         "owner",

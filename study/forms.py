@@ -13,7 +13,13 @@ from study.imports.parsing import RowError, parse_answer, parse_session
 from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
 from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
-from study.numbers import AsciiFloatField, AsciiIntegerField, ascii_formfield
+from study.numbers import (
+    AsciiDateField,
+    AsciiFloatField,
+    AsciiIntegerField,
+    AsciiModelChoiceField,
+    ascii_formfield,
+)
 from study.selectors.quiz_selection import topic_subject_names
 from study.selectors.review_queue import TABS
 from study.selectors.topics import topic_rounds
@@ -45,10 +51,10 @@ class ExamSpecForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("비워 두면 문제은행의 과목을 시험 순서대로 씁니다."),
     )
-    questions_per_subject = forms.IntegerField(
+    questions_per_subject = AsciiIntegerField(
         label=_("과목당 문제 수"), min_value=1, max_value=100, initial=20
     )
-    time_limit_minutes = forms.IntegerField(
+    time_limit_minutes = AsciiIntegerField(
         label=_("시험 시간 (분)"),
         min_value=1,
         max_value=600,
@@ -283,11 +289,11 @@ class LearnerSettingsForm(forms.ModelForm):
 
 
 class ExamPlanForm(forms.Form):
-    topic = forms.ModelChoiceField(queryset=Topic.objects.none(), label=_("시험(토픽)"))
-    exam_date = forms.DateField(
+    topic = AsciiModelChoiceField(queryset=Topic.objects.none(), label=_("시험(토픽)"))
+    exam_date = AsciiDateField(
         label=_("시험일"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    daily_size = forms.IntegerField(
+    daily_size = AsciiIntegerField(
         label=_("하루 문제 수"),
         min_value=PLAN_SIZE_MIN,
         max_value=PLAN_SIZE_MAX,

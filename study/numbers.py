@@ -52,6 +52,26 @@ class AsciiFloatField(forms.FloatField):
         return super().to_python(value)
 
 
+class AsciiDateField(forms.DateField):
+    """A date typed with ASCII digits only (strptime reads '٢٠٢٦' as 2026)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AsciiModelChoiceField(forms.ModelChoiceField):
+    """A choice by integer id, the id in ASCII digits (int('٣') is 3)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not is_ascii_digits(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 def ascii_formfield(db_field, **kwargs):
     """ModelForm Meta.formfield_callback: integer columns get AsciiIntegerField."""
     if isinstance(db_field, models.IntegerField) and not db_field.choices:

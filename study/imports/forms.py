@@ -3,6 +3,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from study.models import Topic
+from study.numbers import AsciiModelChoiceField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -33,7 +34,7 @@ class QuestionImportForm(forms.Form):
 class AdminQuestionImportForm(QuestionImportForm):
     """The topic is one the staff user may manage (as on the topic page)."""
 
-    topic = forms.ModelChoiceField(label=_("토픽"), queryset=Topic.objects.none())
+    topic = AsciiModelChoiceField(label=_("토픽"), queryset=Topic.objects.none())
 
     field_order = ["topic", "files"]
 
