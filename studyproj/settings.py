@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "studyproj.middleware.SecurityHeadersMiddleware",
+    "studyproj.middleware.ProxyHeaderCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -97,7 +98,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},
+    # Django's similarity check, and a password made of the username repeated.
+    {"NAME": "studyproj.passwords.UserAttributeSimilarityValidator"},
     {"NAME": _VALIDATORS + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": _VALIDATORS + "CommonPasswordValidator"},
     {"NAME": _VALIDATORS + "NumericPasswordValidator"},
@@ -210,7 +212,12 @@ AXES_VERBOSE = False
 # Proxies in front of the app that append to X-Forwarded-For (0: none, use the
 # socket address). With a TLS proxy set 1, or the client address is the proxy's.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Reset mails per client address; per e-mail address only a generous cap
+# against flooding a mailbox (a tight one would let anyone block the owner).
 PASSWORD_RESET_LIMIT = env.str("PASSWORD_RESET_LIMIT", default="5/h")
+PASSWORD_RESET_EMAIL_LIMIT = env.str("PASSWORD_RESET_EMAIL_LIMIT", default="20/d")
+# Wrong current passwords on the change form, per account.
+PASSWORD_CHANGE_LIMIT = env.str("PASSWORD_CHANGE_LIMIT", default="5/15m")
 
 # LLM over the OpenAI-compatible API; nothing AI is attempted without a URL.
 # The limits below form one time model (docs/llm-time-model.md); settings that

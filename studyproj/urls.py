@@ -4,7 +4,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from study.views.health import jobs_health_page
 from study.views.language import set_language
-from studyproj.accounts import ThrottledPasswordResetView
+from studyproj.accounts import ThrottledPasswordChangeView, ThrottledPasswordResetView
 
 urlpatterns = [
     path(
@@ -17,6 +17,11 @@ urlpatterns = [
         "accounts/password_reset/",
         ThrottledPasswordResetView.as_view(),
         name="password_reset",
+    ),
+    path(
+        "accounts/password_change/",
+        ThrottledPasswordChangeView.as_view(),
+        name="password_change",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     # Same name as django.conf.urls.i18n's, so {% url 'set_language' %} finds it.
