@@ -283,6 +283,10 @@ AI_RATE_LIMITS = {
     "subject_note": env.str("AI_RATE_SUBJECT_NOTE", default="10/h"),
     "search": env.str("AI_RATE_SEARCH", default="30/h"),
 }
+# One AI budget per user over every LLM call they cause: clicks, prefetch,
+# session analysis, subject notes, search rewriting, document summaries.
+# Over it, clicks are refused (429) and background work waits or is skipped.
+AI_BUDGET_PER_USER = env.str("AI_BUDGET_PER_USER", default="200/d")
 # Context window of the LLM server, and the most an explanation prompt may use
 # (evidence is packed best-first into what is left; see study/llm/budget.py).
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=4096)

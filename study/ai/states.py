@@ -28,6 +28,7 @@ from study.models import (
     SubjectNoteStatus,
 )
 from study.models.jobs import ACTIVE
+from study.services.ai_budget import BUDGET_EXCEEDED
 
 QUEUE_LOOKAHEAD = 500  # places beyond this show as "500번째 이후"
 LATENCY_SAMPLE = 20
@@ -41,6 +42,7 @@ REASONS = {
     "content_changed": gettext_lazy("생성 중에 문제가 수정되었습니다"),
     "stale_processing": gettext_lazy("작업하던 워커가 멈췄습니다"),
     "not_configured": gettext_lazy("LLM 서버가 설정되어 있지 않습니다"),
+    "budget_exceeded": gettext_lazy("이 계정의 AI 사용 한도를 다 썼습니다"),
     "unknown": gettext_lazy("예상하지 못한 오류가 났습니다"),
 }
 
@@ -51,7 +53,9 @@ def plain_reason(code: str) -> str:
 
 @dataclass
 class AIState:
-    state: str  # queued | running | ready | stale | failed | missing | none
+    # queued | running | ready | stale | failed | missing | held (the
+    # viewer's AI budget is spent) | none
+    state: str
     place: int | None = None  # 1 = next in line
     elapsed_s: int | None = None
     eta_s: int | None = None
@@ -174,13 +178,18 @@ def explanation_states(
             active.setdefault(job.question_id, job)
         else:
             latest.setdefault(job.question_id, job)
+    viewer = attempts[0].user_id
     return {
-        qid: explanation_state(question, active.get(qid), latest.get(qid), queue=queue)
+        qid: explanation_state(
+            question, active.get(qid), latest.get(qid), queue=queue, viewer_id=viewer
+        )
         for qid, question in questions.items()
     }
 
 
-def explanation_state(question, active_job, latest_job, *, queue: Queue) -> AIState:
+def explanation_state(
+    question, active_job, latest_job, *, queue: Queue, viewer_id: int | None = None
+) -> AIState:
     status = question.ai_explanation_status
     if status == AIExplanationStatus.READY:
         return AIState("ready")
@@ -195,7 +204,21 @@ def explanation_state(question, active_job, latest_job, *, queue: Queue) -> AISt
     if status == AIExplanationStatus.FAILED:
         code = latest_job.error_code if latest_job else ""
         return AIState("failed", reason=plain_reason(code))
+    if _held_for_budget(latest_job, viewer_id):
+        return AIState("held", reason=plain_reason(BUDGET_EXCEEDED))
     return AIState("none")
+
+
+def _held_for_budget(job, viewer_id: int | None) -> bool:
+    """The viewer's own prefetch was skipped because their budget was spent
+    (another learner's budget is no reason to show them)."""
+    return (
+        job is not None
+        and viewer_id is not None
+        and job.user_id == viewer_id
+        and job.status == JobStatus.SKIPPED
+        and job.error_code == BUDGET_EXCEEDED
+    )
 
 
 def explanation_state_one(question) -> AIState:

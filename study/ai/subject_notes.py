@@ -29,6 +29,7 @@ from study.llm.client import LLMError, LLMNotConfigured, llm_configured
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.models import AIExplanationStatus, Question, SubjectNote, SubjectNoteStatus
+from study.services.ai_budget import ai_budget_check, ai_spender
 from study.services.rate_limits import ai_rate_limit_consume
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def subject_note_request(
             raise RegenerateForbidden(RegenerateForbidden.message)
     if not llm_configured():
         raise LLMNotConfigured("LLM_BASE_URL is not set")
+    ai_budget_check(user_id=user.pk)
     ai_rate_limit_consume(user=user, action="subject_note")
     note = _claim(question)
     evidence = _note_evidence(question)
@@ -113,13 +115,14 @@ def subject_note_request(
         questions=[e for e in evidence if e.kind == "question"],
     )
     try:
-        reply = llm_json(
-            priority=Priority.FOREGROUND,
-            system=NOTE_SYSTEM,
-            user=prompt,
-            schema=NOTE_SCHEMA,
-            schema_name="note",
-        )
+        with ai_spender(user_id=user.pk):
+            reply = llm_json(
+                priority=Priority.FOREGROUND,
+                system=NOTE_SYSTEM,
+                user=prompt,
+                schema=NOTE_SCHEMA,
+                schema_name="note",
+            )
         text = envelope_text(reply.data, "note_md")
     except (LLMError, EnvelopeInvalid) as exc:
         return _finish(

@@ -31,6 +31,7 @@ from django_q.tasks import async_task
 from study.llm.client import llm_configured
 from study.llm.gate import GateTimeout, Priority, llm_gate
 from study.models import JobStatus, QuestionJob, SessionJob
+from study.services.ai_budget import BUDGET_EXCEEDED, ai_budget_blocked, ai_spender
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ RETRYABLE_CODES = frozenset(
 # run, or a learner's click was generating the same thing.
 REQUEUE_CODES = frozenset({"content_changed", "busy"})
 BUSY_REQUEUE_S = 5
+# The job's user has spent their AI budget (study.services.ai_budget): the
+# kind's `over_budget` decides between waiting for it and skipping the job.
+BUDGET_CODE = BUDGET_EXCEEDED
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ class JobKindSpec:
     # (explanations of a session before its analysis).
     rank: int = 0
     on_failed: Callable | None = None  # (job) -> None once a job has failed for good
+    # Over its user's AI budget: "wait" until it frees, or "skip" (work that
+    # others' clicks or prefetch can do again, like a shared explanation).
+    over_budget: str = "skip"
 
     def jobs(self) -> QuerySet:
         return self.model.objects.filter(self.filter)
@@ -197,21 +204,44 @@ def job_error(job, code: str, message: str, *, retry_after_s=None) -> None:
 
 
 def job_run(*, job):
-    """Run a claimed job; every branch ends in a definite, saved state."""
+    """Run a claimed job; every branch ends in a definite, saved state. Its
+    LLM calls are charged to the job's user; over that user's budget it does
+    not run (it waits or is skipped, as its kind says)."""
     spec = spec_for(job)
+    blocked = ai_budget_blocked(user_id=job.user_id)
+    if blocked is not None:
+        _over_budget(job, spec, str(blocked), blocked.retry_after_s)
+        job.save()
+        return job
     started = time.monotonic()
     try:
-        spec.run(job)
+        with ai_spender(user_id=job.user_id):
+            spec.run(job)
     except Exception as exc:  # an unexpected error must still be retryable
         logger.exception("%s job %s failed unexpectedly", spec.name, job.pk)
         job_error(job, "unknown", f"{type(exc).__name__}: {exc}")
     job.payload = {**job.payload, "run_s": round(time.monotonic() - started, 3)}
+    if job.status == JobStatus.PROCESSING and job.error_code == BUDGET_CODE:
+        retry_after = job.payload.pop("retry_after_s", None) or BUSY_REQUEUE_S
+        _over_budget(job, spec, job.error_message, retry_after)
     if job.status == JobStatus.PROCESSING:
         _retry_or_fail(job)
     if job.status == JobStatus.FAILED and spec.on_failed is not None:
         spec.on_failed(job)
     job.save()
     return job
+
+
+def _over_budget(job, spec: JobKindSpec, message: str, retry_after_s: float) -> None:
+    """The user's budget is spent: wait until it frees, or skip (the kind says).
+    Waiting uses no attempt."""
+    if spec.over_budget != "wait":
+        job_finish(job, JobStatus.SKIPPED, BUDGET_CODE, message)
+        return
+    job.status, job.completed_at = JobStatus.PENDING, None
+    job.attempts = max(0, job.attempts - 1)
+    job.error_code, job.error_message = BUDGET_CODE, message[:2000]
+    job.run_after = timezone.now() + timedelta(seconds=retry_after_s)
 
 
 def retry_delay_s(attempts: int, retry_after_s: float | None = None) -> float:

@@ -1,9 +1,12 @@
 """Security pass 2 (issue 24): uploaded question files move from a bytea column
-to the file storage (read as streams), and a failed import keeps its reason as
-a code with parameters."""
+to the file storage (read as streams), a failed import keeps its reason as a
+code with parameters, and every LLM call is recorded against the user who
+caused it (the per-user AI budget)."""
 
 import uuid
 
+import django.db.models.deletion
+import django.utils.timezone
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import migrations, models
@@ -72,5 +75,47 @@ class Migration(migrations.Migration):
                 ),
                 name="study_questionimport_error_code_valid",
             ),
+        ),
+        migrations.CreateModel(
+            name="AISpend",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("purpose", models.CharField(max_length=40, verbose_name="용도")),
+                (
+                    "tokens",
+                    models.PositiveIntegerField(default=0, verbose_name="토큰 (추정)"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="사용자",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "AI 사용 기록",
+                "verbose_name_plural": "AI 사용 기록",
+                "indexes": [
+                    models.Index(
+                        fields=["user", "created_at"], name="study_aispend_user_time"
+                    ),
+                    models.Index(fields=["created_at"], name="study_aispend_time"),
+                ],
+            },
         ),
     ]

@@ -1,3 +1,4 @@
+from study.models.ai_spend import AISpend
 from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
@@ -29,6 +30,7 @@ from study.models.rate_limit import RateLimitHit
 from study.models.topic import Topic
 
 __all__ = [
+    "AISpend",
     "UNSURE_CHOICE",
     "AIExplanationStatus",
     "Attempt",
