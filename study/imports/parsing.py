@@ -106,6 +106,10 @@ FIELD_MAX_CHARS = 131_072
 # A line longer than this (a row has at most a dozen fields) is skipped
 # without being held in memory, and rejects the row it belongs to.
 LINE_MAX_CHARS = 16 * FIELD_MAX_CHARS
+# Lines that are no row (blank, junk before the header) are read through, up
+# to this many plus one per row: past it the rest of the file is not read
+# (100 MB of blank lines would otherwise be minutes of work for nothing).
+SKIPPED_LINES_MAX = 10_000
 # A JSON Lines record is an object of strings, numbers and a list or two.
 JSON_MAX_DEPTH = 4
 _READ_CHUNK = 1 << 20
@@ -344,25 +348,31 @@ def _csv_records(name: str, lines: _BoundedLines) -> Iterator[RawRecord | Reject
     columns: list[str] | None = None
     header_seen = False
     last_line = 0
+    skipped = _SkippedLines(name)
     for cells in _csv_rows(reader):
         line, last_line = last_line + 1, reader.line_num
         if lines.take_too_long(last_line) is not None:
-            yield Rejection(name, line, Reason.LINE_TOO_LONG, {"max": LINE_MAX_CHARS})
+            yield skipped.row(
+                Rejection(name, line, Reason.LINE_TOO_LONG, {"max": LINE_MAX_CHARS})
+            )
             continue
         if isinstance(cells, csv.Error):
-            yield _csv_error(name, line, cells)
+            yield skipped.row(_csv_error(name, line, cells))
             continue
-        if _is_blank_or_fence(cells):
+        if _is_blank_or_fence(cells) or not header_seen and len(cells) < 8:
+            if not header_seen and _header_columns(cells) is not None:
+                columns, header_seen = _header_columns(cells), True
+            elif skipped.too_many(line):
+                yield skipped.rejection
+                return
             continue
         if not header_seen:
             header = _header_columns(cells)
             if header is not None:
                 columns, header_seen = header, True
                 continue
-            if len(cells) < 8:
-                continue  # junk before the header, e.g. a title line
             columns, header_seen = CANONICAL_COLUMNS, True  # no header row
-        yield _csv_record(name, line, cells, columns)
+        yield skipped.row(_csv_record(name, line, cells, columns))
 
 
 def _csv_error(name: str, line: int, error: csv.Error) -> Rejection:
@@ -411,19 +421,45 @@ def _image_column_dropped(core: list[str], columns: list[str]) -> bool:
 
 
 def _jsonl_records(name: str, lines: _BoundedLines) -> Iterator[RawRecord | Rejection]:
+    skipped = _SkippedLines(name)
     for line in lines:
         line_no = lines.number
         if lines.take_too_long(line_no) is not None:
-            yield Rejection(
-                name, line_no, Reason.LINE_TOO_LONG, {"max": LINE_MAX_CHARS}
+            yield skipped.row(
+                Rejection(name, line_no, Reason.LINE_TOO_LONG, {"max": LINE_MAX_CHARS})
             )
             continue
         if not line.strip():
+            if skipped.too_many(line_no):
+                yield skipped.rejection
+                return
             continue
         try:
-            yield _jsonl_record(name, line_no, line)
+            yield skipped.row(_jsonl_record(name, line_no, line))
         except RowError as exc:
-            yield Rejection(name, line_no, exc.code, exc.params)
+            yield skipped.row(Rejection(name, line_no, exc.code, exc.params))
+
+
+class _SkippedLines:
+    """Counts the lines of a file that are no row, against SKIPPED_LINES_MAX
+    plus one per row read."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.skipped, self.rows = name, 0, 0
+        self.rejection: Rejection | None = None
+
+    def row(self, item: RawRecord | Rejection) -> RawRecord | Rejection:
+        self.rows += 1
+        return item
+
+    def too_many(self, line: int) -> bool:
+        self.skipped += 1
+        if self.skipped <= SKIPPED_LINES_MAX + self.rows:
+            return False
+        self.rejection = Rejection(
+            self.name, line, Reason.TOO_MANY_SKIPPED_LINES, {"max": SKIPPED_LINES_MAX}
+        )
+        return True
 
 
 def _jsonl_record(name: str, line_no: int, line: str) -> RawRecord:

@@ -22,6 +22,7 @@ class Reason:
     UNREADABLE_CSV = "unreadable_csv"
     FIELD_TOO_LONG = "field_too_long"
     LINE_TOO_LONG = "line_too_long"
+    TOO_MANY_SKIPPED_LINES = "too_many_skipped_lines"
     WRONG_FIELD_COUNT = "wrong_field_count"
     INVALID_JSON = "invalid_json"
     JSON_NOT_OBJECT = "json_not_object"
@@ -71,6 +72,13 @@ MESSAGES = {
     Reason.LINE_TOO_LONG: (
         _("너무 긴 줄"),
         _("한 줄이 %(max)s자를 넘습니다."),
+    ),
+    Reason.TOO_MANY_SKIPPED_LINES: (
+        _("문제가 아닌 줄이 너무 많음"),
+        _(
+            "빈 줄이나 문제가 아닌 줄이 %(max)s줄을 넘어 이 파일의 나머지는 "
+            "읽지 않았습니다."
+        ),
     ),
     Reason.WRONG_FIELD_COUNT: (
         _("칸 수가 맞지 않음"),

@@ -223,3 +223,15 @@ def test_a_bad_json_lines_row_rejects_that_row_only(user, topic):
         4: "json_not_text",
         5: "corrupted_text",
     }
+
+
+def test_a_file_of_empty_lines_is_not_read_to_its_end(monkeypatch):
+    monkeypatch.setattr("study.imports.parsing.SKIPPED_LINES_MAX", 5)
+    lines = [HEADER, row(1), "", row(2), *[""] * 7, row(3)]
+    items = list(parse_bytes("a.csv", "\n".join(lines).encode()))
+    assert [getattr(i, "number", None) for i in items[:2]] == [1, 2]
+    assert items[-1].code == "too_many_skipped_lines" and len(items) == 3
+    junk = "\n".join(["a,b"] * 20 + [row(1)]).encode()  # no header, no row
+    assert [i.code for i in parse_bytes("j.csv", junk)] == ["too_many_skipped_lines"]
+    jsonl = "\n".join(["", "", "", "", "", "", "", '{"x": 1}']).encode()
+    assert [i.code for i in parse_bytes("j.jsonl", jsonl)] == ["too_many_skipped_lines"]
