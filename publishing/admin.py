@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -7,6 +11,9 @@ from publishing.services import outbox_events_replay, outbox_events_retry
 from study.numbers import is_ascii_digits
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class DeliveredFilter(admin.SimpleListFilter):
@@ -59,7 +66,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     @admin.display(description=_("상태"))
-    def state(self, obj: OutboxEvent) -> str:
+    def state(self, obj: OutboxEvent) -> StrOrPromise:
         if obj.delivered_at:
             return _("전달됨")
         if obj.dead_at:

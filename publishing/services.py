@@ -27,7 +27,7 @@ from study.models import Question, Topic
 CHUNK_SIZE = 1000
 RELAY_TASK = "publishing.tasks.relay_outbox"
 
-Planned = list[tuple[str, dict]]
+Planned = list[tuple[EventKind, dict]]
 
 
 class TransactionRequired(RuntimeError):

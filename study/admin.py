@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib import admin
 from django.db import models, transaction
 from django.db.models import Q
@@ -255,11 +257,11 @@ def regenerate_explanation(modeladmin, request, queryset):
     )
 
 
-QuestionAdmin.actions = (*QuestionAdmin.actions, regenerate_explanation)
+QuestionAdmin.actions = (*QuestionAdmin.actions, regenerate_explanation)  # type: ignore[assignment]  # action names and a function
 
 
 class JobAdminBase(admin.ModelAdmin):
-    list_filter = ("status", "error_code")
+    list_filter: ClassVar[tuple[str, ...]] = ("status", "error_code")
     readonly_fields = (
         "status",
         "attempts",

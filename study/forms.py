@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -96,8 +97,9 @@ class QuestionAdminForm(forms.ModelForm):
     def clean_exam_session(self) -> str:
         return clean_session_label(self.cleaned_data.get("exam_session", ""))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         topic = data.get("topic")
         if topic is not None and "figure" in data:
             try:
@@ -185,8 +187,9 @@ class QuestionForm(forms.ModelForm):
     def clean_figure(self):
         return figure_clean(self.cleaned_data.get("figure"), owner=self.topic.owner)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         accepted = data.get("accepted_choices")
         correct = data.get("correct_choice")
         if accepted and correct and str(correct) not in accepted.split(","):
@@ -230,14 +233,15 @@ class QuizStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.topic = topic
         if self.data.get("mode") == QuizMode.SUBJECT:  # a GROUP BY only when needed
-            self.fields["subjects"].choices = [
+            cast(forms.ChoiceField, self.fields["subjects"]).choices = [
                 (name, name) for name in topic_subject_names(topic=topic)
             ]
         else:  # without JS every mode's inputs are posted; ignore the subjects
             del self.fields["subjects"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         mode = data.get("mode")
         if mode == QuizMode.STAGE and not data.get("stage"):
             self.add_error("stage", _("단계를 고르세요."))
@@ -307,7 +311,9 @@ class ExamPlanForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = Topic.objects.visible_to(user)
+        cast(
+            forms.ModelChoiceField, self.fields["topic"]
+        ).queryset = Topic.objects.visible_to(user)
 
     def clean_exam_date(self):
         value = self.cleaned_data["exam_date"]

@@ -9,6 +9,7 @@ crash on both. Here each is a JSONInputError with a code.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 
 class JSONInputError(ValueError):
@@ -21,9 +22,10 @@ class JSONInputError(ValueError):
 
 def json_depth_exceeds(value: object, max_depth: int) -> bool:
     """True when containers nest deeper than max_depth (iterative: no recursion)."""
-    stack = [(value, 1)]
+    stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[object]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

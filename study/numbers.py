@@ -8,6 +8,7 @@ through here (or the form fields below), so '²' and '٣' are plain bad input.
 from __future__ import annotations
 
 import re
+from typing import overload
 
 from django import forms
 from django.db import models
@@ -21,7 +22,13 @@ def is_ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def ascii_int(value, default: int | None = None) -> int | None:
+@overload
+def ascii_int(value: object) -> int | None: ...
+@overload
+def ascii_int(value: object, default: int) -> int: ...
+@overload
+def ascii_int(value: object, default: None) -> int | None: ...
+def ascii_int(value: object, default: int | None = None) -> int | None:
     """An int from an int or an ASCII-digit string, else `default`."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value

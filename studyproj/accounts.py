@@ -39,14 +39,14 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
             rate_limit_consume(
                 bucket=f"reset:ip:{client_ip(self.request)}",
                 rate=Rate.parse(settings.PASSWORD_RESET_LIMIT),
-                what=PASSWORD_RESET,
+                what=str(PASSWORD_RESET),
             )
         except RateLimited as exc:
             return self._refused(form, str(exc), exc.retry_after_s)
         mailbox = Rate.parse(settings.PASSWORD_RESET_EMAIL_LIMIT)
         try:
             rate_limit_consume(
-                bucket=f"reset:email:{email}", rate=mailbox, what=PASSWORD_RESET
+                bucket=f"reset:email:{email}", rate=mailbox, what=str(PASSWORD_RESET)
             )
         except RateLimited as exc:
             return self._refused(form, _links_already_sent(mailbox), exc.retry_after_s)
@@ -112,7 +112,7 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
         return Rate.parse(settings.PASSWORD_CHANGE_LIMIT)
 
 
-_WHAT = PASSWORD_CHANGE
+_WHAT = str(PASSWORD_CHANGE)
 
 
 class ThrottledPasswordChangeView(auth_views.PasswordChangeView):
@@ -121,9 +121,10 @@ class ThrottledPasswordChangeView(auth_views.PasswordChangeView):
 
     form_class = ThrottledPasswordChangeForm
 
-    def form_invalid(self, form: ThrottledPasswordChangeForm) -> HttpResponse:
+    def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_invalid(form)
-        if form.refused is not None:
+        refused = getattr(form, "refused", None)
+        if refused is not None:
             response.status_code = 429
-            response["Retry-After"] = str(form.refused.retry_after_s)
+            response["Retry-After"] = str(refused.retry_after_s)
         return response

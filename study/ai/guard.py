@@ -186,9 +186,10 @@ def choice_value(choice: str) -> float | None:
 def numeric_values(choices) -> list[float] | None:
     """The four values when every choice is numeric and they all differ."""
     values = [choice_value(c) for c in choices]
-    if any(v is None for v in values) or len(set(values)) < len(values):
+    known = [v for v in values if v is not None]
+    if len(known) < len(values) or len(set(known)) < len(known):
         return None
-    return values
+    return known
 
 
 def _decimals(token: str) -> int:
@@ -274,7 +275,7 @@ def declared_answers(text: str, q: QuestionView) -> list[tuple[set[int], str]]:
     """Sentences that declare an answer ("정답은 3번", "②가 정답입니다", "답:
     13.3분") and the choices each names; a declaration that says the choice is
     *not* the answer ("정답이 아니다") is returned with an empty set."""
-    found = []
+    found: list[tuple[set[int], str]] = []
     for sentence in sentences(text):
         if not _DECLARATION.search(sentence):
             continue

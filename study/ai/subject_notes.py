@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -62,7 +63,7 @@ def _note_evidence(question: Question) -> list[Evidence]:
 
 
 def _claim(question: Question) -> SubjectNote:
-    key = {
+    key: dict[str, Any] = {
         "topic_id": question.topic_id,
         "subject": question.subject,
         "scope": question.scope,

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
@@ -46,17 +48,18 @@ class DocumentAdminForm(forms.ModelForm):
     # No Meta: the admin builds it (model and fields) from its own options.
     uploader: AbstractBaseUser | None = None  # set per request by the admin
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         upload = data.get("file")
         if isinstance(upload, UploadedFile):
             editing = self.instance.pk is not None
             owner = self.instance.owner if editing else self.uploader
+            size = upload.size or 0
             try:
-                document_size_check(size=upload.size)
+                document_size_check(size=size)
                 document_quota_check(
                     owner=owner,
-                    incoming_bytes=upload.size,
+                    incoming_bytes=size,
                     replacing=self.instance if editing else None,
                 )
             except DocumentRejected as exc:

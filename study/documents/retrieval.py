@@ -149,7 +149,7 @@ def search_chunks(
         lexical_sims = {str(pk): sim for pk, sim in by_text}
         rankings.append(list(lexical_sims))
     fused = rrf_fuse(rankings)
-    ranked = sorted(fused, key=fused.get, reverse=True)[:CANDIDATES]
+    ranked = sorted(fused, key=lambda ref: fused[ref], reverse=True)[:CANDIDATES]
     if cut:
         ranked = [
             key

@@ -82,5 +82,5 @@ def document_search(
     ]
     by_ref = {e.ref: e for results in per_variant for e in results}
     fused = rrf_fuse([[e.ref for e in results] for results in per_variant])
-    ranked = sorted(fused, key=fused.get, reverse=True)[:k]
+    ranked = sorted(fused, key=lambda ref: fused[ref], reverse=True)[:k]
     return SearchResult(variants, [by_ref[ref] for ref in ranked], notice)

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -78,14 +79,15 @@ def document_create(
     year: int | None = None,
     enqueue: bool = True,
 ) -> Document:
-    document_size_check(size=upload.size)
-    document_quota_check(owner=owner, incoming_bytes=upload.size)
+    size = upload.size or 0
+    document_size_check(size=size)
+    document_quota_check(owner=owner, incoming_bytes=size)
     head = upload.read(8192)
     upload.seek(0)
-    kind = sniff_kind(upload.name, head)
+    kind = sniff_kind(upload.name or "", head)
     document = Document.objects.create(
         owner=owner,
-        title=title.strip() or upload.name,
+        title=title.strip() or upload.name or "",
         file=upload,
         file_kind=kind,
         material_type=material_type,
@@ -152,7 +154,7 @@ def documents_reprocess(*, document_ids: list[int]) -> int:
         pieces_total=0,
     )
     for pk in document_ids:
-        transaction.on_commit(lambda pk=pk: document_ingest_enqueue(pk))
+        transaction.on_commit(partial(document_ingest_enqueue, pk))
     return count
 
 
@@ -190,7 +192,7 @@ def document_update(*, document: Document, data: dict) -> set[str]:
     if "file" in changed and locked.file:
         head = locked.file.read(8192)
         locked.file.seek(0)
-        locked.file_kind = sniff_kind(locked.file.name, head)
+        locked.file_kind = sniff_kind(locked.file.name or "", head)
     if changed:
         locked.save()
     if changed & DOCUMENT_SOURCE_FIELDS:

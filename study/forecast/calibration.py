@@ -76,8 +76,8 @@ class CalibrationReport:
     overall: Tally = field(default_factory=Tally)
 
 
-def _pct(x: float) -> int:
-    return round(100 * x)
+def _pct(x: float | None) -> int:
+    return round(100 * (x or 0.0))
 
 
 def subject_line(t: Tally) -> str:
@@ -106,7 +106,7 @@ def subject_line(t: Tally) -> str:
             )
             % {"n": t.total}
         )
-    acc, unsure = t.given_accuracy, t.unsure_rate
+    acc, unsure = t.given_accuracy or 0.0, t.unsure_rate or 0.0
     if acc < 0.5 and unsure < 0.1:
         line += " " + gettext(
             "모르는 문제에도 답을 고르고 있습니다: 확신이 없으면 모르겠음을 고르세요."

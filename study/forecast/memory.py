@@ -46,19 +46,26 @@ def replay(
             at = last
         if evidence is not None and last is not None:
             elapsed = (at - last).total_seconds() / SECONDS_PER_DAY
-            evidence.append((float(card.stability), elapsed, bool(correct)))
+            evidence.append((_stability(card), elapsed, bool(correct)))
         card, _ = _SCHEDULER.review_card(
             card, Rating.Good if correct else Rating.Again, review_datetime=at
         )
         last = at
         count += 1
-    if not count:
+    if not count or last is None:
         return None
     return MemoryState(
-        stability=float(card.stability),
+        stability=_stability(card),
         last_review_day=day_number(last),
         answers=count,
     )
+
+
+def _stability(card: Card) -> float:
+    """A reviewed card's stability (FSRS sets it at the first review)."""
+    if card.stability is None:
+        raise ValueError("the card has not been reviewed")
+    return float(card.stability)
 
 
 def replay_many(
@@ -69,14 +76,19 @@ def replay_many(
     current: int | None = None
     batch: list[tuple[datetime, bool]] = []
     for qid, at, correct in rows:
-        if qid != current and batch:
-            states[current] = replay(batch, evidence)
+        if current is not None and qid != current and batch:
+            _put(states, current, replay(batch, evidence))
             batch = []
         current = qid
         batch.append((at, correct))
-    if batch:
-        states[current] = replay(batch, evidence)
+    if current is not None and batch:
+        _put(states, current, replay(batch, evidence))
     return states
+
+
+def _put(states: dict[int, MemoryState], qid: int, state: MemoryState | None) -> None:
+    if state is not None:
+        states[qid] = state
 
 
 def utc(at: datetime) -> datetime:

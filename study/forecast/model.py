@@ -261,10 +261,10 @@ def paper_probabilities(p: np.ndarray, weights: np.ndarray, n: int) -> np.ndarra
     return np.full(n, float((p * weights).sum() / weights.sum()))
 
 
-def poisson_binomial(ps: Sequence[float]) -> np.ndarray:
+def poisson_binomial(probabilities: Sequence[float] | np.ndarray) -> np.ndarray:
     """P(exactly k successes) for k = 0..len(ps), exactly (O(n²) DP; equal
     probabilities, the common case, take the binomial closed form)."""
-    ps = np.asarray(ps, dtype=float)
+    ps = np.asarray(probabilities, dtype=float)
     if ps.size and np.all(ps == ps[0]):
         return _binomial(ps.size, float(ps[0]))
     dist = np.zeros(len(ps) + 1)

@@ -20,6 +20,9 @@ from study.selectors.review_queue import (
     review_tab_queryset,
 )
 
+# What a first answer says about knowing the question: right, or a guess.
+OUTCOME_CREDIT: dict[str, float] = {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}
+
 CURVE_POINTS = 20
 
 
@@ -74,7 +77,8 @@ def learner_model(*, user, topic: Topic, now: datetime) -> LearnerModel:
     started = min((memory.day_number(at) for at, _ in first.values()), default=today)
     subjects, ids = [], []
     for name, n in spec:
-        table, correct, answered, first_days = [], 0.0, 0, []
+        table: list[tuple[float, float | None, float | None]] = []
+        correct, answered, first_days = 0.0, 0, []
         for qid, rounds in bank[name]:
             state = states.get(qid)
             weight = model.recurrence_weight(rounds)
@@ -84,9 +88,7 @@ def learner_model(*, user, topic: Topic, now: datetime) -> LearnerModel:
             table.append((weight, state.stability, state.last_review_day))
             at, outcome = first[qid]
             answered += 1
-            correct += {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}.get(
-                outcome, 0.0
-            )
+            correct += OUTCOME_CREDIT.get(outcome, 0.0)
             first_days.append(memory.day_number(at))
         subjects.append(
             model.SubjectInput.build(

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,9 @@ class MultipleFileField(forms.FileField):
 
 
 class QuestionImportForm(forms.Form):
-    files = MultipleFileField(
+    # The form metaclass takes declared fields off the class: no clash with
+    # BaseForm.files at run time.
+    files = MultipleFileField(  # type: ignore[assignment]
         label=_("문제 파일 (CSV 또는 JSON Lines, 여러 개 가능)"),
         help_text=_("먼저 검사만 합니다. 결과를 보고 ‘가져오기’를 눌러야 저장됩니다."),
     )
@@ -38,8 +42,8 @@ class AdminQuestionImportForm(QuestionImportForm):
 
     field_order = ["topic", "files"]
 
-    def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object):
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = Topic.objects.editable_by(user).order_by(
-            "name", "id"
-        )
+        topic = self.fields["topic"]
+        assert isinstance(topic, forms.ModelChoiceField)
+        topic.queryset = Topic.objects.editable_by(user).order_by("name", "id")

@@ -362,8 +362,8 @@ def _csv_records(name: str, lines: _BoundedLines) -> Iterator[RawRecord | Reject
         if _is_blank_or_fence(cells) or not header_seen and len(cells) < 8:
             if not header_seen and _header_columns(cells) is not None:
                 columns, header_seen = _header_columns(cells), True
-            elif skipped.too_many(line):
-                yield skipped.rejection
+            elif (stop := skipped.too_many(line)) is not None:
+                yield stop
                 return
             continue
         if not header_seen:
@@ -372,7 +372,7 @@ def _csv_records(name: str, lines: _BoundedLines) -> Iterator[RawRecord | Reject
                 columns, header_seen = header, True
                 continue
             columns, header_seen = CANONICAL_COLUMNS, True  # no header row
-        yield skipped.row(_csv_record(name, line, cells, columns))
+        yield skipped.row(_csv_record(name, line, cells, columns or CANONICAL_COLUMNS))
 
 
 def _csv_error(name: str, line: int, error: csv.Error) -> Rejection:
@@ -430,8 +430,8 @@ def _jsonl_records(name: str, lines: _BoundedLines) -> Iterator[RawRecord | Reje
             )
             continue
         if not line.strip():
-            if skipped.too_many(line_no):
-                yield skipped.rejection
+            if (stop := skipped.too_many(line_no)) is not None:
+                yield stop
                 return
             continue
         try:
@@ -446,20 +446,19 @@ class _SkippedLines:
 
     def __init__(self, name: str) -> None:
         self.name, self.skipped, self.rows = name, 0, 0
-        self.rejection: Rejection | None = None
 
     def row(self, item: RawRecord | Rejection) -> RawRecord | Rejection:
         self.rows += 1
         return item
 
-    def too_many(self, line: int) -> bool:
+    def too_many(self, line: int) -> Rejection | None:
+        """Count one more such line; past the bound, the file's last rejection."""
         self.skipped += 1
         if self.skipped <= SKIPPED_LINES_MAX + self.rows:
-            return False
-        self.rejection = Rejection(
+            return None
+        return Rejection(
             self.name, line, Reason.TOO_MANY_SKIPPED_LINES, {"max": SKIPPED_LINES_MAX}
         )
-        return True
 
 
 def _jsonl_record(name: str, line_no: int, line: str) -> RawRecord:

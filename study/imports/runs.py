@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -47,14 +47,14 @@ class ImportRejected(ValueError):
 
 @transaction.atomic
 def question_import_create(
-    *, topic: Topic, user: AbstractBaseUser, uploads: Sequence[UploadedFile]
+    *, topic: Topic, user: User, uploads: Sequence[UploadedFile]
 ) -> QuestionImport:
     """Store the uploaded files and start the dry run: here when the upload is
     small in bytes and lines, else in the background. Refused (ImportRejected)
     past the size cap or the user's quota of stored uploads, which is checked
     under the user's lock so that parallel uploads cannot pass it together."""
     _check_uploads(uploads)
-    total = sum(u.size for u in uploads)
+    total = sum(u.size or 0 for u in uploads)
     user_quota_lock(user_id=user.pk, quota="imports")
     _check_quota(user, total)
     run = QuestionImport.objects.create(topic=topic, created_by=user)
@@ -64,8 +64,8 @@ def question_import_create(
         QuestionImportFile.objects.create(
             question_import=run,
             position=position,
-            name=Path(upload.name).name[:255],
-            size=upload.size,
+            name=Path(upload.name or "").name[:255],
+            size=upload.size or 0,
             file=File(upload, name="upload"),
         )
     run.rows_estimate = lines
@@ -90,12 +90,12 @@ def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
     if not uploads:
         raise ImportRejected(gettext("가져올 파일을 고르세요."))
     for upload in uploads:
-        if Path(upload.name).suffix.lower() not in ACCEPTED_SUFFIXES:
+        if Path(upload.name or "").suffix.lower() not in ACCEPTED_SUFFIXES:
             raise ImportRejected(
                 gettext("%(name)s: CSV(.csv) 또는 JSON Lines(.jsonl) 파일만 됩니다.")
                 % {"name": upload.name}
             )
-    if sum(u.size for u in uploads) > settings.QUESTION_IMPORT_MAX_BYTES:
+    if sum(u.size or 0 for u in uploads) > settings.QUESTION_IMPORT_MAX_BYTES:
         limit = settings.QUESTION_IMPORT_MAX_BYTES // (1024 * 1024)
         raise ImportRejected(
             gettext("파일이 너무 큽니다 (모두 합쳐 최대 %(limit)sMB).")
@@ -103,7 +103,7 @@ def _check_uploads(uploads: Sequence[UploadedFile]) -> None:
         )
 
 
-def import_bytes_stored(*, user: AbstractBaseUser) -> int:
+def import_bytes_stored(*, user: User) -> int:
     """Bytes of this user's uploads still kept (for a dry run, an import or a
     retry); those of finished or expired imports are deleted."""
     stored = QuestionImportFile.objects.filter(
@@ -112,7 +112,7 @@ def import_bytes_stored(*, user: AbstractBaseUser) -> int:
     return stored.aggregate(total=Sum("size"))["total"] or 0
 
 
-def _check_quota(user: AbstractBaseUser, incoming: int) -> None:
+def _check_quota(user: User, incoming: int) -> None:
     if import_bytes_stored(user=user) + incoming > settings.QUESTION_IMPORT_QUOTA_BYTES:
         raise ImportRejected(
             gettext(
@@ -313,7 +313,8 @@ def _opener(stored: str) -> Callable[[], BinaryIO]:
 
     def open_file() -> BinaryIO:
         handle = default_storage.open(stored, "rb")
-        return getattr(handle, "file", handle)  # the raw file, for TextIOWrapper
+        # The raw file, for TextIOWrapper (a storage's File wraps one).
+        return cast(BinaryIO, getattr(handle, "file", handle))
 
     return open_file
 

@@ -126,7 +126,7 @@ def questions_import(
     sources: Iterable[ImportSource] = (),
     dry_run: bool = False,
     max_rows: int | None = None,
-    on_row: Callable[[], None] | None = None,
+    on_row: Callable[[], object] | None = None,
     on_write: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Import every row of the files; with dry_run nothing is written.

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -51,7 +51,7 @@ BUDGET_CODE = BUDGET_EXCEEDED
 @dataclass(frozen=True)
 class JobKindSpec:
     name: str
-    model: type  # QuestionJob or SessionJob
+    model: type[models.Model]  # QuestionJob or SessionJob
     filter: Q  # this kind's rows in the model's table
     run: Callable  # (job) -> None: ends the job, or leaves an error code
     # A kind generated for the same transaction goes after lower ranks
@@ -63,7 +63,7 @@ class JobKindSpec:
     over_budget: str = "skip"
 
     def jobs(self) -> QuerySet:
-        return self.model.objects.filter(self.filter)
+        return self.model._default_manager.filter(self.filter)
 
 
 _KINDS: dict[str, JobKindSpec] = {}
@@ -260,7 +260,7 @@ def _retry_or_fail(job) -> None:
     if job.error_code in REQUEUE_CODES:
         job.status = JobStatus.PENDING
         job.attempts = max(0, job.attempts - 1)
-        delay = BUSY_REQUEUE_S if job.error_code == "busy" else 0
+        delay: float = BUSY_REQUEUE_S if job.error_code == "busy" else 0
         job.run_after = timezone.now() + timedelta(seconds=delay)
     elif job.error_code in RETRYABLE_CODES and job.attempts < job.max_attempts:
         job.status = JobStatus.PENDING
@@ -304,7 +304,7 @@ def jobs_recover_stale() -> int:
         )
         count += len(failed_ids)
         if spec.on_failed is not None:
-            for job in spec.model.objects.filter(pk__in=failed_ids):
+            for job in spec.model._default_manager.filter(pk__in=failed_ids):
                 spec.on_failed(job)
     return count
 

@@ -99,6 +99,14 @@ class QuestionProgress(models.Model):
     def is_scheduled(self) -> bool:
         return self.fsrs_card is not None
 
+    @property
+    def is_pending_review(self) -> bool:
+        """A miss or 모르겠음 the learner has not marked 확인 완료 since."""
+        return self.last_outcome in NOT_CORRECT and (
+            self.last_reviewed_at is None
+            or self.last_reviewed_at < self.last_attempted_at
+        )
+
 
 class LearnerSettings(models.Model):
     user = models.OneToOneField(

@@ -169,7 +169,7 @@ def questions_embed(
     *,
     question_ids: Iterable[int],
     compute_relations: bool = True,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], object] | None = None,
 ) -> int:
     """Embed many questions, storing each batch as it is done; then recompute
     their topics' relations (a whole topic at once is cheaper than marking it

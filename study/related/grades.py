@@ -20,6 +20,10 @@ def grade_for(
     if round_count >= 3:
         return GRADE_REPEATED
     if round_count == 2:
-        recent = latest_year is not None and recent_floor is not None
-        return GRADE_NEW if recent and latest_year >= recent_floor else GRADE_FREQUENT
+        recent = (
+            latest_year is not None
+            and recent_floor is not None
+            and latest_year >= recent_floor
+        )
+        return GRADE_NEW if recent else GRADE_FREQUENT
     return ""

@@ -90,7 +90,7 @@ class RelationRow:
     @property
     def round(self) -> tuple[int, str] | None:
         """The sitting: forms (A형, B형) of one sitting are not other rounds."""
-        if not rounds.has_round(self.year, self.session):
+        if self.year is None or not rounds.has_round(self.year, self.session):
             return None
         return (self.year, rounds.session_sitting(self.session))
 

@@ -50,4 +50,4 @@ def relations_write_bulk(
                 ],
                 *([v[name] for _, v in chunk] for name in _SCALAR_FIELDS),
             ]
-            cursor.execute(sql, [now, version, *columns])
+            cursor.execute(sql, [now, version, *columns])  # type: ignore[list-item]  # lists of scalars

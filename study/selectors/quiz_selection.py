@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from study.exam_rules import STAGE_RATIOS, quotas
 from study.models import Attempt, Pattern, Question, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
+from study.models.question import QuestionQuerySet
 from study.selectors.review_queue import review_tab_queryset
 from study.selectors.topics import topic_subjects
 
@@ -34,7 +35,7 @@ class NotEnoughQuestions(ValueError):
         )
 
 
-def _pool(*, topic: Topic) -> QuerySet:
+def _pool(*, topic: Topic) -> QuestionQuerySet:
     return Question.objects.quizzable().filter(topic=topic)
 
 

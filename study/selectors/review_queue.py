@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -58,13 +58,7 @@ def review_tab_queryset(*, user, topic: Topic, tab: str) -> QuerySet:
 
 def question_progress(*, user, question) -> QuestionProgress | None:
     """The learner's progress on one question, with whether it awaits review."""
-    progress = QuestionProgress.objects.filter(user=user, question=question).first()
-    if progress is not None:
-        progress.is_pending_review = progress.last_outcome in NOT_CORRECT and (
-            progress.last_reviewed_at is None
-            or progress.last_reviewed_at < progress.last_attempted_at
-        )
-    return progress
+    return QuestionProgress.objects.filter(user=user, question=question).first()
 
 
 def todo_counts(*, user, topic: Topic) -> dict[str, int]:
@@ -93,7 +87,7 @@ def session_todo_counts(*, user, question_ids) -> dict[str, int]:
     )
 
 
-def due_forecast(*, user, topic: Topic, days: int = 14) -> list[tuple[datetime, int]]:
+def due_forecast(*, user, topic: Topic, days: int = 14) -> list[tuple[date, int]]:
     """Reviews falling due on each of the next `days` days (overdue counted today)."""
     today = timezone.localdate()
     end = end_of_today() + timedelta(days=days - 1)

@@ -43,7 +43,7 @@ def figure_prepare(upload) -> ContentFile:
     upload.seek(0)
     image = _open(upload)
     _check_pixels(image)
-    extension, _ = FORMATS[image.format]
+    extension, _ = FORMATS[image.format or ""]
     data = _reencode(image)
     return ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}")
 
@@ -52,7 +52,8 @@ def figure_content_type(field_file) -> str | None:
     """The type a stored figure really is (None: not an allowed image)."""
     try:
         with field_file.open("rb") as handle, Image.open(handle) as image:
-            return FORMATS.get(image.format, (None, None))[1]
+            found = FORMATS.get(image.format or "")
+            return found[1] if found else None
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
         return None
 

@@ -87,7 +87,7 @@ def pattern_classify(history: History) -> Pattern:
     raise AssertionError("the last rule always matches")
 
 
-SEVERITY = {C: 0, U: 1, W: 2}
+SEVERITY: dict[str, int] = {C: 0, U: 1, W: 2}
 
 
 def history_merge_same_day(

@@ -98,7 +98,7 @@ def _apply_attempt(row: QuestionProgress, attempt: Attempt, context) -> None:
     row.last_attempt = attempt
     row.attempt_count += 1
     row.correct_count += attempt.outcome == Outcome.CORRECT
-    if row.is_scheduled:
+    if row.fsrs_card is not None:
         card = scheduling.card_review(
             scheduler=context.scheduler,
             card_data=row.fsrs_card,

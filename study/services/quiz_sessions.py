@@ -261,7 +261,7 @@ def _enqueue_ai_work(session: QuizSession, attempts: list[Attempt]) -> None:
 def missed_in_card_order(attempts: list[Attempt]) -> list[int]:
     """Question ids in the order the results page shows their cards: wrong
     answers, then 모르겠음, each in question order. Prefetch runs in this order."""
-    rank = {Outcome.WRONG: 0, Outcome.UNSURE: 1}
+    rank: dict[str, int] = {Outcome.WRONG: 0, Outcome.UNSURE: 1}
     missed = [a for a in attempts if a.outcome in rank]
     missed.sort(key=lambda a: (rank[a.outcome], a.position))
     return [a.question_id for a in missed]
@@ -341,7 +341,8 @@ def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession
         if locked.status != QuizStatus.ACTIVE or not locked.is_timed:
             return locked
         choices = {int(k): v for k, v in locked.drafts.items()}
-        if timezone.now() <= locked.deadline_at + SUBMIT_GRACE:
+        deadline = locked.deadline_at
+        if deadline is not None and timezone.now() <= deadline + SUBMIT_GRACE:
             choices.update(
                 {p: c for p, c in answers.items() if 1 <= c <= UNSURE_CHOICE}
             )

@@ -116,5 +116,5 @@ def ai_rate_limit_consume(*, user, action: str) -> None:
     """One LLM-spending action of this user (settings.AI_RATE_LIMITS[action])."""
     rate = Rate.parse(settings.AI_RATE_LIMITS[action])
     rate_limit_consume(
-        bucket=f"ai:{action}:user-{user.pk}", rate=rate, what=AI_ACTIONS[action]
+        bucket=f"ai:{action}:user-{user.pk}", rate=rate, what=str(AI_ACTIONS[action])
     )

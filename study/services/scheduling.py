@@ -51,7 +51,7 @@ def card_start(*, scheduler: Scheduler, at: datetime) -> Card:
 def card_review(
     *, scheduler: Scheduler, card_data: dict, outcome: str, at: datetime
 ) -> Card:
-    card = Card.from_dict(card_data)
+    card = Card.from_dict(card_data)  # type: ignore[arg-type]  # stored Card.to_dict()
     if card.last_review and at < card.last_review:
         at = card.last_review
     card, _ = scheduler.review_card(card, rating_for(outcome), review_datetime=at)

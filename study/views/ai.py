@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -29,9 +31,9 @@ NOT_CONFIGURED_STAFF = _(
 )
 
 
-def _not_configured(request) -> str:
+def _not_configured(request: HttpRequest) -> str:
     """Operator settings are named to staff only."""
-    return NOT_CONFIGURED_STAFF if request.user.is_staff else NOT_CONFIGURED
+    return str(NOT_CONFIGURED_STAFF if request.user.is_staff else NOT_CONFIGURED)
 
 
 # The body is at most {"regenerate": true}.
@@ -111,7 +113,7 @@ def explanation_htmx(request, question_id: int):
     """The click: generate now, or, if a job or another click is generating
     it, show that generation's progress (the panel polls until it lands)."""
     question = question_get_for_user(user=request.user, question_id=question_id)
-    extra = {}
+    extra: dict[str, Any] = {}
     try:
         response = explanation_request(
             question=question,
@@ -124,7 +126,7 @@ def explanation_htmx(request, question_id: int):
     except LLMNotConfigured:
         extra["error"] = _not_configured(request)
     except (ExplanationBusy, RegenerateForbidden, RateLimited) as exc:
-        extra["error"] = str(exc) or BUSY
+        extra["error"] = str(exc) or str(BUSY)
     # 200 even when refused: htmx swaps the panel with the message in it.
     return render(
         request, "study/_ai_explanation.html", _panel_context(question, **extra)
@@ -142,7 +144,11 @@ def explanation_panel(request, question_id: int):
 @login_required
 def subject_note_panel(request, question_id: int):
     question = question_get_for_user(user=request.user, question_id=question_id)
-    context = {"question": question, "note": None, "llm_enabled": llm_configured()}
+    context: dict[str, Any] = {
+        "question": question,
+        "note": None,
+        "llm_enabled": llm_configured(),
+    }
     if request.method == "POST":
         try:
             context["note"] = subject_note_request(
@@ -153,7 +159,7 @@ def subject_note_panel(request, question_id: int):
         except LLMNotConfigured:
             context["error"] = _not_configured(request)
         except (ExplanationBusy, RegenerateForbidden, RateLimited) as exc:
-            context["error"] = str(exc) or BUSY
+            context["error"] = str(exc) or str(BUSY)
             context["note"] = subject_note_get(question=question)
     else:
         context["note"] = subject_note_get(question=question)

@@ -50,8 +50,8 @@ def mock_draft(request, session_id: int):
     try:
         session = mock_draft_save(
             session=session,
-            position=_int(request.POST.get("position")),
-            choice=_int(request.POST.get("choice"), default=None),
+            position=ascii_int(request.POST.get("position"), -1),
+            choice=ascii_int(request.POST.get("choice")),
             marked=None if marked is None else marked == "1",
         )
     except AnswerRejected as exc:
@@ -66,7 +66,7 @@ def mock_submit_view(request, session_id: int):
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     answers = {}
     for position in range(session.size):
-        choice = _int(request.POST.get(f"a{position}"), default=None)
+        choice = ascii_int(request.POST.get(f"a{position}"))
         if choice is not None and 1 <= choice <= UNSURE_CHOICE:
             answers[position] = choice
     mock_submit(session=session, answers=answers)
@@ -94,10 +94,10 @@ def quiz_answer(request, session_id: int):
     try:
         quiz_answer_record(
             session=session,
-            position=_int(request.POST.get("position")),
-            question_id=_int(request.POST.get("question_id")),
-            choice=_int(request.POST.get("choice")),
-            time_taken_ms=_int(request.POST.get("elapsed_ms"), default=None),
+            position=ascii_int(request.POST.get("position"), -1),
+            question_id=ascii_int(request.POST.get("question_id"), -1),
+            choice=ascii_int(request.POST.get("choice"), -1),
+            time_taken_ms=ascii_int(request.POST.get("elapsed_ms")),
         )
     except AnswerRejected as exc:
         if request.htmx:
@@ -133,7 +133,3 @@ def _back_url(request, topic) -> str:
     mode = request.POST.get("mode", "")
     query = f"?mode={mode}#quiz-start" if mode in QuizMode.values else ""
     return reverse("study:topic", args=[topic.pk]) + query
-
-
-def _int(value, default: int | None = -1) -> int | None:
-    return ascii_int(value, default)

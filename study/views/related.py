@@ -69,8 +69,8 @@ def _requested_ids(body: bytes) -> list[int] | None:
     ids = data.get("ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or len(ids) > sel.BULK_MAX_IDS:
         return None
-    numbers = [ascii_int(i) for i in ids]
-    if any(n is None or n < 0 for n in numbers):
+    numbers = [ascii_int(i, -1) for i in ids]
+    if any(n < 0 for n in numbers):
         return None
     return numbers
 

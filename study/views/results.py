@@ -30,7 +30,7 @@ def results_page(request, session_id: int):
         return redirect("study:quiz", session_id=session.pk)
     # One read of the attempts serves the tab counts, the tab and the AI states.
     every = list(session.attempts.select_related("question").order_by("position"))
-    counts = {value: 0 for value, _ in sel.RESULT_TABS}
+    counts: dict[str, int] = {value: 0 for value, _ in sel.RESULT_TABS}
     for attempt in every:
         counts[attempt.outcome] = counts.get(attempt.outcome, 0) + 1
     tab = request.GET.get("tab")
@@ -41,7 +41,7 @@ def results_page(request, session_id: int):
         attempts=[a for a in every if a.outcome != Outcome.CORRECT]
     )
     for attempt in attempts:
-        attempt.ai_state = states.get(attempt.question_id)
+        attempt.ai_state = states.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
     context = {
         "session": session,
         "tabs": [(v, label, counts[v]) for v, label in sel.RESULT_TABS],

@@ -35,7 +35,7 @@ def settings_page(request, *, form=None, exam_form=None, status=200):
             instance=instance or LearnerSettings(user=request.user)
         )
     if exam_form is None:
-        initial = {}
+        initial: dict[str, object] = {}
         topic_id = request.GET.get("topic", "")
         if topic_id.isdigit():
             initial["topic"] = int(topic_id)

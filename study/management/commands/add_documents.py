@@ -1,7 +1,7 @@
 import time
 from pathlib import Path
 
-from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -41,7 +41,9 @@ class Command(BaseCommand):
                         owner=topic.owner,
                         topics=[topic],
                         title="",
-                        upload=File(handle, name=path.name),
+                        upload=UploadedFile(
+                            handle, name=path.name, size=path.stat().st_size
+                        ),
                         material_type=options["material_type"],
                         enqueue=False,
                     )

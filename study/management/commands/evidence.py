@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 f"\n#{n} {item['kind']} · {item['citation']} · "
                 f"score={item['score']:.3f}"
             )
-            self.stdout.write(item["text"])
+            self.stdout.write(str(item["text"]))
         self.stdout.write(
             f"\n프롬프트 약 {tokens} 토큰 (예산 {prompt_budget()}), "
             f"근거 {len(items)}개 (예산 때문에 뺀 것 {len(candidates) - len(items)}개)"

@@ -10,7 +10,7 @@ class Command(BaseCommand):
         report = jobs_health()
         for key, title in SECTIONS:
             columns, rows = report[key]
-            self.stdout.write(self.style.MIGRATE_HEADING(title))
+            self.stdout.write(self.style.MIGRATE_HEADING(str(title)))
             widths = [
                 max(len(str(c)), *(len(str(r[i])) for r in rows))
                 if rows

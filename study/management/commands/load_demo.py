@@ -12,7 +12,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(f"개발용 계정 생성: {username} / {password}")
             )
-        if result.topic is None:
+        if result.topic is None or result.report is None:
             self.stdout.write("관리자 계정이 없어 데모 토픽을 건너뜁니다.")
             return
         r = result.report
