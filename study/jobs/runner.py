@@ -46,6 +46,9 @@ BUSY_REQUEUE_S = 5
 # The job's user has spent their AI budget (study.services.ai_budget): the
 # kind's `over_budget` decides between waiting for it and skipping the job.
 BUDGET_CODE = BUDGET_EXCEEDED
+# A job an operator queued from the shell (a backfill): its calls are counted
+# against the job's user, never refused.
+OPERATOR_PAYLOAD = "operator"
 
 
 @dataclass(frozen=True)
@@ -208,14 +211,15 @@ def job_run(*, job):
     LLM calls are charged to the job's user; over that user's budget it does
     not run (it waits or is skipped, as its kind says)."""
     spec = spec_for(job)
-    blocked = ai_budget_blocked(user_id=job.user_id)
+    enforce = not job.payload.get(OPERATOR_PAYLOAD)
+    blocked = ai_budget_blocked(user_id=job.user_id) if enforce else None
     if blocked is not None:
         _over_budget(job, spec, str(blocked), blocked.retry_after_s)
         job.save()
         return job
     started = time.monotonic()
     try:
-        with ai_spender(user_id=job.user_id):
+        with ai_spender(user_id=job.user_id, enforce=enforce):
             spec.run(job)
     except Exception as exc:  # an unexpected error must still be retryable
         logger.exception("%s job %s failed unexpectedly", spec.name, job.pk)

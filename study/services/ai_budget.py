@@ -91,15 +91,19 @@ def ai_budget_check(*, user_id: int) -> None:
         raise blocked
 
 
-def ai_budget_charge(*, user_id: int, purpose: str, tokens: int = 0) -> AISpend:
+def ai_budget_charge(
+    *, user_id: int, purpose: str, tokens: int = 0, enforce: bool = True
+) -> AISpend:
     """Count one LLM call for the user, or raise AIBudgetExceeded. The user's
-    lock makes two calls at once count one after the other."""
+    lock makes two calls at once count one after the other. Without `enforce`
+    (work an operator started from the shell) the call is counted, never
+    refused."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, user_id]
             )
-        blocked = ai_budget_blocked(user_id=user_id)
+        blocked = ai_budget_blocked(user_id=user_id) if enforce else None
         if blocked is not None:
             raise blocked
         now = timezone.now()
@@ -115,10 +119,14 @@ class UserPayer:
     """A user as the payer of LLM calls (study.llm.calls.Payer)."""
 
     user_id: int
+    enforce: bool = True
 
     def charge(self, *, purpose: str, prompt: str) -> AISpend:
         return ai_budget_charge(
-            user_id=self.user_id, purpose=purpose, tokens=estimate_tokens(prompt)
+            user_id=self.user_id,
+            purpose=purpose,
+            tokens=estimate_tokens(prompt),
+            enforce=self.enforce,
         )
 
     def settle(self, ticket: object, *, reply: LLMReply | None) -> None:
@@ -129,7 +137,8 @@ class UserPayer:
 
 
 @contextmanager
-def ai_spender(*, user_id: int) -> Iterator[None]:
-    """Every LLM call inside is charged to this user's AI budget."""
-    with llm_payer(UserPayer(user_id)):
+def ai_spender(*, user_id: int, enforce: bool = True) -> Iterator[None]:
+    """Every LLM call inside is charged to this user's AI budget (counted but
+    never refused without `enforce`)."""
+    with llm_payer(UserPayer(user_id, enforce)):
         yield

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connections
 from django.urls import reverse
 
@@ -173,3 +174,16 @@ def test_calls_at_once_cannot_overspend_the_budget(settings):
         thread.join(60)
     assert sorted(outcomes) == ["charged"] * 2 + ["refused"] * 4
     assert AISpend.objects.filter(user=spender).count() == 2
+
+
+def test_an_operators_backfill_is_counted_but_not_refused(
+    user, topic, docs, fake_llm, woken, settings
+):
+    settings.AI_BUDGET_PER_USER = "1/d"
+    fake_llm.reply_json(good(), default=True)
+    for n in range(1, 4):
+        q(topic, n)
+    call_command("backfill_explanations", "--topic", topic.name, "--wait")
+    assert chat_calls(fake_llm) == 3
+    assert AISpend.objects.filter(user=user).count() == 3  # the owner's spend
+    assert QuestionJob.objects.filter(status=JobStatus.COMPLETED).count() == 3
