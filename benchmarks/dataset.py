@@ -618,8 +618,7 @@ class DatasetBuilder:
             QuizSession,
             words(
                 "id user_id topic_id mode stage params question_ids answered_count "
-                "status started_at last_activity_at finished_at recovered_count "
-                "regressed_count newly_correct_count repeated_wrong_count"
+                "status started_at last_activity_at finished_at"
             ),
             session_rows,
         )
@@ -672,7 +671,6 @@ class DatasetBuilder:
             elif rng.random() < 0.03:
                 status, answered = "abandoned", rng.randint(5, SESSION_SIZE - 1)
             session_id = len(session_rows) + 1
-            summary = [0, 0, 0, 0]
             at = started
             for position, qid in enumerate(picked[:answered]):
                 at += timedelta(seconds=rng.uniform(15, 90))
@@ -701,7 +699,6 @@ class DatasetBuilder:
                         at,
                         attempt_id,
                         progress,
-                        summary,
                         wrong[topic_id],
                     )
             stage = rng.choice(("intro", "learning", "pre_exam"))
@@ -719,7 +716,6 @@ class DatasetBuilder:
                     started,
                     at,
                     at if status != "active" else None,
-                    *summary,
                 )
             )
 
@@ -748,30 +744,18 @@ class DatasetBuilder:
             return U, None
         return W, rng.choice([c for c in (1, 2, 3, 4) if c != facts.correct])
 
-    def _fold(
-        self, uid, topic_id, qid, outcome, at, attempt_id, progress, summary, wrong
-    ):
+    def _fold(self, uid, topic_id, qid, outcome, at, attempt_id, progress, wrong):
         row = progress.get((uid, qid))
-        previous = row.outcomes[-1] if row else None
         if row is None:
             row = progress[(uid, qid)] = Progress(topic_id)
         row.outcomes.append(outcome)
         row.correct_count += outcome == C
         row.last_at, row.last_attempt_id = at, attempt_id
         if outcome == C:
-            if previous is None:
-                summary[2] += 1
-            elif previous != C:
-                summary[0] += 1
-                if qid in wrong:
-                    wrong.remove(qid)
-        else:
-            if previous == C:
-                summary[1] += outcome == W
-            elif previous is not None:
-                summary[3] += 1
-            if qid not in wrong:
-                wrong.append(qid)
+            if qid in wrong:
+                wrong.remove(qid)
+        elif qid not in wrong:
+            wrong.append(qid)
 
     def _progress_rows(self, progress: dict, reviewed: dict) -> list[tuple]:
         rng = self.rng

@@ -46,7 +46,12 @@ class OutboxEventQuerySet(models.QuerySet):
 
 class OutboxEvent(models.Model):
     # The event id is the Idempotency-Key the viewer deduplicates on.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True,
+        default=uuid.uuid4,
+        editable=False,
+        verbose_name=_("이벤트 ID"),
+    )
     aggregate_id = models.BigIntegerField(_("문항 ID"))
     seq = models.PositiveIntegerField(_("순번"))
     kind = models.CharField(_("종류"), max_length=30, choices=EventKind.choices)

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
+from django.db.models import fields as model_fields
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -32,3 +33,7 @@ class StudyConfig(AppConfig):
         user_logged_in.connect(
             language_on_login, dispatch_uid="study_language_on_login"
         )
+        # The empty choice of every select built from a model (admin too):
+        # Django's "- Select an option -" has no Korean in Django's catalogue.
+        # Django documents overriding it here.
+        model_fields.BLANK_CHOICE_LABEL = _("- 고르세요 -")

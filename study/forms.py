@@ -11,7 +11,14 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from study.imports.parsing import RowError, parse_answer, parse_session
-from study.models import LearnerSettings, Question, QuizMode, QuizStage, Topic
+from study.models import (
+    Feedback,
+    LearnerSettings,
+    Question,
+    QuizMode,
+    QuizStage,
+    Topic,
+)
 from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
 from study.numbers import (
@@ -228,6 +235,7 @@ class QuizStartForm(forms.Form):
     subjects = forms.MultipleChoiceField(required=False)
     per_subject = AsciiIntegerField(min_value=1, max_value=100, required=False)
     tab = forms.ChoiceField(choices=list(TABS.items()), required=False)
+    feedback = forms.ChoiceField(choices=Feedback.choices, required=False)
 
     def __init__(self, *args, topic: Topic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -276,6 +284,7 @@ class QuizStartForm(forms.Form):
             subjects=tuple(d.get("subjects") or ()),
             per_subject=d.get("per_subject"),
             tab=d.get("tab") or "",
+            feedback=d.get("feedback") or Feedback.END,
         )
 
 
@@ -293,7 +302,11 @@ class LearnerSettingsForm(forms.ModelForm):
 
 
 class ExamPlanForm(forms.Form):
-    topic = AsciiModelChoiceField(queryset=Topic.objects.none(), label=_("시험(토픽)"))
+    topic = AsciiModelChoiceField(
+        queryset=Topic.objects.none(),
+        label=_("시험(토픽)"),
+        empty_label=_("- 시험을 고르세요 -"),
+    )
     exam_date = AsciiDateField(
         label=_("시험일"), widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -69,7 +69,7 @@ class AsciiDateField(forms.DateField):
 
 
 class AsciiModelChoiceField(forms.ModelChoiceField):
-    """A choice by integer id, the id in ASCII digits (int('٣') is 3)."""
+    """A choice of row by its id: int("٣") is 3, so the id is checked first."""
 
     def to_python(self, value):
         if isinstance(value, str) and value.strip() and not is_ascii_digits(value):

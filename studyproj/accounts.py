@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext, ngettext
 
+from study.selectors.demo import demo_accounts_shown
 from study.services.rate_limits import (
     PASSWORD_CHANGE,
     PASSWORD_RESET,
@@ -19,6 +20,16 @@ from study.services.rate_limits import (
     rate_limit_consume,
 )
 from studyproj.middleware import client_ip
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page; in DEBUG it names the demo accounts `make run`
+    created, so a first visit does not start with a guess."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["demo_accounts"] = demo_accounts_shown()
+        return context
 
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):

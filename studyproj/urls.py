@@ -4,7 +4,11 @@ from django.views.i18n import JavaScriptCatalog
 
 from study.views.health import jobs_health_page
 from study.views.language import set_language
-from studyproj.accounts import ThrottledPasswordChangeView, ThrottledPasswordResetView
+from studyproj.accounts import (
+    LoginView,
+    ThrottledPasswordChangeView,
+    ThrottledPasswordResetView,
+)
 
 urlpatterns = [
     path(
@@ -18,6 +22,7 @@ urlpatterns = [
         ThrottledPasswordResetView.as_view(),
         name="password_reset",
     ),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path(
         "accounts/password_change/",
         ThrottledPasswordChangeView.as_view(),

@@ -6,46 +6,131 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AggregateSequence',
+            name="AggregateSequence",
             fields=[
-                ('aggregate_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('last_seq', models.PositiveIntegerField(default=0)),
+                (
+                    "aggregate_id",
+                    models.BigIntegerField(primary_key=True, serialize=False),
+                ),
+                ("last_seq", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': '발행 순번',
-                'verbose_name_plural': '발행 순번',
+                "verbose_name": "발행 순번",
+                "verbose_name_plural": "발행 순번",
             },
         ),
         migrations.CreateModel(
-            name='OutboxEvent',
+            name="OutboxEvent",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('aggregate_id', models.BigIntegerField(verbose_name='문항 ID')),
-                ('seq', models.PositiveIntegerField(verbose_name='순번')),
-                ('kind', models.CharField(choices=[('question', '문항'), ('explanation', '해설'), ('question_tombstone', '문항 삭제'), ('explanation_tombstone', '해설 삭제')], max_length=30, verbose_name='종류')),
-                ('snapshot', models.JSONField(verbose_name='스냅숏')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='생성')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='시도 횟수')),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='다음 시도')),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='마지막 시도')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='전달')),
-                ('dead_at', models.DateTimeField(blank=True, null=True, verbose_name='포기')),
-                ('last_error', models.TextField(blank=True, verbose_name='마지막 오류')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("aggregate_id", models.BigIntegerField(verbose_name="문항 ID")),
+                ("seq", models.PositiveIntegerField(verbose_name="순번")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("question", "문항"),
+                            ("explanation", "해설"),
+                            ("question_tombstone", "문항 삭제"),
+                            ("explanation_tombstone", "해설 삭제"),
+                        ],
+                        max_length=30,
+                        verbose_name="종류",
+                    ),
+                ),
+                ("snapshot", models.JSONField(verbose_name="스냅숏")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="생성"
+                    ),
+                ),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="시도 횟수"
+                    ),
+                ),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="다음 시도"
+                    ),
+                ),
+                (
+                    "last_attempt_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="마지막 시도"
+                    ),
+                ),
+                (
+                    "delivered_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="전달"),
+                ),
+                (
+                    "dead_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="포기"),
+                ),
+                (
+                    "last_error",
+                    models.TextField(blank=True, verbose_name="마지막 오류"),
+                ),
             ],
             options={
-                'verbose_name': '발행 이벤트',
-                'verbose_name_plural': '발행 이벤트',
-                'ordering': ['-created_at', 'aggregate_id', '-seq'],
-                'indexes': [models.Index(fields=['-created_at'], name='publishing_event_created'), models.Index(condition=models.Q(('delivered_at__isnull', True)), fields=['aggregate_id', 'seq'], name='publishing_event_undelivered'), models.Index(condition=models.Q(('dead_at__isnull', True), ('delivered_at__isnull', True)), fields=['next_attempt_at'], name='publishing_event_due')],
-                'constraints': [models.UniqueConstraint(fields=('aggregate_id', 'seq'), name='publishing_event_aggregate_seq'), models.CheckConstraint(condition=models.Q(('kind__in', ['question', 'explanation', 'question_tombstone', 'explanation_tombstone'])), name='publishing_event_kind_valid')],
+                "verbose_name": "발행 이벤트",
+                "verbose_name_plural": "발행 이벤트",
+                "ordering": ["-created_at", "aggregate_id", "-seq"],
+                "indexes": [
+                    models.Index(
+                        fields=["-created_at"], name="publishing_event_created"
+                    ),
+                    models.Index(
+                        condition=models.Q(("delivered_at__isnull", True)),
+                        fields=["aggregate_id", "seq"],
+                        name="publishing_event_undelivered",
+                    ),
+                    models.Index(
+                        condition=models.Q(
+                            ("dead_at__isnull", True), ("delivered_at__isnull", True)
+                        ),
+                        fields=["next_attempt_at"],
+                        name="publishing_event_due",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("aggregate_id", "seq"),
+                        name="publishing_event_aggregate_seq",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "question",
+                                    "explanation",
+                                    "question_tombstone",
+                                    "explanation_tombstone",
+                                ],
+                            )
+                        ),
+                        name="publishing_event_kind_valid",
+                    ),
+                ],
             },
         ),
     ]

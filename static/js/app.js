@@ -67,8 +67,11 @@ document.addEventListener("submit", function (event) {
   let shownAt = performance.now();
   function cardShown() {
     shownAt = performance.now();
-    const stem = document.querySelector("[data-question-card] .quiz-stem");
-    if (stem) stem.focus({ preventScroll: false });
+    // After an answer with immediate feedback, focus 다음 문제 (the verdict is
+    // announced by its role=status); otherwise the new question.
+    const target = document.querySelector("[data-question-card] [data-next]") ||
+      document.querySelector("[data-question-card] .quiz-stem");
+    if (target) target.focus({ preventScroll: false });
   }
   document.addEventListener("DOMContentLoaded", function () { shownAt = performance.now(); });
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -156,7 +159,8 @@ document.addEventListener("submit", function (event) {
     link.href = info.url;
     const values = { rounds: info.round_count, related: info.related_count };
     link.title = interpolate(gettext("%(rounds)s개 회차에 나온 문제 · 관련 %(related)s문제"), values, true);
-    link.textContent = "🔥 " + (info.grade || gettext("반복 출제")) + " · " +
+    // The grade comes translated (grade_label): the stored grade is Korean.
+    link.textContent = "🔥 " + (info.grade_label || gettext("반복 출제")) + " · " +
       interpolate(ngettext("%(rounds)s개 회차", "%(rounds)s개 회차", info.round_count), values, true);
     slot.replaceChildren(link);
   }

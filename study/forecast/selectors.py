@@ -12,13 +12,10 @@ from django.utils import timezone
 from study.forecast import calibration, memory, model, retention
 from study.forecast import plan as daily
 from study.models import Attempt, ExamPlan, Outcome, Question, QuestionProgress, Topic
+from study.selectors.counts import queue_counts
 from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.quiz_selection import topic_subject_names
-from study.selectors.review_queue import (
-    end_of_today,
-    pending_review_q,
-    review_tab_queryset,
-)
+from study.selectors.review_queue import end_of_today
 
 # What a first answer says about knowing the question: right, or a guess.
 OUTCOME_CREDIT: dict[str, float] = {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}
@@ -146,15 +143,9 @@ class TopicForecast:
 
 
 def review_counts(*, user, topic: Topic) -> tuple[int, int]:
-    due = review_tab_queryset(user=user, topic=topic, tab="due_today").count()
-    pending = (
-        QuestionProgress.objects.filter(
-            user=user, topic=topic, question__deleted_at__isnull=True
-        )
-        .filter(pending_review_q())
-        .count()
-    )
-    return due, pending
+    """오늘 복습 and 확인 안 함, as the review queue counts them."""
+    counts = queue_counts(user=user, topic=topic)
+    return counts.due_today, counts.pending_review
 
 
 _LOOKUP = object()

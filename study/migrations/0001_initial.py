@@ -9,7 +9,6 @@ from pgvector.django import VectorExtension
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -20,83 +19,234 @@ class Migration(migrations.Migration):
         VectorExtension(),
         TrigramExtension(),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='이름')),
-                ('description', models.TextField(blank=True, verbose_name='설명')),
-                ('is_shared', models.BooleanField(default=False, help_text='로그인한 모든 학습자가 읽기 전용으로 풀 수 있습니다.', verbose_name='공유')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='생성')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='수정')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topics', to=settings.AUTH_USER_MODEL, verbose_name='소유자')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="이름")),
+                ("description", models.TextField(blank=True, verbose_name="설명")),
+                (
+                    "is_shared",
+                    models.BooleanField(
+                        default=False,
+                        help_text="로그인한 모든 학습자가 읽기 전용으로 풀 수 있습니다.",
+                        verbose_name="공유",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="생성"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="수정"),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="topics",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="소유자",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '토픽',
-                'verbose_name_plural': '토픽',
-                'ordering': ['name', 'id'],
+                "verbose_name": "토픽",
+                "verbose_name_plural": "토픽",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('exam_name', models.CharField(blank=True, max_length=200, verbose_name='시험명')),
-                ('exam_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='연도')),
-                ('exam_session', models.CharField(blank=True, max_length=20, verbose_name='회차')),
-                ('number', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='번호')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='과목')),
-                ('scope', models.CharField(blank=True, max_length=200, verbose_name='범위')),
-                ('stem', models.TextField(verbose_name='문제')),
-                ('choice_1', models.TextField(verbose_name='보기 1')),
-                ('choice_2', models.TextField(verbose_name='보기 2')),
-                ('choice_3', models.TextField(verbose_name='보기 3')),
-                ('choice_4', models.TextField(verbose_name='보기 4')),
-                ('correct_choice', models.PositiveSmallIntegerField(verbose_name='정답')),
-                ('accepted_choices', models.CharField(blank=True, max_length=20, verbose_name='복수 정답')),
-                ('needs_figure', models.BooleanField(default=False, help_text='문제가 그림을 참조합니다. 그림을 올리기 전에는 퀴즈에 나오지 않습니다.', verbose_name='그림 필요')),
-                ('figure', models.ImageField(blank=True, upload_to=study.models.question.figure_upload_to, verbose_name='그림')),
-                ('explanation', models.TextField(blank=True, verbose_name='해설')),
-                ('ai_explanation', models.TextField(blank=True, verbose_name='AI 해설')),
-                ('ai_explanation_status', models.CharField(choices=[('none', '없음'), ('pending', '생성 중'), ('ready', '준비됨'), ('failed', '실패'), ('stale', '이전 풀이'), ('skipped', '자료 부족')], default='none', max_length=20, verbose_name='AI 해설 상태')),
-                ('ai_explanation_generated_at', models.DateTimeField(blank=True, null=True)),
-                ('ai_explanation_model', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='생성')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='수정')),
-                ('deleted_at', models.DateTimeField(blank=True, null=True, verbose_name='삭제')),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='study.topic', verbose_name='토픽')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "exam_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="시험명"),
+                ),
+                (
+                    "exam_year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="연도"
+                    ),
+                ),
+                (
+                    "exam_session",
+                    models.CharField(blank=True, max_length=20, verbose_name="회차"),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="번호"
+                    ),
+                ),
+                (
+                    "subject",
+                    models.CharField(blank=True, max_length=200, verbose_name="과목"),
+                ),
+                (
+                    "scope",
+                    models.CharField(blank=True, max_length=200, verbose_name="범위"),
+                ),
+                ("stem", models.TextField(verbose_name="문제")),
+                ("choice_1", models.TextField(verbose_name="보기 1")),
+                ("choice_2", models.TextField(verbose_name="보기 2")),
+                ("choice_3", models.TextField(verbose_name="보기 3")),
+                ("choice_4", models.TextField(verbose_name="보기 4")),
+                (
+                    "correct_choice",
+                    models.PositiveSmallIntegerField(verbose_name="정답"),
+                ),
+                (
+                    "accepted_choices",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="복수 정답"
+                    ),
+                ),
+                (
+                    "needs_figure",
+                    models.BooleanField(
+                        default=False,
+                        help_text="문제가 그림을 참조합니다. 그림을 올리기 전에는 퀴즈에 나오지 않습니다.",
+                        verbose_name="그림 필요",
+                    ),
+                ),
+                (
+                    "figure",
+                    models.ImageField(
+                        blank=True,
+                        upload_to=study.models.question.figure_upload_to,
+                        verbose_name="그림",
+                    ),
+                ),
+                ("explanation", models.TextField(blank=True, verbose_name="해설")),
+                (
+                    "ai_explanation",
+                    models.TextField(blank=True, verbose_name="AI 해설"),
+                ),
+                (
+                    "ai_explanation_status",
+                    models.CharField(
+                        choices=[
+                            ("none", "없음"),
+                            ("pending", "생성 중"),
+                            ("ready", "준비됨"),
+                            ("failed", "실패"),
+                            ("stale", "이전 풀이"),
+                            ("skipped", "자료 부족"),
+                        ],
+                        default="none",
+                        max_length=20,
+                        verbose_name="AI 해설 상태",
+                    ),
+                ),
+                (
+                    "ai_explanation_generated_at",
+                    models.DateTimeField(blank=True, null=True),
+                ),
+                ("ai_explanation_model", models.CharField(blank=True, max_length=200)),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="생성"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="수정"),
+                ),
+                (
+                    "deleted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="삭제"),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="study.topic",
+                        verbose_name="토픽",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '문항',
-                'verbose_name_plural': '문항',
-                'ordering': ['topic_id', 'exam_year', 'exam_session', 'number', 'id'],
+                "verbose_name": "문항",
+                "verbose_name_plural": "문항",
+                "ordering": ["topic_id", "exam_year", "exam_session", "number", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='topic',
-            constraint=models.UniqueConstraint(fields=('owner', 'name'), name='study_topic_owner_name_uniq'),
+            model_name="topic",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "name"), name="study_topic_owner_name_uniq"
+            ),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(fields=['topic', 'subject'], name='study_q_topic_subject'),
+            model_name="question",
+            index=models.Index(
+                fields=["topic", "subject"], name="study_q_topic_subject"
+            ),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(condition=models.Q(('ai_explanation_status', 'none'), _negated=True), fields=['topic', 'ai_explanation_status'], name='study_q_topic_ai_status'),
+            model_name="question",
+            index=models.Index(
+                condition=models.Q(("ai_explanation_status", "none"), _negated=True),
+                fields=["topic", "ai_explanation_status"],
+                name="study_q_topic_ai_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('correct_choice__gte', 1), ('correct_choice__lte', 4)), name='study_question_correct_choice_1_4'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("correct_choice__gte", 1), ("correct_choice__lte", 4)
+                ),
+                name="study_question_correct_choice_1_4",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('accepted_choices__regex', '^([1-4](,[1-4]){0,3})?$')), name='study_question_accepted_choices_format'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("accepted_choices__regex", "^([1-4](,[1-4]){0,3})?$")
+                ),
+                name="study_question_accepted_choices_format",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('ai_explanation_status__in', ['none', 'pending', 'ready', 'failed', 'stale', 'skipped'])), name='study_question_ai_status_valid'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "ai_explanation_status__in",
+                        ["none", "pending", "ready", "failed", "stale", "skipped"],
+                    )
+                ),
+                name="study_question_ai_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.UniqueConstraint(condition=models.Q(('exam_year__isnull', False), ('number__isnull', False)), fields=('topic', 'exam_year', 'exam_session', 'number'), name='study_question_round_number_uniq'),
+            model_name="question",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("exam_year__isnull", False), ("number__isnull", False)
+                ),
+                fields=("topic", "exam_year", "exam_session", "number"),
+                name="study_question_round_number_uniq",
+            ),
         ),
     ]

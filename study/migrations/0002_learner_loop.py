@@ -7,137 +7,390 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0001_initial'),
+        ("study", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='question',
-            name='round_count',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='출제 회차 수'),
+            model_name="question",
+            name="round_count",
+            field=models.PositiveSmallIntegerField(
+                default=0, verbose_name="출제 회차 수"
+            ),
         ),
         migrations.CreateModel(
-            name='QuizSession',
+            name="QuizSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('stage', '단계별'), ('round', '회차별'), ('subject', '과목별'), ('mock', '모의고사'), ('review', '복습')], max_length=20)),
-                ('stage', models.CharField(blank=True, choices=[('intro', '입문'), ('learning', '학습'), ('pre_exam', '시험 직전')], max_length=20)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('question_ids', django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField())),
-                ('answered_count', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('active', '진행 중'), ('finished', '완료'), ('abandoned', '중단')], default='active', max_length=20)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('last_activity_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('recovered_count', models.PositiveIntegerField(default=0)),
-                ('regressed_count', models.PositiveIntegerField(default=0)),
-                ('newly_correct_count', models.PositiveIntegerField(default=0)),
-                ('repeated_wrong_count', models.PositiveIntegerField(default=0)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quiz_sessions', to='study.topic')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quiz_sessions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("stage", "단계별"),
+                            ("round", "회차별"),
+                            ("subject", "과목별"),
+                            ("mock", "모의고사"),
+                            ("review", "복습"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("intro", "입문"),
+                            ("learning", "학습"),
+                            ("pre_exam", "시험 직전"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "question_ids",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.BigIntegerField()
+                    ),
+                ),
+                ("answered_count", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "진행 중"),
+                            ("finished", "완료"),
+                            ("abandoned", "중단"),
+                        ],
+                        default="active",
+                        max_length=20,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("last_activity_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("recovered_count", models.PositiveIntegerField(default=0)),
+                ("regressed_count", models.PositiveIntegerField(default=0)),
+                ("newly_correct_count", models.PositiveIntegerField(default=0)),
+                ("repeated_wrong_count", models.PositiveIntegerField(default=0)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quiz_sessions",
+                        to="study.topic",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quiz_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '풀이 세션',
-                'verbose_name_plural': '풀이 세션',
-                'ordering': ['-started_at'],
+                "verbose_name": "풀이 세션",
+                "verbose_name_plural": "풀이 세션",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Attempt',
+            name="Attempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('outcome', models.CharField(choices=[('correct', '정답'), ('wrong', '오답'), ('unsure', '모르겠음')], max_length=10)),
-                ('selected_choice', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('time_taken_ms', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='study.question')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='study.quizsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("correct", "정답"),
+                            ("wrong", "오답"),
+                            ("unsure", "모르겠음"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "selected_choice",
+                    models.PositiveSmallIntegerField(blank=True, null=True),
+                ),
+                ("time_taken_ms", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="study.question",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="study.quizsession",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '풀이 기록',
-                'verbose_name_plural': '풀이 기록',
-                'ordering': ['session_id', 'position'],
+                "verbose_name": "풀이 기록",
+                "verbose_name_plural": "풀이 기록",
+                "ordering": ["session_id", "position"],
             },
         ),
         migrations.CreateModel(
-            name='LearnerSettings',
+            name="LearnerSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('desired_retention', models.FloatField(default=0.9, help_text='복습 시점에 기억하고 있을 확률 목표 (0.70~0.97). 높을수록 자주 복습합니다.', verbose_name='목표 기억률')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='learner_settings', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "desired_retention",
+                    models.FloatField(
+                        default=0.9,
+                        help_text="복습 시점에 기억하고 있을 확률 목표 (0.70~0.97). 높을수록 자주 복습합니다.",
+                        verbose_name="목표 기억률",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="learner_settings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '학습 설정',
-                'verbose_name_plural': '학습 설정',
-                'constraints': [models.CheckConstraint(condition=models.Q(('desired_retention__gte', 0.7), ('desired_retention__lte', 0.97)), name='study_settings_retention_range')],
+                "verbose_name": "학습 설정",
+                "verbose_name_plural": "학습 설정",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("desired_retention__gte", 0.7),
+                            ("desired_retention__lte", 0.97),
+                        ),
+                        name="study_settings_retention_range",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='QuestionProgress',
+            name="QuestionProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_outcome', models.CharField(choices=[('correct', '정답'), ('wrong', '오답'), ('unsure', '모르겠음')], max_length=10)),
-                ('last_attempted_at', models.DateTimeField()),
-                ('last_reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('attempt_count', models.PositiveIntegerField(default=0)),
-                ('correct_count', models.PositiveIntegerField(default=0)),
-                ('pattern_state', models.CharField(choices=[('unattempted', '미응시'), ('unsure', '모르겠음'), ('chronic_wrong', '고질 오답'), ('regressed', '퇴행'), ('recovered', '회복'), ('stable', '안정'), ('unstable', '불안정')], default='unattempted', max_length=20)),
-                ('pattern_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('pattern_window', models.JSONField(default=list)),
-                ('had_correct_before_window', models.BooleanField(default=False)),
-                ('had_wrong_before_window', models.BooleanField(default=False)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('review_stage', models.PositiveSmallIntegerField(default=0)),
-                ('fsrs_card', models.JSONField(blank=True, null=True)),
-                ('last_attempt', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='study.attempt')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='study.question')),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='study.topic')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "last_outcome",
+                    models.CharField(
+                        choices=[
+                            ("correct", "정답"),
+                            ("wrong", "오답"),
+                            ("unsure", "모르겠음"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("last_attempted_at", models.DateTimeField()),
+                ("last_reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("attempt_count", models.PositiveIntegerField(default=0)),
+                ("correct_count", models.PositiveIntegerField(default=0)),
+                (
+                    "pattern_state",
+                    models.CharField(
+                        choices=[
+                            ("unattempted", "미응시"),
+                            ("unsure", "모르겠음"),
+                            ("chronic_wrong", "고질 오답"),
+                            ("regressed", "퇴행"),
+                            ("recovered", "회복"),
+                            ("stable", "안정"),
+                            ("unstable", "불안정"),
+                        ],
+                        default="unattempted",
+                        max_length=20,
+                    ),
+                ),
+                ("pattern_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("pattern_window", models.JSONField(default=list)),
+                ("had_correct_before_window", models.BooleanField(default=False)),
+                ("had_wrong_before_window", models.BooleanField(default=False)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("review_stage", models.PositiveSmallIntegerField(default=0)),
+                ("fsrs_card", models.JSONField(blank=True, null=True)),
+                (
+                    "last_attempt",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="study.attempt",
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="study.question",
+                    ),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="study.topic",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '학습 진행',
-                'verbose_name_plural': '학습 진행',
-                'indexes': [models.Index(condition=models.Q(('due_at__isnull', False)), fields=['user', 'topic', 'due_at'], name='study_prog_due'), models.Index(fields=['user', 'topic', 'pattern_state', '-last_attempted_at'], name='study_prog_topic_pattern'), models.Index(condition=models.Q(('last_outcome__in', ('wrong', 'unsure')), models.Q(('last_reviewed_at__isnull', True), ('last_reviewed_at__lt', models.F('last_attempted_at')), _connector='OR')), fields=['user', 'topic', '-last_attempted_at'], name='study_prog_pending_review')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'question'), name='study_progress_uniq')],
+                "verbose_name": "학습 진행",
+                "verbose_name_plural": "학습 진행",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("due_at__isnull", False)),
+                        fields=["user", "topic", "due_at"],
+                        name="study_prog_due",
+                    ),
+                    models.Index(
+                        fields=["user", "topic", "pattern_state", "-last_attempted_at"],
+                        name="study_prog_topic_pattern",
+                    ),
+                    models.Index(
+                        condition=models.Q(
+                            ("last_outcome__in", ("wrong", "unsure")),
+                            models.Q(
+                                ("last_reviewed_at__isnull", True),
+                                ("last_reviewed_at__lt", models.F("last_attempted_at")),
+                                _connector="OR",
+                            ),
+                        ),
+                        fields=["user", "topic", "-last_attempted_at"],
+                        name="study_prog_pending_review",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "question"), name="study_progress_uniq"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='quizsession',
-            index=models.Index(condition=models.Q(('status', 'active')), fields=['user', 'topic', '-last_activity_at'], name='study_quiz_active'),
+            model_name="quizsession",
+            index=models.Index(
+                condition=models.Q(("status", "active")),
+                fields=["user", "topic", "-last_activity_at"],
+                name="study_quiz_active",
+            ),
         ),
         migrations.AddIndex(
-            model_name='quizsession',
-            index=models.Index(fields=['user', '-started_at'], name='study_quiz_user_recent'),
+            model_name="quizsession",
+            index=models.Index(
+                fields=["user", "-started_at"], name="study_quiz_user_recent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quizsession',
-            constraint=models.CheckConstraint(condition=models.Q(('mode__in', ['stage', 'round', 'subject', 'mock', 'review'])), name='study_quiz_mode_valid'),
+            model_name="quizsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("mode__in", ["stage", "round", "subject", "mock", "review"])
+                ),
+                name="study_quiz_mode_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quizsession',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'finished', 'abandoned'])), name='study_quiz_status_valid'),
+            model_name="quizsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["active", "finished", "abandoned"])),
+                name="study_quiz_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='attempt',
-            index=models.Index(fields=['user', 'question', '-created_at'], name='study_att_user_q'),
+            model_name="attempt",
+            index=models.Index(
+                fields=["user", "question", "-created_at"], name="study_att_user_q"
+            ),
         ),
         migrations.AddIndex(
-            model_name='attempt',
-            index=models.Index(fields=['user', '-created_at'], name='study_att_user_recent'),
+            model_name="attempt",
+            index=models.Index(
+                fields=["user", "-created_at"], name="study_att_user_recent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.UniqueConstraint(fields=('session', 'position'), name='study_attempt_one_per_slot'),
+            model_name="attempt",
+            constraint=models.UniqueConstraint(
+                fields=("session", "position"), name="study_attempt_one_per_slot"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'unsure'), ('selected_choice__isnull', True)), models.Q(('outcome__in', ['correct', 'wrong']), ('selected_choice__gte', 1), ('selected_choice__lte', 4)), _connector='OR'), name='study_attempt_choice_matches_outcome'),
+            model_name="attempt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("outcome", "unsure"), ("selected_choice__isnull", True)),
+                    models.Q(
+                        ("outcome__in", ["correct", "wrong"]),
+                        ("selected_choice__gte", 1),
+                        ("selected_choice__lte", 4),
+                    ),
+                    _connector="OR",
+                ),
+                name="study_attempt_choice_matches_outcome",
+            ),
         ),
     ]

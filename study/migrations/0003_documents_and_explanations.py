@@ -10,103 +10,215 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0002_learner_loop'),
+        ("study", "0002_learner_loop"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='question',
-            name='ai_explanation_evidence',
+            model_name="question",
+            name="ai_explanation_evidence",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='question',
-            name='ai_explanation_started_at',
+            model_name="question",
+            name="ai_explanation_started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='제목')),
-                ('file', models.FileField(blank=True, upload_to=study.models.document.document_upload_to, verbose_name='파일')),
-                ('file_kind', models.CharField(blank=True, max_length=10)),
-                ('material_type', models.CharField(choices=[('textbook', '교재'), ('law', '법령'), ('standard', '기준·지침'), ('notes', '요약 노트'), ('other', '기타')], default='other', max_length=20, verbose_name='자료 종류')),
-                ('jurisdiction', models.CharField(blank=True, max_length=100, verbose_name='관할')),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='연도')),
-                ('text', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('pending', '처리 대기'), ('processing', '처리 중'), ('ready', '사용 가능'), ('failed', '실패')], default='pending', max_length=20)),
-                ('error', models.TextField(blank=True)),
-                ('summary', models.TextField(blank=True, verbose_name='요약')),
-                ('chunk_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to=settings.AUTH_USER_MODEL)),
-                ('topics', models.ManyToManyField(related_name='documents', to='study.topic', verbose_name='토픽')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="제목")),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True,
+                        upload_to=study.models.document.document_upload_to,
+                        verbose_name="파일",
+                    ),
+                ),
+                ("file_kind", models.CharField(blank=True, max_length=10)),
+                (
+                    "material_type",
+                    models.CharField(
+                        choices=[
+                            ("textbook", "교재"),
+                            ("law", "법령"),
+                            ("standard", "기준·지침"),
+                            ("notes", "요약 노트"),
+                            ("other", "기타"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="자료 종류",
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.CharField(blank=True, max_length=100, verbose_name="관할"),
+                ),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="연도"
+                    ),
+                ),
+                ("text", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "처리 대기"),
+                            ("processing", "처리 중"),
+                            ("ready", "사용 가능"),
+                            ("failed", "실패"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("summary", models.TextField(blank=True, verbose_name="요약")),
+                ("chunk_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "topics",
+                    models.ManyToManyField(
+                        related_name="documents", to="study.topic", verbose_name="토픽"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '학습 자료',
-                'verbose_name_plural': '학습 자료',
-                'ordering': ['-created_at'],
+                "verbose_name": "학습 자료",
+                "verbose_name_plural": "학습 자료",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='DocumentChunk',
+            name="DocumentChunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ordinal', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('embedding', pgvector.django.vector.VectorField(dimensions=384, null=True)),
-                ('embedding_model', models.CharField(blank=True, max_length=200)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='study.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("ordinal", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                (
+                    "embedding",
+                    pgvector.django.vector.VectorField(dimensions=384, null=True),
+                ),
+                ("embedding_model", models.CharField(blank=True, max_length=200)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="study.document",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '자료 조각',
-                'verbose_name_plural': '자료 조각',
-                'ordering': ['document_id', 'ordinal'],
+                "verbose_name": "자료 조각",
+                "verbose_name_plural": "자료 조각",
+                "ordering": ["document_id", "ordinal"],
             },
         ),
         migrations.CreateModel(
-            name='SubjectNote',
+            name="SubjectNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=200)),
-                ('scope', models.CharField(blank=True, max_length=200)),
-                ('text', models.TextField(blank=True)),
-                ('status', models.CharField(default='none', max_length=20)),
-                ('evidence', models.JSONField(blank=True, default=list)),
-                ('model', models.CharField(blank=True, max_length=200)),
-                ('error', models.TextField(blank=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('generated_at', models.DateTimeField(blank=True, null=True)),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subject_notes', to='study.topic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200)),
+                ("scope", models.CharField(blank=True, max_length=200)),
+                ("text", models.TextField(blank=True)),
+                ("status", models.CharField(default="none", max_length=20)),
+                ("evidence", models.JSONField(blank=True, default=list)),
+                ("model", models.CharField(blank=True, max_length=200)),
+                ("error", models.TextField(blank=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("generated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subject_notes",
+                        to="study.topic",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '분야 설명',
-                'verbose_name_plural': '분야 설명',
+                "verbose_name": "분야 설명",
+                "verbose_name_plural": "분야 설명",
             },
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'processing', 'ready', 'failed'])), name='study_doc_status_valid'),
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["pending", "processing", "ready", "failed"])
+                ),
+                name="study_doc_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='documentchunk',
-            index=pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['embedding'], m=16, name='study_chunk_embedding_hnsw', opclasses=['vector_cosine_ops']),
+            model_name="documentchunk",
+            index=pgvector.django.indexes.HnswIndex(
+                ef_construction=64,
+                fields=["embedding"],
+                m=16,
+                name="study_chunk_embedding_hnsw",
+                opclasses=["vector_cosine_ops"],
+            ),
         ),
         migrations.AddIndex(
-            model_name='documentchunk',
-            index=django.contrib.postgres.indexes.GistIndex(fields=['text'], name='study_chunk_text_trgm', opclasses=['gist_trgm_ops']),
+            model_name="documentchunk",
+            index=django.contrib.postgres.indexes.GistIndex(
+                fields=["text"],
+                name="study_chunk_text_trgm",
+                opclasses=["gist_trgm_ops"],
+            ),
         ),
         migrations.AddConstraint(
-            model_name='documentchunk',
-            constraint=models.UniqueConstraint(fields=('document', 'ordinal'), name='study_chunk_doc_ordinal_uniq'),
+            model_name="documentchunk",
+            constraint=models.UniqueConstraint(
+                fields=("document", "ordinal"), name="study_chunk_doc_ordinal_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subjectnote',
-            constraint=models.UniqueConstraint(fields=('topic', 'subject', 'scope'), name='study_subject_note_uniq'),
+            model_name="subjectnote",
+            constraint=models.UniqueConstraint(
+                fields=("topic", "subject", "scope"), name="study_subject_note_uniq"
+            ),
         ),
     ]

@@ -6,77 +6,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0003_documents_and_explanations'),
+        ("study", "0003_documents_and_explanations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='question',
-            name='embedded_at',
+            model_name="question",
+            name="embedded_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='question',
-            name='embedding',
-            field=pgvector.django.vector.VectorField(blank=True, dimensions=384, null=True),
+            model_name="question",
+            name="embedding",
+            field=pgvector.django.vector.VectorField(
+                blank=True, dimensions=384, null=True
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='embedding_model',
+            model_name="question",
+            name="embedding_model",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='question',
-            name='embedding_status',
-            field=models.CharField(choices=[('none', '없음'), ('pending', '대기'), ('ready', '준비됨'), ('failed', '실패')], default='none', max_length=20),
+            model_name="question",
+            name="embedding_status",
+            field=models.CharField(
+                choices=[
+                    ("none", "없음"),
+                    ("pending", "대기"),
+                    ("ready", "준비됨"),
+                    ("failed", "실패"),
+                ],
+                default="none",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='related_computed_at',
+            model_name="question",
+            name="related_computed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='question',
-            name='related_grade',
-            field=models.CharField(blank=True, max_length=40, verbose_name='출제 등급'),
+            model_name="question",
+            name="related_grade",
+            field=models.CharField(blank=True, max_length=40, verbose_name="출제 등급"),
         ),
         migrations.AddField(
-            model_name='question',
-            name='related_repeat',
+            model_name="question",
+            name="related_repeat",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='question',
-            name='related_similar',
+            model_name="question",
+            name="related_similar",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='question',
-            name='related_threshold_version',
+            model_name="question",
+            name="related_threshold_version",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AddField(
-            model_name='question',
-            name='repeat_count',
+            model_name="question",
+            name="repeat_count",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='question',
-            name='similar_count',
+            model_name="question",
+            name="similar_count",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('round_count__gte', 3)), fields=['topic', 'round_count'], name='study_q_frequent'),
+            model_name="question",
+            index=models.Index(
+                condition=models.Q(
+                    ("deleted_at__isnull", True), ("round_count__gte", 3)
+                ),
+                fields=["topic", "round_count"],
+                name="study_q_frequent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(condition=models.Q(('embedding_status', 'ready'), ('related_computed_at__isnull', True)), fields=['topic', 'id'], name='study_q_related_invalid'),
+            model_name="question",
+            index=models.Index(
+                condition=models.Q(
+                    ("embedding_status", "ready"), ("related_computed_at__isnull", True)
+                ),
+                fields=["topic", "id"],
+                name="study_q_related_invalid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['embedding'], m=16, name='study_q_embedding_hnsw', opclasses=['vector_cosine_ops']),
+            model_name="question",
+            index=pgvector.django.indexes.HnswIndex(
+                ef_construction=64,
+                fields=["embedding"],
+                m=16,
+                name="study_q_embedding_hnsw",
+                opclasses=["vector_cosine_ops"],
+            ),
         ),
     ]

@@ -6,79 +6,243 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0004_question_relations'),
+        ("study", "0004_question_relations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QuestionJob',
+            name="QuestionJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', '대기'), ('processing', '처리 중'), ('completed', '완료'), ('failed', '실패'), ('skipped', '건너뜀')], default='pending', max_length=20)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('max_attempts', models.PositiveSmallIntegerField(default=2)),
-                ('error_code', models.CharField(blank=True, max_length=40)),
-                ('error_message', models.TextField(blank=True)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('kind', models.CharField(choices=[('explanation', 'AI 해설'), ('session_summary', '세션 분석 (예약)')], default='explanation', max_length=40)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to='study.question')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "대기"),
+                            ("processing", "처리 중"),
+                            ("completed", "완료"),
+                            ("failed", "실패"),
+                            ("skipped", "건너뜀"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("max_attempts", models.PositiveSmallIntegerField(default=2)),
+                ("error_code", models.CharField(blank=True, max_length=40)),
+                ("error_message", models.TextField(blank=True)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("explanation", "AI 해설"),
+                            ("session_summary", "세션 분석 (예약)"),
+                        ],
+                        default="explanation",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="jobs",
+                        to="study.question",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '문항 작업',
-                'verbose_name_plural': '문항 작업',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['kind', 'created_at'], name='study_qjob_pending'), models.Index(condition=models.Q(('status', 'processing')), fields=['status', 'started_at'], name='study_qjob_processing'), models.Index(fields=['question', 'kind', '-created_at'], name='study_qjob_latest')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ('pending', 'processing'))), fields=('question', 'kind'), name='study_qjob_one_active'), models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'processing', 'completed', 'failed', 'skipped'])), name='study_qjob_status_valid')],
+                "verbose_name": "문항 작업",
+                "verbose_name_plural": "문항 작업",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["kind", "created_at"],
+                        name="study_qjob_pending",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "processing")),
+                        fields=["status", "started_at"],
+                        name="study_qjob_processing",
+                    ),
+                    models.Index(
+                        fields=["question", "kind", "-created_at"],
+                        name="study_qjob_latest",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ("pending", "processing"))),
+                        fields=("question", "kind"),
+                        name="study_qjob_one_active",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "status__in",
+                                [
+                                    "pending",
+                                    "processing",
+                                    "completed",
+                                    "failed",
+                                    "skipped",
+                                ],
+                            )
+                        ),
+                        name="study_qjob_status_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SessionAnalysis',
+            name="SessionAnalysis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('summary_md', models.TextField()),
-                ('weak_subjects', models.JSONField(blank=True, default=list)),
-                ('patterns', models.JSONField(blank=True, default=list)),
-                ('next_steps', models.JSONField(blank=True, default=list)),
-                ('confidence', models.CharField(max_length=10)),
-                ('model', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='analysis', to='study.quizsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("summary_md", models.TextField()),
+                ("weak_subjects", models.JSONField(blank=True, default=list)),
+                ("patterns", models.JSONField(blank=True, default=list)),
+                ("next_steps", models.JSONField(blank=True, default=list)),
+                ("confidence", models.CharField(max_length=10)),
+                ("model", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="analysis",
+                        to="study.quizsession",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '세션 분석',
-                'verbose_name_plural': '세션 분석',
-                'constraints': [models.CheckConstraint(condition=models.Q(('confidence__in', ['high', 'medium', 'low'])), name='study_analysis_confidence_valid')],
+                "verbose_name": "세션 분석",
+                "verbose_name_plural": "세션 분석",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("confidence__in", ["high", "medium", "low"])
+                        ),
+                        name="study_analysis_confidence_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SessionJob',
+            name="SessionJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', '대기'), ('processing', '처리 중'), ('completed', '완료'), ('failed', '실패'), ('skipped', '건너뜀')], default='pending', max_length=20)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('max_attempts', models.PositiveSmallIntegerField(default=2)),
-                ('error_code', models.CharField(blank=True, max_length=40)),
-                ('error_message', models.TextField(blank=True)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to='study.quizsession')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "대기"),
+                            ("processing", "처리 중"),
+                            ("completed", "완료"),
+                            ("failed", "실패"),
+                            ("skipped", "건너뜀"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("max_attempts", models.PositiveSmallIntegerField(default=2)),
+                ("error_code", models.CharField(blank=True, max_length=40)),
+                ("error_message", models.TextField(blank=True)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="jobs",
+                        to="study.quizsession",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '세션 분석 작업',
-                'verbose_name_plural': '세션 분석 작업',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['created_at'], name='study_sjob_pending')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ('pending', 'processing'))), fields=('session',), name='study_sjob_one_active'), models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'processing', 'completed', 'failed', 'skipped'])), name='study_sjob_status_valid')],
+                "verbose_name": "세션 분석 작업",
+                "verbose_name_plural": "세션 분석 작업",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["created_at"],
+                        name="study_sjob_pending",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ("pending", "processing"))),
+                        fields=("session",),
+                        name="study_sjob_one_active",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "status__in",
+                                [
+                                    "pending",
+                                    "processing",
+                                    "completed",
+                                    "failed",
+                                    "skipped",
+                                ],
+                            )
+                        ),
+                        name="study_sjob_status_valid",
+                    ),
+                ],
             },
         ),
     ]

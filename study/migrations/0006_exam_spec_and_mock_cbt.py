@@ -7,61 +7,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0005_background_jobs'),
+        ("study", "0005_background_jobs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExamSpec',
+            name="ExamSpec",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subjects', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), help_text='문제은행의 과목 이름과 같아야 합니다.', verbose_name='과목 (시험 순서)')),
-                ('questions_per_subject', models.PositiveSmallIntegerField(default=20, verbose_name='과목당 문제 수')),
-                ('time_limit_minutes', models.PositiveSmallIntegerField(blank=True, help_text='비워 두면 과목당 30분입니다.', null=True, verbose_name='시험 시간 (분)')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='수정')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "subjects",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=200),
+                        help_text="문제은행의 과목 이름과 같아야 합니다.",
+                        verbose_name="과목 (시험 순서)",
+                    ),
+                ),
+                (
+                    "questions_per_subject",
+                    models.PositiveSmallIntegerField(
+                        default=20, verbose_name="과목당 문제 수"
+                    ),
+                ),
+                (
+                    "time_limit_minutes",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="비워 두면 과목당 30분입니다.",
+                        null=True,
+                        verbose_name="시험 시간 (분)",
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="수정"),
+                ),
             ],
             options={
-                'verbose_name': '시험 구성',
-                'verbose_name_plural': '시험 구성',
+                "verbose_name": "시험 구성",
+                "verbose_name_plural": "시험 구성",
             },
         ),
         migrations.AddField(
-            model_name='quizsession',
-            name='deadline_at',
+            model_name="quizsession",
+            name="deadline_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='quizsession',
-            name='drafts',
+            model_name="quizsession",
+            name="drafts",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='quizsession',
-            name='marked',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.PositiveIntegerField(), blank=True, default=list),
+            model_name="quizsession",
+            name="marked",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.PositiveIntegerField(), blank=True, default=list
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quizsession',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_at__isnull', True), ('mode', 'mock'), _connector='OR'), name='study_quiz_deadline_only_mock'),
+            model_name="quizsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deadline_at__isnull", True), ("mode", "mock"), _connector="OR"
+                ),
+                name="study_quiz_deadline_only_mock",
+            ),
         ),
         migrations.AddField(
-            model_name='examspec',
-            name='topic',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='exam_spec', to='study.topic', verbose_name='토픽'),
+            model_name="examspec",
+            name="topic",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="exam_spec",
+                to="study.topic",
+                verbose_name="토픽",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examspec',
-            constraint=models.CheckConstraint(condition=models.Q(('subjects__len__gte', 1)), name='study_examspec_has_subjects'),
+            model_name="examspec",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("subjects__len__gte", 1)),
+                name="study_examspec_has_subjects",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examspec',
-            constraint=models.CheckConstraint(condition=models.Q(('questions_per_subject__gte', 1), ('questions_per_subject__lte', 100)), name='study_examspec_per_subject_range'),
+            model_name="examspec",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("questions_per_subject__gte", 1),
+                    ("questions_per_subject__lte", 100),
+                ),
+                name="study_examspec_per_subject_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examspec',
-            constraint=models.CheckConstraint(condition=models.Q(('time_limit_minutes__isnull', True), models.Q(('time_limit_minutes__gte', 1), ('time_limit_minutes__lte', 600)), _connector='OR'), name='study_examspec_time_limit_range'),
+            model_name="examspec",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("time_limit_minutes__isnull", True),
+                    models.Q(
+                        ("time_limit_minutes__gte", 1), ("time_limit_minutes__lte", 600)
+                    ),
+                    _connector="OR",
+                ),
+                name="study_examspec_time_limit_range",
+            ),
         ),
     ]

@@ -6,56 +6,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0006_exam_spec_and_mock_cbt'),
+        ("study", "0006_exam_spec_and_mock_cbt"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExamPlan',
+            name="ExamPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('exam_date', models.DateField(verbose_name='시험일')),
-                ('daily_size', models.PositiveSmallIntegerField(default=30, help_text='오늘 할 일에 담을 문제 수 (5~200).', verbose_name='하루 문제 수')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("exam_date", models.DateField(verbose_name="시험일")),
+                (
+                    "daily_size",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="오늘 할 일에 담을 문제 수 (5~200).",
+                        verbose_name="하루 문제 수",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': '시험 일정',
-                'verbose_name_plural': '시험 일정',
+                "verbose_name": "시험 일정",
+                "verbose_name_plural": "시험 일정",
             },
         ),
         migrations.RemoveConstraint(
-            model_name='quizsession',
-            name='study_quiz_mode_valid',
+            model_name="quizsession",
+            name="study_quiz_mode_valid",
         ),
         migrations.AlterField(
-            model_name='quizsession',
-            name='mode',
-            field=models.CharField(choices=[('stage', '단계별'), ('round', '회차별'), ('subject', '과목별'), ('mock', '모의고사'), ('review', '복습'), ('plan', '오늘 할 일')], max_length=20),
+            model_name="quizsession",
+            name="mode",
+            field=models.CharField(
+                choices=[
+                    ("stage", "단계별"),
+                    ("round", "회차별"),
+                    ("subject", "과목별"),
+                    ("mock", "모의고사"),
+                    ("review", "복습"),
+                    ("plan", "오늘 할 일"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quizsession',
-            constraint=models.CheckConstraint(condition=models.Q(('mode__in', ['stage', 'round', 'subject', 'mock', 'review', 'plan'])), name='study_quiz_mode_valid'),
+            model_name="quizsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "mode__in",
+                        ["stage", "round", "subject", "mock", "review", "plan"],
+                    )
+                ),
+                name="study_quiz_mode_valid",
+            ),
         ),
         migrations.AddField(
-            model_name='examplan',
-            name='topic',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='study.topic'),
+            model_name="examplan",
+            name="topic",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="study.topic",
+            ),
         ),
         migrations.AddField(
-            model_name='examplan',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exam_plans', to=settings.AUTH_USER_MODEL),
+            model_name="examplan",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="exam_plans",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examplan',
-            constraint=models.UniqueConstraint(fields=('user', 'topic'), name='study_examplan_user_topic_uniq'),
+            model_name="examplan",
+            constraint=models.UniqueConstraint(
+                fields=("user", "topic"), name="study_examplan_user_topic_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examplan',
-            constraint=models.CheckConstraint(condition=models.Q(('daily_size__gte', 5), ('daily_size__lte', 200)), name='study_examplan_daily_size_range'),
+            model_name="examplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("daily_size__gte", 5), ("daily_size__lte", 200)),
+                name="study_examplan_daily_size_range",
+            ),
         ),
     ]

@@ -6,57 +6,151 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0007_exam_plan'),
+        ("study", "0007_exam_plan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QuestionImport',
+            name="QuestionImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('check_queued', '검사 대기'), ('checking', '검사 중'), ('checked', '검사 완료'), ('import_queued', '가져오기 대기'), ('importing', '가져오는 중'), ('done', '완료'), ('failed', '실패')], default='check_queued', max_length=20, verbose_name='상태')),
-                ('background', models.BooleanField(default=False, verbose_name='백그라운드')),
-                ('rows_estimate', models.PositiveIntegerField(default=0)),
-                ('rows_read', models.PositiveIntegerField(default=0)),
-                ('writing', models.BooleanField(default=False)),
-                ('dry_run_report', models.JSONField(blank=True, null=True, verbose_name='검사 보고서')),
-                ('report', models.JSONField(blank=True, null=True, verbose_name='가져오기 보고서')),
-                ('error', models.TextField(blank=True, verbose_name='오류')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='생성')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='수정')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='완료')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='question_imports', to=settings.AUTH_USER_MODEL, verbose_name='올린 사람')),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='study.topic', verbose_name='토픽')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("check_queued", "검사 대기"),
+                            ("checking", "검사 중"),
+                            ("checked", "검사 완료"),
+                            ("import_queued", "가져오기 대기"),
+                            ("importing", "가져오는 중"),
+                            ("done", "완료"),
+                            ("failed", "실패"),
+                        ],
+                        default="check_queued",
+                        max_length=20,
+                        verbose_name="상태",
+                    ),
+                ),
+                (
+                    "background",
+                    models.BooleanField(default=False, verbose_name="백그라운드"),
+                ),
+                ("rows_estimate", models.PositiveIntegerField(default=0)),
+                ("rows_read", models.PositiveIntegerField(default=0)),
+                ("writing", models.BooleanField(default=False)),
+                (
+                    "dry_run_report",
+                    models.JSONField(blank=True, null=True, verbose_name="검사 보고서"),
+                ),
+                (
+                    "report",
+                    models.JSONField(
+                        blank=True, null=True, verbose_name="가져오기 보고서"
+                    ),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="오류")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="생성"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(auto_now=True, verbose_name="수정"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="완료"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="question_imports",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="올린 사람",
+                    ),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imports",
+                        to="study.topic",
+                        verbose_name="토픽",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '문제 가져오기',
-                'verbose_name_plural': '문제 가져오기',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "문제 가져오기",
+                "verbose_name_plural": "문제 가져오기",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='QuestionImportFile',
+            name="QuestionImportFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=255, verbose_name='파일 이름')),
-                ('size', models.PositiveBigIntegerField(verbose_name='크기')),
-                ('data', models.BinaryField()),
-                ('question_import', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='study.questionimport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=255, verbose_name="파일 이름")),
+                ("size", models.PositiveBigIntegerField(verbose_name="크기")),
+                ("data", models.BinaryField()),
+                (
+                    "question_import",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="study.questionimport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['question_import_id', 'position'],
+                "ordering": ["question_import_id", "position"],
             },
         ),
         migrations.AddConstraint(
-            model_name='questionimport',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['check_queued', 'checking', 'checked', 'import_queued', 'importing', 'done', 'failed'])), name='study_questionimport_status_valid'),
+            model_name="questionimport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "check_queued",
+                            "checking",
+                            "checked",
+                            "import_queued",
+                            "importing",
+                            "done",
+                            "failed",
+                        ],
+                    )
+                ),
+                name="study_questionimport_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionimportfile',
-            constraint=models.UniqueConstraint(fields=('question_import', 'position'), name='study_questionimportfile_position_uniq'),
+            model_name="questionimportfile",
+            constraint=models.UniqueConstraint(
+                fields=("question_import", "position"),
+                name="study_questionimportfile_position_uniq",
+            ),
         ),
     ]

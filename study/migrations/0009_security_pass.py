@@ -6,36 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0008_question_imports'),
+        ("study", "0008_question_imports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RateLimitHit',
+            name="RateLimitHit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bucket', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("bucket", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': '사용량 기록',
-                'verbose_name_plural': '사용량 기록',
+                "verbose_name": "사용량 기록",
+                "verbose_name_plural": "사용량 기록",
             },
         ),
         migrations.AddField(
-            model_name='topic',
-            name='is_published',
-            field=models.BooleanField(default=False, help_text='문제와 AI 해설을 공개 뷰어 사이트로 보냅니다. 공유된 토픽만 발행할 수 있고, 끄면 뷰어에서 지워집니다.', verbose_name='뷰어에 발행'),
+            model_name="topic",
+            name="is_published",
+            field=models.BooleanField(
+                default=False,
+                help_text="문제와 AI 해설을 공개 뷰어 사이트로 보냅니다. 공유된 토픽만 발행할 수 있고, 끄면 뷰어에서 지워집니다.",
+                verbose_name="뷰어에 발행",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='topic',
-            constraint=models.CheckConstraint(condition=models.Q(('is_published', False), ('is_shared', True), _connector='OR'), name='study_topic_published_is_shared', violation_error_message='발행하려면 먼저 토픽을 공유하세요.'),
+            model_name="topic",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("is_published", False), ("is_shared", True), _connector="OR"
+                ),
+                name="study_topic_published_is_shared",
+                violation_error_message="발행하려면 먼저 토픽을 공유하세요.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ratelimithit',
-            index=models.Index(fields=['bucket', 'created_at'], name='study_ratelimit_bucket'),
+            model_name="ratelimithit",
+            index=models.Index(
+                fields=["bucket", "created_at"], name="study_ratelimit_bucket"
+            ),
         ),
     ]

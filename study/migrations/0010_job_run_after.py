@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0009_security_pass'),
+        ("study", "0009_security_pass"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='questionjob',
-            name='run_after',
+            model_name="questionjob",
+            name="run_after",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='sessionjob',
-            name='run_after',
+            model_name="sessionjob",
+            name="run_after",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -5,80 +5,115 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0010_job_run_after'),
+        ("study", "0010_job_run_after"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='document',
-            name='annexes',
-            field=models.JSONField(blank=True, db_default=models.Value([], models.JSONField()), default=list, verbose_name='별표'),
+            model_name="document",
+            name="annexes",
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value([], models.JSONField()),
+                default=list,
+                verbose_name="별표",
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='attempts',
+            model_name="document",
+            name="attempts",
             field=models.PositiveSmallIntegerField(db_default=0, default=0),
         ),
         migrations.AddField(
-            model_name='document',
-            name='effective_on',
-            field=models.CharField(blank=True, db_default='', default='', max_length=40, verbose_name='시행일자'),
+            model_name="document",
+            name="effective_on",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=40,
+                verbose_name="시행일자",
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='front_matter',
-            field=models.JSONField(blank=True, db_default=models.Value({}, models.JSONField()), default=dict),
+            model_name="document",
+            name="front_matter",
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value({}, models.JSONField()),
+                default=dict,
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='heartbeat_at',
+            model_name="document",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='document',
-            name='pieces_done',
+            model_name="document",
+            name="pieces_done",
             field=models.PositiveIntegerField(db_default=0, default=0),
         ),
         migrations.AddField(
-            model_name='document',
-            name='pieces_total',
+            model_name="document",
+            name="pieces_total",
             field=models.PositiveIntegerField(db_default=0, default=0),
         ),
         migrations.AddField(
-            model_name='document',
-            name='promulgated_on',
-            field=models.CharField(blank=True, db_default='', default='', max_length=40, verbose_name='공포일자'),
+            model_name="document",
+            name="promulgated_on",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=40,
+                verbose_name="공포일자",
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='source_url',
-            field=models.URLField(blank=True, db_default='', default='', max_length=500, verbose_name='출처'),
+            model_name="document",
+            name="source_url",
+            field=models.URLField(
+                blank=True,
+                db_default="",
+                default="",
+                max_length=500,
+                verbose_name="출처",
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='started_at',
+            model_name="document",
+            name="started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='documentchunk',
-            name='article',
-            field=models.CharField(blank=True, db_default='', default='', max_length=30),
+            model_name="documentchunk",
+            name="article",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=30
+            ),
         ),
         migrations.AddField(
-            model_name='documentchunk',
-            name='citation',
-            field=models.CharField(blank=True, db_default='', default='', max_length=300),
+            model_name="documentchunk",
+            name="citation",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=300
+            ),
         ),
         migrations.AddField(
-            model_name='documentchunk',
-            name='section',
-            field=models.CharField(blank=True, db_default='', default='', max_length=500),
+            model_name="documentchunk",
+            name="section",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=500
+            ),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('pieces_done__lte', models.F('pieces_total'))), name='study_doc_progress_le_total'),
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("pieces_done__lte", models.F("pieces_total"))),
+                name="study_doc_progress_le_total",
+            ),
         ),
     ]

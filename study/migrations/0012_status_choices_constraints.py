@@ -5,44 +5,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0011_document_citations_progress'),
+        ("study", "0011_document_citations_progress"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='subjectnote',
-            name='status',
-            field=models.CharField(choices=[('none', '없음'), ('pending', '생성 중'), ('ready', '준비됨'), ('failed', '실패'), ('skipped', '자료 부족')], default='none', max_length=20),
+            model_name="subjectnote",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("none", "없음"),
+                    ("pending", "생성 중"),
+                    ("ready", "준비됨"),
+                    ("failed", "실패"),
+                    ("skipped", "자료 부족"),
+                ],
+                default="none",
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('material_type__in', ['textbook', 'law', 'standard', 'notes', 'other'])), name='study_doc_material_type_valid'),
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "material_type__in",
+                        ["textbook", "law", "standard", "notes", "other"],
+                    )
+                ),
+                name="study_doc_material_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='question',
-            constraint=models.CheckConstraint(condition=models.Q(('embedding_status__in', ['none', 'pending', 'ready', 'failed'])), name='study_question_embedding_status_valid'),
+            model_name="question",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("embedding_status__in", ["none", "pending", "ready", "failed"])
+                ),
+                name="study_question_embedding_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionjob',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['explanation', 'session_summary'])), name='study_qjob_kind_valid'),
+            model_name="questionjob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["explanation", "session_summary"])),
+                name="study_qjob_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionprogress',
-            constraint=models.CheckConstraint(condition=models.Q(('pattern_state__in', ['unattempted', 'unsure', 'chronic_wrong', 'regressed', 'recovered', 'stable', 'unstable'])), name='study_progress_pattern_valid'),
+            model_name="questionprogress",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "pattern_state__in",
+                        [
+                            "unattempted",
+                            "unsure",
+                            "chronic_wrong",
+                            "regressed",
+                            "recovered",
+                            "stable",
+                            "unstable",
+                        ],
+                    )
+                ),
+                name="study_progress_pattern_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionprogress',
-            constraint=models.CheckConstraint(condition=models.Q(('last_outcome__in', ['correct', 'wrong', 'unsure'])), name='study_progress_outcome_valid'),
+            model_name="questionprogress",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("last_outcome__in", ["correct", "wrong", "unsure"])
+                ),
+                name="study_progress_outcome_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quizsession',
-            constraint=models.CheckConstraint(condition=models.Q(('stage__in', ['intro', 'learning', 'pre_exam', ''])), name='study_quiz_stage_valid'),
+            model_name="quizsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("stage__in", ["intro", "learning", "pre_exam", ""])
+                ),
+                name="study_quiz_stage_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subjectnote',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['none', 'pending', 'ready', 'failed', 'skipped'])), name='study_subject_note_status_valid'),
+            model_name="subjectnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["none", "pending", "ready", "failed", "skipped"])
+                ),
+                name="study_subject_note_status_valid",
+            ),
         ),
     ]

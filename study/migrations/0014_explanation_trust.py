@@ -4,36 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0013_learner_language'),
+        ("study", "0013_learner_language"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='question',
-            name='ai_explanation_meta',
+            model_name="question",
+            name="ai_explanation_meta",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='topic',
-            name='ai_disagreement_hide',
-            field=models.BooleanField(default=False, help_text="켜면 AI가 스스로 다른 답을 고른 해설은 보여 주지 않습니다. 끄면 '참고만 하세요' 안내와 함께 보여 줍니다.", verbose_name='독립 확인과 다르면 숨김'),
+            model_name="topic",
+            name="ai_disagreement_hide",
+            field=models.BooleanField(
+                default=False,
+                help_text="켜면 AI가 스스로 다른 답을 고른 해설은 보여 주지 않습니다. 끄면 '참고만 하세요' 안내와 함께 보여 줍니다.",
+                verbose_name="독립 확인과 다르면 숨김",
+            ),
         ),
         # Existing topics keep their cost (off); new topics get the check.
         migrations.AddField(
-            model_name='topic',
-            name='ai_independent_check',
+            model_name="topic",
+            name="ai_independent_check",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='topic',
-            name='ai_independent_check',
-            field=models.BooleanField(default=True, help_text='해설 전에 AI가 정답을 모른 채 먼저 문제를 풉니다. 정답과 다르면 아래 설정대로 처리합니다 (호출 한 번이 더 듭니다).', verbose_name='AI 독립 확인'),
+            model_name="topic",
+            name="ai_independent_check",
+            field=models.BooleanField(
+                default=True,
+                help_text="해설 전에 AI가 정답을 모른 채 먼저 문제를 풉니다. 정답과 다르면 아래 설정대로 처리합니다 (호출 한 번이 더 듭니다).",
+                verbose_name="AI 독립 확인",
+            ),
         ),
         migrations.AddField(
-            model_name='topic',
-            name='ai_question_only',
-            field=models.BooleanField(default=False, help_text="관련 자료가 하나도 없을 때도 문제만 보고 AI 해설을 만듭니다. 해설에는 '자료 근거 없음'이 표시되고 신뢰도는 '낮음'을 넘지 않습니다.", verbose_name='자료 없이 문제만으로 해설'),
+            model_name="topic",
+            name="ai_question_only",
+            field=models.BooleanField(
+                default=False,
+                help_text="관련 자료가 하나도 없을 때도 문제만 보고 AI 해설을 만듭니다. 해설에는 '자료 근거 없음'이 표시되고 신뢰도는 '낮음'을 넘지 않습니다.",
+                verbose_name="자료 없이 문제만으로 해설",
+            ),
         ),
     ]

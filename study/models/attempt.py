@@ -19,23 +19,45 @@ class Outcome(models.TextChoices):
 
 
 class Attempt(models.Model):
-    """One answer to one slot of a session. Append-only (reviewed_at aside)."""
+    """One answer to one slot of a session. Append-only, but for reviewed_at and
+    a key correction, which regrades the outcome (study/services/regrade.py)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("사용자"),
     )
     session = models.ForeignKey(
-        QuizSession, on_delete=models.CASCADE, related_name="attempts"
+        QuizSession,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("풀이 세션"),
     )
     question = models.ForeignKey(
-        Question, on_delete=models.CASCADE, related_name="attempts"
+        Question,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        verbose_name=_("문항"),
     )
-    position = models.PositiveIntegerField()
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    selected_choice = models.PositiveSmallIntegerField(null=True, blank=True)
-    time_taken_ms = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveIntegerField(verbose_name=_("순서"))
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, verbose_name=_("판정")
+    )
+    selected_choice = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("고른 보기")
+    )
+    time_taken_ms = models.PositiveIntegerField(
+        default=0, verbose_name=_("걸린 시간 (ms)")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("답한 시각"))
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("확인한 시각")
+    )
+    # When a corrected answer key last re-scored this answer.
+    regraded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("다시 채점한 시각")
+    )
 
     class Meta:
         verbose_name = _("풀이 기록")

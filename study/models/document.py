@@ -35,7 +35,10 @@ class Document(models.Model):
     """A study document (PDF, Markdown, text) whose chunks ground AI answers."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("소유자"),
     )
     topics = models.ManyToManyField(
         Topic, related_name="documents", verbose_name=_("토픽")
@@ -44,7 +47,9 @@ class Document(models.Model):
     file = models.FileField(
         pgettext_lazy("field", "파일"), upload_to=document_upload_to, blank=True
     )
-    file_kind = models.CharField(max_length=10, blank=True)  # pdf | markdown | text
+    file_kind = models.CharField(
+        max_length=10, blank=True, verbose_name=_("파일 형식")
+    )  # pdf | markdown | text
     material_type = models.CharField(
         _("자료 종류"),
         max_length=20,
@@ -55,11 +60,14 @@ class Document(models.Model):
     year = models.PositiveSmallIntegerField(_("연도"), null=True, blank=True)
     text = models.TextField(blank=True)
     status = models.CharField(
-        max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
+        max_length=20,
+        choices=DocumentStatus.choices,
+        default=DocumentStatus.PENDING,
+        verbose_name=_("상태"),
     )
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, verbose_name=_("오류"))
     summary = models.TextField(_("요약"), blank=True)
-    chunk_count = models.PositiveIntegerField(default=0)
+    chunk_count = models.PositiveIntegerField(default=0, verbose_name=_("조각 수"))
     # From the YAML front matter (never chunked as text).
     promulgated_on = models.CharField(
         _("공포일자"), max_length=40, blank=True, default="", db_default=""
@@ -77,13 +85,23 @@ class Document(models.Model):
         default=dict, blank=True, db_default=Value({}, JSONField())
     )
     # Progress of the background ingest (pieces = chunks embedded).
-    pieces_total = models.PositiveIntegerField(default=0, db_default=0)
-    pieces_done = models.PositiveIntegerField(default=0, db_default=0)
-    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
+    pieces_total = models.PositiveIntegerField(
+        default=0, db_default=0, verbose_name=_("전체 부분")
+    )
+    pieces_done = models.PositiveIntegerField(
+        default=0, db_default=0, verbose_name=_("처리한 부분")
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, db_default=0, verbose_name=_("시도 횟수")
+    )
+    started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("시작 시각")
+    )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("생성"))
+    processed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("처리 시각")
+    )
 
     class Meta:
         verbose_name = pgettext_lazy("model", "학습 자료")
@@ -193,21 +211,29 @@ class SubjectNote(models.Model):
     """모르겠음 help: an explanation of a subject/scope, cached per topic."""
 
     topic = models.ForeignKey(
-        Topic, on_delete=models.CASCADE, related_name="subject_notes"
+        Topic,
+        on_delete=models.CASCADE,
+        related_name="subject_notes",
+        verbose_name=_("토픽"),
     )
-    subject = models.CharField(max_length=200)
-    scope = models.CharField(max_length=200, blank=True)
-    text = models.TextField(blank=True)
+    subject = models.CharField(max_length=200, verbose_name=_("과목"))
+    scope = models.CharField(max_length=200, blank=True, verbose_name=_("범위"))
+    text = models.TextField(blank=True, verbose_name=_("내용"))
     status = models.CharField(
         max_length=20,
         choices=SubjectNoteStatus.choices,
         default=SubjectNoteStatus.NONE,
+        verbose_name=_("상태"),
     )
-    evidence = models.JSONField(default=list, blank=True)
-    model = models.CharField(max_length=200, blank=True)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    generated_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.JSONField(default=list, blank=True, verbose_name=_("근거"))
+    model = models.CharField(max_length=200, blank=True, verbose_name=_("모델"))
+    error = models.TextField(blank=True, verbose_name=_("오류"))
+    started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("시작 시각")
+    )
+    generated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("생성 시각")
+    )
 
     class Meta:
         verbose_name = _("분야 설명")

@@ -16,9 +16,14 @@ class ExamPlan(models.Model):
     """A learner's exam date for one topic and the size of their daily plan."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_plans"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="exam_plans",
+        verbose_name=_("사용자"),
     )
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="+", verbose_name=_("토픽")
+    )
     exam_date = models.DateField(_("시험일"))
     daily_size = models.PositiveSmallIntegerField(
         _("하루 문제 수"),

@@ -32,21 +32,35 @@ class JobFields(models.Model):
     """Columns shared by the question and session job tables."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("사용자"),
     )
     status = models.CharField(
-        max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING
+        max_length=20,
+        choices=JobStatus.choices,
+        default=JobStatus.PENDING,
+        verbose_name=_("상태"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=2)
-    error_code = models.CharField(max_length=40, blank=True)
-    error_message = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("시도 횟수"))
+    max_attempts = models.PositiveSmallIntegerField(
+        default=2, verbose_name=_("최대 시도 횟수")
+    )
+    error_code = models.CharField(
+        max_length=40, blank=True, verbose_name=_("오류 코드")
+    )
+    error_message = models.TextField(blank=True, verbose_name=_("오류 메시지"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("입력"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("생성"))
     # A pending job waits for this moment (retry backoff); null: due at once.
-    run_after = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    run_after = models.DateTimeField(null=True, blank=True, verbose_name=_("실행 예정"))
+    started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("시작 시각")
+    )
+    completed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("완료 시각")
+    )
 
     class Meta:
         abstract = True
@@ -60,10 +74,13 @@ class QuestionJob(JobFields):
     """Background work on one question (AI explanation prefetch); rows are history."""
 
     question = models.ForeignKey(
-        Question, on_delete=models.CASCADE, related_name="jobs"
+        Question, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("문항")
     )
     kind = models.CharField(
-        max_length=40, choices=JobKind.choices, default=JobKind.EXPLANATION
+        max_length=40,
+        choices=JobKind.choices,
+        default=JobKind.EXPLANATION,
+        verbose_name=_("종류"),
     )
 
     class Meta:
@@ -107,7 +124,10 @@ class SessionJob(JobFields):
     """Background analysis of one finished quiz session (Phase 4-B)."""
 
     session = models.ForeignKey(
-        QuizSession, on_delete=models.CASCADE, related_name="jobs"
+        QuizSession,
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        verbose_name=_("풀이 세션"),
     )
 
     class Meta:
@@ -138,15 +158,22 @@ class SessionJob(JobFields):
 
 class SessionAnalysis(models.Model):
     session = models.OneToOneField(
-        QuizSession, on_delete=models.CASCADE, related_name="analysis"
+        QuizSession,
+        on_delete=models.CASCADE,
+        related_name="analysis",
+        verbose_name=_("풀이 세션"),
     )
-    summary_md = models.TextField()
-    weak_subjects = models.JSONField(default=list, blank=True)
-    patterns = models.JSONField(default=list, blank=True)
-    next_steps = models.JSONField(default=list, blank=True)
-    confidence = models.CharField(max_length=10)
-    model = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    summary_md = models.TextField(verbose_name=_("요약"))
+    weak_subjects = models.JSONField(
+        default=list, blank=True, verbose_name=_("약한 과목")
+    )
+    patterns = models.JSONField(default=list, blank=True, verbose_name=_("패턴"))
+    next_steps = models.JSONField(
+        default=list, blank=True, verbose_name=_("다음 할 일")
+    )
+    confidence = models.CharField(max_length=10, verbose_name=_("신뢰도"))
+    model = models.CharField(max_length=200, blank=True, verbose_name=_("모델"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("생성"))
 
     class Meta:
         verbose_name = _("세션 분석")

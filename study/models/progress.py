@@ -28,32 +28,59 @@ class QuestionProgress(models.Model):
     """Current state of one learner on one question (a cache over attempts)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="progress",
+        verbose_name=_("사용자"),
     )
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="+", verbose_name=_("토픽")
+    )
     question = models.ForeignKey(
-        Question, on_delete=models.CASCADE, related_name="progress"
+        Question,
+        on_delete=models.CASCADE,
+        related_name="progress",
+        verbose_name=_("문항"),
     )
-    last_outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    last_attempted_at = models.DateTimeField()
+    last_outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, verbose_name=_("마지막 판정")
+    )
+    last_attempted_at = models.DateTimeField(verbose_name=_("마지막으로 푼 시각"))
     last_attempt = models.ForeignKey(
-        Attempt, on_delete=models.SET_NULL, null=True, related_name="+"
+        Attempt,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("마지막 풀이"),
     )
-    last_reviewed_at = models.DateTimeField(null=True, blank=True)
-    attempt_count = models.PositiveIntegerField(default=0)
-    correct_count = models.PositiveIntegerField(default=0)
+    last_reviewed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("마지막으로 확인한 시각")
+    )
+    attempt_count = models.PositiveIntegerField(default=0, verbose_name=_("푼 횟수"))
+    correct_count = models.PositiveIntegerField(default=0, verbose_name=_("맞힌 횟수"))
     pattern_state = models.CharField(
-        max_length=20, choices=Pattern.choices, default=Pattern.UNATTEMPTED
+        max_length=20,
+        choices=Pattern.choices,
+        default=Pattern.UNATTEMPTED,
+        verbose_name=_("학습 패턴"),
     )
-    pattern_updated_at = models.DateTimeField(null=True, blank=True)
+    pattern_updated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("패턴 갱신 시각")
+    )
     # Outcomes of the last three attempts, oldest first.
-    pattern_window = models.JSONField(default=list)
-    had_correct_before_window = models.BooleanField(default=False)
-    had_wrong_before_window = models.BooleanField(default=False)
+    pattern_window = models.JSONField(default=list, verbose_name=_("최근 판정"))
+    had_correct_before_window = models.BooleanField(
+        default=False, verbose_name=_("이전에 맞힌 적 있음")
+    )
+    had_wrong_before_window = models.BooleanField(
+        default=False, verbose_name=_("이전에 틀린 적 있음")
+    )
     # Spaced repetition (FSRS); null until a wrong/unsure answer is reviewed.
-    due_at = models.DateTimeField(null=True, blank=True)
-    review_stage = models.PositiveSmallIntegerField(default=0)
-    fsrs_card = models.JSONField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("다음 복습"))
+    review_stage = models.PositiveSmallIntegerField(
+        default=0, verbose_name=_("복습 단계")
+    )
+    fsrs_card = models.JSONField(null=True, blank=True, verbose_name=_("FSRS 카드"))
 
     class Meta:
         verbose_name = _("학습 진행")
@@ -113,6 +140,7 @@ class LearnerSettings(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="learner_settings",
+        verbose_name=_("사용자"),
     )
     desired_retention = models.FloatField(
         _("목표 기억률"),

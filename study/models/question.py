@@ -128,8 +128,12 @@ class Question(models.Model):
         choices=AIExplanationStatus.choices,
         default=AIExplanationStatus.NONE,
     )
-    ai_explanation_generated_at = models.DateTimeField(null=True, blank=True)
-    ai_explanation_model = models.CharField(max_length=200, blank=True)
+    ai_explanation_generated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("AI 해설 생성 시각")
+    )
+    ai_explanation_model = models.CharField(
+        max_length=200, blank=True, verbose_name=_("AI 해설 모델")
+    )
     # Evidence actually cited ([{kind, source, title, quote}]) and when an
     # on-demand generation started (a stuck "pending" can be reclaimed).
     ai_explanation_evidence = models.JSONField(default=list, blank=True)

@@ -76,9 +76,9 @@ class QuestionImport(models.Model):
     background = models.BooleanField(_("백그라운드"), default=False)
     # Progress while a worker runs: rows read of about rows_estimate (the
     # files' line count), then the write of all rows in one transaction.
-    rows_estimate = models.PositiveIntegerField(default=0)
-    rows_read = models.PositiveIntegerField(default=0)
-    writing = models.BooleanField(default=False)
+    rows_estimate = models.PositiveIntegerField(default=0, verbose_name=_("예상 행 수"))
+    rows_read = models.PositiveIntegerField(default=0, verbose_name=_("읽은 행 수"))
+    writing = models.BooleanField(default=False, verbose_name=_("쓰는 중"))
     dry_run_report = models.JSONField(_("검사 보고서"), null=True, blank=True)
     report = models.JSONField(_("가져오기 보고서"), null=True, blank=True)
     error = models.TextField(_("오류"), blank=True)  # technical detail (staff)

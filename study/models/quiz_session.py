@@ -25,6 +25,13 @@ class QuizStage(models.TextChoices):
     PRE_EXAM = "pre_exam", _("시험 직전")
 
 
+class Feedback(models.TextChoices):
+    """When the learner sees whether an answer was right (a mock: at submission)."""
+
+    END = "end", _("다 풀고 나서 한꺼번에")
+    EACH = "each", _("문제마다 바로")
+
+
 class QuizStatus(models.TextChoices):
     ACTIVE = "active", _("진행 중")
     FINISHED = "finished", _("완료")
@@ -33,35 +40,57 @@ class QuizStatus(models.TextChoices):
 
 class QuizSession(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_sessions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="quiz_sessions",
+        verbose_name=_("사용자"),
     )
     topic = models.ForeignKey(
-        Topic, on_delete=models.CASCADE, related_name="quiz_sessions"
+        Topic,
+        on_delete=models.CASCADE,
+        related_name="quiz_sessions",
+        verbose_name=_("토픽"),
     )
-    mode = models.CharField(max_length=20, choices=QuizMode.choices)
-    stage = models.CharField(max_length=20, choices=QuizStage.choices, blank=True)
+    mode = models.CharField(
+        max_length=20, choices=QuizMode.choices, verbose_name=_("방식")
+    )
+    stage = models.CharField(
+        max_length=20, choices=QuizStage.choices, blank=True, verbose_name=_("단계")
+    )
     # What the learner asked for (round key, subjects, review tab, …).
-    params = models.JSONField(default=dict, blank=True)
-    question_ids = ArrayField(models.BigIntegerField())
-    answered_count = models.PositiveIntegerField(default=0)
-    status = models.CharField(
-        max_length=20, choices=QuizStatus.choices, default=QuizStatus.ACTIVE
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("요청 조건"))
+    question_ids = ArrayField(models.BigIntegerField(), verbose_name=_("문항 목록"))
+    answered_count = models.PositiveIntegerField(
+        default=0, verbose_name=_("답한 문제 수")
     )
-    started_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=20,
+        choices=QuizStatus.choices,
+        default=QuizStatus.ACTIVE,
+        verbose_name=_("상태"),
+    )
+    started_at = models.DateTimeField(auto_now_add=True, verbose_name=_("시작 시각"))
     last_activity_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Session summary persisted at finalize (seeds' Phase 2-B).
-    recovered_count = models.PositiveIntegerField(default=0)
-    regressed_count = models.PositiveIntegerField(default=0)
-    newly_correct_count = models.PositiveIntegerField(default=0)
-    repeated_wrong_count = models.PositiveIntegerField(default=0)
-    # Mock exams: per-subject scores and the pass decision.
-    result = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("끝난 시각")
+    )
+    # What changed this session (회복, 퇴행, …) is derived from the attempts when
+    # shown (study/selectors/counts.py), so a regrade or a later session never
+    # leaves it stale. Mock exams: per-subject scores and the pass decision,
+    # rescored when a key is corrected (study/services/regrade.py).
+    result = models.JSONField(default=dict, blank=True, verbose_name=_("채점 결과"))
     # Mock exams (CBT): the server's clock, and answers kept until submission
     # ({"position": choice}, choice 5 = 모르겠음) with the slots marked for review.
-    deadline_at = models.DateTimeField(null=True, blank=True)
-    drafts = models.JSONField(default=dict, blank=True)
-    marked = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
+    deadline_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("제출 기한")
+    )
+    drafts = models.JSONField(default=dict, blank=True, verbose_name=_("임시 답안"))
+    marked = ArrayField(
+        models.PositiveIntegerField(),
+        default=list,
+        blank=True,
+        verbose_name=_("검토 표시한 문제"),
+    )
 
     class Meta:
         verbose_name = _("풀이 세션")
@@ -107,6 +136,11 @@ class QuizSession(models.Model):
     @property
     def is_timed(self) -> bool:
         return self.deadline_at is not None
+
+    @property
+    def feedback_each(self) -> bool:
+        """Each answer is shown right or wrong before the next question."""
+        return (self.params or {}).get("feedback") == Feedback.EACH
 
     @property
     def current_question_id(self) -> int | None:

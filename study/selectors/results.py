@@ -44,6 +44,13 @@ def session_current_question(*, session: QuizSession) -> Question | None:
     return None if qid is None else Question.objects.get(pk=qid)
 
 
+def session_attempt_at(*, session: QuizSession, position: int | None) -> Attempt | None:
+    """The answer given in one slot of the session, with its question."""
+    if position is None:
+        return None
+    return session.attempts.filter(position=position).select_related("question").first()
+
+
 def sessions_for_topic(*, user, topic: Topic):
     """Active sessions to resume and the latest finished ones."""
     base = QuizSession.objects.filter(user=user, topic=topic)

@@ -9,7 +9,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from study.models import Outcome, Pattern, QuestionProgress, Topic
+from study.models import Pattern, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
 
 TABS = {
@@ -59,32 +59,6 @@ def review_tab_queryset(*, user, topic: Topic, tab: str) -> QuerySet:
 def question_progress(*, user, question) -> QuestionProgress | None:
     """The learner's progress on one question, with whether it awaits review."""
     return QuestionProgress.objects.filter(user=user, question=question).first()
-
-
-def todo_counts(*, user, topic: Topic) -> dict[str, int]:
-    """바로 할 일: pending review, chronic and regressed, counted now."""
-    base = QuestionProgress.objects.filter(
-        user=user, topic=topic, question__deleted_at__isnull=True
-    )
-    return base.aggregate(
-        pending_review=Count("id", filter=pending_review_q()),
-        chronic=Count("id", filter=Q(pattern_state=Pattern.CHRONIC_WRONG)),
-        regressed=Count("id", filter=Q(pattern_state=Pattern.REGRESSED)),
-    )
-
-
-def session_todo_counts(*, user, question_ids) -> dict[str, int]:
-    """바로 할 일 for one session: only its questions, 오답 and 모르겠음 apart."""
-    base = QuestionProgress.objects.filter(
-        user=user, question_id__in=list(question_ids), question__deleted_at__isnull=True
-    )
-    pending = pending_review_q()
-    return base.aggregate(
-        pending_wrong=Count("id", filter=pending & Q(last_outcome=Outcome.WRONG)),
-        pending_unsure=Count("id", filter=pending & Q(last_outcome=Outcome.UNSURE)),
-        chronic=Count("id", filter=Q(pattern_state=Pattern.CHRONIC_WRONG)),
-        regressed=Count("id", filter=Q(pattern_state=Pattern.REGRESSED)),
-    )
 
 
 def due_forecast(*, user, topic: Topic, days: int = 14) -> list[tuple[date, int]]:

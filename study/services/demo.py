@@ -11,10 +11,10 @@ from django.db import transaction
 
 from study.imports.services import ImportReport, questions_import
 from study.models import Topic
+from study.selectors.demo import DEMO_ACCOUNTS
 
 DEMO_TOPIC_NAME = "산업안전기사 (데모)"
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo_data" / "demo_topic.jsonl"
-DEMO_ACCOUNTS = (("demo", "demo", False), ("admin", "admin", True))
 
 
 @dataclass

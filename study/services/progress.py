@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,31 +18,10 @@ from study.services.patterns import (
 )
 
 
-@dataclass
-class SessionSummary:
-    recovered: int = 0
-    regressed: int = 0
-    newly_correct: int = 0
-    repeated_wrong: int = 0
-
-
-def _count_change(summary: SessionSummary, previous: str | None, outcome: str) -> None:
-    if outcome == Outcome.CORRECT:
-        if previous is None:
-            summary.newly_correct += 1
-        elif previous in NOT_CORRECT:
-            summary.recovered += 1
-    elif previous == Outcome.CORRECT and outcome == Outcome.WRONG:
-        summary.regressed += 1
-    elif previous in NOT_CORRECT:
-        summary.repeated_wrong += 1
-
-
-def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> SessionSummary:
+def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> None:
     """Fold a session's attempts into the progress rows (one per question)."""
-    summary = SessionSummary()
     if not attempts:
-        return summary
+        return
     question_ids = {a.question_id for a in attempts}
     rows = {
         p.question_id: p
@@ -50,10 +30,8 @@ def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> SessionS
         )
     }
     context = None
-    first_outcome: dict[int, str | None] = {}
     for attempt in attempts:
         row = rows.get(attempt.question_id)
-        first_outcome.setdefault(attempt.question_id, row.last_outcome if row else None)
         if row is None:
             row = rows[attempt.question_id] = QuestionProgress(
                 user_id=user_id,
@@ -65,11 +43,7 @@ def progress_apply_session(*, user_id: int, attempts: list[Attempt]) -> SessionS
                 user_id=user_id, topic_id=row.topic_id, at=attempt.created_at
             )
         _apply_attempt(row, attempt, context)
-    for qid, row in rows.items():
-        last = row.last_outcome
-        _count_change(summary, first_outcome[qid], last)
     _save_rows(rows.values())
-    return summary
 
 
 def _same_day(row: QuestionProgress, attempt: Attempt) -> bool:
@@ -145,10 +119,12 @@ def _save_rows(rows) -> None:
 
 @transaction.atomic
 def attempt_mark_reviewed(*, attempt: Attempt) -> QuestionProgress | None:
-    """학습완료: mark the attempt and the progress row; schedule a first review."""
+    """학습완료 on a results card: the attempt and every earlier unchecked miss of
+    the question are checked, and a wrong or unsure answer gets its first review."""
     now = timezone.now()
     Attempt.objects.filter(pk=attempt.pk).update(reviewed_at=now)
     attempt.reviewed_at = now
+    _check_misses(user_id=attempt.user_id, question_ids=[attempt.question_id], at=now)
     progress = (
         QuestionProgress.objects.select_for_update()
         .filter(user_id=attempt.user_id, question_id=attempt.question_id)
@@ -164,9 +140,27 @@ def attempt_mark_reviewed(*, attempt: Attempt) -> QuestionProgress | None:
 REVIEW_FIELDS = ["last_reviewed_at", "fsrs_card", "due_at", "review_stage"]
 
 
+def _check_misses(*, user_id: int, question_ids: Iterable[int], at: datetime) -> None:
+    """Checking a question checks every miss of it answered so far (확인 안 함
+    counts misses with no check since: study/selectors/counts.py)."""
+    Attempt.objects.filter(
+        user_id=user_id,
+        question_id__in=list(question_ids),
+        outcome__in=NOT_CORRECT,
+        reviewed_at__isnull=True,
+        created_at__lte=at,
+    ).update(reviewed_at=at)
+
+
 def _review(progress: QuestionProgress, outcome: str, now, context) -> None:
     """Reviewed now; a wrong or unsure answer gets its first review date."""
     progress.last_reviewed_at = now
+    _schedule_first_review(progress, outcome, now, context)
+
+
+def _schedule_first_review(
+    progress: QuestionProgress, outcome: str, now, context
+) -> None:
     if outcome in NOT_CORRECT and not progress.is_scheduled:
         if context is None:
             context = scheduling.review_context(
@@ -180,8 +174,8 @@ def _review(progress: QuestionProgress, outcome: str, now, context) -> None:
 @transaction.atomic
 def question_review_complete(*, user, question_ids) -> int:
     """확인 완료 from the review queue or the question page: the learner's
-    latest answer to each question is reviewed (its attempt marked too), and
-    wrong or unsure ones enter 오늘 복습's schedule. Returns how many rows."""
+    answers to each question are checked (every miss so far), and wrong or
+    unsure ones enter 오늘 복습's schedule. Returns how many rows."""
     now = timezone.now()
     rows = list(
         QuestionProgress.objects.select_for_update().filter(
@@ -198,6 +192,7 @@ def question_review_complete(*, user, question_ids) -> int:
             )
         _review(progress, progress.last_outcome, now, contexts[progress.topic_id])
     QuestionProgress.objects.bulk_update(rows, REVIEW_FIELDS)
+    _check_misses(user_id=user.pk, question_ids=[p.question_id for p in rows], at=now)
     attempt_ids = [p.last_attempt_id for p in rows if p.last_attempt_id]
     Attempt.objects.filter(pk__in=attempt_ids, reviewed_at__isnull=True).update(
         reviewed_at=now
@@ -207,6 +202,49 @@ def question_review_complete(*, user, question_ids) -> int:
 
 @transaction.atomic
 def attempt_unmark_reviewed(*, attempt: Attempt) -> None:
-    """Only the attempt reverts: another attempt may have been reviewed too."""
+    """학습완료 taken back: the attempt is unchecked again, and when it is the
+    question's latest answer the question returns to 확인 안 함 (its review
+    schedule, once started, stays)."""
     Attempt.objects.filter(pk=attempt.pk).update(reviewed_at=None)
     attempt.reviewed_at = None
+    QuestionProgress.objects.filter(
+        user_id=attempt.user_id, question_id=attempt.question_id, last_attempt=attempt
+    ).update(last_reviewed_at=None)
+
+
+ContextAt = Callable[[datetime], "scheduling.ReviewContext"]
+
+
+def progress_replay(
+    row: QuestionProgress,
+    *,
+    attempts: list[Attempt],
+    reviews: Iterable[datetime],
+    context_at: ContextAt,
+) -> None:
+    """Rebuild a progress row from the learner's answers to its question, in
+    the order finalize folded them, with the review marks in between (a miss
+    checked at time t starts its FSRS card at t). The regrade of a corrected
+    key uses it; `last_reviewed_at` is a fact and stays."""
+    fresh = QuestionProgress(
+        user_id=row.user_id, topic_id=row.topic_id, question_id=row.question_id
+    )
+    marks = sorted(set(reviews))
+    for attempt in attempts:
+        while marks and marks[0] <= attempt.created_at:
+            _replay_mark(fresh, marks.pop(0), context_at)
+        context = context_at(attempt.created_at) if fresh.is_scheduled else None
+        _apply_attempt(fresh, attempt, context)
+    for at in marks:
+        _replay_mark(fresh, at, context_at)
+    for name in PROGRESS_FIELDS:
+        setattr(row, name, getattr(fresh, name))
+
+
+def _replay_mark(row: QuestionProgress, at: datetime, context_at: ContextAt) -> None:
+    if row.attempt_count:  # a mark before any answer schedules nothing
+        _schedule_first_review(row, row.last_outcome, at, context_at(at))
+
+
+def progress_save_replayed(rows: list[QuestionProgress]) -> None:
+    QuestionProgress.objects.bulk_update(rows, PROGRESS_FIELDS)

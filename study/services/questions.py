@@ -4,7 +4,8 @@ Every change to a question comes here, one at a time (the question form, the
 admin change form) or many at once (the importer, the admin actions), so each
 has the same side effects in the same transaction: `updated_at`, a ready
 explanation turned stale by an edit of what decides the answer, the outbox
-events (publishing), re-embedding and the invalidated relation caches.
+events (publishing), re-embedding and the invalidated relation caches; a
+changed answer key regrades every answer to the question (services/regrade.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from study.related.embeddings import (
     questions_related_on_update,
 )
 from study.services.figures import figure_is_new, figure_quota_check
+from study.services.regrade import questions_regrade
 from study.signals import question_changed, questions_changed
 
 EDITABLE_FIELDS = (*ROUND_KEY_FIELDS, *CONTENT_FIELDS, "figure")
@@ -66,6 +68,7 @@ def question_update(
     """Apply the edit; a changed answer turns a ready explanation stale (text kept)."""
     locked = Question.objects.select_for_update().get(pk=question.pk)
     previous_topic_id = locked.topic_id
+    previous_key = locked.accepted_set
     changed = {
         key
         for key, value in data.items()
@@ -80,6 +83,8 @@ def question_update(
         _figure_quota(locked)
     locked.full_clean()
     locked.save()
+    if locked.accepted_set != previous_key:
+        questions_regrade(questions=[locked])
     question_changed.send(sender=Question, question=locked)
     question_related_on_update(
         question=locked, changed=changed, previous_topic_id=previous_topic_id
@@ -134,6 +139,7 @@ def questions_bulk_update(*, edits: Iterable[tuple[Question, dict]]) -> list[Que
     """
     now = timezone.now()
     changes: list[tuple[Question, set[str]]] = []
+    rekeyed: list[Question] = []
     written = {"ai_explanation_status", "updated_at"}
     for question, data in edits:
         changed = {
@@ -143,8 +149,11 @@ def questions_bulk_update(*, edits: Iterable[tuple[Question, dict]]) -> list[Que
         }
         if not changed:
             continue
+        previous_key = question.accepted_set
         for key in changed:
             setattr(question, key, data[key])
+        if question.accepted_set != previous_key:
+            rekeyed.append(question)
         question.mark_explanation_stale_if_needed(changed)
         question.updated_at = now
         written |= changed
@@ -153,6 +162,7 @@ def questions_bulk_update(*, edits: Iterable[tuple[Question, dict]]) -> list[Que
     if not updated:
         return updated
     Question.objects.bulk_update(updated, sorted(written), batch_size=BATCH_SIZE)
+    questions_regrade(questions=rekeyed)
     questions_changed.send(sender=Question, questions=updated)
     questions_related_on_update(changes=changes)
     return updated

@@ -17,6 +17,7 @@ from study.ai import explanation_jobs, session_analysis
 from study.models import (
     UNSURE_CHOICE,
     Attempt,
+    Feedback,
     Outcome,
     Question,
     QuizMode,
@@ -53,6 +54,7 @@ class QuizRequest:
     subjects: tuple[str, ...] = ()
     per_subject: int | None = None  # mock: None takes the paper's size
     tab: str = ""
+    feedback: str = Feedback.END  # a mock is always scored at submission
 
 
 class MockTooLarge(sel.NotEnoughQuestions):
@@ -104,6 +106,8 @@ def quiz_session_start(
         params = {"tab": request.tab}
     else:
         raise ValueError(f"unknown mode {request.mode}")
+    if request.feedback == Feedback.EACH:
+        params["feedback"] = Feedback.EACH
     return QuizSession.objects.create(
         user=user,
         topic=topic,
@@ -223,18 +227,14 @@ def _time_taken(session: QuizSession, reported_ms: int | None) -> int:
 
 @transaction.atomic
 def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
-    """Close the session, upsert progress and persist the session summary."""
+    """Close the session, upsert progress and score a mock."""
     locked = QuizSession.objects.select_for_update().get(pk=session.pk)
     if locked.finished_at is not None:
         return locked
     attempts = list(locked.attempts.select_related("question").order_by("position"))
-    summary = progress_apply_session(user_id=locked.user_id, attempts=attempts)
+    progress_apply_session(user_id=locked.user_id, attempts=attempts)
     locked.status = status
     locked.finished_at = timezone.now()
-    locked.recovered_count = summary.recovered
-    locked.regressed_count = summary.regressed
-    locked.newly_correct_count = summary.newly_correct
-    locked.repeated_wrong_count = summary.repeated_wrong
     if locked.mode == QuizMode.MOCK:
         locked.result = mock_exam_score(attempts)
     locked.save()

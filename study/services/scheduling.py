@@ -84,10 +84,41 @@ class ReviewContext:
 
 
 def review_context(*, user_id: int, topic_id: int, at: datetime) -> ReviewContext:
-    base = desired_retention_for(user_id)
-    exam_date = exam_date_for(user_id, topic_id)
+    return review_context_for(
+        retention=desired_retention_for(user_id),
+        exam_date=exam_date_for(user_id, topic_id),
+        at=at,
+    )
+
+
+def review_context_for(
+    *, retention: float, exam_date: date | None, at: datetime
+) -> ReviewContext:
+    """The context of a review made at `at`, from the learner's settings."""
     days_left = exam_rule.days_to_exam(exam_date, at, local_tz()) if exam_date else None
     return ReviewContext(
-        scheduler=scheduler_for(exam_rule.exam_retention(base, days_left)),
+        scheduler=scheduler_for(exam_rule.exam_retention(retention, days_left)),
         exam_date=exam_date,
     )
+
+
+def review_settings_bulk(
+    *, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[float, date | None]]:
+    """(retention, exam date) of many (user, topic) pairs in two queries."""
+    user_ids = {user_id for user_id, _topic in pairs}
+    retention = dict(
+        LearnerSettings.objects.filter(user_id__in=user_ids).values_list(
+            "user_id", "desired_retention"
+        )
+    )
+    exams = {
+        (user_id, topic_id): exam_date
+        for user_id, topic_id, exam_date in ExamPlan.objects.filter(
+            user_id__in=user_ids
+        ).values_list("user_id", "topic_id", "exam_date")
+    }
+    return {
+        pair: (retention.get(pair[0]) or DEFAULT_RETENTION, exams.get(pair))
+        for pair in pairs
+    }

@@ -1,10 +1,14 @@
-"""Markdown from the LLM → sanitised HTML (allow-list), math kept for KaTeX."""
+"""Markdown → sanitised HTML (allow-list), math kept for KaTeX: what the LLM
+writes (`markdown_safe`) and what a question's author wrote, its stem and
+choices (`question_markdown`, `question_markdown_inline`)."""
 
 from __future__ import annotations
 
 import html
 import re
 import secrets
+import threading
+from collections.abc import Callable
 
 import markdown
 import nh3
@@ -51,6 +55,13 @@ def render_markdown(text: str) -> str:
     """Math is set aside so Markdown leaves it alone, put back, then sanitised:
     the sanitiser runs last, so nothing substituted after it can break out of
     an attribute. The placeholder carries a fresh token no input can forge."""
+    return _render(
+        text,
+        lambda source: markdown.markdown(source, extensions=["extra", "sane_lists"]),
+    )
+
+
+def _render(text: str, convert: Callable[[str], str]) -> str:
     token = secrets.token_hex(8)
     maths: list[str] = []
 
@@ -58,14 +69,60 @@ def render_markdown(text: str) -> str:
         maths.append(match.group(0))
         return f"\u27e6MATH{token}-{len(maths) - 1}\u27e7"
 
-    protected = _MATH.sub(stash, text or "")
-    rendered = markdown.markdown(protected, extensions=["extra", "sane_lists"])
+    rendered = convert(_MATH.sub(stash, text or ""))
     for index, math in enumerate(maths):
         span = f'<span class="math">{html.escape(math)}</span>'
         rendered = rendered.replace(f"\u27e6MATH{token}-{index}\u27e7", span)
     return sanitise(rendered)
 
 
+# A question is the author's text: tags in it are shown, not obeyed; what
+# Markdown it uses (tables above all, lists, emphasis) renders; single line
+# breaks stay breaks. Indented lines are not code and no line is a heading
+# (exam text indents and underlines freely).
+_QUESTION_BLOCKS_OFF = ("code", "hashheader", "setextheader", "quote")
+# A table row right under a line of text starts a table (Markdown wants a
+# blank line there; exporters rarely write one).
+_TABLE_AFTER_TEXT = re.compile(r"(?m)^([^|\n][^\n]*)\n(?=\|)")
+_ONE_PARAGRAPH = re.compile(r"\A<p>((?:(?!</?p>).)*)</p>\Z", re.DOTALL)
+_local = threading.local()
+
+
+def _question_converter() -> markdown.Markdown:
+    converter = getattr(_local, "question_markdown", None)
+    if converter is None:
+        converter = markdown.Markdown(extensions=["tables", "nl2br", "sane_lists"])
+        for name in _QUESTION_BLOCKS_OFF:
+            converter.parser.blockprocessors.deregister(name)
+        _local.question_markdown = converter
+    return converter
+
+
+def _convert_question(source: str) -> str:
+    escaped = html.escape(source, quote=False)
+    converter = _question_converter()
+    converter.reset()
+    return converter.convert(_TABLE_AFTER_TEXT.sub(r"\1\n\n", escaped))
+
+
+def render_question_text(text: str, *, inline: bool = False) -> str:
+    """A stem (block) or a choice (inline: one paragraph loses its <p>)."""
+    rendered = _render(text, _convert_question)
+    if inline and (match := _ONE_PARAGRAPH.match(rendered)):
+        return match.group(1)
+    return rendered
+
+
 @register.filter(name="markdown_safe")
 def markdown_safe(text: str) -> str:
     return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3 above
+
+
+@register.filter(name="question_markdown")
+def question_markdown(text: str) -> str:
+    return mark_safe(render_question_text(text))  # noqa: S308 - escaped, then nh3
+
+
+@register.filter(name="question_markdown_inline")
+def question_markdown_inline(text: str) -> str:
+    return mark_safe(render_question_text(text, inline=True))  # noqa: S308 - as above

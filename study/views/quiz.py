@@ -81,10 +81,18 @@ def quiz_page(request, session_id: int):
     if session.is_timed:
         sheet = sel.mock_sheet(session=session)
         return render(request, "study/mock.html", {"session": session, "sheet": sheet})
-    question = sel.session_current_question(session=session)
-    return render(
-        request, "study/quiz.html", {"session": session, "question": question}
+    answered = sel.session_attempt_at(
+        session=session, position=ascii_int(request.GET.get("answered"))
     )
+    if answered is not None and session.feedback_each:  # the no-JS feedback page
+        return render(
+            request, "study/quiz.html", {"session": session, "attempt": answered}
+        )
+    question = sel.session_current_question(session=session)
+    context: dict[str, object] = {"session": session, "question": question}
+    if request.htmx:  # 다음 문제 after a feedback card
+        return render(request, "study/quiz.html#question-card", context)
+    return render(request, "study/quiz.html", context)
 
 
 @login_required
@@ -92,7 +100,7 @@ def quiz_page(request, session_id: int):
 def quiz_answer(request, session_id: int):
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     try:
-        quiz_answer_record(
+        attempt = quiz_answer_record(
             session=session,
             position=ascii_int(request.POST.get("position"), -1),
             question_id=ascii_int(request.POST.get("question_id"), -1),
@@ -104,6 +112,8 @@ def quiz_answer(request, session_id: int):
             return HttpResponse(str(exc), status=exc.status, content_type="text/plain")
         messages.error(request, str(exc))
         return redirect("study:quiz", session_id=session.pk)
+    if session.feedback_each:
+        return _feedback(request, session, attempt)
     if not session.is_active:
         url = reverse("study:results", args=[session.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -123,6 +133,17 @@ def quiz_abandon(request, session_id: int):
     except AnswerRejected as exc:
         messages.error(request, str(exc))
     return redirect("study:results", session_id=session.pk)
+
+
+def _feedback(request, session, attempt):
+    """Right or wrong, the key and the learner's pick, then 다음 문제."""
+    if request.htmx:
+        context = {"session": session, "attempt": attempt}
+        return render(request, "study/quiz.html#feedback-card", context)
+    if not session.is_active:
+        return redirect("study:results", session_id=session.pk)
+    url = reverse("study:quiz", args=[session.pk])
+    return redirect(f"{url}?answered={attempt.position}")
 
 
 def _back_url(request, topic) -> str:

@@ -8,6 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,7 +33,9 @@ BAD_BULK_BODY = format_lazy(
 @require_GET
 def related_types(request, question_id: int):
     question = sel.question_get_for_related(user=request.user, question_id=question_id)
-    return JsonResponse(question_related_view(question=question).as_dict())
+    view = question_related_view(question=question)
+    grade_label = gettext(view.grade) if view.grade else ""
+    return JsonResponse({**view.as_dict(), "grade_label": grade_label})
 
 
 @login_required
@@ -55,7 +58,11 @@ def related_types_bulk(request, topic_id: int):
         return JsonResponse({"error": BAD_BULK_BODY}, status=400)
     counts = sel.related_counts_bulk(topic=topic, question_ids=ids)
     results = {
-        str(pk): {**c.as_dict(), "url": reverse("study:question", args=[pk])}
+        str(pk): {
+            **c.as_dict(),
+            "grade_label": gettext(c.grade) if c.grade else "",
+            "url": reverse("study:question", args=[pk]),
+        }
         for pk, c in counts.items()
     }
     return JsonResponse({"results": results})

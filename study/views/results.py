@@ -14,8 +14,8 @@ from study.ai.states import (
 from study.exam_rules import PASS_RULE_TEXT
 from study.llm.client import llm_configured
 from study.models import Outcome
+from study.selectors import counts as cnt
 from study.selectors import results as sel
-from study.selectors.review_queue import session_todo_counts
 from study.selectors.scores import session_score
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
@@ -30,9 +30,8 @@ def results_page(request, session_id: int):
         return redirect("study:quiz", session_id=session.pk)
     # One read of the attempts serves the tab counts, the tab and the AI states.
     every = list(session.attempts.select_related("question").order_by("position"))
-    counts: dict[str, int] = {value: 0 for value, _ in sel.RESULT_TABS}
-    for attempt in every:
-        counts[attempt.outcome] = counts.get(attempt.outcome, 0) + 1
+    session_counts = cnt.session_counts(attempts=every)
+    counts = session_counts.by_outcome()
     tab = request.GET.get("tab")
     if tab not in TAB_VALUES:
         tab = Outcome.WRONG if counts[Outcome.WRONG] else _first_nonempty(counts)
@@ -55,7 +54,8 @@ def results_page(request, session_id: int):
     analysis, analysis_state = session_analysis_state(session=session)
     wanting = [q for q, s in states.items() if s.state in ("none", "failed")]
     context.update(
-        todo=_todo(request.user, session),
+        todo=session_counts,
+        changes=cnt.session_changes(session=session, attempts=every),
         score=session_score(session=session),
         pass_rule=PASS_RULE_TEXT,
         analysis=analysis,
@@ -101,11 +101,6 @@ def results_ai_states(request, session_id: int):
     return response
 
 
-def _todo(user, session) -> dict[str, int]:
-    counts = session_todo_counts(user=user, question_ids=session.question_ids)
-    return {k: v for k, v in counts.items() if v}
-
-
 def _first_nonempty(counts: dict) -> str:
     return next((k for k, v in counts.items() if v), Outcome.CORRECT)
 
@@ -141,6 +136,6 @@ def attempt_reviewed(request, attempt_id: int):
     context = {
         "attempt": attempt,
         "session": attempt.session,
-        "todo": _todo(request.user, attempt.session),
+        "todo": cnt.session_unchecked(session=attempt.session),
     }
     return render(request, "study/results.html#review-button", context)

@@ -5,12 +5,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from study.numbers import ascii_int
+from study.selectors import counts as cnt
 from study.selectors import review_queue as rq
 from study.selectors.progress_charts import subject_accuracy
 from study.selectors.topics import question_get_for_user, topic_get_for_user
@@ -28,16 +30,21 @@ def review_queue(request, topic_id: int):
     rows = rq.review_tab_queryset(
         user=request.user, topic=topic, tab=tab
     ).select_related("question")
-    page = Paginator(rows, PAGE_SIZE).get_page(ascii_int(request.GET.get("page"), 1))
+    counts = cnt.queue_counts(user=request.user, topic=topic)
+    paginator = Paginator(rows, PAGE_SIZE)
+    paginator.count = counts.by_tab()[tab]  # the tab's count: one definition
+    page = paginator.get_page(ascii_int(request.GET.get("page"), 1))
     context = {
         "topic": topic,
         "tab": tab,
-        "tabs": rq.TABS.items(),
+        "tabs": _tabs(counts),
+        "counts": counts,
+        "tab_count": counts.by_tab()[tab],
         "page": page,
         "now": timezone.now(),
     }
-    if tab == "due_today" and not page.paginator.count:  # say what fills it
-        context["todo"] = rq.todo_counts(user=request.user, topic=topic)
+    if tab == "due_today" and not page.paginator.count:  # say when it fills
+        context["next_reviews"] = cnt.next_reviews(user=request.user, topic=topic)
     if request.htmx:
         return render(request, "study/review_queue.html#queue-list", context)
     return render(request, "study/review_queue.html", context)
@@ -56,8 +63,28 @@ def review_complete(request, topic_id: int, question_id: int):
     if not request.htmx:
         messages.success(request, _("확인했습니다. 복습 일정이 잡혔습니다."))
         return redirect(_safe_next(request, topic))
-    context = {"question": question, "progress": progress, "pending": False}
+    context: dict[str, object] = {
+        "question": question,
+        "progress": progress,
+        "pending": False,
+    }
+    tab = request.POST.get("queue_tab")
+    if tab in rq.TABS:  # a queue row: its tabs and totals change too
+        counts = cnt.queue_counts(user=request.user, topic=topic)
+        context.update(
+            topic=topic,
+            tab=tab,
+            tabs=_tabs(counts),
+            counts=counts,
+            tab_count=counts.by_tab()[tab],
+            oob_counts=True,
+        )
     return render(request, "study/_review_complete.html", context)
+
+
+def _tabs(counts: cnt.QueueCounts) -> list[tuple[str, str | Promise, int]]:
+    by_tab = counts.by_tab()
+    return [(value, label, by_tab[value]) for value, label in rq.TABS.items()]
 
 
 @login_required

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from study.forms import ExamPlanForm, LearnerSettingsForm
 from study.models import ExamPlan, LearnerSettings
+from study.numbers import ascii_int
 from study.services import exam_plans
 from study.services.learner_settings import learner_retention_set
 
@@ -36,12 +37,10 @@ def settings_page(request, *, form=None, exam_form=None, status=200):
         )
     if exam_form is None:
         initial: dict[str, object] = {}
-        topic_id = request.GET.get("topic", "")
-        if topic_id.isdigit():
-            initial["topic"] = int(topic_id)
-            plan = ExamPlan.objects.filter(
-                user=request.user, topic_id=int(topic_id)
-            ).first()
+        topic_id = ascii_int(request.GET.get("topic"))
+        if topic_id is not None:
+            initial["topic"] = topic_id
+            plan = ExamPlan.objects.filter(user=request.user, topic_id=topic_id).first()
             if plan:
                 initial.update(exam_date=plan.exam_date, daily_size=plan.daily_size)
         exam_form = ExamPlanForm(initial=initial, user=request.user)

@@ -10,6 +10,7 @@ from study.forecast import selectors as fsel
 from study.forms import ExamSpecForm, TopicEditForm, TopicForm
 from study.models import QuizMode, QuizStage
 from study.selectors import topics as sel
+from study.selectors.counts import answered_any
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
 from study.selectors.results import sessions_for_topic
 from study.services.exam_specs import exam_spec_clear, exam_spec_save
@@ -35,7 +36,12 @@ def home(request):
             if plan
             else None
         )
-    return render(request, "study/home.html", {"topics": topics, "form": form})
+    context = {
+        "topics": topics,
+        "form": form,
+        "first_steps": bool(topics) and not answered_any(user=request.user),
+    }
+    return render(request, "study/home.html", context)
 
 
 @login_required

@@ -63,7 +63,7 @@ def test_exam_date_forecast_plan_and_calibration(
 
     status = page.locator(".exam-status")
     expect(status).to_contain_text("D-30")
-    expect(status).to_contain_text("확인 안 한 오답")
+    expect(status).to_contain_text("확인 안 함")
     expect(status).to_contain_text("합격 가능성")
     screenshot(page, f"forecast-topic-{viewport}")
 

@@ -371,11 +371,12 @@ def test_review_queue_starts_a_session(page: Page, study_topic, screenshot):
     expect(page.locator("#result-list")).to_have_attribute("data-tab-panel", "unsure")
     expect(page.locator("#result-list .result-card")).to_have_count(5)
 
-    # 바로 할 일 links to the queue of unreviewed misses (모르겠음 is no 오답).
-    expect(page.locator("aside.callout")).not_to_contain_text("오답")
-    todo = page.locator("aside.callout a", has_text="확인 안 한 모르겠음")
-    expect(todo).to_have_text("확인 안 한 모르겠음 5개")
-    todo.click()
+    # 바로 할 일 counts this session's unchecked misses (모르겠음 is no 오답)
+    # and links to the queue where they can be checked at once.
+    todo = page.locator("aside.callout")
+    expect(todo).not_to_contain_text("오답")
+    expect(todo.locator('[data-count="unchecked_unsure"]')).to_have_text("모르겠음 5")
+    todo.get_by_role("link", name="복습 목록에서 한꺼번에 확인하기").click()
     page.wait_for_url(
         re.compile(rf"/study-topics/{study_topic.pk}/review-queue\?tab=pending_review$")
     )

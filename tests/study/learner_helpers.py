@@ -84,3 +84,13 @@ def pretend_answered_days_ago(user, days: int = 1) -> None:
         last_attempted_at=F("last_attempted_at") - shift
     )
     Attempt.objects.filter(user=user).update(created_at=F("created_at") - shift)
+
+
+def page_counts(html: str) -> dict[str, int]:
+    """Every count a page marks with data-count="name" data-n="value"."""
+    import re
+
+    return {
+        name: int(n)
+        for name, n in re.findall(r'data-count="([^"]+)" data-n="(\d+)"', html)
+    }

@@ -12,7 +12,13 @@ from study.models import (
     QuizStatus,
 )
 from study.services.quiz_sessions import AnswerRejected, quiz_answer_record
-from tests.study.learner_helpers import answer_all, make_bank, start, submit_mock
+from tests.study.learner_helpers import (
+    answer_all,
+    make_bank,
+    page_counts,
+    start,
+    submit_mock,
+)
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -141,7 +147,8 @@ def test_the_last_answer_finalizes_and_redirects_to_results(client, user, topic,
     session.refresh_from_db()
     assert session.status == QuizStatus.FINISHED and session.finished_at
     assert QuestionProgress.objects.filter(user=user).count() == 5
-    assert session.newly_correct_count == 4
+    html = client.get(last["HX-Redirect"]).content.decode()
+    assert page_counts(html)["newly_correct"] == 4
     assert post_answer(client, session, 1, position=4).status_code == 409
 
 

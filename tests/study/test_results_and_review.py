@@ -7,10 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from study.models import Attempt, LearnerSettings, Pattern, QuestionProgress, QuizMode
+from study.selectors.counts import session_changes
 from study.services.progress import attempt_mark_reviewed
 from tests.study.learner_helpers import (
     answer_all,
     make_bank,
+    page_counts,
     pretend_answered_days_ago,
     start,
 )
@@ -47,8 +49,12 @@ def test_results_header_and_todo_callout(client, user, finished):
     assert "새로 맞힘 8" in html and "회복 0" in html
     todo = html.split("바로 할 일")[1].split("</aside>")[0]
     # 모르겠음 is never counted as 오답.
-    assert "확인 안 한 오답 4개" in todo and "확인 안 한 모르겠음 3개" in todo
-    assert "고질 오답" not in todo
+    assert page_counts(todo) == {
+        "unchecked": 7,
+        "unchecked_wrong": 4,
+        "unchecked_unsure": 3,
+    }
+    assert "확인 안 함 7" in todo and 'href="?tab=wrong"' in todo
 
 
 def test_a_card_expands_with_choices_marked(client, user, finished):
@@ -75,7 +81,7 @@ def test_reviewing_a_wrong_answer_schedules_its_first_review(client, user, finis
     assert QuestionProgress.objects.get(question=correct.question).due_at is None
 
 
-def test_unmarking_reverts_only_the_attempt(client, user, finished):
+def test_unmarking_reopens_the_question_but_keeps_its_schedule(client, user, finished):
     client.force_login(user)
     wrong = finished.attempts.get(position=8)
     url = reverse("study:attempt_reviewed", args=[wrong.pk])
@@ -84,7 +90,8 @@ def test_unmarking_reverts_only_the_attempt(client, user, finished):
     wrong.refresh_from_db()
     assert wrong.reviewed_at is None
     progress = QuestionProgress.objects.get(question=wrong.question)
-    assert progress.last_reviewed_at is not None and progress.due_at is not None
+    # Back in 확인 안 함 (the attempt is its latest answer); the card stays.
+    assert progress.last_reviewed_at is None and progress.due_at is not None
 
 
 def test_later_attempts_of_a_scheduled_question_are_fsrs_reviews(user, topic, finished):
@@ -95,7 +102,8 @@ def test_later_attempts_of_a_scheduled_question_are_fsrs_reviews(user, topic, fi
     progress = QuestionProgress.objects.get(question=wrong.question)
     assert progress.review_stage == 1
     assert progress.due_at > first_due
-    assert again.recovered_count == 7  # 4 wrong + 3 unsure now right
+    changes = session_changes(session=again, attempts=list(again.attempts.all()))
+    assert changes.recovered == 7  # 4 wrong + 3 unsure now right
     answer_all(start(user, topic, mode=QuizMode.ROUND, round_key="2022-1"), 1)
     progress.refresh_from_db()
     assert progress.review_stage == 0

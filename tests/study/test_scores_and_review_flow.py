@@ -1,8 +1,11 @@
 """A score on every result page; review-complete from the queue and the question
 page; 바로 할 일 per session; one piece of evidence per question per day."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from study.models import Attempt, Pattern, QuestionProgress, QuizMode
 from study.services.patterns import history_merge_same_day, pattern_classify
@@ -10,6 +13,7 @@ from study.services.progress import attempt_mark_reviewed
 from tests.study.learner_helpers import (
     answer_all,
     make_bank,
+    page_counts,
     pretend_answered_days_ago,
     start,
 )
@@ -71,13 +75,17 @@ def test_todo_counts_this_sessions_questions_and_updates_when_marked(
     client.force_login(user)
     html = client.get(reverse("study:results", args=[finished.pk])).content.decode()
     todo = html.split('id="todo"')[1].split("</aside>")[0]
-    assert "확인 안 한 오답 2개" in todo and "확인 안 한 모르겠음 5개" in todo
+    assert page_counts(todo) == {
+        "unchecked": 7,
+        "unchecked_wrong": 2,
+        "unchecked_unsure": 5,
+    }
     wrong = finished.attempts.get(position=8)
     partial = client.post(
         reverse("study:attempt_reviewed", args=[wrong.pk]), **HTMX
     ).content.decode()
     assert 'id="todo"' in partial and 'hx-swap-oob="true"' in partial
-    assert "확인 안 한 오답 1개" in partial
+    assert page_counts(partial)["unchecked_wrong"] == 1
 
 
 def test_review_complete_from_a_queue_row_by_htmx(client, user, topic, finished):
@@ -140,15 +148,19 @@ def test_an_empty_todays_review_says_what_fills_it(client, user, topic, finished
     html = client.get(
         reverse("study:review_queue", args=[topic.pk]) + "?tab=due_today"
     ).content.decode()
-    hint = html.split("data-empty-hint>")[1].split("</p>")[0]
-    assert "확인 안 한 오답 7개</a> — 확인하면 복습 일정이 잡힙니다" in hint
+    hint = html.split("data-empty-hint>")[1].split("</div>")[0]
+    assert "확인 안 함 7문제</a>" in hint and "확인하면 다음 날부터 오늘 복습에" in hint
     assert 'href="?tab=pending_review"' in hint
     for attempt in finished.attempts.exclude(outcome="correct"):
         attempt_mark_reviewed(attempt=attempt)
     html = client.get(
         reverse("study:review_queue", args=[topic.pk]) + "?tab=due_today"
     ).content.decode()
-    assert "확인 안 한 오답" not in html and "data-empty-hint" in html
+    hint = html.split("data-empty-hint>")[1].split("</div>")[0]
+    # Nothing left to check: the page says when the first reviews come due.
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert "확인 안 함" not in hint
+    assert f"다음 복습: {tomorrow.month}/{tomorrow.day} · 7문제" in hint
 
 
 def test_answers_within_one_day_are_one_piece_of_evidence(user, topic):

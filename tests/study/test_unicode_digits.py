@@ -172,3 +172,54 @@ def test_llm_answer_choice_and_signature_time_refuse_them(digits):
         "t=1", f"t={digits}"
     )
     assert not signature_verify(body=body, header=header, secret=secret, now=1)
+
+
+@pytest.mark.parametrize("digits", UNICODE_DIGITS)
+def test_settings_topic_parameter_is_plain_bad_input(signed_in, topic, digits):
+    """GET /settings?topic=² answered 500 (int('²') raised)."""
+    response = signed_in.get(reverse("study:settings"), {"topic": digits})
+
+    assert response.status_code == 200
+    assert f'<option value="{topic.pk}" selected' not in response.content.decode()
+
+
+@pytest.mark.parametrize("digits", ["٣", "３"])
+def test_forms_refuse_unicode_ids_and_sizes(signed_in, user, topic, digits):
+    """int('٣') is 3: a topic id or a daily size in other digits was taken."""
+    from study.models import ExamPlan
+
+    for data in (
+        {"topic": digits, "exam_date": "2099-01-01", "daily_size": "30"},
+        {"topic": str(topic.pk), "exam_date": "2099-01-01", "daily_size": digits},
+    ):
+        response = signed_in.post(reverse("study:exam_plan_save"), data)
+        assert response.status_code == 400
+    assert not ExamPlan.objects.filter(user=user).exists()
+    spec = signed_in.post(
+        reverse("study:exam_spec_edit", args=[topic.pk]),
+        {"subjects": "과목1", "questions_per_subject": digits},
+    )
+    assert spec.status_code == 400
+
+
+def test_numbers_from_requests_have_one_parser():
+    """No view or form parses a number itself: study.numbers does."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    entry_points = ("views", "forms.py", "admin.py", "http.py")
+    offenders = []
+    for path in [*root.glob("study/**/*.py"), *root.glob("publishing/**/*.py")]:
+        if not any(part in entry_points for part in path.parts):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in (
+            r"\.isdigit\(\)",
+            r"\bint\(\s*request\.",
+            r"forms\.IntegerField\(",
+        ):
+            offenders += [f"{path.relative_to(root)}: {pattern}"] * len(
+                re.findall(pattern, text)
+            )
+    assert offenders == []

@@ -115,7 +115,7 @@ def test_home_and_topic_show_d_day_reviews_and_pass_probability(
         assert "D-21" in html
         assert "<strong>1</strong> 오늘 복습" in html
         # 4 wrong + 8 모르겠음, one of them reviewed.
-        assert "<strong>11</strong> 확인 안 한 오답" in html
+        assert "<strong>11</strong> 확인 안 함" in html
         assert "합격 가능성" in html
 
 

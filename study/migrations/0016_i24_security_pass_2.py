@@ -23,7 +23,7 @@ def bytes_to_files(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("study", "0014_explanation_trust"),
+        ("study", "0015_regrade_counts_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
