@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 max_length=200,
                 upload_to=study.models.question_import.import_file_path,
+                verbose_name="올린 파일",
             ),
         ),
         migrations.RunPython(bytes_to_files, migrations.RunPython.noop),
@@ -58,7 +59,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="questionimport",
             name="error_params",
-            field=models.JSONField(blank=True, default=dict),
+            field=models.JSONField(
+                blank=True, default=dict, verbose_name="실패 이유의 값"
+            ),
         ),
         migrations.AddConstraint(
             model_name="questionimport",
@@ -95,7 +98,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "created_at",
-                    models.DateTimeField(default=django.utils.timezone.now),
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="시각"
+                    ),
                 ),
                 (
                     "user",

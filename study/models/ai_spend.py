@@ -20,7 +20,7 @@ class AISpend(models.Model):
     )
     purpose = models.CharField(_("용도"), max_length=40)  # the call's schema name
     tokens = models.PositiveIntegerField(_("토큰 (추정)"), default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("시각"), default=timezone.now)
 
     class Meta:
         verbose_name = _("AI 사용 기록")

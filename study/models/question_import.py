@@ -85,7 +85,7 @@ class QuestionImport(models.Model):
     error_code = models.CharField(
         _("실패 이유"), max_length=20, choices=ImportFailure.choices, blank=True
     )
-    error_params = models.JSONField(default=dict, blank=True)
+    error_params = models.JSONField(_("실패 이유의 값"), default=dict, blank=True)
     created_at = models.DateTimeField(_("생성"), auto_now_add=True)
     updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
     finished_at = models.DateTimeField(_("완료"), null=True, blank=True)
@@ -142,7 +142,9 @@ class QuestionImportFile(models.Model):
     position = models.PositiveSmallIntegerField()
     name = models.CharField(_("파일 이름"), max_length=255)
     size = models.PositiveBigIntegerField(_("크기"))
-    file = models.FileField(upload_to=import_file_path, max_length=200, blank=True)
+    file = models.FileField(
+        _("올린 파일"), upload_to=import_file_path, max_length=200, blank=True
+    )
 
     class Meta:
         ordering = ["question_import_id", "position"]
