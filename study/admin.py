@@ -1,8 +1,9 @@
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -15,7 +16,7 @@ from study.documents.services import (
     document_update,
     documents_reprocess,
 )
-from study.forms import QuestionAdminForm
+from study.forms import QuestionAdminForm, SubjectAliasAdminForm
 from study.imports import admin as imports_admin  # noqa: F401  (registers QuestionImportAdmin)
 from study.models import (
     Attempt,
@@ -30,6 +31,7 @@ from study.models import (
     QuizSession,
     SessionAnalysis,
     SessionJob,
+    SubjectAlias,
     SubjectNote,
     Topic,
 )
@@ -45,6 +47,7 @@ from study.services.questions import (
     questions_restore,
     questions_soft_delete,
 )
+from study.services.subjects import subject_alias_remove, subject_merge
 from study.services.topics import topic_publishing_changed
 
 
@@ -92,6 +95,39 @@ class ExamSpecAdmin(AsciiNumbersAdmin):
         obj.pk = saved.pk
 
 
+@admin.register(SubjectAlias)
+class SubjectAliasAdmin(admin.ModelAdmin):
+    """Adding an alias merges (the questions move); deleting one undoes it.
+    An alias is not edited in place: delete it and add another."""
+
+    form = SubjectAliasAdminForm
+    list_display = ("topic", "name", "subject", "created_at")
+    list_filter = ("topic",)
+    search_fields = ("name", "subject", "topic__name")
+    raw_id_fields = ("topic",)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: SubjectAlias | None = None
+    ) -> tuple[str, ...]:
+        return ("topic", "name", "subject") if obj else ()
+
+    def save_model(
+        self, request: HttpRequest, obj: SubjectAlias, form: Any, change: bool
+    ) -> None:
+        if not change:
+            subject_merge(topic=obj.topic, names=[obj.name], into=obj.subject)
+            obj.pk = SubjectAlias.objects.get(topic=obj.topic, name=obj.name).pk
+
+    def delete_model(self, request: HttpRequest, obj: SubjectAlias) -> None:
+        subject_alias_remove(topic=obj.topic, name=obj.name)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[SubjectAlias]
+    ) -> None:
+        for alias in queryset.select_related("topic"):
+            subject_alias_remove(topic=alias.topic, name=alias.name)
+
+
 class DeletedFilter(admin.SimpleListFilter):
     title = _("삭제 여부")
     parameter_name = "deleted"
@@ -134,19 +170,31 @@ class QuestionAdmin(AsciiNumbersAdmin):
     )
     search_fields = ("stem", "choice_1", "choice_2", "choice_3", "choice_4", "subject")
     list_select_related = ("topic",)
-    readonly_fields = ("created_at", "updated_at", "ai_explanation_generated_at")
+    readonly_fields = (
+        "subject_original",
+        "created_at",
+        "updated_at",
+        "ai_explanation_generated_at",
+    )
     actions = ("soft_delete", "restore")
     list_per_page = 50
     fieldsets = (
         (
             None,
-            {"fields": ("topic", "exam_name", ("exam_year", "exam_session", "number"))},
+            {
+                "fields": (
+                    "topic",
+                    "exam_name",
+                    ("exam_year", "exam_session", "number"),
+                    "numbered_by_subject",
+                )
+            },
         ),
         (
             _("문제"),
             {
                 "fields": (
-                    "subject",
+                    ("subject", "subject_original"),
                     "scope",
                     "stem",
                     "choice_1",
@@ -435,7 +483,7 @@ class DocumentAdmin(AsciiNumbersAdmin):
         "source_url",
         "annexes",
     )
-    exclude = ("text", "front_matter", "heartbeat_at")
+    exclude = ("text", "front_matter", "heartbeat_at", "error_code", "error_params")
     inlines = (DocumentChunkInline,)
     actions = ("reprocess",)
     form = DocumentAdminForm

@@ -13,7 +13,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
 from django_q.tasks import async_task
 
 from study.documents.chunking import Chunk, FrontMatter, chunk_text, split_front_matter
@@ -26,7 +25,13 @@ from study.documents.extraction import (
 from study.documents.quotas import document_quota_check, document_size_check
 from study.documents.summaries import document_summary_enqueue
 from study.llm.embeddings import EmbeddingError, get_embedder
-from study.models import Document, DocumentChunk, DocumentStatus, Topic
+from study.models import (
+    Document,
+    DocumentChunk,
+    DocumentError,
+    DocumentStatus,
+    Topic,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +131,8 @@ def document_retry(*, document: Document) -> Document:
         pk=document.pk, status__in=[DocumentStatus.FAILED, DocumentStatus.PENDING]
     ).update(
         status=DocumentStatus.PENDING,
-        error="",
+        error_code="",
+        error_params={},
         text="",
         attempts=0,
         pieces_done=0,
@@ -148,7 +154,8 @@ def documents_reprocess(*, document_ids: list[int]) -> int:
     count = Document.objects.filter(pk__in=document_ids).update(
         status=DocumentStatus.PENDING,
         text="",
-        error="",
+        error_code="",
+        error_params={},
         attempts=0,
         pieces_done=0,
         pieces_total=0,
@@ -222,7 +229,8 @@ def document_ingest(
         .filter(attempts__lt=MAX_ATTEMPTS)
         .update(
             status=DocumentStatus.PROCESSING,
-            error="",
+            error_code="",
+            error_params={},
             attempts=F("attempts") + 1,
             pieces_done=0,
             pieces_total=0,
@@ -236,12 +244,7 @@ def document_ingest(
             document.heartbeat_at and document.heartbeat_at < _stale_before()
         ):
             return _fail(
-                document,
-                gettext(
-                    "처리 작업이 %(max_attempts)s번 중단되었습니다 (작업자 종료). "
-                    "다시 시도해 주세요."
-                )
-                % {"max_attempts": MAX_ATTEMPTS},
+                document, DocumentError.WORKER_STOPPED, max_attempts=MAX_ATTEMPTS
             )
         return document
     try:
@@ -249,19 +252,25 @@ def document_ingest(
         _store_chunks(document, chunks)
         embedder = get_embedder()
         _embed_chunks(document, embedder, progress)
-    except (DocumentRejected, EmbeddingError) as exc:
-        return _fail(document, str(exc))
+    except DocumentRejected as exc:
+        return _fail(document, exc.code, **exc.params)
+    except EmbeddingError as exc:
+        return _fail(document, DocumentError.EMBEDDING_FAILED, detail=str(exc)[:300])
     except Exception as exc:
         logger.exception("ingest of document %s failed", document_id)
-        return _fail(
-            document,
-            gettext("처리 중 오류가 났습니다: %(name)s") % {"name": type(exc).__name__},
-        )
+        return _fail(document, DocumentError.INGEST_ERROR, name=type(exc).__name__)
     document.status = DocumentStatus.READY
     document.chunk_count = document.pieces_done = len(chunks)
     document.processed_at = timezone.now()
     document.save(
-        update_fields=["status", "chunk_count", "pieces_done", "processed_at", "error"]
+        update_fields=[
+            "status",
+            "chunk_count",
+            "pieces_done",
+            "processed_at",
+            "error_code",
+            "error_params",
+        ]
     )
     transaction.on_commit(lambda: document_summary_enqueue(document.pk))
     return document
@@ -334,17 +343,11 @@ def _prepare_chunks(document: Document) -> list[Chunk]:
         document.text = normalise_text(body)
         _apply_front_matter(document, meta)
     if not document.text.strip():
-        raise DocumentRejected(
-            gettext("텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다).")
-        )
+        raise DocumentRejected(DocumentError.NO_TEXT)
     chunks = split_chunks(document.text)
     if len(chunks) > MAX_CHUNKS:
         raise DocumentRejected(
-            gettext(
-                "자료가 너무 깁니다 (%(n_chunks)s조각, 최대 %(max_chunks)s). "
-                "나눠서 올려 주세요."
-            )
-            % {"n_chunks": len(chunks), "max_chunks": MAX_CHUNKS}
+            DocumentError.TOO_MANY_CHUNKS, n_chunks=len(chunks), max_chunks=MAX_CHUNKS
         )
     return chunks
 
@@ -369,11 +372,13 @@ def _file_name(document: Document) -> str:
     return (document.file.name or "").rsplit("/", 1)[-1]
 
 
-def _fail(document: Document, reason: str) -> Document:
+def _fail(document: Document, code: DocumentError, **params: object) -> Document:
     document.status = DocumentStatus.FAILED
-    document.error = reason
+    document.error_code, document.error_params = code, params
     document.processed_at = timezone.now()
-    document.save(update_fields=["status", "error", "processed_at", "text"])
+    document.save(
+        update_fields=["status", "error_code", "error_params", "processed_at", "text"]
+    )
     return document
 
 

@@ -142,7 +142,7 @@ MESSAGES = {
     ),
     Reason.DUPLICATE: (
         _("중복"),
-        _("%(file)s %(line)s번째 줄과 같은 문제(연도·회차·번호)입니다."),
+        _("%(file)s %(line)s번째 줄과 같은 문제입니다."),
     ),
     Reason.QUESTION_DELETED: (
         _("삭제된 문제"),

@@ -11,6 +11,9 @@ from collections import Counter
 from study.imports.reasons import RejectionReason
 
 _REPORT_KEYS = ("files", "rows", "imported", "updated", "unchanged", "needs_figure")
+# What the import says about subjects (issue 27): aliases applied, names new
+# to the bank, rounds numbered by subject.
+_SUBJECT_KEYS = ("subjects_renamed", "subjects_new", "rounds_by_subject")
 
 
 def report_rejections(report: dict) -> list[dict]:
@@ -61,4 +64,7 @@ def report_json(report: dict) -> str:
         {key: r[key] for key in ("file", "line", "code", "reason")}
         for r in report_rejections(report)
     ]
+    for key in _SUBJECT_KEYS:
+        if key in report:
+            ordered[key] = report[key]
     return json.dumps(ordered, ensure_ascii=False, indent=2)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from study import rounds
 from study.imports.reasons import failure_text
 from study.imports.reports import (
     report_reason_counts,
@@ -13,7 +16,7 @@ from study.models import QuestionImport
 FIRST_REJECTIONS = 20
 
 
-def import_summary(*, run: QuestionImport, urls: dict) -> dict:
+def import_summary(*, run: QuestionImport, urls: dict[str, str]) -> dict[str, Any]:
     """The run, its current report (final, else the dry run's) and the first
     rejected rows, with every reason in the active language."""
     report = run.report or run.dry_run_report
@@ -36,4 +39,11 @@ def import_summary(*, run: QuestionImport, urls: dict) -> dict:
         "first_rejected": first,
         "listed": len(report["rejected"]) if report else 0,
         "more_rejected": max(0, rejected - len(first)),
+        "rounds_by_subject": _round_labels(report.get("rounds_by_subject", []))
+        if report
+        else [],
     }
+
+
+def _round_labels(keys: list[str]) -> list[str]:
+    return [rounds.round_label(*rounds.round_key_parse(key)) for key in keys]

@@ -8,20 +8,36 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 
+from study import rounds
+from study.imports import identity
 from study.imports.parsing import ParsedRow, Rejection, parse_stream
 from study.imports.reasons import Reason
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS
+from study.selectors.subjects import subject_aliases
 from study.selectors.topics import TopicAmbiguous, TopicNotFound, topic_get_by_name
 from study.services.questions import questions_bulk_create, questions_bulk_update
 from study.services.topics import topic_create
 
 _COMPARED_FIELDS = CONTENT_FIELDS
+# What an import reads of a question it may match or renumber.
+_READ_FIELDS = (
+    "id",
+    "topic_id",
+    "exam_year",
+    "exam_session",
+    "number",
+    *_COMPARED_FIELDS,
+    "figure",
+    "ai_explanation_status",
+    "deleted_at",
+)
 
 
 # The first rejected rows a report lists with their reasons; the rest are
@@ -52,8 +68,14 @@ class ImportReport:
     # none yet: they stay out of quizzes until one is attached.
     needs_figure: int = 0
     rejected_count: int = 0
-    reasons: Counter = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
     rejected: list[Rejection] = field(default_factory=list)  # the first ones
+    # Names the topic's aliases filed under another subject ({from, to, rows}),
+    # names the bank did not have ({name, rows}), and the rounds whose numbers
+    # start again in each subject (round keys).
+    subjects_renamed: list[dict[str, Any]] = field(default_factory=list)
+    subjects_new: list[dict[str, Any]] = field(default_factory=list)
+    rounds_by_subject: list[str] = field(default_factory=list)
 
     def reject(self, rejection: Rejection) -> None:
         self.rejected_count += 1
@@ -61,7 +83,7 @@ class ImportReport:
         if len(self.rejected) < REPORT_MAX_REJECTIONS:
             self.rejected.append(rejection)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "files": self.files,
             "rows": self.rows,
@@ -72,6 +94,9 @@ class ImportReport:
             "rejected_count": self.rejected_count,
             "reasons": dict(self.reasons),
             "rejected": [r.as_dict() for r in self.rejected],
+            "subjects_renamed": self.subjects_renamed,
+            "subjects_new": self.subjects_new,
+            "rounds_by_subject": self.rounds_by_subject,
         }
 
 
@@ -132,17 +157,24 @@ def questions_import(
     """Import every row of the files; with dry_run nothing is written.
 
     The command and the web import both come here. No row aborts the import:
-    each is imported, updated, unchanged or rejected with its reason. Files
-    are read as streams, their good rows spooled to a temporary file, then
-    written in batches in one transaction: memory holds a batch and the keys
-    seen, never a file. More than `max_rows` rows raise TooManyRows and
-    write nothing.
+    each is imported, updated, unchanged or rejected with its reason. The
+    topic's subject aliases apply to every row before it is matched.
+
+    Files are read as streams and their good rows spooled to a temporary
+    file; memory holds what deciding each round's numbering needs (subjects
+    and counts per number), the identities seen and a batch, never a file.
+    The spool is read again to count clashes with the bank's numbers, then
+    once more to drop duplicates and write in batches in one transaction.
+    More than `max_rows` rows raise TooManyRows and write nothing.
     """
     report = ImportReport()
+    subjects = _SubjectNames(topic)
+    counter = identity.RoundCounter()
+    files: list[str] = []
     with tempfile.TemporaryFile(prefix="gichul-import-") as spool:
-        seen: dict[tuple, tuple[str, int]] = {}
         for source in [*map(ImportSource.from_path, paths), *sources]:
             report.files += 1
+            files.append(source.name)
             with source.open() as stream:
                 for item in parse_stream(source.name, stream):
                     report.rows += 1
@@ -150,51 +182,78 @@ def questions_import(
                         raise TooManyRows(max_rows)
                     if on_row:
                         on_row()
-                    _take(item, seen=seen, spool=spool, report=report)
-        del seen
+                    if isinstance(item, Rejection):
+                        report.reject(item)
+                        continue
+                    subjects.apply(item)
+                    counter.add(item)
+                    pickle.dump(item, spool, protocol=pickle.HIGHEST_PROTOCOL)
         if on_write:
             on_write()
+        held = _held_by_number(topic=topic, in_upload=set(counter.rows))
+        spool.seek(0)
+        for row in _spooled(spool):
+            counter.clash(row, held)
+        del held
+        numbering = counter.numbering(known=subjects.rounds_by_subject)
+        report.rounds_by_subject = sorted(
+            rounds.round_key(*key)
+            for key, by_subject in numbering.items()
+            if by_subject
+        )
         spool.seek(0)
         try:
             with transaction.atomic():
-                batch = _Batch(topic=topic, report=report)
-                for row in _spooled(spool):
-                    batch.add(row)
-                batch.write()
+                _write_spooled(topic, spool, numbering, subjects, report)
                 if dry_run:
                     raise _DryRunRollback
         except _DryRunRollback:
             pass
+    subjects.report(report)
+    report.rejected.sort(key=_file_order(files))
     return report
 
 
-def _take(
-    item: ParsedRow | Rejection,
-    *,
-    seen: dict[tuple, tuple[str, int]],
+def _write_spooled(
+    topic: Topic,
     spool: BinaryIO,
+    numbering: dict[identity.Round, bool],
+    subjects: _SubjectNames,
     report: ImportReport,
 ) -> None:
-    """A parsed item: rejected, a duplicate of an earlier row, or to write."""
-    if isinstance(item, Rejection):
-        report.reject(item)
-    elif item.key in seen:
-        first_file, first_line = seen[item.key]
-        report.reject(
-            Rejection(
-                item.file,
-                item.line,
-                Reason.DUPLICATE,
-                {"file": first_file, "line": first_line},
+    """The spooled rows, less the duplicates, written a batch at a time; then
+    a round that turned out to number each subject from 1 does so for all of
+    its questions, also those this import did not touch."""
+    seen: identity.FirstSeen[tuple[str, int]] = identity.FirstSeen(numbering)
+    batch = _Batch(topic=topic, numbering=numbering, report=report)
+    for row in _spooled(spool):
+        first = seen.check(row, (row.file, row.line))
+        if first is not None:
+            report.reject(
+                Rejection(
+                    row.file,
+                    row.line,
+                    Reason.DUPLICATE,
+                    {"file": first[0], "line": first[1]},
+                )
             )
-        )
-    else:
-        seen[item.key] = (item.file, item.line)
-        pickle.dump(item, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            continue
+        subjects.count(row)
+        batch.add(row)
+    batch.write()
+    del seen
+    _renumber_untouched(topic, numbering, matched=batch.matched)
+
+
+def _file_order(names: list[str]) -> Callable[[Rejection], tuple[int, int]]:
+    """Rejections in the order of the files, then of their lines."""
+    order = {name: i for i, name in enumerate(dict.fromkeys(names))}
+    return lambda r: (order.get(r.file, len(order)), r.line)
 
 
 def _spooled(spool: BinaryIO) -> Iterator[ParsedRow]:
-    """The rows _take spooled (this process wrote them: pickle is safe here)."""
+    """The rows questions_import spooled (this process wrote them: pickle is
+    safe here)."""
     while True:
         try:
             yield pickle.load(spool)  # noqa: S301
@@ -202,13 +261,63 @@ def _spooled(spool: BinaryIO) -> Iterator[ParsedRow]:
             return
 
 
+class _SubjectNames:
+    """The topic's subject aliases applied to rows, and what the report says
+    about names: which were filed under another, which the bank lacks."""
+
+    def __init__(self, topic: Topic) -> None:
+        self.aliases = subject_aliases(topic=topic)
+        # One read: the bank's names, and its rounds numbered by subject.
+        held = (
+            Question.objects.filter(topic=topic)
+            .order_by()
+            .values_list("subject", "exam_year", "exam_session", "numbered_by_subject")
+            .distinct()
+        )
+        self.known: set[str] = set()
+        self.rounds_by_subject: set[identity.Round] = set()
+        for subject, year, session, by_subject in held:
+            self.known.add(subject)
+            if by_subject:
+                self.rounds_by_subject.add((year, session))
+        self.renamed: Counter[tuple[str, str]] = Counter()
+        self.new: Counter[str] = Counter()
+
+    def apply(self, row: ParsedRow) -> None:
+        canonical = self.aliases.get(row.subject)
+        if canonical is not None:
+            self.renamed[(row.subject, canonical)] += 1
+            row.subject_original, row.subject = row.subject, canonical
+
+    def count(self, row: ParsedRow) -> None:
+        """A row to import: a name the bank lacks is counted."""
+        if row.subject not in self.known:
+            self.new[row.subject] += 1
+
+    def report(self, report: ImportReport) -> None:
+        report.subjects_renamed = [
+            {"from": name, "to": into, "rows": n}
+            for (name, into), n in sorted(self.renamed.items())
+        ]
+        report.subjects_new = [
+            {"name": name, "rows": n} for name, n in sorted(self.new.items()) if name
+        ]
+
+
 class _Batch:
     """Rows waiting to be written; written when the batch is full."""
 
-    def __init__(self, *, topic: Topic, report: ImportReport) -> None:
-        self.topic, self.report = topic, report
+    def __init__(
+        self,
+        *,
+        topic: Topic,
+        numbering: dict[identity.Round, bool],
+        report: ImportReport,
+    ) -> None:
+        self.topic, self.numbering, self.report = topic, numbering, report
         self.rows: list[ParsedRow] = []
         self.chars = 0
+        self.matched: set[int] = set()  # the questions rows matched
 
     def add(self, row: ParsedRow) -> None:
         self.rows.append(row)
@@ -219,14 +328,21 @@ class _Batch:
 
     def write(self) -> None:
         if self.rows:
-            _write_rows(topic=self.topic, rows=self.rows, report=self.report)
+            self.matched |= _write_rows(
+                topic=self.topic,
+                rows=self.rows,
+                numbering=self.numbering,
+                report=self.report,
+            )
         self.rows, self.chars = [], 0
 
 
-def _row_values(row: ParsedRow) -> dict:
+def _row_values(row: ParsedRow, *, by_subject: bool) -> dict[str, Any]:
     return {
         "exam_name": row.exam_name,
         "subject": row.subject,
+        "subject_original": row.subject_original,
+        "numbered_by_subject": by_subject,
         "scope": row.scope,
         "stem": row.stem,
         "choice_1": row.choices[0],
@@ -240,35 +356,45 @@ def _row_values(row: ParsedRow) -> dict:
     }
 
 
-def _existing_questions(*, topic: Topic, rows: list[ParsedRow]) -> dict:
-    """The topic's questions with the rows' keys (a batch's worth)."""
-    keys = {row.key for row in rows}
+def _existing_questions(
+    *, topic: Topic, rows: list[ParsedRow], numbering: dict[identity.Round, bool]
+) -> dict[identity.Identity, Question]:
+    """The topic's questions a batch's rows may be, by their identity in this
+    import's numbering (a round now numbered by subject is matched by
+    subject too): the years and numbers narrow the read, the keys decide."""
     candidates = Question.objects.filter(
         topic=topic,
-        exam_year__in={year for year, _, _ in keys},
-        number__in={number for _, _, number in keys},
-    ).only(
-        "id",
-        "topic_id",
-        "exam_year",
-        "exam_session",
-        "number",
-        *_COMPARED_FIELDS,
-        "figure",
-        "ai_explanation_status",
-        "deleted_at",
-    )
-    found = {(q.exam_year, q.exam_session, q.number): q for q in candidates}
-    return {key: q for key, q in found.items() if key in keys}
+        exam_year__in={row.year for row in rows},
+        number__in={row.number for row in rows},
+    ).only(*_READ_FIELDS)
+    found: dict[identity.Identity, Question] = {}
+    for q in candidates:
+        by_subject = q.numbered_by_subject or numbering.get(
+            (q.exam_year, q.exam_session), False
+        )
+        key = identity.identity(
+            q.exam_year, q.exam_session, q.subject, q.number, by_subject
+        )
+        found.setdefault(key, q)
+    return found
 
 
-def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) -> None:
-    existing = _existing_questions(topic=topic, rows=rows)
+def _write_rows(
+    *,
+    topic: Topic,
+    rows: list[ParsedRow],
+    numbering: dict[identity.Round, bool],
+    report: ImportReport,
+) -> set[int]:
+    """Write one batch; the ids of the questions its rows matched."""
+    existing = _existing_questions(topic=topic, rows=rows, numbering=numbering)
     to_create: list[Question] = []
-    edits: list[tuple[Question, dict]] = []
+    edits: list[tuple[Question, dict[str, Any]]] = []
+    matched: set[int] = set()
     for row in rows:
-        values = _row_values(row)
-        question = existing.get(row.key)
+        by_subject = numbering[(row.year, row.session)]
+        values = _row_values(row, by_subject=by_subject)
+        question = existing.get(identity.row_identity(row, numbering))
         if question is None:
             to_create.append(
                 Question(
@@ -282,6 +408,7 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
             if row.needs_figure:
                 report.needs_figure += 1
             continue
+        matched.add(question.pk)
         if all(getattr(question, k) == v for k, v in values.items()):
             report.unchanged += 1
         elif question.deleted_at is not None:
@@ -298,3 +425,51 @@ def _write_rows(*, topic: Topic, rows: list[ParsedRow], report: ImportReport) ->
     updated = questions_bulk_update(edits=edits)
     report.imported += len(to_create)
     report.updated += len(updated)
+    return matched
+
+
+def _renumber_untouched(
+    topic: Topic, numbering: dict[identity.Round, bool], *, matched: set[int]
+) -> None:
+    """The bank's questions of a round now numbered by subject that no row
+    matched are numbered by subject too."""
+    by_subject = [key for key, flag in numbering.items() if flag]
+    if not by_subject:
+        return
+    in_rounds = Q()
+    for year, session in by_subject:
+        in_rounds |= Q(exam_year=year, exam_session=session)
+    untouched = (
+        Question.objects.filter(topic=topic, numbered_by_subject=False)
+        .filter(in_rounds)
+        .only(*_READ_FIELDS)
+    )
+    questions_bulk_update(
+        edits=[
+            (q, {"numbered_by_subject": True})
+            for q in untouched
+            if q.pk not in matched and q.number is not None
+        ]
+    )
+
+
+def _held_by_number(
+    *, topic: Topic, in_upload: set[identity.Round]
+) -> dict[identity.Held, tuple[str, str]]:
+    """(round, number) → (subject, stem) of the bank's questions numbered
+    through, in the rounds of this import."""
+    if not in_upload:
+        return {}
+    in_rounds = Q()
+    for year, session in in_upload:
+        in_rounds |= Q(exam_year=year, exam_session=session)
+    held = (
+        Question.objects.filter(topic=topic, numbered_by_subject=False)
+        .filter(in_rounds)
+        .values_list("exam_year", "exam_session", "number", "subject", "stem")
+    )
+    return {
+        ((year, session), number): (subject, stem)
+        for year, session, number, subject, stem in held.iterator()
+        if number is not None
+    }

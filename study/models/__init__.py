@@ -3,6 +3,7 @@ from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
     DocumentChunk,
+    DocumentError,
     DocumentStatus,
     MaterialType,
     SubjectNote,
@@ -11,6 +12,7 @@ from study.models.document import (
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
 from study.models.jobs import (
+    JobError,
     JobKind,
     JobStatus,
     QuestionJob,
@@ -33,6 +35,7 @@ from study.models.quiz_session import (
     QuizStatus,
 )
 from study.models.rate_limit import RateLimitHit
+from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "Attempt",
     "Document",
     "DocumentChunk",
+    "DocumentError",
     "DocumentStatus",
     "EmbeddingStatus",
     "ExamPlan",
@@ -51,6 +55,7 @@ __all__ = [
     "MaterialType",
     "SubjectNote",
     "SubjectNoteStatus",
+    "JobError",
     "JobKind",
     "JobStatus",
     "LearnerSettings",
@@ -69,5 +74,6 @@ __all__ = [
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
+    "SubjectAlias",
     "Topic",
 ]

@@ -29,10 +29,10 @@ from django.utils.translation import gettext
 from study.llm.budget import estimate_tokens
 from study.llm.calls import llm_payer
 from study.llm.client import LLMError, LLMReply
-from study.models import AISpend
+from study.models import AISpend, JobError
 from study.services.rate_limits import Rate, RateLimited
 
-BUDGET_EXCEEDED = "budget_exceeded"
+BUDGET_EXCEEDED = JobError.BUDGET_EXCEEDED
 LOCK_NAMESPACE = zlib.crc32(b"gichul.ai_budget") & 0x7FFFFFFF
 # Spend rows are kept this long for the health report (longer if the
 # budget's own window is longer).

@@ -237,7 +237,7 @@ def test_it_keeps_the_first_of_duplicate_keys(user, tmp_path):
     report = run_import(a, b, tmp_path=tmp_path)
     assert report["imported"] == 1
     assert {r["reason"] for r in report["rejected"]} == {
-        f"{a} 2번째 줄과 같은 문제(연도·회차·번호)입니다."
+        f"{a} 2번째 줄과 같은 문제입니다."
     }
     assert Question.objects.get().stem == "처음"
 
@@ -400,8 +400,8 @@ def test_one_round_spelled_two_ways_is_one_round(user, tmp_path):
     assert report["imported"] == 3
     assert reasons(report) == {(2, "duplicate"), (4, "duplicate")}
     assert {r["reason"] for r in report["rejected"]} == {
-        f"{a} 2번째 줄과 같은 문제(연도·회차·번호)입니다.",
-        f"{a} 3번째 줄과 같은 문제(연도·회차·번호)입니다.",
+        f"{a} 2번째 줄과 같은 문제입니다.",
+        f"{a} 3번째 줄과 같은 문제입니다.",
     }
     assert set(Question.objects.values_list("exam_session", flat=True)) == {
         "1추가",
