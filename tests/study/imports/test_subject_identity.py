@@ -24,6 +24,15 @@ from tests.study.subject_bank import (
 )
 
 
+@pytest.fixture(autouse=True, params=[2000, 7], ids=["one-batch", "batches-of-7"])
+def write_batch(request, monkeypatch):
+    """Every test here also runs with the importer writing 7 rows at a time: a
+    round's numbering, its duplicates and its matches are decided for the
+    whole upload, never per batch (the importer streams its rows)."""
+    monkeypatch.setattr("study.imports.services.WRITE_BATCH_ROWS", request.param)
+    return request.param
+
+
 def source(name: str, rows) -> ImportSource:
     data = civil_service_file(rows)
     return ImportSource(name, lambda: io.BytesIO(data))
