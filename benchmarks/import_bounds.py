@@ -87,7 +87,9 @@ def _valid_row(n: int) -> str:
 
 
 def _long_row(n: int) -> str:
-    return f"산업안전기사,2020,1,안전관리론,{n + 1},{'가' * 130_000},,가,나,다,라,2\n"
+    # Each stem its own (the same stem and choices in a round is a duplicate).
+    stem = f"{n:06d}" + "가" * 130_000
+    return f"산업안전기사,2020,1,안전관리론,{n + 1},{stem},,가,나,다,라,2\n"
 
 
 def hostile_files(directory: Path, size: int) -> dict[str, Path]:
