@@ -118,6 +118,39 @@ def test_search_and_subject_notes_draw_on_the_same_budget(
     assert list(AISpend.objects.values_list("purpose", flat=True)) == ["rewrite"]
 
 
+def test_a_subject_note_asked_for_waits_when_the_budget_is_spent_before_it_runs(
+    client, user, topic, docs, fake_llm, woken, settings
+):
+    """The click checks the budget; a note job (run by the runner, paid by the
+    asker) that finds it spent by then waits for it with the reason, and
+    runs once the budget frees."""
+    settings.AI_BUDGET_PER_USER = "1/d"
+    fake_llm.reply_json(
+        {"note_md": "- **하인리히**: 1:29:300", "evidence": []}, default=True
+    )
+    question = q(topic, 1)
+    client.force_login(user)
+    url = reverse("study:subject_note", args=[question.pk])
+    assert client.post(url).status_code == 200  # queued
+    ai_budget_charge(user_id=user.pk, purpose="explanation", tokens=1)  # spent
+
+    consume_everything()
+
+    job = QuestionJob.objects.get(kind="subject_note")
+    assert chat_calls(fake_llm) == 0
+    assert job.status == JobStatus.PENDING and job.attempts == 0
+    assert job.error_code == BUDGET_EXCEEDED and job.run_after
+    card = client.get(url).content.decode()
+    assert "이 계정의 AI 사용 한도를 다 썼습니다" in card
+    assert "에 다시 시도합니다" in card
+
+    AISpend.objects.all().delete()  # the window passed
+    QuestionJob.objects.filter(pk=job.pk).update(run_after=None)
+    consume_everything()
+    assert chat_calls(fake_llm) == 1
+    assert "<strong>하인리히</strong>" in client.get(url).content.decode()
+
+
 def test_a_document_summary_is_charged_to_its_uploader(
     user, topic, fake_llm, settings, tmp_path
 ):
