@@ -10,6 +10,7 @@ from typing import Any
 
 import psutil
 
+from benchmarks.import_bounds import table as import_bounds_table
 from benchmarks.ingest import table as ingest_table
 from benchmarks.pages import PAGES
 
@@ -51,6 +52,7 @@ FIGURES = (
     "related_7000_s",
     "related_7000_with_embeddings_s",
     "ingest_s",
+    "import_worker_peak_mb",
 )
 # Learner pages held to p95 ≤ 50 ms (issue 30); forecast and plan to 100 ms.
 PAGES_50_MS = (
@@ -168,6 +170,12 @@ TARGETS = (
         "≥ 2,000 rows/s",
         lambda r: r.get("import_rows_per_s"),
         lambda v: v >= 2000,
+    ),
+    Target(
+        "import worker peak, hostile upload",
+        "≤ 300 MB",
+        lambda r: r.get("import_worker_peak_mb"),
+        lambda v: v <= 300,
     ),
     Target(
         "relations, 7,000-question topic",
@@ -291,6 +299,7 @@ def table(result: dict) -> str:
         "relations + embeddings    "
         f"{_num(result.get('related_7000_with_embeddings_s'))} s",
         *_ingest_lines(result.get("ingest")),
+        *import_bounds_table(result.get("import_bounds")),
         (
             f"load test                 {_num(load.get('rps'), 0)} req/s, "
             f"p50 {_num(load.get('p50_ms'))} ms, p95 {_num(load.get('p95_ms'))} ms, "

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from benchmarks import batch, database, load, pipeline, report
+from benchmarks.import_bounds import measure_import_bounds
 from benchmarks.ingest import measure_ingest
 from benchmarks.paths import URLCONF, HotPaths
 from benchmarks.prepare import dataset_prepare
@@ -34,6 +35,7 @@ MEASUREMENTS = (
     "related",
     "load",
     "ingest",
+    "import_bounds",
 )
 FIGURE_OF = {
     "pickup": ("pickup_latency_s", "pipeline_overhead_pct", "pipeline_job_overhead_s"),
@@ -42,6 +44,7 @@ FIGURE_OF = {
     "related": ("related_7000_s", "related_7000_with_embeddings_s"),
     "load": ("load_test",),
     "ingest": ("ingest_s",),
+    "import_bounds": ("import_worker_peak_mb",),
 }
 
 
@@ -213,6 +216,13 @@ def _steps(
             log=log,
         )
 
+    def import_bounds(result: dict) -> None:
+        result.update(
+            measure_import_bounds(
+                scale=scale, meta=meta, dbname=dbname, workdir=workdir, log=log
+            )
+        )
+
     # The pickup runs first: the hot paths leave explanation jobs queued.
     return {
         "pickup": pickup,
@@ -221,6 +231,7 @@ def _steps(
         "embed": embed,
         "related": related,
         "load": load_test,
+        "import_bounds": import_bounds,
     }
 
 

@@ -30,6 +30,12 @@ SCHEDULES: list[Recurring] = [
     Recurring(
         "study.forecast_snapshots_refresh", "study.tasks.forecast_snapshots_refresh"
     ),
+    # Uploaded question files of finished or expired imports are deleted.
+    Recurring(
+        "study.question_imports_cleanup",
+        "study.tasks.question_imports_cleanup",
+        minutes=60,
+    ),
     Recurring(
         "study.questions_embed_overdue",
         "study.tasks.questions_embed_overdue",

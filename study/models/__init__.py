@@ -1,3 +1,4 @@
+from study.models.ai_spend import AISpend
 from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
@@ -22,6 +23,7 @@ from study.models.jobs import (
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
 from study.models.question_import import (
+    ImportFailure,
     ImportStatus,
     QuestionImport,
     QuestionImportFile,
@@ -38,6 +40,7 @@ from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
+    "AISpend",
     "UNSURE_CHOICE",
     "AIExplanationStatus",
     "Attempt",
@@ -49,6 +52,7 @@ __all__ = [
     "ExamPlan",
     "ExamSpec",
     "ForecastSnapshot",
+    "ImportFailure",
     "ImportStatus",
     "MaterialType",
     "SubjectNote",

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('study', '0018_vocabulary_and_jobs'),
+        ('study', '0019_i24_security_pass_2'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
