@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.test.utils import override_settings
 
@@ -73,7 +73,9 @@ def measure_ingest(*, documents_dir: Path | None, log) -> tuple[dict | None, str
                         owner=owner,
                         topics=[topic],
                         title="",
-                        upload=File(handle, name=path.name),
+                        upload=UploadedFile(
+                            handle, name=path.name, size=path.stat().st_size
+                        ),
                         material_type=MaterialType.LAW,
                         enqueue=False,
                     )

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from benchmarks import batch, database, load, pipeline, report
-from benchmarks.forecast_page import measure_forecast_page
+from benchmarks.import_bounds import measure_import_bounds
 from benchmarks.ingest import measure_ingest
 from benchmarks.paths import URLCONF, HotPaths
 from benchmarks.prepare import dataset_prepare
@@ -35,16 +35,16 @@ MEASUREMENTS = (
     "related",
     "load",
     "ingest",
-    "forecast",
+    "import_bounds",
 )
 FIGURE_OF = {
-    "pickup": ("pickup_latency_s", "pipeline_overhead_pct"),
+    "pickup": ("pickup_latency_s", "pipeline_overhead_pct", "pipeline_job_overhead_s"),
     "import": ("import_rows_per_s",),
     "embed": ("embed_questions_per_s",),
-    "related": ("related_7000_s",),
+    "related": ("related_7000_s", "related_7000_with_embeddings_s"),
     "load": ("load_test",),
     "ingest": ("ingest_s",),
-    "forecast": ("forecast_page",),
+    "import_bounds": ("import_worker_peak_mb",),
 }
 
 
@@ -77,6 +77,7 @@ def benchmark_run(
     keep_workdir: bool = False,
     drop_after: bool = False,
     documents_dir: Path | None = None,
+    embed_limit: int | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     started = time.monotonic()
@@ -99,8 +100,8 @@ def benchmark_run(
         result["machine_info"]["loadavg_at_end"] = [
             round(x, 2) for x in os.getloadavg()
         ]
-        result["targets"] = report.targets(result)
         result["duration_s"] = round(time.monotonic() - started, 1)
+        result["targets"] = report.targets(result)
         return result
     # A clone that is dropped afterwards gets a name of its own, so that
     # concurrent runs (two test sessions) never share one.
@@ -114,7 +115,14 @@ def benchmark_run(
         with database.use_database(dataset.database), ExitStack() as stack:
             env_extra = stack.enter_context(_static_files(workdir))
             steps = _steps(
-                scale, meta, dataset.database, workdir, env_extra, llm_latency_s, log
+                scale,
+                meta,
+                dataset.database,
+                workdir,
+                env_extra,
+                llm_latency_s,
+                log,
+                embed_limit,
             )
             for name in MEASUREMENTS:
                 if name == "ingest":
@@ -143,8 +151,8 @@ def benchmark_run(
     if "paths" not in only:
         result["skipped"]["paths"] = "not selected (--only)"
     result["machine_info"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["targets"] = report.targets(result)
     result["duration_s"] = round(time.monotonic() - started, 1)
+    result["targets"] = report.targets(result)
     return result
 
 
@@ -160,7 +168,9 @@ def _ingest(result: dict, documents_dir: Path | None, log) -> None:
         result["skipped"]["ingest_s"] = reason
 
 
-def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
+def _steps(
+    scale, meta, dbname, workdir, env_extra, llm_latency_s, log, embed_limit=None
+) -> dict:
     def paths(result: dict) -> None:
         measured = _hot_paths(scale, meta, log)
         result["paths"].update(measured["paths"])
@@ -177,6 +187,7 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
         )
         result["pickup_latency_s"] = figures["pickup_latency_s"]
         result["pipeline_overhead_pct"] = figures["pipeline_overhead_pct"]
+        result["pipeline_job_overhead_s"] = figures["job_overhead_s"]
         result["pipeline"] = figures
 
     def imports(result: dict) -> None:
@@ -188,7 +199,9 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
         result.update(batch.measure_embedding(scale=scale, meta=meta, log=log))
 
     def related(result: dict) -> None:
-        figures, reason = batch.measure_related(meta=meta, log=log)
+        figures, reason = batch.measure_related(
+            meta=meta, log=log, embed_limit=embed_limit or scale.related_embed_limit
+        )
         if reason:
             result["skipped"]["related_7000_s"] = reason
         result.update(figures)
@@ -203,18 +216,22 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
             log=log,
         )
 
-    def forecast(result: dict) -> None:
-        result["forecast_page"] = measure_forecast_page(scale=scale, meta=meta, log=log)
+    def import_bounds(result: dict) -> None:
+        result.update(
+            measure_import_bounds(
+                scale=scale, meta=meta, dbname=dbname, workdir=workdir, log=log
+            )
+        )
 
     # The pickup runs first: the hot paths leave explanation jobs queued.
     return {
-        "forecast": forecast,
         "pickup": pickup,
         "paths": paths,
         "import": imports,
         "embed": embed,
         "related": related,
         "load": load_test,
+        "import_bounds": import_bounds,
     }
 
 
@@ -224,7 +241,7 @@ def _hot_paths(scale, meta, log) -> dict:
         llm = {"LLM_BASE_URL": fake.base_url, "LLM_MODEL": "fake-model"}
         stack.enter_context(override_settings(ROOT_URLCONF=URLCONF, **llm))
         bench = HotPaths(scale=scale, meta=meta, log=log)
-        paths = bench.run_all()
+        paths: dict[str, dict | None] = dict(bench.run_all())
     for name in report.REQUIRED_PATHS:
         paths.setdefault(name, None)
     return {"paths": paths, "skipped": bench.skipped}

@@ -26,6 +26,16 @@ SCHEDULES: list[Recurring] = [
         "study.tasks.related_refresh",
         minutes=getattr(settings, "RELATED_REFRESH_MINUTES", 1),
     ),
+    # Forecast snapshots: what a lost task left stale, and each new day's.
+    Recurring(
+        "study.forecast_snapshots_refresh", "study.tasks.forecast_snapshots_refresh"
+    ),
+    # Uploaded question files of finished or expired imports are deleted.
+    Recurring(
+        "study.question_imports_cleanup",
+        "study.tasks.question_imports_cleanup",
+        minutes=60,
+    ),
     Recurring(
         "study.questions_embed_overdue",
         "study.tasks.questions_embed_overdue",

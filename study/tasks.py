@@ -8,9 +8,16 @@ from django.utils import timezone
 from study.documents.services import HEARTBEAT_STALE_MINUTES, document_ingest
 from study.documents.summaries import document_summarize
 from study.evidence.services import topic_cards_compute
+from study.forecast.snapshots import (
+    forecast_snapshot_refresh,
+    forecast_snapshots_refresh_due,
+)
 from study.imports.runs import (
     question_import_apply,
     question_import_check,
+)
+from study.imports.runs import (
+    question_imports_cleanup as question_imports_cleanup_service,
 )
 from study.jobs.runner import jobs_consume, jobs_wait_for_due
 from study.models import Document, DocumentStatus, Topic
@@ -37,6 +44,10 @@ def question_import_check_task(import_id: int) -> str:
 
 def question_import_apply_task(import_id: int) -> str:
     return question_import_apply(import_id=import_id).status
+
+
+def question_imports_cleanup() -> int:
+    return question_imports_cleanup_service()
 
 
 def documents_ingest_pending() -> int:
@@ -84,3 +95,12 @@ def questions_embed_overdue() -> int:
 def related_refresh() -> int:
     """Recompute invalidated related-question caches, a batch at a time."""
     return refresh_due_relations()
+
+
+def forecast_snapshot_refresh_task(user_id: int, topic_id: int) -> bool:
+    return forecast_snapshot_refresh(user_id=user_id, topic_id=topic_id)
+
+
+def forecast_snapshots_refresh() -> int:
+    """Safety net and the new day: snapshots left stale or from yesterday."""
+    return forecast_snapshots_refresh_due()

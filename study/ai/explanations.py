@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -51,6 +54,7 @@ from study.llm.client import (
 from study.llm.gate import Priority
 from study.llm.prompts import prompt_instructions, render_prompt
 from study.models import AIExplanationStatus, JobError, Question
+from study.services.ai_budget import BUDGET_EXCEEDED, ai_budget_check, ai_spender
 from study.services.rate_limits import ai_rate_limit_consume
 from study.signals import explanation_ready
 
@@ -270,16 +274,27 @@ class ExplanationInputs:
     candidates: int  # evidence items before the prompt budget
 
 
-def explanation_inputs(question: Question) -> ExplanationInputs:
+def explanation_candidates(question: Question) -> tuple[CardView, list[Evidence]]:
+    """The question's 근거 카드 and the evidence the prompt may carry: the
+    card's passages (and similar questions) when it has passages, retrieved
+    evidence otherwise."""
+    card = evidence_card_get(question=question)
+    if card.has_passages:
+        return card, card_evidence(card) + similar_questions(question=question)
+    return card, explanation_evidence(question=question)
+
+
+def explanation_inputs(
+    question: Question,
+    found: tuple[CardView, list[Evidence]] | None = None,
+) -> ExplanationInputs:
     """The prompt and the evidence it carries, built from the question's 근거
     카드 when the card has passages (its passages, marks and verdict), from
     the retrieved evidence otherwise."""
-    card = evidence_card_get(question=question)
+    card, candidates = found or explanation_candidates(question)
     if card.has_passages:
-        candidates = card_evidence(card) + similar_questions(question=question)
         prompt, packed = explanation_prompt(question, candidates, card=card)
     else:
-        candidates = explanation_evidence(question=question)
         prompt, packed = explanation_prompt(question, candidates)
     return ExplanationInputs(prompt, packed, card, len(candidates))
 
@@ -312,7 +327,11 @@ def explanation_generate(*, question: Question, priority: Priority) -> Generatio
 
 
 def _generate(question: Question, priority: Priority) -> GenerationResult:
-    inputs = explanation_inputs(question)
+    stages: dict[str, float] = {}  # seconds per step, kept in the job's payload
+    with stage_timer(stages, "retrieval"):  # the card, computed or cached
+        found = explanation_candidates(question)
+    with stage_timer(stages, "prompt"):
+        inputs = explanation_inputs(question, found)
     prompt, evidence, card = inputs.prompt, inputs.evidence, inputs.card
     topic = question.topic
     if not evidence and not topic.ai_question_only:
@@ -325,20 +344,22 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
             )
             + " "
             + gettext("도움이 될 자료: %(hint)s") % {"hint": hint},
-            payload={"missing_hint": hint},
+            payload={"missing_hint": hint, "stages_s": stages},
             meta={"missing_hint": hint},
         )
     check = None
     if topic.ai_independent_check:
-        check = answer_check(question=question, priority=priority)
+        with stage_timer(stages, "check"):
+            check = answer_check(question=question, priority=priority)
     try:
-        reply = llm_json(
-            priority=priority,
-            system=SYSTEM_PROMPT,
-            user=prompt,
-            schema=EXPLANATION_SCHEMA,
-            schema_name="explanation",
-        )
+        with stage_timer(stages, "llm"):
+            reply = llm_json(
+                priority=priority,
+                system=SYSTEM_PROMPT,
+                user=prompt,
+                schema=EXPLANATION_SCHEMA,
+                schema_name="explanation",
+            )
     except LLMParseError as exc:
         result = _failed(
             JobError.PARSE_FAIL, str(exc), raw=exc.raw, reason="not_json_object"
@@ -350,10 +371,23 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
             exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
         )
     else:
-        result = _guarded(question, reply, evidence, check, card)
+        with stage_timer(stages, "guard"):
+            result = _guarded(question, reply, evidence, check, card)
     if check is not None:
         result.payload = {**result.payload, **check.as_payload()}
+    result.payload = {**result.payload, "stages_s": stages}
     return result
+
+
+@contextmanager
+def stage_timer(stages: dict[str, float], name: str) -> Iterator[None]:
+    """Add the block's wall time to stages[name] (seconds, rounded)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = stages.get(name, 0.0) + time.monotonic() - started
+        stages[name] = round(spent, 4)
 
 
 def grounding_of(evidence: list[Evidence]) -> str:
@@ -557,11 +591,10 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
     if result.fingerprint and result.fingerprint != question.answer_fingerprint():
         result.status, result.error_code = "failed", JobError.CONTENT_CHANGED
         result.message, result.text = str(CONTENT_CHANGED), ""
-        question.ai_explanation_status = (
-            AIExplanationStatus.STALE
-            if question.ai_explanation
-            else AIExplanationStatus.NONE
-        )
+        question.ai_explanation_status = _status_untouched(question)
+    elif result.error_code == BUDGET_EXCEEDED:
+        # The asker's budget, not the question's fault: nothing to show others.
+        question.ai_explanation_status = _status_untouched(question)
     elif result.status == "ready":
         question.ai_explanation = result.text
         question.ai_explanation_status = AIExplanationStatus.READY
@@ -591,6 +624,13 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
     if result.status == "ready":
         explanation_ready.send(sender=Question, question=question)
     return question
+
+
+def _status_untouched(question: Question) -> str:
+    """What the question shows when a generation left nothing of its own."""
+    if question.ai_explanation:
+        return AIExplanationStatus.STALE
+    return AIExplanationStatus.NONE
 
 
 def pending_stale_after() -> timedelta:
@@ -647,6 +687,7 @@ def explanation_request(
     if not llm_configured():
         raise LLMNotConfigured("LLM_BASE_URL is not set")
     action = "regenerate" if regenerate else "explanation"
+    ai_budget_check(user_id=user.pk)
     ai_rate_limit_consume(user=user, action=action)
     if not explanation_claim(question_id=question.pk):
         question.refresh_from_db()
@@ -654,7 +695,10 @@ def explanation_request(
             question=question, from_cache=False, in_progress=True
         )
     try:
-        result = explanation_generate(question=question, priority=Priority.FOREGROUND)
+        with ai_spender(user_id=user.pk):
+            result = explanation_generate(
+                question=question, priority=Priority.FOREGROUND
+            )
     except Exception as exc:  # never leave the row stuck in pending
         logger.exception("on-demand explanation of question %s failed", question.pk)
         result = _failed(JobError.UNKNOWN, f"{type(exc).__name__}: {exc}")

@@ -1,3 +1,4 @@
+from study.models.ai_spend import AISpend
 from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
@@ -11,6 +12,7 @@ from study.models.document import (
 from study.models.evidence import EvidenceCard
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamSpec
+from study.models.forecast_snapshot import ForecastSnapshot
 from study.models.jobs import (
     JobError,
     JobKind,
@@ -22,6 +24,7 @@ from study.models.jobs import (
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
 from study.models.question_import import (
+    ImportFailure,
     ImportStatus,
     QuestionImport,
     QuestionImportFile,
@@ -38,6 +41,7 @@ from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
+    "AISpend",
     "UNSURE_CHOICE",
     "AIExplanationStatus",
     "Attempt",
@@ -49,6 +53,8 @@ __all__ = [
     "EvidenceCard",
     "ExamPlan",
     "ExamSpec",
+    "ForecastSnapshot",
+    "ImportFailure",
     "ImportStatus",
     "MaterialType",
     "SubjectNote",

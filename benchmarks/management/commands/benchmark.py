@@ -31,6 +31,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--requests", type=int, help="timed requests per path")
         parser.add_argument(
+            "--hostile-mb",
+            type=int,
+            help="size of each hostile question upload (default 100; tiny: 1)",
+        )
+        parser.add_argument(
             "--llm-latency", type=float, default=0.5, help="fake LLM latency (s)"
         )
         parser.add_argument(
@@ -41,6 +46,12 @@ class Command(BaseCommand):
             type=Path,
             help="folder of .md statutes for the ingest figure "
             "(default ../shared/data/documents)",
+        )
+        parser.add_argument(
+            "--embed-limit",
+            type=int,
+            help="embed only this many of the largest topic's questions for the "
+            "related analysis with embeddings, and project the rest (default: all)",
         )
         parser.add_argument(
             "--drop-after",
@@ -57,7 +68,9 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"unknown measurement(s): {', '.join(sorted(unknown))}"
                 )
-        scale = SCALES[options["scale"]].with_overrides(requests=options["requests"])
+        scale = SCALES[options["scale"]].with_overrides(
+            requests=options["requests"], hostile_upload_mb=options["hostile_mb"]
+        )
         result = benchmark_run(
             scale=scale,
             only=only,
@@ -66,6 +79,7 @@ class Command(BaseCommand):
             keep_workdir=options["keep_workdir"],
             drop_after=options["drop_after"],
             documents_dir=options["documents"],
+            embed_limit=options["embed_limit"],
             log=lambda line: self.stderr.write(line),
         )
         self.stdout.write(table(result))
