@@ -13,13 +13,14 @@ from study.documents.services import (
     document_update,
     documents_reprocess,
 )
-from study.forms import QuestionAdminForm
+from study.forms import ExamRoundAdminForm, QuestionAdminForm
 from study.imports import admin as imports_admin  # noqa: F401  (registers QuestionImportAdmin)
 from study.models import (
     Attempt,
     Document,
     DocumentChunk,
     ExamPlan,
+    ExamRound,
     ExamSpec,
     LearnerSettings,
     Question,
@@ -31,7 +32,11 @@ from study.models import (
     SubjectNote,
     Topic,
 )
-from study.services.exam_specs import exam_spec_save
+from study.services.exam_specs import (
+    exam_round_clear,
+    exam_round_set,
+    exam_spec_save,
+)
 from study.services.questions import (
     CURATOR_FIELDS,
     question_create,
@@ -75,8 +80,36 @@ class ExamSpecAdmin(admin.ModelAdmin):
             subjects=obj.subjects,
             questions_per_subject=obj.questions_per_subject,
             time_limit_minutes=obj.time_limit_minutes,
+            session_dates=obj.session_dates
+            if isinstance(obj.session_dates, dict)
+            else {},
         )
         obj.pk = saved.pk
+
+
+@admin.register(ExamRound)
+class ExamRoundAdmin(admin.ModelAdmin):
+    form = ExamRoundAdminForm
+    list_display = ("topic", "exam_year", "exam_session", "held_on")
+    list_filter = ("topic",)
+    raw_id_fields = ("topic",)
+
+    def save_model(self, request, obj, form, change):
+        if change:  # the year or session may have changed: the old row goes
+            exam_round_clear(round_ids=[obj.pk])
+        saved = exam_round_set(
+            topic=obj.topic,
+            year=obj.exam_year,
+            session=obj.exam_session,
+            held_on=obj.held_on,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        exam_round_clear(round_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        exam_round_clear(round_ids=list(queryset.values_list("pk", flat=True)))
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -402,9 +435,11 @@ class DocumentAdmin(admin.ModelAdmin):
         "year",
         "status",
         "chunk_count",
+        "effective_date",
+        "in_force",
         "created_at",
     )
-    list_filter = ("status", "material_type", "topics")
+    list_filter = ("status", "material_type", "in_force", "topics")
     search_fields = ("title", "text")
     filter_horizontal = ("topics",)
     readonly_fields = (
@@ -421,8 +456,12 @@ class DocumentAdmin(admin.ModelAdmin):
         "effective_on",
         "source_url",
         "annexes",
+        "act_key",
+        "effective_date",
+        "promulgation_no",
+        "in_force",
     )
-    exclude = ("text", "front_matter", "heartbeat_at")
+    exclude = ("text", "front_matter", "heartbeat_at", "content_digest")
     inlines = (DocumentChunkInline,)
     actions = ("reprocess",)
 

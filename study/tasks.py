@@ -5,7 +5,12 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from study.documents.services import HEARTBEAT_STALE_MINUTES, document_ingest
+from study.documents.services import (
+    HEARTBEAT_STALE_MINUTES,
+    act_versions_refresh,
+    act_versions_refresh_all,
+    document_ingest,
+)
 from study.documents.summaries import document_summarize
 from study.imports.runs import (
     question_import_apply,
@@ -19,6 +24,15 @@ from study.related.refresh import related_refresh as refresh_due_relations
 
 def document_ingest_task(document_id: int) -> str:
     return document_ingest(document_id=document_id).status
+
+
+def act_versions_refresh_task(owner_id: int, act_key: str) -> int | None:
+    return act_versions_refresh(owner_id=owner_id, act_key=act_key)
+
+
+def act_versions_refresh_all_task() -> int:
+    """Hourly: a version whose 시행일 came takes over search."""
+    return act_versions_refresh_all()
 
 
 def document_summarize_task(document_id: int) -> bool:

@@ -1,14 +1,20 @@
+from study.models.amendment import (
+    AmendmentReason,
+    AmendmentStatus,
+    QuestionAmendment,
+)
 from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
     DocumentChunk,
     DocumentStatus,
+    EmbeddingCache,
     MaterialType,
     SubjectNote,
     SubjectNoteStatus,
 )
 from study.models.exam_plan import ExamPlan
-from study.models.exam_spec import ExamSpec
+from study.models.exam_spec import ExamRound, ExamSpec
 from study.models.jobs import (
     JobKind,
     JobStatus,
@@ -36,12 +42,16 @@ from study.models.topic import Topic
 __all__ = [
     "UNSURE_CHOICE",
     "AIExplanationStatus",
+    "AmendmentReason",
+    "AmendmentStatus",
     "Attempt",
     "Document",
     "DocumentChunk",
     "DocumentStatus",
+    "EmbeddingCache",
     "EmbeddingStatus",
     "ExamPlan",
+    "ExamRound",
     "ExamSpec",
     "ImportStatus",
     "MaterialType",
@@ -53,6 +63,7 @@ __all__ = [
     "Outcome",
     "Pattern",
     "Question",
+    "QuestionAmendment",
     "QuestionImport",
     "QuestionImportFile",
     "QuestionJob",

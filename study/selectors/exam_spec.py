@@ -63,7 +63,7 @@ class PaperFill:
 
 def exam_paper_for_topic(*, topic: Topic) -> ExamPaper:
     spec = ExamSpec.objects.filter(topic=topic).first()
-    if spec is not None:
+    if spec is not None and spec.subjects:
         return ExamPaper(
             subjects=tuple(spec.subjects),
             per_subject=spec.questions_per_subject,
