@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON_BIN ?= $(shell pyenv which python3.12 2>/dev/null || command -v python3.12 || command -v python3)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format messages
+.PHONY: setup run test lint format messages backup restore
 
 setup: $(STAMP)
 
@@ -20,6 +20,15 @@ run: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Operator backup (README, "Backup"): the database and uploaded files in one .tar.
+#   make backup [OUT=path.tar]      make restore FILE=path.tar
+backup: setup
+	DEBUG=$${DEBUG:-true} $(PY) manage.py backup $(if $(OUT),--out $(OUT),)
+
+restore: setup
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/gichul-….tar"; exit 2; }
+	DEBUG=$${DEBUG:-true} $(PY) manage.py restore $(FILE)
 
 lint: setup
 	$(VENV)/bin/ruff check .

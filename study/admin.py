@@ -1,7 +1,9 @@
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -13,7 +15,11 @@ from study.documents.services import (
     document_update,
     documents_reprocess,
 )
-from study.forms import ExamRoundAdminForm, QuestionAdminForm
+from study.forms import (
+    ExamRoundAdminForm,
+    QuestionAdminForm,
+    SubjectAliasAdminForm,
+)
 from study.imports import admin as imports_admin  # noqa: F401  (registers QuestionImportAdmin)
 from study.models import (
     Attempt,
@@ -29,6 +35,7 @@ from study.models import (
     QuizSession,
     SessionAnalysis,
     SessionJob,
+    SubjectAlias,
     SubjectNote,
     Topic,
 )
@@ -46,6 +53,7 @@ from study.services.questions import (
     questions_restore,
     questions_soft_delete,
 )
+from study.services.subjects import subject_alias_remove, subject_merge
 from study.services.topics import topic_publishing_changed
 
 
@@ -112,6 +120,39 @@ class ExamRoundAdmin(admin.ModelAdmin):
         exam_round_clear(round_ids=list(queryset.values_list("pk", flat=True)))
 
 
+@admin.register(SubjectAlias)
+class SubjectAliasAdmin(admin.ModelAdmin):
+    """Adding an alias merges (the questions move); deleting one undoes it.
+    An alias is not edited in place: delete it and add another."""
+
+    form = SubjectAliasAdminForm
+    list_display = ("topic", "name", "subject", "created_at")
+    list_filter = ("topic",)
+    search_fields = ("name", "subject", "topic__name")
+    raw_id_fields = ("topic",)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: SubjectAlias | None = None
+    ) -> tuple[str, ...]:
+        return ("topic", "name", "subject") if obj else ()
+
+    def save_model(
+        self, request: HttpRequest, obj: SubjectAlias, form: Any, change: bool
+    ) -> None:
+        if not change:
+            subject_merge(topic=obj.topic, names=[obj.name], into=obj.subject)
+            obj.pk = SubjectAlias.objects.get(topic=obj.topic, name=obj.name).pk
+
+    def delete_model(self, request: HttpRequest, obj: SubjectAlias) -> None:
+        subject_alias_remove(topic=obj.topic, name=obj.name)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[SubjectAlias]
+    ) -> None:
+        for alias in queryset.select_related("topic"):
+            subject_alias_remove(topic=alias.topic, name=alias.name)
+
+
 class DeletedFilter(admin.SimpleListFilter):
     title = _("삭제 여부")
     parameter_name = "deleted"
@@ -154,19 +195,31 @@ class QuestionAdmin(admin.ModelAdmin):
     )
     search_fields = ("stem", "choice_1", "choice_2", "choice_3", "choice_4", "subject")
     list_select_related = ("topic",)
-    readonly_fields = ("created_at", "updated_at", "ai_explanation_generated_at")
+    readonly_fields = (
+        "subject_original",
+        "created_at",
+        "updated_at",
+        "ai_explanation_generated_at",
+    )
     actions = ("soft_delete", "restore")
     list_per_page = 50
     fieldsets = (
         (
             None,
-            {"fields": ("topic", "exam_name", ("exam_year", "exam_session", "number"))},
+            {
+                "fields": (
+                    "topic",
+                    "exam_name",
+                    ("exam_year", "exam_session", "number"),
+                    "numbered_by_subject",
+                )
+            },
         ),
         (
             _("문제"),
             {
                 "fields": (
-                    "subject",
+                    ("subject", "subject_original"),
                     "scope",
                     "stem",
                     "choice_1",
@@ -461,7 +514,14 @@ class DocumentAdmin(admin.ModelAdmin):
         "promulgation_no",
         "in_force",
     )
-    exclude = ("text", "front_matter", "heartbeat_at", "content_digest")
+    exclude = (
+        "text",
+        "front_matter",
+        "heartbeat_at",
+        "error_code",
+        "error_params",
+        "content_digest",
+    )
     inlines = (DocumentChunkInline,)
     actions = ("reprocess",)
 

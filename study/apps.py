@@ -17,19 +17,25 @@ class StudyConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: apps.py loads before the models and
         # these modules import models (Django's documented place for this).
+        from django_q.signals import post_spawn  # noqa: PLC0415
+
         from study import schedules  # noqa: PLC0415
 
         # The AI job kinds register themselves with the job runner on import.
         from study.ai import (  # noqa: F401, PLC0415
             explanation_jobs,
             session_analysis,
+            subject_notes,
         )
+        from study.jobs.runner import jobs_on_worker_start  # noqa: PLC0415
         from study.middleware import language_on_login  # noqa: PLC0415
 
         # Infrastructure, not business logic: keep the recurring tasks declared.
         post_migrate.connect(
             schedules.ensure_schedules, sender=self, dispatch_uid="study_schedules"
         )
+        # A worker that (re)starts drains what became due while none ran.
+        post_spawn.connect(jobs_on_worker_start, dispatch_uid="study_jobs_drain")
         user_logged_in.connect(
             language_on_login, dispatch_uid="study_language_on_login"
         )

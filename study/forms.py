@@ -21,6 +21,7 @@ from study.models import (
     Question,
     QuizMode,
     QuizStage,
+    SubjectAlias,
     Topic,
 )
 from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
@@ -32,11 +33,13 @@ from study.numbers import (
     ascii_formfield,
 )
 from study.rounds import session_from_canonical
-from study.selectors.quiz_selection import topic_subject_names
+from study.selectors.exam_spec import topic_subject_names
 from study.selectors.review_queue import TABS
+from study.selectors.subjects import round_numbered_by_subject, subject_aliases
 from study.selectors.topics import topic_rounds
 from study.services.figures import FigureRejected, figure_prepare, figure_quota_check
 from study.services.quiz_sessions import QuizRequest
+from study.services.subjects import SubjectMergeRefused, subject_merge_check
 from study.services.topics import AI_SETTINGS
 
 
@@ -61,7 +64,7 @@ class ExamSpecForm(forms.Form):
         label=_("과목 (시험 순서대로 한 줄에 하나)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("비워 두면 문제은행의 과목을 시험 순서대로 씁니다."),
+        help_text=_("비워 두면 최근 완전한 회차의 과목을 씁니다."),
     )
     questions_per_subject = AsciiIntegerField(
         label=_("과목당 문제 수"), min_value=1, max_value=100, initial=20
@@ -139,7 +142,7 @@ class ExamDatesForm(forms.Form):
                     held_on = datetime.date(*(int(found.group(i)) for i in (3, 4, 5)))
                 except (RowError, ValueError):
                     held_on = None
-            if not sitting or held_on is None:
+            if found is None or not sitting or held_on is None:
                 raise forms.ValidationError(
                     _("%(line)s번째 줄을 읽을 수 없습니다. 예: 2020 1,2 2020-06-06")
                     % {"line": number}
@@ -284,10 +287,22 @@ class QuestionForm(forms.ModelForm):
             raise forms.ValidationError(
                 _("연도·회차·번호는 모두 입력하거나 모두 비워 두세요.")
             )
+        subject = subject_aliases(topic=self.topic).get(data.get("subject", ""))
+        if subject:  # a name the owner files under another subject
+            data["subject"] = subject
+        data["numbered_by_subject"] = bool(
+            year
+            and session
+            and round_numbered_by_subject(topic=self.topic, year=year, session=session)
+        )
         if year and session and number:
             clash = Question.objects.filter(
                 topic=self.topic, exam_year=year, exam_session=session, number=number
             ).exclude(pk=self.instance.pk)
+            if data["numbered_by_subject"]:
+                clash = clash.filter(
+                    numbered_by_subject=True, subject=data.get("subject", "")
+                )
             if clash.exists():
                 raise forms.ValidationError(
                     _("같은 회차에 같은 번호의 문제가 이미 있습니다.")
@@ -408,3 +423,58 @@ class ExamPlanForm(forms.Form):
         if value > today + timedelta(days=3 * 366):
             raise forms.ValidationError(_("시험일은 3년 안이어야 합니다."))
         return value
+
+
+class SubjectMergeForm(forms.Form):
+    """Names of the bank to file under one subject: one of the bank's, or a
+    new name typed in (a typo that no round spells right)."""
+
+    names = forms.MultipleChoiceField(
+        label=_("합칠 이름"), widget=forms.CheckboxSelectMultiple
+    )
+    into = forms.ChoiceField(label=_("합칠 과목"), required=False)
+    into_new = forms.CharField(
+        label=_("또는 새 이름"),
+        required=False,
+        max_length=200,
+        help_text=_("고른 이름들을 이 이름으로 바꿉니다."),
+    )
+
+    def __init__(self, *args, names: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(name, name) for name in names]
+        cast(forms.ChoiceField, self.fields["names"]).choices = choices
+        cast(forms.ChoiceField, self.fields["into"]).choices = [
+            ("", _("— 과목 고르기 —")),
+            *choices,
+        ]
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        data["target"] = (data.get("into_new") or "").strip() or data.get("into", "")
+        if not data["target"]:
+            self.add_error("into", _("합칠 과목을 고르거나 새 이름을 쓰세요."))
+        return data
+
+
+class SubjectUnmergeForm(forms.Form):
+    name = forms.CharField(max_length=200)
+
+
+class SubjectAliasAdminForm(forms.ModelForm):
+    class Meta:
+        model = SubjectAlias
+        fields = ("topic", "name", "subject")
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        if self.instance.pk is None and not self.errors:
+            try:
+                subject_merge_check(
+                    topic=data["topic"], names=[data["name"]], into=data["subject"]
+                )
+            except SubjectMergeRefused as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return data

@@ -221,8 +221,19 @@ def round_key_parse(key: str) -> tuple[int, str]:
     return int(year), session
 
 
-def question_key(year: int | None, session: str, number: int | None, pk) -> str:
-    """`YEAR-SESSION-NUMBER`, the identity of a question in exports."""
+def question_key(
+    year: int | None,
+    session: str,
+    number: int | None,
+    pk,
+    *,
+    subject: str | None = None,
+) -> str:
+    """`YEAR-SESSION-NUMBER`, the identity of a question in exports; with the
+    subject (`YEAR-SESSION-SUBJECT-NUMBER`) on papers that number each subject
+    from 1."""
     if not has_round(year, session):
         return f"q{pk}"
+    if subject is not None:
+        return f"{round_key(year, session)}-{subject}-{number}"
     return f"{round_key(year, session)}-{number}"

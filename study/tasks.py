@@ -16,7 +16,7 @@ from study.imports.runs import (
     question_import_apply,
     question_import_check,
 )
-from study.jobs.runner import jobs_consume
+from study.jobs.runner import jobs_consume, jobs_wait_for_due
 from study.models import Document, DocumentStatus
 from study.related import embeddings as related_embeddings
 from study.related.refresh import related_refresh as refresh_due_relations
@@ -66,8 +66,14 @@ def documents_ingest_pending() -> int:
 
 
 def ai_jobs_consume() -> int:
-    """Woken after every enqueue and every minute: AI jobs of every kind."""
+    """Woken after every enqueue, when a worker starts and every minute: AI
+    jobs of every kind."""
     return jobs_consume()
+
+
+def ai_jobs_wait() -> bool:
+    """Started when a retry is set: wakes a consumer when it is due."""
+    return jobs_wait_for_due()
 
 
 def question_embed_task(question_id: int) -> str:

@@ -3,22 +3,38 @@ from django.urls import path
 from study.views import (
     ai,
     documents,
+    exports,
     forecast,
     imports,
+    offline,
     questions,
     quiz,
     related,
     results,
     review,
     settings,
+    subjects,
     topics,
 )
 
 app_name = "study"
 urlpatterns = [
     path("", topics.home, name="home"),
+    path("manifest.webmanifest", offline.web_app_manifest, name="web_app_manifest"),
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("offline/", offline.offline_page, name="offline_page"),
+    path(
+        "quiz/<int:session_id>/offline", offline.offline_bundle, name="offline_bundle"
+    ),
+    path("quiz/<int:session_id>/sync", offline.offline_sync, name="offline_sync"),
     path("settings", settings.learner_settings, name="settings"),
     path("settings/exam-plans", settings.exam_plan_save, name="exam_plan_save"),
+    path(
+        "settings/my-data.json", exports.my_data, {"fmt": "json"}, name="my_data_json"
+    ),
+    path(
+        "settings/my-data-csv.zip", exports.my_data, {"fmt": "csv"}, name="my_data_csv"
+    ),
     path(
         "settings/exam-plans/<int:plan_id>/delete",
         settings.exam_plan_delete,
@@ -43,8 +59,23 @@ urlpatterns = [
     path("study-topics/<int:topic_id>/", topics.topic_detail, name="topic"),
     path("study-topics/<int:topic_id>/edit", topics.topic_edit, name="topic_edit"),
     path(
+        "study-topics/<int:topic_id>/subjects",
+        subjects.topic_subjects,
+        name="topic_subjects",
+    ),
+    path(
+        "study-topics/<int:topic_id>/subjects/merge",
+        subjects.subject_merge_view,
+        name="subject_merge",
+    ),
+    path(
+        "study-topics/<int:topic_id>/subjects/unmerge",
+        subjects.subject_unmerge_view,
+        name="subject_unmerge",
+    ),
+    path(
         "study-topics/<int:topic_id>/exam-spec",
-        topics.exam_spec_edit,
+        subjects.exam_spec_edit,
         name="exam_spec_edit",
     ),
     path(
@@ -71,6 +102,20 @@ urlpatterns = [
         name="review_complete_all",
     ),
     path("study-topics/<int:topic_id>/quiz/start", quiz.quiz_start, name="quiz_start"),
+    path(
+        "study-topics/<int:topic_id>/anki.apkg", exports.topic_anki, name="topic_anki"
+    ),
+    path(
+        "study-topics/<int:topic_id>/export.zip",
+        exports.topic_export,
+        name="topic_export",
+    ),
+    path("study-topics/import", exports.topic_import_view, name="topic_import"),
+    path(
+        "study-topics/<int:topic_id>/review-queue/anki.apkg",
+        exports.review_anki,
+        name="review_anki",
+    ),
     path(
         "study-topics/<int:topic_id>/rounds/<str:round_key>/",
         topics.round_detail,

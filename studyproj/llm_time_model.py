@@ -14,6 +14,8 @@ only then is it claimed and *processing*. So the limits that matter are:
   must be longer than ``Q_TIMEOUT_S`` or a running task is started twice.
 - ``STUDY_JOB_STALE_MINUTES``: a processing job older than this is taken to
   have lost its worker; it must be longer than one call can take.
+- ``STUDY_JOB_WAIT_AHEAD_S``: the waiter task sleeps up to this long for a
+  retry to become due; it must end before ``Q_TIMEOUT_S`` kills it.
 
 Nothing here imports Django: settings.py calls it while it is being read.
 """
@@ -49,6 +51,7 @@ def time_model_errors(
     q_timeout_s: float,
     q_retry_s: float,
     stale_minutes: float,
+    wait_ahead_s: float = 0.0,
 ) -> list[str]:
     """Every way these limits contradict each other, as messages that say which
     setting to change and to what."""
@@ -86,6 +89,12 @@ def time_model_errors(
             f"Q_RETRY_S={q_retry_s:g} must be longer than Q_TIMEOUT_S={q_timeout_s:g}:"
             " otherwise django-q hands a task that is still running to a second "
             "worker. Unset Q_RETRY_S to use Q_TIMEOUT_S + 60."
+        )
+    if wait_ahead_s < 0 or wait_ahead_s + JOB_OVERHEAD_S > q_timeout_s:
+        errors.append(
+            f"STUDY_JOB_WAIT_AHEAD_S={wait_ahead_s:g} must be between 0 and "
+            f"Q_TIMEOUT_S={q_timeout_s:g} - {JOB_OVERHEAD_S}: the waiter for a "
+            "retry would be killed while it waits."
         )
     if stale_minutes * 60 <= llm_timeout_s + JOB_OVERHEAD_S:
         need = (llm_timeout_s + JOB_OVERHEAD_S) / 60

@@ -228,6 +228,10 @@ STUDY_JOB_MAX_ATTEMPTS = env.int("STUDY_JOB_MAX_ATTEMPTS", default=5)
 # LLM's Retry-After is honoured when it asks for longer.
 STUDY_JOB_RETRY_BASE_S = env.float("STUDY_JOB_RETRY_BASE_S", default=30.0)
 STUDY_JOB_RETRY_MAX_S = env.float("STUDY_JOB_RETRY_MAX_S", default=900.0)
+# A retry due within this long is waited for by one waiter task, which wakes a
+# consumer at its run_after; later ones by the waiter a later tick starts. At
+# least the tick (60 s) plus django-q's scheduler cycle (30 s).
+STUDY_JOB_WAIT_AHEAD_S = env.float("STUDY_JOB_WAIT_AHEAD_S", default=120.0)
 
 # django-q2: the ORM broker needs nothing but PostgreSQL; set Q_REDIS_URL to
 # use Redis when several machines run workers. The task timeout is derived
@@ -277,6 +281,7 @@ _time_errors = time_model_errors(
     q_timeout_s=Q_CLUSTER["timeout"],
     q_retry_s=Q_CLUSTER["retry"],
     stale_minutes=STUDY_JOB_STALE_MINUTES,
+    wait_ahead_s=STUDY_JOB_WAIT_AHEAD_S,
 )
 if _time_errors:
     raise ImproperlyConfigured(

@@ -341,6 +341,7 @@ def test_main_pages_in_english_have_no_korean(english_learner, staff_user):
         "plan": reverse("study:plan", args=[t]),
         "calibration": reverse("study:calibration", args=[t]),
         "mock": reverse("study:quiz", args=[mock.pk]),
+        "subjects": reverse("study:topic_subjects", args=[t]),
     }
     found = {}
     for name, url in pages.items():

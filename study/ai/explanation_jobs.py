@@ -27,13 +27,14 @@ from study.llm.client import llm_configured
 from study.llm.gate import Priority
 from study.models import (
     AIExplanationStatus,
+    JobError,
     JobKind,
     JobStatus,
     Question,
     QuestionJob,
 )
 
-FINAL_ERRORS = ("guard_fail", "evidence_missing")
+FINAL_ERRORS = (JobError.GUARD_FAIL, JobError.EVIDENCE_MISSING)
 BACKFILL_MAX = 30
 
 
@@ -119,7 +120,10 @@ def run_explanation_job(job: QuestionJob) -> None:
     question = Question.objects.filter(pk=job.question_id).first()
     if question is None or question.deleted_at is not None:
         job_runner.job_finish(
-            job, JobStatus.SKIPPED, "evidence_missing", "question deleted or missing"
+            job,
+            JobStatus.SKIPPED,
+            JobError.EVIDENCE_MISSING,
+            "question deleted or missing",
         )
         return
     regenerate = bool(job.payload.get("regenerate"))
@@ -128,7 +132,7 @@ def run_explanation_job(job: QuestionJob) -> None:
         return
     # The same claim as a click: while one of them generates, the other waits.
     if not explanation_claim(question_id=question.pk):
-        job_runner.job_error(job, "busy", "a learner's click is generating it")
+        job_runner.job_error(job, JobError.BUSY, "a learner's click is generating it")
         return
     result = explanation_generate(question=question, priority=Priority.BACKGROUND)
     job.payload = {**job.payload, **result.payload}
@@ -139,8 +143,10 @@ def run_explanation_job(job: QuestionJob) -> None:
         job_runner.job_finish(job, JobStatus.SKIPPED, result.error_code, result.message)
     elif result.status == "ready":
         job_runner.job_finish(job, JobStatus.COMPLETED)
-    elif result.error_code == "guard_fail":
-        job_runner.job_finish(job, JobStatus.FAILED, "guard_fail", result.message)
+    elif result.error_code == JobError.GUARD_FAIL:
+        job_runner.job_finish(
+            job, JobStatus.FAILED, JobError.GUARD_FAIL, result.message
+        )
     else:
         job_runner.job_error(
             job, result.error_code, result.message, retry_after_s=result.retry_after_s
@@ -161,7 +167,7 @@ def _save_unless_deleted(
             job_runner.job_finish(
                 job,
                 JobStatus.SKIPPED,
-                "evidence_missing",
+                JobError.EVIDENCE_MISSING,
                 "question deleted while running",
             )
             return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +25,7 @@ from study.ai.envelope import (
     normalise_confidence,
 )
 from study.ai.guard import (
+    GuardReason,
     GuardVerdict,
     QuestionView,
     explanation_text_guard,
@@ -42,7 +44,7 @@ from study.llm.client import (
 )
 from study.llm.gate import Priority
 from study.llm.prompts import prompt_instructions, render_prompt
-from study.models import AIExplanationStatus, Question
+from study.models import AIExplanationStatus, JobError, Question
 from study.services.rate_limits import ai_rate_limit_consume
 from study.signals import explanation_ready
 
@@ -68,7 +70,7 @@ class RegenerateForbidden(Exception):
 
 @dataclass
 class GenerationResult:
-    status: str  # ready | failed | skipped
+    status: Literal["ready", "failed", "skipped"]
     error_code: str = ""
     message: str = ""
     text: str = ""
@@ -175,7 +177,7 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
         hint = missing_document_hint(question.subject, question.stem)
         return GenerationResult(
             status="skipped",
-            error_code="evidence_missing",
+            error_code=JobError.EVIDENCE_MISSING,
             message=gettext(
                 "이 토픽에 근거로 쓸 자료나 다른 문제가 없습니다 (자료 부족)."
             )
@@ -196,9 +198,11 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
             schema_name="explanation",
         )
     except LLMParseError as exc:
-        result = _failed("parse_fail", str(exc), raw=exc.raw, reason="not_json_object")
+        result = _failed(
+            JobError.PARSE_FAIL, str(exc), raw=exc.raw, reason="not_json_object"
+        )
     except LLMNotConfigured as exc:
-        result = _failed("not_configured", str(exc))
+        result = _failed(JobError.NOT_CONFIGURED, str(exc))
     except LLMError as exc:
         result = _failed(
             exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
@@ -237,7 +241,7 @@ def capped_confidence(claimed: str | None, *, grounding: str, cited_document: bo
 
 
 def _guard_failed(code: str, detail: str, raw: str, extra: dict) -> GenerationResult:
-    result = _failed("guard_fail", f"{code}: {detail}", raw=raw)
+    result = _failed(JobError.GUARD_FAIL, f"{code}: {detail}", raw=raw)
     result.payload = {
         **result.payload,
         **extra,
@@ -261,12 +265,12 @@ def reply_guard(
     check ran (`check`: agree | disagree | unknown | off) it must agree."""
     if answer not in q.accepted:
         return GuardVerdict(
-            False, "answer_not_key", f"answer_choice={answer} != key {q.key}"
+            False, GuardReason.ANSWER_NOT_KEY, f"answer_choice={answer} != key {q.key}"
         )
     if not evidence and check not in ("agree", "off"):
         return GuardVerdict(
             False,
-            "unverified_without_evidence",
+            GuardReason.UNVERIFIED_WITHOUT_EVIDENCE,
             f"no evidence and the independent check was {check}",
         )
     return explanation_text_guard(
@@ -290,7 +294,7 @@ def _guarded(
             if "answer_choice" in str(exc)
             else "empty_explanation_md"
         )
-        return _failed("parse_fail", str(exc), raw=reply.raw, reason=reason)
+        return _failed(JobError.PARSE_FAIL, str(exc), raw=reply.raw, reason=reason)
     base = {"evidence_sent": len(evidence), "latency_s": round(reply.latency_s, 3)}
     verdict = reply_guard(
         QuestionView.of(question),
@@ -309,7 +313,7 @@ def _guarded(
         and (question.topic.ai_disagreement_hide)
     ):
         return _guard_failed(
-            "check_disagrees",
+            GuardReason.CHECK_DISAGREES,
             f"without the key the model chose {check.model_answer}",
             reply.raw,
             base,
@@ -358,7 +362,7 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
     question = Question.objects.select_for_update().get(pk=question_id)
     now = timezone.now()
     if result.fingerprint and result.fingerprint != question.answer_fingerprint():
-        result.status, result.error_code = "failed", "content_changed"
+        result.status, result.error_code = "failed", JobError.CONTENT_CHANGED
         result.message, result.text = str(CONTENT_CHANGED), ""
         question.ai_explanation_status = (
             AIExplanationStatus.STALE
@@ -460,6 +464,6 @@ def explanation_request(
         result = explanation_generate(question=question, priority=Priority.FOREGROUND)
     except Exception as exc:  # never leave the row stuck in pending
         logger.exception("on-demand explanation of question %s failed", question.pk)
-        result = _failed("unknown", f"{type(exc).__name__}: {exc}")
+        result = _failed(JobError.UNKNOWN, f"{type(exc).__name__}: {exc}")
     saved = explanation_save(question_id=question.pk, result=result)
     return ExplanationResponse(question=saved, from_cache=False, result=result)

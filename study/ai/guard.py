@@ -30,41 +30,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 from study.ai.envelope import CheckedQuotes, normalise_ws
+from study.exam_vocabulary import ExamVocabulary, default_vocabulary, is_negative_stem
 
-REASON_CODES = (
-    "text_names_other_choice",
-    "text_denies_key",
-    "text_not_key",
-    "result_not_key",
-    "ungrounded",
-    "no_reasoning",
-    "note_names_answer",
-    "answer_not_key",
-    "check_disagrees",
-    "unverified_without_evidence",
-)
 
-# "Which is NOT / wrong / least related …": the keyed choice is the one the
-# text shows to be wrong. Matched on the stem with spaces removed.
-_NEGATIVE = re.compile(
-    r"(옳지않|아닌것|아닌사람|아닌항목|틀린|거리가(?:가장)?먼|관계가(?:가장)?먼|관계없|"
-    r"무관한|적합하지않|적절하지않|부적합|부적절|해당하지않|해당되지않|해당없|"
-    r"포함되지않|포함하지않|속하지않|잘못된|맞지않|볼수없|할수없는것|없는것은|"
-    r"않는것은|않은것은)"
-)
+class GuardReason(StrEnum):
+    """Why the guard stopped a text (stored in a job's payload and a note's
+    error parameters as `guard_reason`; the health report counts them)."""
+
+    TEXT_NAMES_OTHER_CHOICE = "text_names_other_choice"
+    TEXT_DENIES_KEY = "text_denies_key"
+    TEXT_NOT_KEY = "text_not_key"
+    RESULT_NOT_KEY = "result_not_key"
+    UNGROUNDED = "ungrounded"
+    NO_REASONING = "no_reasoning"
+    NOTE_NAMES_ANSWER = "note_names_answer"
+    ANSWER_NOT_KEY = "answer_not_key"
+    CHECK_DISAGREES = "check_disagrees"
+    UNVERIFIED_WITHOUT_EVIDENCE = "unverified_without_evidence"
+
+
+REASON_CODES = tuple(reason.value for reason in GuardReason)
 
 _CIRCLED = {"①": 1, "②": 2, "③": 3, "④": 4}
 # "3번", "③", "보기 3", "(3)" — a reference to a choice by number.
 _NUM_REF = r"(?:([1-4])\s*번|([①②③④])|보기\s*([1-4])(?!\d))"
 _DECLARE_WORDS = r"(?:정답|답)"
-_NEGATION = re.compile(
-    r"(아니|아닙|않|틀리|틀린|틀렸|옳지|잘못|해당하지|해당되지|무관|관계없|거리가\s*먼)"
-)
-_AFFIRM = re.compile(
-    r"(옳은|옳다|옳습니다|맞는|맞다|맞습니다|해당한다|해당합니다|해당됩니다)"
-)
 _NUMBER = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?")
 _RESULT = re.compile(
     r"(?:=|≈|≒|≃|약|\\approx|\\simeq)\s*\$?\s*(?:\\?[({]\s*)?"
@@ -112,17 +106,6 @@ _SUFFIXES = (
     "만",
     "란",
 )
-# Words every statute article and exam question of the field shares: they
-# make any quote look related, so they do not count as shared content.
-_STOP_TEXT = """
-    다음 경우 해당 따라 따른 관한 대한 규정 규칙 법률 시행 시행령 시행규칙
-    대통령령 고용노동부령 고용노동부장관 장관 조치 필요 사항 이상 이하 미만 초과
-    또는 그리고 있는 하는 한다 하여야 것은 것을 것이 것으로 같은 각호 사업주 근로자
-    사업장 안전 보건 산업 산업안전 산업안전보건법 산업안전보건기준 기준 정하는 정한
-    옳은 옳지 않은 아닌 틀린 가장 무엇 무엇인가 설명 보기 정답 문제 내용 관련 다른
-    해당하는 해당하지 해당되지 포함 포함되지 적합 적합하지 적절하지 거리가 먼
-"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 @dataclass
@@ -141,13 +124,17 @@ class QuestionView:
     stem: str
     choices: tuple[str, str, str, str]
     accepted: frozenset[int]
+    # The exam's words (polarity, field-wide words): the topic's, else the
+    # shipped ones (study/exam_vocabulary.py).
+    vocabulary: ExamVocabulary = field(default_factory=default_vocabulary)
 
     @classmethod
-    def of(cls, question) -> QuestionView:
+    def of(cls, question: Any) -> QuestionView:
         return cls(
             stem=question.stem,
             choices=tuple(question.choices),
             accepted=frozenset(question.accepted_set),
+            vocabulary=question.topic.vocabulary(),
         )
 
     @property
@@ -158,8 +145,10 @@ class QuestionView:
 # -- question shape ---------------------------------------------------------
 
 
-def is_negative_question(stem: str) -> bool:
-    return bool(_NEGATIVE.search(re.sub(r"\s+", "", stem)))
+def is_negative_question(stem: str, vocabulary: ExamVocabulary | None = None) -> bool:
+    """ "Which is NOT / wrong / least related …": the keyed choice is the one
+    the text shows to be wrong."""
+    return is_negative_stem(stem, vocabulary)
 
 
 def _to_float(token: str) -> float | None:
@@ -290,16 +279,16 @@ def declared_answers(text: str, q: QuestionView) -> list[tuple[set[int], str]]:
     return found
 
 
-def _without_stem_negations(tail: str, stem: str) -> str:
+def _without_stem_negations(tail: str, q: QuestionView) -> str:
     """The tail without the negated words the question itself uses: "양립성은
     기대와 모순되지 않는 성질" repeats the stem's "모순되지 않는", it does not
     deny the key. A negated word counts as the stem's when it appears there
     together with the word before or after it."""
-    flat_stem = re.sub(r"\s+", "", stem)
+    flat_stem = re.sub(r"\s+", "", q.stem)
     words = tail.split()
     kept = []
     for i, word in enumerate(words):
-        if _NEGATION.search(word):
+        if q.vocabulary.negation_re.search(word):
             before = "".join(words[max(0, i - 1) : i + 1])
             after = "".join(words[i : i + 2])
             if (i > 0 and before in flat_stem) or (
@@ -314,7 +303,8 @@ def _denials(text: str, q: QuestionView) -> str | None:
     """A sentence about the keyed choice alone that reads the question the
     wrong way round: in a positive question it calls the key wrong / not it;
     in a "which is NOT" question it calls the key right."""
-    negative = is_negative_question(q.stem)
+    negative = is_negative_question(q.stem, q.vocabulary)
+    negation, affirmation = q.vocabulary.negation_re, q.vocabulary.affirmation_re
     for sentence in sentences(text):
         refs = choice_refs(sentence, q)
         if not refs or not refs <= q.accepted:
@@ -323,16 +313,16 @@ def _denials(text: str, q: QuestionView) -> str | None:
             return sentence
         if _DECLARATION.search(sentence):
             continue  # "정답은 2번(…)입니다" is the declaration itself
-        tail = _without_stem_negations(sentence[-40:], q.stem)
+        tail = _without_stem_negations(sentence[-40:], q)
         # "A는 …가 아니다" about the key in a "which is …" question.
         if (
             not negative
-            and _NEGATION.search(tail)
-            and not _AFFIRM.search(tail)
+            and negation.search(tail)
+            and not affirmation.search(tail)
             and not re.search(r"아니라|뿐만|않고|없이", tail)
         ):
             return sentence
-        if negative and _AFFIRM.search(tail) and not _NEGATION.search(tail):
+        if negative and affirmation.search(tail) and not negation.search(tail):
             return sentence
     return None
 
@@ -355,28 +345,29 @@ def _stem_of(word: str) -> str:
     return word
 
 
-def content_words(text: str) -> set[str]:
+def content_words(text: str, vocabulary: ExamVocabulary | None = None) -> set[str]:
+    """The words of a text that carry its content: the field's shared words
+    (the vocabulary's field_words) left out."""
+    common = (vocabulary or default_vocabulary()).field_words
     words = set()
     for word in _HANGUL_WORD.findall(text):
         stem = _stem_of(word)
-        if stem not in STOP_WORDS and word not in STOP_WORDS and len(stem) >= 2:
+        if stem not in common and word not in common and len(stem) >= 2:
             words.add(stem)
     return words
 
 
-def shares_content(quote: str, reference: set[str]) -> bool:
+def shares_content(
+    quote: str, reference: set[str], vocabulary: ExamVocabulary | None = None
+) -> bool:
     """A quote is about the question when one of its content words shares a
     two-character stem with one of the question's (휴식시간 ~ 휴식은)."""
-    words = content_words(quote)
+    vocabulary = vocabulary or default_vocabulary()
+    words = content_words(quote, vocabulary)
     if words & reference:
         return True
-    prefixes = {w[:2] for w in reference} - _PREFIX_STOP
+    prefixes = {w[:2] for w in reference} - vocabulary.field_prefixes
     return any(w[:2] in prefixes for w in words)
-
-
-# Two-character beginnings too common in the field to tie a quote to a
-# question on their own (안전…, 보건…, 사업…).
-_PREFIX_STOP = frozenset({w[:2] for w in STOP_WORDS if len(w) >= 2})
 
 
 def relevant_quotes(
@@ -384,8 +375,12 @@ def relevant_quotes(
 ) -> tuple[CheckedQuotes, int]:
     """Keep the verbatim quotes that share content words with the question or
     its choices; returns the kept quotes and how many were irrelevant."""
-    reference = content_words(q.stem + " " + " ".join(q.choices))
-    kept = [item for item in quotes.kept if shares_content(item["quote"], reference)]
+    reference = content_words(q.stem + " " + " ".join(q.choices), q.vocabulary)
+    kept = [
+        item
+        for item in quotes.kept
+        if shares_content(item["quote"], reference, q.vocabulary)
+    ]
     irrelevant = len(quotes.kept) - len(kept)
     return CheckedQuotes(kept=kept, dropped=quotes.dropped + irrelevant), irrelevant
 
@@ -406,8 +401,8 @@ def novel_words(text: str, q: QuestionView, instructions: str = "") -> set[str]:
         # an answer to anything
         and not s.rstrip().endswith("?")
     )
-    known = content_words(" ".join((q.stem, *q.choices, instructions)))
-    return {w for w in content_words(body) if w not in known}
+    known = content_words(" ".join((q.stem, *q.choices, instructions)), q.vocabulary)
+    return {w for w in content_words(body, q.vocabulary) if w not in known}
 
 
 def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
@@ -416,7 +411,7 @@ def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
     the reasoning a one-line text lacks; another question quoted with the same
     key is a precedent, not a reason. Not in a "which is NOT" question, where the
     article states the other choices."""
-    if is_negative_question(q.stem):
+    if is_negative_question(q.stem, q.vocabulary):
         return False
     values = numeric_values(q.choices)
     for item in quotes.kept:
@@ -434,7 +429,9 @@ def _about_choices(quote: str, q: QuestionView, choice_words: set[str]) -> bool:
     them or contains one choice's whole text ("3개 이상" for the choice
     "3개"): choices that are numbers with units, symbols or short Latin terms
     have no content words of their own."""
-    return shares_content(quote, choice_words) or bool(_refs_by_text(quote, q.choices))
+    return shares_content(quote, choice_words, q.vocabulary) or bool(
+        _refs_by_text(quote, q.choices)
+    )
 
 
 def explanation_text_guard(
@@ -448,7 +445,7 @@ def explanation_text_guard(
 ) -> GuardVerdict:
     """Every check on an explanation's text; the first failure is the verdict."""
     checked, irrelevant = relevant_quotes(quotes, q)
-    choice_words = content_words(" ".join(q.choices))
+    choice_words = content_words(" ".join(q.choices), q.vocabulary)
 
     def fail(code: str, detail: str) -> GuardVerdict:
         return GuardVerdict(False, code, detail[:300], checked, irrelevant)
@@ -461,7 +458,7 @@ def explanation_text_guard(
     if others:
         refs, sentence = others[0]
         return fail(
-            "text_names_other_choice",
+            GuardReason.TEXT_NAMES_OTHER_CHOICE,
             f"{sorted(refs)} declared in: {sentence}",
         )
     # "정답은 2번이 아니라 3번" names both; the one after the declaration counts.
@@ -469,13 +466,17 @@ def explanation_text_guard(
         tail = re.split(r"정답|답", sentence, maxsplit=1)[-1]
         named = choice_refs(tail, q)
         if named and not (named & q.accepted):
-            return fail("text_names_other_choice", f"{sorted(named)} in: {sentence}")
+            return fail(
+                GuardReason.TEXT_NAMES_OTHER_CHOICE, f"{sorted(named)} in: {sentence}"
+            )
     denial = _denials(text, q)
     if denial is not None or any(not refs for refs, _ in declared):
         sentence = denial or next(s for refs, s in declared if not refs)
-        return fail("text_denies_key", sentence)
+        return fail(GuardReason.TEXT_DENIES_KEY, sentence)
     if not any(refs & q.accepted for refs, _ in declared):
-        return fail("text_not_key", "no sentence names the keyed choice as the answer")
+        return fail(
+            GuardReason.TEXT_NOT_KEY, "no sentence names the keyed choice as the answer"
+        )
     values = numeric_values(q.choices)
     if values is not None:
         result = calculation_result(text)
@@ -486,28 +487,32 @@ def explanation_text_guard(
                 same_value(value, q.choices[n - 1], values[n - 1]) for n in q.accepted
             ):
                 return fail(
-                    "result_not_key",
+                    GuardReason.RESULT_NOT_KEY,
                     f"last result {result} != keyed value {key_value:g}",
                 )
     if evidence_sent and not any(
         _about_choices(item["quote"], q, choice_words) for item in checked.kept
     ):
         if not (quotes.kept or quotes.dropped):
-            return fail("ungrounded", "evidence was sent and nothing was quoted")
+            return fail(
+                GuardReason.UNGROUNDED, "evidence was sent and nothing was quoted"
+            )
         if checked.kept:
             return fail(
-                "ungrounded",
+                GuardReason.UNGROUNDED,
                 "no kept quote is about the choices (only about the stem)",
             )
         return fail(
-            "ungrounded",
+            GuardReason.UNGROUNDED,
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
             "the question",
         )
     if len(
         novel_words(text, q, instructions)
     ) < min_novel_words and not _quote_states_key(checked, q):
-        return fail("no_reasoning", "the text only restates the question and choices")
+        return fail(
+            GuardReason.NO_REASONING, "the text only restates the question and choices"
+        )
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
 
 
@@ -528,15 +533,15 @@ def note_text_guard(
         if _NOTE_DECLARATION.search(sentence):
             named = _refs_by_number(sentence)
             code = (
-                "text_names_other_choice"
+                GuardReason.TEXT_NAMES_OTHER_CHOICE
                 if named and not (named & q.accepted)
-                else "note_names_answer"
+                else GuardReason.NOTE_NAMES_ANSWER
             )
             return GuardVerdict(False, code, sentence[:300], checked, irrelevant)
     if (quotes.kept or quotes.dropped) and not checked.kept:
         return GuardVerdict(
             False,
-            "ungrounded",
+            GuardReason.UNGROUNDED,
             f"{quotes.dropped} quotes not verbatim, {irrelevant} not about "
             "the question",
             checked,

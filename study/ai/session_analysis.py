@@ -16,6 +16,7 @@ from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.models import (
     AIExplanationStatus,
+    JobError,
     JobStatus,
     Outcome,
     QuizSession,
@@ -108,7 +109,7 @@ def run_session_analysis_job(job: SessionJob) -> None:
     attempts = _prompt_attempts(session)
     valid = [a for a in attempts if a["outcome"] in Outcome.values]
     if not valid:
-        job_runner.job_finish(job, JobStatus.SKIPPED, "no_attempts")
+        job_runner.job_finish(job, JobStatus.SKIPPED, JobError.NO_ATTEMPTS)
         return
     weak = sorted({a["subject"] for a in valid if a["outcome"] != Outcome.CORRECT})
     query = " ".join(weak) or session.topic.name
@@ -126,11 +127,11 @@ def run_session_analysis_job(job: SessionJob) -> None:
         )
         summary = envelope_text(reply.data, "summary_md")
     except LLMParseError as exc:
-        job_runner.job_error(job, "parse_fail", str(exc))
+        job_runner.job_error(job, JobError.PARSE_FAIL, str(exc))
         job.payload = {**job.payload, "debug_raw_preview": exc.raw[:1000]}
         return
     except EnvelopeInvalid as exc:
-        job_runner.job_error(job, "parse_fail", str(exc))
+        job_runner.job_error(job, JobError.PARSE_FAIL, str(exc))
         return
     except LLMError as exc:
         job_runner.job_error(

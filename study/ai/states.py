@@ -9,17 +9,21 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from study.jobs.runner import jobs_due_in_order, spec_for
 from study.models import (
     AIExplanationStatus,
     Attempt,
+    JobError,
     JobKind,
     JobStatus,
+    Question,
     QuestionJob,
     QuizSession,
     SessionAnalysis,
@@ -32,26 +36,29 @@ from study.models.jobs import ACTIVE
 QUEUE_LOOKAHEAD = 500  # places beyond this show as "500번째 이후"
 LATENCY_SAMPLE = 20
 
-REASONS = {
-    "llm_timeout": gettext_lazy("LLM이 제한 시간 안에 답하지 않았습니다"),
-    "gate_timeout": gettext_lazy("LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다"),
-    "llm_http_error": gettext_lazy("LLM 서버가 오류로 답했습니다"),
-    "parse_fail": gettext_lazy("LLM의 답이 약속한 형식이 아니었습니다"),
-    "guard_fail": gettext_lazy("LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다"),
-    "content_changed": gettext_lazy("생성 중에 문제가 수정되었습니다"),
-    "stale_processing": gettext_lazy("작업하던 워커가 멈췄습니다"),
-    "not_configured": gettext_lazy("LLM 서버가 설정되어 있지 않습니다"),
-    "unknown": gettext_lazy("예상하지 못한 오류가 났습니다"),
-}
-
 
 def plain_reason(code: str) -> str:
-    return str(REASONS.get(code, gettext_lazy("알 수 없는 이유로 실패했습니다")))
+    """The plain reason a card shows for a job's error code."""
+    if code in JobError.values:
+        return str(JobError(code).label)
+    return str(gettext_lazy("알 수 없는 이유로 실패했습니다"))
+
+
+class CardState(StrEnum):
+    """The one state an AI card shows (templates compare the value)."""
+
+    QUEUED = "queued"  # 대기 중: place in line, or the retry time and reason
+    RUNNING = "running"  # 생성 중: elapsed and the expected remainder
+    READY = "ready"
+    STALE = "stale"  # an explanation of the question before an edit
+    FAILED = "failed"  # a plain reason, and 다시 시도
+    MISSING = "missing"  # 자료 부족: what to upload
+    NONE = "none"  # never asked for
 
 
 @dataclass
 class AIState:
-    state: str  # queued | running | ready | stale | failed | missing | none
+    state: CardState
     place: int | None = None  # 1 = next in line
     elapsed_s: int | None = None
     eta_s: int | None = None
@@ -60,7 +67,7 @@ class AIState:
 
     @property
     def active(self) -> bool:
-        return self.state in ("queued", "running")
+        return self.state in (CardState.QUEUED, CardState.RUNNING)
 
 
 def recent_llm_latency_s() -> float | None:
@@ -100,26 +107,10 @@ class Queue:
             self._place = self._read_places()
         return self._place
 
-    def _read_places(self) -> dict:
-        now = timezone.now()
-        due = Q(status=JobStatus.PENDING) & (
-            Q(run_after__isnull=True) | Q(run_after__lte=now)
-        )
-        rows = [
-            (created, 0, pk, ("q", qid))
-            for pk, created, qid in QuestionJob.objects.filter(due)
-            .filter(kind=JobKind.EXPLANATION)
-            .order_by("created_at", "id")
-            .values_list("id", "created_at", "question_id")[:QUEUE_LOOKAHEAD]
-        ]
-        rows += [
-            (created, 1, pk, ("s", sid))
-            for pk, created, sid in SessionJob.objects.filter(due)
-            .order_by("created_at", "id")
-            .values_list("id", "created_at", "session_id")[:QUEUE_LOOKAHEAD]
-        ]
-        rows.sort(key=lambda r: r[:3])
-        return {row[3]: n for n, row in enumerate(rows, start=1)}
+    def _read_places(self) -> dict[tuple[str, int], int]:
+        """(kind, question or session id) → place, in the runner's own order."""
+        due = jobs_due_in_order(limit=QUEUE_LOOKAHEAD)
+        return {job.key: n for n, job in enumerate(due, start=1)}
 
     def queued(self, key) -> AIState:
         place = self.place.get(key)
@@ -127,14 +118,14 @@ class Queue:
         if self.latency_s is not None:
             ahead = place if place is not None else QUEUE_LOOKAHEAD
             eta = int(self.latency_s * ahead / self.slots)
-        return AIState("queued", place=place, eta_s=eta)
+        return AIState(CardState.QUEUED, place=place, eta_s=eta)
 
     def running(self, started: datetime | None) -> AIState:
         elapsed = int((timezone.now() - started).total_seconds()) if started else 0
         eta = None
         if self.latency_s is not None:
             eta = max(0, int(self.latency_s - elapsed))
-        return AIState("running", elapsed_s=elapsed, eta_s=eta)
+        return AIState(CardState.RUNNING, elapsed_s=elapsed, eta_s=eta)
 
 
 def _job_state(job, queue: Queue) -> AIState:
@@ -142,7 +133,9 @@ def _job_state(job, queue: Queue) -> AIState:
         return queue.running(job.started_at)
     if job.run_after and job.run_after > timezone.now():
         return AIState(
-            "queued", retry_at=job.run_after, reason=plain_reason(job.error_code)
+            CardState.QUEUED,
+            retry_at=job.run_after,
+            reason=plain_reason(job.error_code),
         )
     state = queue.queued(_queue_key(job))
     if job.error_code:  # a retry that is due again
@@ -150,10 +143,9 @@ def _job_state(job, queue: Queue) -> AIState:
     return state
 
 
-def _queue_key(job):
-    if isinstance(job, SessionJob):
-        return ("s", job.session_id)
-    return ("q", job.question_id)
+def _queue_key(job: QuestionJob | SessionJob) -> tuple[str, int]:
+    spec = spec_for(job)
+    return (spec.name, getattr(job, spec.about))
 
 
 def explanation_states(
@@ -183,19 +175,19 @@ def explanation_states(
 def explanation_state(question, active_job, latest_job, *, queue: Queue) -> AIState:
     status = question.ai_explanation_status
     if status == AIExplanationStatus.READY:
-        return AIState("ready")
+        return AIState(CardState.READY)
     if status == AIExplanationStatus.PENDING:  # a click or a job is generating
         return queue.running(question.ai_explanation_started_at)
     if active_job is not None:
         return _job_state(active_job, queue)
     if status == AIExplanationStatus.STALE:
-        return AIState("stale")
+        return AIState(CardState.STALE)
     if status == AIExplanationStatus.SKIPPED:
-        return AIState("missing")
+        return AIState(CardState.MISSING)
     if status == AIExplanationStatus.FAILED:
         code = latest_job.error_code if latest_job else ""
-        return AIState("failed", reason=plain_reason(code))
-    return AIState("none")
+        return AIState(CardState.FAILED, reason=plain_reason(code))
+    return AIState(CardState.NONE)
 
 
 def explanation_state_one(question) -> AIState:
@@ -215,31 +207,75 @@ def session_analysis_state(
 ) -> tuple[SessionAnalysis | None, AIState]:
     analysis = SessionAnalysis.objects.filter(session=session).first()
     if analysis is not None:
-        return analysis, AIState("ready")
+        return analysis, AIState(CardState.READY)
     job = SessionJob.objects.filter(session=session).order_by("-created_at").first()
     if job is None:
-        return None, AIState("none")
+        return None, AIState(CardState.NONE)
     if job.status in ACTIVE:
         return None, _job_state(job, Queue())
     if job.status == JobStatus.FAILED:
-        return None, AIState("failed", reason=plain_reason(job.error_code))
+        return None, AIState(CardState.FAILED, reason=plain_reason(job.error_code))
     if job.status == JobStatus.SKIPPED:
-        return None, AIState("missing", reason=gettext("분석할 답안이 없습니다"))
-    return None, AIState("none")
+        return None, AIState(CardState.MISSING, reason=plain_reason(job.error_code))
+    return None, AIState(CardState.NONE)
 
 
-def subject_note_state(note: SubjectNote | None) -> AIState:
+def subject_note_active_job(*, question: Question) -> QuestionJob | None:
+    """The queued or running job for this question's note (asked for from any
+    question of the same subject and scope)."""
+    return (
+        QuestionJob.objects.filter(
+            kind=JobKind.SUBJECT_NOTE,
+            status__in=ACTIVE,
+            question__topic_id=question.topic_id,
+            question__subject=question.subject,
+            question__scope=question.scope,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def subject_note_state(*, question: Question, note: SubjectNote | None) -> AIState:
+    job = subject_note_active_job(question=question)
+    if job is not None and not (note and note.status == SubjectNoteStatus.PENDING):
+        return _job_state(job, Queue())
     if note is None:
-        return AIState("none")
+        return AIState(CardState.NONE)
     if note.status == SubjectNoteStatus.PENDING:
         return Queue().running(note.started_at)
     if note.status == SubjectNoteStatus.READY:
-        return AIState("ready")
+        return AIState(CardState.READY)
     if note.status == SubjectNoteStatus.SKIPPED:
-        return AIState("missing")
+        return AIState(CardState.MISSING, reason=subject_note_reason(note))
     if note.status == SubjectNoteStatus.FAILED:
-        return AIState("failed", reason=note.error)
-    return AIState("none")
+        return AIState(CardState.FAILED, reason=subject_note_reason(note))
+    return AIState(CardState.NONE)
+
+
+def subject_note_reason(note: SubjectNote) -> str:
+    """Why a note is not ready, in the reader's language (stored as a code)."""
+    code = note.error_code
+    if code == JobError.GUARD_FAIL:
+        return gettext("AI 설명이 검사를 통과하지 못해 저장하지 않았습니다")
+    if code == JobError.EVIDENCE_MISSING:
+        return gettext("자료 부족: 이 과목의 자료나 해설된 문제가 없습니다.")
+    if not code and note.error_params.get("text"):
+        return str(note.error_params["text"])  # written before codes were stored
+    return gettext("생성하지 못했습니다: %(exc)s") % {"exc": plain_reason(code)}
+
+
+def subject_note_context(*, question: Question) -> dict[str, Any]:
+    """What the subject note card needs besides the question."""
+    note = SubjectNote.objects.filter(
+        topic_id=question.topic_id, subject=question.subject, scope=question.scope
+    ).first()
+    return {
+        "note": note,
+        "st": subject_note_state(question=question, note=note),
+        "note_reason": subject_note_reason(note) if note is not None else "",
+        "latency_s": recent_llm_latency_s(),
+    }
 
 
 def ai_panel_context(question) -> dict:

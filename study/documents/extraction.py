@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.translation import gettext
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from study.imports.parsing import decode_bytes
+from study.models.document import DocumentError, document_error_text
 
 PDF_WORKER = Path(__file__).with_name("pdf_worker.py")
 
@@ -44,7 +44,12 @@ EXTRACT_MEMORY_BYTES = 1024 * 1024 * 1024
 
 
 class DocumentRejected(ValueError):
-    """A file that cannot become a study document; the message says why."""
+    """A file that cannot become a study document: a DocumentError code and
+    its parameters; the message (in the active language) says why."""
+
+    def __init__(self, code: DocumentError, **params: object) -> None:
+        self.code, self.params = code, params
+        super().__init__(document_error_text(code, params))
 
 
 def sniff_kind(name: str, head: bytes) -> str:
@@ -52,11 +57,9 @@ def sniff_kind(name: str, head: bytes) -> str:
     if head.startswith(b"%PDF-"):
         return "pdf"
     if name.lower().endswith(".pdf"):
-        raise DocumentRejected(gettext("PDF라고 되어 있지만 PDF 파일이 아닙니다."))
+        raise DocumentRejected(DocumentError.NOT_A_PDF)
     if b"\x00" in head[:4096]:
-        raise DocumentRejected(
-            gettext("지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만).")
-        )
+        raise DocumentRejected(DocumentError.UNSUPPORTED_TYPE)
     return "markdown" if name.lower().endswith((".md", ".markdown")) else "text"
 
 
@@ -65,16 +68,12 @@ def extract_text(kind: str, data: bytes) -> str:
         return _pdf_text(data)
     text = decode_bytes(data)
     if "\ufffd" in text and text.count("\ufffd") > len(text) // 100:
-        raise DocumentRejected(
-            gettext("텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949).")
-        )
+        raise DocumentRejected(DocumentError.UNKNOWN_ENCODING)
     if len(text) > MAX_TEXT_CHARS:
         raise DocumentRejected(
-            gettext(
-                "자료가 너무 깁니다 (%(n_text)s자, 최대 %(max_text_chars)s자). "
-                "나눠서 올려 주세요."
-            )
-            % {"n_text": f"{len(text):,}", "max_text_chars": f"{MAX_TEXT_CHARS:,}"}
+            DocumentError.TEXT_TOO_LONG,
+            n_text=f"{len(text):,}",
+            max_text_chars=f"{MAX_TEXT_CHARS:,}",
         )
     return text
 
@@ -103,8 +102,7 @@ def _pdf_text(data: bytes) -> str:
         )
     except subprocess.TimeoutExpired as exc:
         raise DocumentRejected(
-            gettext("PDF 텍스트 추출이 %(extract_wall_s)s초 안에 끝나지 않았습니다.")
-            % {"extract_wall_s": EXTRACT_WALL_S}
+            DocumentError.PDF_TIMEOUT, extract_wall_s=EXTRACT_WALL_S
         ) from exc
     try:
         reply = json.loads(proc.stdout.decode("utf-8") or "{}")
@@ -114,41 +112,30 @@ def _pdf_text(data: bytes) -> str:
         return reply["text"]
     error = reply.get("error")
     if error == "encrypted":
-        raise DocumentRejected(gettext("암호가 걸린 PDF는 읽을 수 없습니다."))
+        raise DocumentRejected(DocumentError.PDF_ENCRYPTED)
     if error == "pages":
         raise DocumentRejected(
-            gettext("PDF 쪽수가 너무 많습니다 (%(reply)s쪽, 최대 %(max_pdf_pages)s쪽).")
-            % {"reply": reply.get("detail"), "max_pdf_pages": MAX_PDF_PAGES}
+            DocumentError.PDF_TOO_MANY_PAGES,
+            reply=reply.get("detail"),
+            max_pdf_pages=MAX_PDF_PAGES,
         )
     if error == "chars":
         raise DocumentRejected(
-            gettext(
-                "PDF에서 나온 텍스트가 너무 깁니다 (파일 크기 "
-                "%(n_data)s바이트에 %(max_chars)s자 초과). 비정상적으로 "
-                "부풀려진 PDF일 수 있습니다."
-            )
-            % {"n_data": f"{len(data):,}", "max_chars": f"{max_chars:,}"}
+            DocumentError.PDF_INFLATED_TEXT,
+            n_data=f"{len(data):,}",
+            max_chars=f"{max_chars:,}",
         )
     if error == "unreadable":
         raise DocumentRejected(
-            gettext("PDF를 읽을 수 없습니다: %(reply)s")
-            % {"reply": reply.get("detail", "")[:200]}
+            DocumentError.PDF_UNREADABLE, reply=reply.get("detail", "")[:200]
         )
     if error == "memory" or proc.returncode in (-signal.SIGKILL, -signal.SIGXCPU):
         raise DocumentRejected(
-            gettext(
-                "PDF 텍스트 추출이 허용된 CPU 시간이나 메모리를 넘었습니다 "
-                "(CPU %(extract_cpu_s)s초, 메모리 %(extract_memory_bytes)sMB)."
-            )
-            % {
-                "extract_cpu_s": EXTRACT_CPU_S,
-                "extract_memory_bytes": EXTRACT_MEMORY_BYTES // 2**20,
-            }
+            DocumentError.PDF_LIMITS,
+            extract_cpu_s=EXTRACT_CPU_S,
+            extract_memory_bytes=EXTRACT_MEMORY_BYTES // 2**20,
         )
-    raise DocumentRejected(
-        gettext("PDF를 읽을 수 없습니다 (추출 프로세스 종료 코드 %(returncode)s).")
-        % {"returncode": proc.returncode}
-    )
+    raise DocumentRejected(DocumentError.PDF_EXIT, returncode=proc.returncode)
 
 
 def _pdf_precheck(data: bytes) -> None:
@@ -157,14 +144,12 @@ def _pdf_precheck(data: bytes) -> None:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise DocumentRejected(gettext("암호가 걸린 PDF는 읽을 수 없습니다."))
+            raise DocumentRejected(DocumentError.PDF_ENCRYPTED)
         pdf_check_content_size(reader)
     except DocumentRejected:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise DocumentRejected(
-            gettext("PDF를 읽을 수 없습니다: %(exc)s") % {"exc": exc}
-        ) from exc
+        raise DocumentRejected(DocumentError.PDF_BROKEN, exc=str(exc)[:200]) from exc
 
 
 _DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
@@ -186,29 +171,21 @@ def pdf_check_content_size(reader) -> None:
         cost = _content_cost(page.get_contents(), page.get("/Resources"), 0)
         if cost > page_limit:
             raise DocumentRejected(
-                gettext(
-                    "PDF %(number)s쪽의 내용이 너무 큽니다 (압축을 푼 크기 "
-                    "%(cost)s바이트, 한 쪽 최대 %(page_limit)s바이트). "
-                    "비정상적으로 부풀려진 PDF일 수 있습니다."
-                )
-                % {
-                    "number": number,
-                    "cost": f"{cost:,}",
-                    "page_limit": f"{page_limit:,}",
-                }
+                DocumentError.PDF_PAGE_TOO_BIG,
+                number=number,
+                cost=f"{cost:,}",
+                page_limit=f"{page_limit:,}",
             )
         total += cost
         if total > settings.PDF_MAX_CONTENT_BYTES:
-            raise DocumentRejected(
-                gettext("PDF 내용이 너무 큽니다. 나눠서 올려 주세요.")
-            )
+            raise DocumentRejected(DocumentError.PDF_TOO_BIG)
 
 
 def _content_cost(stream, resources, depth: int) -> int:
     if stream is None:
         return 0
     if depth > MAX_FORM_DEPTH:
-        raise DocumentRejected(gettext("PDF 구조가 너무 깊게 중첩되어 있습니다."))
+        raise DocumentRejected(DocumentError.PDF_TOO_DEEP)
     data = stream.get_data()
     cost = len(data)
     if cost > settings.PDF_MAX_PAGE_CONTENT_BYTES:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.utils.translation import gettext
 
 from study.documents.extraction import DocumentRejected
-from study.models import Document, DocumentStatus
+from study.models import Document, DocumentError, DocumentStatus
 
 
 def document_quota_check(*, owner, incoming_bytes: int) -> None:
@@ -20,30 +19,18 @@ def document_quota_check(*, owner, incoming_bytes: int) -> None:
     busy = mine.filter(status__in=[DocumentStatus.PENDING, DocumentStatus.PROCESSING])
     if busy.count() >= settings.DOCUMENT_MAX_PROCESSING:
         raise DocumentRejected(
-            gettext(
-                "처리 중인 자료가 %(document_max_processing)s개 있습니다. "
-                "처리가 끝난 뒤에 올려 주세요."
-            )
-            % {"document_max_processing": settings.DOCUMENT_MAX_PROCESSING}
+            DocumentError.QUOTA_PROCESSING,
+            document_max_processing=settings.DOCUMENT_MAX_PROCESSING,
         )
     names = list(mine.exclude(file="").values_list("file", flat=True))
     if len(names) >= settings.DOCUMENT_QUOTA_COUNT:
         raise DocumentRejected(
-            gettext(
-                "자료는 %(document_quota_count)s개까지 올릴 수 있습니다. 쓰지 "
-                "않는 자료를 뺀 뒤 올려 주세요."
-            )
-            % {"document_quota_count": settings.DOCUMENT_QUOTA_COUNT}
+            DocumentError.QUOTA_COUNT,
+            document_quota_count=settings.DOCUMENT_QUOTA_COUNT,
         )
     if _stored_bytes(names) + incoming_bytes > settings.DOCUMENT_QUOTA_BYTES:
         quota = settings.DOCUMENT_QUOTA_BYTES // (1024 * 1024)
-        raise DocumentRejected(
-            gettext(
-                "자료 저장 한도(%(quota)sMB)를 넘습니다. 쓰지 않는 자료를 뺀 "
-                "뒤 올려 주세요."
-            )
-            % {"quota": quota}
-        )
+        raise DocumentRejected(DocumentError.QUOTA_BYTES, quota=quota)
 
 
 def _stored_bytes(names: list[str]) -> int:

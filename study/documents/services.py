@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
 from django_q.tasks import async_task
 
 from study.documents.chunking import Chunk, FrontMatter, chunk_text, split_front_matter
@@ -38,6 +37,7 @@ from study.llm.embeddings import Embedder, EmbeddingError, get_embedder
 from study.models import (
     Document,
     DocumentChunk,
+    DocumentError,
     DocumentStatus,
     EmbeddingCache,
     Topic,
@@ -120,7 +120,7 @@ def document_add(
     the same version again is a no-op, new text for it replaces the old."""
     size = upload.size or 0
     if size > MAX_BYTES:
-        raise DocumentRejected(gettext("파일이 너무 큽니다 (최대 20MB)."))
+        raise DocumentRejected(DocumentError.FILE_TOO_LARGE)
     head = upload.read(8192)
     upload.seek(0)
     kind = sniff_kind(upload.name or "", head)
@@ -207,7 +207,8 @@ def _version_again(
     Document.objects.filter(pk=document.pk).update(
         status=DocumentStatus.PENDING,
         text="",
-        error="",
+        error_code="",
+        error_params={},
         attempts=0,
         pieces_done=0,
         pieces_total=0,
@@ -258,7 +259,8 @@ def document_retry(*, document: Document) -> Document:
         pk=document.pk, status__in=[DocumentStatus.FAILED, DocumentStatus.PENDING]
     ).update(
         status=DocumentStatus.PENDING,
-        error="",
+        error_code="",
+        error_params={},
         text="",
         attempts=0,
         pieces_done=0,
@@ -280,7 +282,8 @@ def documents_reprocess(*, document_ids: list[int]) -> int:
     count = Document.objects.filter(pk__in=document_ids).update(
         status=DocumentStatus.PENDING,
         text="",
-        error="",
+        error_code="",
+        error_params={},
         attempts=0,
         pieces_done=0,
         pieces_total=0,
@@ -349,7 +352,8 @@ def document_ingest(
         .filter(attempts__lt=MAX_ATTEMPTS)
         .update(
             status=DocumentStatus.PROCESSING,
-            error="",
+            error_code="",
+            error_params={},
             attempts=F("attempts") + 1,
             pieces_done=0,
             pieces_total=0,
@@ -363,12 +367,7 @@ def document_ingest(
             document.heartbeat_at and document.heartbeat_at < _stale_before()
         ):
             return _fail(
-                document,
-                gettext(
-                    "처리 작업이 %(max_attempts)s번 중단되었습니다 (작업자 종료). "
-                    "다시 시도해 주세요."
-                )
-                % {"max_attempts": MAX_ATTEMPTS},
+                document, DocumentError.WORKER_STOPPED, max_attempts=MAX_ATTEMPTS
             )
         return document
     try:
@@ -378,19 +377,25 @@ def document_ingest(
             _embed_chunks(document, get_embedder(), progress)
         elif progress:
             progress(len(chunks), len(chunks))
-    except (DocumentRejected, EmbeddingError) as exc:
-        return _fail(document, str(exc))
+    except DocumentRejected as exc:
+        return _fail(document, exc.code, **exc.params)
+    except EmbeddingError as exc:
+        return _fail(document, DocumentError.EMBEDDING_FAILED, detail=str(exc)[:300])
     except Exception as exc:
         logger.exception("ingest of document %s failed", document_id)
-        return _fail(
-            document,
-            gettext("처리 중 오류가 났습니다: %(name)s") % {"name": type(exc).__name__},
-        )
+        return _fail(document, DocumentError.INGEST_ERROR, name=type(exc).__name__)
     document.status = DocumentStatus.READY
     document.chunk_count = document.pieces_done = len(chunks)
     document.processed_at = timezone.now()
     document.save(
-        update_fields=["status", "chunk_count", "pieces_done", "processed_at", "error"]
+        update_fields=[
+            "status",
+            "chunk_count",
+            "pieces_done",
+            "processed_at",
+            "error_code",
+            "error_params",
+        ]
     )
     if document.act_key:
         act_versions_refresh(owner_id=document.owner_id, act_key=document.act_key)
@@ -551,11 +556,12 @@ def act_versions_refresh(
         _vectors_ensure(Document.objects.get(pk=current))
     # else a newer version is still being processed: search reads the ready
     # one by text meanwhile, and the newer one brings its vectors.
+    others = versions if current is None else versions.exclude(pk=current)
     with transaction.atomic():
         list(versions.select_for_update().values_list("id", flat=True))
-        versions.exclude(pk=current).filter(in_force=True).update(in_force=False)
+        others.filter(in_force=True).update(in_force=False)
         DocumentChunk.objects.filter(
-            document__in=versions.exclude(pk=current), embedding__isnull=False
+            document__in=others, embedding__isnull=False
         ).update(embedding=None, embedding_model="")
         if current is not None:
             versions.filter(pk=current, in_force=False).update(in_force=True)
@@ -620,17 +626,11 @@ def _prepare_chunks(document: Document) -> list[Chunk]:
         document.text = normalise_text(body)
         _apply_front_matter(document, meta)
     if not document.text.strip():
-        raise DocumentRejected(
-            gettext("텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다).")
-        )
+        raise DocumentRejected(DocumentError.NO_TEXT)
     chunks = split_chunks(document.text)
     if len(chunks) > MAX_CHUNKS:
         raise DocumentRejected(
-            gettext(
-                "자료가 너무 깁니다 (%(n_chunks)s조각, 최대 %(max_chunks)s). "
-                "나눠서 올려 주세요."
-            )
-            % {"n_chunks": len(chunks), "max_chunks": MAX_CHUNKS}
+            DocumentError.TOO_MANY_CHUNKS, n_chunks=len(chunks), max_chunks=MAX_CHUNKS
         )
     return chunks
 
@@ -668,10 +668,7 @@ def _claim_version(document: Document, version: ActVersion) -> None:
         .first()
     )
     if taken is not None:
-        raise DocumentRejected(
-            gettext("같은 법령의 같은 버전이 이미 있습니다: %(title)s")
-            % {"title": taken.title}
-        )
+        raise DocumentRejected(DocumentError.SAME_VERSION, title=taken.title)
     for name, value in _version_fields(version).items():
         setattr(document, name, value)
 
@@ -680,11 +677,13 @@ def _file_name(document: Document) -> str:
     return (document.file.name or "").rsplit("/", 1)[-1]
 
 
-def _fail(document: Document, reason: str) -> Document:
+def _fail(document: Document, code: DocumentError, **params: object) -> Document:
     document.status = DocumentStatus.FAILED
-    document.error = reason
+    document.error_code, document.error_params = code, params
     document.processed_at = timezone.now()
-    document.save(update_fields=["status", "error", "processed_at", "text"])
+    document.save(
+        update_fields=["status", "error_code", "error_params", "processed_at", "text"]
+    )
     if document.act_key:  # an older version may be the one in force after all
         try:
             act_versions_refresh(owner_id=document.owner_id, act_key=document.act_key)

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from study.forecast.reliability import Bin
+
 WIDTH, HEIGHT = 340, 190
 LEFT, RIGHT, TOP, BOTTOM = 40, 14, 12, 30
 
@@ -58,4 +60,64 @@ def pass_chart(
         last_x=_x(n - 1, n),
         last_y=_y(paced[-1]),
         last_label=f"{round(paced[-1] * 100)}%",
+    )
+
+
+SIDE = 220
+MARGIN = 36
+
+
+@dataclass
+class ReliabilityPoint:
+    x: float
+    y: float
+    r: float
+    label: str
+
+
+@dataclass
+class ReliabilityChart:
+    """Forecast (x) against what happened (y), one dot per group of
+    forecasts (its area grows with how many), and the diagonal where a
+    forecast of p comes true p of the time."""
+
+    size: int
+    low: float
+    high: float
+    points: list[ReliabilityPoint]
+    ticks: list[tuple[float, str]]
+
+    @property
+    def span(self) -> float:
+        return self.high - self.low
+
+
+def _scale(value: float) -> float:
+    return MARGIN + (SIDE - 2 * MARGIN) * min(max(value, 0.0), 1.0)
+
+
+def reliability_chart(bins: Sequence[Bin]) -> ReliabilityChart | None:
+    """bins: reliability.Bin with at least one forecast."""
+    shown = [
+        (b.n, b.mean_forecast, b.pass_rate)
+        for b in bins
+        if b.n and b.mean_forecast is not None and b.pass_rate is not None
+    ]
+    if not shown:
+        return None
+    most = max(n for n, _, _ in shown)
+    return ReliabilityChart(
+        size=SIDE,
+        low=_scale(0.0),
+        high=_scale(1.0),
+        points=[
+            ReliabilityPoint(
+                x=round(_scale(forecast), 1),
+                y=round(SIDE - _scale(passed), 1),
+                r=round(3 + 7 * (n / most) ** 0.5, 1),
+                label=f"{round(100 * forecast)}% → {round(100 * passed)}%",
+            )
+            for n, forecast, passed in shown
+        ],
+        ticks=[(_scale(v), f"{round(v * 100)}%") for v in (0.0, 0.5, 1.0)],
     )

@@ -8,7 +8,8 @@ parameters: correct → Good, wrong or 모르겠음 → Again (as in scheduling)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -93,3 +94,57 @@ def _put(states: dict[int, MemoryState], qid: int, state: MemoryState | None) ->
 
 def utc(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def replay_steps(
+    answers: Iterable[tuple[datetime, bool]], evidence: list | None = None
+) -> list[MemoryState]:
+    """The memory state after each answer, in time order. evidence, when
+    given, receives (stability before, days since the previous answer,
+    correct, day of the answer) for every answer after the first."""
+    card = Card(card_id=1)
+    steps: list[MemoryState] = []
+    last = None
+    for at, correct in answers:
+        if last is not None and at < last:
+            at = last
+        if evidence is not None and last is not None:
+            elapsed = (at - last).total_seconds() / SECONDS_PER_DAY
+            evidence.append((_stability(card), elapsed, bool(correct), day_number(at)))
+        card, _ = _SCHEDULER.review_card(
+            card, Rating.Good if correct else Rating.Again, review_datetime=at
+        )
+        last = at
+        steps.append(
+            MemoryState(
+                stability=_stability(card),
+                last_review_day=day_number(at),
+                answers=len(steps) + 1,
+            )
+        )
+    return steps
+
+
+def replay_history(
+    rows: Iterable[tuple[int, datetime, bool]], evidence: list | None = None
+) -> dict[int, list[MemoryState]]:
+    """(question id, at, correct) sorted by question then time → every
+    question's states after each answer (for the state at any past moment)."""
+    history: dict[int, list[MemoryState]] = {}
+    current = 0
+    batch: list[tuple[datetime, bool]] = []
+    for qid, at, correct in rows:
+        if qid != current and batch:
+            history[current] = replay_steps(batch, evidence)
+            batch = []
+        current = qid
+        batch.append((at, correct))
+    if batch:
+        history[current] = replay_steps(batch, evidence)
+    return history
+
+
+def state_before(steps: Sequence[MemoryState], day: float) -> MemoryState | None:
+    """The memory state after the last answer before `day` (None: not yet)."""
+    index = bisect.bisect_left([s.last_review_day for s in steps], day)
+    return steps[index - 1] if index else None

@@ -40,8 +40,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from study.exam_rules import PASS_AVERAGE_MIN, PASS_SUBJECT_MIN
+from study.forecast.papers import NO_NEW_QUESTIONS, NewShare
 
 GUESS = 0.25  # four choices; a learner who does not know still guesses
 # FSRS-6 default forgetting curve, R(t) = (1 + FACTOR·t/S)^(−DECAY), as py-fsrs.
@@ -53,10 +55,17 @@ PRIOR_STRENGTH = 10.0  # pseudo-answers behind the learner-wide mean
 SUBJECT_STRENGTH = 8.0  # pseudo-answers pulling a subject to the learner mean
 # The memory model's own uncertainty for one learner: σ of log-stability.
 MEMORY_LOG_SD = 0.35
-# What the model leaves out (how alike the paper's questions are, lucky
-# guesses replayed as recall, …): a subject's mean p is off by this much on
-# the logit scale, independently per subject.
-MODEL_ERROR_SD = 0.2
+# How far the memory model is off for this learner in one subject: a shift
+# on the logit scale of what memory gives (the studied questions). Its prior
+# is a scale mixture: usually small (SHIFT_SD), now and then large
+# (SHIFT_WIDE_SD, e.g. a learner who forgets far faster than FSRS says), so
+# that a routine mock moves it little and a surprising one — a subject failed
+# on questions the model thought known — moves it far. Mocks and whole rounds
+# the learner sat (Sittings) are its evidence.
+SHIFT_SD = 0.3
+SHIFT_WIDE_SD = 1.0
+SHIFT_WIDE_SHARE = 0.2
+SHIFT_GRID = np.linspace(-4.0, 4.0, 161)
 DRAWS = 64
 TYPICAL_STABILITY = 1.0  # days; for a subject with nothing studied yet
 INTERVAL = (0.10, 0.90)
@@ -98,6 +107,10 @@ class SubjectInput:
     unseen_correct: float = 0.0  # first answers: correct + 1/4 per 모르겠음
     unseen_answered: int = 0
     pace: float = 0.0  # new questions of this subject per day, lately
+    # The share of the real paper's questions that no round asked before.
+    new_share: NewShare = NO_NEW_QUESTIONS
+    # Mocks and whole rounds the learner sat: direct evidence of the shift.
+    sittings: tuple[Sitting, ...] = ()
 
     @classmethod
     def build(
@@ -108,6 +121,8 @@ class SubjectInput:
         unseen_correct: float = 0.0,
         unseen_answered: int = 0,
         pace: float = 0.0,
+        new_share: NewShare = NO_NEW_QUESTIONS,
+        sittings: Sequence[Sitting] = (),
     ) -> SubjectInput:
         """rows: (weight, stability or None, last review day or None)."""
         nan = float("nan")
@@ -124,11 +139,119 @@ class SubjectInput:
             unseen_correct=unseen_correct,
             unseen_answered=unseen_answered,
             pace=pace,
+            new_share=new_share,
+            sittings=tuple(sittings),
         )
 
     @property
     def studied(self) -> np.ndarray:
         return ~np.isnan(self.stability)
+
+
+@dataclass(frozen=True)
+class Sitting:
+    """One subject of a mock or a whole round the learner sat, and what the
+    model would have said of it just before: the sum of P(right) over the
+    questions the learner had studied (from memory), how many they had never
+    seen (at the learner's first-sight accuracy, as now estimated), and what
+    happened (right answers; a 모르겠음 counts 1/4, as on the real exam, where
+    a question not known is guessed). Older sittings weigh less."""
+
+    remembered: float
+    unseen: int
+    right: float
+    asked: int
+    weight: float = 1.0
+
+    def predicted(
+        self, accuracy: float, shift: np.ndarray | float = 0.0
+    ) -> np.ndarray | float:
+        """The expected share right, the memory part moved by `shift`."""
+        studied = self.asked - self.unseen
+        memory = (
+            shifted(self.remembered / studied, shift) * studied if studied > 0 else 0.0
+        )
+        return (memory + self.unseen * max(accuracy, GUESS)) / max(self.asked, 1)
+
+
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
+
+
+def _normal_on_grid(sd: float) -> np.ndarray:
+    density = np.exp(-0.5 * (SHIFT_GRID / sd) ** 2)
+    return density / density.sum()
+
+
+def shift_prior() -> np.ndarray:
+    return (1 - SHIFT_WIDE_SHARE) * _normal_on_grid(
+        SHIFT_SD
+    ) + SHIFT_WIDE_SHARE * _normal_on_grid(SHIFT_WIDE_SD)
+
+
+def shift_posterior(sittings: Sequence[Sitting], accuracy: float) -> np.ndarray:
+    """Posterior weights over SHIFT_GRID for one subject, from its sittings:
+    right answers ~ Binomial(asked, predicted), the memory part of the
+    prediction moved by the shift, the rest at the learner's first-sight
+    accuracy as now estimated (so what that estimate explains is no evidence
+    that memory is off)."""
+    log_post = np.log(shift_prior())
+    for sitting in sittings:
+        if sitting.asked <= sitting.unseen:
+            continue  # nothing from memory: first-sight accuracy's evidence
+        q = np.clip(sitting.predicted(accuracy, SHIFT_GRID), 1e-9, 1 - 1e-9)
+        log_post += sitting.weight * (
+            sitting.right * np.log(q) + (sitting.asked - sitting.right) * np.log1p(-q)
+        )
+    weights = np.exp(log_post - log_post.max())
+    return weights / weights.sum()
+
+
+SITTING_HALF_LIFE = 21.0  # days: a sitting three weeks old counts half
+SITTING_WINDOW = 120.0  # days: older sittings are not evidence any more
+SITTING_MAX = 8  # the most recent sittings count
+
+
+def sitting_weight(age_days: float) -> float:
+    return 0.5 ** (max(age_days, 0.0) / SITTING_HALF_LIFE)
+
+
+def sitting_memory(
+    stability: np.ndarray,
+    last_review_day: np.ndarray,
+    *,
+    at_day: float,
+    memory: float,
+) -> tuple[float, int]:
+    """Of one subject's questions of a sitting, just before it: the sum of
+    P(right) over those studied (from memory; NaN stability: never seen) and
+    how many were never seen."""
+    stability = np.asarray(stability, dtype=float)
+    studied = ~np.isnan(stability)
+    if not studied.any():
+        return 0.0, int(stability.size)
+    r = retrievability(
+        stability[studied] * memory,
+        at_day - np.asarray(last_review_day, dtype=float)[studied],
+    )
+    return float(p_from_retrievability(r).sum()), int((~studied).sum())
+
+
+def memory_mean(weights: np.ndarray) -> float:
+    """The posterior mean (geometric) of the learner's stability factor."""
+    return float(np.exp((np.log(MEMORY_GRID) * weights).sum()))
+
+
+def shift_mean(sittings: Sequence[Sitting], accuracy: float) -> float:
+    if not sittings:
+        return 0.0
+    return float((shift_posterior(sittings, accuracy) * SHIFT_GRID).sum())
+
+
+def shifted(p: np.ndarray | float, shift: np.ndarray | float) -> np.ndarray:
+    """A subject's mean P(right) moved by a logit shift (never below a guess)."""
+    return np.clip(1 / (1 + np.exp(-(_logit(p) + shift))), GUESS, 1.0)
 
 
 MEMORY_GRID = np.exp(np.linspace(-2.0, 2.0, 41))
@@ -251,14 +374,29 @@ def question_probabilities(
     return p
 
 
-def paper_probabilities(p: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
-    """The n slots of a paper drawn from the bank by weight: each is right
-    with the bank's weighted mean p."""
+def paper_probabilities(
+    p: np.ndarray,
+    weights: np.ndarray,
+    n: int,
+    *,
+    new_share: float = 0.0,
+    new_p: float = GUESS,
+    shift: float = 0.0,
+) -> np.ndarray:
+    """The n slots of a real paper: each is a question never asked before
+    with chance new_share (right with new_p, the first-sight accuracy), else
+    a bank question drawn by weight (right with the bank's weighted mean p,
+    moved by shift: what the learner's sittings said of their memory)."""
     if n <= 0:
         return np.zeros(0)
     if p.size == 0 or weights.sum() <= 0:
-        return np.full(n, GUESS)
-    return np.full(n, float((p * weights).sum() / weights.sum()))
+        bank = max(new_p, GUESS)
+    else:
+        bank = float((p * weights).sum() / weights.sum())
+        if shift:
+            bank = float(shifted(bank, shift))
+    mean = (1 - new_share) * bank + new_share * max(new_p, GUESS)
+    return np.full(n, mean)
 
 
 def poisson_binomial(probabilities: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -345,6 +483,9 @@ class SubjectForecast:
     unseen_accuracy: float
     studied: int
     bank: int
+    new_share: float = 0.0  # expected share of never-asked questions
+    shift: float = 0.0  # what the sittings said (logit; < 0: worse than memory)
+    sittings: int = 0
 
 
 @dataclass
@@ -354,6 +495,7 @@ class Forecast:
     high: float
     memory: float = 1.0  # the learner's stability factor (posterior mean)
     subjects: list[SubjectForecast] = field(default_factory=list)
+    new_share: float = 0.0  # expected share of never-asked questions on the paper
 
     @property
     def most_at_risk(self) -> SubjectForecast | None:
@@ -404,9 +546,21 @@ class _Prepared:
             ).sum(axis=1)
         return self._studied_sum[memory]
 
-    def mean_p(self, *, accuracy, memory) -> np.ndarray:
-        """(draws, days): the bank's weighted mean P(right) per draw of the
-        unseen accuracy and the memory factor (arrays of one value per draw)."""
+    def mean_p(
+        self,
+        *,
+        accuracy: ArrayLike,
+        memory: ArrayLike,
+        new_share: ArrayLike | None = None,
+        shift: ArrayLike | None = None,
+    ) -> np.ndarray:
+        """(draws, days): a paper slot's P(right) per draw of the unseen
+        accuracy, the memory factor, the share of new questions and the
+        shift (arrays of one value per draw): new with that share, else the
+        bank's weighted mean. The shift moves what memory gives (the studied
+        questions and those met at the learner's pace): it is what the
+        learner's sittings said of their memory; first-sight accuracy has its
+        own evidence."""
         accuracy = np.atleast_1d(np.asarray(accuracy, dtype=float))
         memory = np.atleast_1d(np.asarray(memory, dtype=float))
         days = self.elapsed.shape[0]
@@ -418,19 +572,38 @@ class _Prepared:
             studied[memory == value] = self._studied(float(value))
         r_met = retrievability(self.typical * memory[:, None], self.half_way[None, :])
         p_met = np.maximum(p_from_retrievability(r_met), unseen_p)
-        total = studied + (self.w_unseen - self.w_met) * unseen_p + self.w_met * p_met
-        return total / self.total
+        remembered = studied + self.w_met * p_met
+        if shift is not None:
+            held = self.w_studied.sum() + self.w_met
+            mean = remembered / np.where(held > 0, held, 1.0)
+            shift = np.asarray(shift, dtype=float).reshape(-1, 1)
+            remembered = np.where(held > 0, shifted(mean, shift) * held, remembered)
+        total = remembered + (self.w_unseen - self.w_met) * unseen_p
+        bank = total / self.total
+        if new_share is None:
+            return bank
+        share = np.atleast_1d(np.asarray(new_share, dtype=float))[:, None]
+        return (1 - share) * bank + share * unseen_p
 
-    def dist(self, *, accuracy, memory, shift=None) -> np.ndarray:
+    def dist(
+        self,
+        *,
+        accuracy: ArrayLike,
+        memory: ArrayLike,
+        shift: ArrayLike | None = None,
+        new_share: ArrayLike | None = None,
+    ) -> np.ndarray:
         """(draws, days, n + 1): P(k right) on the subject's paper."""
         n = self.subject.questions
-        p = np.clip(self.mean_p(accuracy=accuracy, memory=memory), 0.0, 1.0)
+        p = np.clip(
+            self.mean_p(
+                accuracy=accuracy, memory=memory, new_share=new_share, shift=shift
+            ),
+            0.0,
+            1.0,
+        )
         if n <= 0:
             return np.ones((*p.shape, 1))
-        if shift is not None:
-            shift = np.asarray(shift, dtype=float).reshape(-1, 1)
-            q = np.clip(p, 1e-9, 1 - 1e-9)
-            p = np.clip(1 / (1 + np.exp(-(np.log(q / (1 - q)) + shift))), GUESS, 1.0)
         return _binomial(n, p)
 
 
@@ -441,6 +614,14 @@ class Draws:
     memory: np.ndarray  # (draws,) the learner's stability factor
     accuracy: np.ndarray  # (draws, subjects) unseen-question accuracy
     shift: np.ndarray  # (draws, subjects) model error on the logit scale
+    new_share: np.ndarray  # (draws, subjects) share of never-asked questions
+
+
+def _grid_draws(weights: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Draws from a distribution on SHIFT_GRID by its inverse CDF."""
+    cdf = np.cumsum(weights)
+    index = np.searchsorted(cdf / cdf[-1], uniforms, side="right")
+    return SHIFT_GRID[np.minimum(index, SHIFT_GRID.size - 1)]
 
 
 def uncertainty_draws(
@@ -450,10 +631,31 @@ def uncertainty_draws(
     rng = np.random.default_rng(SEED)
     alpha = np.array([a for a, _ in posteriors], dtype=float)
     beta = np.array([b for _, b in posteriors], dtype=float)
+    memory = rng.choice(MEMORY_GRID, size=draws, p=memory_weights)
+    accuracy = rng.beta(alpha, beta, size=(draws, len(subjects)))
+    uniforms = rng.random((draws, len(subjects)))
+    shift = (
+        np.column_stack(
+            [
+                _grid_draws(
+                    shift_posterior(s.sittings, float(alpha[i] / (alpha[i] + beta[i]))),
+                    uniforms[:, i],
+                )
+                for i, s in enumerate(subjects)
+            ]
+        )
+        if subjects
+        else np.zeros((draws, 0))
+    )
+    share_alpha = np.array([max(s.new_share.alpha, 1e-9) for s in subjects])
+    share_beta = np.array([max(s.new_share.beta, 1e-9) for s in subjects])
+    has_new = np.array([s.new_share.alpha > 0 for s in subjects], dtype=bool)
+    new_share = rng.beta(share_alpha, share_beta, size=(draws, len(subjects)))
     return Draws(
-        memory=rng.choice(MEMORY_GRID, size=draws, p=memory_weights),
-        accuracy=rng.beta(alpha, beta, size=(draws, len(subjects))),
-        shift=rng.normal(0.0, MODEL_ERROR_SD, size=(draws, len(subjects))),
+        memory=memory,
+        accuracy=accuracy,
+        shift=shift,
+        new_share=np.where(has_new, new_share, 0.0),
     )
 
 
@@ -472,7 +674,10 @@ def pass_samples(
     drawn = uncertainty_draws(subjects, memory_weights, draws)
     dists = [
         _Prepared(s, exam_days=exam_days, today=today).dist(
-            accuracy=drawn.accuracy[:, i], memory=drawn.memory, shift=drawn.shift[:, i]
+            accuracy=drawn.accuracy[:, i],
+            memory=drawn.memory,
+            shift=drawn.shift[:, i],
+            new_share=drawn.new_share[:, i],
         )
         for i, s in enumerate(subjects)
     ]
@@ -495,7 +700,7 @@ def point_pass_probability(
     return pass_probability(
         [
             _Prepared(s, exam_days=exam_day, today=today).dist(
-                accuracy=acc, memory=1.0
+                accuracy=acc, memory=1.0, new_share=s.new_share.mean
             )[0, 0]
             for s, acc in zip(subjects, accuracies, strict=True)
         ]
@@ -520,7 +725,7 @@ def forecast(
     """
     if memory_weights is None:
         memory_weights = memory_posterior(evidence)
-    memory_mean = float(np.exp((np.log(MEMORY_GRID) * memory_weights).sum()))
+    memory_factor = memory_mean(memory_weights)
     samples = pass_samples(
         subjects,
         exam_days=exam_day,
@@ -532,9 +737,14 @@ def forecast(
     reports = []
     for s, (a, b) in zip(subjects, posteriors, strict=True):
         acc = a / (a + b)
-        dist = _Prepared(s, exam_days=exam_day, today=today).dist(
-            accuracy=acc, memory=memory_mean
-        )[0, 0]
+        shifts = shift_posterior(s.sittings, acc)
+        dist = subject_distribution(
+            _Prepared(s, exam_days=exam_day, today=today),
+            accuracy=acc,
+            memory=memory_factor,
+            new_share=s.new_share.mean,
+            shifts=shifts,
+        )
         n = s.questions
         ks = np.arange(n + 1)
         below = ks * 100.0 < PASS_SUBJECT_MIN * n - 1e-9
@@ -548,15 +758,45 @@ def forecast(
                 unseen_accuracy=max(acc, GUESS),
                 studied=int(s.studied.sum()),
                 bank=int(s.weights.size),
+                new_share=s.new_share.mean,
+                shift=float((shifts * SHIFT_GRID).sum()),
+                sittings=len(s.sittings),
             )
         )
     return Forecast(
-        memory=memory_mean,
+        new_share=paper_new_share(subjects),
+        memory=memory_factor,
         pass_probability=float(samples.mean()) if samples.size else 0.0,
         low=float(np.quantile(samples, INTERVAL[0])) if samples.size else 0.0,
         high=float(np.quantile(samples, INTERVAL[1])) if samples.size else 0.0,
         subjects=reports,
     )
+
+
+def subject_distribution(
+    prepared: _Prepared,
+    *,
+    accuracy: float,
+    memory: float,
+    new_share: float,
+    shifts: np.ndarray,
+) -> np.ndarray:
+    """P(k right) on the subject's paper at the posterior means, averaged over
+    the posterior of the shift (so a subject the learner just failed in a
+    mock carries that chance of 과락)."""
+    keep = shifts > 1e-6 * shifts.max()
+    grid = prepared.dist(
+        accuracy=accuracy, memory=memory, shift=SHIFT_GRID[keep], new_share=new_share
+    )[:, 0, :]
+    weights = shifts[keep] / shifts[keep].sum()
+    return (weights[:, None] * grid).sum(axis=0)
+
+
+def paper_new_share(subjects: Sequence[SubjectInput]) -> float:
+    total = sum(s.questions for s in subjects)
+    if not total:
+        return 0.0
+    return sum(s.new_share.mean * s.questions for s in subjects) / total
 
 
 def pass_curve(

@@ -42,19 +42,22 @@ EXPECTED_SCORE_WEIGHT = 0.01
 @dataclass
 class Plan:
     reviews: list[int] = field(default_factory=list)
+    misses: list[int] = field(default_factory=list)  # unreviewed misses taken
     new: list[int] = field(default_factory=list)
     new_by_subject: dict[str, int] = field(default_factory=dict)
     pass_before: float = 0.0
     pass_after: float = 0.0
     deferred: int = 0  # due reviews left for later (known on the exam day)
+    misses_left: int = 0  # unreviewed misses new questions were worth more than
+    unseen_left: int = 0  # questions never seen, after today's
 
     @property
     def question_ids(self) -> list[int]:
-        return self.reviews + self.new
+        return self.reviews + self.misses + self.new
 
     @property
     def size(self) -> int:
-        return len(self.reviews) + len(self.new)
+        return len(self.reviews) + len(self.misses) + len(self.new)
 
 
 def learned_stability(days_to_exam: float) -> float:
@@ -84,15 +87,22 @@ def daily_plan(
     today: float,
     exam_day: float,
     seed: int = 0,
+    miss_ids: Sequence[int] = (),
 ) -> Plan:
     """ids[s][i] is the question id of subjects[s]'s i-th bank question.
 
-    due_ids are the reviews due today, most urgent first; seed fixes the order
-    among equally weighted new questions (a day's plan is the same on reload).
+    due_ids are the reviews due today, most urgent first; miss_ids the wrong
+    and 모르겠음 answers not yet reviewed (not in the review queue yet), most
+    recent first, weighed like due reviews; seed fixes the order among
+    equally weighted new questions (a day's plan is the same on reload).
     """
     subjects = list(subjects)
     posteriors = model.unseen_posteriors(subjects)
     accs = [a / (a + b) for a, b in posteriors]
+    shifts = [
+        model.shift_mean(sub.sittings, acc)
+        for sub, acc in zip(subjects, accs, strict=True)
+    ]
 
     def dist(s: int) -> np.ndarray:
         sub = subjects[s]
@@ -100,17 +110,28 @@ def daily_plan(
             sub, exam_day=exam_day, unseen_accuracy=accs[s]
         )
         return model.poisson_binomial(
-            model.paper_probabilities(p, sub.weights, sub.questions)
+            model.paper_probabilities(
+                p,
+                sub.weights,
+                sub.questions,
+                new_share=sub.new_share.mean,
+                new_p=accs[s],
+                shift=shifts[s],
+            )
         )
 
     dists = [dist(s) for s in range(len(subjects))]
     plan = Plan()
     plan.pass_before = plan.pass_after = model.pass_probability(dists)
+    due = set(due_ids)
+    misses = [qid for qid in dict.fromkeys(miss_ids) if qid not in due]
     reviews = _reviews_worth_it(
-        subjects, ids, due_ids, dists, accs, size=size, exam_day=exam_day
+        subjects, ids, [*due_ids, *misses], dists, accs, size=size, exam_day=exam_day
     )
     plan.reviews = [qid for qid in due_ids if qid in reviews]
+    plan.misses = [qid for qid in misses if qid in reviews]
     plan.deferred = len(due_ids) - len(plan.reviews)
+    plan.misses_left = len(misses) - len(plan.misses)
     rng = np.random.default_rng(seed)
     queues: list[list[int]] = []
     for sub in subjects:
@@ -120,7 +141,7 @@ def daily_plan(
         queues.append([int(i) for i in shuffled[order]])
     stability = learned_stability(exam_day - today)
     current = plan.pass_after
-    remaining = max(size - len(plan.reviews), 0)
+    remaining = max(size - len(plan.reviews) - len(plan.misses), 0)
     # Picks go in up to PICK_ROUNDS batches so a 200-question plan stays fast.
     batch = max(1, -(-remaining // PICK_ROUNDS))
     while remaining > 0:
@@ -151,6 +172,7 @@ def daily_plan(
         remaining -= len(picked)
         current = model.pass_probability(dists)
     plan.pass_after = current
+    plan.unseen_left = sum(len(queue) for queue in queues)
     return plan
 
 
@@ -196,7 +218,7 @@ def _reviews_worth_it(
         )
         if np.isnan(remembered):  # due but never answered: a new question
             remembered = max(accs[s], model.GUESS)
-        share = sub.weights[i] / max(sub.weights.sum(), 1e-9)
+        share = (1 - sub.new_share.mean) * sub.weights[i] / max(sub.weights.sum(), 1e-9)
         gains.append((values[s] * share * max(learned - remembered, 0.0), 0, int(qid)))
     for s, sub in enumerate(subjects):
         unseen = np.flatnonzero(~sub.studied)
@@ -204,7 +226,8 @@ def _reviews_worth_it(
             continue
         top = unseen[np.argsort(-sub.weights[unseen], kind="stable")[:size]]
         gap = max(learned - max(accs[s], model.GUESS), 0.0)
-        total = max(sub.weights.sum(), 1e-9)
+        # A bank question fills only the slots that are not new questions.
+        total = max(sub.weights.sum(), 1e-9) / max(1 - sub.new_share.mean, 1e-9)
         gains += [(values[s] * sub.weights[i] / total * gap, 1, -1) for i in top]
     gains.sort(key=lambda g: (-g[0], g[1]))
     return {qid for _, kind, qid in gains[:size] if kind == 0}

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q
+import numpy as np
+from django.db.models import F, Func, IntegerField, JSONField, Q
 from django.utils import timezone
 
-from study.forecast import calibration, memory, model, retention
+from study import rounds
+from study.forecast import calibration, memory, model, papers, retention
 from study.forecast import plan as daily
-from study.models import Attempt, ExamPlan, Outcome, Question, QuestionProgress, Topic
+from study.forecast.papers import NewShare
+from study.forecast.reliability import Bin, reliability_bins
+from study.models import (
+    Attempt,
+    ExamPlan,
+    Outcome,
+    Question,
+    QuestionProgress,
+    QuizMode,
+    QuizSession,
+    QuizStatus,
+    Topic,
+)
 from study.selectors.counts import queue_counts
-from study.selectors.exam_spec import exam_paper_for_topic
-from study.selectors.quiz_selection import topic_subject_names
-from study.selectors.review_queue import end_of_today
+from study.selectors.exam_spec import exam_paper_for_topic, topic_subject_names
+from study.selectors.review_queue import end_of_today, pending_review_q
+from study.selectors.scores import PaperScore, paper_score
+from study.subjects import subject_key
 
 # What a first answer says about knowing the question: right, or a guess.
 OUTCOME_CREDIT: dict[str, float] = {Outcome.CORRECT: 1.0, Outcome.UNSURE: model.GUESS}
@@ -43,69 +58,292 @@ class LearnerModel:
     answered: int
 
 
-def learner_model(*, user, topic: Topic, now: datetime) -> LearnerModel:
-    """The learner's memory of every quizzable question, by exam subject."""
+@dataclass(frozen=True)
+class SittingRecord:
+    """A mock or a whole round the learner finished: its answers."""
+
+    session_id: int
+    mode: str
+    params: dict
+    started_at: datetime
+    finished_at: datetime
+    answers: tuple[tuple[int, str, str], ...]  # (question id, subject, outcome)
+
+    @property
+    def start_day(self) -> float:
+        return memory.day_number(self.started_at)
+
+    @property
+    def score(self) -> PaperScore:
+        return paper_score(
+            (subject, outcome == Outcome.CORRECT)
+            for _, subject, outcome in self.answers
+        )
+
+
+@dataclass
+class LearnerHistory:
+    """Everything the forecast reads of one learner in one topic, as rows: the
+    exam spec, the bank, every answer and the sittings. A forecast at any
+    moment is a plain function of it (model_at)."""
+
+    spec: list[tuple[str, int]]
+    bank: dict[str, list[tuple[int, int]]]  # subject → (question id, rounds)
+    answers: list[tuple[int, datetime, str]]  # by question, then time
+    sittings: list[SittingRecord]  # oldest first
+    shares: dict[str, NewShare]
+    steps: dict[int, list[memory.MemoryState]] = field(default_factory=dict)
+    evidence: list[tuple[float, float, bool, float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.steps = memory.replay_history(
+            ((qid, at, o == Outcome.CORRECT) for qid, at, o in self.answers),
+            self.evidence,
+        )
+        firsts: dict[int, tuple[float, str]] = {}
+        for qid, at, outcome in self.answers:
+            firsts.setdefault(qid, (memory.day_number(at), outcome))
+        self.firsts = firsts
+        self.answer_days = sorted(
+            (memory.day_number(at), outcome) for _, at, outcome in self.answers
+        )
+        self.subject_of = {
+            qid: name for name, rows in self.bank.items() for qid, _ in rows
+        }
+
+
+SITTING_MODES = (QuizMode.MOCK, QuizMode.ROUND)
+
+
+def topic_sittings(*, user, topic: Topic, limit: int) -> list[SittingRecord]:
+    """The learner's latest finished mocks and whole rounds (every question of
+    the round answered), oldest first: two queries."""
+    sessions = list(
+        QuizSession.objects.filter(
+            user=user,
+            topic=topic,
+            mode__in=SITTING_MODES,
+            finished_at__isnull=False,
+        )
+        .filter(
+            Q(mode=QuizMode.MOCK)
+            | Q(status=QuizStatus.FINISHED, answered_count=_Cardinality("question_ids"))
+        )
+        .exclude(answered_count=0)
+        .order_by("-finished_at", "-id")
+        .values("id", "mode", "params", "started_at", "finished_at")[:limit]
+    )
+    answers: dict[int, list[tuple[int, str, str]]] = {}
+    for sid, qid, subject, outcome in (
+        Attempt.objects.filter(session_id__in=[row["id"] for row in sessions])
+        .order_by("session_id", "position")
+        .values_list("session_id", "question_id", "question__subject", "outcome")
+    ):
+        answers.setdefault(sid, []).append((qid, subject, outcome))
+    return [
+        SittingRecord(
+            session_id=row["id"],
+            mode=row["mode"],
+            params=row["params"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            answers=tuple(answers.get(row["id"], ())),
+        )
+        for row in reversed(sessions)
+    ]
+
+
+class _Cardinality(Func):
+    function = "cardinality"
+    output_field = IntegerField()
+
+
+class _RepeatRounds(Func):
+    """The years and sessions of a question's stored repeats (JSON arrays)."""
+
+    output_field = JSONField()
+
+    def __init__(self, field_name: str, key: str) -> None:
+        super().__init__(F(field_name))
+        self.template = f"jsonb_path_query_array(%(expressions)s, '$[*].{key}')"
+
+
+def _round_order(year: int, session: str) -> tuple:
+    return (year, rounds.session_sitting_sort_key(session))
+
+
+def topic_new_shares(*, topic: Topic, subjects: list[str]) -> dict[str, NewShare]:
+    """The share of never-asked questions per subject, from the topic's rounds
+    and the repeat analysis (only questions whose relations are computed)."""
+    rows = (
+        Question.objects.alive()
+        .filter(topic=topic, subject__in=subjects, exam_year__isnull=False)
+        .exclude(exam_session="")
+        .filter(related_computed_at__isnull=False)
+        .annotate(
+            repeat_years=_RepeatRounds("related_repeat", "year"),
+            repeat_sessions=_RepeatRounds("related_repeat", "session"),
+        )
+        .values_list(
+            "subject", "exam_year", "exam_session", "repeat_years", "repeat_sessions"
+        )
+    )
+    questions = []
+    for subject, year, session, years, sessions in rows:
+        own = _round_order(year, session)
+        earlier = any(
+            y is not None and _round_order(y, s or "") < own
+            for y, s in zip(years or [], sessions or [], strict=False)
+        )
+        questions.append((subject, own, not earlier))
+    return papers.new_shares(questions, subjects)
+
+
+def learner_history(
+    *, user, topic: Topic, sittings: int = model.SITTING_MAX
+) -> LearnerHistory:
     spec = exam_spec(topic=topic)
     bank: dict[str, list[tuple[int, int]]] = {name: [] for name, _ in spec}
-    for qid, subject, rounds in (
+    for qid, subject, rounds_seen in (
         Question.objects.quizzable()
         .filter(topic=topic, subject__in=list(bank))
         .order_by("id")
         .values_list("id", "subject", "round_count")
     ):
-        bank[subject].append((qid, rounds))
-    rows = (
+        bank[subject].append((qid, rounds_seen))
+    answers = list(
         Attempt.objects.filter(user=user, question__topic=topic)
         .order_by("question_id", "created_at", "id")
         .values_list("question_id", "created_at", "outcome")
     )
-    answers = [(qid, at, outcome) for qid, at, outcome in rows]
-    evidence_rows: list = []
-    states = memory.replay_many(
-        ((qid, at, o == Outcome.CORRECT) for qid, at, o in answers), evidence_rows
+    return LearnerHistory(
+        spec=spec,
+        bank=bank,
+        answers=answers,
+        sittings=topic_sittings(user=user, topic=topic, limit=sittings),
+        shares=topic_new_shares(topic=topic, subjects=list(bank)),
     )
-    first: dict[int, tuple[datetime, str]] = {}
+
+
+def learner_model(*, user, topic: Topic, now: datetime) -> LearnerModel:
+    """The learner's memory of every quizzable question, by exam subject."""
+    return model_at(learner_history(user=user, topic=topic), now=now)
+
+
+def _first_stats(history: LearnerHistory, day: float) -> dict[str, list[float]]:
+    """Per subject: (first answers' score, count) before `day`."""
+    stats = {name: [0.0, 0] for name, _ in history.spec}
+    for qid, (first_day, outcome) in history.firsts.items():
+        name = history.subject_of.get(qid)
+        if name is None or first_day >= day:
+            continue
+        stats[name][0] += OUTCOME_CREDIT.get(outcome, 0.0)
+        stats[name][1] += 1
+    return stats
+
+
+def _evidence_before(history: LearnerHistory, day: float) -> model.MemoryEvidence:
     wrong = unsure = 0
-    for qid, at, outcome in answers:
-        first.setdefault(qid, (at, outcome))
+    for answer_day, outcome in history.answer_days:
+        if answer_day >= day:
+            break
         wrong += outcome == Outcome.WRONG
         unsure += outcome == Outcome.UNSURE
-    today = memory.day_number(now)
-    started = min((memory.day_number(at) for at, _ in first.values()), default=today)
+    return model.MemoryEvidence.build(
+        [row[:3] for row in history.evidence if row[3] < day],
+        model.guess_rate(wrong, unsure),
+    )
+
+
+def _sittings_before(
+    history: LearnerHistory, day: float
+) -> dict[str, list[model.Sitting]]:
+    """Each earlier sitting (in the window) per subject: what the model said
+    of its questions just before it, and what happened."""
+    out: dict[str, list[model.Sitting]] = {name: [] for name, _ in history.spec}
+    recent = [
+        s
+        for s in history.sittings
+        if s.start_day < day and day - s.start_day <= model.SITTING_WINDOW
+    ][-model.SITTING_MAX :]
+    for sitting in recent:
+        start = sitting.start_day
+        memory_factor = model.memory_mean(
+            model.memory_posterior(_evidence_before(history, start))
+        )
+        for name, _ in history.spec:
+            asked = [(qid, o) for qid, subject, o in sitting.answers if subject == name]
+            if not asked:
+                continue
+            states = [
+                memory.state_before(history.steps.get(qid, []), start)
+                for qid, _ in asked
+            ]
+            remembered, unseen = model.sitting_memory(
+                np.array([np.nan if st is None else st.stability for st in states]),
+                np.array(
+                    [np.nan if st is None else st.last_review_day for st in states]
+                ),
+                at_day=start,
+                memory=memory_factor,
+            )
+            right = sum(OUTCOME_CREDIT.get(o, 0.0) for _, o in asked)
+            out[name].append(
+                model.Sitting(
+                    remembered=remembered,
+                    unseen=unseen,
+                    right=right,
+                    asked=len(asked),
+                    weight=model.sitting_weight(day - start),
+                )
+            )
+    return out
+
+
+def model_at(
+    history: LearnerHistory, *, now: datetime, learned_before: datetime | None = None
+) -> LearnerModel:
+    """The forecast's inputs as they were at `now` (answers before it only).
+
+    With learned_before, what the learner answered after it is not yet
+    memory (the sittings before `now` still count as evidence): "if the exam
+    were today", keys seen minutes ago are not knowledge yet."""
+    sittings = _sittings_before(history, memory.day_number(now))
+    today = memory.day_number(learned_before or now)
+    stats = _first_stats(history, today)
+    firsts = [d for d, _ in history.firsts.values() if d < today]
+    started = min(firsts, default=today)
     subjects, ids = [], []
-    for name, n in spec:
+    for name, n in history.spec:
         table: list[tuple[float, float | None, float | None]] = []
-        correct, answered, first_days = 0.0, 0, []
-        for qid, rounds in bank[name]:
-            state = states.get(qid)
-            weight = model.recurrence_weight(rounds)
+        first_days: list[float] = []
+        for qid, rounds_seen in history.bank[name]:
+            weight = model.recurrence_weight(rounds_seen)
+            state = memory.state_before(history.steps.get(qid, []), today)
             if state is None:
                 table.append((weight, None, None))
                 continue
             table.append((weight, state.stability, state.last_review_day))
-            at, outcome = first[qid]
-            answered += 1
-            correct += OUTCOME_CREDIT.get(outcome, 0.0)
-            first_days.append(memory.day_number(at))
+            first_days.append(history.firsts[qid][0])
         subjects.append(
             model.SubjectInput.build(
                 name,
                 n,
                 table,
-                correct,
-                answered,
+                stats[name][0],
+                int(stats[name][1]),
                 model.pace(first_days, now=today, started=started),
+                new_share=history.shares[name],
+                sittings=sittings[name],
             )
         )
-        ids.append([qid for qid, _ in bank[name]])
+        ids.append([qid for qid, _ in history.bank[name]])
     return LearnerModel(
         subjects=subjects,
         ids=ids,
-        evidence=model.MemoryEvidence.build(
-            evidence_rows, model.guess_rate(wrong, unsure)
-        ),
+        evidence=_evidence_before(history, today),
         today=today,
-        answered=len(answers),
+        answered=sum(1 for d, _ in history.answer_days if d < today),
     )
 
 
@@ -121,6 +359,19 @@ class CurvePoint:
     p: float
 
 
+RECENT_SITTING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Risk:
+    subject: model.SubjectForecast
+    sitting_score: float | None  # below 40 in the latest sitting
+
+    @property
+    def is_serious(self) -> bool:
+        return self.sitting_score is not None or self.subject.fail_probability >= 0.05
+
+
 @dataclass
 class TopicForecast:
     exam_plan: ExamPlan
@@ -130,6 +381,39 @@ class TopicForecast:
     pending_count: int
     curve: list[CurvePoint] = field(default_factory=list)
     idle_curve: list[CurvePoint] = field(default_factory=list)
+    latest_sitting: SittingRecord | None = None
+    new_share_measured: bool = False
+
+    @property
+    def recent_sitting(self) -> SittingRecord | None:
+        """The latest mock or whole round, when recent enough to name."""
+        sitting = self.latest_sitting
+        if sitting is None or self.forecast is None:
+            return None
+        age = timezone.now() - sitting.finished_at
+        return sitting if age <= timedelta(days=RECENT_SITTING_DAYS) else None
+
+    @property
+    def risk(self) -> Risk | None:
+        """The subject most at risk of 과락: one the learner failed in the
+        latest sitting comes first (the lowest score), else the forecast's."""
+        if self.forecast is None or not self.forecast.subjects:
+            return None
+        by_key = {subject_key(s.name): s for s in self.forecast.subjects}
+        sitting = self.recent_sitting
+        if sitting is not None:
+            failed = sorted(
+                (
+                    s
+                    for s in sitting.score.subjects
+                    if s.failing and s.subject in by_key
+                ),
+                key=lambda s: s.score,
+            )
+            if failed:
+                return Risk(by_key[failed[0].subject], failed[0].score)
+        subject = self.forecast.most_at_risk
+        return Risk(subject, None) if subject else None
 
     @property
     def d_day(self) -> str:
@@ -178,7 +462,10 @@ def topic_forecast(
         due_count=due,
         pending_count=pending,
     )
-    lm = learner_model(user=user, topic=topic, now=now)
+    history = learner_history(user=user, topic=topic)
+    lm = model_at(history, now=now)
+    result.latest_sitting = history.sittings[-1] if history.sittings else None
+    result.new_share_measured = any(s.measured for s in history.shares.values())
     if not lm.subjects or days_left < 0:
         return result
     exam_day = max(exam_day_number(exam_plan.exam_date), lm.today)
@@ -186,14 +473,20 @@ def topic_forecast(
         lm.subjects, exam_day=exam_day, today=lm.today, evidence=lm.evidence
     )
     if with_curve:
-        result.curve, result.idle_curve = _curves(lm, exam_plan.exam_date, now)
+        result.curve, result.idle_curve = _curves(history, lm, exam_plan.exam_date, now)
     return result
 
 
-def _curves(lm: LearnerModel, exam_date: date, now: datetime):
+def _curves(
+    history: LearnerHistory, lm: LearnerModel, exam_date: date, now: datetime
+) -> tuple[list[CurvePoint], list[CurvePoint]]:
     """P(합격) if the exam were on each day from today to the exam date: at
     the learner's pace, and if they stopped studying today. All the days are
-    one batch of array operations (model.pass_curve), not a forecast each."""
+    one batch of array operations (model.pass_curve), not a forecast each.
+
+    The curve starts from where the learner is: today's point counts what
+    was learned before today, with every sitting (today's mock too) as
+    evidence; what was answered today is memory from tomorrow on."""
     start = timezone.localdate(now)
     span = (exam_date - start).days
     step = max(1, -(-span // CURVE_POINTS))
@@ -214,6 +507,15 @@ def _curves(lm: LearnerModel, exam_date: date, now: datetime):
         ]
         for today in (lm.today, None)
     )
+    if days[0] == start:
+        midnight = timezone.make_aware(datetime.combine(start, time.min))
+        before = model_at(history, now=now, learned_before=min(midnight, now))
+        first = model.pass_curve(
+            before.subjects,
+            days=exam_days[:1],
+            memory_weights=model.memory_posterior(before.evidence),
+        )[0]
+        paced[0].p = idle[0].p = first
     return paced, idle
 
 
@@ -227,6 +529,7 @@ class DailyPlan:
     plan: daily.Plan
     reviews: list[QuestionProgress]
     new_questions: list[Question]
+    misses: list[Question] = field(default_factory=list)
 
 
 def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan | None:
@@ -248,9 +551,18 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
         .select_related("question")
         .order_by("due_at", "id")
     )
+    miss_ids = list(
+        QuestionProgress.objects.filter(user=user, topic=topic)
+        .filter(pending_review_q())
+        .filter(question__deleted_at__isnull=True)
+        .filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
+        .order_by("-last_attempted_at", "id")
+        .values_list("question_id", flat=True)
+    )
     result = daily.daily_plan(
         subjects=lm.subjects,
         ids=lm.ids,
+        miss_ids=miss_ids,
         due_ids=[row.question_id for row in due_rows],
         size=exam_plan.daily_size,
         today=lm.today,
@@ -258,11 +570,12 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
         seed=plan_seed(user=user, topic=topic, day=timezone.localdate(now)),
     )
     chosen = set(result.reviews)
-    by_id = Question.objects.in_bulk(result.new)
+    by_id = Question.objects.in_bulk([*result.misses, *result.new])
     return DailyPlan(
         exam_plan=exam_plan,
         plan=result,
         reviews=[row for row in due_rows if row.question_id in chosen],
+        misses=[by_id[i] for i in result.misses if i in by_id],
         new_questions=[by_id[i] for i in result.new if i in by_id],
     )
 
@@ -280,3 +593,105 @@ def calibration_for(*, user, topic: Topic) -> calibration.CalibrationReport:
     order = {name: i for i, name in enumerate(topic_subject_names(topic=topic))}
     report.subjects.sort(key=lambda s: order.get(s.subject, len(order)))
     return report
+
+
+TRACK_HORIZONS = (7, 28)  # days before a sitting the forecast is replayed
+TRACK_SITTINGS = 20
+TRACK_DRAWS = 16
+TRACK_BINS = 5
+NEAR_EXAM_DAYS = 3
+
+
+@dataclass(frozen=True)
+class PastForecast:
+    """What the forecast would have said `days_before` a sitting, for an exam
+    at the sitting, against what happened (the sitting's 합격/불합격)."""
+
+    sitting: SittingRecord
+    days_before: int
+    p: float
+
+    @property
+    def passed(self) -> bool:
+        return self.sitting.score.passed
+
+
+@dataclass(frozen=True)
+class NearExam:
+    sitting: SittingRecord
+    forecasts: dict[int, float]  # days before → P(합격)
+
+    @property
+    def week(self) -> float | None:
+        return self.forecasts.get(7)
+
+    @property
+    def month(self) -> float | None:
+        return self.forecasts.get(28)
+
+
+@dataclass
+class TrackRecord:
+    forecasts: list[PastForecast]
+    bins: list[Bin]
+    exam_date: date | None = None
+    near_exam: list[PastForecast] = field(default_factory=list)
+
+    @property
+    def judged(self) -> list[PastForecast]:
+        return [f for f in self.forecasts if f.days_before == TRACK_HORIZONS[0]]
+
+    @property
+    def near_exam_sittings(self) -> list[NearExam]:
+        """The sittings near the passed exam date, each with its forecasts."""
+        rows: dict[int, NearExam] = {}
+        for f in self.near_exam:
+            row = rows.setdefault(f.sitting.session_id, NearExam(f.sitting, {}))
+            row.forecasts[f.days_before] = f.p
+        return list(rows.values())
+
+
+def forecast_track_record(*, user, topic: Topic) -> TrackRecord:
+    """The learner's own past forecasts against their sittings: for every
+    finished mock or whole round, the forecast replayed from the answers
+    given until 7 (and 28) days before it, for an exam at that moment."""
+    history = learner_history(user=user, topic=topic, sittings=TRACK_SITTINGS)
+    plan = exam_plan_get(user=user, topic=topic)
+    exam_date = (
+        plan.exam_date
+        if plan is not None and plan.exam_date < timezone.localdate()
+        else None
+    )
+
+    def near_exam(sitting: SittingRecord) -> bool:
+        if exam_date is None:
+            return False
+        day = timezone.localdate(sitting.finished_at)
+        return abs((day - exam_date).days) <= NEAR_EXAM_DAYS
+
+    made = []
+    for sitting in history.sittings:
+        # The reliability picture needs the 7-day forecast of every sitting;
+        # the 28-day one is shown only for the sitting near the exam date.
+        horizons = TRACK_HORIZONS if near_exam(sitting) else TRACK_HORIZONS[:1]
+        for days_before in horizons:
+            then = sitting.started_at - timedelta(days=days_before)
+            lm = model_at(history, now=then)
+            if not lm.answered or not lm.subjects:
+                continue
+            p = model.forecast(
+                lm.subjects,
+                exam_day=sitting.start_day,
+                today=lm.today,
+                evidence=lm.evidence,
+                draws=TRACK_DRAWS,
+            ).pass_probability
+            made.append(PastForecast(sitting, days_before, p))
+    record = TrackRecord(forecasts=made, bins=[], exam_date=exam_date)
+    record.bins = [
+        b
+        for b in reliability_bins([(f.p, f.passed) for f in record.judged], TRACK_BINS)
+        if b.n
+    ]
+    record.near_exam = [f for f in made if near_exam(f.sitting)]
+    return record

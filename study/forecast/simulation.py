@@ -32,6 +32,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from fsrs import Card, Rating, Scheduler
@@ -75,6 +76,13 @@ class Config:
     seed: int = 1
 
 
+def card_memory(card: Card | None) -> tuple[float, float]:
+    """(stability, day of the last review) of a card reviewed at least once."""
+    if card is None or card.stability is None or card.last_review is None:
+        raise ValueError("a card that was never reviewed has no memory state")
+    return float(card.stability), card.last_review.timestamp() / 86400
+
+
 @dataclass
 class Observed:
     """What the app knows about one question of one learner."""
@@ -84,7 +92,7 @@ class Observed:
     due: datetime | None = None
     last_outcome: str = ""
     had_correct: bool = False
-    first_at: datetime | None = None
+    first_at: datetime = START
 
 
 @dataclass
@@ -160,7 +168,7 @@ class Result:
 
     def summary(self) -> dict:
         pairs = list(zip(self.plan, self.stage, strict=True))
-        out = {
+        out: dict[str, Any] = {
             "learners": self.config.learners,
             "days": self.config.days,
             "daily_size": self.config.daily_size,
@@ -258,14 +266,18 @@ class Simulator:
         self.last_mock: float | None = None
         self.evidence: list[tuple[float, float, bool]] = []
         self.misses = {"wrong": 0, "unsure": 0}
+        # Mocks sat: (day, per subject (predicted, right, asked)), the
+        # forecast's evidence of how far its model is off (model.Sitting).
+        self.sittings: list[tuple[float, list[tuple[float, int, float, int]]]] = []
 
     # -- the learner answers ------------------------------------------------
     def _true_r(self, qid: int, at: datetime) -> float | None:
         card = self.truth.get(qid)
         if card is None:
             return None
-        elapsed = (at - card.last_review).total_seconds() / 86400
-        return float(model.retrievability(card.stability * self.params.memory, elapsed))
+        stability, last_day = card_memory(card)
+        elapsed = at.timestamp() / 86400 - last_day
+        return float(model.retrievability(stability * self.params.memory, elapsed))
 
     def answer(
         self, qid: int, at: datetime, *, learn: bool = True, real_exam: bool = False
@@ -310,8 +322,10 @@ class Simulator:
             stats[1] += 1
         correct = outcome == "correct"
         if obs.card is not None:
-            elapsed = (at - obs.card.last_review).total_seconds() / 86400
-            self.evidence.append((obs.card.stability, elapsed, correct))
+            stability, last_day = card_memory(obs.card)
+            self.evidence.append(
+                (stability, at.timestamp() / 86400 - last_day, correct)
+            )
         if outcome != "correct":
             self.misses[outcome] += 1
         obs.card, _ = self.fsrs.review_card(
@@ -351,24 +365,56 @@ class Simulator:
         inputs, ids = [], []
         for name, n in self.spec.subjects:
             qs = self.by_subject[name]
-            rows = []
+            rows: list[tuple[float, float | None, float | None]] = []
             for q in qs:
                 obs = self.seen.get(q.id)
                 if obs is None:
                     rows.append((q.weight, None, None))
                 else:
-                    rows.append(
-                        (
-                            q.weight,
-                            float(obs.card.stability),
-                            obs.card.last_review.timestamp() / 86400,
-                        )
-                    )
+                    rows.append((q.weight, *card_memory(obs.card)))
             c, a = self.first[name]
             pace = self._pace(qs, now) if now else 0.0
-            inputs.append(model.SubjectInput.build(name, n, rows, c, int(a), pace))
+            inputs.append(
+                model.SubjectInput.build(
+                    name, n, rows, c, int(a), pace, sittings=self._sittings(name, now)
+                )
+            )
             ids.append([q.id for q in qs])
         return inputs, ids
+
+    def _sittings(self, name: str, now: datetime | None) -> list[model.Sitting]:
+        if now is None:
+            return []
+        day = now.timestamp() / 86400
+        index = [s for s, _ in self.spec.subjects].index(name)
+        return [
+            model.Sitting(*results[index], weight=model.sitting_weight(day - when))
+            for when, results in self.sittings[-model.SITTING_MAX :]
+            if 0 < day - when <= model.SITTING_WINDOW
+        ]
+
+    def _predict_sitting(self, papers, at: datetime) -> list[tuple[float, int]]:
+        """What the model says of each subject's mock questions just before."""
+        inputs, ids = self.subject_inputs()
+        weights = model.memory_posterior(
+            model.MemoryEvidence.build(
+                self.evidence,
+                model.guess_rate(self.misses["wrong"], self.misses["unsure"]),
+            )
+        )
+        out = []
+        for sub, bank_ids, picked in zip(inputs, ids, papers, strict=True):
+            where = {qid: i for i, qid in enumerate(bank_ids)}
+            index = [where[q.id] for q in picked]
+            out.append(
+                model.sitting_memory(
+                    sub.stability[index],
+                    sub.last_review_day[index],
+                    at_day=at.timestamp() / 86400,
+                    memory=model.memory_mean(weights),
+                )
+            )
+        return out
 
     def _pace(self, qs, now: datetime) -> float:
         return model.pace(
@@ -405,19 +451,14 @@ class Simulator:
         inputs = []
         for name, n in self.spec.subjects:
             qs = self.by_subject[name]
-            rows = []
+            rows: list[tuple[float, float | None, float | None]] = []
             for q in qs:
                 card = self.truth.get(q.id)
                 if card is None:
                     rows.append((q.weight, None, None))
                 else:
-                    rows.append(
-                        (
-                            q.weight,
-                            float(card.stability) * self.params.memory,
-                            card.last_review.timestamp() / 86400,
-                        )
-                    )
+                    stability, last_day = card_memory(card)
+                    rows.append((q.weight, stability * self.params.memory, last_day))
             inputs.append(
                 model.SubjectInput.build(name, n, rows, pace=self._pace(qs, now))
             )
@@ -474,16 +515,36 @@ class Simulator:
         """A paper drawn by the exam spec: a mock in the app (with 모르겠음,
         answers recorded), or the real exam (no 모르겠음, nothing recorded)."""
         scores = []
-        for name, n in self.spec.subjects:
-            qs = self.by_subject[name]
-            paper = random.Random(f"{self.seed}:{at.isoformat()}:{name}")
-            picked = weighted_sample(paper, qs, n)
-            right = sum(
-                self.answer(q.id, at, learn=not real_exam, real_exam=real_exam)
-                == "correct"
-                for q in picked
+        papers = [
+            weighted_sample(
+                random.Random(f"{self.seed}:{at.isoformat()}:{name}"),
+                self.by_subject[name],
+                n,
             )
+            for name, n in self.spec.subjects
+        ]
+        predicted = None if real_exam else self._predict_sitting(papers, at)
+        results = []
+        for (_, n), picked in zip(self.spec.subjects, papers, strict=True):
+            outcomes = [
+                self.answer(q.id, at, learn=not real_exam, real_exam=real_exam)
+                for q in picked
+            ]
+            right = outcomes.count("correct")
             scores.append(100.0 * right / n)
+            results.append(right + model.GUESS * outcomes.count("unsure"))
+        if predicted is not None:
+            self.sittings.append(
+                (
+                    at.timestamp() / 86400,
+                    [
+                        (*memo, r, len(picked))
+                        for memo, r, picked in zip(
+                            predicted, results, papers, strict=True
+                        )
+                    ],
+                )
+            )
         mean = sum(scores) / len(scores)
         return passes(subject_scores=scores, average=mean), mean
 

@@ -111,6 +111,8 @@ class ParsedRow:
     needs_figure: bool
     scope: str = ""
     explanation: str = ""
+    # Set by the importer when a subject alias filed the row under `subject`.
+    subject_original: str = ""
 
     @property
     def key(self) -> tuple[int, str, int]:

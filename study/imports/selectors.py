@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from study import rounds
 from study.models import QuestionImport
 
 FIRST_REJECTIONS = 20
@@ -38,4 +39,11 @@ def import_summary(*, run: QuestionImport, urls: dict) -> dict:
         "more_rejected": max(0, len(report["rejected"]) - FIRST_REJECTIONS)
         if report
         else 0,
+        "rounds_by_subject": _round_labels(report.get("rounds_by_subject", []))
+        if report
+        else [],
     }
+
+
+def _round_labels(keys: list[str]) -> list[str]:
+    return [rounds.round_label(*rounds.round_key_parse(key)) for key in keys]

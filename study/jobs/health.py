@@ -3,11 +3,16 @@ one set of queries behind both the admin page and `manage.py jobs_health`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+
+from study.models import JobError, JobKind, JobStatus
+from study.models.jobs import TERMINAL
 
 SECTIONS = (
     ("question_jobs_by_status", gettext_lazy("1. 문항 작업 status × error_code")),
@@ -25,43 +30,80 @@ SECTIONS = (
 )
 
 
-def _rows(sql: str, params=()) -> tuple[list[str], list[tuple]]:
+def _rows(
+    sql: str, params: Mapping[str, Any] | Sequence[Any] = ()
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [c.name for c in cursor.description], cursor.fetchall()
 
 
-def jobs_health() -> dict[str, tuple[list[str], list[tuple]]]:
-    since = timezone.now() - timedelta(days=7)
-    latency = """
-        SELECT %s AS kind, count(*) AS jobs,
-          round(percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::numeric, 2) AS p50_s,
-          round(percentile_cont(0.95) WITHIN GROUP (ORDER BY s)::numeric, 2) AS p95_s,
-          round(max(s)::numeric, 2) AS max_s, round(avg(s)::numeric, 2) AS avg_s,
-          round(avg(wait)::numeric, 2) AS avg_pickup_s
-        FROM (SELECT extract(epoch FROM completed_at - created_at) AS s,
-                     extract(epoch FROM started_at - created_at) AS wait
-              FROM {table} WHERE completed_at >= %s AND status = 'completed') t"""
-    rates = """
-        SELECT %s AS kind, count(*) AS terminal,
-          round(100.0 * count(*) FILTER (WHERE error_code = 'guard_fail')
-                / greatest(count(*), 1), 1) AS guard_fail_pct,
-          round(100.0 * count(*) FILTER (WHERE error_code = 'parse_fail')
-                / greatest(count(*), 1), 1) AS parse_fail_pct,
-          round(100.0 * count(*) FILTER (WHERE error_code = 'llm_timeout')
-                / greatest(count(*), 1), 1) AS llm_timeout_pct
-        FROM {table} WHERE status IN ('completed', 'failed', 'skipped')"""
-    by_status = (
-        "SELECT status, coalesce(nullif(error_code, ''), '-') AS error_code, count(*) "
-        "FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"
-    )
-    q_lat = _rows(latency.format(table="study_questionjob"), ["explanation", since])
-    s_lat = _rows(latency.format(table="study_sessionjob"), ["session_summary", since])
-    q_rate = _rows(rates.format(table="study_questionjob"), ["explanation"])
-    s_rate = _rows(rates.format(table="study_sessionjob"), ["session_summary"])
+# Every code and state below is a parameter from the one vocabulary
+# (JobStatus, JobError, JobKind), never a literal in the SQL.
+LATENCY = """
+    SELECT %(kind)s AS kind, count(*) AS jobs,
+      round(percentile_cont(0.5) WITHIN GROUP (ORDER BY s)::numeric, 2) AS p50_s,
+      round(percentile_cont(0.95) WITHIN GROUP (ORDER BY s)::numeric, 2) AS p95_s,
+      round(max(s)::numeric, 2) AS max_s, round(avg(s)::numeric, 2) AS avg_s,
+      round(avg(wait)::numeric, 2) AS avg_pickup_s
+    FROM (SELECT extract(epoch FROM completed_at - created_at) AS s,
+                 extract(epoch FROM started_at - created_at) AS wait
+          FROM {table} WHERE completed_at >= %(since)s AND status = %(completed)s
+          AND {where}) t"""
+RATES = """
+    SELECT %(kind)s AS kind, count(*) AS terminal,
+      round(100.0 * count(*) FILTER (WHERE error_code = %(guard_fail)s)
+            / greatest(count(*), 1), 1) AS guard_fail_pct,
+      round(100.0 * count(*) FILTER (WHERE error_code = %(parse_fail)s)
+            / greatest(count(*), 1), 1) AS parse_fail_pct,
+      round(100.0 * count(*) FILTER (WHERE error_code = %(llm_timeout)s)
+            / greatest(count(*), 1), 1) AS llm_timeout_pct
+    FROM {table} WHERE status = ANY(%(terminal)s) AND {where}"""
+BY_STATUS = (
+    "SELECT status, coalesce(nullif(error_code, ''), '-') AS error_code, count(*) "
+    "FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"
+)
+# (label, table, rows of that kind): what the per-kind sections cover.
+KINDS = (
+    (JobKind.EXPLANATION, "study_questionjob", "kind = %(explanation)s"),
+    (JobKind.SUBJECT_NOTE, "study_questionjob", "kind = %(subject_note)s"),
+    (JobKind.SESSION_SUMMARY, "study_sessionjob", "true"),
+)
+
+
+def _vocabulary() -> dict[str, Any]:
     return {
-        "question_jobs_by_status": _rows(by_status.format(table="study_questionjob")),
-        "session_jobs_by_status": _rows(by_status.format(table="study_sessionjob")),
+        "completed": JobStatus.COMPLETED.value,
+        "failed": JobStatus.FAILED.value,
+        "skipped": JobStatus.SKIPPED.value,
+        "terminal": [s.value for s in TERMINAL],
+        "guard_fail": JobError.GUARD_FAIL.value,
+        "parse_fail": JobError.PARSE_FAIL.value,
+        "llm_timeout": JobError.LLM_TIMEOUT.value,
+        "explanation": JobKind.EXPLANATION.value,
+        "subject_note": JobKind.SUBJECT_NOTE.value,
+        "session_summary": JobKind.SESSION_SUMMARY.value,
+    }
+
+
+def _per_kind(
+    sql: str, params: dict[str, Any]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    columns: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    for kind, table, where in KINDS:
+        columns, found = _rows(
+            sql.format(table=table, where=where), {**params, "kind": kind.value}
+        )
+        rows += found
+    return columns, rows
+
+
+def jobs_health() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    params = {**_vocabulary(), "since": timezone.now() - timedelta(days=7)}
+    return {
+        "question_jobs_by_status": _rows(BY_STATUS.format(table="study_questionjob")),
+        "session_jobs_by_status": _rows(BY_STATUS.format(table="study_sessionjob")),
         "confidence_distribution": _rows(
             "SELECT confidence, count(*) FROM study_sessionanalysis "
             "GROUP BY 1 ORDER BY 1"
@@ -71,33 +113,39 @@ def jobs_health() -> dict[str, tuple[list[str], list[tuple]]]:
             "payload->>'calibrated_confidence' AS calibrated, count(*), "
             "bool_or(coalesce(payload->>'model_confidence_raw', '') "
             "    <> payload->>'calibrated_confidence') AS capped "
-            "FROM study_sessionjob WHERE status = 'completed' "
-            "GROUP BY 1, 2 ORDER BY 1, 2"
+            "FROM study_sessionjob WHERE status = %(completed)s "
+            "GROUP BY 1, 2 ORDER BY 1, 2",
+            params,
         ),
-        "latency_7d": (q_lat[0], q_lat[1] + s_lat[1]),
+        "latency_7d": _per_kind(LATENCY, params),
         "skipped_reasons": _rows(
-            "SELECT 'explanation' AS kind, error_code, count(*) FROM study_questionjob "
-            "WHERE status = 'skipped' GROUP BY 2 UNION ALL "
-            "SELECT 'session_summary', error_code, count(*) FROM study_sessionjob "
-            "WHERE status = 'skipped' GROUP BY 2 ORDER BY 1, 2"
+            "SELECT kind, error_code, count(*) FROM study_questionjob "
+            "WHERE status = %(skipped)s GROUP BY 1, 2 UNION ALL "
+            "SELECT %(session_summary)s, error_code, count(*) FROM study_sessionjob "
+            "WHERE status = %(skipped)s GROUP BY 2 ORDER BY 1, 2",
+            params,
         ),
-        "failure_rates": (q_rate[0], q_rate[1] + s_rate[1]),
+        "failure_rates": _per_kind(RATES, params),
         "guard_reasons": _rows(
-            "SELECT 'explanation' AS kind, "
+            "SELECT %(explanation)s AS kind, "
             "coalesce(payload->>'guard_reason', '-') AS reason, count(*) "
-            "FROM study_questionjob WHERE error_code = 'guard_fail' GROUP BY 2 "
+            "FROM study_questionjob WHERE error_code = %(guard_fail)s "
+            "AND kind = %(explanation)s GROUP BY 2 "
             "UNION ALL "
-            "SELECT 'subject_note', substring(error from 'guard_fail:([a-z_]+)'), "
-            "count(*) FROM study_subjectnote "
-            "WHERE status = 'failed' AND position('guard_fail:' in error) > 0 "
+            "SELECT %(subject_note)s, "
+            "coalesce(error_params->>'guard_reason', '-'), count(*) "
+            "FROM study_subjectnote "
+            "WHERE status = %(failed)s AND error_code = %(guard_fail)s "
             "GROUP BY 2 "
-            "ORDER BY 1, 2"
+            "ORDER BY 1, 2",
+            params,
         ),
         "independent_check": _rows(
             "SELECT payload->>'check' AS outcome, count(*), "
             "round(avg((payload->>'check_latency_s')::numeric), 2) AS avg_check_s, "
-            "count(*) FILTER (WHERE status = 'completed') AS shown "
+            "count(*) FILTER (WHERE status = %(completed)s) AS shown "
             "FROM study_questionjob WHERE payload->>'check' IS NOT NULL "
-            "GROUP BY 1 ORDER BY 1"
+            "GROUP BY 1 ORDER BY 1",
+            params,
         ),
     }

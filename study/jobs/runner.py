@@ -1,11 +1,21 @@
 """The one runner for every kind of background LLM job.
 
-Kinds (explanation prefetch, session analysis) differ only in what one run
-does; everything else lives here once: enqueueing, claiming in the learner's
-order, waiting for an LLM slot *before* a job counts as processing, the retry
-policy (one retryable set, exponential backoff with jitter, Retry-After),
-draining (a consumer that leaves work behind wakes the next), stale recovery,
-and the bookkeeping the health report reads.
+Kinds (explanation prefetch, session analysis, subject notes) differ only in
+what one run does; everything else lives here once: enqueueing, the queue's
+order (`queue_position`, which the cards' "place in line" reads too), waiting
+for an LLM slot *before* a job counts as processing, the retry policy (one
+retryable set, exponential backoff with jitter, Retry-After), waking a
+consumer when a retry becomes due (`jobs_wait_for_due`), draining (a consumer
+that leaves work behind wakes the next), stale recovery, and the bookkeeping
+the health report reads.
+
+The public API, for job kinds and for what meters them:
+
+- `JobKindSpec` + `job_kind_register`: a kind supplies its rows and one step.
+- `jobs_insert_pending`: enqueue (idempotent; wakes a consumer on commit).
+- `job_finish` / `job_error`: what a step calls to end a job or fail an attempt.
+- `jobs_consume`, `jobs_wait_for_due`, `wake_consumer`: the worker's entry
+  points (study.tasks), and `jobs_due_in_order` for the cards.
 
 Time model (docs/llm-time-model.md): a job is *pending* (queued) until a
 consumer holds an LLM slot; only then is it claimed, so a job is *processing*
@@ -18,45 +28,72 @@ import json
 import logging
 import random
 import time
+import zlib
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+import psycopg
 from django.conf import settings
-from django.db import connection, models, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from study.llm.client import llm_configured
-from study.llm.gate import GateTimeout, Priority, llm_gate
-from study.models import JobStatus, QuestionJob, SessionJob
+from study.llm.gate import GateTimeout, Priority, llm_gate, own_connection
+from study.models import JobError, JobStatus, QuestionJob, SessionJob
 
 logger = logging.getLogger(__name__)
 
+Job = QuestionJob | SessionJob
+
 # The one retryable set: failures that may well not happen again.
-RETRYABLE_CODES = frozenset(
-    {"llm_timeout", "gate_timeout", "parse_fail", "llm_http_error", "unknown"}
+RETRYABLE_CODES: frozenset[str] = frozenset(
+    {
+        JobError.LLM_TIMEOUT,
+        JobError.GATE_TIMEOUT,
+        JobError.PARSE_FAIL,
+        JobError.LLM_HTTP_ERROR,
+        JobError.UNKNOWN,
+    }
 )
 # Retried at once, without using up an attempt: the input changed under the
 # run, or a learner's click was generating the same thing.
-REQUEUE_CODES = frozenset({"content_changed", "busy"})
+REQUEUE_CODES: frozenset[str] = frozenset({JobError.CONTENT_CHANGED, JobError.BUSY})
 BUSY_REQUEUE_S = 5
+
+# The waiter ("timekeeper") that wakes a consumer when a retry becomes due:
+# one at a time across every process and machine (a session advisory lock),
+# told of earlier retries by NOTIFY on this channel.
+WAITER_LOCK = (zlib.crc32(b"gichul.jobs.waiter") & 0x7FFFFFFF, 0)
+DUE_CHANNEL = "gichul_jobs_due"
 
 
 @dataclass(frozen=True)
 class JobKindSpec:
     name: str
-    model: type[models.Model]  # QuestionJob or SessionJob
+    model: type[QuestionJob] | type[SessionJob]
     filter: Q  # this kind's rows in the model's table
-    run: Callable  # (job) -> None: ends the job, or leaves an error code
+    run: Callable[[Any], None]  # (job) -> None: ends the job, or leaves an error code
     # A kind generated for the same transaction goes after lower ranks
     # (explanations of a session before its analysis).
     rank: int = 0
-    on_failed: Callable | None = None  # (job) -> None once a job has failed for good
+    # (job) -> None once a job has failed for good.
+    on_failed: Callable[[Any], None] | None = None
+    # A learner is looking at the card and waiting (a subject note they asked
+    # for): such jobs go before prefetch, and take the slot as a click would.
+    urgent: bool = False
 
-    def jobs(self) -> QuerySet:
+    def jobs(self) -> QuerySet[Any]:
         return self.model._default_manager.filter(self.filter)
+
+    @property
+    def about(self) -> str:
+        """The column naming what a job is about (its place-in-line key)."""
+        return "session_id" if self.model is SessionJob else "question_id"
 
 
 _KINDS: dict[str, JobKindSpec] = {}
@@ -72,7 +109,7 @@ def job_kinds() -> list[JobKindSpec]:
     return sorted(_KINDS.values(), key=lambda spec: spec.rank)
 
 
-def spec_for(job) -> JobKindSpec:
+def spec_for(job: Job) -> JobKindSpec:
     kinds = job_kinds()
     if isinstance(job, SessionJob):
         return next(s for s in kinds if s.model is SessionJob)
@@ -83,7 +120,11 @@ def spec_for(job) -> JobKindSpec:
 
 
 def jobs_insert_pending(
-    model, rows: list[dict], *, payload: dict | None = None
+    model: type[QuestionJob] | type[SessionJob],
+    rows: list[dict[str, Any]],
+    *,
+    payload: dict[str, Any] | None = None,
+    max_attempts: int | None = None,
 ) -> list[int]:
     """Insert pending jobs in the given order, ON CONFLICT DO NOTHING: the
     partial unique index on active jobs makes this idempotent. Ids follow the
@@ -94,12 +135,13 @@ def jobs_insert_pending(
     keys = list(rows[0])
     columns = [*keys, "status", "attempts", "max_attempts", "error_code"]
     columns += ["error_message", "payload", "created_at"]
-    one_row = "(" + ", ".join(["%s"] * len(keys)) + ", 'pending', 0, %s, '', '', "
+    one_row = "(" + ", ".join(["%s"] * len(keys)) + ", %s, 0, %s, '', '', "
     one_row += "%s::jsonb, now())"
-    params: list = []
+    params: list[Any] = []
+    attempts = max_attempts or settings.STUDY_JOB_MAX_ATTEMPTS
     for row in rows:
         params += [row[k] for k in keys]
-        params += [settings.STUDY_JOB_MAX_ATTEMPTS, json.dumps(payload or {})]
+        params += [JobStatus.PENDING.value, attempts, json.dumps(payload or {})]
     sql = (
         f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
         f"VALUES {', '.join([one_row] * len(rows))} "
@@ -115,50 +157,90 @@ def jobs_insert_pending(
 
 def wake_consumer() -> None:
     """Start a consumer now rather than at the next safety-net tick."""
+    _start_task("study.tasks.ai_jobs_consume")
+
+
+def jobs_on_worker_start(**kwargs: Any) -> None:
+    """django-q's post_spawn: a worker that (re)starts drains what is due at
+    once instead of at the next tick (up to 90 s)."""
+    wake_consumer()
+
+
+def wake_waiter() -> None:
+    """Start the waiter that wakes a consumer when the next retry is due."""
+    _start_task("study.tasks.ai_jobs_wait")
+
+
+def _start_task(func: str) -> None:
     try:
-        async_task(
-            "study.tasks.ai_jobs_consume",
-            q_options={"timeout": settings.Q_CLUSTER["timeout"]},
-        )
+        async_task(func, q_options={"timeout": settings.Q_CLUSTER["timeout"]})
     except Exception:  # the one-minute schedule still picks the job up
-        logger.warning("could not wake the AI job consumer", exc_info=True)
+        logger.warning("could not start %s", func, exc_info=True)
+
+
+# -- the queue's order --------------------------------------------------------
+
+
+def _due(now: datetime | None = None) -> Q:
+    return Q(status=JobStatus.PENDING) & (
+        Q(run_after__isnull=True) | Q(run_after__lte=now or timezone.now())
+    )
+
+
+@dataclass(frozen=True)
+class DueJob:
+    """A due pending job, where it stands in the queue."""
+
+    spec: JobKindSpec
+    id: int
+    created_at: datetime
+    about_id: int  # the question or session it is about
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """What a card looks a job up by: (kind, question or session id)."""
+        return (self.spec.name, self.about_id)
+
+
+def queue_position(job: DueJob) -> tuple[int, datetime, int, int]:
+    """The one order jobs run in: urgent kinds first, then oldest first; in
+    one transaction, lower-ranked kinds first."""
+    return (0 if job.spec.urgent else 1, job.created_at, job.spec.rank, job.id)
+
+
+def jobs_due_in_order(*, limit: int) -> list[DueJob]:
+    """The first `limit` due jobs of every kind, in the order they will run."""
+    now = timezone.now()
+    found: list[DueJob] = []
+    for spec in job_kinds():
+        rows = (
+            spec.jobs()
+            .filter(_due(now))
+            .order_by("created_at", "id")
+            .values_list("id", "created_at", spec.about)[:limit]
+        )
+        found += [DueJob(spec, pk, created, about) for pk, created, about in rows]
+    return sorted(found, key=queue_position)[:limit]
 
 
 # -- claim ------------------------------------------------------------------
 
 
-def _due() -> Q:
-    return Q(status=JobStatus.PENDING) & (
-        Q(run_after__isnull=True) | Q(run_after__lte=timezone.now())
-    )
-
-
-def job_claim_next():
-    """The next due job of any kind, oldest first; in one transaction, the
-    order it was enqueued in, lower-ranked kinds first. SKIP LOCKED keeps two
-    workers off one row."""
-    for _ in range(5):  # another worker may take the candidate first
-        candidates = []
-        for spec in job_kinds():
-            head = (
-                spec.jobs()
-                .filter(_due())
-                .order_by("created_at", "id")
-                .values_list("id", "created_at")
-                .first()
-            )
-            if head:
-                candidates.append((head[1], spec.rank, head[0], spec))
+def job_claim_next() -> Job | None:
+    """The next due job in queue order. SKIP LOCKED keeps two workers off one
+    row; another worker may take the candidate first, so look again."""
+    for _ in range(5):
+        candidates = jobs_due_in_order(limit=len(_KINDS) or 1)
         if not candidates:
             return None
-        for _created, _rank, job_id, spec in sorted(candidates, key=lambda c: c[:3]):
-            job = _claim(spec, job_id)
+        for candidate in candidates:
+            job = _claim(candidate.spec, candidate.id)
             if job is not None:
                 return job
     return None
 
 
-def _claim(spec: JobKindSpec, job_id: int):
+def _claim(spec: JobKindSpec, job_id: int) -> Job | None:
     with transaction.atomic():
         job = (
             spec.jobs()
@@ -179,24 +261,38 @@ def jobs_due_exist() -> bool:
     return any(spec.jobs().filter(_due()).exists() for spec in job_kinds())
 
 
+def next_due_at() -> datetime | None:
+    """When the earliest pending job waiting out a backoff becomes due."""
+    times = [
+        spec.jobs()
+        .filter(status=JobStatus.PENDING, run_after__isnull=False)
+        .aggregate(first=Min("run_after"))["first"]
+        for spec in job_kinds()
+    ]
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
 # -- run --------------------------------------------------------------------
 
 
-def job_finish(job, status: str, code: str = "", message: str = "") -> None:
+def job_finish(job: Job, status: str, code: str = "", message: str = "") -> None:
     """End a job. A completed job carries no error code of an earlier attempt."""
     job.status, job.error_code, job.error_message = status, code, message[:2000]
     job.completed_at = timezone.now()
     job.run_after = None
 
 
-def job_error(job, code: str, message: str, *, retry_after_s=None) -> None:
+def job_error(
+    job: Job, code: str, message: str, *, retry_after_s: float | None = None
+) -> None:
     """Record a failed attempt; the runner decides between retry and failure."""
     job.error_code, job.error_message = code, str(message)[:2000]
     if retry_after_s is not None:
         job.payload = {**job.payload, "retry_after_s": retry_after_s}
 
 
-def job_run(*, job):
+def job_run(*, job: Job) -> Job:
     """Run a claimed job; every branch ends in a definite, saved state."""
     spec = spec_for(job)
     started = time.monotonic()
@@ -204,13 +300,15 @@ def job_run(*, job):
         spec.run(job)
     except Exception as exc:  # an unexpected error must still be retryable
         logger.exception("%s job %s failed unexpectedly", spec.name, job.pk)
-        job_error(job, "unknown", f"{type(exc).__name__}: {exc}")
+        job_error(job, JobError.UNKNOWN, f"{type(exc).__name__}: {exc}")
     job.payload = {**job.payload, "run_s": round(time.monotonic() - started, 3)}
     if job.status == JobStatus.PROCESSING:
         _retry_or_fail(job)
     if job.status == JobStatus.FAILED and spec.on_failed is not None:
         spec.on_failed(job)
     job.save()
+    if job.status == JobStatus.PENDING and job.run_after is not None:
+        transaction.on_commit(_announce_retry)
     return job
 
 
@@ -225,12 +323,12 @@ def retry_delay_s(attempts: int, retry_after_s: float | None = None) -> float:
     return max(delay, retry_after_s or 0.0)
 
 
-def _retry_or_fail(job) -> None:
+def _retry_or_fail(job: Job) -> None:
     job.completed_at = None
     if job.error_code in REQUEUE_CODES:
         job.status = JobStatus.PENDING
         job.attempts = max(0, job.attempts - 1)
-        delay: float = BUSY_REQUEUE_S if job.error_code == "busy" else 0
+        delay: float = BUSY_REQUEUE_S if job.error_code == JobError.BUSY else 0
         job.run_after = timezone.now() + timedelta(seconds=delay)
     elif job.error_code in RETRYABLE_CODES and job.attempts < job.max_attempts:
         job.status = JobStatus.PENDING
@@ -241,6 +339,15 @@ def _retry_or_fail(job) -> None:
         job.status = JobStatus.FAILED
         job.completed_at = timezone.now()
         job.run_after = None
+
+
+def _announce_retry() -> None:
+    """A retry is set: the waiter, if one waits, looks at the time again; if
+    none does, one is started."""
+    # The waiter started next covers a lost notice.
+    with suppress(Exception), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, '')", [DUE_CHANNEL])
+    wake_waiter()
 
 
 # -- consume ----------------------------------------------------------------
@@ -262,13 +369,13 @@ def jobs_recover_stale() -> int:
         count += stuck.filter(attempts__lt=F("max_attempts")).update(
             status=JobStatus.PENDING,
             run_after=None,
-            error_code="stale_processing",
+            error_code=JobError.STALE_PROCESSING,
             error_message="worker stopped while processing; retried",
         )
         failed_ids = list(stuck.values_list("id", flat=True))
         stuck.update(
             status=JobStatus.FAILED,
-            error_code="stale_processing",
+            error_code=JobError.STALE_PROCESSING,
             error_message="worker stopped while processing; no attempts left",
             completed_at=now,
         )
@@ -279,9 +386,16 @@ def jobs_recover_stale() -> int:
     return count
 
 
+def _slot_priority() -> Priority:
+    """A learner waiting on the next job gets the slot as a click would."""
+    head = jobs_due_in_order(limit=1)
+    return Priority.FOREGROUND if head and head[0].spec.urgent else Priority.BACKGROUND
+
+
 def jobs_consume(*, batch: int | None = None) -> int:
     """Run up to `batch` due jobs of any kind, each inside an LLM slot taken
-    before the job is claimed; wake another consumer if due work remains.
+    before the job is claimed; wake another consumer if due work remains, or
+    the waiter if work becomes due later.
 
     Without an LLM configured nothing is consumed: jobs wait, they do not fail.
     A consumer that gets no slot within STUDY_JOB_SLOT_WAIT_S stops quietly;
@@ -296,7 +410,7 @@ def jobs_consume(*, batch: int | None = None) -> int:
             break
         try:
             with llm_gate(
-                Priority.BACKGROUND,
+                _slot_priority(),
                 wait_timeout_s=settings.STUDY_JOB_SLOT_WAIT_S,
                 share_with_callees=True,
             ):
@@ -309,4 +423,51 @@ def jobs_consume(*, batch: int | None = None) -> int:
             return done  # the slot holder (or the next tick) carries on
     if done and jobs_due_exist():
         wake_consumer()
+    elif _due_within_wait():
+        wake_waiter()
     return done
+
+
+def _due_within_wait() -> bool:
+    due_at = next_due_at()
+    horizon = timezone.now() + timedelta(seconds=settings.STUDY_JOB_WAIT_AHEAD_S)
+    return due_at is not None and due_at <= horizon
+
+
+def jobs_wait_for_due(*, wait_s: float | None = None) -> bool:
+    """The waiter: sleep until the earliest retry is due, then wake a consumer.
+
+    One waiter at a time (a session advisory lock on a connection of its
+    own); a second one exits at once. It blocks on the connection's socket
+    (LISTEN), not in a polling loop: a retry set for earlier than the one it
+    waits for wakes it (NOTIFY) and it looks again. It waits for what is due
+    within STUDY_JOB_WAIT_AHEAD_S, so the task fits its django-q timeout;
+    later retries are the next waiter's (the every-minute tick starts one).
+    Returns whether it woke a consumer."""
+    wait_s = settings.STUDY_JOB_WAIT_AHEAD_S if wait_s is None else wait_s
+    deadline = time.monotonic() + wait_s
+    conn = own_connection(application_name="gichul-jobs-waiter")
+    try:
+        locked = conn.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", WAITER_LOCK
+        ).fetchone()
+        if not (locked and locked[0]):
+            return False
+        conn.execute(f"LISTEN {DUE_CHANNEL}")
+        while True:
+            due_at = next_due_at()
+            if due_at is None:
+                return False
+            until_due = (due_at - timezone.now()).total_seconds()
+            if until_due <= 0:
+                wake_consumer()
+                return True
+            left = deadline - time.monotonic()
+            if until_due > left:
+                return False
+            # Blocks on the socket until a notice comes or the retry is due.
+            for _ in conn.notifies(timeout=until_due, stop_after=1):
+                pass
+    finally:
+        with suppress(psycopg.Error):
+            conn.close()  # closing frees the lock and stops listening

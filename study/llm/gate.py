@@ -96,7 +96,7 @@ def llm_gate(
     if wait_timeout_s is None:
         wait_timeout_s = settings.LLM_GATE_WAIT_S
     deadline = time.monotonic() + wait_timeout_s
-    conn = _gate_connection()
+    conn = own_connection(application_name="gichul-llm-gate")
     hold = None
     try:
         if priority == Priority.FOREGROUND:
@@ -135,17 +135,16 @@ def _release_later(conn: psycopg.Connection, hold: _Hold) -> None:
     threading.Thread(target=release, name="llm-gate-overrun", daemon=True).start()
 
 
-def _gate_connection() -> psycopg.Connection:
+def own_connection(*, application_name: str) -> psycopg.Connection:
     """A connection of its own, made from Django's own connection parameters
-    (so OPTIONS such as ``?host=/socket/dir`` in DATABASE_URL apply here too)."""
+    (so OPTIONS such as ``?host=/socket/dir`` in DATABASE_URL apply here too):
+    session locks and LISTEN on it never touch Django's connection."""
     params = connections["default"].get_connection_params()
     for key in DJANGO_ONLY_PARAMS:
         params.pop(key, None)
     params["options"] = f"{params.get('options', '')} {SESSION_OPTIONS}".strip()
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
-    return psycopg.connect(
-        **params, autocommit=True, application_name="gichul-llm-gate"
-    )
+    return psycopg.connect(**params, autocommit=True, application_name=application_name)
 
 
 def _slot_count() -> int:

@@ -4,9 +4,10 @@ import django.contrib.postgres.indexes
 import django.db.models.deletion
 import pgvector.django.indexes
 import pgvector.django.vector
-import study.models.document
 from django.conf import settings
 from django.db import migrations, models
+
+import study.models.document
 
 
 class Migration(migrations.Migration):

@@ -7,6 +7,7 @@ from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
     DocumentChunk,
+    DocumentError,
     DocumentStatus,
     EmbeddingCache,
     MaterialType,
@@ -16,6 +17,7 @@ from study.models.document import (
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamRound, ExamSpec
 from study.models.jobs import (
+    JobError,
     JobKind,
     JobStatus,
     QuestionJob,
@@ -37,6 +39,7 @@ from study.models.quiz_session import (
     QuizStatus,
 )
 from study.models.rate_limit import RateLimitHit
+from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "Attempt",
     "Document",
     "DocumentChunk",
+    "DocumentError",
     "DocumentStatus",
     "EmbeddingCache",
     "EmbeddingStatus",
@@ -57,6 +61,7 @@ __all__ = [
     "MaterialType",
     "SubjectNote",
     "SubjectNoteStatus",
+    "JobError",
     "JobKind",
     "JobStatus",
     "LearnerSettings",
@@ -76,5 +81,6 @@ __all__ = [
     "RateLimitHit",
     "SessionAnalysis",
     "SessionJob",
+    "SubjectAlias",
     "Topic",
 ]

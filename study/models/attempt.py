@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -50,7 +51,12 @@ class Attempt(models.Model):
     time_taken_ms = models.PositiveIntegerField(
         default=0, verbose_name=_("걸린 시간 (ms)")
     )
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("답한 시각"))
+    # When the answer was given: now for an online answer, the device's time
+    # (kept within the session's span) for one that waited offline.
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("답한 시각"))
+    # The device's idempotency key of an answer (offline sync, docs/offline.md):
+    # the same key arriving twice or late finds the attempt it recorded.
+    client_key = models.UUIDField(null=True, blank=True, editable=False)
     reviewed_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("확인한 시각")
     )
@@ -77,6 +83,11 @@ class Attempt(models.Model):
                     )
                 ),
                 name="study_attempt_choice_matches_outcome",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="study_attempt_client_key_uniq",
             ),
         ]
         indexes = [

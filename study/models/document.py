@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
+from study.models.jobs import ERROR_CODES, JobError
 from study.models.topic import Topic
 
 
@@ -17,6 +18,125 @@ class DocumentStatus(models.TextChoices):
     PROCESSING = "processing", _("처리 중")
     READY = "ready", _("사용 가능")
     FAILED = "failed", _("실패")
+
+
+class DocumentError(models.TextChoices):
+    """Why a document was refused or failed, stored as the code with its
+    parameters (Document.error_params) and shown in the reader's language:
+    the label is the message, its %(name)s filled from the parameters."""
+
+    NOT_A_PDF = "not_a_pdf", _("PDF라고 되어 있지만 PDF 파일이 아닙니다.")
+    SAME_VERSION = (
+        "same_version",
+        _("같은 법령의 같은 버전이 이미 있습니다: %(title)s"),
+    )
+    UNSUPPORTED_TYPE = (
+        "unsupported_type",
+        _("지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만)."),
+    )
+    FILE_TOO_LARGE = "file_too_large", _("파일이 너무 큽니다 (최대 20MB).")
+    UNKNOWN_ENCODING = (
+        "unknown_encoding",
+        _("텍스트 인코딩을 알 수 없습니다 (UTF-8 또는 CP949)."),
+    )
+    TEXT_TOO_LONG = (
+        "text_too_long",
+        _(
+            "자료가 너무 깁니다 (%(n_text)s자, 최대 %(max_text_chars)s자). "
+            "나눠서 올려 주세요."
+        ),
+    )
+    NO_TEXT = (
+        "no_text",
+        _("텍스트를 추출할 수 없습니다 (스캔 이미지로 된 PDF일 수 있습니다)."),
+    )
+    TOO_MANY_CHUNKS = (
+        "too_many_chunks",
+        _(
+            "자료가 너무 깁니다 (%(n_chunks)s조각, 최대 %(max_chunks)s). "
+            "나눠서 올려 주세요."
+        ),
+    )
+    PDF_TIMEOUT = (
+        "pdf_timeout",
+        _("PDF 텍스트 추출이 %(extract_wall_s)s초 안에 끝나지 않았습니다."),
+    )
+    PDF_ENCRYPTED = "pdf_encrypted", _("암호가 걸린 PDF는 읽을 수 없습니다.")
+    PDF_TOO_MANY_PAGES = (
+        "pdf_too_many_pages",
+        _("PDF 쪽수가 너무 많습니다 (%(reply)s쪽, 최대 %(max_pdf_pages)s쪽)."),
+    )
+    PDF_INFLATED_TEXT = (
+        "pdf_inflated_text",
+        _(
+            "PDF에서 나온 텍스트가 너무 깁니다 (파일 크기 "
+            "%(n_data)s바이트에 %(max_chars)s자 초과). 비정상적으로 "
+            "부풀려진 PDF일 수 있습니다."
+        ),
+    )
+    PDF_UNREADABLE = "pdf_unreadable", _("PDF를 읽을 수 없습니다: %(reply)s")
+    PDF_BROKEN = "pdf_broken", _("PDF를 읽을 수 없습니다: %(exc)s")
+    PDF_LIMITS = (
+        "pdf_limits",
+        _(
+            "PDF 텍스트 추출이 허용된 CPU 시간이나 메모리를 넘었습니다 "
+            "(CPU %(extract_cpu_s)s초, 메모리 %(extract_memory_bytes)sMB)."
+        ),
+    )
+    PDF_EXIT = (
+        "pdf_exit",
+        _("PDF를 읽을 수 없습니다 (추출 프로세스 종료 코드 %(returncode)s)."),
+    )
+    PDF_PAGE_TOO_BIG = (
+        "pdf_page_too_big",
+        _(
+            "PDF %(number)s쪽의 내용이 너무 큽니다 (압축을 푼 크기 "
+            "%(cost)s바이트, 한 쪽 최대 %(page_limit)s바이트). "
+            "비정상적으로 부풀려진 PDF일 수 있습니다."
+        ),
+    )
+    PDF_TOO_BIG = "pdf_too_big", _("PDF 내용이 너무 큽니다. 나눠서 올려 주세요.")
+    PDF_TOO_DEEP = "pdf_too_deep", _("PDF 구조가 너무 깊게 중첩되어 있습니다.")
+    QUOTA_PROCESSING = (
+        "quota_processing",
+        _(
+            "처리 중인 자료가 %(document_max_processing)s개 있습니다. "
+            "처리가 끝난 뒤에 올려 주세요."
+        ),
+    )
+    QUOTA_COUNT = (
+        "quota_count",
+        _(
+            "자료는 %(document_quota_count)s개까지 올릴 수 있습니다. 쓰지 "
+            "않는 자료를 뺀 뒤 올려 주세요."
+        ),
+    )
+    QUOTA_BYTES = (
+        "quota_bytes",
+        _(
+            "자료 저장 한도(%(quota)sMB)를 넘습니다. 쓰지 않는 자료를 뺀 "
+            "뒤 올려 주세요."
+        ),
+    )
+    EMBEDDING_FAILED = "embedding_failed", _("임베딩을 만들지 못했습니다: %(detail)s")
+    WORKER_STOPPED = (
+        "worker_stopped",
+        _(
+            "처리 작업이 %(max_attempts)s번 중단되었습니다 (작업자 종료). "
+            "다시 시도해 주세요."
+        ),
+    )
+    INGEST_ERROR = "ingest_error", _("처리 중 오류가 났습니다: %(name)s")
+
+
+def document_error_text(code: str, params: dict[str, object]) -> str:
+    """The message of a document error code, in the active language."""
+    if code not in DocumentError.values:
+        return str(params.get("text", ""))  # stored before codes were
+    try:
+        return str(DocumentError(code).label) % params
+    except (KeyError, TypeError, ValueError):
+        return str(DocumentError(code).label)
 
 
 class MaterialType(models.TextChoices):
@@ -65,7 +185,16 @@ class Document(models.Model):
         default=DocumentStatus.PENDING,
         verbose_name=_("상태"),
     )
-    error = models.TextField(blank=True, verbose_name=_("오류"))
+    # Why it failed: a DocumentError code and its parameters (`error` reads it).
+    error_code = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=DocumentError.choices,
+        verbose_name=_("오류 코드"),
+    )
+    error_params = models.JSONField(
+        default=dict, blank=True, verbose_name=_("오류 정보")
+    )
     summary = models.TextField(_("요약"), blank=True)
     chunk_count = models.PositiveIntegerField(default=0, verbose_name=_("조각 수"))
     # From the YAML front matter (never chunked as text).
@@ -132,6 +261,10 @@ class Document(models.Model):
                 condition=Q(material_type__in=MaterialType.values),
                 name="study_doc_material_type_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=["", *DocumentError.values]),
+                name="study_doc_error_code_valid",
+            ),
             # The same act and version is the same document (a second load of
             # a history folder is a no-op).
             models.UniqueConstraint(
@@ -151,6 +284,11 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def error(self) -> str:
+        """Why it failed, in the reader's language ("" when it did not)."""
+        return document_error_text(self.error_code, self.error_params)
 
     @property
     def in_progress(self) -> bool:
@@ -282,7 +420,18 @@ class SubjectNote(models.Model):
     )
     evidence = models.JSONField(default=list, blank=True, verbose_name=_("근거"))
     model = models.CharField(max_length=200, blank=True, verbose_name=_("모델"))
-    error = models.TextField(blank=True, verbose_name=_("오류"))
+    # Why the last generation failed or was skipped: a code of the job
+    # vocabulary and what its message needs (the guard's reason, the missing
+    # material); translated when shown (study.ai.states.subject_note_reason).
+    error_code = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=JobError.choices,
+        verbose_name=_("오류 코드"),
+    )
+    error_params = models.JSONField(
+        default=dict, blank=True, verbose_name=_("오류 정보")
+    )
     started_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("시작 시각")
     )
@@ -300,6 +449,10 @@ class SubjectNote(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=SubjectNoteStatus.values),
                 name="study_subject_note_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=ERROR_CODES),
+                name="study_subject_note_error_code_valid",
             ),
         ]
 

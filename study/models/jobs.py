@@ -26,6 +26,33 @@ TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.SKIPPED)
 class JobKind(models.TextChoices):
     EXPLANATION = "explanation", _("AI 해설")
     SESSION_SUMMARY = "session_summary", _("세션 분석 (예약)")
+    SUBJECT_NOTE = "subject_note", _("분야 설명")
+
+
+class JobError(models.TextChoices):
+    """Why a job's attempt failed or ended: the one vocabulary of the runner,
+    the job kinds, the cards and the health report. Stored as the code; the
+    label is the plain reason a card shows."""
+
+    LLM_TIMEOUT = "llm_timeout", _("LLM이 제한 시간 안에 답하지 않았습니다")
+    GATE_TIMEOUT = (
+        "gate_timeout",
+        _("LLM이 다른 요청을 처리하느라 차례가 오지 않았습니다"),
+    )
+    LLM_HTTP_ERROR = "llm_http_error", _("LLM 서버가 오류로 답했습니다")
+    PARSE_FAIL = "parse_fail", _("LLM의 답이 약속한 형식이 아니었습니다")
+    GUARD_FAIL = "guard_fail", _("LLM이 쓴 해설이 정답과 맞지 않아 보여 주지 않습니다")
+    CONTENT_CHANGED = "content_changed", _("생성 중에 문제가 수정되었습니다")
+    STALE_PROCESSING = "stale_processing", _("작업하던 워커가 멈췄습니다")
+    NOT_CONFIGURED = "not_configured", _("LLM 서버가 설정되어 있지 않습니다")
+    UNKNOWN = "unknown", _("예상하지 못한 오류가 났습니다")
+    BUSY = "busy", _("다른 요청이 같은 내용을 만들고 있습니다")
+    EVIDENCE_MISSING = "evidence_missing", _("근거로 쓸 자료가 없습니다")
+    NO_ATTEMPTS = "no_attempts", _("분석할 답안이 없습니다")
+
+
+# What an error_code column may hold: a code, or nothing.
+ERROR_CODES = ["", *JobError.values]
 
 
 class JobFields(models.Model):
@@ -48,7 +75,10 @@ class JobFields(models.Model):
         default=2, verbose_name=_("최대 시도 횟수")
     )
     error_code = models.CharField(
-        max_length=40, blank=True, verbose_name=_("오류 코드")
+        max_length=40,
+        blank=True,
+        choices=JobError.choices,
+        verbose_name=_("오류 코드"),
     )
     error_message = models.TextField(blank=True, verbose_name=_("오류 메시지"))
     payload = models.JSONField(default=dict, blank=True, verbose_name=_("입력"))
@@ -99,6 +129,10 @@ class QuestionJob(JobFields):
             models.CheckConstraint(
                 condition=Q(kind__in=JobKind.values), name="study_qjob_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=ERROR_CODES),
+                name="study_qjob_error_code_valid",
+            ),
         ]
         indexes = [
             models.Index(
@@ -142,6 +176,10 @@ class SessionJob(JobFields):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=JobStatus.values), name="study_sjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=ERROR_CODES),
+                name="study_sjob_error_code_valid",
             ),
         ]
         indexes = [

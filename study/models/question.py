@@ -4,12 +4,13 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, pgettext_lazy
 from pgvector.django import HnswIndex, VectorField
 
 from study import rounds, subjects
+from study.imports.identity import identity as question_identity
 from study.models.topic import Topic
 
 # Fields whose change alters what decides the answer: a ready AI explanation
@@ -20,6 +21,8 @@ ANSWER_DEFINING_FIELDS = ("stem", *CHOICE_FIELDS, "correct_choice", "accepted_ch
 CONTENT_FIELDS = (
     "exam_name",
     "subject",
+    "subject_original",
+    "numbered_by_subject",
     "scope",
     *ANSWER_DEFINING_FIELDS,
     "needs_figure",
@@ -67,9 +70,16 @@ class QuestionQuerySet(models.QuerySet):
         return self.alive().filter(Q(needs_figure=False) | ~Q(figure=""))
 
     def in_round_order(self) -> QuestionQuerySet:
-        """Year, then sitting number (10회 after 9회), then session label."""
+        """Year, then sitting number (10회 after 9회), then session label; in a
+        round by number, where each subject is numbered from 1 subject by
+        subject (in the order they came, their first id)."""
         return self.order_by(
-            "exam_year", SessionNumber("exam_session"), "exam_session", "number", "id"
+            "exam_year",
+            SessionNumber("exam_session"),
+            "exam_session",
+            _subject_block(),
+            "number",
+            "id",
         )
 
 
@@ -78,6 +88,20 @@ class SessionNumber(models.Func):
 
     template = "COALESCE(substring(%(expressions)s from '^[0-9]+')::integer, 0)"
     output_field = models.IntegerField()
+
+
+def _subject_block() -> models.Expression:
+    """0 on papers numbered through; on papers numbered per subject, the first
+    id of the question's subject in its round (the subjects' order in the file)."""
+    first_id = models.Window(
+        models.Min("id"),
+        partition_by=[F("topic_id"), F("exam_year"), F("exam_session"), F("subject")],
+    )
+    return models.Case(
+        models.When(numbered_by_subject=True, then=first_id),
+        default=models.Value(0),
+        output_field=models.IntegerField(),
+    )
 
 
 def figure_upload_to(instance: Question, filename: str) -> str:
@@ -101,6 +125,18 @@ class Question(models.Model):
     )
     number = models.PositiveSmallIntegerField(_("번호"), null=True, blank=True)
     subject = models.CharField(_("과목"), max_length=TEXT_LIMITS["subject"], blank=True)
+    # The name the source file gave when a subject alias filed the question
+    # under another subject ("" otherwise): what undoing the alias restores.
+    subject_original = models.CharField(
+        _("원래 과목 이름"), max_length=TEXT_LIMITS["subject"], blank=True
+    )
+    # Papers that number each subject from 1 (공무원 국가·지방직): the question
+    # is (year, session, subject, number) instead of (year, session, number).
+    numbered_by_subject = models.BooleanField(
+        _("과목별 번호"),
+        default=False,
+        help_text=_("이 회차는 과목마다 1번부터 번호를 매깁니다 (공무원 시험 등)."),
+    )
     scope = models.CharField(_("범위"), max_length=TEXT_LIMITS["scope"], blank=True)
     stem = models.TextField(_("문제"))
     choice_1 = models.TextField(_("보기 1"))
@@ -195,8 +231,17 @@ class Question(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["topic", "exam_year", "exam_session", "number"],
-                condition=Q(exam_year__isnull=False) & Q(number__isnull=False),
+                condition=Q(exam_year__isnull=False)
+                & Q(number__isnull=False)
+                & Q(numbered_by_subject=False),
                 name="study_question_round_number_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["topic", "exam_year", "exam_session", "subject", "number"],
+                condition=Q(exam_year__isnull=False)
+                & Q(number__isnull=False)
+                & Q(numbered_by_subject=True),
+                name="study_question_round_subject_number_uniq",
             ),
         ]
         indexes = [
@@ -252,10 +297,42 @@ class Question(models.Model):
 
     @property
     def key(self) -> str:
-        """`YEAR-SESSION-NUMBER`, the identity used by exports."""
+        """`YEAR-SESSION-NUMBER` (`YEAR-SESSION-SUBJECT-NUMBER` on papers that
+        number each subject from 1), the identity used by exports."""
         return rounds.question_key(
-            self.exam_year, self.exam_session, self.number, self.pk
+            self.exam_year,
+            self.exam_session,
+            self.number,
+            self.pk,
+            subject=self.subject if self.numbered_by_subject else None,
         )
+
+    @property
+    def identity(self) -> tuple:
+        """What tells this question apart within its topic's rounds: the
+        importer matches rows to questions by it (study.imports.identity)."""
+        return question_identity(
+            self.exam_year,
+            self.exam_session,
+            self.subject,
+            self.number,
+            self.numbered_by_subject,
+        )
+
+    @property
+    def place_label(self) -> str:
+        """`2021년 1회 3번`, or `2021년 1회 국어 3번` where each subject is
+        numbered from 1 (in the page's language)."""
+        if self.numbered_by_subject:
+            return gettext("%(round)s %(subject)s %(number)s번") % {
+                "round": self.round_label,
+                "subject": self.subject_label,
+                "number": self.number,
+            }
+        return gettext("%(round)s %(number)s번") % {
+            "round": self.round_label,
+            "number": self.number,
+        }
 
     @property
     def subject_label(self) -> str:

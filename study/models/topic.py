@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from study.exam_vocabulary import (
+    ExamVocabulary,
+    default_vocabulary,
+    vocabulary_errors,
+)
 
 
 def _may_manage_all(user) -> bool:
@@ -90,6 +97,19 @@ class Topic(models.Model):
             "끄면 '참고만 하세요' 안내와 함께 보여 줍니다."
         ),
     )
+    # Words of this exam's language the AI rules read, added to the shipped
+    # ones (study/exam_vocabulary.py; keys as in study/data/exam_vocabulary.json).
+    exam_vocabulary = models.JSONField(
+        _("시험 어휘"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "이 시험에서만 쓰는 말을 더합니다. 예: "
+            '{"negative_stem": ["부합하지 않는"], "field_words": ["전기설비"]}. '
+            "negative_stem은 '옳지 않은 것' 같은 부정 질문의 표지, field_words는 "
+            "이 분야의 모든 문제에 나와 근거를 가리지 못하는 말입니다."
+        ),
+    )
     created_at = models.DateTimeField(_("생성"), auto_now_add=True)
     updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
 
@@ -112,6 +132,21 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors = vocabulary_errors(self.exam_vocabulary)
+        if errors:
+            raise ValidationError({"exam_vocabulary": errors})
+
+    def vocabulary(self) -> ExamVocabulary:
+        """The shipped exam vocabulary with this topic's own words added."""
+        if not self.exam_vocabulary:
+            return default_vocabulary()
+        try:
+            return default_vocabulary().extended(self.exam_vocabulary)
+        except ValueError:  # a row written around clean(): the shipped words
+            return default_vocabulary()
 
     def can_edit(self, user) -> bool:
         return user.is_authenticated and (

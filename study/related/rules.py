@@ -13,15 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from study.exam_vocabulary import ExamVocabulary, default_vocabulary
+
 NEGATION = "negation"
 NUMBERS = "numbers"
 ANSWER = "answer"
 
 # The ask is the end of the stem, just before its question mark.
 _ASK_CHARS = 24
-_NEGATED_ASK = re.compile(
-    r"않은|않는|아닌|틀린|거리가\s*먼|없는|잘못|못한|부적[절합]|어긋난|위배"
-)
 _UNIT_WORDS = {
     "밀리미터": "mm",
     "센티미터": "cm",
@@ -75,9 +74,11 @@ def embedding_text(*, stem: str, choices: Sequence[str]) -> str:
     return "\n".join([stem.strip(), *sorted(c.strip() for c in choices)])
 
 
-def decisive_difference(a: QuestionText, b: QuestionText) -> str | None:
+def decisive_difference(
+    a: QuestionText, b: QuestionText, vocabulary: ExamVocabulary | None = None
+) -> str | None:
     """Why the two cannot be the same question, or None when nothing says so."""
-    if is_negated(a.stem) != is_negated(b.stem):
+    if is_negated(a.stem, vocabulary) != is_negated(b.stem, vocabulary):
         return NEGATION
     if numbers_in(a.stem) != numbers_in(b.stem):
         return NUMBERS
@@ -86,8 +87,9 @@ def decisive_difference(a: QuestionText, b: QuestionText) -> str | None:
     return None
 
 
-def is_negated(stem: str) -> bool:
-    return bool(_NEGATED_ASK.search(_ask(stem)))
+def is_negated(stem: str, vocabulary: ExamVocabulary | None = None) -> bool:
+    """The ask at the end of the stem is negated (the exam's negated_ask words)."""
+    return (vocabulary or default_vocabulary()).is_negated_ask(_ask(stem))
 
 
 def numbers_in(text: str, *, with_units: bool = True) -> frozenset:

@@ -1,17 +1,28 @@
 """A topic's exam paper (subjects in order, questions per subject, time) and
-how much of it the question bank can fill. Shared by the mock exam, the start
-form and anything that plans against the real exam."""
+how much of it the question bank can fill. The one current subject list:
+the mock exam, the start form, scores and 과락, the forecast and the plan all
+read it here.
+
+Without an owner's exam spec the paper is the subject list of the most recent
+rounds that look complete (study.subjects.current_subjects), not the union of
+every name the files ever used; the subjects left off it are the bank's old
+subjects, kept apart."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.contrib.postgres.aggregates import BoolOr
+from django.db.models import Count, Min
 
 from study.models import ExamSpec, Question, Topic
 from study.models.exam_spec import DEFAULT_MINUTES_PER_SUBJECT, DEFAULT_PER_SUBJECT
-from study.selectors.quiz_selection import topic_subject_names
+from study.subjects import (
+    RoundSubjects,
+    SubjectCell,
+    current_subjects,
+)
 
 
 @dataclass(frozen=True)
@@ -21,10 +32,20 @@ class ExamPaper:
     minutes: int
     # False when the owner has not set a spec and it was derived from the bank.
     is_set: bool
+    # A derived paper: the complete rounds it was read from, newest first.
+    rounds: tuple[RoundSubjects, ...] = ()
+    # Named subjects of the bank that are not on the paper (drillable by
+    # subject, left out of the mock exam, stage quizzes and the forecast).
+    old_subjects: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
         return len(self.subjects) * self.per_subject
+
+    @property
+    def all_subjects(self) -> tuple[str, ...]:
+        """Every named subject of the bank: the paper's, then the old ones."""
+        return (*self.subjects, *self.old_subjects)
 
     def minutes_for(self, per_subject: int) -> int:
         """Time for a paper of per_subject questions a subject (pro rata, ≥ 1)."""
@@ -61,22 +82,77 @@ class PaperFill:
         return min(self.paper.per_subject, self.largest)
 
 
-def exam_paper_for_topic(*, topic: Topic) -> ExamPaper:
+def subject_cells(*, topic: Topic) -> list[SubjectCell]:
+    """Each (round, subject) of the topic's live questions with its size."""
+    rows = (
+        Question.objects.alive()
+        .filter(topic=topic)
+        .values("exam_year", "exam_session", "subject")
+        .annotate(
+            n=Count("id"),
+            first=Min("number"),
+            first_id=Min("id"),
+            by_subject=BoolOr("numbered_by_subject"),
+        )
+        .order_by()
+    )
+    return [
+        SubjectCell(
+            year=r["exam_year"],
+            session=r["exam_session"],
+            subject=r["subject"],
+            questions=r["n"],
+            first_number=r["first"],
+            first_id=r["first_id"],
+            by_subject=bool(r["by_subject"]),
+        )
+        for r in rows
+    ]
+
+
+def default_minutes(*, subjects: int, per_subject: int) -> int:
+    """30 minutes for 20 questions, pro rata (기사 필기: 1.5 minutes each)."""
+    per_question = DEFAULT_MINUTES_PER_SUBJECT / DEFAULT_PER_SUBJECT
+    return max(1, math.ceil(per_question * per_subject * max(1, subjects)))
+
+
+def exam_paper_for_topic(
+    *, topic: Topic, cells: list[SubjectCell] | None = None
+) -> ExamPaper:
+    """The topic's paper: the owner's exam spec, else the bank's current
+    subjects. Every consumer of the subject list reads this one selector
+    (`cells`: subject_cells already read for the topic)."""
     spec = ExamSpec.objects.filter(topic=topic).first()
-    if spec is not None and spec.subjects:
+    if cells is None:
+        cells = subject_cells(topic=topic)
+    current = current_subjects(cells)
+    if spec is not None and spec.subjects:  # a spec kept only for its dates has none
+        on_paper = set(spec.subjects)
+        names = (*current.subjects, *current.old)
         return ExamPaper(
             subjects=tuple(spec.subjects),
             per_subject=spec.questions_per_subject,
             minutes=spec.minutes,
             is_set=True,
+            old_subjects=tuple(n for n in names if n not in on_paper),
         )
-    subjects = tuple(topic_subject_names(topic=topic))
+    per_subject = current.per_subject or DEFAULT_PER_SUBJECT
     return ExamPaper(
-        subjects=subjects,
-        per_subject=DEFAULT_PER_SUBJECT,
-        minutes=DEFAULT_MINUTES_PER_SUBJECT * max(1, len(subjects)),
+        subjects=current.subjects,
+        per_subject=per_subject,
+        minutes=default_minutes(
+            subjects=len(current.subjects), per_subject=per_subject
+        ),
         is_set=False,
+        rounds=current.rounds,
+        old_subjects=current.old,
     )
+
+
+def topic_subject_names(*, topic: Topic) -> list[str]:
+    """Every named subject of the bank: the paper's in exam order, then the
+    old ones (most recently used first)."""
+    return list(exam_paper_for_topic(topic=topic).all_subjects)
 
 
 def paper_fill(*, topic: Topic, paper: ExamPaper) -> PaperFill:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from study.models import Attempt, Outcome, Topic
-from study.selectors.quiz_selection import topic_subject_names
+from study.selectors.exam_spec import topic_subject_names
 from study.subjects import subject_label
 
 

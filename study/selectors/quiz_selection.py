@@ -15,8 +15,8 @@ from study.exam_rules import STAGE_RATIOS, quotas
 from study.models import Attempt, Pattern, Question, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
 from study.models.question import QuestionQuerySet
+from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.review_queue import review_tab_queryset
-from study.selectors.topics import topic_subjects
 
 FREQUENT_MIN_ROUNDS = 3
 SPACING = timedelta(hours=24)
@@ -59,12 +59,17 @@ def _sample_sql(qs: QuerySet, limit: int, rng) -> list[int]:
     return list(qs.order_by("?")[:limit])
 
 
-def _bucket_ids(name: str, *, user, topic: Topic, limit: int, rng) -> list[int]:
+def _bucket_ids(
+    name: str, *, user, topic: Topic, limit: int, rng, old_subjects: Sequence[str]
+) -> list[int]:
     """Up to `limit` ids of a bucket. Pool-wide buckets are sampled in SQL, so a
     7,000-question topic never ships all its ids to Python; the learner's own
-    buckets are bounded by their history."""
-    pool = _pool(topic=topic).order_by()
-    progress = _progress(user, topic).order_by()
+    buckets are bounded by their history. Subjects off the exam paper are left
+    out (they are drilled by subject)."""
+    pool = _pool(topic=topic).exclude(subject__in=old_subjects).order_by()
+    progress = (
+        _progress(user, topic).exclude(question__subject__in=old_subjects).order_by()
+    )
     if name == "unattempted":
         seen = QuestionProgress.objects.filter(user=user, question=OuterRef("pk"))
         qs = pool.filter(~Exists(seen)).values_list("id", flat=True)
@@ -101,10 +106,16 @@ def select_for_stage(
 ) -> list[int]:
     picked: list[int] = []
     chosen: set[int] = set()
+    old = exam_paper_for_topic(topic=topic).old_subjects
     for name, quota in quotas(STAGE_RATIOS[stage], size).items():
         # Enough candidates that excluding what is already picked leaves quota.
         found = _bucket_ids(
-            name, user=user, topic=topic, limit=quota + len(chosen), rng=rng
+            name,
+            user=user,
+            topic=topic,
+            limit=quota + len(chosen),
+            rng=rng,
+            old_subjects=old,
         )
         candidates = [i for i in found if i not in chosen]
         take = rng.sample(candidates, min(quota, len(candidates)))
@@ -112,7 +123,12 @@ def select_for_stage(
         chosen.update(take)
     if len(picked) < size:  # short buckets are backfilled at random
         found = _bucket_ids(
-            "random", user=user, topic=topic, limit=size + len(chosen), rng=rng
+            "random",
+            user=user,
+            topic=topic,
+            limit=size + len(chosen),
+            rng=rng,
+            old_subjects=old,
         )
         rest = [i for i in found if i not in chosen]
         if len(picked) + len(rest) < size:
@@ -155,11 +171,6 @@ def select_for_subjects(
         picked += rng.sample(seen, size - len(picked))
     rng.shuffle(picked)
     return picked
-
-
-def topic_subject_names(*, topic: Topic) -> list[str]:
-    """Subjects in exam order (by their first question number)."""
-    return [s.subject for s in topic_subjects(topic=topic) if s.subject]
 
 
 def select_for_mock(

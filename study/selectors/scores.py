@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
@@ -34,6 +34,9 @@ class SubjectScore:
 @dataclass(frozen=True)
 class PaperScore:
     subjects: tuple[SubjectScore, ...]
+    # Subjects of the session that are not on the exam's current paper: shown,
+    # but neither averaged nor judged (an old round's retired subjects).
+    off_paper: tuple[SubjectScore, ...] = ()
 
     @property
     def average(self) -> float:
@@ -68,14 +71,28 @@ class PaperScore:
         }
 
 
-def paper_score(rows: Iterable[tuple[str, bool]]) -> PaperScore:
-    """(subject, correct?) per question of the paper, in exam order."""
+def paper_score(
+    rows: Iterable[tuple[str, bool]], *, paper: Sequence[str] = ()
+) -> PaperScore:
+    """(subject, correct?) per question, in exam order. With the exam's current
+    subjects (`paper`), those come first in paper order and only they are
+    judged; the session's other subjects are kept apart in `off_paper`."""
     tally: dict[str, list[int]] = {}
     for subject, correct in rows:
         stats = tally.setdefault(subject_key(subject), [0, 0])
         stats[0] += bool(correct)
         stats[1] += 1
-    return PaperScore(tuple(SubjectScore(n, c, t) for n, (c, t) in tally.items()))
+    scores = [SubjectScore(n, c, t) for n, (c, t) in tally.items()]
+    on_paper = set(paper)
+    if not on_paper.intersection(tally):
+        return PaperScore(tuple(scores))
+    rank = {name: i for i, name in enumerate(paper)}
+    judged = sorted(
+        (s for s in scores if s.subject in on_paper), key=lambda s: rank[s.subject]
+    )
+    return PaperScore(
+        tuple(judged), tuple(s for s in scores if s.subject not in on_paper)
+    )
 
 
 @dataclass(frozen=True)
@@ -123,9 +140,10 @@ def session_title(session: QuizSession) -> str:
     return session.get_mode_display()
 
 
-def session_score(*, session: QuizSession) -> SessionScore:
+def session_score(*, session: QuizSession, paper: Sequence[str] = ()) -> SessionScore:
     """Scores over the whole paper for rounds and mocks (unanswered count as
-    wrong), over what was answered for practice sets."""
+    wrong), over what was answered for practice sets; judged on the exam's
+    current subjects (`paper`, exam_paper_for_topic) when given."""
     judged = session.mode in (QuizMode.ROUND, QuizMode.MOCK)
     answers = Attempt.objects.filter(session=session, question=OuterRef("pk"))
     by_question = {
@@ -148,6 +166,6 @@ def session_score(*, session: QuizSession) -> SessionScore:
         title=session_title(session),
         answered=len(answered),
         correct=correct,
-        paper=paper_score(rows),
+        paper=paper_score(rows, paper=paper),
         judged=judged,
     )

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
 from study import rounds
 from study.models import Question, Topic
-from study.subjects import subject_label
+from study.selectors.exam_spec import ExamPaper, exam_paper_for_topic
+from study.subjects import subject_label, subject_order
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class SubjectSummary:
     name: str  # as shown
     questions: int
     subject: str = ""  # as stored ("" for questions without one)
+    # A named subject that is not on the exam's current paper (kept apart).
+    is_old: bool = False
 
 
 def topics_for_user(*, user):
@@ -88,16 +91,25 @@ def topic_rounds(*, topic: Topic) -> list[RoundSummary]:
     return found
 
 
-def topic_subjects(*, topic: Topic) -> list[SubjectSummary]:
-    rows = (
+def topic_subjects(
+    *, topic: Topic, paper: ExamPaper | None = None
+) -> list[SubjectSummary]:
+    """Every subject with its questions: the paper's in exam order, then the
+    old ones, then questions without a subject."""
+    paper = paper or exam_paper_for_topic(topic=topic)
+    counts = dict(
         Question.objects.alive()
         .filter(topic=topic)
-        .values("subject")
-        .annotate(n=Count("id"), first=Min("number"))
-        .order_by("first", "subject")
+        .values_list("subject")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    old = set(paper.old_subjects)
+    names = subject_order(paper=paper.all_subjects, names=counts)
+    names.sort(key=lambda name: name == "")
     return [
-        SubjectSummary(subject_label(r["subject"]), r["n"], r["subject"]) for r in rows
+        SubjectSummary(subject_label(name), counts[name], name, name in old)
+        for name in names
     ]
 
 

@@ -41,6 +41,7 @@ def plan_session_start(*, user, topic: Topic) -> QuizSession:
         params={
             "size": len(ids),
             "reviews": len(today.plan.reviews),
+            "misses": len(today.plan.misses),
             "new": len(today.plan.new),
         },
         question_ids=ids,

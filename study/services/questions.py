@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from study.db.copy import copy_insert
+from study.imports.identity import identity as question_identity
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS, ROUND_KEY_FIELDS
 from study.related.embeddings import (
@@ -95,19 +96,26 @@ def questions_bulk_create(*, topic: Topic, questions: list[Question]) -> None:
 
     One COPY instead of an INSERT each; the rows must be valid already and
     carry a round key (year and number), by which their ids are read back onto
-    the instances.
+    the instances (Question.identity).
     """
     if not questions:
         return
     copy_insert(Question, questions)
     ids = {
-        (year, session, number): pk
-        for pk, year, session, number in Question.objects.filter(
+        question_identity(year, session, subject, number, by_subject): pk
+        for pk, year, session, subject, number, by_subject in Question.objects.filter(
             topic=topic, exam_year__isnull=False, number__isnull=False
-        ).values_list("id", "exam_year", "exam_session", "number")
+        ).values_list(
+            "id",
+            "exam_year",
+            "exam_session",
+            "subject",
+            "number",
+            "numbered_by_subject",
+        )
     }
     for question in questions:
-        question.pk = ids[(question.exam_year, question.exam_session, question.number)]
+        question.pk = ids[question.identity]
     questions_changed.send(sender=Question, questions=questions)
     questions_related_on_create(question_ids=[q.pk for q in questions])
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -43,6 +45,23 @@ class AnswerRejected(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """What a device adds to an answer: its idempotency key and, for an answer
+    that waited offline, when it was given (kept within the session's span)."""
+
+    client_key: uuid.UUID
+    given_at: datetime | None = None
+
+    def attempt_fields(self, session: QuizSession) -> dict:
+        fields: dict = {"client_key": self.client_key}
+        if self.given_at is not None:
+            fields["created_at"] = min(
+                max(self.given_at, session.started_at), timezone.now()
+            )
+        return fields
 
 
 @dataclass(frozen=True)
@@ -155,11 +174,14 @@ def quiz_answer_record(
     question_id: int,
     choice: int,
     time_taken_ms: int | None,
+    answer_key: AnswerKey | None = None,
 ) -> Attempt:
     """Record the answer of one slot; the last one finalizes the session.
 
     The slot is claimed with a conditional UPDATE on answered_count, so a
-    double click or a replay cannot record two attempts for one slot.
+    double click or a replay cannot record two attempts for one slot. An
+    answer_key (the device's idempotency key and the time the answer was
+    given) is stored on the attempt; the database keeps each key once.
     """
     if not 1 <= choice <= UNSURE_CHOICE:
         raise AnswerRejected(_("보기는 1~5 중에서 고르세요."))
@@ -173,7 +195,7 @@ def quiz_answer_record(
     try:
         with transaction.atomic():
             attempt = _claim_and_record(
-                session, position, question_id, choice, time_taken_ms
+                session, position, question_id, choice, time_taken_ms, answer_key
             )
     except IntegrityError as exc:  # the slot claim makes this a last line of defence
         raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
@@ -186,6 +208,7 @@ def _claim_and_record(
     question_id: int,
     choice: int,
     time_taken_ms: int | None,
+    answer_key: AnswerKey | None = None,
 ) -> Attempt:
     claimed = QuizSession.objects.filter(
         pk=session.pk, status=QuizStatus.ACTIVE, answered_count=position
@@ -202,6 +225,7 @@ def _claim_and_record(
         outcome=outcome,
         selected_choice=selected,
         time_taken_ms=_time_taken(session, time_taken_ms),
+        **(answer_key.attempt_fields(session) if answer_key else {}),
     )
     session.answered_count = position + 1
     if session.answered_count >= session.size:
@@ -236,7 +260,8 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     locked.status = status
     locked.finished_at = timezone.now()
     if locked.mode == QuizMode.MOCK:
-        locked.result = mock_exam_score(attempts)
+        paper = exam_paper_for_topic(topic=locked.topic).subjects
+        locked.result = mock_exam_score(attempts, paper=paper)
     locked.save()
     _enqueue_ai_work(locked, attempts)
     session.refresh_from_db()
@@ -292,10 +317,10 @@ def quiz_session_abandon(*, session: QuizSession) -> QuizSession:
     return quiz_session_finalize(session=session, status=QuizStatus.ABANDONED)
 
 
-def mock_exam_score(attempts: list[Attempt]) -> dict:
+def mock_exam_score(attempts: list[Attempt], *, paper: Sequence[str] = ()) -> dict:
     """Per-subject scores out of 100 and the pass decision (study.selectors.scores)."""
     rows = [(a.question.subject, a.outcome == Outcome.CORRECT) for a in attempts]
-    return paper_score(rows).as_dict()
+    return paper_score(rows, paper=paper).as_dict()
 
 
 def _check_open(session: QuizSession, *, grace: timedelta = timedelta(0)) -> None:

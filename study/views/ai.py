@@ -15,10 +15,9 @@ from study.ai.explanations import (
 from study.ai.states import (
     ai_panel_context,
     plain_reason,
-    recent_llm_latency_s,
-    subject_note_state,
+    subject_note_context,
 )
-from study.ai.subject_notes import subject_note_get, subject_note_request
+from study.ai.subject_notes import subject_note_request
 from study.llm.client import LLMNotConfigured, llm_configured
 from study.selectors.topics import question_get_for_user
 from study.services.rate_limits import RateLimited
@@ -137,27 +136,21 @@ def explanation_panel(request, question_id: int):
 
 
 @login_required
-def subject_note_panel(request, question_id: int):
+def subject_note_panel(request, question_id: int) -> HttpResponse:
+    """GET: the note card's state (polled while queued or generating); POST:
+    ask for the note (a job; the card then shows its place in line)."""
     question = question_get_for_user(user=request.user, question_id=question_id)
-    context: dict[str, Any] = {
-        "question": question,
-        "note": None,
-        "llm_enabled": llm_configured(),
-    }
+    extra: dict[str, Any] = {"llm_enabled": llm_configured()}
     if request.method == "POST":
         try:
-            context["note"] = subject_note_request(
+            subject_note_request(
                 question=question,
                 user=request.user,
                 regenerate=request.POST.get("regenerate") == "1",
             )
         except LLMNotConfigured:
-            context["error"] = _not_configured(request)
-        except (ExplanationBusy, RegenerateForbidden, RateLimited) as exc:
-            context["error"] = str(exc) or str(BUSY)
-            context["note"] = subject_note_get(question=question)
-    else:
-        context["note"] = subject_note_get(question=question)
-    context["st"] = subject_note_state(context["note"])
-    context["latency_s"] = recent_llm_latency_s()
-    return render(request, "study/_subject_note.html", context)
+            extra["error"] = _not_configured(request)
+        except (RegenerateForbidden, RateLimited) as exc:
+            extra["error"] = str(exc)
+    context = {"question": question, **subject_note_context(question=question)}
+    return render(request, "study/_subject_note.html", {**context, **extra})

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from study.forecast import selectors as fsel
-from study.forecast.chart import pass_chart
+from study.forecast.chart import pass_chart, reliability_chart
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.selectors.topics import topic_get_for_user
 from study.services import exam_plans
@@ -59,4 +59,11 @@ def plan_start(request, topic_id: int):
 def calibration_page(request, topic_id: int):
     topic = topic_get_for_user(user=request.user, topic_id=topic_id)
     report = fsel.calibration_for(user=request.user, topic=topic)
-    return render(request, "study/calibration.html", {"topic": topic, "report": report})
+    record = fsel.forecast_track_record(user=request.user, topic=topic)
+    context = {
+        "topic": topic,
+        "report": report,
+        "record": record,
+        "reliability": reliability_chart(record.bins),
+    }
+    return render(request, "study/calibration.html", context)

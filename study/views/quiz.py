@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from study.forms import QuizStartForm
 from study.models import UNSURE_CHOICE, QuizMode
 from study.numbers import ascii_int
+from study.offline.parsing import answer_key_from
 from study.selectors import results as sel
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.selectors.topics import topic_get_for_user
@@ -106,6 +107,7 @@ def quiz_answer(request, session_id: int):
             question_id=ascii_int(request.POST.get("question_id"), -1),
             choice=ascii_int(request.POST.get("choice"), -1),
             time_taken_ms=ascii_int(request.POST.get("elapsed_ms")),
+            answer_key=answer_key_from(request.POST.get("client_key")),
         )
     except AnswerRejected as exc:
         if request.htmx:

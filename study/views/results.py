@@ -7,6 +7,7 @@ from django_htmx.http import HttpResponseStopPolling
 from study.ai.explanation_jobs import questions_needing_explanation
 from study.ai.session_analysis import session_analysis_retry
 from study.ai.states import (
+    CardState,
     ai_panel_context,
     explanation_states,
     session_analysis_state,
@@ -16,6 +17,7 @@ from study.llm.client import llm_configured
 from study.models import Outcome
 from study.selectors import counts as cnt
 from study.selectors import results as sel
+from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.scores import session_score
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
@@ -52,11 +54,16 @@ def results_page(request, session_id: int):
     # GET never writes: what is missing is queued by finalize, or by the
     # learner's explicit POST below (results_ai_prefetch).
     analysis, analysis_state = session_analysis_state(session=session)
-    wanting = [q for q, s in states.items() if s.state in ("none", "failed")]
+    wanting = [
+        q for q, s in states.items() if s.state in (CardState.NONE, CardState.FAILED)
+    ]
     context.update(
         todo=session_counts,
         changes=cnt.session_changes(session=session, attempts=every),
-        score=session_score(session=session),
+        score=session_score(
+            session=session,
+            paper=exam_paper_for_topic(topic=session.topic).subjects,
+        ),
         pass_rule=PASS_RULE_TEXT,
         analysis=analysis,
         analysis_state=analysis_state,

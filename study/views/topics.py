@@ -8,14 +8,14 @@ from study import rounds
 from study.exam_dates import session_dates_format
 from study.exam_rules import PASS_RULE_TEXT
 from study.forecast import selectors as fsel
-from study.forms import ExamDatesForm, ExamSpecForm, TopicEditForm, TopicForm
+from study.forms import ExamDatesForm, TopicEditForm, TopicForm
 from study.models import QuizMode, QuizStage
 from study.selectors import topics as sel
 from study.selectors.counts import answered_any
 from study.selectors.exam_dates import exam_calendar
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
 from study.selectors.results import sessions_for_topic
-from study.services.exam_specs import exam_dates_save, exam_spec_clear, exam_spec_save
+from study.services.exam_specs import exam_dates_save
 from study.services.topics import topic_create, topic_update
 
 
@@ -50,16 +50,17 @@ def home(request):
 def topic_detail(request, topic_id: int):
     topic = sel.topic_get_for_user(user=request.user, topic_id=topic_id)
     active, recent = sessions_for_topic(user=request.user, topic=topic)
+    paper = exam_paper_for_topic(topic=topic)
     context = {
         "topic": topic,
         "rounds": sel.topic_rounds(topic=topic),
-        "subjects": sel.topic_subjects(topic=topic),
+        "subjects": sel.topic_subjects(topic=topic, paper=paper),
         "can_edit": topic.can_edit(request.user),
         "active_sessions": active,
         "recent_sessions": recent,
         "stages": QuizStage.choices,
         "chosen_mode": _chosen_mode(request),
-        "mock_fill": paper_fill(topic=topic, paper=exam_paper_for_topic(topic=topic)),
+        "mock_fill": paper_fill(topic=topic, paper=paper),
         "pass_rule": PASS_RULE_TEXT,
         "exam_status": fsel.topic_forecast(user=request.user, topic=topic),
     }
@@ -83,35 +84,8 @@ def topic_edit(request, topic_id: int):
         topic_update(topic=topic, **form.cleaned_data)
         messages.success(request, _("토픽을 저장했습니다."))
         return redirect("study:topic", topic_id=topic.pk)
-    context = {
-        "topic": topic,
-        "form": form,
-        "spec_form": _spec_form(topic),
-        "dates_form": _dates_form(topic),
-    }
+    context = {"topic": topic, "form": form, "dates_form": _dates_form(topic)}
     return render(request, "study/topic_edit.html", context)
-
-
-@login_required
-@require_POST
-def exam_spec_edit(request, topic_id: int):
-    topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
-    spec_form = ExamSpecForm(request.POST, topic=topic)
-    if not spec_form.is_valid():
-        context = {
-            "topic": topic,
-            "form": TopicForm(instance=topic),
-            "spec_form": spec_form,
-            "dates_form": _dates_form(topic),
-        }
-        return render(request, "study/topic_edit.html", context, status=400)
-    data = spec_form.cleaned_data
-    if data["subjects"]:
-        exam_spec_save(topic=topic, **data)
-    else:
-        exam_spec_clear(topic=topic)
-    messages.success(request, _("시험 구성을 저장했습니다."))
-    return redirect("study:topic", topic_id=topic.pk)
 
 
 @login_required
@@ -123,7 +97,6 @@ def exam_dates_edit(request, topic_id: int):
         context = {
             "topic": topic,
             "form": TopicEditForm(instance=topic),
-            "spec_form": _spec_form(topic),
             "dates_form": dates_form,
         }
         return render(request, "study/topic_edit.html", context, status=400)
@@ -146,16 +119,6 @@ def _dates_form(topic) -> ExamDatesForm:
     return ExamDatesForm(initial=initial)
 
 
-def _spec_form(topic) -> ExamSpecForm:
-    paper = exam_paper_for_topic(topic=topic)
-    initial = {
-        "subjects": "\n".join(paper.subjects) if paper.is_set else "",
-        "questions_per_subject": paper.per_subject,
-        "time_limit_minutes": paper.minutes if paper.is_set else None,
-    }
-    return ExamSpecForm(initial=initial, topic=topic)
-
-
 @login_required
 def round_detail(request, topic_id: int, round_key: str):
     topic = sel.topic_get_for_user(user=request.user, topic_id=topic_id)
@@ -164,6 +127,7 @@ def round_detail(request, topic_id: int, round_key: str):
     context = {
         "topic": topic,
         "round_label": rounds.round_label(year, session),
+        "round_key": rounds.round_key(year, session),
         "questions": questions,
         "can_edit": topic.can_edit(request.user),
     }

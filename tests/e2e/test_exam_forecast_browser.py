@@ -79,6 +79,7 @@ def test_exam_date_forecast_plan_and_calibration(
     assert box and box["width"] <= width and box["width"] > 0.6 * min(width, 640)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     expect(page.locator(".forecast-table")).to_contain_text("기계위험방지기술")
+    expect(page.locator(".new-share")).to_contain_text("새 문제입니다")
     screenshot(page, f"forecast-page-{viewport}")
 
     page.get_by_role("link", name="오늘 할 일").first.click()
@@ -90,6 +91,8 @@ def test_exam_date_forecast_plan_and_calibration(
 
     page.goto(f"/study-topics/{study_topic.pk}/calibration")
     expect(page.get_by_text("자신 있게 고른 답의 100%가 맞았습니다")).to_be_visible()
+    expect(page.get_by_text("합격 예측을 얼마나 믿을 수 있나요?")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, f"forecast-calibration-{viewport}")
 
     page.goto("/")

@@ -59,6 +59,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    received_at: float = 0.0  # time.time() when it arrived
 
 
 @dataclass(frozen=True)
@@ -345,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         body = self._read_json()
         headers = {name.lower(): value for name, value in self.headers.items()}
-        fake.record(RecordedRequest("POST", self.path, headers, body))
+        fake.record(RecordedRequest("POST", self.path, headers, body, time.time()))
         with fake.in_flight():
             response = fake.respond(self.path, body)
             if response is None:

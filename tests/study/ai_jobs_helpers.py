@@ -1,5 +1,7 @@
 """What the AI job tests share: a good reply, a question, time passing."""
 
+import time
+
 from study.models import QuestionJob
 from tests.conftest import make_question
 
@@ -29,3 +31,21 @@ def q(topic, n=1, **kw):
 def due_now():
     """Time passes: every job waiting out its backoff is due."""
     QuestionJob.objects.update(run_after=None)
+
+
+def wait_for(condition, timeout_s=180):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def run_due_jobs() -> int:
+    """A worker's turn: every due job runs (what study.tasks.ai_jobs_consume
+    does when woken); returns how many ran."""
+    from study.jobs.runner import jobs_consume
+
+    total = 0
+    while done := jobs_consume(batch=10):
+        total += done
+    return total

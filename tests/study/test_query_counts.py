@@ -81,18 +81,22 @@ def measure(client, user, topic, per_subject: int) -> dict[str, int]:
 LIMITS = {
     "quiz_page": 4,
     "answer_next": 9,
-    "results": 10,  # + AI states (jobs, analysis, analysis job) + the score
+    # + AI states (jobs, analysis, analysis job) + the score, judged on the
+    # exam's current subjects (the spec, the bank's subjects by round)
+    "results": 11,
     "results_tab": 6,
     "due_today": 5,
     "pending_review": 5,
     "chronic": 5,
     "regressed": 5,
     "mastered": 5,
-    "home": 10,
-    "topic": 17,
-    "forecast": 12,  # the plot of P(합격) over the days adds none
-    "plan": 10,
-    "calibration": 5,
+    # The forecast reads the learner's sittings (2) and the topic's share of
+    # new questions (1) besides the bank and the answers.
+    "home": 13,
+    "topic": 20,
+    "forecast": 15,  # the plot of P(합격) over the days adds none
+    "plan": 14,  # + the unreviewed misses
+    "calibration": 14,  # subjects in exam order; the track record (the history)
 }
 
 

@@ -8,13 +8,7 @@ installs redis-server).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import tempfile
-import time
-import warnings
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -24,7 +18,7 @@ from django.db import connection
 from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.tasks import async_task
 
-from benchmarks.processes import child_env, free_port, manage, running, tail
+from benchmarks.processes import child_env, manage, running, tail
 from publishing.models import OutboxEvent
 from study.models import (
     AIExplanationStatus,
@@ -39,6 +33,7 @@ from study.services.questions import question_update
 from tests.conftest import make_document, make_question
 from tests.publishing.helpers import SECRET, create
 from tests.publishing.viewer import FakeViewer
+from tests.study.ai_jobs_helpers import wait_for
 from tests.study.learner_helpers import answer_all, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,52 +53,6 @@ REPLY = {
 }
 
 
-def _redis_server() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    if os.environ.get("CI") == "true":
-        pytest.fail(
-            "redis-server is missing: CI must install it to prove the Redis "
-            "broker (Debian: apt-get install redis-server).",
-            pytrace=False,
-        )
-    reason = (
-        "!!! REDIS BROKER TESTS SKIPPED: redis-server NOT FOUND. Install it "
-        "(Debian: apt-get install redis-server) to run them. !!!"
-    )
-    warnings.warn(reason, stacklevel=1)
-    pytest.skip(reason)
-
-
-@pytest.fixture
-def redis_url(tmp_path) -> Iterator[str]:
-    binary = _redis_server()
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.from_url(url)
-    try:
-        wait_for(lambda: _pings(client), timeout_s=30)
-        yield url
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _pings(client) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-
-
 class _BrokerAt(RedisBroker):
     """The Redis broker at a given URL (this test process itself is
     configured with the ORM broker)."""
@@ -114,13 +63,6 @@ class _BrokerAt(RedisBroker):
 
     def get_connection(self, list_key=None):
         return redis.from_url(self.url)
-
-
-def wait_for(condition, timeout_s=180):
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
 
 
 def two_clusters(stack: ExitStack, url: str, **env: str) -> list:

@@ -4,7 +4,7 @@ as the tally key, never mistaken for a subject of the bank."""
 from django.urls import reverse
 from django.utils import translation
 
-from study.selectors.quiz_selection import topic_subject_names
+from study.selectors.exam_spec import topic_subject_names
 from study.selectors.scores import paper_score
 from study.subjects import NO_SUBJECT
 from tests.conftest import make_question

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from study import rounds
+from study.exports.cells import spreadsheet_safe
 from study.management.topic_option import topic_from_options
 from study.models import AIExplanationStatus, Question
 from study.related.selectors import topic_export_rows
@@ -111,14 +112,3 @@ def _write_csv(records, out) -> int:
         writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
         count += 1
     return count
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe
-    (OWASP's CSV-injection advice); learners write stems and choices."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value

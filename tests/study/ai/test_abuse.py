@@ -10,6 +10,7 @@ from study.models import AIExplanationStatus, RateLimitHit, SubjectNote
 from study.services.rate_limits import Rate
 from tests.conftest import make_document, make_question
 from tests.study.ai.test_explanations import DOC, good_reply
+from tests.study.ai_jobs_helpers import run_due_jobs
 
 
 @pytest.fixture
@@ -164,6 +165,7 @@ def test_subject_notes_are_limited(client, reader, shared, fake_llm, settings):
     client.force_login(reader)
 
     client.post(reverse("study:subject_note", args=[shared.pk]))
+    run_due_jobs()
     html = client.post(reverse("study:subject_note", args=[other.pk])).content.decode()
 
     assert "분야 설명 요청이 너무 많습니다" in html

@@ -18,6 +18,7 @@ from study.jobs import runner as job_runner
 from study.llm.gate import Priority
 from study.models import AIExplanationStatus, JobStatus, SubjectNote, Topic
 from tests.conftest import make_document, make_question
+from tests.study.ai_jobs_helpers import run_due_jobs
 
 DOC = (
     "사다리식 통로의 길이가 10미터 이상인 경우에는 5미터 이내마다 계단참을 "
@@ -371,7 +372,9 @@ def test_a_subject_note_that_names_an_answer_is_not_stored(
         }
     )
     client.force_login(user)
-    html = client.post(reverse("study:subject_note", args=[ladder.pk])).content.decode()
+    client.post(reverse("study:subject_note", args=[ladder.pk]))
+    run_due_jobs()
+    html = client.get(reverse("study:subject_note", args=[ladder.pk])).content.decode()
     note = SubjectNote.objects.get(topic=topic)
     assert note.status == "failed" and note.text == ""
     assert "언제나 3번" not in html and "검사를 통과하지 못해" in html

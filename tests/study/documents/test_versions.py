@@ -9,6 +9,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 
 from study.documents import services
 from study.documents.retrieval import search_chunks
@@ -208,3 +209,22 @@ def test_add_documents_loads_a_folder_and_a_second_run_is_a_no_op(
     second = capsys.readouterr().out
     assert "created=0" in second and "existing=3" in second
     assert list(Document.objects.values_list("pk", "processed_at")) == stamp
+
+
+@pytest.mark.django_db
+def test_the_documents_page_lists_an_act_once_with_its_versions(
+    client, user, topic
+) -> None:
+    old, current, future = load(user, topic, V2015, V2020, V2099)
+    client.force_login(user)
+    page = client.get(reverse("study:documents", args=[topic.pk])).content.decode()
+    assert page.count('data-act="법령ID:900001"') == 1
+    assert f'id="document-{current.pk}"' in page
+    assert 'data-versions="3"' in page
+    assert "다른 버전 2개" in page
+    assert "시행 2015-01-01" in page and "시행 2099-01-01" in page
+    # Removing the version in force hands search to the next one.
+    client.post(reverse("study:document_delete", args=[topic.pk, current.pk]))
+    act_versions_refresh(owner_id=user.pk, act_key=old.act_key)
+    old.refresh_from_db()
+    assert old.in_force

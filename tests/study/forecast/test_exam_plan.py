@@ -204,15 +204,22 @@ def test_the_daily_plan_puts_reviews_first_then_the_weakest_subject(
     sessions = QuizSession.objects.count()
     html = client.get(reverse("study:plan", args=[topic.pk])).content.decode()
     assert QuizSession.objects.count() == sessions  # GET never writes
-    assert "복습 1개, 새 문제 9개" in html
+    # The other 11 misses (4 wrong, 8 모르겠음, one marked) are not in the
+    # review queue yet: they compete with new questions for the 10 places.
+    assert "복습 1개, 확인 안 한 오답" in html
     assert "과목3" in html
     response = client.post(reverse("study:plan_start", args=[topic.pk]))
     session = QuizSession.objects.latest("id")
     assert response.status_code == 302 and response.url.endswith(f"/quiz/{session.pk}/")
     assert session.mode == QuizMode.PLAN and len(session.question_ids) == 10
     assert session.question_ids[0] == wrong.question_id
-    new = session.question_ids[1:]
-    assert not Attempt.objects.filter(user=user, question_id__in=new).exists()
+    misses = session.question_ids[1 : 1 + session.params["misses"]]
+    new = session.question_ids[1 + session.params["misses"] :]
+    assert new and not Attempt.objects.filter(user=user, question_id__in=new).exists()
+    assert all(
+        Attempt.objects.filter(user=user, question_id=qid).exclude(outcome="correct")
+        for qid in misses
+    )
     subjects = list(
         Question.objects.filter(id__in=new).values_list("subject", flat=True)
     )

@@ -246,8 +246,9 @@ def test_the_summary_reports_the_oracles_and_the_floor(result):
     for d in (14, 7):
         assert 0 <= summary[f"oracle_brier_{d}d"] <= 1
         assert summary[f"forecast_excess_{d}d"] >= 0
-        # No forecast made before the sitting expects to beat the floor
-        # (E[(f − Y)²] = E[(f − p)²] + E[p(1 − p)]); seeded, so fixed here.
-        assert summary["floor_brier"] <= summary[f"brier_{d}d"]
+        # No forecast made before the sitting *expects* to beat the floor
+        # (E[(f − Y)²] = E[(f − p)²] + E[p(1 − p)]); 16 outcomes scatter
+        # around that expectation by about 0.02 (seeded, so fixed here).
+        assert summary["floor_brier"] <= summary[f"brier_{d}d"] + 0.02
     assert 0 < summary["floor_brier"] <= 0.25
     assert all(0 <= r.exam_probability <= 1 for r in result.plan + result.stage)

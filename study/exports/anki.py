@@ -1,0 +1,178 @@
+"""Anki decks (.apkg) of questions: the stem, the four choices and the
+figure on the front; the key, the citation and passage that decide it (when
+the app has them) and the source's explanation on the back.
+
+genanki writes Anki's collection file and media map. Ids are stable: the
+note type's and a deck's never change, and a note's GUID is derived from the
+question, so importing a newer deck updates the cards (and keeps their review
+history in Anki) instead of adding copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import genanki
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from study.exports.evidence import question_card_evidence
+from study.models import Question
+
+# Fixed forever: Anki matches note types by id (a new id makes a second type).
+NOTE_TYPE_ID = 1_700_250_025
+CIRCLED = "①②③④"
+CSS = """
+.card { font-family: sans-serif; font-size: 18px; text-align: left; line-height: 1.5; }
+.source { color: #666; font-size: 14px; margin-bottom: 8px; }
+.choices { padding-left: 0; list-style: none; }
+.choices li { margin: 6px 0; }
+.figure img { max-width: 100%; }
+.answer { font-weight: bold; }
+.citation { margin-top: 12px; font-weight: bold; }
+.passage { margin: 6px 0; padding-left: 10px; border-left: 3px solid #1f5fbf; }
+.explanation { margin-top: 12px; color: #333; }
+"""
+
+
+@dataclass(frozen=True)
+class DeckSummary:
+    notes: int
+    figures: int
+    with_passage: int
+
+
+def _note_type() -> genanki.Model:
+    front = (
+        '<div class="source">{{Source}}</div><div class="stem">{{Question}}</div>'
+        '{{#Figure}}<div class="figure">{{Figure}}</div>{{/Figure}}{{Choices}}'
+    )
+    back = (
+        '{{FrontSide}}<hr id="answer"><div class="answer">{{Answer}}</div>'
+        '{{#Citation}}<div class="citation">{{Citation}}</div>'
+        '<blockquote class="passage">{{Passage}}</blockquote>{{/Citation}}'
+        '{{#Explanation}}<div class="explanation">{{Explanation}}</div>'
+        "{{/Explanation}}"
+    )
+    return genanki.Model(
+        NOTE_TYPE_ID,
+        "Gichul 4지선다",
+        fields=[
+            {"name": "Key"},
+            {"name": "Source"},
+            {"name": "Question"},
+            {"name": "Figure"},
+            {"name": "Choices"},
+            {"name": "Answer"},
+            {"name": "Citation"},
+            {"name": "Passage"},
+            {"name": "Explanation"},
+        ],
+        templates=[{"name": "Card 1", "qfmt": front, "afmt": back}],
+        css=CSS,
+        sort_field_index=0,
+    )
+
+
+def deck_id_for(deck_key: str) -> int:
+    """A stable id in Anki's range for a deck named by its export (topic, round,
+    review queue of a learner)."""
+    digest = int.from_bytes(hashlib.sha256(deck_key.encode()).digest()[:4], "big")
+    return (1 << 30) + digest % (1 << 30)
+
+
+def anki_deck_write(
+    *, title: str, deck_key: str, questions: Iterable[Question], out: Path
+) -> DeckSummary:
+    """Write the questions to `out` as an .apkg deck named `title`."""
+    note_type = _note_type()
+    deck = genanki.Deck(deck_id_for(deck_key), title)
+    media: list[str] = []
+    passages = 0
+    with tempfile.TemporaryDirectory(prefix="gichul-anki-") as tmp:
+        for question in questions:
+            figure_name = _copy_figure(question, Path(tmp))
+            if figure_name:
+                media.append(str(Path(tmp) / figure_name))
+            fields, has_passage = _fields(question, figure_name)
+            passages += has_passage
+            deck.add_note(
+                genanki.Note(
+                    model=note_type,
+                    fields=fields,
+                    guid=genanki.guid_for("gichul-question", question.pk),
+                    tags=_tags(question),
+                )
+            )
+        genanki.Package(deck, media_files=media).write_to_file(str(out))
+    return DeckSummary(notes=len(deck.notes), figures=len(media), with_passage=passages)
+
+
+def _fields(question: Question, figure_name: str) -> tuple[list[str], bool]:
+    choices = "".join(
+        f"<li>{CIRCLED[i]} {escape(text)}</li>"
+        for i, text in enumerate(question.choices)
+    )
+    answer = ", ".join(
+        f"{CIRCLED[c - 1]} {escape(question.choices[c - 1])}"
+        for c in sorted(question.accepted_set)
+    )
+    evidence = question_card_evidence(question)
+    citation, passage = evidence if evidence else ("", "")
+    return [
+        escape(question.key),
+        escape(_source(question)),
+        linebreaksbr(escape(question.stem)),
+        f'<img src="{escape(figure_name)}">' if figure_name else "",
+        f'<ol class="choices">{choices}</ol>',
+        _("정답: %(answer)s") % {"answer": answer},
+        escape(citation),
+        linebreaksbr(escape(passage)),
+        linebreaksbr(escape(question.explanation)),
+    ], evidence is not None
+
+
+def linebreaksbr(html: str) -> str:
+    """Line breaks of already escaped text as <br> (Anki shows HTML)."""
+    return html.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _source(question: Question) -> str:
+    parts = []
+    if question.has_round:
+        parts.append(
+            _("%(round)s %(number)s번")
+            % {"round": question.round_label, "number": question.number}
+        )
+    if question.subject:
+        parts.append(question.subject)
+    return " · ".join(parts)
+
+
+def _tags(question: Question) -> list[str]:
+    """Anki tags have no spaces."""
+    tags = ["gichul"]
+    if question.has_round:
+        tags.append(f"round::{question.round_key}")
+    if question.subject:
+        tags.append("subject::" + "_".join(question.subject.split()))
+    return tags
+
+
+def _copy_figure(question: Question, directory: Path) -> str:
+    """The figure as a flat, unique media file name (Anki keeps one folder)."""
+    if not question.figure:
+        return ""
+    suffix = Path(question.figure.name or "").suffix.lower() or ".png"
+    name = f"gichul-q{question.pk}{suffix}"
+    try:
+        with question.figure.open("rb") as source, (directory / name).open("wb") as dst:
+            shutil.copyfileobj(source, dst)
+    except OSError:  # a figure file missing from storage: the card goes without
+        return ""
+    return name
