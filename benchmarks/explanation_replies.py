@@ -28,9 +28,14 @@ from study.ai.envelope import (
     envelope_answer_choice,
     envelope_text,
 )
-from study.ai.explanations import SYSTEM_PROMPT, explanation_prompt, reply_guard
+from study.ai.explanations import (
+    SYSTEM_PROMPT,
+    card_marks,
+    explanation_inputs,
+    reply_guard,
+)
 from study.ai.guard import QuestionView, is_negative_question, numeric_values
-from study.documents.retrieval import Evidence, explanation_evidence
+from study.documents.retrieval import Evidence
 from study.llm.budget import prompt_budget
 from study.llm.client import LLMClient, LLMError, LLMParseError, parse_json_reply
 from study.models import Question, Topic
@@ -108,8 +113,8 @@ def replies_generate(
     for q in questions:
         if round_id(q) in done:
             continue
-        evidence = explanation_evidence(question=q)
-        prompt, packed = explanation_prompt(q, evidence)
+        inputs = explanation_inputs(q)
+        prompt, packed = inputs.prompt, inputs.evidence
         check = _ask(
             client,
             system=CHECK_SYSTEM,
@@ -138,6 +143,10 @@ def replies_generate(
             "grounding": _grounding(packed),
             "prompt_budget": prompt_budget(),
             "evidence": [{**e.as_dict(), "score": e.score} for e in packed],
+            # The 근거 카드 the prompt was built from (issue 31): its marks
+            # are what the guard holds the text to.
+            "card_marks": card_marks(inputs.card),
+            "card_verdict": inputs.card.verdict,
             "check": check,
             "reply": explanation,
             "label": "",
@@ -182,7 +191,16 @@ def reply_shown(row: dict) -> tuple[bool, str]:
         Evidence(kind=e["kind"], ref=e["ref"], title=e["title"], text=e["text"])
         for e in row["evidence"]
     ]
-    result = reply_guard(q, answer, text, data, evidence, check=check_outcome(row))
+    marks = row.get("card_marks")
+    result = reply_guard(
+        q,
+        answer,
+        text,
+        data,
+        evidence,
+        check=check_outcome(row),
+        marks={int(k): v for k, v in marks.items()} if marks else None,
+    )
     return result.ok, result.code or "shown"
 
 

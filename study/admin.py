@@ -2,7 +2,7 @@ from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -168,6 +168,34 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AnswerReviewFilter(admin.SimpleListFilter):
+    """정답 확인 필요: the question's 근거 카드 singles out another choice than
+    the key, or a repeat in another round keyed another answer (as the
+    topic's list and `manage.py answer_review` show)."""
+
+    title = _("정답 확인 필요")
+    parameter_name = "answer_review"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("any", _("확인 필요")),
+            ("statute", _("정답과 조문이 다름")),
+            ("history", _("기출 정답이 다름")),
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "any":
+            return queryset.filter(
+                Q(evidence_card__key_conflict=True)
+                | Q(evidence_card__history_conflict=True)
+            )
+        if self.value() == "statute":
+            return queryset.filter(evidence_card__key_conflict=True)
+        if self.value() == "history":
+            return queryset.filter(evidence_card__history_conflict=True)
+        return queryset
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     form = QuestionAdminForm
@@ -192,6 +220,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "ai_explanation_status",
         "needs_figure",
         DeletedFilter,
+        AnswerReviewFilter,
     )
     search_fields = ("stem", "choice_1", "choice_2", "choice_3", "choice_4", "subject")
     list_select_related = ("topic",)

@@ -12,12 +12,13 @@ from study.documents.services import (
     document_ingest,
 )
 from study.documents.summaries import document_summarize
+from study.evidence.services import topic_cards_compute
 from study.imports.runs import (
     question_import_apply,
     question_import_check,
 )
 from study.jobs.runner import jobs_consume, jobs_wait_for_due
-from study.models import Document, DocumentStatus
+from study.models import Document, DocumentStatus, Topic
 from study.related import embeddings as related_embeddings
 from study.related.refresh import related_refresh as refresh_due_relations
 
@@ -37,6 +38,11 @@ def act_versions_refresh_all_task() -> int:
 
 def document_summarize_task(document_id: int) -> bool:
     return bool(document_summarize(document_id=document_id).summary)
+
+
+def topic_cards_compute_task(topic_id: int) -> int:
+    topic = Topic.objects.filter(pk=topic_id).first()
+    return topic_cards_compute(topic=topic).computed if topic else 0
 
 
 def question_import_check_task(import_id: int) -> str:

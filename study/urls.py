@@ -3,6 +3,7 @@ from django.urls import path
 from study.views import (
     ai,
     documents,
+    evidence,
     exports,
     forecast,
     imports,
@@ -128,6 +129,21 @@ urlpatterns = [
     ),
     path(
         "study-questions/<int:question_id>/", questions.question_detail, name="question"
+    ),
+    path(
+        "study-questions/<int:question_id>/evidence",
+        evidence.evidence_card,
+        name="evidence_card",
+    ),
+    path(
+        "study-topics/<int:topic_id>/answer-review",
+        evidence.answer_review,
+        name="answer_review",
+    ),
+    path(
+        "study-topics/<int:topic_id>/answer-review/compute",
+        evidence.answer_review_compute,
+        name="answer_review_compute",
     ),
     path(
         "study-questions/<int:question_id>/edit",

@@ -28,12 +28,15 @@ from study.ai.guard import (
     GuardReason,
     GuardVerdict,
     QuestionView,
+    card_contradiction,
     explanation_text_guard,
     is_negative_question,
     missing_document_hint,
     numeric_values,
 )
-from study.documents.retrieval import Evidence, explanation_evidence
+from study.documents.retrieval import Evidence, explanation_evidence, similar_questions
+from study.evidence.selectors import CardView
+from study.evidence.services import evidence_card_get
 from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
 from study.llm.calls import llm_json
 from study.llm.client import (
@@ -51,6 +54,9 @@ from study.signals import explanation_ready
 logger = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = "너는 자격시험 해설가다. 요청된 JSON 객체 하나만 출력한다."
+CARD_TEMPLATE = "study_explanation_card.txt"
+PLAIN_TEMPLATE = "study_explanation.txt"
+MARK_WORDS = {"match": "조문과 일치", "differ": "조문과 다름", "absent": "조문에 없음"}
 RAW_PREVIEW_CHARS = 1000
 CONTENT_CHANGED = gettext_lazy(
     "생성하는 동안 문제(정답·보기)가 수정되어, "
@@ -95,10 +101,14 @@ def evidence_sources(evidence: list[Evidence]) -> dict[str, dict]:
     return labels
 
 
-def _prompt(question: Question, evidence: list[Evidence]) -> str:
+def _prompt(
+    question: Question, evidence: list[Evidence], card: CardView | None = None
+) -> str:
     accepted = sorted(question.accepted_set)
     return render_prompt(
-        "study_explanation.txt",
+        CARD_TEMPLATE if card is not None else PLAIN_TEMPLATE,
+        marks=card_mark_lines(card) if card is not None else [],
+        verdict=card.verdict if card is not None else None,
         stem=question.stem,
         correct_text=question.choices[question.correct_choice - 1],
         negative=is_negative_question(question.stem),
@@ -141,13 +151,69 @@ def _failed(
     )
 
 
+def card_mark_lines(card: CardView) -> list[str]:
+    """The card's per-choice marks as the prompt states them."""
+    lines = []
+    for choice in card.choices:
+        detail = (
+            f" (조문: {choice.detail})"
+            if choice.detail and choice.detail != "—"
+            else ""
+        )
+        lines.append(f"{choice.number}번: {MARK_WORDS[choice.mark]}{detail}")
+    return lines
+
+
+def card_evidence(card: CardView) -> list[Evidence]:
+    """The card's passages as prompt evidence, the deciding one first: the
+    lines that matter (with their lead), or the whole passage when none was
+    marked."""
+    items = []
+    for n, passage in enumerate(card.passages):
+        focus = "\n".join(
+            "".join(part[0] for part in line["parts"]) for line in passage.focus
+        )
+        items.append(
+            Evidence(
+                kind="document",
+                ref=f"card:{card.question_id}:{n}",
+                title=passage.citation,
+                text=focus or passage.text,
+                score=2.0 if passage.decides else 1.0 + passage.score,
+            )
+        )
+    return items
+
+
+@dataclass
+class ExplanationInputs:
+    prompt: str
+    evidence: list[Evidence]  # what the prompt carries
+    card: CardView
+    candidates: int  # evidence items before the prompt budget
+
+
+def explanation_inputs(question: Question) -> ExplanationInputs:
+    """The prompt and the evidence it carries, built from the question's 근거
+    카드 when the card has passages (its passages, marks and verdict), from
+    the retrieved evidence otherwise."""
+    card = evidence_card_get(question=question)
+    if card.has_passages:
+        candidates = card_evidence(card) + similar_questions(question=question)
+        prompt, packed = explanation_prompt(question, candidates, card=card)
+    else:
+        candidates = explanation_evidence(question=question)
+        prompt, packed = explanation_prompt(question, candidates)
+    return ExplanationInputs(prompt, packed, card, len(candidates))
+
+
 def explanation_prompt(
-    question: Question, evidence: list[Evidence]
+    question: Question, evidence: list[Evidence], card: CardView | None = None
 ) -> tuple[str, list[Evidence]]:
     """The user prompt and the evidence it carries: whole evidence items packed
     best-first (documents by relevance, then related questions) into the
     prompt budget (LLM_PROMPT_TOKENS within LLM_CONTEXT_TOKENS)."""
-    base = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(_prompt(question, []))
+    base = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(_prompt(question, [], card))
     ordered = (
         sorted((e for e in evidence if e.kind == "document"), key=lambda e: -e.score)
         + [e for e in evidence if e.kind == "annex"]
@@ -158,7 +224,7 @@ def explanation_prompt(
         cost=lambda e: estimate_tokens(f"<<D9: {e.title}>>\n{e.text}\n<</D9>>\n"),
         budget=prompt_budget() - base,
     )
-    return _prompt(question, packed), packed
+    return _prompt(question, packed, card), packed
 
 
 def explanation_generate(*, question: Question, priority: Priority) -> GenerationResult:
@@ -169,9 +235,8 @@ def explanation_generate(*, question: Question, priority: Priority) -> Generatio
 
 
 def _generate(question: Question, priority: Priority) -> GenerationResult:
-    prompt, evidence = explanation_prompt(
-        question, explanation_evidence(question=question)
-    )
+    inputs = explanation_inputs(question)
+    prompt, evidence, card = inputs.prompt, inputs.evidence, inputs.card
     topic = question.topic
     if not evidence and not topic.ai_question_only:
         hint = missing_document_hint(question.subject, question.stem)
@@ -208,7 +273,7 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
             exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
         )
     else:
-        result = _guarded(question, reply, evidence, check)
+        result = _guarded(question, reply, evidence, check, card)
     if check is not None:
         result.payload = {**result.payload, **check.as_payload()}
     return result
@@ -258,11 +323,14 @@ def reply_guard(
     data: dict,
     evidence: list[Evidence],
     check: str = "off",
+    marks: dict[int, str] | None = None,
 ) -> GuardVerdict:
     """The whole guard on a parsed reply: the answer field is the key, then
     every check on the text (study.ai.guard) against the evidence sent.
     Without evidence nothing can ground the text, so when the independent
-    check ran (`check`: agree | disagree | unknown | off) it must agree."""
+    check ran (`check`: agree | disagree | unknown | off) it must agree.
+    With the 근거 카드's `marks` (choice → match | differ | absent), a text
+    that says the opposite of a mark is refused too."""
     if answer not in q.accepted:
         return GuardVerdict(
             False, GuardReason.ANSWER_NOT_KEY, f"answer_choice={answer} != key {q.key}"
@@ -273,17 +341,39 @@ def reply_guard(
             GuardReason.UNVERIFIED_WITHOUT_EVIDENCE,
             f"no evidence and the independent check was {check}",
         )
-    return explanation_text_guard(
+    verdict = explanation_text_guard(
         q=q,
         text=text,
         quotes=check_quotes(data, evidence_sources(evidence)),
         evidence_sent=bool(evidence),
-        instructions=prompt_instructions("study_explanation.txt"),
+        instructions=prompt_instructions(CARD_TEMPLATE if marks else PLAIN_TEMPLATE),
     )
+    if verdict.ok and marks:
+        sentence = card_contradiction(text, q, marks)
+        if sentence is not None:
+            return GuardVerdict(
+                False,
+                GuardReason.TEXT_CONTRADICTS_CARD,
+                sentence[:300],
+                verdict.quotes,
+                verdict.quotes_irrelevant,
+            )
+    return verdict
+
+
+def card_marks(card: CardView | None) -> dict[int, str] | None:
+    """The marks a reply is held to, when the card has passages."""
+    if card is None or not card.has_passages:
+        return None
+    return {choice.number: choice.mark for choice in card.choices}
 
 
 def _guarded(
-    question: Question, reply, evidence: list[Evidence], check=None
+    question: Question,
+    reply,
+    evidence: list[Evidence],
+    check=None,
+    card: CardView | None = None,
 ) -> GenerationResult:
     try:
         answer = envelope_answer_choice(reply.data)
@@ -303,6 +393,7 @@ def _guarded(
         reply.data,
         evidence,
         check=check.outcome if check is not None else "off",
+        marks=card_marks(card),
     )
     base["quotes_irrelevant"] = verdict.quotes_irrelevant
     if not verdict.ok:

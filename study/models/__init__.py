@@ -14,6 +14,7 @@ from study.models.document import (
     SubjectNote,
     SubjectNoteStatus,
 )
+from study.models.evidence import EvidenceCard
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamRound, ExamSpec
 from study.models.jobs import (
@@ -54,6 +55,7 @@ __all__ = [
     "DocumentStatus",
     "EmbeddingCache",
     "EmbeddingStatus",
+    "EvidenceCard",
     "ExamPlan",
     "ExamRound",
     "ExamSpec",

@@ -12,6 +12,7 @@ from study.ai.states import (
     explanation_states,
     session_analysis_state,
 )
+from study.evidence.services import evidence_cards_get
 from study.exam_rules import PASS_RULE_TEXT
 from study.llm.client import llm_configured
 from study.models import Outcome
@@ -41,8 +42,11 @@ def results_page(request, session_id: int):
     states = explanation_states(
         attempts=[a for a in every if a.outcome != Outcome.CORRECT]
     )
+    # Cached cards show at once; the others load as the learner scrolls.
+    cards = evidence_cards_get(questions=[a.question for a in attempts], compute=False)
     for attempt in attempts:
         attempt.ai_state = states.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
+        attempt.evidence = cards.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
     context = {
         "session": session,
         "tabs": [(v, label, counts[v]) for v, label in sel.RESULT_TABS],

@@ -82,8 +82,9 @@ LIMITS = {
     "quiz_page": 4,
     "answer_next": 9,
     # + AI states (jobs, analysis, analysis job) + the score, judged on the
-    # exam's current subjects (the spec, the bank's subjects by round)
-    "results": 11,
+    # exam's current subjects (the spec, the bank's subjects by round), the
+    # tab's cached evidence cards (the documents' stamp only when some are)
+    "results": 12,
     "results_tab": 6,
     "due_today": 5,
     "pending_review": 5,
