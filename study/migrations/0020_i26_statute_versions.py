@@ -57,7 +57,7 @@ def versions_backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('study', '0018_vocabulary_and_jobs'),
+        ('study', '0019_i31_evidence_card'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
