@@ -159,7 +159,10 @@ def _result(row: dict, found: Detection) -> dict:
         "reason": found.reason,
         "then": found.then.heading if found.then else "",
         "now": found.now.heading if found.now else "",
+        "key_then": found.key_then,
         "key_now": found.key_now,
+        "marks_then": "".join(m[0] for m in found.marks_then),
+        "marks_now": "".join(m[0] for m in found.marks_now),
         "agrees": found.status != UNKNOWN and found.flagged == flagged_label,
     }
 
