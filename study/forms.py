@@ -323,6 +323,10 @@ class QuizStartForm(forms.Form):
     per_subject = AsciiIntegerField(min_value=1, max_value=100, required=False)
     tab = forms.ChoiceField(choices=list(TABS.items()), required=False)
     feedback = forms.ChoiceField(choices=Feedback.choices, required=False)
+    # Leave out questions flagged 개정됨/삭제됨: the mock has its own box,
+    # checked by default (a real exam asks today's law).
+    skip_amended = forms.BooleanField(required=False)
+    mock_skip_amended = forms.BooleanField(required=False)
 
     def __init__(self, *args, topic: Topic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -372,6 +376,11 @@ class QuizStartForm(forms.Form):
             per_subject=d.get("per_subject"),
             tab=d.get("tab") or "",
             feedback=d.get("feedback") or Feedback.END,
+            skip_amended=bool(
+                d.get("mock_skip_amended")
+                if d["mode"] == QuizMode.MOCK
+                else d.get("skip_amended")
+            ),
         )
 
 

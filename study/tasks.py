@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from study.amendments.services import topic_amendments_compute
 from study.documents.services import (
     HEARTBEAT_STALE_MINUTES,
     act_versions_refresh,
@@ -43,6 +44,11 @@ def document_summarize_task(document_id: int) -> bool:
 def topic_cards_compute_task(topic_id: int) -> int:
     topic = Topic.objects.filter(pk=topic_id).first()
     return topic_cards_compute(topic=topic).computed if topic else 0
+
+
+def topic_amendments_task(topic_id: int) -> int:
+    topic = Topic.objects.filter(pk=topic_id).first()
+    return topic_amendments_compute(topic=topic).computed if topic else 0
 
 
 def question_import_check_task(import_id: int) -> str:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study import rounds
+from study.amendments import selectors as amendment_selectors
 from study.exam_dates import session_dates_format
 from study.exam_rules import PASS_RULE_TEXT
 from study.forecast import selectors as fsel
@@ -63,6 +64,7 @@ def topic_detail(request, topic_id: int):
         "mock_fill": paper_fill(topic=topic, paper=paper),
         "pass_rule": PASS_RULE_TEXT,
         "exam_status": fsel.topic_forecast(user=request.user, topic=topic),
+        "amended": amendment_selectors.topic_flagged(topic=topic),
     }
     return render(request, "study/topic.html", context)
 
