@@ -22,6 +22,7 @@ from study.forms import (
 )
 from study.imports import admin as imports_admin  # noqa: F401  (registers QuestionImportAdmin)
 from study.models import (
+    AmendmentStatus,
     Attempt,
     Document,
     DocumentChunk,
@@ -39,6 +40,7 @@ from study.models import (
     SubjectNote,
     Topic,
 )
+from study.models.amendment import FLAGGED
 from study.services.exam_specs import (
     exam_round_clear,
     exam_round_set,
@@ -196,6 +198,28 @@ class AnswerReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AmendmentFilter(admin.SimpleListFilter):
+    """The 개정 flag (issue 26): questions today's statutes decide otherwise
+    than those of their exam date (as the topic page and `manage.py
+    amendments` list them)."""
+
+    title = _("법령 개정")
+    parameter_name = "amendment"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("flagged", _("개정됨 또는 삭제됨")),
+            *AmendmentStatus.choices,
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "flagged":
+            return queryset.filter(amendment__status__in=FLAGGED)
+        if self.value() in AmendmentStatus.values:
+            return queryset.filter(amendment__status=self.value())
+        return queryset
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     form = QuestionAdminForm
@@ -221,6 +245,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "needs_figure",
         DeletedFilter,
         AnswerReviewFilter,
+        AmendmentFilter,
     )
     search_fields = ("stem", "choice_1", "choice_2", "choice_3", "choice_4", "subject")
     list_select_related = ("topic",)

@@ -29,7 +29,13 @@ def document_ingest_task(document_id: int) -> str:
 
 
 def act_versions_refresh_task(owner_id: int, act_key: str) -> int | None:
-    return act_versions_refresh(owner_id=owner_id, act_key=act_key)
+    current = act_versions_refresh(owner_id=owner_id, act_key=act_key)
+    # A version added, removed or come into force: the 개정 flags follow.
+    for topic in Topic.objects.filter(
+        documents__owner_id=owner_id, documents__act_key=act_key
+    ).distinct():
+        topic_amendments_compute(topic=topic)
+    return current
 
 
 def act_versions_refresh_all_task() -> int:

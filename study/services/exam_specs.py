@@ -8,6 +8,7 @@ from datetime import date
 
 from django.db import transaction
 
+from study.amendments.services import topic_amendments_compute_enqueue
 from study.exam_dates import session_dates_store, usual_dates
 from study.models import ExamRound, ExamSpec, Topic
 from study.models.exam_spec import DEFAULT_PER_SUBJECT
@@ -80,6 +81,7 @@ def exam_dates_save(
         )
         keep.append(row.pk)
     ExamRound.objects.filter(topic=topic).exclude(pk__in=keep).delete()
+    topic_amendments_compute_enqueue(topic=topic)  # exam dates decide the flags
 
 
 @transaction.atomic
@@ -93,6 +95,7 @@ def exam_round_set(
         exam_session=session,
         defaults={"held_on": held_on},
     )
+    topic_amendments_compute_enqueue(topic=topic)
     return row
 
 
