@@ -250,6 +250,8 @@ _STYLE = [
         # Terms renamed by a revision, defined as what they replace.
         (r"구축물\s*또는\s*이와\s*유사한\s*시설물", "구축물등"),
         (r"거푸집\s*동바리\s*등", "거푸집 및 동바리"),
+        (r"구조물\s*,\s*건축물\s*,\s*그\s*밖의\s*시설물", "구축물등"),
+        (r"근로자의\s*안전보건교육", "안전보건교육"),
     )
 ]
 
