@@ -19,6 +19,7 @@ per-choice marks of the check under the two versions decide the flag:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -92,11 +93,16 @@ def same_text(a: Article, b: Article) -> bool:
     return _body(a.text, a.heading) == _body(b.text, b.heading)
 
 
-def word_diff(then: str, now: str) -> tuple[list[list], list[list]]:
+def word_diff(
+    then: str, now: str, key: Callable[[str], str] = str
+) -> tuple[list[list], list[list]]:
     """Both texts cut into parts [text, changed]: the words of `then` that are
-    not in `now` and the words of `now` that are new."""
+    not in `now` and the words of `now` that are new. Words are compared by
+    `key` (a rewording that says the same thing is not a change)."""
     a, b = _WORD.findall(comparable_lines(then)), _WORD.findall(comparable_lines(now))
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    matcher = SequenceMatcher(
+        None, [key(w) for w in a], [key(w) for w in b], autojunk=False
+    )
     left: list[list] = []
     right: list[list] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():

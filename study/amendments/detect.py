@@ -156,7 +156,7 @@ class Detection:
         if self.now is not None:
             out["now"] = {"document": self.now.document, "heading": self.now.heading}
         if self.then is not None and self.now is not None and self.status != UNCHANGED:
-            left, right = word_diff(self.then.text, self.now.text)
+            left, right = word_diff(self.then.text, self.now.text, key=plain)
             out["then"]["parts"] = left
             out["now"]["parts"] = right
         elif self.then is not None and self.status == GONE:
