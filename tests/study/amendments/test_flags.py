@@ -14,10 +14,11 @@ from django.urls import reverse
 
 from study.amendments.services import topic_amendments_compute
 from study.forecast.selectors import amended_keys, today_outcome
-from study.models import QuestionAmendment
+from study.models import QuestionAmendment, QuizMode
 from study.selectors.quiz_selection import select_for_round
 from tests.conftest import make_question
 from tests.study.documents.test_versions import act_file, load
+from tests.study.learner_helpers import answer_all, start
 
 V2015 = act_file(
     "2015-01-01",
@@ -142,3 +143,18 @@ def test_the_forecast_scores_a_flagged_answer_as_the_exam_would_today(
     assert today_outcome(today, plan, "correct", 4) == "wrong"  # the old key
     assert today_outcome(today, plan, "wrong", 2) == "correct"
     assert today_outcome(today, bank["records"].pk, "correct", 3) == "correct"
+
+
+def test_results_and_review_rows_carry_the_flag(client, user, topic, bank) -> None:
+    topic_amendments_compute(topic=topic)
+    session = start(user, topic, mode=QuizMode.ROUND, round_key="2016-1")
+    answer_all(session, lambda p, q: 1)  # both wrong: both in the review queue
+    client.force_login(user)
+    results = client.get(reverse("study:results", args=[session.pk])).content.decode()
+    assert results.count('data-amendment-badge="changed"') == 1
+    assert 'data-key-now="2"' in results
+    queue = client.get(
+        reverse("study:review_queue", args=[topic.pk]) + "?tab=pending_review"
+    )
+    assert queue.status_code == 200
+    assert 'data-amendment-badge="changed"' in queue.content.decode()
