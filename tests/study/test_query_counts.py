@@ -83,8 +83,9 @@ LIMITS = {
     "answer_next": 9,
     # + AI states (jobs, analysis, analysis job) + the score, judged on the
     # exam's current subjects (the spec, the bank's subjects by round), the
-    # tab's cached evidence cards (the documents' stamp only when some are)
-    "results": 12,
+    # tab's cached evidence cards (the documents' stamp only when some are),
+    # the tab's 개정 flags (issue 26)
+    "results": 13,
     "results_tab": 6,
     "due_today": 5,
     "pending_review": 5,
