@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from studyproj.embedded_db import ensure_server
 from studyproj.llm_time_model import default_q_timeout_s, time_model_errors
+from studyproj.mail import mailer_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -198,6 +199,18 @@ AXES_VERBOSE = False
 # socket address). With a TLS proxy set 1, or the client address is the proxy's.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 PASSWORD_RESET_LIMIT = env.str("PASSWORD_RESET_LIMIT", default="5/h")
+
+# Mail (password resets) through Django's MAILERS, from one URL: smtp://,
+# smtp+tls://user:password@host:587, smtp+ssl://…, consolemail://. Without one,
+# mails are printed on the console in DEBUG and sent to localhost:25 otherwise.
+MAILERS = {
+    "default": mailer_from_url(
+        env.str(
+            "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+        )
+    )
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
 
 # LLM over the OpenAI-compatible API; nothing AI is attempted without a URL.
 # The limits below form one time model (docs/llm-time-model.md); settings that

@@ -1,5 +1,6 @@
 """M4: logins and password-reset mails are throttled. L2: weak passwords refused."""
 
+import warnings
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.deprecation import RemovedInDjango2028Warning
+
+from studyproj.mail import mailer_from_url
 
 PASSWORD = "pw-learner-1"
 
@@ -120,3 +124,39 @@ def test_demo_accounts_still_sign_in_in_debug(client, settings, db):
     assert get_user_model().objects.get(username="admin").is_superuser
 
     assert login(client, "demo", username="demo").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "options"),
+    [
+        (
+            "smtp+tls://user:secret@mail.example.com:587",
+            "django.core.mail.backends.smtp.EmailBackend",
+            {
+                "host": "mail.example.com",
+                "port": 587,
+                "username": "user",
+                "password": "secret",
+                "use_tls": True,
+            },
+        ),
+        (
+            "smtp://localhost:25",
+            "django.core.mail.backends.smtp.EmailBackend",
+            {"host": "localhost", "port": 25},
+        ),
+        ("consolemail://", "django.core.mail.backends.console.EmailBackend", {}),
+    ],
+)
+def test_one_mail_url_becomes_the_mailer(url, backend, options):
+    assert mailer_from_url(url) == {"BACKEND": backend, "OPTIONS": options}
+
+
+def test_a_reset_mail_goes_through_the_configured_mailer_without_warnings(client, user):
+    user.email = "learner@example.com"
+    user.save()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RemovedInDjango2028Warning)
+        response = client.post(reverse("password_reset"), {"email": user.email})
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["learner@example.com"]]

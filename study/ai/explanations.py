@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,7 @@ from study.ai.envelope import (
     envelope_answer_choice,
     envelope_text,
     normalise_confidence,
+    normalise_ws,
 )
 from study.ai.guard import (
     GuardReason,
@@ -105,10 +107,22 @@ def _prompt(
     question: Question, evidence: list[Evidence], card: CardView | None = None
 ) -> str:
     accepted = sorted(question.accepted_set)
+    documents = [e for e in evidence if e.kind != "question"]
+    source, quote = (
+        example_quote(card, question.correct_choice, documents)
+        if card is not None
+        else ("", "")
+    )
     return render_prompt(
         CARD_TEMPLATE if card is not None else PLAIN_TEMPLATE,
         marks=card_mark_lines(card) if card is not None else [],
         verdict=card.verdict if card is not None else None,
+        example_source=source,
+        # inside the example's JSON strings
+        example_quote=json.dumps(quote, ensure_ascii=False)[1:-1],
+        example_key_text=json.dumps(
+            question.choices[question.correct_choice - 1], ensure_ascii=False
+        )[1:-1],
         stem=question.stem,
         correct_text=question.choices[question.correct_choice - 1],
         negative=is_negative_question(question.stem),
@@ -124,9 +138,71 @@ def _prompt(
             if len(accepted) > 1
             else ""
         ),
-        documents=[e for e in evidence if e.kind != "question"],
+        documents=documents,
         questions=[e for e in evidence if e.kind == "question"],
     )
+
+
+EXAMPLE_QUOTE_CHARS = 120
+
+
+def example_quote(
+    card: CardView, key: int, documents: list[Evidence]
+) -> tuple[str, str]:
+    """(label, line) for the prompt's example reply, taken from this
+    question's own passages as the prompt carries them: the line the card
+    marked for the keyed choice, else one it marked for any choice, else the
+    first line of D1. A small model copies the example it is shown (an
+    example from another question was copied into every reply), so a line is
+    offered only when the card's verdict is the key (verdicts were right
+    56/56 on the labelled set); otherwise ("D1", "") and the example shows
+    the reply's form only, and a copied form quotes nothing (the guard
+    refuses it)."""
+    if not card.verdict_is_key:
+        return "D1", ""
+    keyed: list[tuple[str, int]] = []  # (line, where the marked words start)
+    marked: list[tuple[str, int]] = []
+    for passage in card.passages:
+        for line in passage.focus:
+            raw = "".join(part[0] for part in line["parts"])
+            text = raw.strip()
+            lead = len(raw) - len(raw.lstrip())
+            found = {"key": -1, "any": -1}
+            offset = 0
+            for piece, choices in line["parts"]:
+                if key in choices and found["key"] < 0:
+                    found["key"] = offset - lead
+                if choices and found["any"] < 0:
+                    found["any"] = offset - lead
+                offset += len(piece)
+            if found["key"] >= 0:
+                keyed.append((text, found["key"]))
+            elif found["any"] >= 0:
+                marked.append((text, found["any"]))
+    first_lines = [
+        (next((ln.strip() for ln in d.text.splitlines() if ln.strip()), ""), 0)
+        for d in documents[:1]
+    ]
+    for line, at in keyed + marked + first_lines:
+        for n, document in enumerate(documents, 1):
+            if line and line in document.text:
+                return f"D{n}", _trim_quote(line, max(0, at))
+    return "D1", ""
+
+
+def _trim_quote(line: str, at: int = 0) -> str:
+    """At most EXAMPLE_QUOTE_CHARS of the line around position `at` (the
+    marked words), cut at spaces, so the words that decide stay in it
+    (still verbatim)."""
+    if len(normalise_ws(line)) <= EXAMPLE_QUOTE_CHARS:
+        return normalise_ws(line)
+    start = max(0, min(at - EXAMPLE_QUOTE_CHARS // 3, len(line) - EXAMPLE_QUOTE_CHARS))
+    if start > 0 and " " in line[start:at]:
+        start = line.index(" ", start) + 1  # begin at a word
+    window = line[start : start + EXAMPLE_QUOTE_CHARS]
+    if start + EXAMPLE_QUOTE_CHARS < len(line) and " " in window:
+        window = window.rsplit(" ", 1)[0]  # end at a word
+    return normalise_ws(window)
 
 
 def _failed(

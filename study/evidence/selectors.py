@@ -343,16 +343,32 @@ def card_is_fresh(question: Question, card: EvidenceCard, documents: str) -> boo
     ) and card.history_stamp == history_stamp(question)
 
 
+def cards_fresh(*, questions: Sequence[Question]) -> dict[int, CardView]:
+    """The questions' cards that are cached and fresh, as plain data (the
+    others are left out: the service `evidence_cards_get` computes them).
+    One query, and one per topic when some card is cached."""
+    cached = cards_cached(question_ids=[q.pk for q in questions])
+    if not cached:
+        return {}
+    documents: dict[int, str] = {}
+    views = {}
+    for question in questions:
+        card = cached.get(question.pk)
+        if card is None:
+            continue
+        if question.topic_id not in documents:
+            documents[question.topic_id] = topic_documents_stamp(
+                topic_id=question.topic_id
+            )
+        if card_is_fresh(question, card, documents[question.topic_id]):
+            views[question.pk] = card_view(question, card)
+    return views
+
+
 def evidence_card_for(question: Question) -> CardView | None:
     """The question's card as plain data if a fresh one is cached (None
     otherwise: the service `evidence_card_get` computes it). Two queries."""
-    card = EvidenceCard.objects.filter(question_id=question.pk).first()
-    if card is None:
-        return None
-    documents = topic_documents_stamp(topic_id=question.topic_id)
-    if not card_is_fresh(question, card, documents):
-        return None
-    return card_view(question, card)
+    return cards_fresh(questions=[question]).get(question.pk)
 
 
 # -- 정답 확인 필요 ------------------------------------------------------------

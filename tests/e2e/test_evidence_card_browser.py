@@ -14,6 +14,7 @@ from study.models import QuizMode
 from study.services.quiz_sessions import mock_submit
 from tests.conftest import make_document, make_question
 from tests.e2e.conftest import sized_tab
+from tests.e2e.test_first_hour_browser import sign_in as sign_in_as
 from tests.e2e.test_learner_loop_browser import sign_in
 from tests.study.evidence.test_cards import BOILER, LADDER, STATUTE
 from tests.study.learner_helpers import answer_all, start
@@ -105,7 +106,9 @@ def test_the_card_on_every_page_a_learner_reads(
     screenshot(page, f"evidence-05-answer-review-{page.size_name}")
 
 
-def test_a_mock_exams_review_shows_the_cards(card_page: Page, learner, statute_topic):
+def test_a_mock_exams_review_shows_the_cards(
+    card_page: Page, learner, statute_topic, screenshot
+):
     page = card_page
     topic, ladder, boiler = statute_topic
     mock = start(learner, topic, mode=QuizMode.MOCK, per_subject=2)
@@ -114,3 +117,55 @@ def test_a_mock_exams_review_shows_the_cards(card_page: Page, learner, statute_t
     page.goto(f"/quiz/{mock.pk}/results?tab=unsure")
     reveal_all(page)
     expect(page.locator(".result-card [data-evidence-card]")).to_have_count(2)
+    page.locator(".result-card [data-evidence-card] > summary").first.click()
+    screenshot(page, f"evidence-06-mock-{page.size_name}")
+
+
+def test_the_card_in_english_on_every_page(
+    card_page: Page, learner, statute_topic, screenshot
+):
+    """The card's own words in English (the statute's text stays Korean):
+    question page, key conflict, results, review row, a mock's review."""
+    page = card_page
+    topic, ladder, boiler = statute_topic
+    sign_in_as(page, "en")
+
+    page.goto(f"/study-questions/{ladder.pk}/")
+    card = page.locator("[data-evidence-card]")
+    expect(card).to_contain_text("Evidence card")
+    expect(card).to_contain_text("By the statute: 1")
+    expect(card.locator('[data-mark="differ"]')).to_contain_text(
+        "Differs from the statute"
+    )
+    card.get_by_text("Show the whole article").click()
+    screenshot(page, f"evidence-en-01-question-{page.size_name}")
+
+    page.goto(f"/study-questions/{boiler.pk}/")
+    expect(page.locator("[data-evidence-card]")).to_contain_text(
+        "By the statute the answer is 3; the key says 1."
+    )
+    screenshot(page, f"evidence-en-02-conflict-{page.size_name}")
+
+    session = answer_all(
+        start(learner, topic, mode=QuizMode.ROUND, round_key="2020-1"), 4
+    )
+    page.goto(f"/quiz/{session.pk}/results?tab=wrong")
+    reveal_all(page)
+    cards = page.locator(".result-card [data-evidence-card]")
+    expect(cards).to_have_count(2)
+    cards.first.locator(":scope > summary").click()
+    expect(cards.first).to_contain_text("Matches the statute")
+    screenshot(page, f"evidence-en-03-results-{page.size_name}")
+
+    page.goto(f"/study-topics/{topic.pk}/review-queue?tab=pending_review")
+    row = page.locator("li.queue-item").first
+    row.locator("details.evidence-toggle > summary").click()
+    expect(row.locator("[data-evidence-card]")).to_contain_text("Evidence card")
+    screenshot(page, f"evidence-en-04-review-{page.size_name}")
+
+    mock = start(learner, topic, mode=QuizMode.MOCK, per_subject=2)
+    mock_submit(session=mock, answers={})
+    page.goto(f"/quiz/{mock.pk}/results?tab=unsure")
+    reveal_all(page)
+    expect(page.locator(".result-card [data-evidence-card]")).to_have_count(2)
+    screenshot(page, f"evidence-en-05-mock-{page.size_name}")
