@@ -91,7 +91,7 @@ def measure_import(*, scale, meta: dict, workdir: Path, log) -> dict:
             "files": report.files,
             "rows": report.rows,
             "imported": report.imported,
-            "rejected": len(report.rejected),
+            "rejected": report.rejected_count,
             "seconds": round(first_s, 3),
             "reimport_unchanged_rows_per_s": round(again.rows / second_s, 1),
         },

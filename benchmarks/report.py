@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import psutil
 
 from benchmarks.forecast_page import table as forecast_table
+from benchmarks.import_bounds import table as import_bounds_table
 from benchmarks.ingest import table as ingest_table
 
 PATH_ORDER = (
@@ -44,6 +45,7 @@ FIGURES = (
     "related_7000_s",
     "ingest_s",
     "ingest_history_s",
+    "import_worker_peak_mb",
 )
 
 
@@ -152,6 +154,12 @@ TARGETS = (
         lambda v: v >= 2000,
     ),
     Target(
+        "import worker peak, hostile upload",
+        "≤ 300 MB",
+        lambda r: r.get("import_worker_peak_mb"),
+        lambda v: v <= 300,
+    ),
+    Target(
         "relations, 7,000-question topic",
         "≤ 30 s",
         lambda r: r.get("related_7000_s"),
@@ -244,6 +252,7 @@ def table(result: dict) -> str:
         f"relations (largest topic) {_num(result.get('related_7000_s'))} s",
         *_ingest_lines(result.get("ingest")),
         *forecast_table(result.get("forecast_page")),
+        *import_bounds_table(result.get("import_bounds")),
         (
             f"load test                 {_num(load.get('rps'), 0)} req/s, "
             f"p50 {_num(load.get('p50_ms'))} ms, p95 {_num(load.get('p95_ms'))} ms, "

@@ -20,6 +20,7 @@ from django.test.utils import override_settings
 
 from benchmarks import batch, database, load, pipeline, report
 from benchmarks.forecast_page import measure_forecast_page
+from benchmarks.import_bounds import measure_import_bounds
 from benchmarks.ingest import measure_ingest
 from benchmarks.paths import URLCONF, HotPaths
 from benchmarks.prepare import dataset_prepare
@@ -36,6 +37,7 @@ MEASUREMENTS = (
     "load",
     "ingest",
     "forecast",
+    "import_bounds",
 )
 FIGURE_OF = {
     "pickup": ("pickup_latency_s", "pipeline_overhead_pct"),
@@ -45,6 +47,7 @@ FIGURE_OF = {
     "load": ("load_test",),
     "ingest": ("ingest_s",),
     "forecast": ("forecast_page",),
+    "import_bounds": ("import_worker_peak_mb",),
 }
 
 
@@ -208,6 +211,13 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
     def forecast(result: dict) -> None:
         result["forecast_page"] = measure_forecast_page(scale=scale, meta=meta, log=log)
 
+    def import_bounds(result: dict) -> None:
+        result.update(
+            measure_import_bounds(
+                scale=scale, meta=meta, dbname=dbname, workdir=workdir, log=log
+            )
+        )
+
     # The pickup runs first: the hot paths leave explanation jobs queued.
     return {
         "forecast": forecast,
@@ -217,6 +227,7 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
         "embed": embed,
         "related": related,
         "load": load_test,
+        "import_bounds": import_bounds,
     }
 
 

@@ -28,6 +28,8 @@ class Scale:
     pickup_rounds: int = 3
     pickup_warmup_rounds: int = 2
     import_files: int = 10
+    # Each hostile question upload (issue 24): 100 MB is the upload cap.
+    hostile_upload_mb: int = 100
     embed_questions: int = 64
     load_learners: int = 4
     load_requests: int = 400
@@ -78,6 +80,7 @@ SCALES: dict[str, Scale] = {
         pickup_rounds=1,
         pickup_warmup_rounds=1,
         import_files=2,
+        hostile_upload_mb=1,
         embed_questions=16,
         load_learners=2,
         load_requests=80,

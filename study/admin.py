@@ -1,16 +1,17 @@
 from typing import Any, ClassVar
 
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from study.ai.explanation_jobs import explanation_regenerate_enqueue, job_retry
-from study.documents.extraction import sniff_kind
+from study.documents.forms import DocumentAdminForm
 from study.documents.services import (
     DOCUMENT_EDITABLE_FIELDS,
+    document_create,
     document_ingest_enqueue,
     document_update,
     documents_reprocess,
@@ -41,6 +42,8 @@ from study.models import (
     Topic,
 )
 from study.models.amendment import FLAGGED
+from study.models.topic import may_manage_all_topics
+from study.numbers import AsciiIntegerField
 from study.services.exam_specs import (
     exam_round_clear,
     exam_round_set,
@@ -59,6 +62,15 @@ from study.services.subjects import subject_alias_remove, subject_merge
 from study.services.topics import topic_publishing_changed
 
 
+class AsciiNumbersAdmin(admin.ModelAdmin):
+    """Integer columns take ASCII digits only, as every form of the site."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.IntegerField) and not db_field.choices:
+            kwargs.setdefault("form_class", AsciiIntegerField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "is_shared", "is_published", "created_at")
@@ -74,7 +86,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExamSpec)
-class ExamSpecAdmin(admin.ModelAdmin):
+class ExamSpecAdmin(AsciiNumbersAdmin):
     list_display = (
         "topic",
         "questions_per_subject",
@@ -221,7 +233,7 @@ class AmendmentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(AsciiNumbersAdmin):
     form = QuestionAdminForm
     list_display = (
         "id",
@@ -533,7 +545,7 @@ class DocumentChunkInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(AsciiNumbersAdmin):
     list_display = (
         "title",
         "owner",
@@ -578,25 +590,57 @@ class DocumentAdmin(admin.ModelAdmin):
     )
     inlines = (DocumentChunkInline,)
     actions = ("reprocess",)
+    form = DocumentAdminForm
+
+    def get_queryset(self, request):
+        """Documents of the topics this staff user may manage, and their own."""
+        documents = super().get_queryset(request)
+        if may_manage_all_topics(request.user):
+            return documents
+        topics = Topic.objects.editable_by(request.user)
+        mine_or_managed = Q(owner=request.user) | Q(topics__in=topics)
+        return documents.filter(pk__in=documents.filter(mine_or_managed).values("pk"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # The uploader owns what they upload, as on the web.
+        return ("owner", *super().get_readonly_fields(request, obj))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"uploader": request.user})
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "topics":
+            kwargs["queryset"] = Topic.objects.editable_by(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if change:
-            # Through the service: a new file or title is processed again.
-            document_update(
-                document=obj,
-                data={
-                    name: getattr(obj, name)
-                    for name in form.changed_data
-                    if name in DOCUMENT_EDITABLE_FIELDS
-                },
+        if not change:
+            # Through the service, as the topic page: caps, quotas, the owner.
+            document = document_create(
+                owner=request.user,
+                topics=list(form.cleaned_data.get("topics") or []),
+                title=obj.title,
+                upload=form.cleaned_data["file"],
+                material_type=obj.material_type,
+                jurisdiction=obj.jurisdiction,
+                year=obj.year,
+                enqueue=False,  # save_related enqueues once the topics are set
             )
-            obj.refresh_from_db()
+            obj.pk, obj.owner, obj.file = document.pk, document.owner, document.file
+            obj.file_kind = document.file_kind
+            obj._state.adding = False
             return
-        if obj.file:
-            head = obj.file.read(8192)
-            obj.file.seek(0)
-            obj.file_kind = sniff_kind(obj.file.name, head)
-        super().save_model(request, obj, form, change)
+        # Through the service: a new file or title is processed again.
+        document_update(
+            document=obj,
+            data={
+                name: getattr(obj, name)
+                for name in form.changed_data
+                if name in DOCUMENT_EDITABLE_FIELDS
+            },
+        )
+        obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

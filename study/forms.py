@@ -27,6 +27,7 @@ from study.models import (
 from study.models.exam_plan import PLAN_SIZE_MAX, PLAN_SIZE_MIN
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
 from study.numbers import (
+    AsciiDateField,
     AsciiFloatField,
     AsciiIntegerField,
     AsciiModelChoiceField,
@@ -190,19 +191,24 @@ class QuestionAdminForm(forms.ModelForm):
         topic = data.get("topic")
         if topic is not None and "figure" in data:
             try:
-                data["figure"] = figure_clean(data["figure"], owner=topic.owner)
+                # The admin validates inside the transaction that saves: the
+                # owner's figure lock, taken here, holds until the save.
+                data["figure"] = figure_clean(
+                    data["figure"], owner=topic.owner, lock=True
+                )
             except forms.ValidationError as exc:
                 self.add_error("figure", exc)
         return data
 
 
-def figure_clean(figure, *, owner):
-    """A new upload becomes a checked, re-encoded copy within the owner's quota."""
+def figure_clean(figure, *, owner, lock: bool = False):
+    """A new upload becomes a checked, re-encoded copy within the owner's quota
+    (checked again under the owner's lock by the question service)."""
     if not isinstance(figure, UploadedFile):
         return figure  # unchanged, or cleared
     try:
         clean = figure_prepare(figure)
-        figure_quota_check(owner=owner, incoming_bytes=clean.size)
+        figure_quota_check(owner=owner, incoming_bytes=clean.size, lock=lock)
     except FigureRejected as exc:
         raise forms.ValidationError(str(exc)) from exc
     return clean
@@ -403,7 +409,7 @@ class ExamPlanForm(forms.Form):
         label=_("시험(토픽)"),
         empty_label=_("- 시험을 고르세요 -"),
     )
-    exam_date = forms.DateField(
+    exam_date = AsciiDateField(
         label=_("시험일"), widget=forms.DateInput(attrs={"type": "date"})
     )
     daily_size = AsciiIntegerField(

@@ -59,6 +59,15 @@ class AsciiFloatField(forms.FloatField):
         return super().to_python(value)
 
 
+class AsciiDateField(forms.DateField):
+    """A date typed with ASCII digits only (strptime reads '٢٠٢٦' as 2026)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class AsciiModelChoiceField(forms.ModelChoiceField):
     """A choice of row by its id: int("٣") is 3, so the id is checked first."""
 

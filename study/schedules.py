@@ -32,6 +32,12 @@ SCHEDULES: list[Recurring] = [
         "study.tasks.act_versions_refresh_all_task",
         minutes=60,
     ),
+    # Uploaded question files of finished or expired imports are deleted.
+    Recurring(
+        "study.question_imports_cleanup",
+        "study.tasks.question_imports_cleanup",
+        minutes=60,
+    ),
     Recurring(
         "study.questions_embed_overdue",
         "study.tasks.questions_embed_overdue",

@@ -18,6 +18,9 @@ from study.imports.runs import (
     question_import_apply,
     question_import_check,
 )
+from study.imports.runs import (
+    question_imports_cleanup as question_imports_cleanup_service,
+)
 from study.jobs.runner import jobs_consume, jobs_wait_for_due
 from study.models import Document, DocumentStatus, Topic
 from study.related import embeddings as related_embeddings
@@ -63,6 +66,10 @@ def question_import_check_task(import_id: int) -> str:
 
 def question_import_apply_task(import_id: int) -> str:
     return question_import_apply(import_id=import_id).status
+
+
+def question_imports_cleanup() -> int:
+    return question_imports_cleanup_service()
 
 
 def documents_ingest_pending() -> int:

@@ -1,10 +1,12 @@
-"""A password validator for words everyone on this site knows."""
+"""Password validators: words everyone on this site knows, and a user's own
+name repeated."""
 
 from __future__ import annotations
 
 import re
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import password_validation
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext
 
 SITE_WORDS = ("gichul", "기출", "산업안전", "sanupanjeon", "password", "qwerty")
@@ -28,3 +30,36 @@ class SiteWordValidator:
         return gettext(
             "사이트 이름(기출, gichul)에 숫자만 붙인 비밀번호는 쓸 수 없습니다."
         )
+
+
+class UserAttributeSimilarityValidator(
+    password_validation.UserAttributeSimilarityValidator
+):
+    """Django's check, plus what its similarity ratio lets through: a password
+    that is the username (or e-mail name, first or last name) repeated or
+    with only digits and symbols around it ("learnerlearner" for learner:
+    the ratio is 0.67, under Django's 0.7)."""
+
+    def validate(self, password: str, user=None) -> None:
+        super().validate(password, user)
+        if user is None:
+            return
+        letters = _NOT_LETTERS.sub("", password).casefold()
+        for attribute in self.user_attributes:
+            value = str(getattr(user, attribute, "") or "")
+            if attribute == "email":
+                value = value.partition("@")[0]
+            word = _NOT_LETTERS.sub("", value).casefold()
+            if len(word) >= 3 and letters and not letters.replace(word, ""):
+                raise ValidationError(
+                    gettext("비밀번호가 사용자 정보(%(attribute)s)의 반복입니다.")
+                    % {"attribute": _attribute_name(user, attribute)},
+                    code="password_too_similar",
+                )
+
+
+def _attribute_name(user, attribute: str) -> str:
+    try:
+        return str(user._meta.get_field(attribute).verbose_name)
+    except FieldDoesNotExist:
+        return attribute

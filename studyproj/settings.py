@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "studyproj.middleware.SecurityHeadersMiddleware",
+    "studyproj.middleware.ProxyHeaderCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -98,7 +99,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},
+    # Django's similarity check, and a password made of the username repeated.
+    {"NAME": "studyproj.passwords.UserAttributeSimilarityValidator"},
     {"NAME": _VALIDATORS + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": _VALIDATORS + "CommonPasswordValidator"},
     {"NAME": _VALIDATORS + "NumericPasswordValidator"},
@@ -142,6 +144,19 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=2
 QUESTION_IMPORT_INLINE_MAX_BYTES = env.int(
     "QUESTION_IMPORT_INLINE_MAX_BYTES", default=2**20
 )
+# ... and so do uploads of more lines than this, however small.
+QUESTION_IMPORT_INLINE_MAX_LINES = env.int(
+    "QUESTION_IMPORT_INLINE_MAX_LINES", default=5000
+)
+# Rows one web import may have (a whole bank of 848 real rounds is ~85,000);
+# beyond it the import stops with a reason and writes nothing.
+QUESTION_IMPORT_MAX_ROWS = env.int("QUESTION_IMPORT_MAX_ROWS", default=100_000)
+# Uploaded question files a user may keep stored at once; files are deleted
+# when their import is done, else this many hours after the upload.
+QUESTION_IMPORT_QUOTA_BYTES = env.int(
+    "QUESTION_IMPORT_QUOTA_BYTES", default=200 * 2**20
+)
+QUESTION_IMPORT_KEEP_HOURS = env.int("QUESTION_IMPORT_KEEP_HOURS", default=72)
 FIGURE_MAX_PIXELS = env.int("FIGURE_MAX_PIXELS", default=16_000_000)
 # Per-user upload quotas: figures of a user's topics, and their study documents.
 FIGURE_QUOTA_BYTES = env.int("FIGURE_QUOTA_BYTES", default=100 * 1024 * 1024)
@@ -198,7 +213,12 @@ AXES_VERBOSE = False
 # Proxies in front of the app that append to X-Forwarded-For (0: none, use the
 # socket address). With a TLS proxy set 1, or the client address is the proxy's.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Reset mails per client address; per e-mail address only a generous cap
+# against flooding a mailbox (a tight one would let anyone block the owner).
 PASSWORD_RESET_LIMIT = env.str("PASSWORD_RESET_LIMIT", default="5/h")
+PASSWORD_RESET_EMAIL_LIMIT = env.str("PASSWORD_RESET_EMAIL_LIMIT", default="20/d")
+# Wrong current passwords on the change form, per account.
+PASSWORD_CHANGE_LIMIT = env.str("PASSWORD_CHANGE_LIMIT", default="5/15m")
 
 # Mail (password resets) through Django's MAILERS, from one URL: smtp://,
 # smtp+tls://user:password@host:587, smtp+ssl://…, consolemail://. Without one,
@@ -280,6 +300,10 @@ AI_RATE_LIMITS = {
     "subject_note": env.str("AI_RATE_SUBJECT_NOTE", default="10/h"),
     "search": env.str("AI_RATE_SEARCH", default="30/h"),
 }
+# One AI budget per user over every LLM call they cause: clicks, prefetch,
+# session analysis, subject notes, search rewriting, document summaries.
+# Over it, clicks are refused (429) and background work waits or is skipped.
+AI_BUDGET_PER_USER = env.str("AI_BUDGET_PER_USER", default="200/d")
 # Context window of the LLM server, and the most an explanation prompt may use
 # (evidence is packed best-first into what is left; see study/llm/budget.py).
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=4096)

@@ -4,7 +4,11 @@ from django.views.i18n import JavaScriptCatalog
 
 from study.views.health import jobs_health_page
 from study.views.language import set_language
-from studyproj.accounts import LoginView, ThrottledPasswordResetView
+from studyproj.accounts import (
+    LoginView,
+    ThrottledPasswordChangeView,
+    ThrottledPasswordResetView,
+)
 
 urlpatterns = [
     path(
@@ -19,6 +23,11 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/login/", LoginView.as_view(), name="login"),
+    path(
+        "accounts/password_change/",
+        ThrottledPasswordChangeView.as_view(),
+        name="password_change",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     # Same name as django.conf.urls.i18n's, so {% url 'set_language' %} finds it.
     path("i18n/setlang/", set_language, name="set_language"),

@@ -126,6 +126,92 @@ def test_demo_accounts_still_sign_in_in_debug(client, settings, db):
     assert login(client, "demo", username="demo").status_code == 302
 
 
+# --- issue 24, N6 ---------------------------------------------------------------
+
+
+def change_password(client, old, new="a-brand-new-passphrase"):
+    return client.post(
+        reverse("password_change"),
+        {"old_password": old, "new_password1": new, "new_password2": new},
+    )
+
+
+def test_password_change_does_not_let_a_session_guess_the_old_password(client, user):
+    client.force_login(user)
+    codes = [change_password(client, f"guess-{n}").status_code for n in range(12)]
+    right = change_password(client, PASSWORD)
+
+    assert codes[:5] == [200] * 5 and set(codes[5:]) == {429}
+    assert right.status_code == 429
+    assert "비밀번호 변경 요청이 너무 많습니다" in right.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)  # unchanged
+
+
+def test_a_right_old_password_changes_it_within_the_limit(client, user):
+    client.force_login(user)
+    change_password(client, "guess")
+    assert change_password(client, PASSWORD).status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-passphrase")
+
+
+def test_an_attackers_reset_requests_do_not_block_the_victims_own(client, user):
+    user.email = "learner@example.com"
+    user.save()
+    url = reverse("password_reset")
+    attacker = [
+        client.post(url, {"email": user.email}, REMOTE_ADDR="10.6.6.6").status_code
+        for _ in range(6)
+    ]
+    sent = len(mail.outbox)
+
+    victim = client.post(url, {"email": user.email}, REMOTE_ADDR="10.1.1.1")
+
+    assert attacker == [302] * 5 + [429]
+    assert victim.status_code == 302 and len(mail.outbox) == sent + 1
+
+
+def test_past_the_mailbox_cap_the_page_points_to_the_links_already_sent(
+    client, user, settings
+):
+    settings.PASSWORD_RESET_EMAIL_LIMIT = "3/d"
+    user.email = "learner@example.com"
+    user.save()
+    url = reverse("password_reset")
+    codes = [
+        client.post(url, {"email": user.email}, REMOTE_ADDR=f"10.0.0.{n}").status_code
+        for n in range(1, 5)
+    ]
+    assert codes == [302, 302, 302, 429] and len(mail.outbox) == 3
+    refused = client.post(url, {"email": user.email}, REMOTE_ADDR="10.0.0.9")
+    assert "가장 최근 것의 링크를 쓰세요" in refused.content.decode()
+
+
+@pytest.mark.parametrize(
+    "password", ["learnerlearner", "LearnerLearner!!", "learner2024!"]
+)
+def test_the_username_repeated_is_refused(user, password):
+    with pytest.raises(ValidationError):
+        validate_password(password, user=user)
+
+
+def test_a_proxy_count_without_the_header_is_warned_once(client, settings, caplog, db):
+    settings.TRUSTED_PROXY_COUNT = 1
+    with caplog.at_level("WARNING", logger="studyproj.middleware"):
+        client.get(reverse("login"))
+        client.get(reverse("login"))
+    warned = [r for r in caplog.records if "TRUSTED_PROXY_COUNT=1" in r.message]
+    assert len(warned) == 1
+
+
+def test_requests_through_the_proxy_are_not_warned(client, settings, caplog, db):
+    settings.TRUSTED_PROXY_COUNT = 1
+    with caplog.at_level("WARNING", logger="studyproj.middleware"):
+        client.get(reverse("login"), HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert not [r for r in caplog.records if "TRUSTED_PROXY_COUNT" in r.message]
+
+
 @pytest.mark.parametrize(
     ("url", "backend", "options"),
     [

@@ -99,10 +99,15 @@ def job_enqueue(
 
 
 def explanation_jobs_enqueue(
-    *, user_id: int, question_ids: Iterable[int], max_count: int | None = None
+    *,
+    user_id: int,
+    question_ids: Iterable[int],
+    max_count: int | None = None,
+    operator: bool = False,
 ) -> int:
     """Enqueue prefetch, in the given order, for the questions that need it;
-    returns how many were new."""
+    returns how many were new. An operator's backfill is counted against the
+    user's AI budget but not refused by it."""
     if not llm_configured():
         return 0
     wanted = questions_needing_explanation(question_ids)
@@ -112,7 +117,8 @@ def explanation_jobs_enqueue(
         {"question_id": qid, "user_id": user_id, "kind": JobKind.EXPLANATION}
         for qid in wanted
     ]
-    return len(job_runner.jobs_insert_pending(QuestionJob, rows, payload={}))
+    payload = {job_runner.OPERATOR_PAYLOAD: True} if operator else {}
+    return len(job_runner.jobs_insert_pending(QuestionJob, rows, payload=payload))
 
 
 def run_explanation_job(job: QuestionJob) -> None:

@@ -50,6 +50,7 @@ from study.llm.client import (
 from study.llm.gate import Priority
 from study.llm.prompts import prompt_instructions, render_prompt
 from study.models import AIExplanationStatus, JobError, Question
+from study.services.ai_budget import BUDGET_EXCEEDED, ai_budget_check, ai_spender
 from study.services.rate_limits import ai_rate_limit_consume
 from study.signals import explanation_ready
 
@@ -531,11 +532,10 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
     if result.fingerprint and result.fingerprint != question.answer_fingerprint():
         result.status, result.error_code = "failed", JobError.CONTENT_CHANGED
         result.message, result.text = str(CONTENT_CHANGED), ""
-        question.ai_explanation_status = (
-            AIExplanationStatus.STALE
-            if question.ai_explanation
-            else AIExplanationStatus.NONE
-        )
+        question.ai_explanation_status = _status_untouched(question)
+    elif result.error_code == BUDGET_EXCEEDED:
+        # The asker's budget, not the question's fault: nothing to show others.
+        question.ai_explanation_status = _status_untouched(question)
     elif result.status == "ready":
         question.ai_explanation = result.text
         question.ai_explanation_status = AIExplanationStatus.READY
@@ -565,6 +565,13 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
     if result.status == "ready":
         explanation_ready.send(sender=Question, question=question)
     return question
+
+
+def _status_untouched(question: Question) -> str:
+    """What the question shows when a generation left nothing of its own."""
+    if question.ai_explanation:
+        return AIExplanationStatus.STALE
+    return AIExplanationStatus.NONE
 
 
 def pending_stale_after() -> timedelta:
@@ -621,6 +628,7 @@ def explanation_request(
     if not llm_configured():
         raise LLMNotConfigured("LLM_BASE_URL is not set")
     action = "regenerate" if regenerate else "explanation"
+    ai_budget_check(user_id=user.pk)
     ai_rate_limit_consume(user=user, action=action)
     if not explanation_claim(question_id=question.pk):
         question.refresh_from_db()
@@ -628,7 +636,10 @@ def explanation_request(
             question=question, from_cache=False, in_progress=True
         )
     try:
-        result = explanation_generate(question=question, priority=Priority.FOREGROUND)
+        with ai_spender(user_id=user.pk):
+            result = explanation_generate(
+                question=question, priority=Priority.FOREGROUND
+            )
     except Exception as exc:  # never leave the row stuck in pending
         logger.exception("on-demand explanation of question %s failed", question.pk)
         result = _failed(JobError.UNKNOWN, f"{type(exc).__name__}: {exc}")

@@ -183,5 +183,6 @@ job_runner.job_kind_register(
         filter=Q(),
         run=run_session_analysis_job,
         rank=1,
+        over_budget="wait",  # the learner's own analysis: later, not never
     )
 )

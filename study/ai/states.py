@@ -32,6 +32,7 @@ from study.models import (
     SubjectNoteStatus,
 )
 from study.models.jobs import ACTIVE
+from study.services.ai_budget import BUDGET_EXCEEDED
 
 QUEUE_LOOKAHEAD = 500  # places beyond this show as "500번째 이후"
 LATENCY_SAMPLE = 20
@@ -53,6 +54,7 @@ class CardState(StrEnum):
     STALE = "stale"  # an explanation of the question before an edit
     FAILED = "failed"  # a plain reason, and 다시 시도
     MISSING = "missing"  # 자료 부족: what to upload
+    HELD = "held"  # not made ahead: the viewer's AI budget is spent
     NONE = "none"  # never asked for
 
 
@@ -166,13 +168,18 @@ def explanation_states(
             active.setdefault(job.question_id, job)
         else:
             latest.setdefault(job.question_id, job)
+    viewer = attempts[0].user_id
     return {
-        qid: explanation_state(question, active.get(qid), latest.get(qid), queue=queue)
+        qid: explanation_state(
+            question, active.get(qid), latest.get(qid), queue=queue, viewer_id=viewer
+        )
         for qid, question in questions.items()
     }
 
 
-def explanation_state(question, active_job, latest_job, *, queue: Queue) -> AIState:
+def explanation_state(
+    question, active_job, latest_job, *, queue: Queue, viewer_id: int | None = None
+) -> AIState:
     status = question.ai_explanation_status
     if status == AIExplanationStatus.READY:
         return AIState(CardState.READY)
@@ -187,7 +194,21 @@ def explanation_state(question, active_job, latest_job, *, queue: Queue) -> AISt
     if status == AIExplanationStatus.FAILED:
         code = latest_job.error_code if latest_job else ""
         return AIState(CardState.FAILED, reason=plain_reason(code))
+    if _held_for_budget(latest_job, viewer_id):
+        return AIState(CardState.HELD, reason=plain_reason(BUDGET_EXCEEDED))
     return AIState(CardState.NONE)
+
+
+def _held_for_budget(job, viewer_id: int | None) -> bool:
+    """The viewer's own prefetch was skipped because their budget was spent
+    (another learner's budget is no reason to show them)."""
+    return (
+        job is not None
+        and viewer_id is not None
+        and job.user_id == viewer_id
+        and job.status == JobStatus.SKIPPED
+        and job.error_code == BUDGET_EXCEEDED
+    )
 
 
 def explanation_state_one(question) -> AIState:

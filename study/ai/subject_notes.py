@@ -46,6 +46,7 @@ from study.models import (
     SubjectNote,
     SubjectNoteStatus,
 )
+from study.services.ai_budget import ai_budget_check
 from study.services.rate_limits import ai_rate_limit_consume
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def subject_note_request(
         raise LLMNotConfigured("LLM_BASE_URL is not set")
     if subject_note_active_job(question=question) is not None:
         return note  # already asked for: the card shows that job
+    ai_budget_check(user_id=user.pk)
     ai_rate_limit_consume(user=user, action="subject_note")
     job_runner.jobs_insert_pending(
         QuestionJob,
@@ -251,5 +253,6 @@ job_runner.job_kind_register(
         run=run_subject_note_job,
         on_failed=subject_note_job_failed,
         urgent=True,
+        over_budget="wait",  # a learner asked for it: it runs once the budget frees
     )
 )

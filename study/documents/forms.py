@@ -1,6 +1,12 @@
+from typing import Any
+
 from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from study.documents.extraction import DocumentRejected
+from study.documents.quotas import document_quota_check, document_size_check
 from study.models import MaterialType
 from study.numbers import AsciiIntegerField
 
@@ -32,3 +38,30 @@ class DocumentSearchForm(forms.Form):
     year = AsciiIntegerField(
         label=_("연도"), min_value=1950, max_value=2100, required=False
     )
+
+
+class DocumentAdminForm(forms.ModelForm):
+    """The admin's document form: a new file meets the web's size cap and the
+    owner's quotas. The admin validates inside the transaction that saves,
+    so the owner's quota lock taken here holds until the document is stored."""
+
+    # No Meta: the admin builds it (model and fields) from its own options.
+    uploader: AbstractBaseUser | None = None  # set per request by the admin
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if isinstance(upload, UploadedFile):
+            editing = self.instance.pk is not None
+            owner = self.instance.owner if editing else self.uploader
+            size = upload.size or 0
+            try:
+                document_size_check(size=size)
+                document_quota_check(
+                    owner=owner,
+                    incoming_bytes=size,
+                    replacing=self.instance if editing else None,
+                )
+            except DocumentRejected as exc:
+                self.add_error("file", str(exc))
+        return data

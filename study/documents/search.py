@@ -12,6 +12,7 @@ from study.llm.calls import llm_json
 from study.llm.client import LLMError, llm_configured
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
+from study.services.ai_budget import ai_budget_check, ai_spender
 from study.services.rate_limits import RateLimited, ai_rate_limit_consume
 
 logger = logging.getLogger(__name__)
@@ -30,17 +31,19 @@ def query_variants(query: str, *, user) -> list[str]:
     variants = [query]
     if not llm_configured():
         return variants
+    ai_budget_check(user_id=user.pk)
     ai_rate_limit_consume(user=user, action="search")
     try:
-        reply = llm_json(
-            priority=Priority.FOREGROUND,
-            wait_timeout_s=20,
-            system="검색어 재작성기. JSON 객체 하나만 출력.",
-            user=render_prompt("study_search_rewrite.txt", query=query),
-            schema=REWRITE_SCHEMA,
-            schema_name="rewrite",
-            max_tokens=200,
-        )
+        with ai_spender(user_id=user.pk):
+            reply = llm_json(
+                priority=Priority.FOREGROUND,
+                wait_timeout_s=20,
+                system="검색어 재작성기. JSON 객체 하나만 출력.",
+                user=render_prompt("study_search_rewrite.txt", query=query),
+                schema=REWRITE_SCHEMA,
+                schema_name="rewrite",
+                max_tokens=200,
+            )
     except LLMError:
         logger.info("query rewrite unavailable; searching the query alone")
         return variants

@@ -25,7 +25,7 @@ from study.documents.extraction import (
     sniff_kind,
 )
 from study.documents.files import FILE_SUFFIXES
-from study.documents.quotas import document_quota_check
+from study.documents.quotas import document_quota_check, document_size_check
 from study.documents.summaries import document_summary_enqueue
 from study.documents.versions import (
     ActVersion,
@@ -45,7 +45,6 @@ from study.models import (
 
 logger = logging.getLogger(__name__)
 
-MAX_BYTES = 20 * 1024 * 1024
 MAX_CHUNKS = 5000
 # Embedding: batches small enough to report progress every few seconds.
 EMBED_BATCH = 32
@@ -119,8 +118,7 @@ def document_add(
     a version the owner already has, that document (in these topics too):
     the same version again is a no-op, new text for it replaces the old."""
     size = upload.size or 0
-    if size > MAX_BYTES:
-        raise DocumentRejected(DocumentError.FILE_TOO_LARGE)
+    document_size_check(size=size)
     head = upload.read(8192)
     upload.seek(0)
     kind = sniff_kind(upload.name or "", head)
@@ -317,6 +315,11 @@ def document_update(*, document: Document, data: dict) -> set[str]:
         for key, value in data.items()
         if key in DOCUMENT_EDITABLE_FIELDS and getattr(locked, key) != value
     }
+    if "file" in changed and data["file"]:
+        document_size_check(size=data["file"].size)
+        document_quota_check(
+            owner=locked.owner, incoming_bytes=data["file"].size, replacing=locked
+        )
     for key in changed:
         setattr(locked, key, data[key])
     if "file" in changed and locked.file:

@@ -12,6 +12,7 @@ from study.llm.client import LLMError, llm_configured
 from study.llm.gate import Priority
 from study.llm.prompts import render_prompt
 from study.models import Document, DocumentStatus
+from study.services.ai_budget import ai_spender
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +42,17 @@ def document_summarize(*, document_id: int) -> Document:
         document.chunks.order_by("ordinal").values_list("text", flat=True)[:6]
     )
     try:
-        reply = llm_json(
-            priority=Priority.BACKGROUND,
-            system="너는 학습 자료 요약가다. JSON 객체 하나만 출력한다.",
-            user=render_prompt(
-                "study_document_summary.txt", title=document.title, chunks=chunks
-            ),
-            schema=SUMMARY_SCHEMA,
-            schema_name="summary",
-            max_tokens=400,
-        )
+        with ai_spender(user_id=document.owner_id):  # the uploader's budget
+            reply = llm_json(
+                priority=Priority.BACKGROUND,
+                system="너는 학습 자료 요약가다. JSON 객체 하나만 출력한다.",
+                user=render_prompt(
+                    "study_document_summary.txt", title=document.title, chunks=chunks
+                ),
+                schema=SUMMARY_SCHEMA,
+                schema_name="summary",
+                max_tokens=400,
+            )
         document.summary = cap_text(envelope_text(reply.data, "summary_md"), 600)
     except (LLMError, EnvelopeInvalid):
         logger.info("summary of document %s not available", document_id, exc_info=True)

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_POST
 
 from study.imports.forms import AdminQuestionImportForm
 from study.imports.http import import_step, report_download
+from study.imports.reports import report_rejected_count
 from study.imports.runs import ImportRejected, question_import_create
 from study.imports.selectors import import_summary
-from study.models import QuestionImport
+from study.models import QuestionImport, Topic
 
 
 @admin.register(QuestionImport)
@@ -30,7 +31,7 @@ class QuestionImportAdmin(admin.ModelAdmin):
             return "-"
         return (
             f"{report['rows']} ({report['imported']}/{report['updated']}/"
-            f"{report['unchanged']}/{len(report['rejected'])})"
+            f"{report['unchanged']}/{report_rejected_count(report)})"
         )
 
     def get_urls(self):
@@ -53,14 +54,19 @@ class QuestionImportAdmin(admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
+    def get_queryset(self, request):
+        """Imports into the topics this staff user may manage, as on the web."""
+        topics = Topic.objects.editable_by(request.user)
+        return super().get_queryset(request).filter(topic__in=topics)
+
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
         post = request.method == "POST"
         form = (
-            AdminQuestionImportForm(request.POST, request.FILES)
+            AdminQuestionImportForm(request.POST, request.FILES, user=request.user)
             if post
-            else AdminQuestionImportForm()
+            else AdminQuestionImportForm(user=request.user)
         )
         if post and form.is_valid():
             try:
@@ -114,7 +120,7 @@ class QuestionImportAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         return get_object_or_404(
-            QuestionImport.objects.select_related("topic"), pk=import_id
+            self.get_queryset(request).select_related("topic"), pk=import_id
         )
 
     def _urls(self, run: QuestionImport) -> dict:

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from study.models import Topic
@@ -33,8 +36,14 @@ class QuestionImportForm(forms.Form):
 
 
 class AdminQuestionImportForm(QuestionImportForm):
-    topic = AsciiModelChoiceField(
-        label=_("토픽"), queryset=Topic.objects.order_by("name", "id")
-    )
+    """The topic is one the staff user may manage (as on the topic page)."""
+
+    topic = AsciiModelChoiceField(label=_("토픽"), queryset=Topic.objects.none())
 
     field_order = ["topic", "files"]
+
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        topic = self.fields["topic"]
+        assert isinstance(topic, forms.ModelChoiceField)
+        topic.queryset = Topic.objects.editable_by(user).order_by("name", "id")

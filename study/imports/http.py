@@ -5,8 +5,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from study.imports.reports import report_json
 from study.imports.runs import question_import_confirm, question_import_retry
-from study.imports.services import report_json
 from study.models import QuestionImport
 
 

@@ -12,9 +12,10 @@ duplicate), unless it is a figure question, whose text alone says little.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
@@ -36,17 +37,6 @@ class Row(Protocol):
     needs_figure: bool
 
 
-def numbered_by_subject(rows: Sequence[Row]) -> bool:
-    """Rows of one round: does each subject start its numbers again? Yes when
-    at least half the rows share their number with a row of another subject
-    (one stray number of a paper numbered through is not enough)."""
-    subjects_by_number: dict[int, set[str]] = defaultdict(set)
-    for row in rows:
-        subjects_by_number[row.number].add(row.subject)
-    shared = sum(1 for row in rows if len(subjects_by_number[row.number]) > 1)
-    return bool(rows) and 2 * shared >= len(rows)
-
-
 def round_numbering(
     rows: Iterable[Row],
     *,
@@ -57,29 +47,59 @@ def round_numbering(
     numbers by subject (`known`) stays so. So does a round whose rows meet
     the bank's questions of the same number (`held`: subject and stem) in
     another subject with other text: a paper imported a subject at a time."""
-    by_round: dict[Round, list[Row]] = defaultdict(list)
+    rows = list(rows)
+    rounds = RoundCounter()
     for row in rows:
-        by_round[(row.year, row.session)].append(row)
-    return {
-        key: key in known
-        or numbered_by_subject(members)
-        or _another_subjects_numbers(members, held or {})
-        for key, members in by_round.items()
-    }
+        rounds.add(row)
+    for row in rows:
+        rounds.clash(row, held or {})
+    return rounds.numbering(known=known)
 
 
-def _another_subjects_numbers(
-    rows: Sequence[Row], held: Mapping[Held, tuple[str, str]]
-) -> bool:
-    """At least half the rows take the number of a question of the bank that
-    is another subject's, with another stem (a renamed subject keeps its
-    stems, and a few corrected subjects are not half the round)."""
-    clashes = 0
-    for row in rows:
+class RoundCounter:
+    """What deciding a round's numbering needs of its rows, gathered a row at
+    a time (the importer streams its rows and keeps none): per round the
+    subjects of each number and the rows of each number; then, on a second
+    look at the rows, how many take a number the bank gives another
+    subject's question with another stem."""
+
+    def __init__(self) -> None:
+        self.subjects: dict[Round, dict[int, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        self.rows: dict[Round, Counter[int]] = defaultdict(Counter)
+        self.clashes: Counter[Round] = Counter()
+
+    def add(self, row: Row) -> None:
+        key = (row.year, row.session)
+        self.subjects[key][row.number].add(row.subject)
+        self.rows[key][row.number] += 1
+
+    def clash(self, row: Row, held: Mapping[Held, tuple[str, str]]) -> None:
         found = held.get(((row.year, row.session), row.number))
         if found and found[0] != row.subject and _text(found[1]) != _text(row.stem):
-            clashes += 1
-    return clashes > 0 and 2 * clashes >= len(rows)
+            self.clashes[(row.year, row.session)] += 1
+
+    def numbering(self, *, known: set[Round]) -> dict[Round, bool]:
+        return {
+            key: key in known or self._by_subject(key) or self._clashing(key)
+            for key in self.rows
+        }
+
+    def _by_subject(self, key: Round) -> bool:
+        # numbered_by_subject, from the counts: at least half the rows share
+        # their number with a row of another subject.
+        total = sum(self.rows[key].values())
+        shared = sum(
+            n
+            for number, n in self.rows[key].items()
+            if len(self.subjects[key][number]) > 1
+        )
+        return total > 0 and 2 * shared >= total
+
+    def _clashing(self, key: Round) -> bool:
+        clashes = self.clashes[key]
+        return clashes > 0 and 2 * clashes >= sum(self.rows[key].values())
 
 
 def _text(value: str) -> str:
@@ -99,10 +119,42 @@ def row_identity(row: Row, numbering: dict[Round, bool]) -> Identity:
     return identity(row.year, row.session, row.subject, row.number, by_subject)
 
 
-def _content_key(row: Row) -> tuple | None:
+def _content_key(row: Row) -> tuple[int, str, bytes] | None:
+    """The row's round and a digest of its stem and choices (a digest, so
+    that remembering every row of a large file costs a few bytes a row)."""
     if row.needs_figure:
         return None
-    return (row.year, row.session, tuple(map(_text, (row.stem, *row.choices))))
+    text = "\x1f".join(map(_text, (row.stem, *row.choices)))
+    return (
+        row.year,
+        row.session,
+        hashlib.blake2b(text.encode(), digest_size=16).digest(),
+    )
+
+
+class FirstSeen[T]:
+    """The first row of each question, rows seen one at a time: a row with the
+    identity of an earlier row, or the same round with the same stem and
+    choices, repeats that row (what `check` returns: the earlier row's
+    `origin`, whatever the caller keeps of it)."""
+
+    def __init__(self, numbering: dict[Round, bool]) -> None:
+        self.numbering = numbering
+        self.by_identity: dict[Identity, T] = {}
+        self.by_content: dict[tuple[int, str, bytes], T] = {}
+
+    def check(self, row: Row, origin: T) -> T | None:
+        key = row_identity(row, self.numbering)
+        content = _content_key(row)
+        first = self.by_identity.get(key)
+        if first is None and content is not None:
+            first = self.by_content.get(content)
+        if first is not None:
+            return first
+        self.by_identity[key] = origin
+        if content is not None:
+            self.by_content[content] = origin
+        return None
 
 
 def split_duplicates[R: Row](
@@ -113,17 +165,11 @@ def split_duplicates[R: Row](
     same stem and choices."""
     kept: list[R] = []
     duplicates: list[tuple[R, R]] = []
-    by_identity: dict[Identity, R] = {}
-    by_content: dict[tuple, R] = {}
+    seen: FirstSeen[R] = FirstSeen(numbering)
     for row in rows:
-        key = row_identity(row, numbering)
-        content = _content_key(row)
-        first = by_identity.get(key) or (by_content.get(content) if content else None)
+        first = seen.check(row, row)
         if first is not None:
             duplicates.append((row, first))
-            continue
-        by_identity[key] = row
-        if content is not None:
-            by_content[content] = row
-        kept.append(row)
+        else:
+            kept.append(row)
     return kept, duplicates

@@ -1,20 +1,33 @@
 """Parsing of past-exam files (CSV and JSON Lines) into validated rows.
 
 Real files are messy; every data row ends up either as a ParsedRow or as a
-Rejection with its file, line and reason, so that nothing is lost silently.
+Rejection with its file, line and reason (a code and its parameters, see
+study.imports.reasons), so that nothing is lost silently.
+
+Files are read as a stream: memory does not grow with the file. A line, a
+CSV field and a JSON value each have a bound, and what exceeds it is one
+rejected row, never the end of the import.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from study import rounds
+from study.imports.reasons import (
+    VALUE_MAX_CHARS,
+    Reason,
+    RejectionReason,
+    storable,
+)
+from study.json_input import JSONInputError, json_loads_bounded
 from study.models.question import TEXT_LIMITS
 from study.numbers import is_ascii_digits
 
@@ -86,13 +99,25 @@ _FIGURE_CHOICE = re.compile(
     r"|<img\b[^>]*>|[\[(<]?\s*(그림|이미지|image|img|figure)\s*\d*\s*[\])>]?)$",
     re.IGNORECASE,
 )
-# Python's csv refuses fields over 131,072 characters by raising, which would
-# abort the whole file; fields are read whole and a row with one this long
-# is rejected on its own.
+# A field longer than this rejects its row. Python's csv module stops reading
+# a field at its (process-wide) field_size_limit and raises for that row only,
+# so an unclosed quote costs at most this much memory, not the rest of a file.
 FIELD_MAX_CHARS = 131_072
+# A line longer than this (a row has at most a dozen fields) is skipped
+# without being held in memory, and rejects the row it belongs to.
+LINE_MAX_CHARS = 16 * FIELD_MAX_CHARS
+# Lines that are no row (blank, junk before the header) are read through, up
+# to this many plus one per row: past it the rest of the file is not read
+# (100 MB of blank lines would otherwise be minutes of work for nothing).
+SKIPPED_LINES_MAX = 10_000
+# A JSON Lines record is an object of strings, numbers and a list or two.
+JSON_MAX_DEPTH = 4
+_READ_CHUNK = 1 << 20
 # A literal backslash-n written by an exporter, but not LaTeX such as \nu.
 _LITERAL_NEWLINE = re.compile(r"\\n(?![A-Za-z])")
 _ANSWER = re.compile(r"^[1-4](\s*,\s*[1-4])*$")
+# A lone surrogate (JSON can spell "\ud800") cannot be stored as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -121,12 +146,29 @@ class ParsedRow:
 
 @dataclass
 class Rejection:
+    """A row that is not imported: `code` (study.imports.reasons.Reason) and
+    its `params`; `reason` puts them into words in the active language."""
+
     file: str
     line: int
-    reason: str
+    code: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return RejectionReason(self.code, self.params).text
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "reason": self.reason}
+        """As a report stores it (text from the file made storable)."""
+        params = {
+            k: storable(v) if isinstance(v, str) else v for k, v in self.params.items()
+        }
+        return {
+            "file": storable(self.file),
+            "line": self.line,
+            "code": self.code,
+            "params": params,
+        }
 
 
 @dataclass
@@ -137,35 +179,128 @@ class RawRecord:
 
 
 class RowError(ValueError):
-    """A row that cannot be imported; the message is the reported reason."""
+    """A row that cannot be imported: a reason code and its parameters."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        return RejectionReason(self.code, self.params).text
 
 
 def parse_file(path: Path) -> Iterator[ParsedRow | Rejection]:
     """Yield a ParsedRow or a Rejection for every data row of a CSV or JSONL file."""
-    return parse_bytes(str(path), path.read_bytes())
+    with Path(path).open("rb") as stream:
+        yield from parse_stream(str(path), stream)
 
 
 def parse_bytes(name: str, data: bytes) -> Iterator[ParsedRow | Rejection]:
-    """The same for a file's content (an upload); `name` goes into rejections."""
-    text = decode_bytes(data)
-    if is_json_lines(name, text):
-        records = _jsonl_records(name, text)
-    else:
-        records = _csv_records(name, text)
-    for record in records:
-        if isinstance(record, Rejection):
-            yield record
-            continue
-        try:
-            yield validate_record(record)
-        except RowError as exc:
-            yield Rejection(record.file, record.line, str(exc))
+    """The same for a file's content; `name` goes into rejections."""
+    return parse_stream(name, io.BytesIO(data))
 
 
-def is_json_lines(name: str, text: str) -> bool:
+def parse_stream(name: str, stream: BinaryIO) -> Iterator[ParsedRow | Rejection]:
+    """The same for an open binary file (seekable), read as a stream."""
+    encoding, errors = sniff_encoding(stream)
+    text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
+    try:
+        lines = _BoundedLines(text)
+        if is_json_lines(name, lines.peek()):
+            records = _jsonl_records(name, lines)
+        else:
+            records = _csv_records(name, lines)
+        for record in records:
+            if isinstance(record, Rejection):
+                yield record
+                continue
+            try:
+                yield validate_record(record)
+            except RowError as exc:
+                yield Rejection(record.file, record.line, exc.code, exc.params)
+    finally:
+        text.detach()  # the caller closes the stream
+
+
+def is_json_lines(name: str, start: str) -> bool:
+    """By the name, else by the first character of the file (`start`)."""
     if Path(name).suffix.lower() in {".jsonl", ".ndjson"}:
         return True
-    return Path(name).suffix.lower() != ".csv" and text.lstrip().startswith("{")
+    return Path(name).suffix.lower() != ".csv" and start.lstrip().startswith("{")
+
+
+def sniff_encoding(stream: BinaryIO) -> tuple[str, str]:
+    """(encoding, errors) for the whole file, decided by reading it through once
+    or twice in chunks: UTF-8 (with or without BOM), else CP949, else UTF-8
+    with undecodable bytes as U+FFFD (their rows are rejected)."""
+    for encoding in ("utf-8-sig", "cp949"):
+        stream.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while chunk := stream.read(_READ_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        stream.seek(0)
+        return encoding, "strict"
+    stream.seek(0)
+    return "utf-8-sig", "replace"
+
+
+class _BoundedLines:
+    """The lines of a text stream, none longer than LINE_MAX_CHARS in memory.
+
+    A longer line is read through and dropped: in its place comes an empty
+    line, and its number is noted in `too_long` for the reader to reject the
+    row it belonged to. `number` is the number of the last line given out."""
+
+    def __init__(self, text: io.TextIOBase) -> None:
+        self.text = text
+        self.number = 0
+        self.too_long: list[int] = []
+        self._peeked: str | None = None
+
+    def peek(self) -> str:
+        """The first line, still to be given out."""
+        if self._peeked is None:
+            self._peeked = self._read()
+        return self._peeked
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = self._peeked if self._peeked is not None else self._read()
+        self._peeked = None
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if line is _TOO_LONG:
+            self.too_long.append(self.number)
+            return "\n"
+        return line
+
+    def _read(self) -> str:
+        line = self.text.readline(LINE_MAX_CHARS)
+        if len(line) < LINE_MAX_CHARS or line.endswith(("\n", "\r")):
+            return line
+        while True:  # drop the rest of the line without holding it
+            rest = self.text.readline(LINE_MAX_CHARS)
+            if not rest or rest.endswith(("\n", "\r")):
+                return _TOO_LONG
+
+    def take_too_long(self, up_to: int) -> int | None:
+        """The first over-long line at or before line `up_to`, forgetting those."""
+        found = [n for n in self.too_long if n <= up_to]
+        if not found:
+            return None
+        self.too_long = [n for n in self.too_long if n > up_to]
+        return found[0]
+
+
+_TOO_LONG = "\x00 line too long \x00"
 
 
 def decode_bytes(raw: bytes) -> str:
@@ -209,36 +344,43 @@ def _csv_rows(reader) -> Iterator[list[str] | csv.Error]:
             yield exc
 
 
-def _csv_records(name: str, text: str) -> Iterator[RawRecord | Rejection]:
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _csv_records(name: str, lines: _BoundedLines) -> Iterator[RawRecord | Rejection]:
+    csv.field_size_limit(FIELD_MAX_CHARS)
+    reader = csv.reader(lines)
     columns: list[str] | None = None
     header_seen = False
     last_line = 0
+    skipped = _SkippedLines(name)
     for cells in _csv_rows(reader):
         line, last_line = last_line + 1, reader.line_num
+        if lines.take_too_long(last_line) is not None:
+            yield skipped.row(
+                Rejection(name, line, Reason.LINE_TOO_LONG, {"max": LINE_MAX_CHARS})
+            )
+            continue
         if isinstance(cells, csv.Error):
-            yield Rejection(name, line, f"unreadable CSV: {cells}")
+            yield skipped.row(_csv_error(name, line, cells))
             continue
-        if _is_blank_or_fence(cells):
-            continue
-        longest = max(map(len, cells), default=0)
-        if longest > FIELD_MAX_CHARS:
-            yield Rejection(name, line, _too_long(longest))
+        if _is_blank_or_fence(cells) or not header_seen and len(cells) < 8:
+            if not header_seen and _header_columns(cells) is not None:
+                columns, header_seen = _header_columns(cells), True
+            elif (stop := skipped.too_many(line)) is not None:
+                yield stop
+                return
             continue
         if not header_seen:
             header = _header_columns(cells)
             if header is not None:
                 columns, header_seen = header, True
                 continue
-            if len(cells) < 8:
-                continue  # junk before the header, e.g. a title line
             columns, header_seen = CANONICAL_COLUMNS, True  # no header row
-        yield _csv_record(name, line, cells, columns or CANONICAL_COLUMNS)
+        yield skipped.row(_csv_record(name, line, cells, columns or CANONICAL_COLUMNS))
 
 
-def _too_long(length: int) -> str:
-    return f"field too long: {length} characters (max {FIELD_MAX_CHARS})"
+def _csv_error(name: str, line: int, error: csv.Error) -> Rejection:
+    if str(error).startswith("field larger than field limit"):
+        return Rejection(name, line, Reason.FIELD_TOO_LONG, {"max": FIELD_MAX_CHARS})
+    return Rejection(name, line, Reason.UNREADABLE_CSV, {"detail": str(error)[:200]})
 
 
 def _csv_record(
@@ -254,7 +396,10 @@ def _csv_record(
         core.insert(columns.index("image"), "")
     if len(core) > expected or (len(core) < expected and len(cells) < expected):
         return Rejection(
-            name, line, f"wrong number of fields: {len(cells)} (expected {expected})"
+            name,
+            line,
+            Reason.WRONG_FIELD_COUNT,
+            {"found": len(cells), "expected": expected},
         )
     core += [""] * (expected - len(core))
     values = {col: value for col, value in zip(columns, core, strict=True) if col}
@@ -277,24 +422,70 @@ def _image_column_dropped(core: list[str], columns: list[str]) -> bool:
     )
 
 
-def _jsonl_records(name: str, text: str) -> Iterator[RawRecord | Rejection]:
-    for line_no, line in enumerate(text.splitlines(), start=1):
+def _jsonl_records(name: str, lines: _BoundedLines) -> Iterator[RawRecord | Rejection]:
+    skipped = _SkippedLines(name)
+    for line in lines:
+        line_no = lines.number
+        if lines.take_too_long(line_no) is not None:
+            yield skipped.row(
+                Rejection(name, line_no, Reason.LINE_TOO_LONG, {"max": LINE_MAX_CHARS})
+            )
+            continue
         if not line.strip():
+            if (stop := skipped.too_many(line_no)) is not None:
+                yield stop
+                return
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Rejection(name, line_no, f"invalid JSON: {exc.msg}")
-            continue
-        if not isinstance(obj, dict):
-            yield Rejection(name, line_no, "invalid JSON: not an object")
-            continue
-        values = _jsonl_values(obj)
-        longest = max(map(len, values.values()), default=0)
-        if longest > FIELD_MAX_CHARS:
-            yield Rejection(name, line_no, _too_long(longest))
-            continue
-        yield RawRecord(name, line_no, values)
+            yield skipped.row(_jsonl_record(name, line_no, line))
+        except RowError as exc:
+            yield skipped.row(Rejection(name, line_no, exc.code, exc.params))
+
+
+class _SkippedLines:
+    """Counts the lines of a file that are no row, against SKIPPED_LINES_MAX
+    plus one per row read."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.skipped, self.rows = name, 0, 0
+
+    def row(self, item: RawRecord | Rejection) -> RawRecord | Rejection:
+        self.rows += 1
+        return item
+
+    def too_many(self, line: int) -> Rejection | None:
+        """Count one more such line; past the bound, the file's last rejection."""
+        self.skipped += 1
+        if self.skipped <= SKIPPED_LINES_MAX + self.rows:
+            return None
+        return Rejection(
+            self.name, line, Reason.TOO_MANY_SKIPPED_LINES, {"max": SKIPPED_LINES_MAX}
+        )
+
+
+def _jsonl_record(name: str, line_no: int, line: str) -> RawRecord:
+    try:
+        obj = json_loads_bounded(line, max_depth=JSON_MAX_DEPTH)
+    except JSONInputError as exc:
+        if exc.code == "too_deep":
+            raise RowError(Reason.JSON_TOO_DEEP, max=JSON_MAX_DEPTH) from exc
+        raise RowError(Reason.INVALID_JSON, detail=str(exc)) from exc
+    if not isinstance(obj, dict):
+        raise RowError(Reason.JSON_NOT_OBJECT)
+    values = _jsonl_values(obj)
+    longest = max(map(len, values.values()), default=0)
+    if longest > FIELD_MAX_CHARS:
+        raise RowError(Reason.FIELD_TOO_LONG, max=FIELD_MAX_CHARS)
+    return RawRecord(name, line_no, values)
+
+
+def _jsonl_scalar(key: str, value: object) -> str:
+    """A field's text: strings, numbers and booleans are; nothing else is."""
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float | bool):
+        return str(value)
+    raise RowError(Reason.JSON_NOT_TEXT, field=key)
 
 
 def _jsonl_values(obj: dict) -> dict:
@@ -314,14 +505,15 @@ def _jsonl_values(obj: dict) -> dict:
     }
     if isinstance(choices, list) and len(choices) == 4:
         for i, choice in enumerate(choices, start=1):
-            values[f"option{i}"] = "" if choice is None else choice
+            values[f"option{i}"] = choice
     else:
-        values["choices_error"] = "choices must be a list of 4 strings"
+        values["choices_error"] = Reason.CHOICES_NOT_FOUR
     if isinstance(values["answer"], list):
-        values["answer"] = ",".join(str(a) for a in values["answer"])
+        answers = values["answer"]
+        values["answer"] = ",".join(_jsonl_scalar("answer", a) for a in answers)
     if isinstance(values["image"], bool):
         values["image"] = "O" if values["image"] else ""
-    return {k: "" if v is None else str(v) for k, v in values.items()}
+    return {k: _jsonl_scalar(k, v) for k, v in values.items()}
 
 
 def clean_text(value: str) -> str:
@@ -332,7 +524,7 @@ def clean_text(value: str) -> str:
 def validate_record(record: RawRecord) -> ParsedRow:
     v = record.values
     if v.get("choices_error"):
-        raise RowError(v["choices_error"])
+        raise RowError(v["choices_error"])  # a Reason code
     year = _parse_year(v.get("year", ""))
     parts = (v.get(k, "").strip() for k in ("session", "form"))
     session = parse_session(" ".join(p for p in parts if p))
@@ -341,10 +533,10 @@ def validate_record(record: RawRecord) -> ParsedRow:
     _check_texts(texts)
     needs_figure = _refers_to_figure(v.get("image", ""), texts)
     if not texts["question"]:
-        raise RowError("empty question")
+        raise RowError(Reason.EMPTY_QUESTION)
     for i in range(1, 5):
         if not texts[f"option{i}"] and not needs_figure:
-            raise RowError(f"empty choice {i}")
+            raise RowError(Reason.EMPTY_CHOICE, n=i)
     correct, accepted = parse_answer(v.get("answer", ""))
     return ParsedRow(
         file=record.file,
@@ -384,16 +576,18 @@ _LIMITED_FIELDS = ("exam", "subject", "scope")
 def _check_texts(texts: dict) -> None:
     """What PostgreSQL or the columns would refuse is a row's reason, not a crash."""
     joined = "".join(texts.values())
-    if "\ufffd" in joined or "\x00" in joined:
+    if "\ufffd" in joined or "\x00" in joined or _SURROGATE.search(joined):
         for key, value in texts.items():
-            if "\ufffd" in value:
-                raise RowError(f"corrupted text (U+FFFD) in {key}")
+            if "\ufffd" in value or _SURROGATE.search(value):
+                raise RowError(Reason.CORRUPTED_TEXT, field=key)
             if "\x00" in value:
-                raise RowError(f"NUL character in {key}")
+                raise RowError(Reason.NUL_CHARACTER, field=key)
     for key in _LIMITED_FIELDS:
         limit, value = TEXT_LIMITS[_FIELD_NAMES.get(key, key)], texts[key]
         if len(value) > limit:
-            raise RowError(f"{key} too long: {len(value)} characters (max {limit})")
+            raise RowError(
+                Reason.TEXT_TOO_LONG, field=key, length=len(value), max=limit
+            )
 
 
 def _refers_to_figure(image_value: str, texts: dict) -> bool:
@@ -423,10 +617,15 @@ def _is_figure_marker(choice: str) -> bool:
 def _parse_int(value: str, label: str, low: int, high: int) -> int:
     value = value.strip()
     if not value:
-        raise RowError(f"missing {label}")
+        raise RowError(Reason.MISSING_VALUE, field=label)
     if not is_ascii_digits(value) or not low <= int(value) <= high:
-        raise RowError(f"{label} is not a number: {value!r}")
+        raise RowError(Reason.NOT_A_NUMBER, field=label, value=_cut(value))
     return int(value)
+
+
+def _cut(value: str) -> str:
+    """What a reason quotes of a value (reports stay small)."""
+    return value[: VALUE_MAX_CHARS + 1]
 
 
 def _strip_unit(value: str, unit: str) -> str:
@@ -444,16 +643,18 @@ def parse_session(value: str) -> str:
     try:
         return rounds.session_normalise(value)
     except rounds.SessionLabelError as exc:
-        raise RowError(str(exc)) from exc
+        if not value.strip():
+            raise RowError(Reason.MISSING_VALUE, field="session") from exc
+        raise RowError(Reason.BAD_SESSION, value=_cut(value)) from exc
 
 
 def parse_answer(value: str) -> tuple[int, str]:
     """'3' → (3, ''); '2,4' → (2, '2,4'); empty or anything else is an error."""
     value = value.strip()
     if not value:
-        raise RowError("missing answer")
+        raise RowError(Reason.MISSING_VALUE, field="answer")
     if not _ANSWER.match(value):
-        raise RowError(f"invalid answer: {value!r}")
+        raise RowError(Reason.INVALID_ANSWER, value=_cut(value))
     answers = sorted({int(a) for a in value.split(",")})
     if len(answers) == 1:
         return answers[0], ""

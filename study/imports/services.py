@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import json
+import pickle
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 
 from study import rounds
 from study.imports import identity
-from study.imports.parsing import ParsedRow, Rejection, parse_bytes
+from study.imports.parsing import ParsedRow, Rejection, parse_stream
+from study.imports.reasons import Reason
 from study.models import Question, Topic
 from study.models.question import CONTENT_FIELDS
 from study.selectors.subjects import subject_aliases
@@ -22,6 +26,35 @@ from study.services.questions import questions_bulk_create, questions_bulk_updat
 from study.services.topics import topic_create
 
 _COMPARED_FIELDS = CONTENT_FIELDS
+# What an import reads of a question it may match or renumber.
+_READ_FIELDS = (
+    "id",
+    "topic_id",
+    "exam_year",
+    "exam_session",
+    "number",
+    *_COMPARED_FIELDS,
+    "figure",
+    "ai_explanation_status",
+    "deleted_at",
+)
+
+
+# The first rejected rows a report lists with their reasons; the rest are
+# counted (per reason). A report's size is bounded by this, whatever the file.
+REPORT_MAX_REJECTIONS = 1000
+# Rows are written a batch at a time, inside the one transaction of the
+# import, so that memory holds a batch and the keys seen, never the file.
+WRITE_BATCH_ROWS = 2000
+WRITE_BATCH_CHARS = 4_000_000
+
+
+class TooManyRows(Exception):
+    """More rows than an upload may have; the import stops, nothing written."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} rows")
+        self.limit = limit
 
 
 @dataclass
@@ -31,21 +64,35 @@ class ImportReport:
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
+    # Rows kept (added, changed or unchanged) that need a figure and have
+    # none yet: they stay out of quizzes until one is attached.
+    needs_figure: int = 0
+    rejected_count: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    rejected: list[Rejection] = field(default_factory=list)  # the first ones
     # Names the topic's aliases filed under another subject ({from, to, rows}),
     # names the bank did not have ({name, rows}), and the rounds whose numbers
     # start again in each subject (round keys).
-    subjects_renamed: list[dict] = field(default_factory=list)
-    subjects_new: list[dict] = field(default_factory=list)
+    subjects_renamed: list[dict[str, Any]] = field(default_factory=list)
+    subjects_new: list[dict[str, Any]] = field(default_factory=list)
     rounds_by_subject: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def reject(self, rejection: Rejection) -> None:
+        self.rejected_count += 1
+        self.reasons[rejection.code] += 1
+        if len(self.rejected) < REPORT_MAX_REJECTIONS:
+            self.rejected.append(rejection)
+
+    def as_dict(self) -> dict[str, Any]:
         return {
             "files": self.files,
             "rows": self.rows,
             "imported": self.imported,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "needs_figure": self.needs_figure,
+            "rejected_count": self.rejected_count,
+            "reasons": dict(self.reasons),
             "rejected": [r.as_dict() for r in self.rejected],
             "subjects_renamed": self.subjects_renamed,
             "subjects_new": self.subjects_new,
@@ -53,40 +100,21 @@ class ImportReport:
         }
 
 
-_REPORT_KEYS = (
-    "files",
-    "rows",
-    "imported",
-    "updated",
-    "unchanged",
-    "rejected",
-    "subjects_renamed",
-    "subjects_new",
-    "rounds_by_subject",
-)
-_REJECTION_KEYS = ("file", "line", "reason")
-
-
-def report_json(report: dict) -> str:
-    """The report file, as `--report` writes it and the web offers it (in one key
-    order: a report read back from a jsonb column comes with its keys sorted)."""
-    ordered = {key: report[key] for key in _REPORT_KEYS if key in report}
-    ordered["rejected"] = [
-        {key: r[key] for key in _REJECTION_KEYS} for r in report["rejected"]
-    ]
-    return json.dumps(ordered, ensure_ascii=False, indent=2)
-
-
 @dataclass(frozen=True)
 class ImportSource:
-    """A file to import: its name (as reports show it) and how to read it."""
+    """A file to import: its name (as reports show it) and how to open it
+    (a seekable binary file, read as a stream and closed after)."""
 
     name: str
-    read: Callable[[], bytes]
+    open: Callable[[], BinaryIO]
 
     @classmethod
     def from_path(cls, path: Path) -> ImportSource:
-        return cls(str(path), Path(path).read_bytes)
+        return cls(str(path), _opener(Path(path)))
+
+
+def _opener(path: Path) -> Callable[[], BinaryIO]:
+    return lambda: path.open("rb")
 
 
 class _DryRunRollback(Exception):
@@ -122,6 +150,7 @@ def questions_import(
     paths: Iterable[Path] = (),
     sources: Iterable[ImportSource] = (),
     dry_run: bool = False,
+    max_rows: int | None = None,
     on_row: Callable[[], object] | None = None,
     on_write: Callable[[], None] | None = None,
 ) -> ImportReport:
@@ -130,64 +159,113 @@ def questions_import(
     The command and the web import both come here. No row aborts the import:
     each is imported, updated, unchanged or rejected with its reason. The
     topic's subject aliases apply to every row before it is matched.
+
+    Files are read as streams and their good rows spooled to a temporary
+    file; memory holds what deciding each round's numbering needs (subjects
+    and counts per number), the identities seen and a batch, never a file.
+    The spool is read again to count clashes with the bank's numbers, then
+    once more to drop duplicates and write in batches in one transaction.
+    More than `max_rows` rows raise TooManyRows and write nothing.
     """
     report = ImportReport()
-    rows: list[ParsedRow] = []
     subjects = _SubjectNames(topic)
-    for source in [*map(ImportSource.from_path, paths), *sources]:
-        report.files += 1
-        for item in parse_bytes(source.name, source.read()):
-            report.rows += 1
-            if on_row:
-                on_row()
-            if isinstance(item, Rejection):
-                report.rejected.append(item)
-            else:
-                subjects.apply(item)
-                rows.append(item)
-    if on_write:
-        on_write()
-    existing = _existing_questions(topic)
-    numbering = identity.round_numbering(
-        rows, known=subjects.rounds_by_subject, held=_held_by_number(existing)
-    )
-    rows, duplicates = identity.split_duplicates(rows, numbering)
-    report.rejected += [
-        Rejection(row.file, row.line, f"duplicate of {first.file} line {first.line}")
-        for row, first in duplicates
-    ]
-    report.rejected.sort(key=_file_order([r.file for r in report.rejected]))
-    subjects.report(report, rows)
-    report.rounds_by_subject = sorted(
-        rounds.round_key(*key) for key, by_subject in numbering.items() if by_subject
-    )
-    try:
-        with transaction.atomic():
-            _write_rows(
-                topic=topic,
-                rows=rows,
-                existing=_by_identity(existing, numbering),
-                numbering=numbering,
-                report=report,
-            )
-            if dry_run:
-                raise _DryRunRollback
-    except _DryRunRollback:
-        pass
+    counter = identity.RoundCounter()
+    files: list[str] = []
+    with tempfile.TemporaryFile(prefix="gichul-import-") as spool:
+        for source in [*map(ImportSource.from_path, paths), *sources]:
+            report.files += 1
+            files.append(source.name)
+            with source.open() as stream:
+                for item in parse_stream(source.name, stream):
+                    report.rows += 1
+                    if max_rows is not None and report.rows > max_rows:
+                        raise TooManyRows(max_rows)
+                    if on_row:
+                        on_row()
+                    if isinstance(item, Rejection):
+                        report.reject(item)
+                        continue
+                    subjects.apply(item)
+                    counter.add(item)
+                    pickle.dump(item, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        if on_write:
+            on_write()
+        held = _held_by_number(topic=topic, in_upload=set(counter.rows))
+        spool.seek(0)
+        for row in _spooled(spool):
+            counter.clash(row, held)
+        del held
+        numbering = counter.numbering(known=subjects.rounds_by_subject)
+        report.rounds_by_subject = sorted(
+            rounds.round_key(*key)
+            for key, by_subject in numbering.items()
+            if by_subject
+        )
+        spool.seek(0)
+        try:
+            with transaction.atomic():
+                _write_spooled(topic, spool, numbering, subjects, report)
+                if dry_run:
+                    raise _DryRunRollback
+        except _DryRunRollback:
+            pass
+    subjects.report(report)
+    report.rejected.sort(key=_file_order(files))
     return report
+
+
+def _write_spooled(
+    topic: Topic,
+    spool: BinaryIO,
+    numbering: dict[identity.Round, bool],
+    subjects: _SubjectNames,
+    report: ImportReport,
+) -> None:
+    """The spooled rows, less the duplicates, written a batch at a time; then
+    a round that turned out to number each subject from 1 does so for all of
+    its questions, also those this import did not touch."""
+    seen: identity.FirstSeen[tuple[str, int]] = identity.FirstSeen(numbering)
+    batch = _Batch(topic=topic, numbering=numbering, report=report)
+    for row in _spooled(spool):
+        first = seen.check(row, (row.file, row.line))
+        if first is not None:
+            report.reject(
+                Rejection(
+                    row.file,
+                    row.line,
+                    Reason.DUPLICATE,
+                    {"file": first[0], "line": first[1]},
+                )
+            )
+            continue
+        subjects.count(row)
+        batch.add(row)
+    batch.write()
+    del seen
+    _renumber_untouched(topic, numbering, matched=batch.matched)
 
 
 def _file_order(names: list[str]) -> Callable[[Rejection], tuple[int, int]]:
     """Rejections in the order of the files, then of their lines."""
     order = {name: i for i, name in enumerate(dict.fromkeys(names))}
-    return lambda r: (order[r.file], r.line)
+    return lambda r: (order.get(r.file, len(order)), r.line)
+
+
+def _spooled(spool: BinaryIO) -> Iterator[ParsedRow]:
+    """The rows questions_import spooled (this process wrote them: pickle is
+    safe here)."""
+    while True:
+        try:
+            yield pickle.load(spool)  # noqa: S301
+        except EOFError:
+            return
 
 
 class _SubjectNames:
     """The topic's subject aliases applied to rows, and what the report says
     about names: which were filed under another, which the bank lacks."""
 
-    def __init__(self, topic: Topic):
+    def __init__(self, topic: Topic) -> None:
         self.aliases = subject_aliases(topic=topic)
         # One read: the bank's names, and its rounds numbered by subject.
         held = (
@@ -203,6 +281,7 @@ class _SubjectNames:
             if by_subject:
                 self.rounds_by_subject.add((year, session))
         self.renamed: Counter[tuple[str, str]] = Counter()
+        self.new: Counter[str] = Counter()
 
     def apply(self, row: ParsedRow) -> None:
         canonical = self.aliases.get(row.subject)
@@ -210,18 +289,55 @@ class _SubjectNames:
             self.renamed[(row.subject, canonical)] += 1
             row.subject_original, row.subject = row.subject, canonical
 
-    def report(self, report: ImportReport, rows: list[ParsedRow]) -> None:
+    def count(self, row: ParsedRow) -> None:
+        """A row to import: a name the bank lacks is counted."""
+        if row.subject not in self.known:
+            self.new[row.subject] += 1
+
+    def report(self, report: ImportReport) -> None:
         report.subjects_renamed = [
             {"from": name, "to": into, "rows": n}
             for (name, into), n in sorted(self.renamed.items())
         ]
-        new = Counter(r.subject for r in rows if r.subject not in self.known)
         report.subjects_new = [
-            {"name": name, "rows": n} for name, n in sorted(new.items()) if name
+            {"name": name, "rows": n} for name, n in sorted(self.new.items()) if name
         ]
 
 
-def _row_values(row: ParsedRow, *, by_subject: bool) -> dict:
+class _Batch:
+    """Rows waiting to be written; written when the batch is full."""
+
+    def __init__(
+        self,
+        *,
+        topic: Topic,
+        numbering: dict[identity.Round, bool],
+        report: ImportReport,
+    ) -> None:
+        self.topic, self.numbering, self.report = topic, numbering, report
+        self.rows: list[ParsedRow] = []
+        self.chars = 0
+        self.matched: set[int] = set()  # the questions rows matched
+
+    def add(self, row: ParsedRow) -> None:
+        self.rows.append(row)
+        self.chars += len(row.stem) + sum(map(len, row.choices))
+        self.chars += len(row.explanation)
+        if len(self.rows) >= WRITE_BATCH_ROWS or self.chars >= WRITE_BATCH_CHARS:
+            self.write()
+
+    def write(self) -> None:
+        if self.rows:
+            self.matched |= _write_rows(
+                topic=self.topic,
+                rows=self.rows,
+                numbering=self.numbering,
+                report=self.report,
+            )
+        self.rows, self.chars = [], 0
+
+
+def _row_values(row: ParsedRow, *, by_subject: bool) -> dict[str, Any]:
     return {
         "exam_name": row.exam_name,
         "subject": row.subject,
@@ -240,16 +356,40 @@ def _row_values(row: ParsedRow, *, by_subject: bool) -> dict:
     }
 
 
+def _existing_questions(
+    *, topic: Topic, rows: list[ParsedRow], numbering: dict[identity.Round, bool]
+) -> dict[identity.Identity, Question]:
+    """The topic's questions a batch's rows may be, by their identity in this
+    import's numbering (a round now numbered by subject is matched by
+    subject too): the years and numbers narrow the read, the keys decide."""
+    candidates = Question.objects.filter(
+        topic=topic,
+        exam_year__in={row.year for row in rows},
+        number__in={row.number for row in rows},
+    ).only(*_READ_FIELDS)
+    found: dict[identity.Identity, Question] = {}
+    for q in candidates:
+        by_subject = q.numbered_by_subject or numbering.get(
+            (q.exam_year, q.exam_session), False
+        )
+        key = identity.identity(
+            q.exam_year, q.exam_session, q.subject, q.number, by_subject
+        )
+        found.setdefault(key, q)
+    return found
+
+
 def _write_rows(
     *,
     topic: Topic,
     rows: list[ParsedRow],
-    existing: dict[identity.Identity, Question],
     numbering: dict[identity.Round, bool],
     report: ImportReport,
-) -> None:
+) -> set[int]:
+    """Write one batch; the ids of the questions its rows matched."""
+    existing = _existing_questions(topic=topic, rows=rows, numbering=numbering)
     to_create: list[Question] = []
-    edits: list[tuple[Question, dict]] = []
+    edits: list[tuple[Question, dict[str, Any]]] = []
     matched: set[int] = set()
     for row in rows:
         by_subject = numbering[(row.year, row.session)]
@@ -265,73 +405,71 @@ def _write_rows(
                     **values,
                 )
             )
+            if row.needs_figure:
+                report.needs_figure += 1
             continue
         matched.add(question.pk)
         if all(getattr(question, k) == v for k, v in values.items()):
             report.unchanged += 1
         elif question.deleted_at is not None:
-            report.rejected.append(
-                Rejection(row.file, row.line, "question is deleted; restore it first")
-            )
+            report.reject(Rejection(row.file, row.line, Reason.QUESTION_DELETED))
+            continue
         else:
             edits.append((question, values))
+        if row.needs_figure and not question.figure:
+            report.needs_figure += 1
     # The question services' bulk forms: the same stale rule, events (in this
     # transaction, so a dry run's rollback takes them too), re-embedding and
     # relation invalidation as an edit in the form, in a few statements.
     questions_bulk_create(topic=topic, questions=to_create)
     updated = questions_bulk_update(edits=edits)
-    # A round that turned out to number each subject from 1 does so for all of
-    # its questions, also those this import did not touch.
+    report.imported += len(to_create)
+    report.updated += len(updated)
+    return matched
+
+
+def _renumber_untouched(
+    topic: Topic, numbering: dict[identity.Round, bool], *, matched: set[int]
+) -> None:
+    """The bank's questions of a round now numbered by subject that no row
+    matched are numbered by subject too."""
+    by_subject = [key for key, flag in numbering.items() if flag]
+    if not by_subject:
+        return
+    in_rounds = Q()
+    for year, session in by_subject:
+        in_rounds |= Q(exam_year=year, exam_session=session)
+    untouched = (
+        Question.objects.filter(topic=topic, numbered_by_subject=False)
+        .filter(in_rounds)
+        .only(*_READ_FIELDS)
+    )
     questions_bulk_update(
         edits=[
             (q, {"numbered_by_subject": True})
-            for q in existing.values()
-            if q.pk not in matched and numbering.get((q.exam_year, q.exam_session))
+            for q in untouched
+            if q.pk not in matched and q.number is not None
         ]
     )
-    report.imported += len(to_create)
-    report.updated += len(updated)
 
 
-def _existing_questions(topic: Topic) -> list[Question]:
-    """The topic's questions with a round, with what an import compares."""
-    return list(
-        Question.objects.filter(
-            topic=topic, exam_year__isnull=False, number__isnull=False
-        ).only(
-            "id",
-            "topic_id",
-            "exam_year",
-            "exam_session",
-            "number",
-            *_COMPARED_FIELDS,
-            "ai_explanation_status",
-            "deleted_at",
-        )
+def _held_by_number(
+    *, topic: Topic, in_upload: set[identity.Round]
+) -> dict[identity.Held, tuple[str, str]]:
+    """(round, number) → (subject, stem) of the bank's questions numbered
+    through, in the rounds of this import."""
+    if not in_upload:
+        return {}
+    in_rounds = Q()
+    for year, session in in_upload:
+        in_rounds |= Q(exam_year=year, exam_session=session)
+    held = (
+        Question.objects.filter(topic=topic, numbered_by_subject=False)
+        .filter(in_rounds)
+        .values_list("exam_year", "exam_session", "number", "subject", "stem")
     )
-
-
-def _held_by_number(existing: list[Question]) -> dict[identity.Held, tuple[str, str]]:
-    """(round, number) → (subject, stem) of the questions numbered through."""
     return {
-        ((q.exam_year, q.exam_session), q.number): (q.subject, q.stem)
-        for q in existing
-        if not q.numbered_by_subject and q.number is not None
+        ((year, session), number): (subject, stem)
+        for year, session, number, subject, stem in held.iterator()
+        if number is not None
     }
-
-
-def _by_identity(
-    existing: list[Question], numbering: dict[identity.Round, bool]
-) -> dict[identity.Identity, Question]:
-    """The questions by their identity in this import's numbering: a round now
-    numbered by subject is matched by subject too."""
-    found: dict[identity.Identity, Question] = {}
-    for q in existing:
-        by_subject = q.numbered_by_subject or numbering.get(
-            (q.exam_year, q.exam_session), False
-        )
-        key = identity.identity(
-            q.exam_year, q.exam_session, q.subject, q.number, by_subject
-        )
-        found.setdefault(key, q)
-    return found

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -27,7 +29,12 @@ SECTIONS = (
         "independent_check",
         gettext_lazy("9. 독립 확인: AI가 정답 없이 고른 답 vs 정답"),
     ),
+    (
+        "ai_spend_by_user",
+        gettext_lazy("10. 사용자별 AI 사용량 (LLM 호출, 최근 24시간 / 7일)"),
+    ),
 )
+SPEND_USERS_SHOWN = 50
 
 
 def _rows(
@@ -140,6 +147,7 @@ def jobs_health() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
             "ORDER BY 1, 2",
             params,
         ),
+        "ai_spend_by_user": _spend_by_user(),
         "independent_check": _rows(
             "SELECT payload->>'check' AS outcome, count(*), "
             "round(avg((payload->>'check_latency_s')::numeric), 2) AS avg_check_s, "
@@ -149,3 +157,40 @@ def jobs_health() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
             params,
         ),
     }
+
+
+def _spend_by_user() -> tuple[list[str], list[tuple[Any, ...]]]:
+    """LLM calls charged to each user (study.services.ai_budget), the most
+    spending first, with the background jobs their budget held back."""
+    users = get_user_model()._meta.db_table
+    return _rows(
+        f"""
+        WITH spend AS (
+          SELECT user_id,
+            count(*) FILTER (WHERE created_at >= now() - interval '1 day') AS calls_24h,
+            count(*) AS calls_7d, sum(tokens) AS tokens_7d,
+            max(created_at) AS last_call
+          FROM study_aispend WHERE created_at >= now() - interval '7 days'
+          GROUP BY user_id),
+        held AS (
+          SELECT user_id, count(*) AS held_7d FROM (
+            SELECT user_id FROM study_questionjob WHERE error_code = %s
+              AND created_at >= now() - interval '7 days'
+            UNION ALL
+            SELECT user_id FROM study_sessionjob WHERE error_code = %s
+              AND created_at >= now() - interval '7 days') j
+          GROUP BY user_id)
+        SELECT u.username AS "user", coalesce(s.calls_24h, 0) AS calls_24h,
+          coalesce(s.calls_7d, 0) AS calls_7d, coalesce(s.tokens_7d, 0) AS tokens_7d,
+          coalesce(h.held_7d, 0) AS over_budget_jobs_7d, %s AS budget,
+          s.last_call
+        FROM spend s FULL JOIN held h ON h.user_id = s.user_id
+        JOIN {users} u ON u.id = coalesce(s.user_id, h.user_id)
+        ORDER BY calls_7d DESC, over_budget_jobs_7d DESC, u.username
+        LIMIT {SPEND_USERS_SHOWN}""",
+        [
+            JobError.BUDGET_EXCEEDED.value,
+            JobError.BUDGET_EXCEEDED.value,
+            settings.AI_BUDGET_PER_USER,
+        ],
+    )

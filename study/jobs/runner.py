@@ -45,6 +45,7 @@ from django_q.tasks import async_task
 from study.llm.client import llm_configured
 from study.llm.gate import GateTimeout, Priority, llm_gate, own_connection
 from study.models import JobError, JobStatus, QuestionJob, SessionJob
+from study.services.ai_budget import BUDGET_EXCEEDED, ai_budget_blocked, ai_spender
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,12 @@ RETRYABLE_CODES: frozenset[str] = frozenset(
 # run, or a learner's click was generating the same thing.
 REQUEUE_CODES: frozenset[str] = frozenset({JobError.CONTENT_CHANGED, JobError.BUSY})
 BUSY_REQUEUE_S = 5
+# The job's user has spent their AI budget (study.services.ai_budget): the
+# kind's `over_budget` decides between waiting for it and skipping the job.
+BUDGET_CODE = BUDGET_EXCEEDED
+# A job an operator queued from the shell (a backfill): its calls are counted
+# against the job's user, never refused.
+OPERATOR_PAYLOAD = "operator"
 
 # The waiter ("timekeeper") that wakes a consumer when a retry becomes due:
 # one at a time across every process and machine (a session advisory lock),
@@ -86,6 +93,9 @@ class JobKindSpec:
     # A learner is looking at the card and waiting (a subject note they asked
     # for): such jobs go before prefetch, and take the slot as a click would.
     urgent: bool = False
+    # Over its user's AI budget: "wait" until it frees, or "skip" (work that
+    # others' clicks or prefetch can do again, like a shared explanation).
+    over_budget: str = "skip"
 
     def jobs(self) -> QuerySet[Any]:
         return self.model._default_manager.filter(self.filter)
@@ -293,15 +303,29 @@ def job_error(
 
 
 def job_run(*, job: Job) -> Job:
-    """Run a claimed job; every branch ends in a definite, saved state."""
+    """Run a claimed job; every branch ends in a definite, saved state. Its
+    LLM calls are charged to the job's user; over that user's budget it does
+    not run (it waits or is skipped, as its kind says)."""
     spec = spec_for(job)
+    enforce = not job.payload.get(OPERATOR_PAYLOAD)
+    blocked = ai_budget_blocked(user_id=job.user_id) if enforce else None
+    if blocked is not None:
+        _over_budget(job, spec, str(blocked), blocked.retry_after_s)
+        job.save()
+        if job.status == JobStatus.PENDING:  # waits: the waiter wakes it
+            transaction.on_commit(_announce_retry)
+        return job
     started = time.monotonic()
     try:
-        spec.run(job)
+        with ai_spender(user_id=job.user_id, enforce=enforce):
+            spec.run(job)
     except Exception as exc:  # an unexpected error must still be retryable
         logger.exception("%s job %s failed unexpectedly", spec.name, job.pk)
         job_error(job, JobError.UNKNOWN, f"{type(exc).__name__}: {exc}")
     job.payload = {**job.payload, "run_s": round(time.monotonic() - started, 3)}
+    if job.status == JobStatus.PROCESSING and job.error_code == BUDGET_CODE:
+        retry_after = job.payload.pop("retry_after_s", None) or BUSY_REQUEUE_S
+        _over_budget(job, spec, job.error_message, retry_after)
     if job.status == JobStatus.PROCESSING:
         _retry_or_fail(job)
     if job.status == JobStatus.FAILED and spec.on_failed is not None:
@@ -310,6 +334,20 @@ def job_run(*, job: Job) -> Job:
     if job.status == JobStatus.PENDING and job.run_after is not None:
         transaction.on_commit(_announce_retry)
     return job
+
+
+def _over_budget(
+    job: Job, spec: JobKindSpec, message: str, retry_after_s: float
+) -> None:
+    """The user's budget is spent: wait until it frees, or skip (the kind says).
+    Waiting uses no attempt."""
+    if spec.over_budget != "wait":
+        job_finish(job, JobStatus.SKIPPED, BUDGET_CODE, message)
+        return
+    job.status, job.completed_at = JobStatus.PENDING, None
+    job.attempts = max(0, job.attempts - 1)
+    job.error_code, job.error_message = BUDGET_CODE, message[:2000]
+    job.run_after = timezone.now() + timedelta(seconds=retry_after_s)
 
 
 def retry_delay_s(attempts: int, retry_after_s: float | None = None) -> float:

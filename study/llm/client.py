@@ -371,7 +371,7 @@ def parse_json_reply(text: str) -> dict:
     cleaned = _THINK_BLOCK.sub("", text).strip()
     try:
         whole = json.loads(cleaned, strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile reply nests 50,000 deep
         pass
     else:
         if isinstance(whole, dict):
@@ -393,7 +393,7 @@ def _first_json_object(text: str) -> dict | None:
         if end is not None:
             try:
                 found = json.loads(text[start : end + 1], strict=False)
-            except ValueError:
+            except (ValueError, RecursionError):
                 found = None
             if isinstance(found, dict):
                 return found

@@ -1,3 +1,4 @@
+from study.models.ai_spend import AISpend
 from study.models.amendment import (
     AmendmentReason,
     AmendmentStatus,
@@ -28,6 +29,7 @@ from study.models.jobs import (
 from study.models.progress import LearnerSettings, Pattern, QuestionProgress
 from study.models.question import AIExplanationStatus, EmbeddingStatus, Question
 from study.models.question_import import (
+    ImportFailure,
     ImportStatus,
     QuestionImport,
     QuestionImportFile,
@@ -44,6 +46,7 @@ from study.models.subject_alias import SubjectAlias
 from study.models.topic import Topic
 
 __all__ = [
+    "AISpend",
     "UNSURE_CHOICE",
     "AIExplanationStatus",
     "AmendmentReason",
@@ -59,6 +62,7 @@ __all__ = [
     "ExamPlan",
     "ExamRound",
     "ExamSpec",
+    "ImportFailure",
     "ImportStatus",
     "MaterialType",
     "SubjectNote",

@@ -49,6 +49,9 @@ class JobError(models.TextChoices):
     BUSY = "busy", _("다른 요청이 같은 내용을 만들고 있습니다")
     EVIDENCE_MISSING = "evidence_missing", _("근거로 쓸 자료가 없습니다")
     NO_ATTEMPTS = "no_attempts", _("분석할 답안이 없습니다")
+    # The user's AI budget (AI_BUDGET_PER_USER) is spent: the work waits for
+    # it or is skipped (study.services.ai_budget).
+    BUDGET_EXCEEDED = "budget_exceeded", _("이 계정의 AI 사용 한도를 다 썼습니다")
 
 
 # What an error_code column may hold: a code, or nothing.

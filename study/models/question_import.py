@@ -6,6 +6,7 @@ can read them; the reports are the same JSON as `import_questions --report`.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,6 +27,17 @@ class ImportStatus(models.TextChoices):
     IMPORTING = "importing", _("가져오는 중")
     DONE = "done", _("완료")
     FAILED = "failed", _("실패")
+
+
+class ImportFailure(models.TextChoices):
+    """Why a run failed (the words, with their parameters, are in
+    study.imports.reasons: stored as a code, put into words when shown)."""
+
+    TOO_MANY_ROWS = "too_many_rows", _("행이 너무 많음")
+    FILES_GONE = "files_gone", _("올린 파일이 지워짐")
+    REPORT_NOT_SAVED = "report_not_saved", _("보고서를 저장하지 못함")
+    ENQUEUE_FAILED = "enqueue_failed", _("작업 큐에 넣지 못함")
+    UNEXPECTED = "unexpected", _("예상하지 못한 오류")
 
 
 RUNNING_STATUSES = (
@@ -69,7 +81,11 @@ class QuestionImport(models.Model):
     writing = models.BooleanField(default=False, verbose_name=_("쓰는 중"))
     dry_run_report = models.JSONField(_("검사 보고서"), null=True, blank=True)
     report = models.JSONField(_("가져오기 보고서"), null=True, blank=True)
-    error = models.TextField(_("오류"), blank=True)
+    error = models.TextField(_("오류"), blank=True)  # technical detail (staff)
+    error_code = models.CharField(
+        _("실패 이유"), max_length=20, choices=ImportFailure.choices, blank=True
+    )
+    error_params = models.JSONField(_("실패 이유의 값"), default=dict, blank=True)
     created_at = models.DateTimeField(_("생성"), auto_now_add=True)
     updated_at = models.DateTimeField(pgettext_lazy("field", "수정"), auto_now=True)
     finished_at = models.DateTimeField(_("완료"), null=True, blank=True)
@@ -82,6 +98,10 @@ class QuestionImport(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=ImportStatus.values),
                 name="study_questionimport_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(error_code__in=["", *ImportFailure.values]),
+                name="study_questionimport_error_code_valid",
             ),
         ]
 
@@ -107,14 +127,24 @@ class QuestionImport(models.Model):
         return min(98, 100 * self.rows_read // self.rows_estimate)
 
 
+def import_file_path(instance: QuestionImportFile, filename: str) -> str:
+    return f"imports/{uuid.uuid4().hex}.upload"
+
+
 class QuestionImportFile(models.Model):
+    """One uploaded file. Its bytes are in the file storage (as documents'
+    are), read by the worker as a stream; they are deleted once the import is
+    done or QUESTION_IMPORT_KEEP_HOURS after the upload (`file` is then empty)."""
+
     question_import = models.ForeignKey(
         QuestionImport, on_delete=models.CASCADE, related_name="files"
     )
     position = models.PositiveSmallIntegerField()
     name = models.CharField(_("파일 이름"), max_length=255)
     size = models.PositiveBigIntegerField(_("크기"))
-    data = models.BinaryField()
+    file = models.FileField(
+        _("올린 파일"), upload_to=import_file_path, max_length=200, blank=True
+    )
 
     class Meta:
         ordering = ["question_import_id", "position"]

@@ -14,7 +14,7 @@ from study.exam_vocabulary import (
 )
 
 
-def _may_manage_all(user) -> bool:
+def may_manage_all_topics(user) -> bool:
     """An explicit grant (or superuser), never is_staff alone: staff without the
     permission cannot change topics in the admin either. Grants count for staff
     accounts, as in the admin; learners skip the permission queries."""
@@ -22,7 +22,7 @@ def _may_manage_all(user) -> bool:
 
 
 def _may_read_all(user) -> bool:
-    return _may_manage_all(user) or (
+    return may_manage_all_topics(user) or (
         user.is_staff and user.has_perm("study.view_topic")
     )
 
@@ -40,7 +40,7 @@ class TopicQuerySet(models.QuerySet):
         """Topics a user may manage: their own, all with study.change_topic."""
         if not user.is_authenticated:
             return self.none()
-        if _may_manage_all(user):
+        if may_manage_all_topics(user):
             return self
         return self.filter(owner=user)
 
@@ -150,7 +150,7 @@ class Topic(models.Model):
 
     def can_edit(self, user) -> bool:
         return user.is_authenticated and (
-            self.owner_id == user.id or _may_manage_all(user)
+            self.owner_id == user.id or may_manage_all_topics(user)
         )
 
     def can_regenerate_ai(self, user) -> bool:

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
+from study.db.locks import user_quota_lock
 from study.models import Question
 
 # Pillow format → (extension, content type)
@@ -57,8 +58,14 @@ def figure_content_type(field_file) -> str | None:
         return None
 
 
-def figure_quota_check(*, owner, incoming_bytes: int) -> None:
-    """Figures of all the owner's topics together stay within FIGURE_QUOTA_BYTES."""
+def figure_quota_check(*, owner, incoming_bytes: int, lock: bool = False) -> None:
+    """Figures of all the owner's topics together stay within FIGURE_QUOTA_BYTES.
+
+    With `lock` (inside the transaction that stores the figure) the owner's
+    figure lock is held until it ends: two uploads at once are counted one
+    after the other, never both against the same free space."""
+    if lock:
+        user_quota_lock(user_id=owner.pk, quota="figures")
     used = figure_bytes_used(owner=owner)
     if used + incoming_bytes > settings.FIGURE_QUOTA_BYTES:
         quota = settings.FIGURE_QUOTA_BYTES // (1024 * 1024)
@@ -69,6 +76,11 @@ def figure_quota_check(*, owner, incoming_bytes: int) -> None:
             )
             % {"quota": quota}
         )
+
+
+def figure_is_new(value: object) -> bool:
+    """An upload about to be stored (not the figure a question already has)."""
+    return bool(value) and not getattr(value, "_committed", False)
 
 
 def figure_bytes_used(*, owner) -> int:

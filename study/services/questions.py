@@ -26,6 +26,7 @@ from study.related.embeddings import (
     questions_related_on_delete,
     questions_related_on_update,
 )
+from study.services.figures import figure_is_new, figure_quota_check
 from study.services.regrade import questions_regrade
 from study.signals import question_changed, questions_changed
 
@@ -53,6 +54,7 @@ def question_create(
         topic=topic,
         **{k: v for k, v in data.items() if k in fields and k != "topic"},
     )
+    _figure_quota(question)
     question.full_clean()
     question.save()
     question_changed.send(sender=Question, question=question)
@@ -78,6 +80,8 @@ def question_update(
     if not changed:
         return changed
     locked.mark_explanation_stale_if_needed(changed)
+    if "figure" in changed:
+        _figure_quota(locked)
     locked.full_clean()
     locked.save()
     if locked.accepted_set != previous_key:
@@ -88,6 +92,17 @@ def question_update(
     )
     question.refresh_from_db()
     return changed
+
+
+def _figure_quota(question: Question) -> None:
+    """A new figure fits its topic owner's quota (FigureRejected), counted
+    under the owner's lock until this transaction ends."""
+    if figure_is_new(question.figure):
+        figure_quota_check(
+            owner=question.topic.owner,
+            incoming_bytes=question.figure.size,
+            lock=True,
+        )
 
 
 @transaction.atomic(savepoint=False)
@@ -101,10 +116,14 @@ def questions_bulk_create(*, topic: Topic, questions: list[Question]) -> None:
     if not questions:
         return
     copy_insert(Question, questions)
+    # Read back the ids of these keys only (an import writes in batches into
+    # topics of any size): the years and numbers narrow it, the keys decide.
     ids = {
         question_identity(year, session, subject, number, by_subject): pk
         for pk, year, session, subject, number, by_subject in Question.objects.filter(
-            topic=topic, exam_year__isnull=False, number__isnull=False
+            topic=topic,
+            exam_year__in={q.exam_year for q in questions},
+            number__in={q.number for q in questions},
         ).values_list(
             "id",
             "exam_year",

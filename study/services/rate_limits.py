@@ -33,6 +33,7 @@ AI_ACTIONS = {
 PASSWORD_RESET = pgettext_lazy(
     "action", "비밀번호 재설정"
 )  # what the reset view limits
+PASSWORD_CHANGE = pgettext_lazy("action", "비밀번호 변경")
 
 
 def _span(multiple: int, unit: str) -> str:
@@ -83,15 +84,24 @@ def rate_limit_consume(*, bucket: str, rate: Rate, what: str) -> None:
                 [LOCK_NAMESPACE, bucket],
             )
         now = timezone.now()
-        hits = RateLimitHit.objects.filter(bucket=bucket)
-        hits.filter(created_at__lte=now - timedelta(seconds=rate.seconds)).delete()
-        used = list(hits.order_by("created_at").values_list("created_at", flat=True))
-        if len(used) >= rate.count:
-            oldest = used[0] if used else now  # a limit of 0 turns the action off
-            wait = oldest + timedelta(seconds=rate.seconds) - now
-            retry_after = math.ceil(wait.total_seconds())
-            raise RateLimited(_message(what, rate, wait), retry_after)
+        _raise_if_full(bucket, rate, what, now)
         RateLimitHit.objects.create(bucket=bucket, created_at=now)
+
+
+def rate_limit_check(*, bucket: str, rate: Rate, what: str) -> None:
+    """Raise RateLimited when the window of `bucket` is full; count nothing."""
+    _raise_if_full(bucket, rate, what, timezone.now())
+
+
+def _raise_if_full(bucket: str, rate: Rate, what: str, now) -> None:
+    hits = RateLimitHit.objects.filter(bucket=bucket)
+    hits.filter(created_at__lte=now - timedelta(seconds=rate.seconds)).delete()
+    used = list(hits.order_by("created_at").values_list("created_at", flat=True))
+    if len(used) >= rate.count:
+        oldest = used[0] if used else now  # a limit of 0 turns the action off
+        wait = oldest + timedelta(seconds=rate.seconds) - now
+        retry_after = math.ceil(wait.total_seconds())
+        raise RateLimited(_message(what, rate, wait), retry_after)
 
 
 def _message(what: str, rate: Rate, wait: timedelta) -> str:

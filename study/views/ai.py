@@ -1,4 +1,3 @@
-import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -18,6 +17,7 @@ from study.ai.states import (
     subject_note_context,
 )
 from study.ai.subject_notes import subject_note_request
+from study.json_input import JSONInputError, json_loads_bounded
 from study.llm.client import LLMNotConfigured, llm_configured
 from study.selectors.topics import question_get_for_user
 from study.services.rate_limits import RateLimited
@@ -35,6 +35,9 @@ def _not_configured(request: HttpRequest) -> str:
     return str(NOT_CONFIGURED_STAFF if request.user.is_staff else NOT_CONFIGURED)
 
 
+# The body is at most {"regenerate": true}.
+BODY_MAX_BYTES = 4096
+BODY_MAX_DEPTH = 4
 BUSY = _("다른 요청이 이 해설을 만들고 있습니다. 잠시 후 다시 보세요.")
 
 
@@ -44,9 +47,11 @@ def explanation_api(request, question_id: int):
     """POST /api/study-questions/<id>/ai-explanation → JSON."""
     question = question_get_for_user(user=request.user, question_id=question_id)
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": "invalid_json"}, status=400)
+        body = json_loads_bounded(
+            request.body or b"{}", max_depth=BODY_MAX_DEPTH, max_bytes=BODY_MAX_BYTES
+        )
+    except JSONInputError as exc:
+        return JsonResponse({"error": "invalid_json", "reason": exc.code}, status=400)
     regenerate = bool(body.get("regenerate")) if isinstance(body, dict) else False
     try:
         response = explanation_request(

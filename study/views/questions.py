@@ -11,7 +11,7 @@ from study.evidence.services import evidence_card_get
 from study.forms import QuestionForm
 from study.selectors import topics as sel
 from study.selectors.review_queue import question_progress
-from study.services.figures import figure_content_type
+from study.services.figures import FigureRejected, figure_content_type
 from study.services.questions import (
     question_create,
     question_soft_delete,
@@ -41,9 +41,13 @@ def question_new(request, topic_id: int):
     topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
     form = QuestionForm(request.POST or None, request.FILES or None, topic=topic)
     if request.method == "POST" and form.is_valid():
-        question = question_create(topic=topic, data=form.cleaned_data)
-        messages.success(request, _("문제를 추가했습니다."))
-        return redirect("study:question", question_id=question.pk)
+        try:
+            question = question_create(topic=topic, data=form.cleaned_data)
+        except FigureRejected as exc:  # another upload took the quota meanwhile
+            form.add_error("figure", str(exc))
+        else:
+            messages.success(request, _("문제를 추가했습니다."))
+            return redirect("study:question", question_id=question.pk)
     return render(request, "study/question_form.html", {"topic": topic, "form": form})
 
 
@@ -58,11 +62,15 @@ def question_edit(request, question_id: int):
         topic=question.topic,
     )
     if request.method == "POST" and form.is_valid():
-        changed = question_update(question=question, data=form.cleaned_data)
-        messages.success(
-            request, _("저장했습니다.") if changed else _("바뀐 내용이 없습니다.")
-        )
-        return redirect("study:question", question_id=question.pk)
+        try:
+            changed = question_update(question=question, data=form.cleaned_data)
+        except FigureRejected as exc:  # another upload took the quota meanwhile
+            form.add_error("figure", str(exc))
+        else:
+            messages.success(
+                request, _("저장했습니다.") if changed else _("바뀐 내용이 없습니다.")
+            )
+            return redirect("study:question", question_id=question.pk)
     context = {"topic": question.topic, "form": form, "question": question}
     return render(request, "study/question_form.html", context)
 

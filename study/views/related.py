@@ -1,7 +1,6 @@
 """Related questions: one question's lists (JSON, or the question page's panel),
 counts for a page of cards in one request, and a raw view for staff."""
 
-import json
 from dataclasses import asdict
 
 from django.contrib.auth.decorators import login_required
@@ -13,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from study.json_input import JSONInputError, json_loads_bounded
 from study.models import Question, Topic
 from study.numbers import ascii_int
 from study.related import selectors as sel
@@ -21,6 +21,8 @@ from study.related.services import question_related_view
 from study.related.thresholds import current_thresholds
 from study.selectors.topics import topic_get_for_user
 
+# {"ids": [...]}: BULK_MAX_IDS ids of a few digits each, with room to spare.
+BODY_MAX_BYTES = 64 * 1024
 BAD_BULK_BODY = format_lazy(
     _('본문은 {{"ids": [문제 번호, …]}} 형식이어야 합니다 (최대 {max}개).'),
     max=sel.BULK_MAX_IDS,
@@ -68,9 +70,10 @@ def related_types_bulk(request, topic_id: int):
 
 def _requested_ids(body: bytes) -> list[int] | None:
     try:
-        ids = json.loads(body or b"{}").get("ids")
-    except (ValueError, AttributeError):
+        data = json_loads_bounded(body or b"{}", max_depth=2, max_bytes=BODY_MAX_BYTES)
+    except JSONInputError:
         return None
+    ids = data.get("ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or len(ids) > sel.BULK_MAX_IDS:
         return None
     numbers = [ascii_int(i, -1) for i in ids]

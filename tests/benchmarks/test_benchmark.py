@@ -27,6 +27,7 @@ FIGURES = (
     "import_rows_per_s",
     "embed_questions_per_s",
     "related_7000_s",
+    "import_worker_peak_mb",
 )
 # Only what depends on the related-questions feature may be missing (null with
 # a reason); everything else must be measured.
@@ -100,6 +101,16 @@ def test_it_prints_the_table_with_the_targets(bench):
     assert "answer_next" in output
     assert "answer + next p95" in output
     assert "forecast page" in output
+    assert "hostile imports" in output and "import worker peak" in output
+
+
+def test_hostile_uploads_end_refused_or_done(bench):
+    result, _ = bench
+    shapes = result["import_bounds"]["shapes"]
+    assert set(shapes) >= {"x_lines", "one_line", "valid_rows", "deep_jsonl"}
+    for name, figures in shapes.items():
+        assert figures["status"] in ("checked", "failed"), (name, figures)
+        assert is_number(figures["peak_mb"]) and is_number(figures["seconds"])
 
 
 def test_it_cleans_up_and_leaves_the_working_database_alone(bench):

@@ -44,6 +44,12 @@ def line(session, number, *, year=2019, answer="2", opts=("가", "나", "다", "
     )
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path_factory):
+    """Uploaded question files go to a temporary storage."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
 def files(tmp_path):
     good = tmp_path / "fire-2019.csv"
@@ -103,9 +109,9 @@ def assert_dry_run_shown(page: Page) -> None:
     expect(status.locator('[data-count="imported"]')).to_have_text("15")
     expect(status.locator('[data-count="rejected"]')).to_have_text("4")
     reasons = status.locator("table.import-reasons")
-    expect(reasons).to_contain_text("invalid answer")
-    expect(reasons).to_contain_text("session is not a round label")
-    expect(reasons).to_contain_text("duplicate")
+    expect(reasons).to_contain_text("올바르지 않은 정답")
+    expect(reasons).to_contain_text("회차로 읽을 수 없음")
+    expect(reasons).to_contain_text("중복")
     rejected = status.locator("ul.import-rejected li")
     expect(rejected).to_have_count(4)
     expect(rejected.first).to_contain_text("broken.csv")
@@ -113,7 +119,7 @@ def assert_dry_run_shown(page: Page) -> None:
 
 def assert_imported(report: dict) -> None:
     counted = report["imported"] + report["updated"] + report["unchanged"]
-    assert counted + len(report["rejected"]) == report["rows"] == 19
+    assert counted + report["rejected_count"] == report["rows"] == 19
     assert report["imported"] == 15
     labels = {q.round_label for q in Question.objects.all()}
     assert labels == {

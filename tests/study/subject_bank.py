@@ -165,4 +165,4 @@ def civil_service_file(rows: list[list]) -> bytes:
 
 
 def _source(name: str, data: bytes) -> ImportSource:
-    return ImportSource(name, lambda: data)
+    return ImportSource(name, lambda: io.BytesIO(data))

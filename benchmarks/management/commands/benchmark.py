@@ -31,6 +31,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--requests", type=int, help="timed requests per path")
         parser.add_argument(
+            "--hostile-mb",
+            type=int,
+            help="size of each hostile question upload (default 100; tiny: 1)",
+        )
+        parser.add_argument(
             "--llm-latency", type=float, default=0.5, help="fake LLM latency (s)"
         )
         parser.add_argument(
@@ -57,7 +62,9 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"unknown measurement(s): {', '.join(sorted(unknown))}"
                 )
-        scale = SCALES[options["scale"]].with_overrides(requests=options["requests"])
+        scale = SCALES[options["scale"]].with_overrides(
+            requests=options["requests"], hostile_upload_mb=options["hostile_mb"]
+        )
         result = benchmark_run(
             scale=scale,
             only=only,

@@ -36,7 +36,10 @@ class Command(BaseCommand):
             .values_list("id", flat=True)
         )
         created = explanation_jobs_enqueue(
-            user_id=topic.owner_id, question_ids=ids, max_count=options["max"]
+            user_id=topic.owner_id,
+            question_ids=ids,
+            max_count=options["max"],
+            operator=True,  # counted against the owner's AI budget, not refused
         )
         self.stdout.write(f"{created}개 작업을 넣었습니다.")
         if options["wait"]:

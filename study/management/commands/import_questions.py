@@ -3,12 +3,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from study.imports.services import (
-    ImportSource,
-    questions_import,
-    report_json,
-)
+from study.imports.reports import report_json
+from study.imports.services import ImportReport, ImportSource, questions_import
 from study.management.files_and_topic import files_and_topic
+
+SHOWN_REJECTIONS = 50
 
 
 class Command(BaseCommand):
@@ -38,16 +37,23 @@ class Command(BaseCommand):
                 report_json(report.as_dict()), encoding="utf-8"
             )
 
-    def _print_summary(self, report, topic, *, dry_run: bool) -> None:
+    def _print_summary(self, report: ImportReport, topic, *, dry_run: bool) -> None:
         prefix = "[dry-run] " if dry_run else ""
         self.stdout.write(
             f"{prefix}topic={topic.name!r} files={report.files} rows={report.rows} "
             f"imported={report.imported} updated={report.updated} "
-            f"unchanged={report.unchanged} rejected={len(report.rejected)}"
+            f"unchanged={report.unchanged} rejected={report.rejected_count} "
+            f"needs_figure={report.needs_figure}"
         )
-        for rejection in report.rejected[:50]:
+        if report.needs_figure:
+            self.stdout.write(
+                f"  {report.needs_figure}문제는 그림이 필요합니다: 가져오지만 "
+                "그림을 붙이기 전까지 퀴즈에 나오지 않습니다."
+            )
+        for rejection in report.rejected[:SHOWN_REJECTIONS]:
             self.stdout.write(
                 f"  rejected {rejection.file}:{rejection.line}: {rejection.reason}"
             )
-        if len(report.rejected) > 50:
-            self.stdout.write(f"  … {len(report.rejected) - 50} more (see --report)")
+        if report.rejected_count > SHOWN_REJECTIONS:
+            more = report.rejected_count - SHOWN_REJECTIONS
+            self.stdout.write(f"  … {more} more (see --report)")

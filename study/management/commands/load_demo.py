@@ -18,5 +18,5 @@ class Command(BaseCommand):
         r = result.report
         self.stdout.write(
             f"데모 토픽 '{result.topic.name}': 새로 {r.imported}, 갱신 {r.updated}, "
-            f"그대로 {r.unchanged}, 거부 {len(r.rejected)}"
+            f"그대로 {r.unchanged}, 거부 {r.rejected_count}"
         )

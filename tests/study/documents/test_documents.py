@@ -119,7 +119,7 @@ def test_empty_documents_fail_clearly(user, topic):
 
 
 def test_huge_uploads_are_refused(user, topic, monkeypatch):
-    monkeypatch.setattr("study.documents.services.MAX_BYTES", 100)
+    monkeypatch.setattr("study.documents.quotas.MAX_BYTES", 100)
     with pytest.raises(DocumentRejected, match="너무 큽니다"):
         upload(user, topic, "big.txt", b"x" * 101)
 

@@ -58,11 +58,18 @@ def run_import(*paths, topic="테스트", owner="learner", tmp_path=None, extra=
     )
     report = json.loads(report_path.read_text(encoding="utf-8"))
     counted = report["imported"] + report["updated"] + report["unchanged"]
-    assert counted + len(report["rejected"]) == report["rows"]
+    assert counted + report["rejected_count"] == report["rows"]
+    assert report["rejected_count"] == len(report["rejected"])  # all listed
     return report
 
 
 def reasons(report):
+    """(line, reason code) of every rejected row."""
+    return {(r["line"], r["code"]) for r in report["rejected"]}
+
+
+def texts(report):
+    """(line, reason as the report words it) of every rejected row."""
     return {(r["line"], r["reason"]) for r in report["rejected"]}
 
 
@@ -143,9 +150,9 @@ def test_it_rejects_rows_with_the_wrong_number_of_fields(user, tmp_path):
     ]
     report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
     assert report["imported"] == 1
-    assert reasons(report) == {
-        (3, "wrong number of fields: 9 (expected 12)"),
-        (4, "wrong number of fields: 14 (expected 12)"),
+    assert texts(report) == {
+        (3, "칸이 9개입니다 (12개여야 합니다)."),
+        (4, "칸이 14개입니다 (12개여야 합니다)."),
     }
 
 
@@ -161,10 +168,15 @@ def test_it_parses_answers_and_rejects_bad_ones(user, tmp_path):
     ]
     report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
     assert reasons(report) == {
-        (5, "missing answer"),
-        (6, "invalid answer: '5'"),
-        (7, "invalid answer: '정답'"),
+        (5, "missing_value"),
+        (6, "invalid_answer"),
+        (7, "invalid_answer"),
     }
+    assert (5, "정답 칸이 비어 있습니다.") in texts(report)
+    assert (
+        7,
+        "정답은 1~4 중 하나이거나 쉼표로 나눈 번호여야 합니다: '정답'",
+    ) in texts(report)
     two = Question.objects.get(number=2)
     assert two.accepted_set == {2, 4} and two.is_correct(4) and not two.is_correct(1)
     assert Question.objects.get(number=3).accepted_set == {1, 2, 3, 4}
@@ -174,7 +186,7 @@ def test_it_parses_answers_and_rejects_bad_ones(user, tmp_path):
 def test_it_rejects_text_corrupted_upstream(user, tmp_path):
     lines = [HEADER, row(1, stem="깨진 \ufffd 문자"), row(2)]
     report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
-    assert reasons(report) == {(2, "corrupted text (U+FFFD) in question")}
+    assert reasons(report) == {(2, "corrupted_text")}
 
 
 def test_it_rejects_undecodable_bytes_but_keeps_the_good_rows(user, tmp_path):
@@ -184,7 +196,9 @@ def test_it_rejects_undecodable_bytes_but_keeps_the_good_rows(user, tmp_path):
     path.write_bytes(good + bad + b"\n")
     report = run_import(path, tmp_path=tmp_path)
     assert report["imported"] == 1
-    assert reasons(report) == {(3, "corrupted text (U+FFFD) in question")}
+    assert texts(report) == {
+        (3, "문제 칸에 깨진 글자(U+FFFD)가 있습니다. 파일 인코딩을 확인하세요.")
+    }
 
 
 def test_it_reads_cp949_files(user, tmp_path):
@@ -222,7 +236,9 @@ def test_it_keeps_the_first_of_duplicate_keys(user, tmp_path):
     b = write(tmp_path, "b.csv", [HEADER, row(1, stem="다른 파일")])
     report = run_import(a, b, tmp_path=tmp_path)
     assert report["imported"] == 1
-    assert {r["reason"] for r in report["rejected"]} == {f"duplicate of {a} line 2"}
+    assert {r["reason"] for r in report["rejected"]} == {
+        f"{a} 2번째 줄과 같은 문제입니다."
+    }
     assert Question.objects.get().stem == "처음"
 
 
@@ -239,13 +255,17 @@ def test_it_rejects_years_and_sessions_that_name_no_round(user, tmp_path):
     ]
     report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
     assert reasons(report) == {
-        (2, "year is not a number: '이천이십'"),
-        (3, "session is not a round label: 'ì¶”ê°€ì‹œí—˜'"),
-        (4, "session is not a round label: '異붽°€떆뿕'"),
-        (5, "session is not a round label: '2차'"),
-        (6, "session is not a round label: '0'"),
-        (7, "missing session"),
+        (2, "not_a_number"),
+        (3, "bad_session"),
+        (4, "bad_session"),
+        (5, "bad_session"),
+        (6, "bad_session"),
+        (7, "missing_value"),
     }
+    assert {
+        (2, "연도 값이 올바른 숫자가 아닙니다: '이천이십'"),
+        (7, "회차 칸이 비어 있습니다."),
+    } <= texts(report)
     assert Question.objects.get().round_label == "2020년 1·2회"
 
 
@@ -378,9 +398,10 @@ def test_one_round_spelled_two_ways_is_one_round(user, tmp_path):
     )
     report = run_import(a, b, tmp_path=tmp_path)
     assert report["imported"] == 3
+    assert reasons(report) == {(2, "duplicate"), (4, "duplicate")}
     assert {r["reason"] for r in report["rejected"]} == {
-        f"duplicate of {a} line 2",
-        f"duplicate of {a} line 3",
+        f"{a} 2번째 줄과 같은 문제입니다.",
+        f"{a} 3번째 줄과 같은 문제입니다.",
     }
     assert set(Question.objects.values_list("exam_session", flat=True)) == {
         "1추가",
@@ -434,7 +455,9 @@ def test_it_imports_rows_whose_choices_were_figures_and_flags_them(user, tmp_pat
     ]
     report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
     assert report["imported"] == 4
-    assert reasons(report) == {(5, "empty choice 2")}
+    assert texts(report) == {
+        (5, "보기 2 칸이 비어 있습니다 (그림 문제라면 그림 칸에 표시하세요).")
+    }
     flagged = Question.objects.filter(needs_figure=True)
     assert set(flagged.values_list("number", flat=True)) == {1, 2, 3}
     assert list(Question.objects.quizzable().values_list("number", flat=True)) == [5]
@@ -445,9 +468,7 @@ def test_an_oversized_field_rejects_only_its_row(user, tmp_path):
     lines = [HEADER, row(1), row(2, stem=huge), row(3)]
     report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
     assert report["imported"] == 2 and report["rows"] == 3
-    assert reasons(report) == {
-        (3, "field too long: 131073 characters (max 131072)"),
-    }
+    assert reasons(report) == {(3, "field_too_long")}
     jsonl = json.dumps(
         {
             "year": 2020,
@@ -459,7 +480,8 @@ def test_an_oversized_field_rejects_only_its_row(user, tmp_path):
         }
     )
     report = run_import(write(tmp_path, "b.jsonl", [jsonl]), tmp_path=tmp_path)
-    assert report["rejected"][0]["reason"].startswith("field too long")
+    assert reasons(report) == {(1, "field_too_long")}
+    assert report["rejected"][0]["reason"] == "한 칸이 131072자를 넘습니다."
 
 
 def test_values_the_database_would_refuse_reject_their_row(user, tmp_path):
@@ -470,10 +492,8 @@ def test_values_the_database_would_refuse_reject_their_row(user, tmp_path):
         row(3),
     ]
     report = run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
-    assert reasons(report) == {
-        (2, "NUL character in question"),
-        (3, "subject too long: 201 characters (max 200)"),
-    }
+    assert reasons(report) == {(2, "nul_character"), (3, "text_too_long")}
+    assert (3, "과목 칸이 201자로 너무 깁니다 (최대 200자).") in texts(report)
     assert report["imported"] == 1
 
 

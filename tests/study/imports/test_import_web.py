@@ -45,11 +45,11 @@ def test_owner_dry_runs_then_imports_and_downloads_the_report(client, user, topi
     assert "검사 결과" in page and "아직 저장하지 않았습니다" in page
     assert 'data-count="imported">3<' in page and 'data-count="rejected">3<' in page
     # Counts per reason, and the first rejected rows with file and line.
-    assert "<td>invalid answer</td><td>2</td>" in page
-    assert "<td>session is not a round label</td><td>1</td>" in page
+    assert "<td>올바르지 않은 정답</td><td>2</td>" in page
+    assert "<td>회차로 읽을 수 없음</td><td>1</td>" in page
     assert (
-        '<span class="where">bad.csv · 2번째 줄</span> '
-        '<span class="why">invalid answer: &#x27;9&#x27;</span>'
+        '<span class="where">bad.csv · 2번째 줄</span> <span class="why">'
+        "정답은 1~4 중 하나이거나 쉼표로 나눈 번호여야 합니다: &#x27;9&#x27;</span>"
     ) in page
 
     dry = client.get(reverse("study:import_report", args=[topic.pk, run.pk]))
@@ -291,3 +291,31 @@ def test_a_background_step_saves_its_progress_for_the_page(
     assert seen == [("rows read", 6), ("writing", True, 99)]  # saved as it read
     run.refresh_from_db()
     assert (run.rows_read, run.writing, run.status) == (6, False, ImportStatus.CHECKED)
+
+
+def test_the_reasons_follow_the_pages_language(client, user, topic):
+    """Issue 23: reasons were English inside the Korean page; now each is a
+    code worded in the reader's language, on the page and in the report."""
+    client.force_login(user)
+    post_files(client, topic, upload("bad.csv", BAD))
+    run = the_run()
+    url = reverse("study:import_detail", args=[topic.pk, run.pk])
+    report_url = reverse("study:import_report", args=[topic.pk, run.pk])
+    korean = client.get(url).content.decode()
+    english = client.get(url, headers={"Accept-Language": "en"}).content.decode()
+    assert "<td>올바르지 않은 정답</td><td>2</td>" in korean
+    assert "invalid answer" not in korean
+    assert "<td>Invalid answer</td><td>2</td>" in english
+    assert "<td>Not a round label</td><td>1</td>" in english
+    assert "The answer must be one of 1–4" in english
+    assert "정답은" not in english
+    report = json.loads(
+        client.get(report_url, headers={"Accept-Language": "en"}).content
+    )
+    assert {r["code"] for r in report["rejected"]} == {"invalid_answer", "bad_session"}
+    assert report["reasons"][0] == {
+        "code": "invalid_answer",
+        "reason": "Invalid answer",
+        "rows": 2,
+    }
+    assert report["rejected"][0]["reason"].startswith("The answer must be one of")

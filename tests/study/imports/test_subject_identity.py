@@ -4,6 +4,7 @@ and every row of such a file is kept; a real duplicate (same round, same stem
 and choices) is still reported as one. Subject aliases apply before a row is
 matched, so an alias and the identity always agree."""
 
+import io
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,18 @@ from tests.study.subject_bank import (
 )
 
 
+@pytest.fixture(autouse=True, params=[2000, 7], ids=["one-batch", "batches-of-7"])
+def write_batch(request, monkeypatch):
+    """Every test here also runs with the importer writing 7 rows at a time: a
+    round's numbering, its duplicates and its matches are decided for the
+    whole upload, never per batch (the importer streams its rows)."""
+    monkeypatch.setattr("study.imports.services.WRITE_BATCH_ROWS", request.param)
+    return request.param
+
+
 def source(name: str, rows) -> ImportSource:
     data = civil_service_file(rows)
-    return ImportSource(name, lambda: data)
+    return ImportSource(name, lambda: io.BytesIO(data))
 
 
 def counted(report) -> int:
@@ -67,9 +77,9 @@ def test_real_duplicates_are_still_reported(topic):
         topic=topic, sources=[source("9급.csv", [*rows, repeated, moved])]
     )
     assert report.imported == 99
-    assert [r.reason for r in report.rejected] == [
-        "duplicate of 9급.csv line 7",
-        "duplicate of 9급.csv line 32",
+    assert [(r.code, r.params) for r in report.rejected] == [
+        ("duplicate", {"file": "9급.csv", "line": 7}),
+        ("duplicate", {"file": "9급.csv", "line": 32}),
     ]
 
 
@@ -92,7 +102,9 @@ def test_a_stray_repeated_number_leaves_a_paper_numbered_through(topic):
     stray[3], stray[5] = "기계", "다른 문제"  # number 11 again, in another subject
     report = questions_import(topic=topic, sources=[source("a.csv", [*rows, stray])])
     assert report.imported == 40 and report.rounds_by_subject == []
-    assert [r.reason for r in report.rejected] == ["duplicate of a.csv line 12"]
+    assert [(r.code, r.params) for r in report.rejected] == [
+        ("duplicate", {"file": "a.csv", "line": 12})
+    ]
 
 
 def test_a_round_imported_before_by_number_alone_is_completed(topic):
