@@ -208,6 +208,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='questionamendment',
+            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), ('reason__in', ['no_exam_date', 'no_version', 'no_passage', 'same_version', 'same_text', 'same_marks', 'marks_differ', 'provision_gone']), _connector='OR'), name='study_amendment_reason_valid'),
+        ),
+        migrations.AddConstraint(
+            model_name='questionamendment',
             constraint=models.CheckConstraint(condition=models.Q(('key_now__isnull', True), models.Q(('key_now__gte', 1), ('key_now__lte', 4)), _connector='OR'), name='study_amendment_key_now_1_4'),
         ),
             migrations.RunPython(versions_backfill, migrations.RunPython.noop),

@@ -92,6 +92,10 @@ class QuestionAmendment(models.Model):
                 name="study_amendment_status_valid",
             ),
             models.CheckConstraint(
+                condition=Q(reason="") | Q(reason__in=AmendmentReason.values),
+                name="study_amendment_reason_valid",
+            ),
+            models.CheckConstraint(
                 condition=Q(key_now__isnull=True)
                 | (Q(key_now__gte=1) & Q(key_now__lte=4)),
                 name="study_amendment_key_now_1_4",

@@ -86,7 +86,7 @@ LIMITS = {
     # tab's cached evidence cards (the documents' stamp only when some are),
     # the tab's 개정 flags (issue 26)
     "results": 13,
-    "results_tab": 6,
+    "results_tab": 7,  # + the tab's 개정 flags
     "due_today": 5,
     "pending_review": 5,
     "chronic": 5,
