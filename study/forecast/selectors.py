@@ -138,7 +138,9 @@ def today_outcome(
     return Outcome.CORRECT if choice == key_now else Outcome.WRONG
 
 
-def topic_sittings(*, user, topic: Topic, limit: int) -> list[SittingRecord]:
+def topic_sittings(
+    *, user, topic: Topic, limit: int, today: dict[int, int | None] | None = None
+) -> list[SittingRecord]:
     """The learner's latest finished mocks and whole rounds (every question of
     the round answered), oldest first: two queries."""
     sessions = list(
@@ -157,7 +159,8 @@ def topic_sittings(*, user, topic: Topic, limit: int) -> list[SittingRecord]:
         .values("id", "mode", "params", "started_at", "finished_at")[:limit]
     )
     answers: dict[int, list[tuple[int, str, str]]] = {}
-    today = amended_keys(topic=topic)
+    if today is None:
+        today = amended_keys(topic=topic)
     for sid, qid, subject, outcome, choice in (
         Attempt.objects.filter(session_id__in=[row["id"] for row in sessions])
         .order_by("session_id", "position")
@@ -257,7 +260,7 @@ def learner_history(
         spec=spec,
         bank=bank,
         answers=answers,
-        sittings=topic_sittings(user=user, topic=topic, limit=sittings),
+        sittings=topic_sittings(user=user, topic=topic, limit=sittings, today=today),
         shares=topic_new_shares(topic=topic, subjects=list(bank)),
     )
 

@@ -208,7 +208,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='questionamendment',
-            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), ('reason__in', ['no_exam_date', 'no_version', 'no_passage', 'same_version', 'same_text', 'same_marks', 'marks_differ', 'provision_gone']), _connector='OR'), name='study_amendment_reason_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('reason__in', ['', 'no_exam_date', 'no_version', 'no_passage', 'same_version', 'same_text', 'same_marks', 'marks_differ', 'provision_gone'])), name='study_amendment_reason_valid'),
         ),
         migrations.AddConstraint(
             model_name='questionamendment',

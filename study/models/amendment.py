@@ -92,7 +92,7 @@ class QuestionAmendment(models.Model):
                 name="study_amendment_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(reason="") | Q(reason__in=AmendmentReason.values),
+                condition=Q(reason__in=["", *AmendmentReason.values]),
                 name="study_amendment_reason_valid",
             ),
             models.CheckConstraint(

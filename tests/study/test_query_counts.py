@@ -87,18 +87,20 @@ LIMITS = {
     # the tab's 개정 flags (issue 26)
     "results": 13,
     "results_tab": 7,  # + the tab's 개정 flags
-    "due_today": 5,
-    "pending_review": 5,
-    "chronic": 5,
-    "regressed": 5,
-    "mastered": 5,
-    # The forecast reads the learner's sittings (2) and the topic's share of
-    # new questions (1) besides the bank and the answers.
-    "home": 13,
-    "topic": 20,
-    "forecast": 15,  # the plot of P(합격) over the days adds none
-    "plan": 14,  # + the unreviewed misses
-    "calibration": 14,  # subjects in exam order; the track record (the history)
+    # + the page's 개정 flags (issue 26) when the page has rows
+    "due_today": 6,
+    "pending_review": 6,
+    "chronic": 6,
+    "regressed": 6,
+    "mastered": 6,
+    # The forecast reads the learner's sittings (2), the topic's share of
+    # new questions (1) and the 개정 flags (1, issue 26) besides the bank and
+    # the answers.
+    "home": 14,
+    "topic": 21,  # + the topic's flagged questions
+    "forecast": 16,  # the plot of P(합격) over the days adds none
+    "plan": 15,  # + the unreviewed misses
+    "calibration": 15,  # subjects in exam order; the track record (the history)
 }
 
 
