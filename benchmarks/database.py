@@ -167,11 +167,19 @@ def database_url(name: str) -> str:
     return f"postgres://{auth}{netloc}/{name}"
 
 
+def _one(conn: psycopg.Connection, query: str, params: list | None = None) -> object:
+    """The first column of the first row (a statement that returns one)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from {query!r}")
+    return row[0]
+
+
 def server_info() -> dict:
     with maintenance() as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
+        version = _one(conn, "SHOW server_version")
         settings = {
-            name: conn.execute("SELECT current_setting(%s)", [name]).fetchone()[0]
+            name: _one(conn, "SELECT current_setting(%s)", [name])
             for name in ("shared_buffers", "work_mem", "max_connections")
         }
     return {"version": version, **settings}

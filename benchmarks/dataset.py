@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -101,7 +102,7 @@ class Loader:
     ) -> int:
         """COPY rows (tuples in `columns` order); other columns get defaults."""
         table = model._meta.db_table
-        fields = {f.column: f for f in model._meta.concrete_fields}
+        fields = {f.column: f for f in model._meta.concrete_fields if f.column}
         unknown = set(columns) - set(fields)
         if unknown:
             raise ValueError(f"{table}: unknown columns {sorted(unknown)}")
@@ -109,7 +110,7 @@ class Loader:
         defaults = tuple(self._default(fields[column]) for column in extra)
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(table),
-            sql.SQL(", ").join(map(sql.Identifier, [*columns, *extra])),
+            sql.SQL(", ").join([sql.Identifier(c) for c in [*columns, *extra]]),
         )
         started = time.monotonic()
         indexes = self._drop_secondary_indexes(table)
@@ -311,7 +312,7 @@ class DatasetBuilder:
         self.loader.load(QuestionModel, columns, rows)
 
     def _rounds(self, count: int) -> list[tuple[int, str]]:
-        rounds = []
+        rounds: list[tuple[int, str]] = []
         year = self.now.year - 1
         while len(rounds) < count:
             sessions = ("1,2", "3", "4") if year == 2020 else ("1", "2", "3")
@@ -325,11 +326,11 @@ class DatasetBuilder:
         topic.latest_year = rounds[-1][0]
         families: list[dict] = []  # {"members": [plan index], "rounds": {round}}
         by_subject: dict[str, list[int]] = {s: [] for s in topic.subjects}
-        plan: list[dict] = []
+        plan: list[dict[str, Any]] = []
         for round_index, (year, session) in enumerate(rounds):
             for slot in range(min(per_round, topic.size - len(plan))):
                 subject = topic.subjects[slot // PER_SUBJECT]
-                item = {
+                item: dict[str, Any] = {
                     "year": year,
                     "session": session,
                     "round": round_index,
@@ -404,7 +405,8 @@ class DatasetBuilder:
 
     def _question_row(self, topic, item, members, vector) -> tuple:
         rng = self.rng
-        repeats, similars = [], []
+        repeats: list[dict] = []
+        similars: list[dict] = []
         for other in members:
             both_same_text = "similar" not in (item["kind"], other["kind"])
             target = repeats if both_same_text else similars
@@ -510,7 +512,9 @@ class DatasetBuilder:
         scale = self.scale
         per_document = scale.chunks_per_document
         documents = max(len(self.topics), scale.chunks // per_document)
-        doc_rows, link_rows, chunk_rows = [], [], []
+        doc_rows: list[tuple] = []
+        link_rows: list[tuple] = []
+        chunk_rows: list[tuple] = []
         created = self.now - timedelta(days=HISTORY_DAYS)
         materials = ("textbook", "law", "standard", "notes", "other")
         chunks_left = scale.chunks
@@ -581,7 +585,7 @@ class DatasetBuilder:
         # Abandoned and unfinished sessions hold fewer than 20 answers.
         total_sessions = max(len(self.learner_ids), round(target / 19.7))
         weights = [rng.lognormvariate(0, 0.8) for _ in self.learner_ids]
-        weights[0] = 3 * sum(weights) / len(weights)  # the measured learner: heavy
+        weights[0] = self._heavy_weight(weights, total_sessions)
         scale_by = total_sessions / sum(weights)
         plans = []
         for index, uid in enumerate(self.learner_ids):
@@ -594,7 +598,8 @@ class DatasetBuilder:
                     topics.insert(0, big.id)
             self.learner_topics[uid] = topics
             plans.append((uid, topics, max(1, round(weights[index] * scale_by))))
-        session_rows, attempt_rows = [], []
+        session_rows: list[tuple] = []
+        attempt_rows: list[tuple] = []
         progress: dict[tuple[int, int], Progress] = {}
         reviewed: dict[int, datetime] = {}
         for index, (uid, topics, count) in enumerate(plans):
@@ -645,6 +650,15 @@ class DatasetBuilder:
             progress_rows,
         )
         return session_rows
+
+    def _heavy_weight(self, weights: list[float], total_sessions: int) -> float:
+        """The measured learner's weight: heavy_learner_attempts answers (or
+        3× the mean learner's when the scale sets none)."""
+        others = sum(weights[1:])
+        wanted = self.scale.heavy_learner_attempts / 19.7
+        if not wanted or len(weights) < 2:
+            return 3 * sum(weights) / len(weights)
+        return wanted * others / max(1.0, total_sessions - wanted)
 
     def _learner_sessions(
         self, uid, topics, count, session_rows, attempt_rows, progress, stop_at=None
@@ -814,7 +828,7 @@ class DatasetBuilder:
 
     def _jobs_and_analyses(self, sessions: list[tuple]) -> None:
         rng = self.rng
-        job_rows = []
+        job_rows: list[tuple] = []
         for qid in self.ready_questions:
             at = self.now - timedelta(days=rng.randint(1, HISTORY_DAYS))
             job_rows.append(
@@ -839,7 +853,8 @@ class DatasetBuilder:
             ),
             job_rows,
         )
-        analysis_rows, session_job_rows = [], []
+        analysis_rows: list[tuple] = []
+        session_job_rows: list[tuple] = []
         for row in sessions:
             if row[8] == "active" or rng.random() >= 0.3:
                 continue

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from django.test.utils import override_settings
 from django_q.models import OrmQ
 
@@ -117,7 +117,9 @@ def _upload(topic: Topic, path: Path) -> tuple[QuestionImport, float]:
     started = time.perf_counter()
     with path.open("rb") as handle:
         run = question_import_create(
-            topic=topic, user=topic.owner, uploads=[File(handle, name=path.name)]
+            topic=topic,
+            user=topic.owner,
+            uploads=[UploadedFile(handle, name=path.name, size=path.stat().st_size)],
         )
     return run, time.perf_counter() - started
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.test.utils import override_settings
 
@@ -135,7 +135,7 @@ def _add(path: Path, owner, topic: Topic):
             owner=owner,
             topics=[topic],
             title="",
-            upload=File(handle, name=path.name),
+            upload=UploadedFile(handle, name=path.name, size=path.stat().st_size),
             material_type=MaterialType.LAW,
             enqueue=False,
         )

@@ -31,7 +31,7 @@ from django_q.models import Failure, OrmQ
 
 from benchmarks import database
 from benchmarks.processes import child_env, manage, running, tail
-from study.ai.states import explanation_states, session_analysis_state
+from study.ai.states import AIState, explanation_states, session_analysis_state
 from study.documents.services import document_create, document_ingest
 from study.imports.services import questions_import
 from study.models import JobStatus, Outcome, Question, QuestionJob, QuizSession, Topic
@@ -174,7 +174,7 @@ def _run(
     return _figures(session, timeline, log_path, load_before, load_after)
 
 
-def _card_states(session: QuizSession) -> tuple[dict, object]:
+def _card_states(session: QuizSession) -> tuple[dict, AIState]:
     attempts = list(
         session.attempts.exclude(outcome=Outcome.CORRECT).select_related("question")
     )
@@ -219,7 +219,7 @@ def _figures(session, timeline, log_path, load_before, load_after) -> dict:
     qcluster_log = log_path.read_text(errors="replace")
     killed = Failure.objects.count() + qcluster_log.count("timed out")
     missed_ids = list(final_states)
-    generations = {}
+    generations: dict[int, int] = {}
     for job in QuestionJob.objects.filter(question_id__in=missed_ids):
         if job.status == JobStatus.COMPLETED and "latency_s" in job.payload:
             generations[job.question_id] = generations.get(job.question_id, 0) + 1

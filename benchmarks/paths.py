@@ -14,16 +14,23 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve, reverse
 
+from benchmarks.pages import measure_pages
 from benchmarks.stats import summarize
-from benchmarks.urls import BASELINE_PATH, BASELINE_USER_PATH
+from benchmarks.urls import (
+    BASELINE_PATH,
+    BASELINE_USER_PATH,
+    BASELINE_WRITE_PATH,
+    baseline_write_table_create,
+)
 from study.evidence.services import evidence_cards_get
 from study.models import Question, QuizSession, QuizStatus, Topic
 from study.selectors.review_queue import TABS
@@ -33,7 +40,7 @@ URLCONF = "benchmarks.urls"
 HTMX = {"HX-Request": "true"}
 QUERY_PASSES = 3
 SESSION_SIZE = 20
-Thunk = Callable[[], HttpResponse]
+Thunk = Callable[[], HttpResponseBase]
 
 
 @dataclass
@@ -45,7 +52,7 @@ class PathRun:
     errors: list[str] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
 
-    def check(self, response: HttpResponse) -> None:
+    def check(self, response: HttpResponseBase) -> None:
         if response.status_code not in self.expect and len(self.errors) < 1000:
             body = getattr(response, "content", b"")[:200]
             self.errors.append(f"{response.status_code} {body!r}")
@@ -111,6 +118,8 @@ class HotPaths:
         self.measure(
             PathRun("baseline_authenticated"), self._baseline(BASELINE_USER_PATH), n
         )
+        baseline_write_table_create()
+        self.measure(PathRun("baseline_write"), self._baseline(BASELINE_WRITE_PATH), n)
         self.measure(PathRun("quiz_start", expect=(302,)), self._quiz_start(), n)
         self.measure(PathRun("quiz_page"), self._quiz_page(), n)
         self.measure(PathRun("answer_next"), self._answers(), n)
@@ -126,6 +135,7 @@ class HotPaths:
         for tab in TABS:
             self.measure(PathRun(f"review_{tab}"), self._review(tab), n)
         self.measure(PathRun("explanation_cache_hit"), self._cache_hits(), n)
+        measure_pages(self, PathRun)
         self._related_bulk(n)
         again = self.measure(PathRun("baseline_end"), self._baseline(), n)
         self.runs["baseline"].durations += again.durations
@@ -139,6 +149,7 @@ class HotPaths:
         }
         base = results["baseline"].get("rps")
         user_base = results["baseline_authenticated"].get("rps")
+        write_base = results["baseline_write"].get("rps")
         for summary in results.values():
             rps = summary.get("rps")
             summary["ratio_to_baseline"] = (
@@ -146,6 +157,9 @@ class HotPaths:
             )
             summary["ratio_to_authenticated_baseline"] = (
                 round(rps / user_base, 3) if rps and user_base else None
+            )
+            summary["ratio_to_write_baseline"] = (
+                round(rps / write_base, 3) if rps and write_base else None
             )
         return results
 
@@ -159,7 +173,7 @@ class HotPaths:
         url = reverse("study:quiz_start", args=[self.topic.pk])
         data = {"mode": "stage", "stage": "pre_exam", "size": SESSION_SIZE}
 
-        def start() -> HttpResponse:
+        def start() -> HttpResponseBase:
             response = self.client.post(url, data, secure=True)
             match = re.search(r"/quiz/(\d+)/", response.get("Location", ""))
             if match:
@@ -173,7 +187,7 @@ class HotPaths:
         while True:
             for session_id in list(self.started_sessions):
                 url = reverse("study:quiz", args=[session_id])
-                yield lambda url=url: self.client.get(url, secure=True)
+                yield partial(self.client.get, url, secure=True)
 
     def _correct_choices(self, sessions: list[QuizSession]) -> dict[int, int]:
         ids = {qid for s in sessions for qid in s.question_ids}
@@ -205,9 +219,7 @@ class HotPaths:
                     "choice": self._choice(correct[qid]),
                     "elapsed_ms": self.rng.randint(4000, 60000),
                 }
-                yield lambda url=url, data=data: self.client.post(
-                    url, data, secure=True, headers=HTMX
-                )
+                yield partial(self.client.post, url, data, secure=True, headers=HTMX)
         raise RuntimeError("not enough started sessions for answer_next")
 
     def _finalize(self) -> Iterator[Thunk]:
@@ -235,7 +247,7 @@ class HotPaths:
                 "elapsed_ms": 9000,
             }
 
-            def answer(url=url, data=data, session_id=session.pk) -> HttpResponse:
+            def answer(url=url, data=data, session_id=session.pk) -> HttpResponseBase:
                 response = self.client.post(url, data, secure=True, headers=HTMX)
                 self.finished_sessions.append(session_id)
                 return response
@@ -255,7 +267,7 @@ class HotPaths:
         while True:
             for session_id in ids:
                 url = reverse("study:results", args=[session_id])
-                yield lambda url=url: self.client.get(url, secure=True)
+                yield partial(self.client.get, url, secure=True)
 
     def _card_questions(self, count: int) -> list[int]:
         return list(
@@ -269,7 +281,7 @@ class HotPaths:
         while True:
             for qid in ids:
                 url = reverse("study:question", args=[qid])
-                yield lambda url=url: self.client.get(url, secure=True)
+                yield partial(self.client.get, url, secure=True)
 
     def _results_with_cards(self) -> Iterator[Thunk]:
         """The fullest tab of each finished session, its cards cached first
@@ -292,7 +304,7 @@ class HotPaths:
             raise RuntimeError("no finished session for results_page_cards")
         while True:
             for url in pages:
-                yield lambda url=url: self.client.get(url, secure=True)
+                yield partial(self.client.get, url, secure=True)
 
     def _review(self, tab: str) -> Iterator[Thunk]:
         url = reverse("study:review_queue", args=[self.topic.pk]) + f"?tab={tab}"
@@ -309,7 +321,7 @@ class HotPaths:
         )
         run_check = {"done": False}
 
-        def hit(qid: int) -> HttpResponse:
+        def hit(qid: int) -> HttpResponseBase:
             url = reverse("study:ai_explanation_api", args=[qid])
             response = self.client.post(
                 url, "{}", content_type="application/json", secure=True
@@ -322,7 +334,7 @@ class HotPaths:
 
         while True:
             for qid in ids:
-                yield lambda qid=qid: hit(qid)
+                yield partial(hit, qid)
 
     # -- the related-types bulk call (issue 6), when it exists --
 
@@ -350,13 +362,15 @@ class HotPaths:
         def thunks() -> Iterator[Thunk]:
             while True:
                 for batch in batches:
-                    yield lambda batch=batch: shape(path, batch)
+                    yield partial(shape, path, batch)
 
         self.measure(PathRun("related_bulk"), thunks(), n)
 
-    def _related_payload_shape(self, path: str, ids: list[int]):
+    def _related_payload_shape(
+        self, path: str, ids: list[int]
+    ) -> Callable[[str, list[int]], HttpResponseBase] | None:
         """The endpoint's request format is issue 6's; try the usual ones."""
-        shapes = {
+        shapes: dict[str, Callable[[str, list[int]], HttpResponseBase]] = {
             "json ids": lambda p, b: self.client.post(
                 p, json.dumps({"ids": b}), "application/json", secure=True
             ),

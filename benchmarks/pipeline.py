@@ -1,18 +1,30 @@
 """Prefetch pickup latency and pipeline overhead with a real django-q2 cluster.
 
 A `manage.py qcluster` subprocess runs against the bench database with the
-LLM pointed at a fake OpenAI-compatible server of fixed latency. A learner
-finishes a session with wrong answers; the pickup latency runs from the
-session's finalize (just before its commit) to the first explanation job's
-started_at. The overhead is the time the session's prefetch takes beyond the
-LLM's own time: (wall time from the first job's start to the last job's end −
-time the fake LLM spent serving in that window) / that LLM time.
+LLM pointed at a fake OpenAI-compatible server of fixed latency. The fake
+reads its prompt as a capable model would (`guarded_reply`): it answers the
+independent check with the key, and writes an explanation that declares the
+keyed choice and quotes the evidence it was sent, verbatim, where it speaks
+of the choices — so the app's text guard passes it and every job completes
+the whole path (retrieval, prompt, check, LLM, guard, write).
+
+A learner finishes a session with wrong answers; the pickup latency runs from
+the session's finalize (just before its commit) to the first explanation
+job's started_at. Per job, the overhead is its run time minus the fake LLM's
+latency (both calls), split by the stages the job records
+(`payload["stages_s"]`). The window overhead is the time the session's
+prefetch takes beyond the LLM's own time: (wall time from the first job's
+start to the last job's end − time the fake LLM spent serving in that
+window) / that LLM time.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import statistics
 import time
+from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +34,7 @@ from django_q.models import OrmQ
 from django_q.tasks import async_task, result
 
 from benchmarks.processes import child_env, manage, running, tail
+from study.ai.guard import content_words, shares_content
 from study.models import (
     JobKind,
     JobStatus,
@@ -37,17 +50,79 @@ from tests.fakes.openai_server import FakeOpenAI
 MISSED_PER_SESSION = 5
 SESSION_SIZE = 20
 ACTIVE = (JobStatus.PENDING, JobStatus.PROCESSING)
-# One reply that satisfies both the explanation and the session-analysis schema.
-ENVELOPE = {
-    "answer_choice": 2,
-    "explanation_md": "**정답 2번.** 근거 자료에 따르면 보기 2가 기준에 맞습니다.",
-    "confidence": "high",
-    "evidence": [],
+# The session analysis's reply (the explanation's is written per prompt).
+ANALYSIS = {
     "summary_md": "오답은 주로 법규 과목에서 나왔습니다.",
     "weak_subjects": ["관계법규"],
     "patterns": ["수치 기준 혼동"],
     "next_steps": ["법규 수치 기준 복습"],
+    "confidence": "medium",
 }
+QUOTE_CHARS = 120
+_BLOCK = re.compile(r"<<([DQ]\d+): [^\n]*>>\n(.*?)\n<</\1>>", re.S)
+
+
+def guarded_reply(body: dict, keys: dict[str, int]) -> str:
+    """What a capable model answers to the app's prompt (JSON content)."""
+    schema = ((body.get("response_format") or {}).get("json_schema") or {}).get(
+        "name", ""
+    )
+    prompt = str((body.get("messages") or [{}])[-1].get("content", ""))
+    if schema == "answer_check":
+        stem = _section(prompt, "문제").strip()
+        return json.dumps({"answer_choice": keys.get(stem, 1)})
+    if schema != "explanation":
+        return json.dumps(ANALYSIS, ensure_ascii=False)
+    found = re.search(r"\[정답\]\s*(\d)", prompt)
+    if found is None:
+        raise ValueError("the explanation prompt names no key")
+    key = int(found.group(1))
+    choices = re.findall(r"^[1-4]\. (.*)$", _section(prompt, "보기"), re.M)
+    label, quote, context = _quote_about(prompt, choices)
+    text = f"정답은 {key}번({choices[key - 1]})입니다."
+    if quote:
+        text += (
+            f"\n\n{label}에는 “{quote}”라고 나옵니다. 같은 자료의 “{context}” "
+            "부분도 함께 읽으면 판단 근거가 분명해집니다."
+        )
+    evidence = [{"source": label, "quote": quote}] if quote else []
+    reply = {
+        "answer_choice": key,
+        "explanation_md": text,
+        "confidence": "high",
+        "evidence": evidence,
+    }
+    return json.dumps(reply, ensure_ascii=False)
+
+
+def _section(prompt: str, name: str) -> str:
+    match = re.search(rf"\[{name}\]\n(.*?)(?:\n\[|\Z)", prompt, re.S)
+    return match.group(1) if match else ""
+
+
+def _quote_about(prompt: str, choices: list[str]) -> tuple[str, str, str]:
+    """A verbatim piece of the evidence that speaks of the choices (a content
+    word they share, or a whole choice; documents first), and a piece of a
+    document for the explanation's own words. A pasted question is neither."""
+    words = content_words(" ".join(choices))
+    blocks = sorted(_BLOCK.findall(prompt), key=lambda block: block[0][0] != "D")
+    pieces = [
+        (label, line[start : start + QUOTE_CHARS].strip())
+        for label, text in blocks
+        for line in text.splitlines()
+        if not line.startswith("문제:")
+        for start in range(0, max(1, len(line)), QUOTE_CHARS // 2)
+    ]
+    pieces = [(label, piece) for label, piece in pieces if len(piece) >= 4]
+    for label, piece in pieces:
+        whole = any(c.strip() and c.strip() in piece for c in choices)
+        if whole or shares_content(piece, words):
+            context = next(
+                (other for name, other in pieces if other != piece and name[0] == "D"),
+                next((other for _, other in pieces if other != piece), piece),
+            )
+            return label, piece, context[: QUOTE_CHARS // 2]
+    return "", "", ""
 
 
 def ping() -> str:
@@ -62,6 +137,8 @@ def fake_llm_class():
         def __init__(self) -> None:
             super().__init__()
             self.served: list[tuple[float, float]] = []
+            self.keys: dict[str, int] = {}  # stem -> key, for the check
+            self.reply_function = lambda body: guarded_reply(body, self.keys)
 
         def respond(self, path, body):
             started = time.time()
@@ -80,7 +157,6 @@ def measure_pickup(
     _clear_backlog()
     with fake_class() as fake:
         fake.delay(llm_latency_s)
-        fake.reply_json(ENVELOPE, default=True)
         env = child_env(
             dbname,
             LLM_BASE_URL=fake.base_url,
@@ -103,7 +179,8 @@ def measure_pickup(
                     f"  {'round' if warm else 'warm-up'} {index + 1}: pickup "
                     f"{result['pickup_s']:.3f} s, pipeline overhead "
                     f"{result['window_overhead_pct']:.1f} %, per job "
-                    f"{result['overhead_pct']:.1f} %"
+                    f"{result['overhead_pct']:.1f} %, jobs {result['statuses']}"
+                    + (f" {result['guard_reasons']}" if result["guard_reasons"] else "")
                 )
                 if warm:
                     rounds.append(result)
@@ -129,10 +206,10 @@ def _wait_until_ready(process, log_path: Path, timeout_s: float = 120) -> float:
 
 
 def _fresh_questions(topic: Topic, count: int) -> list[int]:
-    """Questions the prefetch will explain: keyed 2 (the fake's answer), none yet."""
+    """Questions the prefetch will explain: none explained yet."""
     return list(
         Question.objects.quizzable()
-        .filter(topic=topic, correct_choice=2, ai_explanation_status="none")
+        .filter(topic=topic, ai_explanation_status="none")
         .filter(accepted_choices="")
         .exclude(jobs__isnull=False)
         .order_by("?")
@@ -144,6 +221,17 @@ def _one_round(meta: dict, fake, llm_latency_s: float) -> dict:
     user = get_user_model().objects.get(pk=meta["learner_id"])
     topic = Topic.objects.get(pk=meta["big_topic_id"])
     missed = _fresh_questions(topic, MISSED_PER_SESSION)
+    keys = dict(
+        Question.objects.filter(pk__in=missed).values_list("pk", "correct_choice")
+    )
+    fake.keys.update(
+        {
+            stem.strip(): keys[pk]
+            for pk, stem in Question.objects.filter(pk__in=missed).values_list(
+                "pk", "stem"
+            )
+        }
+    )
     others = list(
         Question.objects.quizzable()
         .filter(topic=topic)
@@ -151,7 +239,8 @@ def _one_round(meta: dict, fake, llm_latency_s: float) -> dict:
         .order_by("?")
         .values_list("pk", "correct_choice")[: SESSION_SIZE - len(missed)]
     )
-    choices = {qid: 1 for qid in missed} | dict(others)  # 1 is wrong for those
+    # A wrong choice for each missed question, the key for the others.
+    choices = {qid: keys[qid] % 4 + 1 for qid in missed} | dict(others)
     ids = [*missed[:-1], *(qid for qid, _ in others), missed[-1]]
     session = QuizSession.objects.create(
         user=user,
@@ -177,6 +266,7 @@ def _one_round(meta: dict, fake, llm_latency_s: float) -> dict:
 
 def _wait_for_jobs(session: QuizSession, missed: list[int], timeout_s: float):
     deadline = time.monotonic() + timeout_s
+    assert session.finished_at is not None  # the session was submitted
     since = session.finished_at - timedelta(seconds=1)
     while time.monotonic() < deadline:
         jobs = list(
@@ -201,12 +291,22 @@ def _wait_for_jobs(session: QuizSession, missed: list[int], timeout_s: float):
 def _round_figures(session: QuizSession, jobs: list, served: list) -> dict:
     starts = [job.started_at for job in jobs if job.started_at]
     pickup_s = (min(starts) - session.finished_at).total_seconds()
-    walls, llm = [], []
+    walls, llm, overheads = [], [], []
+    stages: dict[str, list[float]] = defaultdict(list)
     for job in jobs:
-        latency = (job.payload or {}).get("latency_s")
-        if job.status == JobStatus.COMPLETED and latency and job.completed_at:
-            walls.append((job.completed_at - job.started_at).total_seconds())
-            llm.append(float(latency))
+        payload = job.payload or {}
+        latency = float(payload.get("latency_s") or 0) + float(
+            payload.get("check_latency_s") or 0
+        )
+        # Jobs that ran the whole path: explained, or stopped by the guard.
+        ran = job.status == JobStatus.COMPLETED or job.error_code == "guard_fail"
+        if ran and latency and job.completed_at:
+            wall = (job.completed_at - job.started_at).total_seconds()
+            walls.append(wall)
+            llm.append(latency)
+            overheads.append(float(payload.get("run_s") or wall) - latency)
+            for name, seconds in (payload.get("stages_s") or {}).items():
+                stages[name].append(float(seconds))
     overhead = (sum(walls) - sum(llm)) / sum(llm) * 100 if llm else float("nan")
     window_start = min(starts).timestamp()
     ends = [job.completed_at for job in jobs if job.completed_at]
@@ -221,7 +321,14 @@ def _round_figures(session: QuizSession, jobs: list, served: list) -> dict:
         "overhead_pct": overhead,
         "job_wall_s": walls,
         "job_llm_s": llm,
+        "job_overhead_s": overheads,
+        "stages": dict(stages),
         "statuses": sorted(job.status for job in jobs),
+        "guard_reasons": sorted(
+            (job.payload or {}).get("guard_reason", "")
+            for job in jobs
+            if job.status != JobStatus.COMPLETED
+        ),
         "window_s": window_end - window_start,
         "llm_busy_s": llm_busy,
         "window_overhead_pct": (window_end - window_start - llm_busy) / llm_busy * 100
@@ -237,6 +344,11 @@ def _summary(rounds: list[dict], llm_latency_s: float, ready_s: float) -> dict:
     llm = [s for r in rounds for s in r["job_llm_s"]]
     window = sum(r["window_s"] for r in rounds)
     busy = sum(r["llm_busy_s"] for r in rounds)
+    overheads = [o for r in rounds for o in r["job_overhead_s"]]
+    stages: dict[str, list[float]] = defaultdict(list)
+    for r in rounds:
+        for name, values in r["stages"].items():
+            stages[name] += values
     return {
         "pickup_latency_s": round(statistics.median(pickups), 3),
         "pickup_max_s": round(max(pickups), 3),
@@ -254,7 +366,25 @@ def _summary(rounds: list[dict], llm_latency_s: float, ready_s: float) -> dict:
         if llm
         else None,
         "llm_latency_s": llm_latency_s,
+        # Per job that ran the whole path (explained, or stopped by the guard):
+        # its run time minus the fake LLM's latency (the check and the
+        # explanation), and the mean of each recorded stage.
+        "job_overhead_s": round(statistics.mean(overheads), 4) if overheads else None,
+        "job_overhead_p95_s": round(_p95(overheads), 4) if overheads else None,
+        "stages_s": {
+            name: round(statistics.mean(values), 4)
+            for name, values in sorted(stages.items())
+        },
         "jobs": len(walls),
+        "jobs_measured": len(overheads),
+        "jobs_completed": sum(r["statuses"].count(JobStatus.COMPLETED) for r in rounds),
+        "jobs_total": sum(len(r["statuses"]) for r in rounds),
+        "guard_reasons": sorted({g for r in rounds for g in r["guard_reasons"]}),
         "job_statuses": sorted({s for r in rounds for s in r["statuses"]}),
         "cluster_ready_s": round(ready_s, 1),
     }
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]

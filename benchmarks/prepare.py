@@ -50,8 +50,8 @@ def dataset_prepare(
     # Concurrent runs (two test sessions) take turns building and cloning.
     with database.advisory_lock(template):
         stored = None if rebuild else database.read_fingerprint(template)
-        reused = bool(stored) and stored.get("fingerprint") == fingerprint
-        if reused:
+        reused = stored is not None and stored.get("fingerprint") == fingerprint
+        if stored is not None and reused:
             meta = stored["meta"]
             log(f"dataset {template}: reused (fingerprint {fingerprint})")
         else:

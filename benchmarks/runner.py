@@ -19,7 +19,6 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from benchmarks import batch, database, load, pipeline, report
-from benchmarks.forecast_page import measure_forecast_page
 from benchmarks.import_bounds import measure_import_bounds
 from benchmarks.ingest import measure_ingest
 from benchmarks.paths import URLCONF, HotPaths
@@ -36,17 +35,15 @@ MEASUREMENTS = (
     "related",
     "load",
     "ingest",
-    "forecast",
     "import_bounds",
 )
 FIGURE_OF = {
-    "pickup": ("pickup_latency_s", "pipeline_overhead_pct"),
+    "pickup": ("pickup_latency_s", "pipeline_overhead_pct", "pipeline_job_overhead_s"),
     "import": ("import_rows_per_s",),
     "embed": ("embed_questions_per_s",),
-    "related": ("related_7000_s",),
+    "related": ("related_7000_s", "related_7000_with_embeddings_s"),
     "load": ("load_test",),
     "ingest": ("ingest_s",),
-    "forecast": ("forecast_page",),
     "import_bounds": ("import_worker_peak_mb",),
 }
 
@@ -80,6 +77,7 @@ def benchmark_run(
     keep_workdir: bool = False,
     drop_after: bool = False,
     documents_dir: Path | None = None,
+    embed_limit: int | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     started = time.monotonic()
@@ -102,8 +100,8 @@ def benchmark_run(
         result["machine_info"]["loadavg_at_end"] = [
             round(x, 2) for x in os.getloadavg()
         ]
-        result["targets"] = report.targets(result)
         result["duration_s"] = round(time.monotonic() - started, 1)
+        result["targets"] = report.targets(result)
         return result
     # A clone that is dropped afterwards gets a name of its own, so that
     # concurrent runs (two test sessions) never share one.
@@ -117,7 +115,14 @@ def benchmark_run(
         with database.use_database(dataset.database), ExitStack() as stack:
             env_extra = stack.enter_context(_static_files(workdir))
             steps = _steps(
-                scale, meta, dataset.database, workdir, env_extra, llm_latency_s, log
+                scale,
+                meta,
+                dataset.database,
+                workdir,
+                env_extra,
+                llm_latency_s,
+                log,
+                embed_limit,
             )
             for name in MEASUREMENTS:
                 if name == "ingest":
@@ -146,8 +151,8 @@ def benchmark_run(
     if "paths" not in only:
         result["skipped"]["paths"] = "not selected (--only)"
     result["machine_info"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["targets"] = report.targets(result)
     result["duration_s"] = round(time.monotonic() - started, 1)
+    result["targets"] = report.targets(result)
     return result
 
 
@@ -158,14 +163,16 @@ def _ingest(result: dict, documents_dir: Path | None, log) -> None:
         log(traceback.format_exc())
         figures, reason = None, f"failed: {type(exc).__name__}: {exc}"
     result["ingest"] = figures
-    history = bool(figures) and figures["target_s"] != figures.get("six_target_s")
+    history = figures is not None and figures["target_s"] != figures.get("six_target_s")
     result["ingest_s"] = figures["seconds"] if figures and not history else None
     result["ingest_history_s"] = figures["seconds"] if figures and history else None
     if reason:
         result["skipped"]["ingest_s"] = reason
 
 
-def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
+def _steps(
+    scale, meta, dbname, workdir, env_extra, llm_latency_s, log, embed_limit=None
+) -> dict:
     def paths(result: dict) -> None:
         measured = _hot_paths(scale, meta, log)
         result["paths"].update(measured["paths"])
@@ -182,6 +189,7 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
         )
         result["pickup_latency_s"] = figures["pickup_latency_s"]
         result["pipeline_overhead_pct"] = figures["pipeline_overhead_pct"]
+        result["pipeline_job_overhead_s"] = figures["job_overhead_s"]
         result["pipeline"] = figures
 
     def imports(result: dict) -> None:
@@ -193,7 +201,9 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
         result.update(batch.measure_embedding(scale=scale, meta=meta, log=log))
 
     def related(result: dict) -> None:
-        figures, reason = batch.measure_related(meta=meta, log=log)
+        figures, reason = batch.measure_related(
+            meta=meta, log=log, embed_limit=embed_limit or scale.related_embed_limit
+        )
         if reason:
             result["skipped"]["related_7000_s"] = reason
         result.update(figures)
@@ -208,9 +218,6 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
             log=log,
         )
 
-    def forecast(result: dict) -> None:
-        result["forecast_page"] = measure_forecast_page(scale=scale, meta=meta, log=log)
-
     def import_bounds(result: dict) -> None:
         result.update(
             measure_import_bounds(
@@ -220,7 +227,6 @@ def _steps(scale, meta, dbname, workdir, env_extra, llm_latency_s, log) -> dict:
 
     # The pickup runs first: the hot paths leave explanation jobs queued.
     return {
-        "forecast": forecast,
         "pickup": pickup,
         "paths": paths,
         "import": imports,
@@ -237,7 +243,7 @@ def _hot_paths(scale, meta, log) -> dict:
         llm = {"LLM_BASE_URL": fake.base_url, "LLM_MODEL": "fake-model"}
         stack.enter_context(override_settings(ROOT_URLCONF=URLCONF, **llm))
         bench = HotPaths(scale=scale, meta=meta, log=log)
-        paths = bench.run_all()
+        paths: dict[str, dict | None] = dict(bench.run_all())
     for name in report.REQUIRED_PATHS:
         paths.setdefault(name, None)
     return {"paths": paths, "skipped": bench.skipped}

@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-BUILDER_VERSION = 4  # bump when the generated data changes shape
+BUILDER_VERSION = 5  # bump when the generated data changes shape
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,9 @@ class Scale:
     learners: int
     attempts: int
     chunks: int
+    # The measured learner's answers, all in the largest topic (issue 30: a
+    # learner with ≥ 20,000 answers at full).
+    heavy_learner_attempts: int = 0
     chunks_per_document: int = 100
     # Measurements.
     warmup: int = 10
@@ -31,6 +34,9 @@ class Scale:
     # Each hostile question upload (issue 24): 100 MB is the upload cap.
     hostile_upload_mb: int = 100
     embed_questions: int = 64
+    # The relations-with-embeddings figure embeds this many of the largest
+    # topic's questions and projects the rest (None: all of them).
+    related_embed_limit: int | None = None
     load_learners: int = 4
     load_requests: int = 400
     seed: int = 20240801
@@ -44,6 +50,7 @@ class Scale:
             "attempts",
             "chunks",
             "chunks_per_document",
+            "heavy_learner_attempts",
             "seed",
         )
         return {key: getattr(self, key) for key in keep}
@@ -75,6 +82,7 @@ SCALES: dict[str, Scale] = {
         attempts=6_000,
         chunks=600,
         chunks_per_document=50,
+        heavy_learner_attempts=1_500,
         warmup=3,
         requests=20,
         pickup_rounds=1,
@@ -82,6 +90,7 @@ SCALES: dict[str, Scale] = {
         import_files=2,
         hostile_upload_mb=1,
         embed_questions=16,
+        related_embed_limit=32,
         load_learners=2,
         load_requests=80,
     ),
@@ -93,6 +102,7 @@ SCALES: dict[str, Scale] = {
         learners=50,
         attempts=50_000,
         chunks=5_000,
+        heavy_learner_attempts=5_000,
     ),
     "full": Scale(
         name="full",
@@ -102,6 +112,7 @@ SCALES: dict[str, Scale] = {
         learners=1_000,
         attempts=1_000_000,
         chunks=200_000,
+        heavy_learner_attempts=20_000,
         warmup=30,
         requests=500,
         pickup_rounds=5,

@@ -54,7 +54,7 @@ SCALE = 10_000  # vectors are written with four decimals
 class TextGenerator:
     def __init__(self, rng: random.Random, vocabulary: int = 4000) -> None:
         self.rng = rng
-        made_up = set()
+        made_up: set[str] = set()
         while len(made_up) < vocabulary:
             made_up.add("".join(rng.choices(SYLLABLES, k=rng.choice((2, 2, 3, 4)))))
         self.vocabulary = [*DOMAIN_WORDS, *sorted(made_up)]

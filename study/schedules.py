@@ -32,6 +32,10 @@ SCHEDULES: list[Recurring] = [
         "study.tasks.act_versions_refresh_all_task",
         minutes=60,
     ),
+    # Forecast snapshots: what a lost task left stale, and each new day's.
+    Recurring(
+        "study.forecast_snapshots_refresh", "study.tasks.forecast_snapshots_refresh"
+    ),
     # Uploaded question files of finished or expired imports are deleted.
     Recurring(
         "study.question_imports_cleanup",

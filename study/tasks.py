@@ -14,6 +14,10 @@ from study.documents.services import (
 )
 from study.documents.summaries import document_summarize
 from study.evidence.services import topic_cards_compute
+from study.forecast.snapshots import (
+    forecast_snapshot_refresh,
+    forecast_snapshots_refresh_due,
+)
 from study.imports.runs import (
     question_import_apply,
     question_import_check,
@@ -117,3 +121,12 @@ def questions_embed_overdue() -> int:
 def related_refresh() -> int:
     """Recompute invalidated related-question caches, a batch at a time."""
     return refresh_due_relations()
+
+
+def forecast_snapshot_refresh_task(user_id: int, topic_id: int) -> bool:
+    return forecast_snapshot_refresh(user_id=user_id, topic_id=topic_id)
+
+
+def forecast_snapshots_refresh() -> int:
+    """Safety net and the new day: snapshots left stale or from yesterday."""
+    return forecast_snapshots_refresh_due()

@@ -21,6 +21,7 @@ from study.ai.explanations import (
     explanation_claim,
     explanation_generate,
     explanation_save,
+    stage_timer,
 )
 from study.jobs import runner as job_runner
 from study.llm.client import llm_configured
@@ -141,8 +142,10 @@ def run_explanation_job(job: QuestionJob) -> None:
         job_runner.job_error(job, JobError.BUSY, "a learner's click is generating it")
         return
     result = explanation_generate(question=question, priority=Priority.BACKGROUND)
+    stages = result.payload.setdefault("stages_s", {})
+    with stage_timer(stages, "write"):
+        saved = _save_unless_deleted(job, question.pk, result)
     job.payload = {**job.payload, **result.payload}
-    saved = _save_unless_deleted(job, question.pk, result)
     if not saved:
         return
     if result.status == "skipped":

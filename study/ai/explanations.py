@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -312,7 +315,9 @@ def explanation_generate(*, question: Question, priority: Priority) -> Generatio
 
 
 def _generate(question: Question, priority: Priority) -> GenerationResult:
-    inputs = explanation_inputs(question)
+    stages: dict[str, float] = {}  # seconds per step, kept in the job's payload
+    with stage_timer(stages, "retrieval"):  # the card's passages and the prompt
+        inputs = explanation_inputs(question)
     prompt, evidence, card = inputs.prompt, inputs.evidence, inputs.card
     topic = question.topic
     if not evidence and not topic.ai_question_only:
@@ -325,20 +330,22 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
             )
             + " "
             + gettext("도움이 될 자료: %(hint)s") % {"hint": hint},
-            payload={"missing_hint": hint},
+            payload={"missing_hint": hint, "stages_s": stages},
             meta={"missing_hint": hint},
         )
     check = None
     if topic.ai_independent_check:
-        check = answer_check(question=question, priority=priority)
+        with stage_timer(stages, "check"):
+            check = answer_check(question=question, priority=priority)
     try:
-        reply = llm_json(
-            priority=priority,
-            system=SYSTEM_PROMPT,
-            user=prompt,
-            schema=EXPLANATION_SCHEMA,
-            schema_name="explanation",
-        )
+        with stage_timer(stages, "llm"):
+            reply = llm_json(
+                priority=priority,
+                system=SYSTEM_PROMPT,
+                user=prompt,
+                schema=EXPLANATION_SCHEMA,
+                schema_name="explanation",
+            )
     except LLMParseError as exc:
         result = _failed(
             JobError.PARSE_FAIL, str(exc), raw=exc.raw, reason="not_json_object"
@@ -350,10 +357,23 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
             exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
         )
     else:
-        result = _guarded(question, reply, evidence, check, card)
+        with stage_timer(stages, "guard"):
+            result = _guarded(question, reply, evidence, check, card)
     if check is not None:
         result.payload = {**result.payload, **check.as_payload()}
+    result.payload = {**result.payload, "stages_s": stages}
     return result
+
+
+@contextmanager
+def stage_timer(stages: dict[str, float], name: str) -> Iterator[None]:
+    """Add the block's wall time to stages[name] (seconds, rounded)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = stages.get(name, 0.0) + time.monotonic() - started
+        stages[name] = round(spent, 4)
 
 
 def grounding_of(evidence: list[Evidence]) -> str:

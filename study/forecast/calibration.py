@@ -66,7 +66,11 @@ class Tally:
 class SubjectCalibration:
     subject: str
     tally: Tally
-    line: str
+
+    @property
+    def line(self) -> str:
+        """In the language of the page that shows it (reports are cached)."""
+        return subject_line(self.tally)
 
 
 @dataclass
@@ -139,8 +143,7 @@ def calibration_report(
             unsure_before.add(qid)
     return CalibrationReport(
         subjects=[
-            SubjectCalibration(subject=name, tally=t, line=subject_line(t))
-            for name, t in by_subject.items()
+            SubjectCalibration(subject=name, tally=t) for name, t in by_subject.items()
         ],
         weeks=sorted(by_week.items()),
         overall=overall,

@@ -11,13 +11,14 @@ from django.db.models import F, Func, IntegerField, JSONField, Q
 from django.utils import timezone
 
 from study import rounds
-from study.forecast import calibration, memory, model, papers, retention
+from study.forecast import calibration, codec, memory, model, papers, retention
 from study.forecast import plan as daily
 from study.forecast.papers import NewShare
 from study.forecast.reliability import Bin, reliability_bins
 from study.models import (
     Attempt,
     ExamPlan,
+    ForecastSnapshot,
     Outcome,
     Question,
     QuestionAmendment,
@@ -28,6 +29,7 @@ from study.models import (
     Topic,
 )
 from study.models.amendment import FLAGGED
+from study.models.question import UNSHOWN_FIELDS
 from study.selectors.counts import queue_counts
 from study.selectors.exam_spec import exam_paper_for_topic, topic_subject_names
 from study.selectors.review_queue import end_of_today, pending_review_q
@@ -486,12 +488,19 @@ def topic_forecast(
     now: datetime | None = None,
     with_curve: bool = False,
     exam_plan=_LOOKUP,
+    snapshot=_LOOKUP,
 ) -> TopicForecast | None:
-    """D-day, review counts and P(합격) on the exam date; None without a date."""
+    """D-day, review counts and P(합격) on the exam date; None without a date.
+
+    P(합격) (and its curve) comes from the learner's forecast snapshot when it
+    is fresh (the background refresh keeps it so), else it is computed here;
+    an explicit `now` always computes. D-day and the counts are always live.
+    """
     if exam_plan is _LOOKUP:
         exam_plan = exam_plan_get(user=user, topic=topic)
     if exam_plan is None:
         return None
+    live = now is not None
     now = now or timezone.now()
     days_left = (exam_plan.exam_date - timezone.localdate(now)).days
     due, pending = review_counts(user=user, topic=topic)
@@ -502,19 +511,63 @@ def topic_forecast(
         due_count=due,
         pending_count=pending,
     )
-    history = learner_history(user=user, topic=topic)
-    lm = model_at(history, now=now)
-    result.latest_sitting = history.sittings[-1] if history.sittings else None
-    result.new_share_measured = any(s.measured for s in history.shares.values())
-    if not lm.subjects or days_left < 0:
+    if days_left < 0:
         return result
+    parts = None
+    if not live:
+        if snapshot is _LOOKUP:
+            snapshot = snapshot_get(user=user, topic=topic)
+        parts = snapshot_part(snapshot, "forecast", now=now, exam_plan=exam_plan)
+    if parts is None:
+        parts = forecast_parts(
+            user=user, topic=topic, exam_plan=exam_plan, now=now, with_curve=with_curve
+        )
+    result.forecast = parts.forecast
+    result.latest_sitting = parts.latest_sitting
+    result.new_share_measured = parts.new_share_measured
+    if with_curve:
+        result.curve, result.idle_curve = parts.curve, parts.idle_curve
+    return result
+
+
+@dataclass
+class ForecastParts:
+    """What the snapshot keeps of a forecast: P(합격), its two curves, the
+    latest sitting and whether the share of new questions was measured."""
+
+    forecast: model.Forecast | None
+    curve: list[CurvePoint] = field(default_factory=list)
+    idle_curve: list[CurvePoint] = field(default_factory=list)
+    latest_sitting: SittingRecord | None = None
+    new_share_measured: bool = False
+
+
+def forecast_parts(
+    *,
+    user,
+    topic: Topic,
+    exam_plan: ExamPlan,
+    now: datetime,
+    with_curve: bool,
+    history: LearnerHistory | None = None,
+    lm: LearnerModel | None = None,
+) -> ForecastParts:
+    """P(합격) on the exam date from every answer (the expensive part)."""
+    history = history or learner_history(user=user, topic=topic)
+    lm = lm or model_at(history, now=now)
+    if not lm.subjects:
+        return ForecastParts(forecast=None)
     exam_day = max(exam_day_number(exam_plan.exam_date), lm.today)
-    result.forecast = model.forecast(
-        lm.subjects, exam_day=exam_day, today=lm.today, evidence=lm.evidence
+    parts = ForecastParts(
+        forecast=model.forecast(
+            lm.subjects, exam_day=exam_day, today=lm.today, evidence=lm.evidence
+        ),
+        latest_sitting=history.sittings[-1] if history.sittings else None,
+        new_share_measured=any(share.measured for share in history.shares.values()),
     )
     if with_curve:
-        result.curve, result.idle_curve = _curves(history, lm, exam_plan.exam_date, now)
-    return result
+        parts.curve, parts.idle_curve = _curves(history, lm, exam_plan.exam_date, now)
+    return parts
 
 
 def _curves(
@@ -573,13 +626,48 @@ class DailyPlan:
 
 
 def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan | None:
-    """오늘 할 일 for a learner with an exam date (the same all day: seeded)."""
+    """오늘 할 일 for a learner with an exam date (the same all day: seeded),
+    from the forecast snapshot when it is fresh."""
     exam_plan = exam_plan_get(user=user, topic=topic)
     if exam_plan is None:
         return None
-    now = now or timezone.now()
-    lm = learner_model(user=user, topic=topic, now=now)
-    due_rows = list(
+    plan = None
+    if now is None:
+        now = timezone.now()
+        snapshot = snapshot_get(user=user, topic=topic)
+        plan = snapshot_part(snapshot, "plan", now=now, exam_plan=exam_plan)
+    if plan is None:
+        plan = daily_plan_compute(user=user, topic=topic, exam_plan=exam_plan, now=now)
+    chosen = set(plan.reviews)
+    reviews = list(
+        QuestionProgress.objects.filter(
+            user=user, topic=topic, question_id__in=plan.reviews
+        )
+        .select_related("question")
+        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
+        .order_by("due_at", "id")
+    )
+    by_id = Question.objects.defer(*UNSHOWN_FIELDS).in_bulk([*plan.misses, *plan.new])
+    return DailyPlan(
+        exam_plan=exam_plan,
+        plan=plan,
+        reviews=[row for row in reviews if row.question_id in chosen],
+        misses=[by_id[i] for i in plan.misses if i in by_id],
+        new_questions=[by_id[i] for i in plan.new if i in by_id],
+    )
+
+
+def daily_plan_compute(
+    *,
+    user,
+    topic: Topic,
+    exam_plan: ExamPlan,
+    now: datetime,
+    lm: LearnerModel | None = None,
+) -> daily.Plan:
+    """Today's due reviews and the new questions that raise P(합격) most."""
+    lm = lm or learner_model(user=user, topic=topic, now=now)
+    due_ids = list(
         QuestionProgress.objects.filter(
             user=user,
             topic=topic,
@@ -588,8 +676,8 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
         )
         .filter(question__deleted_at__isnull=True)
         .filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
-        .select_related("question")
         .order_by("due_at", "id")
+        .values_list("question_id", flat=True)
     )
     miss_ids = list(
         QuestionProgress.objects.filter(user=user, topic=topic)
@@ -599,28 +687,26 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
         .order_by("-last_attempted_at", "id")
         .values_list("question_id", flat=True)
     )
-    result = daily.daily_plan(
+    return daily.daily_plan(
         subjects=lm.subjects,
         ids=lm.ids,
         miss_ids=miss_ids,
-        due_ids=[row.question_id for row in due_rows],
+        due_ids=due_ids,
         size=exam_plan.daily_size,
         today=lm.today,
         exam_day=max(exam_day_number(exam_plan.exam_date), lm.today + 1),
         seed=plan_seed(user=user, topic=topic, day=timezone.localdate(now)),
     )
-    chosen = set(result.reviews)
-    by_id = Question.objects.in_bulk([*result.misses, *result.new])
-    return DailyPlan(
-        exam_plan=exam_plan,
-        plan=result,
-        reviews=[row for row in due_rows if row.question_id in chosen],
-        misses=[by_id[i] for i in result.misses if i in by_id],
-        new_questions=[by_id[i] for i in result.new if i in by_id],
-    )
 
 
 def calibration_for(*, user, topic: Topic) -> calibration.CalibrationReport:
+    """From the forecast snapshot when it is fresh, else from every answer."""
+    snapshot = snapshot_get(user=user, topic=topic)
+    report = snapshot_part(snapshot, "calibration", now=timezone.now(), exam_plan=None)
+    return report if report is not None else calibration_compute(user=user, topic=topic)
+
+
+def calibration_compute(*, user, topic: Topic) -> calibration.CalibrationReport:
     tz = timezone.get_current_timezone()
     rows = (
         Attempt.objects.filter(user=user, question__topic=topic)
@@ -692,14 +778,34 @@ class TrackRecord:
 
 
 def forecast_track_record(*, user, topic: Topic) -> TrackRecord:
+    """From the forecast snapshot when it is fresh, else replayed here."""
+    plan = exam_plan_get(user=user, topic=topic)
+    now = timezone.now()
+    snapshot = snapshot_get(user=user, topic=topic)
+    record = snapshot_part(snapshot, "track", now=now, exam_plan=plan)
+    if record is None:
+        record = forecast_track_record_compute(user=user, topic=topic, exam_plan=plan)
+    return record
+
+
+def forecast_track_record_compute(
+    *,
+    user,
+    topic: Topic,
+    exam_plan: ExamPlan | None,
+    history: LearnerHistory | None = None,
+    now: datetime | None = None,
+) -> TrackRecord:
     """The learner's own past forecasts against their sittings: for every
     finished mock or whole round, the forecast replayed from the answers
     given until 7 (and 28) days before it, for an exam at that moment."""
-    history = learner_history(user=user, topic=topic, sittings=TRACK_SITTINGS)
-    plan = exam_plan_get(user=user, topic=topic)
+    history = history or learner_history(
+        user=user, topic=topic, sittings=TRACK_SITTINGS
+    )
+    today = timezone.localdate(now)
     exam_date = (
-        plan.exam_date
-        if plan is not None and plan.exam_date < timezone.localdate()
+        exam_plan.exam_date
+        if exam_plan is not None and exam_plan.exam_date < today
         else None
     )
 
@@ -735,3 +841,87 @@ def forecast_track_record(*, user, topic: Topic) -> TrackRecord:
     ]
     record.near_exam = [f for f in made if near_exam(f.sitting)]
     return record
+
+
+# -- the forecast snapshot (study.forecast.snapshots computes and stores it) --
+
+# Every class a snapshot part holds; their shape is the snapshot's version.
+SNAPSHOT_CLASSES = (
+    ForecastParts,
+    CurvePoint,
+    SittingRecord,
+    TrackRecord,
+    PastForecast,
+    Bin,
+    model.Forecast,
+    model.SubjectForecast,
+    daily.Plan,
+    calibration.CalibrationReport,
+    calibration.SubjectCalibration,
+    calibration.Tally,
+)
+SNAPSHOT_PARTS = ("forecast", "plan", "calibration", "track")
+
+
+def snapshot_version() -> str:
+    return codec.shape_version(SNAPSHOT_CLASSES)
+
+
+def snapshot_get(*, user, topic: Topic) -> ForecastSnapshot | None:
+    return ForecastSnapshot.objects.filter(user=user, topic=topic).first()
+
+
+def snapshots_by_topic(*, user) -> dict[int, ForecastSnapshot]:
+    return {s.topic_id: s for s in ForecastSnapshot.objects.filter(user=user)}
+
+
+def snapshot_is_fresh(
+    snapshot: ForecastSnapshot | None,
+    part: str,
+    *,
+    now: datetime,
+    exam_plan: ExamPlan | None,
+) -> bool:
+    """Computed after the last change it depends on: every part after the
+    last finished session; the forecast and the plan also today, for this
+    exam date (and the plan for this daily size); the track record for this
+    exam date, on a day when it was as far past as today."""
+    if snapshot is None or snapshot.stale or snapshot.version != snapshot_version():
+        return False
+    if part == "calibration":
+        return True
+    if part == "track":
+        exam_date = exam_plan.exam_date if exam_plan is not None else None
+        if snapshot.exam_date != exam_date:
+            return False
+        return exam_date is None or (
+            snapshot.computed_for is not None
+            and (exam_date < snapshot.computed_for)
+            == (exam_date < timezone.localdate(now))
+        )
+    return (
+        exam_plan is not None
+        and snapshot.computed_for == timezone.localdate(now)
+        and snapshot.exam_date == exam_plan.exam_date
+        and (part != "plan" or snapshot.daily_size == exam_plan.daily_size)
+    )
+
+
+def snapshot_part(
+    snapshot: ForecastSnapshot | None,
+    part: str,
+    *,
+    now: datetime,
+    exam_plan: ExamPlan | None,
+):
+    """The stored part (ForecastParts, daily.Plan, CalibrationReport or
+    TrackRecord), or None when it is missing, not fresh or of another shape."""
+    if not snapshot_is_fresh(snapshot, part, now=now, exam_plan=exam_plan):
+        return None
+    data = getattr(snapshot, part)
+    if data is None:
+        return None
+    try:
+        return codec.decode(data, SNAPSHOT_CLASSES)
+    except codec.ShapeError:
+        return None

@@ -117,10 +117,6 @@ def _opener(path: Path) -> Callable[[], BinaryIO]:
     return lambda: path.open("rb")
 
 
-class _DryRunRollback(Exception):
-    pass
-
-
 def topic_get_or_create_for_import(*, name: str, owner_username: str | None) -> Topic:
     """Find the topic by name (of that owner when given); create it when absent.
 
@@ -202,13 +198,10 @@ def questions_import(
             if by_subject
         )
         spool.seek(0)
-        try:
-            with transaction.atomic():
-                _write_spooled(topic, spool, numbering, subjects, report)
-                if dry_run:
-                    raise _DryRunRollback
-        except _DryRunRollback:
-            pass
+        # A dry run writes nothing (it used to write and roll back: 15 s for
+        # a 1 MB file of updates); it counts what each batch would write.
+        with transaction.atomic():
+            _write_spooled(topic, spool, numbering, subjects, report, dry_run=dry_run)
     subjects.report(report)
     report.rejected.sort(key=_file_order(files))
     return report
@@ -220,12 +213,15 @@ def _write_spooled(
     numbering: dict[identity.Round, bool],
     subjects: _SubjectNames,
     report: ImportReport,
+    *,
+    dry_run: bool = False,
 ) -> None:
     """The spooled rows, less the duplicates, written a batch at a time; then
     a round that turned out to number each subject from 1 does so for all of
-    its questions, also those this import did not touch."""
+    its questions, also those this import did not touch. A dry run counts
+    what would be written and writes nothing."""
     seen: identity.FirstSeen[tuple[str, int]] = identity.FirstSeen(numbering)
-    batch = _Batch(topic=topic, numbering=numbering, report=report)
+    batch = _Batch(topic=topic, numbering=numbering, report=report, dry_run=dry_run)
     for row in _spooled(spool):
         first = seen.check(row, (row.file, row.line))
         if first is not None:
@@ -242,7 +238,8 @@ def _write_spooled(
         batch.add(row)
     batch.write()
     del seen
-    _renumber_untouched(topic, numbering, matched=batch.matched)
+    if not dry_run:
+        _renumber_untouched(topic, numbering, matched=batch.matched)
 
 
 def _file_order(names: list[str]) -> Callable[[Rejection], tuple[int, int]]:
@@ -313,8 +310,10 @@ class _Batch:
         topic: Topic,
         numbering: dict[identity.Round, bool],
         report: ImportReport,
+        dry_run: bool = False,
     ) -> None:
         self.topic, self.numbering, self.report = topic, numbering, report
+        self.dry_run = dry_run
         self.rows: list[ParsedRow] = []
         self.chars = 0
         self.matched: set[int] = set()  # the questions rows matched
@@ -333,6 +332,7 @@ class _Batch:
                 rows=self.rows,
                 numbering=self.numbering,
                 report=self.report,
+                dry_run=self.dry_run,
             )
         self.rows, self.chars = [], 0
 
@@ -385,8 +385,10 @@ def _write_rows(
     rows: list[ParsedRow],
     numbering: dict[identity.Round, bool],
     report: ImportReport,
+    dry_run: bool = False,
 ) -> set[int]:
-    """Write one batch; the ids of the questions its rows matched."""
+    """Write one batch (a dry run counts it only); the ids of the questions
+    its rows matched."""
     existing = _existing_questions(topic=topic, rows=rows, numbering=numbering)
     to_create: list[Question] = []
     edits: list[tuple[Question, dict[str, Any]]] = []
@@ -418,9 +420,13 @@ def _write_rows(
             edits.append((question, values))
         if row.needs_figure and not question.figure:
             report.needs_figure += 1
+    if dry_run:  # every edit changes a content field: each would be updated
+        report.imported += len(to_create)
+        report.updated += len(edits)
+        return matched
     # The question services' bulk forms: the same stale rule, events (in this
-    # transaction, so a dry run's rollback takes them too), re-embedding and
-    # relation invalidation as an edit in the form, in a few statements.
+    # transaction), re-embedding and relation invalidation as an edit in the
+    # form, in a few statements.
     questions_bulk_create(topic=topic, questions=to_create)
     updated = questions_bulk_update(edits=edits)
     report.imported += len(to_create)

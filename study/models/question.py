@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from pgvector.django import HnswIndex, VectorField
+from pgvector.django import VectorField
 
 from study import rounds, subjects
 from study.imports.identity import identity as question_identity
@@ -29,6 +29,9 @@ CONTENT_FIELDS = (
     "explanation",
 )
 ROUND_KEY_FIELDS = ("exam_year", "exam_session", "number")
+# Read by the related-questions analysis only: pages and finalize defer it
+# (parsing a 384-float vector costs more than the rest of the row).
+UNSHOWN_FIELDS = ("embedding",)
 # Lengths of the bounded text columns, checked by the importer per row.
 TEXT_LIMITS = {"exam_name": 200, "subject": 200, "scope": 200}
 
@@ -180,6 +183,9 @@ class Question(models.Model):
     ai_explanation_meta = models.JSONField(default=dict, blank=True)
 
     # Embedding of stem + choices, for repeated/similar question detection.
+    # Not indexed: every read compares a topic's rows exactly (an approximate
+    # index could drop candidates), and an HNSW index made each write of a
+    # vector or of the cached relations below cost a graph insertion.
     embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True, blank=True)
     embedding_model = models.CharField(max_length=200, blank=True)
     embedding_status = models.CharField(
@@ -191,6 +197,9 @@ class Question(models.Model):
     related_repeat = models.JSONField(default=list, blank=True)
     related_similar = models.JSONField(default=list, blank=True)
     repeat_count = models.PositiveSmallIntegerField(default=0)
+    # Repeats whose key contradicts this question's (an option both print is
+    # keyed in one and not the other): 정답 확인 필요.
+    repeat_key_conflicts = models.PositiveSmallIntegerField(default=0)
     similar_count = models.PositiveSmallIntegerField(default=0)
     # Distinct exam rounds among this question and its repeats/similars
     # (0 when it has none).
@@ -246,6 +255,12 @@ class Question(models.Model):
         ]
         indexes = [
             models.Index(fields=["topic", "subject"], name="study_q_topic_subject"),
+            # The live questions of a topic, counted by an index-only scan.
+            models.Index(
+                fields=["topic"],
+                condition=Q(deleted_at__isnull=True),
+                name="study_q_topic_alive",
+            ),
             models.Index(
                 fields=["topic", "ai_explanation_status"],
                 condition=~Q(ai_explanation_status="none"),
@@ -261,12 +276,11 @@ class Question(models.Model):
                 condition=Q(embedding_status="ready", related_computed_at__isnull=True),
                 name="study_q_related_invalid",
             ),
-            HnswIndex(
-                name="study_q_embedding_hnsw",
-                fields=["embedding"],
-                m=16,
-                ef_construction=64,
-                opclasses=["vector_cosine_ops"],
+            # 정답 확인 필요: the topic's questions with a contradicting repeat.
+            models.Index(
+                fields=["topic", "id"],
+                condition=Q(repeat_key_conflicts__gt=0, deleted_at__isnull=True),
+                name="study_q_key_conflicts",
             ),
         ]
 

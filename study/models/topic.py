@@ -27,6 +27,14 @@ def _may_read_all(user) -> bool:
     )
 
 
+def topic_is_visible_to(user, *, owner_id: int, is_shared: bool) -> bool:
+    """The row form of TopicQuerySet.visible_to, for a read that has the
+    topic's owner and sharing at hand (the quiz's answer path)."""
+    if not user.is_authenticated:
+        return False
+    return owner_id == user.pk or is_shared or _may_read_all(user)
+
+
 class TopicQuerySet(models.QuerySet):
     def visible_to(self, user) -> TopicQuerySet:
         """Topics a user may read: their own and shared ones, all with a grant."""

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from study.models import Attempt, Question, QuizSession, QuizStatus
+from study.models.question import UNSHOWN_FIELDS
 from study.offline.parsing import OfflineAnswer
 from study.offline.selectors import key_version
 from study.services.quiz_sessions import AnswerRejected, quiz_answer_record
@@ -135,7 +136,9 @@ def offline_answers_sync(
     """Record waiting answers in slot order, each once (see the module doc)."""
     keys = [a.key for a in answers]
     seen = _recorded_by_key(session.user_id, keys)
-    questions = Question.objects.in_bulk({a.question_id for a in answers})
+    questions = Question.objects.defer(*UNSHOWN_FIELDS).in_bulk(
+        {a.question_id for a in answers}
+    )
     outcomes = []
     for answer in answers:
         if answer.key in seen:
@@ -203,6 +206,7 @@ def _record(
             choice=answer.choice,
             time_taken_ms=answer.elapsed_ms,
             answer_key=answer.answer_key,
+            question=question,  # read once for the batch: its key grades
         )
     except AnswerRejected:
         return AnswerOutcome(key=key, status=_why_not_recorded(session, answer))

@@ -173,27 +173,39 @@ def questions_embed(
 ) -> int:
     """Embed many questions, storing each batch as it is done; then recompute
     their topics' relations (a whole topic at once is cheaper than marking it
-    due). Returns how many embeddings were stored."""
-    questions = list(Question.objects.alive().filter(pk__in=list(question_ids)))
+    due). A text several questions share (a repeat printed alike) is embedded
+    once. Returns how many embeddings were stored."""
+    questions = list(
+        Question.objects.alive()
+        .filter(pk__in=list(question_ids))
+        .only("id", "topic_id", *TEXT_FIELDS)
+    )
     texts = {q.pk: question_embedding_text(q) for q in questions}
+    by_text: dict[str, list[int]] = {}
+    for pk in sorted(texts):
+        by_text.setdefault(texts[pk], []).append(pk)
+    unique = list(by_text)
     embedder = get_embedder()
-    ids = sorted(texts)
     stored: set[int] = set()
-    for start in range(0, len(ids), EMBED_BATCH):
-        batch = ids[start : start + EMBED_BATCH]
+    for start in range(0, len(unique), EMBED_BATCH):
+        batch = unique[start : start + EMBED_BATCH]
         try:
-            vectors = embedder.embed_passages([texts[i] for i in batch])
+            vectors = embedder.embed_passages(batch)
         except Exception:
-            logger.exception("embedding %s questions failed", len(ids) - start)
-            _mark_failed(ids[start:])
+            left = [pk for text in unique[start:] for pk in by_text[text]]
+            logger.exception("embedding %s questions failed", len(left))
+            _mark_failed(left)
             break
         _drop_stale_connection()
+        found = {
+            pk: vector
+            for text, vector in zip(batch, vectors, strict=True)
+            for pk in by_text[text]
+        }
         with transaction.atomic():
-            stored |= _store_many(
-                dict(zip(batch, vectors, strict=True)), texts, embedder.name
-            )
+            stored |= _store_many(found, texts, embedder.name)
         if on_progress:
-            on_progress(len(batch))
+            on_progress(len(found))
     if compute_relations:
         for topic_id in sorted({q.topic_id for q in questions if q.pk in stored}):
             with transaction.atomic():
@@ -207,32 +219,39 @@ def _drop_stale_connection() -> None:
         close_old_connections()
 
 
+_STORE_VECTORS = """
+UPDATE {table} AS q SET embedding = v.embedding::vector, embedding_model = %s,
+    embedding_status = %s, embedded_at = %s
+FROM unnest(%s::bigint[], %s::text[]) AS v(id, embedding)
+WHERE q.id = v.id
+"""
+
+
 def _store_many(vectors: dict, texts: dict, model: str) -> set[int]:
-    """Store the vectors whose question text is still the embedded text."""
+    """Store the vectors whose question text is still the embedded text (one
+    UPDATE … FROM unnest: bulk_update's CASE per row costs seconds here)."""
     locked = (
         Question.objects.select_for_update()
         .filter(pk__in=list(vectors))
         .only("id", *TEXT_FIELDS)
         .order_by("id")
     )
-    now = timezone.now()
-    fresh = [
-        Question(
-            pk=q.pk,
-            embedding=vectors[q.pk],
-            embedding_model=model,
-            embedding_status=EmbeddingStatus.READY,
-            embedded_at=now,
+    fresh = [q.pk for q in locked if question_embedding_text(q) == texts[q.pk]]
+    if fresh:
+        sql = _STORE_VECTORS.format(
+            table=connection.ops.quote_name(Question._meta.db_table)
         )
-        for q in locked
-        if question_embedding_text(q) == texts[q.pk]
-    ]
-    Question.objects.bulk_update(
-        fresh,
-        ["embedding", "embedding_model", "embedding_status", "embedded_at"],
-        batch_size=500,
-    )
-    return {q.pk for q in fresh}
+        literals = [_vector_literal(vectors[pk]) for pk in fresh]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [model, EmbeddingStatus.READY, timezone.now(), fresh, literals],
+            )
+    return set(fresh)
+
+
+def _vector_literal(vector) -> str:
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 
 def _mark_failed(question_ids: list[int]) -> None:

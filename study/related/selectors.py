@@ -18,6 +18,7 @@ from pgvector.django import CosineDistance
 from study import rounds
 from study.models import EmbeddingStatus, Question, Topic
 from study.models.question import ANSWER_DEFINING_FIELDS, ROUND_KEY_FIELDS
+from study.related.rules import KEY_CONFLICT
 
 BULK_MAX_IDS = 200
 # What the relation rules read of a question (related_rules, the round).
@@ -32,6 +33,10 @@ class RelatedItem:
     number: int | None
     stem: str
     similarity: float
+    # A repeat's key against this question's: same | other | conflict
+    # (study.related.rules), and the choice number(s) its round keyed.
+    key: str = ""
+    answer: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, entry: dict) -> RelatedItem:
@@ -43,7 +48,13 @@ class RelatedItem:
             number=entry.get("number"),
             stem=entry.get("stem", ""),
             similarity=entry.get("similarity", 0.0),
+            key=entry.get("key", ""),
+            answer=tuple(entry.get("answer", ())),
         )
+
+    @property
+    def key_conflict(self) -> bool:
+        return self.key == KEY_CONFLICT
 
     @property
     def url(self) -> str:

@@ -31,7 +31,7 @@ from study import rounds
 from study.models import EmbeddingStatus, Question
 from study.related import vectors as related_vectors
 from study.related.grades import grade_for
-from study.related.rules import QuestionText, decisive_difference
+from study.related.rules import KEY_CONFLICT, PairVerdict, QuestionText
 from study.related.selectors import (
     RELATION_FIELDS,
     RelatedView,
@@ -45,9 +45,9 @@ from study.related.thresholds import (
     REPEAT,
     SIMILAR,
     Thresholds,
-    classify,
     current_thresholds,
     is_comparable,
+    pair_verdict_for,
 )
 
 LIST_LIMIT = 50
@@ -94,8 +94,11 @@ class RelationRow:
             return None
         return (self.year, rounds.session_sitting(self.session))
 
-    def entry(self, similarity: float) -> dict:
-        return {
+    def entry(self, similarity: float, key: str = "") -> dict:
+        """What a list shows of a related question; a repeat also says how
+        its key relates (rules.KEY_SAME / KEY_OTHER / KEY_CONFLICT) and which
+        choice(s) its round keyed."""
+        entry: dict[str, object] = {
             "id": self.id,
             "similarity": round(float(similarity), 4),
             "year": self.year,
@@ -103,6 +106,10 @@ class RelationRow:
             "number": self.number,
             "stem": preview(self.stem),
         }
+        if key:
+            entry["key"] = key
+            entry["answer"] = sorted(k + 1 for k in self.text.keyed)
+        return entry
 
 
 def preview(stem: str) -> str:
@@ -112,18 +119,18 @@ def preview(stem: str) -> str:
 
 @dataclass
 class _Pairs:
-    """Decisive differences, computed once per unordered pair."""
+    """The rules' verdict, computed once per unordered pair."""
 
     thresholds: Thresholds
-    verdicts: dict[tuple[int, int], str | None] = field(default_factory=dict)
+    verdicts: dict[tuple[int, int], PairVerdict] = field(default_factory=dict)
 
-    def kind(self, similarity: float, a: RelationRow, b: RelationRow) -> str | None:
-        return classify(similarity, self.thresholds, lambda: self._verdict(a, b))
-
-    def _verdict(self, a: RelationRow, b: RelationRow) -> str | None:
+    def verdict(self, similarity: float, a: RelationRow, b: RelationRow) -> PairVerdict:
         key = (min(a.id, b.id), max(a.id, b.id))
         if key not in self.verdicts:
-            self.verdicts[key] = decisive_difference(a.text, b.text)
+            first, second = (a, b) if a.id < b.id else (b, a)
+            self.verdicts[key] = pair_verdict_for(
+                similarity, first.text, second.text, self.thresholds
+            )
         return self.verdicts[key]
 
 
@@ -135,22 +142,23 @@ def _relation_values(
     recent_floor: int | None,
     now: datetime,
 ) -> dict:
-    repeat: list[tuple[RelationRow, float]] = []
+    repeat: list[tuple[RelationRow, float, str]] = []
     similar: list[tuple[RelationRow, float]] = []
     for other, similarity in sorted(matches, key=lambda m: (-m[1], m[0].id)):
-        kind = pairs.kind(similarity, row, other)
-        if kind == REPEAT:
-            repeat.append((other, similarity))
-        elif kind == SIMILAR:
+        verdict = pairs.verdict(similarity, row, other)
+        if verdict.kind == REPEAT:
+            repeat.append((other, similarity, verdict.key))
+        elif verdict.kind == SIMILAR:
             similar.append((other, similarity))
-    related = [other for other, _ in repeat + similar]
+    related = [other for other, *_ in repeat] + [other for other, _ in similar]
     rounds_seen = {r.round for r in [row, *related] if r.round}
     round_count = len(rounds_seen) if related else 0
     years = [r.year for r in [row, *related] if r.year is not None]
     return {
-        "related_repeat": [o.entry(s) for o, s in repeat[:LIST_LIMIT]],
+        "related_repeat": [o.entry(s, key) for o, s, key in repeat[:LIST_LIMIT]],
         "related_similar": [o.entry(s) for o, s in similar[:LIST_LIMIT]],
         "repeat_count": len(repeat),
+        "repeat_key_conflicts": sum(key == KEY_CONFLICT for *_, key in repeat),
         "similar_count": len(similar),
         "round_count": round_count,
         "related_grade": grade_for(
@@ -173,7 +181,7 @@ def question_related_compute(*, question: Question) -> bool:
     if not is_comparable(question, thresholds):
         return False
     found = question_related_matches(
-        question=question, model=thresholds.model, floor=thresholds.similar
+        question=question, model=thresholds.model, floor=thresholds.floor
     )
     values = _relation_values(
         RelationRow.of_question(question),
@@ -253,7 +261,7 @@ def topic_related_compute(
     now = timezone.now()
     updated: list[tuple[int, dict]] = []
     found = related_vectors.matches_above(
-        topic.matrix, topic.rounds, thresholds.similar, on_progress
+        topic.matrix, topic.rounds, thresholds.floor, on_progress
     )
     for index, matches in found:
         values = _relation_values(

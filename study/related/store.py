@@ -14,20 +14,28 @@ from django.db import connection
 from study.models import Question
 
 WRITE_CHUNK = 2000
-_SCALAR_FIELDS = ("repeat_count", "similar_count", "round_count", "related_grade")
+_SCALAR_FIELDS = (
+    "repeat_count",
+    "repeat_key_conflicts",
+    "similar_count",
+    "round_count",
+    "related_grade",
+)
 _WRITE_RELATIONS = """
 UPDATE {table} AS q SET
     related_repeat = v.repeat_list::jsonb,
     related_similar = v.similar_list::jsonb,
     repeat_count = v.repeat_count,
+    repeat_key_conflicts = v.repeat_key_conflicts,
     similar_count = v.similar_count,
     round_count = v.round_count,
     related_grade = v.grade,
     related_computed_at = %s,
     related_threshold_version = %s
 FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[], %s::int[], %s::int[],
-            %s::text[]) AS v(id, repeat_list, similar_list, repeat_count, similar_count,
-                             round_count, grade)
+            %s::int[], %s::text[]) AS v(id, repeat_list, similar_list, repeat_count,
+                                        repeat_key_conflicts, similar_count,
+                                        round_count, grade)
 WHERE q.id = v.id
 """
 

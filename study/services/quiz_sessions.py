@@ -6,16 +6,19 @@ import logging
 import random
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from study import rounds
 from study.ai import explanation_jobs, session_analysis
+from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import (
     UNSURE_CHOICE,
     Attempt,
@@ -27,8 +30,10 @@ from study.models import (
     QuizStatus,
     Topic,
 )
+from study.models.question import UNSHOWN_FIELDS
 from study.selectors import quiz_selection as sel
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
+from study.selectors.results import GRADING_FIELDS
 from study.selectors.scores import paper_score
 from study.services.progress import progress_apply_session
 
@@ -192,13 +197,21 @@ def quiz_answer_record(
     choice: int,
     time_taken_ms: int | None,
     answer_key: AnswerKey | None = None,
+    question: Question | None = None,
 ) -> Attempt:
     """Record the answer of one slot; the last one finalizes the session.
 
-    The slot is claimed with a conditional UPDATE on answered_count, so a
-    double click or a replay cannot record two attempts for one slot. An
-    answer_key (the device's idempotency key and the time the answer was
-    given) is stored on the attempt; the database keeps each key once.
+    The slot is claimed and the attempt inserted in one statement (an UPDATE
+    on answered_count feeding the INSERT), so a double click or a replay
+    cannot record two attempts for one slot and an answer is never half
+    written. Nothing else is written per answer: progress, patterns and
+    schedules are derived from the attempts when the session is finalized
+    (progress_apply_session). An answer_key (the device's idempotency key and
+    the time the answer was given) is stored on the attempt; the database
+    keeps each key once (a repeated key fails the whole statement: no slot is
+    claimed). `question` is the answered question when the caller has read
+    it already (selectors.results.answer_slot_get); its key is all that is
+    read of it.
     """
     if not 1 <= choice <= UNSURE_CHOICE:
         raise AnswerRejected(_("보기는 1~5 중에서 고르세요."))
@@ -209,32 +222,10 @@ def quiz_answer_record(
         or session.question_ids[position] != question_id
     ):
         raise AnswerRejected(_("이 세션의 문제가 아닙니다."))
-    try:
-        with transaction.atomic():
-            attempt = _claim_and_record(
-                session, position, question_id, choice, time_taken_ms, answer_key
-            )
-    except IntegrityError as exc:  # the slot claim makes this a last line of defence
-        raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
-    return attempt
-
-
-def _claim_and_record(
-    session: QuizSession,
-    position: int,
-    question_id: int,
-    choice: int,
-    time_taken_ms: int | None,
-    answer_key: AnswerKey | None = None,
-) -> Attempt:
-    claimed = QuizSession.objects.filter(
-        pk=session.pk, status=QuizStatus.ACTIVE, answered_count=position
-    ).update(answered_count=F("answered_count") + 1, last_activity_at=timezone.now())
-    if not claimed:
-        raise _why_not_claimed(session, position)
-    question = Question.objects.get(pk=question_id)
+    if question is None or question.pk != question_id:
+        question = Question.objects.only(*GRADING_FIELDS).get(pk=question_id)
     outcome, selected = _outcome_for(question, choice)
-    attempt = Attempt.objects.create(
+    attempt = Attempt(
         user_id=session.user_id,
         session=session,
         question=question,
@@ -244,10 +235,72 @@ def _claim_and_record(
         time_taken_ms=_time_taken(session, time_taken_ms),
         **(answer_key.attempt_fields(session) if answer_key else {}),
     )
-    session.answered_count = position + 1
-    if session.answered_count >= session.size:
-        quiz_session_finalize(session=session, status=QuizStatus.FINISHED)
+    # An answer given offline keeps its own time; the session was active now.
+    offline = answer_key is not None and answer_key.given_at is not None
+    activity_at = timezone.now() if offline else attempt.created_at
+    last = position + 1 >= session.size
+    # The last answer and the finalize commit together (or neither does).
+    with transaction.atomic() if last else nullcontext():
+        if not _claim_and_insert(session, attempt, activity_at=activity_at):
+            raise _why_not_claimed(session, position)
+        if last:
+            quiz_session_finalize(session=session, status=QuizStatus.FINISHED)
     return attempt
+
+
+# One statement, atomic without a transaction of its own: the conditional
+# UPDATE claims the slot and the INSERT runs only on the row it returns.
+_CLAIM_AND_INSERT = """
+WITH claimed AS (
+    UPDATE {session_table}
+    SET answered_count = answered_count + 1, last_activity_at = %s
+    WHERE id = %s AND status = %s AND answered_count = %s
+    RETURNING id
+)
+INSERT INTO {attempt_table} ({columns})
+SELECT {values} FROM claimed
+RETURNING id
+"""
+
+
+def _claim_and_insert(
+    session: QuizSession, attempt: Attempt, *, activity_at: datetime
+) -> bool:
+    """Claim the attempt's slot and insert it; False when the slot was taken."""
+    fields, sql = _claim_and_insert_sql()
+    values = [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in fields]
+    params: list[Any] = [activity_at, session.pk, QuizStatus.ACTIVE, attempt.position]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *values])
+            row = cursor.fetchone()
+    except IntegrityError as exc:  # the slot claim makes this a last line of defence
+        raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
+    if row is None:
+        return False
+    attempt.pk = row[0]
+    attempt._state.adding = False
+    session.answered_count = attempt.position + 1
+    session.last_activity_at = activity_at
+    return True
+
+
+@cache
+def _claim_and_insert_sql() -> tuple[list[models.Field], str]:
+    """Every column of Attempt (a field added later is written too), built once."""
+    fields = [
+        f
+        for f in Attempt._meta.concrete_fields
+        if isinstance(f, models.Field) and not f.primary_key
+    ]
+    quote = connection.ops.quote_name
+    sql = _CLAIM_AND_INSERT.format(
+        session_table=quote(QuizSession._meta.db_table),
+        attempt_table=quote(Attempt._meta.db_table),
+        columns=", ".join(quote(f.column or f.attname) for f in fields),
+        values=", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields),
+    )
+    return fields, sql
 
 
 def _why_not_claimed(session: QuizSession, position: int) -> AnswerRejected:
@@ -272,7 +325,11 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     locked = QuizSession.objects.select_for_update().get(pk=session.pk)
     if locked.finished_at is not None:
         return locked
-    attempts = list(locked.attempts.select_related("question").order_by("position"))
+    attempts = list(
+        locked.attempts.select_related("question")
+        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
+        .order_by("position")
+    )
     progress_apply_session(user_id=locked.user_id, attempts=attempts)
     locked.status = status
     locked.finished_at = timezone.now()
@@ -280,6 +337,7 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
         paper = exam_paper_for_topic(topic=locked.topic).subjects
         locked.result = mock_exam_score(attempts, paper=paper)
     locked.save()
+    forecast_snapshot_changed(user_id=locked.user_id, topic_id=locked.topic_id)
     _enqueue_ai_work(locked, attempts)
     session.refresh_from_db()
     return locked
@@ -395,7 +453,7 @@ def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession
 
 
 def _record_paper(session: QuizSession, choices: dict[int, int]) -> None:
-    questions = Question.objects.in_bulk(session.question_ids)
+    questions = Question.objects.defer(*UNSHOWN_FIELDS).in_bulk(session.question_ids)
     elapsed = timezone.now() - session.started_at
     per_question = _time_taken_split(elapsed, session.size)
     attempts = []

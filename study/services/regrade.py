@@ -12,8 +12,9 @@ edit's transaction, and with it what is built from attempts:
 - the stored score of every finished mock that held the question.
 
 Session scores, tab counts and what changed in a session are read from the
-attempts when shown, so they follow by themselves; so does the forecast,
-which reads the progress rows.
+attempts when shown, so they follow by themselves; the learners' forecast
+snapshots are marked out of date (the pages compute the forecast until the
+schedule refreshes them).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from study.forecast.snapshots import forecast_snapshots_invalidate_many
 from study.models import Attempt, Outcome, Question, QuestionProgress, QuizSession
 from study.models.quiz_session import QuizMode
 from study.services import scheduling
@@ -62,6 +64,9 @@ def questions_regrade(*, questions: Sequence[Question]) -> RegradeReport:
     Attempt.objects.bulk_update(changed, ["outcome"], batch_size=1000)
     mocks = _rescore_mocks({a.session_id for a in changed if _is_finished_mock(a)})
     replayed = _replay_progress(attempts)
+    forecast_snapshots_invalidate_many(
+        pairs=((a.user_id, keyed[a.question_id].topic_id) for a in changed)
+    )
     return RegradeReport(attempts=len(changed), progress=replayed, mocks=mocks)
 
 

@@ -9,6 +9,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 
 import markdown
 import nh3
@@ -107,6 +108,13 @@ def _convert_question(source: str) -> str:
 
 def render_question_text(text: str, *, inline: bool = False) -> str:
     """A stem (block) or a choice (inline: one paragraph loses its <p>)."""
+    return _rendered_question_text(text or "", inline)
+
+
+# A page renders the same questions again and again (a mock's 120 stems and
+# 480 options on every visit): the rendering is a pure function of the text.
+@lru_cache(maxsize=8192)
+def _rendered_question_text(text: str, inline: bool) -> str:
     rendered = _render(text, _convert_question)
     if inline and (match := _ONE_PARAGRAPH.match(rendered)):
         return match.group(1)

@@ -99,15 +99,20 @@ def quiz_page(request, session_id: int):
 @login_required
 @require_POST
 def quiz_answer(request, session_id: int):
-    session = sel.session_get_for_user(user=request.user, session_id=session_id)
+    position = ascii_int(request.POST.get("position"), -1)
+    slot = sel.answer_slot_get(
+        user=request.user, session_id=session_id, position=position
+    )
+    session = slot.session
     try:
         attempt = quiz_answer_record(
             session=session,
-            position=ascii_int(request.POST.get("position"), -1),
+            position=position,
             question_id=ascii_int(request.POST.get("question_id"), -1),
             choice=ascii_int(request.POST.get("choice"), -1),
             time_taken_ms=ascii_int(request.POST.get("elapsed_ms")),
             answer_key=answer_key_from(request.POST.get("client_key")),
+            question=slot.answered,
         )
     except AnswerRejected as exc:
         if request.htmx:
@@ -121,8 +126,7 @@ def quiz_answer(request, session_id: int):
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if not request.htmx:
         return redirect("study:quiz", session_id=session.pk)
-    question = sel.session_current_question(session=session)
-    context = {"session": session, "question": question}
+    context = {"session": session, "question": slot.next_question}
     return render(request, "study/quiz.html#question-card", context)
 
 

@@ -17,6 +17,7 @@ from study.evidence.services import evidence_cards_get
 from study.exam_rules import PASS_RULE_TEXT
 from study.llm.client import llm_configured
 from study.models import Outcome
+from study.models.question import UNSHOWN_FIELDS
 from study.selectors import counts as cnt
 from study.selectors import results as sel
 from study.selectors.exam_spec import exam_paper_for_topic
@@ -33,7 +34,11 @@ def results_page(request, session_id: int):
     if session.is_active:
         return redirect("study:quiz", session_id=session.pk)
     # One read of the attempts serves the tab counts, the tab and the AI states.
-    every = list(session.attempts.select_related("question").order_by("position"))
+    every = list(
+        session.attempts.select_related("question")
+        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
+        .order_by("position")
+    )
     session_counts = cnt.session_counts(attempts=every)
     counts = session_counts.by_outcome()
     tab = request.GET.get("tab")
@@ -99,7 +104,9 @@ def results_ai_states(request, session_id: int):
     """Polled while anything is queued or running; 286 stops the polling."""
     session = sel.session_get_for_user(user=request.user, session_id=session_id)
     missed = list(
-        session.attempts.exclude(outcome=Outcome.CORRECT).select_related("question")
+        session.attempts.exclude(outcome=Outcome.CORRECT)
+        .select_related("question")
+        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
     )
     states = explanation_states(attempts=missed)
     analysis, analysis_state = session_analysis_state(session=session)

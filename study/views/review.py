@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from study.amendments.selectors import amendments_for
+from study.models.question import UNSHOWN_FIELDS
 from study.numbers import ascii_int
 from study.selectors import counts as cnt
 from study.selectors import review_queue as rq
@@ -31,6 +32,7 @@ def review_queue(request, topic_id: int):
     rows = rq.review_tab_queryset(
         user=request.user, topic=topic, tab=tab
     ).select_related("question")
+    rows = rows.defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
     counts = cnt.queue_counts(user=request.user, topic=topic)
     paginator = Paginator(rows, PAGE_SIZE)
     paginator.count = counts.by_tab()[tab]  # the tab's count: one definition

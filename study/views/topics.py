@@ -32,10 +32,16 @@ def home(request):
         return redirect("study:topic", topic_id=topic.pk)
     topics = list(sel.topics_for_user(user=request.user))
     plans = fsel.exam_plans_by_topic(user=request.user)
+    snapshots = fsel.snapshots_by_topic(user=request.user) if plans else {}
     for topic in topics:
         plan = plans.get(topic.pk)
         topic.exam_status = (
-            fsel.topic_forecast(user=request.user, topic=topic, exam_plan=plan)
+            fsel.topic_forecast(
+                user=request.user,
+                topic=topic,
+                exam_plan=plan,
+                snapshot=snapshots.get(topic.pk),
+            )
             if plan
             else None
         )

@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,6 +79,9 @@ class FakeOpenAI:
         self.reject_json_schema = False
         self.reject_json_object = False
         self.default_reply = FakeReply(content='{"ok": true}')
+        # When set, the content of every chat reply not programmed otherwise
+        # is computed from the request (a model that reads its prompt).
+        self.reply_function: Callable[[dict], str] | None = None
         self.requests: list[RecordedRequest] = []
         self.concurrent_max = 0
         self._in_flight = 0
@@ -209,7 +212,11 @@ class FakeOpenAI:
         if refusal is not None:
             return refusal  # servers validate before generating: no delay
         with self._lock:
-            reply = self._queue.popleft() if self._queue else self.default_reply
+            reply = self._queue.popleft() if self._queue else None
+        if reply is None:
+            reply = self.default_reply
+            if self.reply_function is not None:
+                reply = FakeReply(content=self.reply_function(body))
         delay_s = self._delay_s if reply.delay_s is None else reply.delay_s
         if delay_s > 0:
             self._stopping.wait(delay_s)

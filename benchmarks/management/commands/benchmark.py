@@ -48,6 +48,12 @@ class Command(BaseCommand):
             "(default ../shared/data/documents)",
         )
         parser.add_argument(
+            "--embed-limit",
+            type=int,
+            help="embed only this many of the largest topic's questions for the "
+            "related analysis with embeddings, and project the rest (default: all)",
+        )
+        parser.add_argument(
             "--drop-after",
             action="store_true",
             help="drop this run's database clone at the end (the dataset stays)",
@@ -73,6 +79,7 @@ class Command(BaseCommand):
             keep_workdir=options["keep_workdir"],
             drop_after=options["drop_after"],
             documents_dir=options["documents"],
+            embed_limit=options["embed_limit"],
             log=lambda line: self.stderr.write(line),
         )
         self.stdout.write(table(result))

@@ -98,6 +98,9 @@ def test_n1s_hostile_upload_runs_in_the_background_and_is_refused_past_the_rows(
     client, user, topic, settings, django_capture_on_commit_callbacks
 ):
     settings.QUESTION_IMPORT_MAX_ROWS = 20_000
+    # Within the byte limit (the default is 64 KiB since issue 30): the line
+    # count alone sends it to a worker.
+    settings.QUESTION_IMPORT_INLINE_MAX_BYTES = 2**20
     data = hostile_x_lines(520_000)  # about 1 MB, as in the finding
     assert len(data) <= settings.QUESTION_IMPORT_INLINE_MAX_BYTES
     client.force_login(user)

@@ -172,24 +172,26 @@ def test_a_threshold_change_bumps_the_version_and_everything_is_recomputed(
     old_version = current_thresholds().version
     assert Question.objects.get(pk=first.pk).repeat_count == 1
 
-    settings.RELATED_THRESHOLDS = {current_thresholds().model: (0.995, 0.98)}
+    # 0.99 apart is now below every threshold: no longer even a candidate.
+    settings.RELATED_THRESHOLDS = {current_thresholds().model: (0.999, 0.995)}
     assert current_thresholds().version != old_version
     assert related_refresh(batch=100) == 2
 
     for question in (first, second):
         question.refresh_from_db()
         assert question.related_threshold_version == current_thresholds().version
-        assert (question.repeat_count, question.similar_count) == (0, 1)
+        assert (question.repeat_count, question.similar_count) == (0, 0)
 
 
 def test_an_outdated_version_is_a_cache_miss(topic, settings, user):
     first = repeated_at(topic, 1, year=2020)
     repeated_at(topic, 1, year=2019, vec=near(0.99, private=2))
     question_related_compute(question=first)
-    settings.RELATED_THRESHOLDS = {current_thresholds().model: (0.995, 0.98)}
+    assert question_related_view(question=first).repeat_count == 1
+    settings.RELATED_THRESHOLDS = {current_thresholds().model: (0.999, 0.995)}
     question = question_get_for_related(user=user, question_id=first.pk)
     view = question_related_view(question=question)
-    assert (view.repeat_count, view.similar_count) == (0, 1)
+    assert (view.repeat_count, view.similar_count) == (0, 0)
 
 
 def test_migrate_declares_the_every_minute_refresh(db):

