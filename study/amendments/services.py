@@ -27,7 +27,9 @@ from study.amendments.detect import Detection, Pool, articles_of, detect
 from study.documents.versions import in_force_on
 from study.evidence.check import CHECK_VERSION
 from study.evidence.services import question_text
+from study.forecast.snapshots import forecast_snapshots_invalidate_many
 from study.models import (
+    Attempt,
     Document,
     DocumentChunk,
     DocumentStatus,
@@ -191,6 +193,13 @@ def topic_amendments_compute(
             )
         rows.append(_row(question, found, exam=exam, stamp=stamp))
     _store(rows)
+    if rows:  # the forecast scores flagged questions as they score today
+        learners = (
+            Attempt.objects.filter(question_id__in=[r.question_id for r in rows])
+            .values_list("user_id", flat=True)
+            .distinct()
+        )
+        forecast_snapshots_invalidate_many(pairs=((u, topic.pk) for u in learners))
     flagged = QuestionAmendment.objects.filter(
         question__topic=topic, status__in=["changed", "gone"]
     ).count()

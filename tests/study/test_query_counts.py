@@ -90,8 +90,8 @@ LIMITS = {
     "answer_next": 4,
     # + AI states (jobs, analysis, analysis job) + the score, judged on the
     # exam's current subjects (the spec, the bank's subjects by round), the
-    # tab's 개정 flags (issue 26)
-    "results": 12,
+    # tab's cached evidence cards (issue 31), the tab's 개정 flags (issue 26)
+    "results": 13,
     "results_tab": 7,
     # + the page's 개정 flags (issue 26) when the page has rows
     "due_today": 6,
