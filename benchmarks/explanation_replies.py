@@ -28,9 +28,14 @@ from study.ai.envelope import (
     envelope_answer_choice,
     envelope_text,
 )
-from study.ai.explanations import SYSTEM_PROMPT, explanation_prompt, reply_guard
+from study.ai.explanations import (
+    SYSTEM_PROMPT,
+    card_marks,
+    explanation_inputs,
+    reply_guard,
+)
 from study.ai.guard import QuestionView, is_negative_question, numeric_values
-from study.documents.retrieval import Evidence, explanation_evidence
+from study.documents.retrieval import Evidence
 from study.llm.budget import prompt_budget
 from study.llm.client import LLMClient, LLMError, LLMParseError, parse_json_reply
 from study.models import Question, Topic
@@ -99,7 +104,12 @@ def replies_generate(
     out: Path,
     log: Callable[[str], None],
     client: LLMClient | None = None,
+    check: bool = True,
 ) -> int:
+    """Ask for every question not yet in `out`. `check=False` skips the
+    independent check (it decides nothing when evidence is sent unless the
+    topic hides disagreements; on a loaded machine it took as long as the
+    explanation) and records it as skipped."""
     done = set()
     if out.exists():
         done = {json.loads(line)["id"] for line in out.read_text().splitlines() if line}
@@ -108,15 +118,19 @@ def replies_generate(
     for q in questions:
         if round_id(q) in done:
             continue
-        evidence = explanation_evidence(question=q)
-        prompt, packed = explanation_prompt(q, evidence)
-        check = _ask(
-            client,
-            system=CHECK_SYSTEM,
-            user=check_prompt(q),
-            schema=CHECK_SCHEMA,
-            name="answer_check",
-            max_tokens=24,
+        inputs = explanation_inputs(q)
+        prompt, packed = inputs.prompt, inputs.evidence
+        check_reply = (
+            _ask(
+                client,
+                system=CHECK_SYSTEM,
+                user=check_prompt(q),
+                schema=CHECK_SCHEMA,
+                name="answer_check",
+                max_tokens=24,
+            )
+            if check
+            else {"raw": "", "error": "skipped", "latency_s": 0.0}
         )
         explanation = _ask(
             client,
@@ -138,7 +152,11 @@ def replies_generate(
             "grounding": _grounding(packed),
             "prompt_budget": prompt_budget(),
             "evidence": [{**e.as_dict(), "score": e.score} for e in packed],
-            "check": check,
+            # The 근거 카드 the prompt was built from (issue 31): its marks
+            # are what the guard holds the text to.
+            "card_marks": card_marks(inputs.card),
+            "card_verdict": inputs.card.verdict,
+            "check": check_reply,
             "reply": explanation,
             "label": "",
             "note": "",
@@ -147,8 +165,8 @@ def replies_generate(
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         written += 1
         log(
-            f"{row['id']} {row['grounding']}: check {check.get('data')} "
-            f"({check['latency_s']} s), explanation {explanation['latency_s']} s"
+            f"{row['id']} {row['grounding']}: check {check_reply.get('data')} "
+            f"({check_reply['latency_s']} s), explanation {explanation['latency_s']} s"
         )
     return written
 
@@ -182,11 +200,22 @@ def reply_shown(row: dict) -> tuple[bool, str]:
         Evidence(kind=e["kind"], ref=e["ref"], title=e["title"], text=e["text"])
         for e in row["evidence"]
     ]
-    result = reply_guard(q, answer, text, data, evidence, check=check_outcome(row))
+    marks = row.get("card_marks")
+    result = reply_guard(
+        q,
+        answer,
+        text,
+        data,
+        evidence,
+        check=check_outcome(row),
+        marks={int(k): v for k, v in marks.items()} if marks else None,
+    )
     return result.ok, result.code or "shown"
 
 
 def check_outcome(row: dict) -> str:
+    if row["check"].get("error") == "skipped":
+        return "off"
     data = row["check"].get("data") or {}
     try:
         answer = envelope_answer_choice(data)

@@ -31,6 +31,7 @@ from benchmarks.urls import (
     BASELINE_WRITE_PATH,
     baseline_write_table_create,
 )
+from study.evidence.services import evidence_cards_get
 from study.models import Question, QuizSession, QuizStatus, Topic
 from study.selectors.review_queue import TABS
 from study.services.quiz_sessions import quiz_answer_record
@@ -125,6 +126,12 @@ class HotPaths:
         finalize_n = max(10, n // 5)
         self.measure(PathRun("answer_finalize"), self._finalize(), finalize_n)
         self.measure(PathRun("results_page"), self._results(), n)
+        # The 근거 카드 (issue 31): computed on a question page's first view,
+        # read from the cache after; a results tab full of cached cards.
+        card_ids = self._card_questions(self.scale.warmup + n + QUERY_PASSES)
+        self.measure(PathRun("question_card_computed"), self._questions(card_ids), n)
+        self.measure(PathRun("question_card_cached"), self._questions(card_ids), n)
+        self.measure(PathRun("results_page_cards"), self._results_with_cards(), n)
         for tab in TABS:
             self.measure(PathRun(f"review_{tab}"), self._review(tab), n)
         self.measure(PathRun("explanation_cache_hit"), self._cache_hits(), n)
@@ -260,6 +267,43 @@ class HotPaths:
         while True:
             for session_id in ids:
                 url = reverse("study:results", args=[session_id])
+                yield partial(self.client.get, url, secure=True)
+
+    def _card_questions(self, count: int) -> list[int]:
+        return list(
+            Question.objects.alive()
+            .filter(topic=self.topic, evidence_card__isnull=True)
+            .order_by("id")
+            .values_list("pk", flat=True)[:count]
+        )
+
+    def _questions(self, ids: list[int]) -> Iterator[Thunk]:
+        while True:
+            for qid in ids:
+                url = reverse("study:question", args=[qid])
+                yield partial(self.client.get, url, secure=True)
+
+    def _results_with_cards(self) -> Iterator[Thunk]:
+        """The fullest tab of each finished session, its cards cached first
+        (untimed)."""
+        sessions = QuizSession.objects.filter(
+            pk__in=self.finished_sessions or self.started_sessions,
+            status=QuizStatus.FINISHED,
+        )
+        pages = []
+        for session in sessions:
+            attempts = list(session.attempts.select_related("question"))
+            by_tab: dict[str, list] = {}
+            for attempt in attempts:
+                by_tab.setdefault(attempt.outcome, []).append(attempt.question)
+            tab, questions = max(by_tab.items(), key=lambda kv: len(kv[1]))
+            evidence_cards_get(questions=questions)
+            url = reverse("study:results", args=[session.pk]) + f"?tab={tab}"
+            pages.append(url)
+        if not pages:
+            raise RuntimeError("no finished session for results_page_cards")
+        while True:
+            for url in pages:
                 yield partial(self.client.get, url, secure=True)
 
     def _review(self, tab: str) -> Iterator[Thunk]:

@@ -3,6 +3,7 @@ from django.urls import path
 from study.views import (
     ai,
     documents,
+    evidence,
     exports,
     forecast,
     imports,
@@ -79,6 +80,11 @@ urlpatterns = [
         name="exam_spec_edit",
     ),
     path(
+        "study-topics/<int:topic_id>/exam-dates",
+        topics.exam_dates_edit,
+        name="exam_dates_edit",
+    ),
+    path(
         "study-topics/<int:topic_id>/overview", review.topic_overview, name="overview"
     ),
     path(
@@ -123,6 +129,21 @@ urlpatterns = [
     ),
     path(
         "study-questions/<int:question_id>/", questions.question_detail, name="question"
+    ),
+    path(
+        "study-questions/<int:question_id>/evidence",
+        evidence.evidence_card,
+        name="evidence_card",
+    ),
+    path(
+        "study-topics/<int:topic_id>/answer-review",
+        evidence.answer_review,
+        name="answer_review",
+    ),
+    path(
+        "study-topics/<int:topic_id>/answer-review/compute",
+        evidence.answer_review_compute,
+        name="answer_review_compute",
     ),
     path(
         "study-questions/<int:question_id>/edit",

@@ -341,6 +341,10 @@ def test_main_pages_in_english_have_no_korean(english_learner, staff_user):
         "plan": reverse("study:plan", args=[t]),
         "calibration": reverse("study:calibration", args=[t]),
         "mock": reverse("study:quiz", args=[mock.pk]),
+        "question with its evidence card": reverse(
+            "study:question", args=[done.question_ids[0]]
+        ),
+        "answer review": reverse("study:answer_review", args=[t]),
         "subjects": reverse("study:topic_subjects", args=[t]),
     }
     found = {}

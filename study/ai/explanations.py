@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -26,17 +27,21 @@ from study.ai.envelope import (
     envelope_answer_choice,
     envelope_text,
     normalise_confidence,
+    normalise_ws,
 )
 from study.ai.guard import (
     GuardReason,
     GuardVerdict,
     QuestionView,
+    card_contradiction,
     explanation_text_guard,
     is_negative_question,
     missing_document_hint,
     numeric_values,
 )
-from study.documents.retrieval import Evidence, explanation_evidence
+from study.documents.retrieval import Evidence, explanation_evidence, similar_questions
+from study.evidence.selectors import CardView
+from study.evidence.services import evidence_card_get
 from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
 from study.llm.calls import llm_json
 from study.llm.client import (
@@ -55,6 +60,9 @@ from study.signals import explanation_ready
 logger = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = "너는 자격시험 해설가다. 요청된 JSON 객체 하나만 출력한다."
+CARD_TEMPLATE = "study_explanation_card.txt"
+PLAIN_TEMPLATE = "study_explanation.txt"
+MARK_WORDS = {"match": "조문과 일치", "differ": "조문과 다름", "absent": "조문에 없음"}
 RAW_PREVIEW_CHARS = 1000
 CONTENT_CHANGED = gettext_lazy(
     "생성하는 동안 문제(정답·보기)가 수정되어, "
@@ -99,10 +107,26 @@ def evidence_sources(evidence: list[Evidence]) -> dict[str, dict]:
     return labels
 
 
-def _prompt(question: Question, evidence: list[Evidence]) -> str:
+def _prompt(
+    question: Question, evidence: list[Evidence], card: CardView | None = None
+) -> str:
     accepted = sorted(question.accepted_set)
+    documents = [e for e in evidence if e.kind != "question"]
+    source, quote = (
+        example_quote(card, question.correct_choice, documents)
+        if card is not None
+        else ("", "")
+    )
     return render_prompt(
-        "study_explanation.txt",
+        CARD_TEMPLATE if card is not None else PLAIN_TEMPLATE,
+        marks=card_mark_lines(card) if card is not None else [],
+        verdict=card.verdict if card is not None else None,
+        example_source=source,
+        # inside the example's JSON strings
+        example_quote=json.dumps(quote, ensure_ascii=False)[1:-1],
+        example_key_text=json.dumps(
+            question.choices[question.correct_choice - 1], ensure_ascii=False
+        )[1:-1],
         stem=question.stem,
         correct_text=question.choices[question.correct_choice - 1],
         negative=is_negative_question(question.stem),
@@ -118,9 +142,71 @@ def _prompt(question: Question, evidence: list[Evidence]) -> str:
             if len(accepted) > 1
             else ""
         ),
-        documents=[e for e in evidence if e.kind != "question"],
+        documents=documents,
         questions=[e for e in evidence if e.kind == "question"],
     )
+
+
+EXAMPLE_QUOTE_CHARS = 120
+
+
+def example_quote(
+    card: CardView, key: int, documents: list[Evidence]
+) -> tuple[str, str]:
+    """(label, line) for the prompt's example reply, taken from this
+    question's own passages as the prompt carries them: the line the card
+    marked for the keyed choice, else one it marked for any choice, else the
+    first line of D1. A small model copies the example it is shown (an
+    example from another question was copied into every reply), so a line is
+    offered only when the card's verdict is the key (verdicts were right
+    56/56 on the labelled set); otherwise ("D1", "") and the example shows
+    the reply's form only, and a copied form quotes nothing (the guard
+    refuses it)."""
+    if not card.verdict_is_key:
+        return "D1", ""
+    keyed: list[tuple[str, int]] = []  # (line, where the marked words start)
+    marked: list[tuple[str, int]] = []
+    for passage in card.passages:
+        for line in passage.focus:
+            raw = "".join(part[0] for part in line["parts"])
+            text = raw.strip()
+            lead = len(raw) - len(raw.lstrip())
+            found = {"key": -1, "any": -1}
+            offset = 0
+            for piece, choices in line["parts"]:
+                if key in choices and found["key"] < 0:
+                    found["key"] = offset - lead
+                if choices and found["any"] < 0:
+                    found["any"] = offset - lead
+                offset += len(piece)
+            if found["key"] >= 0:
+                keyed.append((text, found["key"]))
+            elif found["any"] >= 0:
+                marked.append((text, found["any"]))
+    first_lines = [
+        (next((ln.strip() for ln in d.text.splitlines() if ln.strip()), ""), 0)
+        for d in documents[:1]
+    ]
+    for line, at in keyed + marked + first_lines:
+        for n, document in enumerate(documents, 1):
+            if line and line in document.text:
+                return f"D{n}", _trim_quote(line, max(0, at))
+    return "D1", ""
+
+
+def _trim_quote(line: str, at: int = 0) -> str:
+    """At most EXAMPLE_QUOTE_CHARS of the line around position `at` (the
+    marked words), cut at spaces, so the words that decide stay in it
+    (still verbatim)."""
+    if len(normalise_ws(line)) <= EXAMPLE_QUOTE_CHARS:
+        return normalise_ws(line)
+    start = max(0, min(at - EXAMPLE_QUOTE_CHARS // 3, len(line) - EXAMPLE_QUOTE_CHARS))
+    if start > 0 and " " in line[start:at]:
+        start = line.index(" ", start) + 1  # begin at a word
+    window = line[start : start + EXAMPLE_QUOTE_CHARS]
+    if start + EXAMPLE_QUOTE_CHARS < len(line) and " " in window:
+        window = window.rsplit(" ", 1)[0]  # end at a word
+    return normalise_ws(window)
 
 
 def _failed(
@@ -145,13 +231,69 @@ def _failed(
     )
 
 
+def card_mark_lines(card: CardView) -> list[str]:
+    """The card's per-choice marks as the prompt states them."""
+    lines = []
+    for choice in card.choices:
+        detail = (
+            f" (조문: {choice.detail})"
+            if choice.detail and choice.detail != "—"
+            else ""
+        )
+        lines.append(f"{choice.number}번: {MARK_WORDS[choice.mark]}{detail}")
+    return lines
+
+
+def card_evidence(card: CardView) -> list[Evidence]:
+    """The card's passages as prompt evidence, the deciding one first: the
+    lines that matter (with their lead), or the whole passage when none was
+    marked."""
+    items = []
+    for n, passage in enumerate(card.passages):
+        focus = "\n".join(
+            "".join(part[0] for part in line["parts"]) for line in passage.focus
+        )
+        items.append(
+            Evidence(
+                kind="document",
+                ref=f"card:{card.question_id}:{n}",
+                title=passage.citation,
+                text=focus or passage.text,
+                score=2.0 if passage.decides else 1.0 + passage.score,
+            )
+        )
+    return items
+
+
+@dataclass
+class ExplanationInputs:
+    prompt: str
+    evidence: list[Evidence]  # what the prompt carries
+    card: CardView
+    candidates: int  # evidence items before the prompt budget
+
+
+def explanation_inputs(question: Question) -> ExplanationInputs:
+    """The prompt and the evidence it carries, built from the question's 근거
+    카드 when the card has passages (its passages, marks and verdict), from
+    the retrieved evidence otherwise."""
+    card = evidence_card_get(question=question)
+    if card.has_passages:
+        candidates = card_evidence(card) + similar_questions(question=question)
+        prompt, packed = explanation_prompt(question, candidates, card=card)
+    else:
+        candidates = explanation_evidence(question=question)
+        prompt, packed = explanation_prompt(question, candidates)
+    return ExplanationInputs(prompt, packed, card, len(candidates))
+
+
 def explanation_prompt(
-    question: Question, evidence: list[Evidence]
+    question: Question, evidence: list[Evidence], card: CardView | None = None
 ) -> tuple[str, list[Evidence]]:
     """The user prompt and the evidence it carries: whole evidence items packed
     best-first (documents by relevance, then related questions) into the
     prompt budget (LLM_PROMPT_TOKENS within LLM_CONTEXT_TOKENS)."""
-    base = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(_prompt(question, []))
+    base = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(_prompt(question, [], card))
     ordered = (
         sorted((e for e in evidence if e.kind == "document"), key=lambda e: -e.score)
         + [e for e in evidence if e.kind == "annex"]
@@ -162,7 +304,7 @@ def explanation_prompt(
         cost=lambda e: estimate_tokens(f"<<D9: {e.title}>>\n{e.text}\n<</D9>>\n"),
         budget=prompt_budget() - base,
     )
-    return _prompt(question, packed), packed
+    return _prompt(question, packed, card), packed
 
 
 def explanation_generate(*, question: Question, priority: Priority) -> GenerationResult:
@@ -174,10 +316,9 @@ def explanation_generate(*, question: Question, priority: Priority) -> Generatio
 
 def _generate(question: Question, priority: Priority) -> GenerationResult:
     stages: dict[str, float] = {}  # seconds per step, kept in the job's payload
-    with stage_timer(stages, "retrieval"):
-        found = explanation_evidence(question=question)
-    with stage_timer(stages, "prompt"):
-        prompt, evidence = explanation_prompt(question, found)
+    with stage_timer(stages, "retrieval"):  # the card's passages and the prompt
+        inputs = explanation_inputs(question)
+    prompt, evidence, card = inputs.prompt, inputs.evidence, inputs.card
     topic = question.topic
     if not evidence and not topic.ai_question_only:
         hint = missing_document_hint(question.subject, question.stem)
@@ -217,7 +358,7 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
         )
     else:
         with stage_timer(stages, "guard"):
-            result = _guarded(question, reply, evidence, check)
+            result = _guarded(question, reply, evidence, check, card)
     if check is not None:
         result.payload = {**result.payload, **check.as_payload()}
     result.payload = {**result.payload, "stages_s": stages}
@@ -279,11 +420,14 @@ def reply_guard(
     data: dict,
     evidence: list[Evidence],
     check: str = "off",
+    marks: dict[int, str] | None = None,
 ) -> GuardVerdict:
     """The whole guard on a parsed reply: the answer field is the key, then
     every check on the text (study.ai.guard) against the evidence sent.
     Without evidence nothing can ground the text, so when the independent
-    check ran (`check`: agree | disagree | unknown | off) it must agree."""
+    check ran (`check`: agree | disagree | unknown | off) it must agree.
+    With the 근거 카드's `marks` (choice → match | differ | absent), a text
+    that says the opposite of a mark is refused too."""
     if answer not in q.accepted:
         return GuardVerdict(
             False, GuardReason.ANSWER_NOT_KEY, f"answer_choice={answer} != key {q.key}"
@@ -294,17 +438,39 @@ def reply_guard(
             GuardReason.UNVERIFIED_WITHOUT_EVIDENCE,
             f"no evidence and the independent check was {check}",
         )
-    return explanation_text_guard(
+    verdict = explanation_text_guard(
         q=q,
         text=text,
         quotes=check_quotes(data, evidence_sources(evidence)),
         evidence_sent=bool(evidence),
-        instructions=prompt_instructions("study_explanation.txt"),
+        instructions=prompt_instructions(CARD_TEMPLATE if marks else PLAIN_TEMPLATE),
     )
+    if verdict.ok and marks:
+        sentence = card_contradiction(text, q, marks)
+        if sentence is not None:
+            return GuardVerdict(
+                False,
+                GuardReason.TEXT_CONTRADICTS_CARD,
+                sentence[:300],
+                verdict.quotes,
+                verdict.quotes_irrelevant,
+            )
+    return verdict
+
+
+def card_marks(card: CardView | None) -> dict[int, str] | None:
+    """The marks a reply is held to, when the card has passages."""
+    if card is None or not card.has_passages:
+        return None
+    return {choice.number: choice.mark for choice in card.choices}
 
 
 def _guarded(
-    question: Question, reply, evidence: list[Evidence], check=None
+    question: Question,
+    reply,
+    evidence: list[Evidence],
+    check=None,
+    card: CardView | None = None,
 ) -> GenerationResult:
     try:
         answer = envelope_answer_choice(reply.data)
@@ -324,6 +490,7 @@ def _guarded(
         reply.data,
         evidence,
         check=check.outcome if check is not None else "off",
+        marks=card_marks(card),
     )
     base["quotes_irrelevant"] = verdict.quotes_irrelevant
     if not verdict.ok:

@@ -24,6 +24,9 @@ A failure is one reason code:
   text says nothing.
 - ``note_names_answer``: a subject note (written without the key) declares
   an answer.
+- ``text_contradicts_card``: the text says a choice is what the statute
+  states where the 근거 카드 found it different, or says a choice is not
+  stated, or differs, where the card found it stated.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class GuardReason(StrEnum):
     ANSWER_NOT_KEY = "answer_not_key"
     CHECK_DISAGREES = "check_disagrees"
     UNVERIFIED_WITHOUT_EVIDENCE = "unverified_without_evidence"
+    TEXT_CONTRADICTS_CARD = "text_contradicts_card"
 
 
 REASON_CODES = tuple(reason.value for reason in GuardReason)
@@ -550,9 +554,9 @@ def note_text_guard(
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
 
 
-def missing_document_hint(subject: str, stem: str) -> str:
-    """What kind of document would let the explanation be grounded, read from
-    the question itself: the act or rule the stem names, else the subject."""
+def named_act(stem: str) -> str:
+    """The act or rule a question names ("산업재해보상보험법", "건설업
+    산업안전보건관리비 계상 및 사용기준(고용노동부 고시)"), or ""."""
     flat = normalise_ws(stem)
     named = re.findall(
         r"([가-힣A-Za-z·\s]{2,30}?(?:법률|법|시행령|시행규칙|규칙|규정|고시|기준|지침))"
@@ -560,9 +564,55 @@ def missing_document_hint(subject: str, stem: str) -> str:
         r"(?:상|에\s*따라|에\s*따른|에서|의|에\s*의한|에\s*규정)",
         flat,
     )
-    if named:
-        name = normalise_ws("".join(named[0]))
-        name = re.sub(r"^(다음|다음은|다음\s*중)\s*", "", name)
+    if not named:
+        return ""
+    name = normalise_ws("".join(named[0]))
+    return re.sub(r"^(다음|다음은|다음\s*중)\s*", "", name)
+
+
+# What a sentence says of a choice against the statute.
+_SAYS_STATED = re.compile(
+    r"(일치|규정되어\s*있|명시되어\s*있|정하고\s*있|정한\s*대로|그대로|"
+    r"포함되어\s*있|포함됩니다|해당합니다|맞습니다|옳습니다|옳은\s*내용)"
+)
+_SAYS_NOT_STATED = re.compile(
+    r"(다릅니다|다르다|달리|틀립니다|틀리다|틀린|잘못|없습니다|없다|없는\s*내용|"
+    r"규정되어\s*있지\s*않|명시되어\s*있지\s*않|포함되지\s*않|해당하지\s*않|"
+    r"아닙니다|아니다|어긋)"
+)
+
+
+def card_contradiction(text: str, q: QuestionView, marks: dict[int, str]) -> str | None:
+    """The first sentence that says of a choice the opposite of what the
+    근거 카드 found (``marks``: choice → match | differ | absent): stated
+    where the card found it different, not stated (or different) where the
+    card found it stated. An "absent" mark (the card found nothing) is not
+    held against the text. The choices' own words are left out before
+    reading what a sentence says."""
+    for sentence in sentences(text):
+        refs = choice_refs(sentence, q)
+        if not refs:
+            continue
+        if _DECLARATION.search(sentence) and refs <= q.accepted and len(sentence) < 120:
+            continue  # "정답은 3번(…)입니다": the declaration, checked above
+        said = sentence
+        for choice in q.choices:
+            if len(choice.strip()) >= 2:
+                said = said.replace(choice.strip(), " ")
+        says_not = bool(_SAYS_NOT_STATED.search(said))
+        says_stated = bool(_SAYS_STATED.search(said)) and not says_not
+        for ref in refs:
+            mark = marks.get(ref)
+            if (says_not and mark == "match") or (says_stated and mark == "differ"):
+                return sentence
+    return None
+
+
+def missing_document_hint(subject: str, stem: str) -> str:
+    """What kind of document would let the explanation be grounded, read from
+    the question itself: the act or rule the stem names, else the subject."""
+    name = named_act(stem)
+    if name:
         return f"{name} 원문 (법령·고시는 조문이 든 텍스트나 PDF)"
     if subject:
         return f"'{subject}' 과목의 교재나 요약 자료"

@@ -20,8 +20,9 @@ from pathlib import Path
 import genanki
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from study.exports.evidence import question_card_evidence
+from study.exports.evidence import CardEvidence, questions_card_evidence
 from study.models import Question
 
 # Fixed forever: Anki matches note types by id (a new id makes a second type).
@@ -36,6 +37,7 @@ CSS = """
 .answer { font-weight: bold; }
 .citation { margin-top: 12px; font-weight: bold; }
 .passage { margin: 6px 0; padding-left: 10px; border-left: 3px solid #1f5fbf; }
+.marks { margin-top: 6px; font-size: 15px; color: #333; }
 .explanation { margin-top: 12px; color: #333; }
 """
 
@@ -94,12 +96,16 @@ def anki_deck_write(
     deck = genanki.Deck(deck_id_for(deck_key), title)
     media: list[str] = []
     passages = 0
+    questions = list(questions)
+    evidence = questions_card_evidence(questions)
     with tempfile.TemporaryDirectory(prefix="gichul-anki-") as tmp:
         for question in questions:
             figure_name = _copy_figure(question, Path(tmp))
             if figure_name:
                 media.append(str(Path(tmp) / figure_name))
-            fields, has_passage = _fields(question, figure_name)
+            fields, has_passage = _fields(
+                question, figure_name, evidence.get(question.pk)
+            )
             passages += has_passage
             deck.add_note(
                 genanki.Note(
@@ -113,7 +119,9 @@ def anki_deck_write(
     return DeckSummary(notes=len(deck.notes), figures=len(media), with_passage=passages)
 
 
-def _fields(question: Question, figure_name: str) -> tuple[list[str], bool]:
+def _fields(
+    question: Question, figure_name: str, evidence: CardEvidence | None
+) -> tuple[list[str], bool]:
     choices = "".join(
         f"<li>{CIRCLED[i]} {escape(text)}</li>"
         for i, text in enumerate(question.choices)
@@ -122,8 +130,8 @@ def _fields(question: Question, figure_name: str) -> tuple[list[str], bool]:
         f"{CIRCLED[c - 1]} {escape(question.choices[c - 1])}"
         for c in sorted(question.accepted_set)
     )
-    evidence = question_card_evidence(question)
-    citation, passage = evidence if evidence else ("", "")
+    citation = evidence.citation if evidence else ""
+    passage = _passage(evidence) if evidence else ""
     return [
         escape(question.key),
         escape(_source(question)),
@@ -132,9 +140,38 @@ def _fields(question: Question, figure_name: str) -> tuple[list[str], bool]:
         f'<ol class="choices">{choices}</ol>',
         _("정답: %(answer)s") % {"answer": answer},
         escape(citation),
-        linebreaksbr(escape(passage)),
+        passage,
         linebreaksbr(escape(question.explanation)),
     ], evidence is not None
+
+
+MARK_WORDS = {
+    "match": gettext_lazy("조문과 일치"),
+    "differ": gettext_lazy("조문과 다름"),
+    "absent": gettext_lazy("조문에 없음"),
+}
+
+
+def _passage(evidence: CardEvidence) -> str:
+    """The deciding passage, then what the 근거 카드 reads from it: the
+    verdict (and whether it differs from the key) and every choice's mark."""
+    html = linebreaksbr(escape(evidence.passage))
+    lines: list[str] = []
+    if evidence.verdict is not None:
+        verdict = (
+            _("조문에 따르면 %(n)s번 · 정답과 다름")
+            if evidence.key_conflict
+            else _("조문에 따르면 %(n)s번")
+        )
+        lines.append(escape(verdict % {"n": evidence.verdict}))
+    lines.append(
+        " · ".join(
+            f"{CIRCLED[number - 1]} {escape(MARK_WORDS[mark])}"
+            for number, mark in evidence.marks
+            if 1 <= number <= len(CIRCLED) and mark in MARK_WORDS
+        )
+    )
+    return html + f'<div class="marks">{"<br>".join(lines)}</div>'
 
 
 def linebreaksbr(html: str) -> str:

@@ -12,6 +12,8 @@ from study.ai.states import (
     explanation_states,
     session_analysis_state,
 )
+from study.amendments.selectors import amendments_for
+from study.evidence.services import evidence_cards_get
 from study.exam_rules import PASS_RULE_TEXT
 from study.llm.client import llm_configured
 from study.models import Outcome
@@ -46,8 +48,13 @@ def results_page(request, session_id: int):
     states = explanation_states(
         attempts=[a for a in every if a.outcome != Outcome.CORRECT]
     )
+    # Cached cards show at once; the others load as the learner scrolls.
+    cards = evidence_cards_get(questions=[a.question for a in attempts], compute=False)
+    amendments = amendments_for(question_ids=[a.question_id for a in attempts])
     for attempt in attempts:
+        attempt.amendment = amendments.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
         attempt.ai_state = states.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
+        attempt.evidence = cards.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
     context = {
         "session": session,
         "tabs": [(v, label, counts[v]) for v, label in sel.RESULT_TABS],

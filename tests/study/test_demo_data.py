@@ -5,19 +5,27 @@ from study.models import Question, Topic
 from study.services.demo import DEMO_TOPIC_NAME, demo_setup
 
 
-def test_demo_setup_creates_accounts_and_topic_once(db, settings):
+def test_demo_setup_creates_accounts_and_topic_once(db, settings, tmp_path):
     settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path
     first = demo_setup()
     assert first.created_accounts == [("demo", "demo"), ("admin", "admin")]
     topic = Topic.objects.get(name=DEMO_TOPIC_NAME)
     assert topic.is_shared
     questions = Question.objects.filter(topic=topic)
-    assert questions.count() == 40
-    assert questions.values("exam_year", "exam_session").distinct().count() == 2
+    assert questions.count() == 50
+    assert questions.values("exam_year", "exam_session").distinct().count() == 3
     assert questions.values("subject").distinct().count() == 3
     assert first.report.rejected == []
     again = demo_setup()
-    assert again.created_accounts == [] and again.report.unchanged == 40
+    assert again.created_accounts == [] and again.report.unchanged == 50
+    titles = sorted(topic.documents.values_list("title", flat=True))
+    assert titles == [
+        "산업안전보건기준에 관한 규칙",
+        "산업안전보건법 시행규칙",
+        "산업안전보건법 시행령",
+    ]
+    assert topic.documents.filter(status="ready").count() == 3
     User = get_user_model()
     assert User.objects.get(username="demo").check_password("demo")
     assert User.objects.get(username="admin").is_superuser

@@ -33,6 +33,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--question", action="append", default=[], help="연도-회차-번호 (반복 가능)"
         )
+        parser.add_argument(
+            "--no-check",
+            action="store_true",
+            help="독립 확인을 묻지 않음 (근거가 있으면 guard가 쓰지 않음)",
+        )
 
     def handle(self, *args, **options):
         if options["report"]:
@@ -62,5 +67,6 @@ class Command(BaseCommand):
             questions=questions,
             out=options["out"],
             log=lambda line: self.stdout.write(line),
+            check=not options["no_check"],
         )
         self.stdout.write(f"{written} replies written to {options['out']}")

@@ -109,7 +109,8 @@ def test_a_guarded_cited_explanation_is_saved(client, user, grounded, fake_llm):
     assert body["evidence"][0]["kind"] == "document"
     assert body["model"] == "fake-model"
     prompt = fake_llm.requests[-1].body["messages"][-1]["content"]
-    assert "자료에서 확인되지 않음" in prompt and "인터록 장치는 가드가" in prompt
+    # Built from the question's 근거 카드: its marks and its passage.
+    assert "[보기별 대조]" in prompt and "인터록 장치는 가드가" in prompt
     assert grounded.stem in prompt  # rendered without HTML escaping
 
 

@@ -420,3 +420,53 @@ def test_missing_document_hint_names_the_act_the_stem_names():
     assert "인간공학" in missing_document_hint(
         "인간공학 및 시스템안전공학", "인간과오의 분류 중 생략 오류는?"
     )
+
+
+# -- text against the 근거 카드's marks ------------------------------------------
+
+CARD_MARKS = {1: "match", 2: "match", 3: "differ", 4: "match"}
+
+
+def card_check(text: str, marks: dict[int, str] = CARD_MARKS) -> str | None:
+    from study.ai.guard import card_contradiction
+
+    return card_contradiction(text, LADDER_Q, marks)
+
+
+def test_text_that_agrees_with_the_cards_marks_is_not_held_against():
+    text = (
+        "정답은 3번(사다리식 통로의 길이가 10m 이상인 경우에는 3m 이내마다 계단참을 "
+        "설치할 것)입니다. 규칙은 5미터 이내마다 계단참을 두라고 하므로 3번은 조문과 "
+        "다릅니다. 1번과 4번은 조문에 규정되어 있습니다."
+    )
+    assert card_check(text) is None
+
+
+def test_text_that_calls_a_different_choice_stated_is_refused():
+    text = "정답은 3번입니다. 3번은 규칙에 규정되어 있는 내용과 일치합니다."
+    assert card_check(text) == "3번은 규칙에 규정되어 있는 내용과 일치합니다."
+
+
+def test_text_that_calls_a_stated_choice_missing_is_refused():
+    text = "정답은 3번입니다. 4번은 조문에 없습니다."
+    assert card_check(text) == "4번은 조문에 없습니다."
+
+
+def test_an_absent_mark_is_not_held_against_the_text():
+    marks = {**CARD_MARKS, 2: "absent"}
+    assert (
+        card_check("정답은 3번입니다. 2번은 조문에 규정되어 있습니다.", marks) is None
+    )
+
+
+def test_the_whole_guard_refuses_a_text_contradicting_the_card():
+    from study.ai.explanations import reply_guard
+
+    text = (
+        "정답은 3번(사다리식 통로의 길이가 10m 이상인 경우에는 3m 이내마다 계단참을 "
+        "설치할 것)입니다. 4번 폭은 30cm 이상이라는 내용은 조문에 없습니다. "
+        "계단참 간격을 따로 정한 규정을 확인해야 합니다."
+    )
+    data = {"evidence": []}
+    verdict = reply_guard(LADDER_Q, 3, text, data, [], marks=CARD_MARKS)
+    assert not verdict.ok and verdict.code == "text_contradicts_card"

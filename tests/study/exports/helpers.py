@@ -13,12 +13,27 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from study.models import AIExplanationStatus
-
-CITATION = "산업안전보건기준에 관한 규칙 제42조(추락의 방지) ①"
-PASSAGE = (
-    "사업주는 작업장에서 근로자가 추락할 위험이 있는 장소에는 안전난간을 설치해야 한다."
-)
+# A statute passage and a question it decides: the question's 근거 카드
+# (study/evidence/) is what an exported card shows on its back.
+STATUTE = """제24조(사다리식 통로 등의 구조)
+① 사업주는 사다리식 통로 등을 설치하는 경우 다음 각 호의 사항을 준수하여야 한다.
+1. 견고한 구조로 할 것
+2. 발판과 벽과의 사이는 15센티미터 이상의 간격을 유지할 것
+3. 폭은 30센티미터 이상으로 할 것
+5. 사다리식 통로의 기울기는 75도 이하로 할 것
+"""
+CITATION = "시험안전규칙 제24조"
+LADDER = {
+    "stem": "산업안전보건법령에 따라 사다리식 통로를 설치하는 경우 "
+    "준수해야 할 기준으로 틀린 것은?",
+    # the key (2) is the choice the statute states otherwise (75도 이하)
+    "choices": [
+        "발판과 벽과의 사이는 15cm 이상의 간격을 유지할 것",
+        "사다리식 통로의 기울기는 60°이하로 할 것",
+        "폭은 30cm 이상으로 할 것",
+        "견고한 구조로 할 것",
+    ],
+}
 
 
 def png_bytes(color=(200, 30, 30)) -> bytes:
@@ -33,14 +48,19 @@ def give_figure(question, data: bytes | None = None) -> bytes:
     return data
 
 
-def give_evidence(question) -> None:
-    question.ai_explanation = "안전난간을 설치해야 하므로 정답은 2번이다."
-    question.ai_explanation_status = AIExplanationStatus.READY
-    question.ai_explanation_evidence = [
-        {"kind": "question", "ref": "q:1", "title": "다른 문제", "quote": "무시"},
-        {"kind": "document", "ref": "doc:1#3", "title": CITATION, "quote": PASSAGE},
-    ]
+def give_evidence(question, owner) -> None:
+    """A statute in the question's topic that decides it, and the question's
+    근거 카드 computed and cached (as its first view does)."""
+    from study.evidence.services import evidence_card_get
+    from tests.conftest import make_document
+
+    make_document(owner, question.topic, STATUTE, title="시험안전규칙")
+    question.stem = LADDER["stem"]
+    for number, text in enumerate(LADDER["choices"], 1):
+        setattr(question, f"choice_{number}", text)
     question.save()
+    card = evidence_card_get(question=question)
+    assert card.verdict == 2 and card.lead_citation == CITATION, card
 
 
 def read_apkg(data: bytes) -> dict:

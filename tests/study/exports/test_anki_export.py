@@ -1,6 +1,7 @@
 """Anki decks: a topic, a round, a review-queue tab; valid .apkg read back
-with SQLite; figures included; citation and passage on the back when the app
-has one; from the topic page, the review queue and `manage.py export_anki`."""
+with SQLite; figures included; the question's 근거 카드 (citation, passage,
+verdict, every choice's mark) on the back when it has one; from the topic
+page, the review queue and `manage.py export_anki`."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from study.models import Topic
+from study.documents.services import document_remove_from_topic
+from study.models import AIExplanationStatus, Document, Topic
 from study.services.progress import question_review_complete
 from tests.conftest import make_question
 from tests.study.exports.helpers import (
     CITATION,
-    PASSAGE,
     give_evidence,
     give_figure,
     read_apkg,
@@ -24,11 +25,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def bank(topic, settings, tmp_path):
+def bank(topic, user, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     questions = make_bank(topic)  # 2 rounds × 15, key always 2
     give_figure(questions[0])
-    give_evidence(questions[0])
+    give_evidence(questions[0], user)
     questions[1].stem = '<script>alert("x")</script> 다음 중\n옳은 것은?'
     questions[1].accepted_choices = "2,4"
     questions[1].explanation = "해설 본문"
@@ -56,10 +57,17 @@ def test_it_exports_the_topic_as_a_valid_deck_with_figures_and_evidence(
     figure_name = f"gichul-q{bank[0].pk}.png"
     assert first["Figure"] == f'<img src="{figure_name}">'
     assert deck["media"][figure_name] == bank[0].figure.open("rb").read()
-    # The back: the key, then the passage that decides it.
-    assert first["Answer"] == "정답: ② 보기 나"
+    # The back: the key, then the 근거 카드: the passage that decides it, the
+    # verdict and every choice's mark.
+    assert first["Answer"] == "정답: ② 사다리식 통로의 기울기는 60°이하로 할 것"
     assert first["Citation"] == CITATION
-    assert first["Passage"] == PASSAGE
+    passage, marks = first["Passage"].split('<div class="marks">')
+    assert "사다리식 통로의 기울기는 75도 이하로 할 것" in passage
+    assert "<br>" in passage  # the article's lines
+    assert marks == (
+        "조문에 따르면 2번<br>"
+        "① 조문과 일치 · ② 조문과 다름 · ③ 조문과 일치 · ④ 조문과 일치</div>"
+    )
     assert "round::2022-1" in first["_tags"]
     template = deck["models"][str(1_700_250_025)]["tmpls"][0]
     assert "{{Citation}}" in template["afmt"] and "{{Citation}}" not in template["qfmt"]
@@ -130,6 +138,37 @@ def test_the_command_writes_the_deck(topic, bank, tmp_path, user, capsys):
     deck = read_apkg(out.read_bytes())
     assert len(deck["notes"]) == 30
     assert "카드 30장, 그림 1개, 근거 본문 1장" in capsys.readouterr().out
+
+
+def test_the_back_shows_the_card_not_an_ai_quote_and_only_a_fresh_card(
+    client, user, topic, bank, django_assert_max_num_queries
+):
+    """The export reads the cached 근거 카드: an AI explanation's quote is not
+    evidence, a card gone stale (its statute left the topic) is not shown,
+    and the lookup costs the same for one card or thirty."""
+    ai_only = bank[2]
+    ai_only.ai_explanation = "안전난간을 설치해야 하므로 정답은 2번이다."
+    ai_only.ai_explanation_status = AIExplanationStatus.READY
+    ai_only.ai_explanation_evidence = [
+        {
+            "kind": "document",
+            "ref": "doc:1#3",
+            "title": "어느 규칙 제1조",
+            "quote": "본문",
+        }
+    ]
+    ai_only.save()
+    client.force_login(user)
+    url = reverse("study:topic_anki", args=[topic.pk])
+    with django_assert_max_num_queries(12):
+        notes = {n["Key"]: n for n in read_apkg(download(client, url))["notes"]}
+    assert notes[bank[0].key]["Citation"] == CITATION
+    assert notes[ai_only.key]["Citation"] == notes[ai_only.key]["Passage"] == ""
+
+    statute = Document.objects.get(title="시험안전규칙")
+    document_remove_from_topic(document=statute, topic=topic)
+    notes = {n["Key"]: n for n in read_apkg(download(client, url))["notes"]}
+    assert notes[bank[0].key]["Citation"] == notes[bank[0].key]["Passage"] == ""
 
 
 def _other():

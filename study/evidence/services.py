@@ -1,0 +1,400 @@
+"""The 근거 카드 of a question: found, checked and cached with no LLM and no
+queue.
+
+A card is computed on the first view of its question and cached in
+``EvidenceCard``; the stamps stored with it (selectors.passages_stamp and
+history_stamp) say what it was computed from — the checker's version, the
+question's answer-defining content and topic, the topic's ready documents,
+the question's relations. A page that finds a stamp changed recomputes that
+part: the passages and marks (retrieval, a few queries) or only the history
+(one query). Writing the cache from a page view fills derived data, as the
+related-questions cache does; it changes no entity.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from study.ai.guard import named_act
+from study.documents.retrieval import (
+    DOCUMENT_EVIDENCE,
+    annex_notes,
+    question_query_text,
+    search_chunks,
+)
+from study.evidence import selectors as sel
+from study.evidence.card import Passage, card_data
+from study.evidence.check import PassageText, QuestionText, check_choices
+from study.evidence.history import Asked, agreement
+from study.evidence.passages import article_text
+from study.llm.embeddings import EmbeddingError, embedder_name, get_embedder
+from study.models import DocumentChunk, EvidenceCard, Question, Topic
+
+logger = logging.getLogger(__name__)
+
+_HEADING = re.compile(r"^(?:부칙\s+)?제\d+조(?:의\d+)?(?:\([^)]*\))?")
+BATCH = 20
+
+
+def question_text(question: Question) -> QuestionText:
+    return QuestionText(
+        stem=question.stem,
+        choices=tuple(question.choices),
+        accepted=frozenset(question.accepted_set),
+    )
+
+
+# -- passages -----------------------------------------------------------------
+
+
+def _query_vectors(texts: list[str]) -> list[list[float] | None]:
+    try:
+        return list(get_embedder().embed_queries(texts))
+    except EmbeddingError:
+        logger.warning("query embedding failed; lexical retrieval only")
+        return [None] * len(texts)
+
+
+@dataclass
+class _Found:
+    groups: list[tuple[int, str, str, float]]  # document, article, ref, score
+    chunks: dict[str, dict]  # a non-statute chunk by ref
+    annexes: list[dict]
+
+
+def _vectors(questions: Sequence[Question], texts: list[str]) -> list:
+    """The vector each question is searched with: its stored embedding (stem
+    and choices, the related-questions analysis keeps it) when the current
+    embedder made it, so a page view runs no model; else the query, embedded
+    now."""
+    stored = sel.stored_embeddings(ids=[q.pk for q in questions], model=embedder_name())
+    missing = [i for i, q in enumerate(questions) if q.pk not in stored]
+    fresh = _query_vectors([texts[i] for i in missing]) if missing else []
+    vectors = [stored.get(q.pk) for q in questions]
+    for i, vector in zip(missing, fresh, strict=True):
+        vectors[i] = vector
+    return vectors
+
+
+def _search(questions: Sequence[Question]) -> dict[int, _Found]:
+    """The chunks that pass the relevance cut, grouped by article."""
+    texts = [question_query_text(q) for q in questions]
+    found: dict[int, _Found] = {}
+    for question, text, vector in zip(
+        questions, texts, _vectors(questions, texts), strict=True
+    ):
+        evidence = search_chunks(
+            topic_ids=[question.topic_id],
+            query=text,
+            k=DOCUMENT_EVIDENCE,
+            query_vector=vector,
+        )
+        groups: list[tuple[int, str, str, float]] = []
+        chunks: dict[str, dict] = {}
+        for item in evidence:
+            meta = item.meta
+            ref = meta["article"] or item.ref
+            if any(g[0] == meta["document_id"] and g[2] == ref for g in groups):
+                continue
+            groups.append((meta["document_id"], meta["article"], ref, item.score))
+            if not meta["article"]:
+                chunks[ref] = {
+                    "document": meta["document"],
+                    "heading": meta["citation"],
+                    "text": item.text,
+                }
+        annexes = [
+            {"title": a.title, "document": a.meta.get("document", "")}
+            for a in annex_notes(topic_ids=[question.topic_id], query=text)
+        ]
+        found[question.pk] = _Found(groups=groups, chunks=chunks, annexes=annexes)
+    return found
+
+
+def _articles(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Passage]:
+    """Whole articles, put together from all their chunks (one query)."""
+    if not pairs:
+        return {}
+    where = Q()
+    for document_id, article in pairs:
+        where |= Q(document_id=document_id, article=article)
+    rows = (
+        DocumentChunk.objects.filter(where)
+        .order_by("document_id", "ordinal")
+        .values_list("document_id", "article", "citation", "text", "document__title")
+    )
+    pieces: dict[tuple[int, str], list] = {}
+    for document_id, article, citation, text, title in rows:
+        pieces.setdefault((document_id, article), []).append((citation, text, title))
+    passages = {}
+    for key, items in pieces.items():
+        citation, _, title = items[0]
+        match = _HEADING.match(citation)
+        heading = match.group(0) if match else citation
+        passages[key] = Passage(
+            document_id=key[0],
+            document=title,
+            article=key[1],
+            heading=heading,
+            text=article_text([t for _, t, _ in items], heading=heading),
+        )
+    return passages
+
+
+def _passages(found: _Found, articles: dict) -> list[Passage]:
+    passages = []
+    for document_id, article, ref, score in found.groups:
+        if article:
+            whole = articles.get((document_id, article))
+            if whole is not None:
+                passages.append(replace(whole, score=score))
+            continue
+        chunk = found.chunks[ref]
+        passages.append(
+            Passage(
+                document_id=document_id,
+                document=chunk["document"],
+                article="",
+                heading=chunk["heading"],
+                text=chunk["text"],
+                score=score,
+            )
+        )
+    return passages
+
+
+def _missing(question: Question) -> dict:
+    return {"act": named_act(question.stem), "subject": question.subject}
+
+
+def cards_compute(
+    questions: Sequence[Question], *, documents: dict[int, str]
+) -> dict[int, dict]:
+    """Passages, marks and verdict of each question (no writes)."""
+    searchable = [q for q in questions if documents[q.topic_id] != sel.EMPTY_DOCUMENTS]
+    found = _search(searchable) if searchable else {}
+    pairs = {(d, a) for f in found.values() for d, a, _, _ in f.groups if a}
+    articles = _articles(pairs)
+    data = {}
+    for question in questions:
+        hit = found.get(question.pk)
+        passages = _passages(hit, articles) if hit else []
+        check = (
+            check_choices(
+                question_text(question),
+                [PassageText(citation=p.citation, text=p.text) for p in passages],
+            )
+            if passages
+            else None
+        )
+        data[question.pk] = card_data(
+            passages,
+            check,
+            annexes=hit.annexes if hit else (),
+            missing=None if passages else _missing(question),
+        )
+    return data
+
+
+# -- history ----------------------------------------------------------------
+
+
+def _asked(values: dict) -> Asked:
+    accepted = values["accepted_choices"]
+    keyed = (
+        frozenset(int(c) for c in accepted.split(","))
+        if accepted
+        else frozenset({values["correct_choice"]})
+    )
+    return Asked(
+        stem=values["stem"],
+        choices=tuple(values[f"choice_{i}"] for i in range(1, 5)),
+        accepted=keyed,
+    )
+
+
+def histories_compute(questions: Sequence[Question]) -> dict[int, list[dict]]:
+    """Each question's repeats and variants with their keys, compared (one
+    query for all of them)."""
+    entries = {q.pk: sel.related_entries(q) for q in questions}
+    rows: dict[int, dict] = {}
+    for topic_id in {q.topic_id for q in questions}:
+        ids = [
+            e["id"] for q in questions if q.topic_id == topic_id for e in entries[q.pk]
+        ]
+        rows.update(sel.history_rows(topic_id=topic_id, ids=ids))
+    histories = {}
+    for question in questions:
+        mine = question_text(question)
+        asked = Asked(stem=mine.stem, choices=mine.choices, accepted=mine.accepted)
+        history = []
+        for entry in entries[question.pk]:
+            row = rows.get(entry["id"])
+            if row is None:
+                continue
+            other = _asked(row)
+            key = sorted(other.accepted)
+            history.append(
+                {
+                    "id": row["id"],
+                    "year": row["exam_year"],
+                    "session": row["exam_session"],
+                    "number": row["number"],
+                    "kind": entry["kind"],
+                    "key": key,
+                    "key_text": " / ".join(other.choices[k - 1] for k in key),
+                    "agreement": agreement(asked, other),
+                }
+            )
+        histories[question.pk] = history
+    return histories
+
+
+# -- the cache ----------------------------------------------------------------
+
+
+def _store(rows: list[EvidenceCard]) -> None:
+    if rows:
+        EvidenceCard.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["question"],
+            update_fields=[
+                "passages_stamp",
+                "history_stamp",
+                "data",
+                "history",
+                "verdict",
+                "key_conflict",
+                "history_conflict",
+                "computed_at",
+            ],
+        )
+
+
+def _row(
+    question: Question, data: dict, history: list, stamps: tuple[str, str]
+) -> EvidenceCard:
+    verdict = data.get("verdict")
+    return EvidenceCard(
+        question=question,
+        passages_stamp=stamps[0],
+        history_stamp=stamps[1],
+        data=data,
+        history=history,
+        verdict=verdict,
+        key_conflict=verdict is not None and verdict not in question.accepted_set,
+        history_conflict=any(h["agreement"] == "different" for h in history),
+        computed_at=timezone.now(),
+    )
+
+
+def evidence_cards_get(
+    *, questions: Sequence[Question], compute: bool = True
+) -> dict[int, sel.CardView]:
+    """The cards of a page of questions: cached ones as they are, stale or
+    missing ones computed and stored (all in a few queries), or left out
+    when `compute` is off."""
+    questions = list({q.pk: q for q in questions}.values())
+    if not questions:
+        return {}
+    cached = sel.cards_cached(question_ids=[q.pk for q in questions])
+    if not cached and not compute:
+        return {}  # nothing to show and nothing to compute: one query
+    documents = {
+        topic_id: sel.topic_documents_stamp(topic_id=topic_id)
+        for topic_id in {q.topic_id for q in questions}
+    }
+    views: dict[int, sel.CardView] = {}
+    stale_passages, stale_history = [], []
+    for question in questions:
+        card = cached.get(question.pk)
+        stamps = (
+            sel.passages_stamp(question, documents[question.topic_id]),
+            sel.history_stamp(question),
+        )
+        if card is not None and card.passages_stamp == stamps[0]:
+            if card.history_stamp == stamps[1]:
+                views[question.pk] = sel.card_view(question, card)
+            else:
+                stale_history.append(question)
+        else:
+            stale_passages.append(question)
+    if not compute or not (stale_passages or stale_history):
+        return views
+    data = cards_compute(stale_passages, documents=documents)
+    for question in stale_history:
+        data[question.pk] = cached[question.pk].data
+    histories = histories_compute(stale_passages + stale_history)
+    rows = [
+        _row(
+            question,
+            data[question.pk],
+            histories[question.pk],
+            (
+                sel.passages_stamp(question, documents[question.topic_id]),
+                sel.history_stamp(question),
+            ),
+        )
+        for question in stale_passages + stale_history
+    ]
+    _store(rows)
+    for row in rows:
+        views[row.question_id] = sel.card_view(row.question, row)
+    return views
+
+
+def evidence_card_get(*, question: Question) -> sel.CardView:
+    """One question's card (computed and stored when missing or stale)."""
+    return evidence_cards_get(questions=[question])[question.pk]
+
+
+@dataclass
+class TopicCardsReport:
+    computed: int = 0
+    needs_review: int = 0
+
+
+def topic_cards_compute(
+    *,
+    topic: Topic,
+    missing_only: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> TopicCardsReport:
+    """Cards for every live question of the topic (a command or a task: the
+    정답 확인 필요 list then covers the whole bank), in batches."""
+    if missing_only:
+        ids = sel.questions_missing_cards(topic=topic)
+    else:
+        ids = sel.topic_question_ids(topic=topic)
+    report = TopicCardsReport()
+    for start in range(0, len(ids), BATCH):
+        batch = sel.topic_questions(topic=topic, ids=ids[start : start + BATCH])
+        cards = evidence_cards_get(questions=batch)
+        report.computed += len(batch)
+        report.needs_review += sum(c.needs_review for c in cards.values())
+        if on_progress:
+            on_progress(report.computed, len(ids))
+    return report
+
+
+def topic_cards_compute_enqueue(*, topic: Topic) -> None:
+    """Cards for the whole bank, in the background (the 정답 확인 필요 list
+    then covers every question); on commit, best effort."""
+    topic_id = topic.pk
+
+    def enqueue() -> None:
+        try:
+            async_task("study.tasks.topic_cards_compute_task", topic_id)
+        except Exception:  # the owner can press the button again
+            logger.exception("could not enqueue the cards of topic %s", topic_id)
+
+    transaction.on_commit(enqueue)

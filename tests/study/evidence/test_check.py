@@ -1,0 +1,367 @@
+"""The per-choice check (study/evidence/check.py): a pure function of the
+question and the passage texts, read the way a careful reader would."""
+
+import pytest
+
+from study.evidence.check import (
+    ABSENT,
+    DIFFER,
+    MATCH,
+    NEGATIVE,
+    POSITIVE,
+    PassageText,
+    QuestionText,
+    check_choices,
+    choice_parts,
+    polarity,
+    slots_of,
+)
+from study.evidence.history import DIFFERENT, SAME, UNKNOWN, Asked, agreement
+from study.evidence.text import flatten, quantities
+
+LADDER = PassageText(
+    citation="시험규칙 제24조(사다리식 통로 등의 구조)",
+    text="""제24조(사다리식 통로 등의 구조)
+① 사업주는 사다리식 통로 등을 설치하는 경우 다음 각 호의 사항을 준수하여야 한다.
+  1. 견고한 구조로 할 것
+  2. 발판과 벽과의 사이는 15센티미터 이상의 간격을 유지할 것
+  3. 폭은 30센티미터 이상으로 할 것
+  4. 사다리의 상단은 걸쳐놓은 지점으로부터 60센티미터 이상 올라가도록 할 것
+  5. 사다리식 통로의 길이가 10미터 이상인 경우에는 5미터 이내마다 계단참을 설치할 것
+  6. 사다리식 통로의 기울기는 75도 이하로 할 것""",
+)
+BOILER = PassageText(
+    citation="시험규칙 제119조(폭발위험의 방지)",
+    text="제119조(폭발위험의 방지)\n사업주는 보일러의 폭발 사고를 예방하기 위하여 "
+    "압력방출장치, 압력제한스위치, 고저수위 조절장치, 화염 검출기 등의 기능이 "
+    "정상적으로 작동될 수 있도록 유지ㆍ관리하여야 한다.",
+)
+SWITCH = PassageText(
+    citation="시험규칙 제117조(압력제한스위치)",
+    text="제117조(압력제한스위치)\n사업주는 보일러의 과열을 방지하기 위하여 "
+    "최고사용압력과 상용압력 사이에서 보일러의 버너 연소를 차단할 수 있도록 "
+    "압력제한스위치를 부착하여 사용하여야 한다.",
+)
+
+
+def q(stem, *choices, key=1):
+    return QuestionText(stem=stem, choices=tuple(choices), accepted=frozenset({key}))
+
+
+def marks(check):
+    return [m.mark for m in check.marks]
+
+
+# -- numbers, units and bounds ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("1.5 m 이상", "1.5미터 이상"),
+        ("100분의 5", "5퍼센트"),
+        ("15cm", "15센티미터"),
+        ("127 kPa 초과", "127킬로파스칼을 초과하는"),
+        ("2년", "24개월"),
+        ("3만제곱미터", "30,000㎡"),
+    ],
+)
+def test_quantities_compare_after_normalising_units_and_bounds(a, b):
+    (x,), (y,) = quantities(a), quantities(b)
+    assert x.same(y)
+
+
+def test_a_point_value_satisfies_a_bound_and_a_bound_differs_from_another():
+    (value,) = quantities("지상높이가 31m인 건축물")
+    (bound,) = quantities("지상높이가 31미터 이상인 건축물")
+    (short,) = quantities("깊이가 8m인 굴착")
+    (deep,) = quantities("깊이 10미터 이상인 굴착")
+    assert value.within(bound) and not short.within(deep)
+    (under,) = quantities("10미터 미만")
+    (over,) = quantities("10미터 초과")
+    assert not under.same(over) and not under.within(over)
+
+
+def test_article_and_item_numbers_are_not_quantities():
+    assert quantities("법 제42조제1항제3호에 따른 공사") == []
+
+
+def test_words_compare_without_particles_spacing_and_glosses():
+    assert (
+        flatten("방유제(防油堤)를 설치하여야").text == flatten("방유제 설치하여야").text
+    )
+    assert flatten("설비의 상단에").text == flatten("설비 상단").text
+
+
+# -- polarity -----------------------------------------------------------------
+
+
+def test_polarity_is_read_from_the_asking_sentence_only():
+    assert polarity("다음 중 보일러 방호장치가 아닌 것은?") == NEGATIVE
+    assert polarity("사다리식 통로의 기준으로 틀린 것은?") == NEGATIVE
+    preamble = (
+        "사업주는 안전밸브 전단에 차단밸브를 설치해서는 아니 된다. "
+        "다음 중 자물쇠형 차단밸브를 설치할 수 있는 경우는?"
+    )
+    assert polarity(preamble) == POSITIVE
+    assert polarity("전기위험 방지 조치를 취하지 않아도 되는 전압은?") == POSITIVE
+
+
+# -- statements -------------------------------------------------------------
+
+
+def test_a_list_question_singles_out_the_item_the_passage_does_not_have():
+    check = check_choices(
+        q(
+            "보일러의 폭발위험 방지를 위한 방호장치가 아닌 것은?",
+            "급정지장치",
+            "압력제한스위치",
+            "압력방출장치",
+            "고저수위 조절장치",
+        ),
+        [BOILER],
+    )
+    assert marks(check) == [ABSENT, MATCH, MATCH, MATCH]
+    assert check.verdict == 1 and check.deciding == 0
+
+
+def test_a_wrong_value_differs_and_is_the_one_singled_out():
+    check = check_choices(
+        q(
+            "사다리식 통로를 설치하는 경우 준수해야 할 기준으로 틀린 것은?",
+            "사다리식 통로의 기울기는 60°이하로 할 것",
+            "발판과 벽과의 사이는 15cm 이상의 간격을 유지할 것",
+            "사다리의 상단은 걸쳐놓은 지점으로부터 60cm 이상 올라가도록 할 것",
+            "폭은 30cm 이상으로 할 것",
+        ),
+        [LADDER],
+    )
+    assert marks(check) == [DIFFER, MATCH, MATCH, MATCH]
+    assert check.verdict == 1
+    assert "75도 이하" in check.marks[0].detail
+
+
+def test_the_opposite_statement_differs():
+    passage = PassageText(
+        citation="시험규칙 제283조",
+        text="3. 위험물 건조설비를 사용하여 가열건조하는 건조물은 "
+        "쉽게 이탈되지 않도록 할 것",
+    )
+    check = check_choices(
+        q(
+            "건조설비의 준수사항으로 옳지 않은 것은?",
+            "위험물 건조설비를 사용하여 가열건조하는 건조물은 쉽게 이탈되도록 할 것",
+            "가",
+            "나",
+            "다",
+        ),
+        [passage],
+    )
+    assert check.marks[0].mark == DIFFER
+
+
+def test_no_verdict_when_the_text_does_not_single_out_one_choice():
+    check = check_choices(
+        q(
+            "사다리식 통로의 기준으로 틀린 것은?",
+            "사다리식 통로의 기울기는 60°이하로 할 것",
+            "폭은 20cm 이상으로 할 것",
+            "견고한 구조로 할 것",
+            "발판과 벽과의 사이는 15cm 이상의 간격을 유지할 것",
+        ),
+        [LADDER],
+    )
+    assert marks(check) == [DIFFER, DIFFER, MATCH, MATCH]
+    assert check.verdict is None
+
+
+def test_no_passage_no_verdict():
+    check = check_choices(q("옳은 것은?", "가", "나", "다", "라"), [])
+    assert check.verdict is None and marks(check) == [ABSENT] * 4
+
+
+def test_a_which_is_not_question_keeps_to_the_one_list_it_asks_about():
+    committee = PassageText(
+        citation="시험령 제35조(위원회의 구성)",
+        text="""제35조(위원회의 구성)
+① 위원회의 근로자위원은 다음 각 호의 사람으로 구성한다.
+  1. 근로자대표
+  2. 근로자대표가 지명하는 1명 이상의 명예산업안전감독관
+② 위원회의 사용자위원은 다음 각 호의 사람으로 구성한다.
+  1. 해당 사업의 대표자
+  2. 안전관리자 1명
+  3. 보건관리자 1명
+  4. 산업보건의""",
+    )
+    check = check_choices(
+        q(
+            "위원회의 사용자위원에 해당하지 않는 사람은?",
+            "안전관리자",
+            "산업보건의",
+            "명예산업안전감독관",
+            "보건관리자",
+        ),
+        [committee],
+    )
+    assert marks(check) == [MATCH, MATCH, ABSENT, MATCH]
+    assert check.verdict == 3
+
+
+def test_a_positive_question_stated_in_one_sentence_marks_the_others_different():
+    check = check_choices(
+        q(
+            "보일러의 버너 연소를 차단하도록 부착하여야 하는 장치는?",
+            "압력방출장치",
+            "압력제한스위치",
+            "고저수위 조절장치",
+            "화염 검출기",
+        ),
+        [SWITCH],
+    )
+    assert check.verdict == 2
+    assert marks(check) == [DIFFER, MATCH, DIFFER, DIFFER]
+
+
+# -- blanks and question words ------------------------------------------------
+
+
+def test_a_blank_is_filled_with_what_the_passage_has_between_its_words():
+    check = check_choices(
+        q(
+            "다음 ( ) 안에 들어갈 용어로 알맞은 것은?\n\n사업주는 보일러의 과열을 "
+            "방지하기 위하여 최고사용압력과 상용압력 사이에서 보일러의 버너 연소를 "
+            "차단할 수 있도록 ( )을(를) 부착하여 사용하여야 한다.",
+            "고저수위 조절장치",
+            "압력방출장치",
+            "압력제한스위치",
+            "파열판",
+            key=3,
+        ),
+        [SWITCH],
+    )
+    assert check.mode == "slot"
+    assert marks(check) == [DIFFER, DIFFER, MATCH, DIFFER]
+    assert check.verdict == 3
+    (span,) = check.marks[2].spans
+    assert SWITCH.text[span[0] : span[1]].startswith("압력제한스위치")
+
+
+def test_a_question_word_is_a_blank_and_bare_numbers_take_its_unit():
+    check = check_choices(
+        q(
+            "사다리식 통로의 길이가 10미터 이상인 경우에는 몇 m 이내마다 계단참을 "
+            "설치하여야 하는가?",
+            "3",
+            "5",
+            "7",
+            "10",
+            key=2,
+        ),
+        [LADDER],
+    )
+    assert check.mode == "slot"
+    assert marks(check) == [DIFFER, MATCH, DIFFER, DIFFER]
+    assert check.verdict == 2
+
+
+def test_two_blanks_are_read_in_order():
+    passage = PassageText(
+        citation="시험규칙 제286조",
+        text="② 발생기실은 건물의 최상층에 위치하여야 하며, 화기를 사용하는 설비로부터 "
+        "3미터를 초과하는 장소에 설치하여야 한다.\n③ 발생기실을 옥외에 설치한 경우에는 "
+        "그 개구부를 다른 건축물로부터 1.5미터 이상 떨어지도록 하여야 한다.",
+    )
+    stem = (
+        "A, B에 들어갈 내용으로 옳은 것은?\n\n- 발생기실은 건물의 최상층에 위치하여야 "
+        "하며, 화기를 사용하는 설비로부터 ( A )를 초과하는 장소에 설치하여야 한다.\n"
+        "- 발생기실을 옥외에 설치한 경우에는 그 개구부를 다른 건축물로부터 ( B )이상 "
+        "떨어지도록 하여야 한다."
+    )
+    check = check_choices(
+        q(stem, "A: 1.5m, B: 3m", "A: 2m, B: 4m", "A: 3m, B: 1.5m", "A: 4m, B: 2m"),
+        [passage],
+    )
+    assert marks(check) == [DIFFER, DIFFER, MATCH, DIFFER]
+    assert check.verdict == 3
+
+
+def test_choice_parts_follow_the_blanks_labels():
+    slots = slots_of("( ㉠ )건 이상, ( ㉡ )배 이상인 경우 ( )에 알맞은 것은?")
+    assert slots is not None and len(slots.blanks) == 2
+    assert choice_parts("㉠ 3, ㉡ 2", slots) == ["3", "2"]
+    assert choice_parts("통풍, 세척", slots) == ["통풍", "세척"]
+
+
+# -- one function, two versions of a statute ---------------------------------------
+
+
+def test_the_same_question_read_against_two_versions_of_its_article():
+    """What the issue on statute versions compares: the marks under the text
+    in force then and the text in force now."""
+    question = q(
+        "사다리식 통로의 기울기는 몇 도 이하로 하여야 하는가?",
+        "60",
+        "75",
+        "80",
+        "90",
+        key=1,
+    )
+    old = PassageText(
+        citation="제24조", text="6. 사다리식 통로의 기울기는 60도 이하로 할 것"
+    )
+    assert check_choices(question, [old]).verdict == 1
+    now = check_choices(question, [LADDER])
+    assert now.verdict == 2 and now.verdict not in question.accepted
+    assert check_choices(question, [LADDER]) == now  # nothing but its arguments
+
+
+# -- history -------------------------------------------------------------------
+
+
+def test_a_repeat_with_the_choices_reordered_agrees_or_disagrees_by_its_key():
+    mine = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("가스", "나무", "다리", "라디오"),
+        frozenset({2}),
+    )
+    same = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("라디오", "나무", "가스", "다리"),
+        frozenset({2}),
+    )
+    other = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("라디오", "나무", "가스", "다리"),
+        frozenset({4}),
+    )
+    assert agreement(mine, same) == SAME
+    assert agreement(mine, other) == DIFFERENT
+
+
+def test_a_variant_asked_the_other_way_or_with_other_choices_is_not_compared():
+    mine = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("가스", "나무", "다리", "라디오"),
+        frozenset({2}),
+    )
+    flipped = Asked(
+        "보일러 방호장치인 것은?", ("가스", "나무", "다리", "라디오"), frozenset({1})
+    )
+    changed = Asked(
+        "보일러 방호장치가 아닌 것은?",
+        ("하늘", "바다", "구름", "라디오"),
+        frozenset({1}),
+    )
+    assert agreement(mine, flipped) == UNKNOWN
+    assert agreement(mine, changed) == UNKNOWN
+
+
+def test_another_question_over_the_same_choices_is_not_compared():
+    days = ("15일", "30일", "45일", "60일")
+    plan = Asked(
+        "개선계획서는 명령을 받은 날부터 며칠 이내에 제출하는가?", days, frozenset({4})
+    )
+    report = Asked(
+        "유해위험방지계획서는 작업 시작 며칠 전까지 제출하는가?", days, frozenset({1})
+    )
+    assert agreement(plan, report) == UNKNOWN
