@@ -1,18 +1,21 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from publishing.models import OutboxEvent
+from publishing.models import OutboxEvent, OutboxEventQuerySet
 from publishing.services import outbox_events_replay, outbox_events_retry
 from study.numbers import is_ascii_digits
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 
 if TYPE_CHECKING:
+    from django.contrib.admin.options import Action
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
     from django_stubs_ext import StrOrPromise
 
 
@@ -20,10 +23,14 @@ class DeliveredFilter(admin.SimpleListFilter):
     title = _("전달 여부")
     parameter_name = "delivered"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> tuple[tuple[str, StrOrPromise], ...]:
         return (("yes", _("전달됨")), ("no", _("미전달")))
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[OutboxEvent]
+    ) -> QuerySet[OutboxEvent]:
         if self.value() == "yes":
             return queryset.filter(delivered_at__isnull=False)
         if self.value() == "no":
@@ -35,10 +42,16 @@ class DeadFilter(admin.SimpleListFilter):
     title = _("포기(dead letter)")
     parameter_name = "dead"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> tuple[tuple[str, StrOrPromise], ...]:
         return (("yes", _("포기됨")), ("no", _("포기 안 됨")))
 
-    def queryset(self, request, queryset):
+    # The changelist hands over the model's own queryset class (the default
+    # manager's); the stubs declare the base QuerySet.
+    def queryset(  # type: ignore[override]
+        self, request: HttpRequest, queryset: OutboxEventQuerySet
+    ) -> OutboxEventQuerySet:
         if self.value() == "yes":
             return queryset.dead()
         if self.value() == "no":
@@ -77,23 +90,31 @@ class OutboxEventAdmin(admin.ModelAdmin):
     def short_error(self, obj: OutboxEvent) -> str:
         return obj.last_error[:80]
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[OutboxEvent], search_term: str
+    ) -> tuple[QuerySet[OutboxEvent], bool]:
         # Only a question id is searchable; other text would be a type error.
         if search_term and not is_ascii_digits(search_term.strip()):
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(
+        self, request: HttpRequest, obj: OutboxEvent | None = None
+    ) -> bool:
         # Deleting a dead event unblocks its question's later events; deleting
         # anything else would silently lose a change.
         if obj is not None and not obj.is_dead:
             return False
         return super().has_delete_permission(request, obj)
 
-    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+    def get_actions(
+        self,
+        request: HttpRequest,
+        action_location: admin.ActionLocation = admin.ActionLocation.CHANGE_LIST,
+    ) -> dict[str, Action | None]:
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)
         return actions
@@ -103,7 +124,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
         count = outbox_events_retry(events=queryset)
         self.message_user(
             request,
@@ -120,7 +141,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
         permissions=["change"],
         location=BOTH_PLACES,
     )
-    def replay(self, request, queryset):
+    def replay(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
         count = outbox_events_replay(events=queryset)
         if count:
             self.message_user(

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -98,7 +98,7 @@ def publish_topic_withdraw(*, topic: Topic) -> int:
     return len(events)
 
 
-def _ever_published(questions) -> set[int]:
+def _ever_published(questions: QuerySet[Question]) -> set[int]:
     ids = questions.values_list("pk", flat=True)
     return set(
         AggregateSequence.objects.filter(

@@ -16,13 +16,19 @@ from study.documents.services import (
     document_update,
     documents_reprocess,
 )
-from study.forms import QuestionAdminForm, SubjectAliasAdminForm
+from study.forms import (
+    ExamRoundAdminForm,
+    QuestionAdminForm,
+    SubjectAliasAdminForm,
+)
 from study.imports import admin as imports_admin  # noqa: F401  (registers QuestionImportAdmin)
 from study.models import (
+    AmendmentStatus,
     Attempt,
     Document,
     DocumentChunk,
     ExamPlan,
+    ExamRound,
     ExamSpec,
     LearnerSettings,
     Question,
@@ -35,9 +41,14 @@ from study.models import (
     SubjectNote,
     Topic,
 )
+from study.models.amendment import FLAGGED
 from study.models.topic import may_manage_all_topics
 from study.numbers import AsciiIntegerField
-from study.services.exam_specs import exam_spec_save
+from study.services.exam_specs import (
+    exam_round_clear,
+    exam_round_set,
+    exam_spec_save,
+)
 from study.services.questions import (
     CURATOR_FIELDS,
     question_create,
@@ -91,8 +102,36 @@ class ExamSpecAdmin(AsciiNumbersAdmin):
             subjects=obj.subjects,
             questions_per_subject=obj.questions_per_subject,
             time_limit_minutes=obj.time_limit_minutes,
+            session_dates=obj.session_dates
+            if isinstance(obj.session_dates, dict)
+            else {},
         )
         obj.pk = saved.pk
+
+
+@admin.register(ExamRound)
+class ExamRoundAdmin(admin.ModelAdmin):
+    form = ExamRoundAdminForm
+    list_display = ("topic", "exam_year", "exam_session", "held_on")
+    list_filter = ("topic",)
+    raw_id_fields = ("topic",)
+
+    def save_model(self, request, obj, form, change):
+        if change:  # the year or session may have changed: the old row goes
+            exam_round_clear(round_ids=[obj.pk])
+        saved = exam_round_set(
+            topic=obj.topic,
+            year=obj.exam_year,
+            session=obj.exam_session,
+            held_on=obj.held_on,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        exam_round_clear(round_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        exam_round_clear(round_ids=list(queryset.values_list("pk", flat=True)))
 
 
 @admin.register(SubjectAlias)
@@ -171,6 +210,28 @@ class AnswerReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AmendmentFilter(admin.SimpleListFilter):
+    """The 개정 flag (issue 26): questions today's statutes decide otherwise
+    than those of their exam date (as the topic page and `manage.py
+    amendments` list them)."""
+
+    title = _("법령 개정")
+    parameter_name = "amendment"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("flagged", _("개정됨 또는 삭제됨")),
+            *AmendmentStatus.choices,
+        )
+
+    def queryset(self, request, queryset):
+        if self.value() == "flagged":
+            return queryset.filter(amendment__status__in=FLAGGED)
+        if self.value() in AmendmentStatus.values:
+            return queryset.filter(amendment__status=self.value())
+        return queryset
+
+
 @admin.register(Question)
 class QuestionAdmin(AsciiNumbersAdmin):
     form = QuestionAdminForm
@@ -196,6 +257,7 @@ class QuestionAdmin(AsciiNumbersAdmin):
         "needs_figure",
         DeletedFilter,
         AnswerReviewFilter,
+        AmendmentFilter,
     )
     search_fields = ("stem", "choice_1", "choice_2", "choice_3", "choice_4", "subject")
     list_select_related = ("topic",)
@@ -492,9 +554,11 @@ class DocumentAdmin(AsciiNumbersAdmin):
         "year",
         "status",
         "chunk_count",
+        "effective_date",
+        "in_force",
         "created_at",
     )
-    list_filter = ("status", "material_type", "topics")
+    list_filter = ("status", "material_type", "in_force", "topics")
     search_fields = ("title", "text")
     filter_horizontal = ("topics",)
     readonly_fields = (
@@ -511,8 +575,19 @@ class DocumentAdmin(AsciiNumbersAdmin):
         "effective_on",
         "source_url",
         "annexes",
+        "act_key",
+        "effective_date",
+        "promulgation_no",
+        "in_force",
     )
-    exclude = ("text", "front_matter", "heartbeat_at", "error_code", "error_params")
+    exclude = (
+        "text",
+        "front_matter",
+        "heartbeat_at",
+        "error_code",
+        "error_params",
+        "content_digest",
+    )
     inlines = (DocumentChunkInline,)
     actions = ("reprocess",)
     form = DocumentAdminForm

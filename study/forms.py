@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+import re
 from datetime import timedelta
 from typing import Any, cast
 
@@ -10,8 +12,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from study.exam_dates import ExamDateError, session_dates_parse
 from study.imports.parsing import RowError, parse_answer, parse_session
 from study.models import (
+    ExamRound,
     Feedback,
     LearnerSettings,
     Question,
@@ -29,6 +33,7 @@ from study.numbers import (
     AsciiModelChoiceField,
     ascii_formfield,
 )
+from study.rounds import session_from_canonical
 from study.selectors.exam_spec import topic_subject_names
 from study.selectors.review_queue import TABS
 from study.selectors.subjects import round_numbered_by_subject, subject_aliases
@@ -87,6 +92,66 @@ class ExamSpecForm(forms.Form):
         return names
 
 
+_ROUND_DATE_LINE = re.compile(
+    r"^\s*(\d{4})\s*(?:년|-)?\s*(.+?)\s+(\d{4})[-./](\d{1,2})[-./](\d{1,2})\.?\s*$"
+)
+
+
+class ExamDatesForm(forms.Form):
+    """When the rounds were held: the usual date of each 회차 and rounds held
+    on another day. Old questions are read against the statutes in force on
+    their exam date."""
+
+    session_dates = forms.CharField(
+        label=_("회차별 보통 시험일 (한 줄에 하나)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "예: 1회 03-05. 비워 두면 기사 필기 기본값(1회 3월 5일, "
+            "2회 5월 15일, 3회 8월 15일, 4회 9월 25일)입니다."
+        ),
+    )
+    round_dates = forms.CharField(
+        label=_("날짜가 다른 회차 (한 줄에 하나)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("예: 2020 1,2 2020-06-06. 그 회차는 이 날짜로 봅니다."),
+    )
+
+    def clean_session_dates(self) -> dict[int, tuple[int, int]]:
+        try:
+            return session_dates_parse(self.cleaned_data["session_dates"])
+        except ExamDateError as exc:
+            raise forms.ValidationError(
+                _("%(line)s번째 줄을 읽을 수 없습니다. 예: 1회 03-05")
+                % {"line": str(exc).split(":")[0]}
+            ) from exc
+
+    def clean_round_dates(self) -> dict[tuple[int, str], datetime.date]:
+        rounds_held: dict[tuple[int, str], datetime.date] = {}
+        for number, raw in enumerate(self.cleaned_data["round_dates"].splitlines(), 1):
+            if not raw.strip():
+                continue
+            found = _ROUND_DATE_LINE.match(raw)
+            sitting = ""
+            held_on = None
+            if found:
+                try:
+                    canonical = parse_session(found.group(2))
+                    parsed = session_from_canonical(canonical)
+                    sitting = parsed.sitting if parsed else ""
+                    held_on = datetime.date(*(int(found.group(i)) for i in (3, 4, 5)))
+                except (RowError, ValueError):
+                    held_on = None
+            if found is None or not sitting or held_on is None:
+                raise forms.ValidationError(
+                    _("%(line)s번째 줄을 읽을 수 없습니다. 예: 2020 1,2 2020-06-06")
+                    % {"line": number}
+                )
+            rounds_held[(int(found.group(1)), sitting)] = held_on
+        return rounds_held
+
+
 def clean_session_label(value: str) -> str:
     """The canonical session of what an author typed ("" when left empty)."""
     if not value.strip():
@@ -97,6 +162,19 @@ def clean_session_label(value: str) -> str:
         raise forms.ValidationError(
             _("회차를 알 수 없습니다. 예: 3, 1,2, A, 가, 1 추가시험, 1 A")
         ) from exc
+
+
+class ExamRoundAdminForm(forms.ModelForm):
+    class Meta:
+        model = ExamRound
+        fields = ["topic", "exam_year", "exam_session", "held_on"]
+
+    def clean_exam_session(self) -> str:
+        canonical = clean_session_label(self.cleaned_data["exam_session"])
+        parsed = session_from_canonical(canonical)
+        if parsed is None or not parsed.sitting:
+            raise forms.ValidationError(_("회차 번호가 있어야 합니다. 예: 3, 1,2"))
+        return parsed.sitting
 
 
 class QuestionAdminForm(forms.ModelForm):
@@ -251,6 +329,10 @@ class QuizStartForm(forms.Form):
     per_subject = AsciiIntegerField(min_value=1, max_value=100, required=False)
     tab = forms.ChoiceField(choices=list(TABS.items()), required=False)
     feedback = forms.ChoiceField(choices=Feedback.choices, required=False)
+    # Leave out questions flagged 개정됨/삭제됨: the mock has its own box,
+    # checked by default (a real exam asks today's law).
+    skip_amended = forms.BooleanField(required=False)
+    mock_skip_amended = forms.BooleanField(required=False)
 
     def __init__(self, *args, topic: Topic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -300,6 +382,11 @@ class QuizStartForm(forms.Form):
             per_subject=d.get("per_subject"),
             tab=d.get("tab") or "",
             feedback=d.get("feedback") or Feedback.END,
+            skip_amended=bool(
+                d.get("mock_skip_amended")
+                if d["mode"] == QuizMode.MOCK
+                else d.get("skip_amended")
+            ),
         )
 
 

@@ -225,7 +225,7 @@ def question_key(
     year: int | None,
     session: str,
     number: int | None,
-    pk,
+    pk: int,
     *,
     subject: str | None = None,
 ) -> str:

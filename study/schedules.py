@@ -26,6 +26,12 @@ SCHEDULES: list[Recurring] = [
         "study.tasks.related_refresh",
         minutes=getattr(settings, "RELATED_REFRESH_MINUTES", 1),
     ),
+    # Statute versions: the one whose 시행일 has come takes over search.
+    Recurring(
+        "study.act_versions_refresh",
+        "study.tasks.act_versions_refresh_all_task",
+        minutes=60,
+    ),
     # Forecast snapshots: what a lost task left stale, and each new day's.
     Recurring(
         "study.forecast_snapshots_refresh", "study.tasks.forecast_snapshots_refresh"

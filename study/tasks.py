@@ -5,7 +5,13 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from study.documents.services import HEARTBEAT_STALE_MINUTES, document_ingest
+from study.amendments.services import topic_amendments_compute
+from study.documents.services import (
+    HEARTBEAT_STALE_MINUTES,
+    act_versions_refresh,
+    act_versions_refresh_all,
+    document_ingest,
+)
 from study.documents.summaries import document_summarize
 from study.evidence.services import topic_cards_compute
 from study.forecast.snapshots import (
@@ -29,6 +35,21 @@ def document_ingest_task(document_id: int) -> str:
     return document_ingest(document_id=document_id).status
 
 
+def act_versions_refresh_task(owner_id: int, act_key: str) -> int | None:
+    current = act_versions_refresh(owner_id=owner_id, act_key=act_key)
+    # A version added, removed or come into force: the 개정 flags follow.
+    for topic in Topic.objects.filter(
+        documents__owner_id=owner_id, documents__act_key=act_key
+    ).distinct():
+        topic_amendments_compute(topic=topic)
+    return current
+
+
+def act_versions_refresh_all_task() -> int:
+    """Hourly: a version whose 시행일 came takes over search."""
+    return act_versions_refresh_all()
+
+
 def document_summarize_task(document_id: int) -> bool:
     return bool(document_summarize(document_id=document_id).summary)
 
@@ -36,6 +57,11 @@ def document_summarize_task(document_id: int) -> bool:
 def topic_cards_compute_task(topic_id: int) -> int:
     topic = Topic.objects.filter(pk=topic_id).first()
     return topic_cards_compute(topic=topic).computed if topic else 0
+
+
+def topic_amendments_task(topic_id: int) -> int:
+    topic = Topic.objects.filter(pk=topic_id).first()
+    return topic_amendments_compute(topic=topic).computed if topic else 0
 
 
 def question_import_check_task(import_id: int) -> str:

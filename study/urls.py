@@ -80,6 +80,11 @@ urlpatterns = [
         name="exam_spec_edit",
     ),
     path(
+        "study-topics/<int:topic_id>/exam-dates",
+        topics.exam_dates_edit,
+        name="exam_dates_edit",
+    ),
+    path(
         "study-topics/<int:topic_id>/overview", review.topic_overview, name="overview"
     ),
     path(

@@ -105,7 +105,7 @@ def _find_source(quote: str, claimed: str, bodies: dict[str, str]) -> str | None
     return next((label for label, body in bodies.items() if quote in body), None)
 
 
-def normalise_confidence(value) -> str | None:
+def normalise_confidence(value: object) -> str | None:
     text = str(value or "").strip().lower()
     return text if text in CONFIDENCE_LEVELS else None
 

@@ -9,7 +9,8 @@ runner's (study.jobs.runner).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -39,7 +40,7 @@ FINAL_ERRORS = (JobError.GUARD_FAIL, JobError.EVIDENCE_MISSING)
 BACKFILL_MAX = 30
 
 
-def failed_recently_cutoff():
+def failed_recently_cutoff() -> datetime:
     """A question whose last job failed within the backoff window is not
     enqueued again (by anything but an explicit retry)."""
     return timezone.now() - timedelta(seconds=settings.STUDY_JOB_RETRY_MAX_S)
@@ -87,7 +88,11 @@ def questions_needing_explanation(question_ids: Iterable[int]) -> list[int]:
 
 
 def job_enqueue(
-    *, question_id: int, user_id: int, kind: str = JobKind.EXPLANATION, payload=None
+    *,
+    question_id: int,
+    user_id: int,
+    kind: str = JobKind.EXPLANATION,
+    payload: dict[str, Any] | None = None,
 ) -> bool:
     """Idempotent at the database: True when a new active job was created."""
     return bool(

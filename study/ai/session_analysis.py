@@ -40,14 +40,14 @@ SCHEMA = {
 }
 
 
-def normalise_confidence(value) -> str:
+def normalise_confidence(value: object) -> str:
     """Invalid or missing values become the most conservative level."""
     text = str(value or "").strip().lower()
     return text if text in LEVELS else "low"
 
 
 def calibrate_confidence(
-    value, *, ctx_docs_count: int, ready_explanation_count: int
+    value: object, *, ctx_docs_count: int, ready_explanation_count: int
 ) -> str:
     """No documents and no explanations → at most low; explanations only → at most
     medium; documents → the model's value. A more conservative value is kept."""
@@ -170,7 +170,7 @@ def run_session_analysis_job(job: SessionJob) -> None:
     job_runner.job_finish(job, JobStatus.COMPLETED)
 
 
-def _strings(value) -> list[str]:
+def _strings(value: object) -> list[str]:
     if not isinstance(value, list):
         return []
     return [str(v)[:200] for v in value if str(v).strip()][:8]

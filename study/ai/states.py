@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.utils import timezone
@@ -114,7 +114,7 @@ class Queue:
         due = jobs_due_in_order(limit=QUEUE_LOOKAHEAD)
         return {job.key: n for n, job in enumerate(due, start=1)}
 
-    def queued(self, key) -> AIState:
+    def queued(self, key: tuple[str, int]) -> AIState:
         place = self.place.get(key)
         eta = None
         if self.latency_s is not None:
@@ -130,7 +130,7 @@ class Queue:
         return AIState(CardState.RUNNING, elapsed_s=elapsed, eta_s=eta)
 
 
-def _job_state(job, queue: Queue) -> AIState:
+def _job_state(job: QuestionJob | SessionJob, queue: Queue) -> AIState:
     if job.status == JobStatus.PROCESSING:
         return queue.running(job.started_at)
     if job.run_after and job.run_after > timezone.now():
@@ -178,7 +178,12 @@ def explanation_states(
 
 
 def explanation_state(
-    question, active_job, latest_job, *, queue: Queue, viewer_id: int | None = None
+    question: Question,
+    active_job: QuestionJob | None,
+    latest_job: QuestionJob | None,
+    *,
+    queue: Queue,
+    viewer_id: int | None = None,
 ) -> AIState:
     status = question.ai_explanation_status
     if status == AIExplanationStatus.READY:
@@ -199,7 +204,7 @@ def explanation_state(
     return AIState(CardState.NONE)
 
 
-def _held_for_budget(job, viewer_id: int | None) -> bool:
+def _held_for_budget(job: QuestionJob | None, viewer_id: int | None) -> bool:
     """The viewer's own prefetch was skipped because their budget was spent
     (another learner's budget is no reason to show them)."""
     return (
@@ -211,7 +216,7 @@ def _held_for_budget(job, viewer_id: int | None) -> bool:
     )
 
 
-def explanation_state_one(question) -> AIState:
+def explanation_state_one(question: Question) -> AIState:
     jobs = QuestionJob.objects.filter(
         question=question, kind=JobKind.EXPLANATION
     ).order_by("-created_at", "-id")
@@ -299,7 +304,12 @@ def subject_note_context(*, question: Question) -> dict[str, Any]:
     }
 
 
-def ai_panel_context(question) -> dict:
+class AIPanelContext(TypedDict):
+    st: AIState
+    latency_s: float | None
+
+
+def ai_panel_context(question: Question) -> AIPanelContext:
     """What the AI explanation panel needs besides the question."""
     return {
         "st": explanation_state_one(question),

@@ -13,10 +13,12 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from pypdf.generic import PdfObject, StreamObject
 
 from study.imports.parsing import decode_bytes
 from study.models.document import DocumentError, document_error_text
@@ -157,7 +159,7 @@ _DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
 MAX_FORM_DEPTH = 8
 
 
-def pdf_check_content_size(reader) -> None:
+def pdf_check_content_size(reader: PdfReader) -> None:
     """Refuse, before extracting, a PDF whose text operators would be too many.
 
     A few KB can hold a content stream that inflates to megabytes, or forms that
@@ -181,7 +183,9 @@ def pdf_check_content_size(reader) -> None:
             raise DocumentRejected(DocumentError.PDF_TOO_BIG)
 
 
-def _content_cost(stream, resources, depth: int) -> int:
+def _content_cost(
+    stream: StreamObject | None, resources: PdfObject | None, depth: int
+) -> int:
     if stream is None:
         return 0
     if depth > MAX_FORM_DEPTH:
@@ -211,7 +215,9 @@ def _count_uses(data: bytes) -> dict[str, int]:
     return uses
 
 
-def _resolve(value):
+def _resolve(value: object) -> Any:
+    # What a reference points to: a dictionary, a stream or a plain value, as
+    # the file says (pypdf types it as a bare PdfObject).
     return value.get_object() if hasattr(value, "get_object") else value
 
 

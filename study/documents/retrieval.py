@@ -101,13 +101,22 @@ def rrf_fuse(rankings: Iterable[list[str]]) -> dict[str, float]:
     return scores
 
 
-def topic_chunks(topic_ids: list[int], filters: DocumentFilters) -> QuerySet:
-    """Embedded chunks of the topics' ready documents that the filters allow."""
+def topic_chunks(
+    topic_ids: list[int],
+    filters: DocumentFilters,
+    *,
+    document_ids: list[int] | None = None,
+) -> QuerySet:
+    """Chunks of the topics' ready documents that the filters allow: of the
+    versions in force today (a statute's older versions are left out), or of
+    the given documents (the versions in force on another date)."""
     chunks = DocumentChunk.objects.filter(
-        document__topics__in=topic_ids,
-        document__status=DocumentStatus.READY,
-        embedding__isnull=False,
+        document__topics__in=topic_ids, document__status=DocumentStatus.READY
     )
+    if document_ids is None:
+        chunks = chunks.filter(document__in_force=True)
+    else:
+        chunks = chunks.filter(document_id__in=document_ids)
     return filters.apply(chunks)
 
 
@@ -119,24 +128,27 @@ def search_chunks(
     filters: DocumentFilters | None = None,
     query_vector: list[float] | None = None,
     cut: bool = True,
+    document_ids: list[int] | None = None,
 ) -> list[Evidence]:
     """Top-k chunks of the topics' documents for one query, queries run in turn.
 
     Vector and trigram rankings are fused by reciprocal rank; with `cut`,
-    chunks that neither ranking finds similar enough are dropped.
+    chunks that neither ranking finds similar enough are dropped. With
+    `document_ids` (versions no longer in force carry no vectors) the search
+    is lexical unless a vector is passed.
     """
     filters = filters or DocumentFilters()
-    base = topic_chunks(topic_ids, filters)
+    base = topic_chunks(topic_ids, filters, document_ids=document_ids)
     rankings = []
     vector_sims: dict[str, float] = {}
     lexical_sims: dict[str, float] = {}
-    if query_vector is None:
+    if query_vector is None and document_ids is None:
         try:
             query_vector = get_embedder().embed_queries([query])[0]
         except EmbeddingError:
             logger.warning("query embedding failed; lexical retrieval only")
     if query_vector is not None:
-        vector_sims = vector_ranking(base, query_vector)
+        vector_sims = vector_ranking(base.filter(embedding__isnull=False), query_vector)
         rankings.append(list(vector_sims))
     lexical = lexical_query(query)
     if lexical:
@@ -306,7 +318,7 @@ def annex_notes(*, topic_ids: list[int], query: str, limit: int = 2) -> list[Evi
         FROM study_document d
         JOIN study_document_topics dt ON dt.document_id = d.id
         CROSS JOIN LATERAL jsonb_array_elements(d.annexes) a
-        WHERE dt.topic_id = ANY(%s) AND d.status = %s
+        WHERE dt.topic_id = ANY(%s) AND d.status = %s AND d.in_force
           AND jsonb_typeof(d.annexes) = 'array'
           AND a->>'label' LIKE '별표%%'
           AND char_length(a->>'title') >= 6 AND a->>'title' NOT LIKE '삭제%%'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.utils.translation import gettext
 
 from study.documents.retrieval import DocumentFilters, Evidence, rrf_fuse, search_chunks
@@ -24,7 +25,7 @@ REWRITE_SCHEMA = {
 }
 
 
-def query_variants(query: str, *, user) -> list[str]:
+def query_variants(query: str, *, user: User) -> list[str]:
     """The query itself plus up to three rewrites (none when no LLM or it fails).
 
     Rewriting counts against the user's AI rate limit; over it, RateLimited."""
@@ -63,7 +64,7 @@ class SearchResult:
 
 
 def document_search(
-    *, topic_id: int, query: str, filters: DocumentFilters, user, k: int = 10
+    *, topic_id: int, query: str, filters: DocumentFilters, user: User, k: int = 10
 ) -> SearchResult:
     """Every variant is retrieved on its own, one after another on this connection
     (never two queries at once on one connection), with the same filters. Over

@@ -3,14 +3,16 @@ with a heartbeat so a document whose worker died is taken over."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -22,14 +24,22 @@ from study.documents.extraction import (
     normalise_text,
     sniff_kind,
 )
+from study.documents.files import FILE_SUFFIXES
 from study.documents.quotas import document_quota_check, document_size_check
 from study.documents.summaries import document_summary_enqueue
-from study.llm.embeddings import EmbeddingError, get_embedder
+from study.documents.versions import (
+    ActVersion,
+    act_version,
+    content_digest,
+    searchable_version,
+)
+from study.llm.embeddings import Embedder, EmbeddingError, get_embedder
 from study.models import (
     Document,
     DocumentChunk,
     DocumentError,
     DocumentStatus,
+    EmbeddingCache,
     Topic,
 )
 
@@ -42,7 +52,6 @@ EMBED_BATCH = 32
 # docs/documents.md for the measurements behind this cut).
 EMBED_KEY_CHARS = 64
 HEARTBEAT_STALE_MINUTES = 10
-FILE_SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
 MAX_ATTEMPTS = 3
 
 
@@ -60,6 +69,10 @@ def split_chunks(text: str) -> list[Chunk]:
     return unique
 
 
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def embedding_key(document_title: str, chunk: Chunk) -> str:
     """The text embedded for a chunk: where it is and how it starts.
 
@@ -72,8 +85,25 @@ def embedding_key(document_title: str, chunk: Chunk) -> str:
     return f"{head}\n{body}"[: len(head) + 1 + EMBED_KEY_CHARS]
 
 
+@dataclass(frozen=True)
+class DocumentAdded:
+    """What adding a file did: created a document, found the same version of
+    the act already there (nothing to do), or replaced that version's text."""
+
+    document: Document
+    outcome: str  # "created" | "existing" | "replaced"
+
+    @property
+    def needs_ingest(self) -> bool:
+        return self.outcome != "existing"
+
+
+def document_create(**kwargs) -> Document:
+    return document_add(**kwargs).document
+
+
 @transaction.atomic
-def document_create(
+def document_add(
     *,
     owner,
     topics: list[Topic],
@@ -83,26 +113,108 @@ def document_create(
     jurisdiction: str = "",
     year: int | None = None,
     enqueue: bool = True,
-) -> Document:
+) -> DocumentAdded:
+    """A new document, or, for a statute whose front matter names an act and
+    a version the owner already has, that document (in these topics too):
+    the same version again is a no-op, new text for it replaces the old."""
     size = upload.size or 0
     document_size_check(size=size)
-    document_quota_check(owner=owner, incoming_bytes=size)
     head = upload.read(8192)
     upload.seek(0)
     kind = sniff_kind(upload.name or "", head)
-    document = Document.objects.create(
-        owner=owner,
-        title=title.strip() or upload.name or "",
-        file=upload,
-        file_kind=kind,
-        material_type=material_type,
-        jurisdiction=jurisdiction,
-        year=year,
-    )
+    version, digest = _upload_version(upload, kind)
+    if version is not None:
+        existing = _same_version(owner, version)
+        if existing is not None:
+            return _version_again(existing, topics, upload, digest, size, enqueue)
+    document_quota_check(owner=owner, incoming_bytes=size)
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                owner=owner,
+                title=title.strip() or upload.name or "",
+                file=upload,
+                file_kind=kind,
+                material_type=material_type,
+                jurisdiction=jurisdiction,
+                year=year,
+                content_digest=digest,
+                **_version_fields(version),
+            )
+    except IntegrityError:  # the same version added at the same moment
+        existing = _same_version(owner, version) if version else None
+        if existing is None:
+            raise
+        return _version_again(existing, topics, upload, digest, size, enqueue)
     document.topics.set(topics)
     if enqueue:
         transaction.on_commit(lambda: document_ingest_enqueue(document.pk))
-    return document
+    return DocumentAdded(document, "created")
+
+
+def _upload_version(upload: UploadedFile, kind: str) -> tuple[ActVersion | None, str]:
+    """The act and version a text file's front matter names, and a digest of
+    its text; (None, "") for a PDF (its text is read by the ingest)."""
+    if kind == "pdf":
+        return None, ""
+    data = upload.read()
+    upload.seek(0)
+    meta, body = split_front_matter(extract_text(kind, data).replace("\r\n", "\n"))
+    return act_version(meta.fields, title=meta.title), content_digest(body)
+
+
+def _version_fields(version: ActVersion | None) -> dict:
+    if version is None:
+        return {}
+    return {
+        "act_key": version.act,
+        "effective_date": version.effective,
+        "promulgation_no": version.number,
+        "in_force": False,  # until the ingest finds it is the version in force
+    }
+
+
+def _same_version(owner, version: ActVersion) -> Document | None:
+    return (
+        Document.objects.select_for_update()
+        .filter(
+            owner=owner,
+            act_key=version.act,
+            effective_date=version.effective,
+            promulgation_no=version.number,
+        )
+        .first()
+    )
+
+
+def _version_again(
+    document: Document,
+    topics: list[Topic],
+    upload: UploadedFile,
+    digest: str,
+    size: int,
+    enqueue: bool,
+) -> DocumentAdded:
+    document.topics.add(*topics)
+    if document.content_digest == digest and document.status != DocumentStatus.FAILED:
+        return DocumentAdded(document, "existing")
+    document_quota_check(owner=document.owner, incoming_bytes=size)
+    document.file = upload
+    document.content_digest = digest
+    document.save(update_fields=["file", "content_digest"])
+    Document.objects.filter(pk=document.pk).update(
+        status=DocumentStatus.PENDING,
+        text="",
+        error_code="",
+        error_params={},
+        attempts=0,
+        pieces_done=0,
+        pieces_total=0,
+    )
+    if enqueue:
+        transaction.on_commit(lambda: document_ingest_enqueue(document.pk))
+    document.refresh_from_db()
+    return DocumentAdded(document, "replaced")
 
 
 @transaction.atomic
@@ -112,8 +224,22 @@ def document_remove_from_topic(*, document: Document, topic: Topic) -> bool:
     document.topics.remove(topic)
     if document.topics.exists():
         return False
+    owner_id, act = document.owner_id, document.act_key
     document.delete()
+    if act:  # another version may be the one in force now
+        transaction.on_commit(
+            partial(act_versions_refresh_later, owner_id=owner_id, act_key=act)
+        )
     return True
+
+
+def act_versions_refresh_later(*, owner_id: int, act_key: str) -> None:
+    """After a version is removed: the refresh may embed, so it runs in the
+    background (best effort; the hourly refresh catches a lost one)."""
+    try:
+        async_task("study.tasks.act_versions_refresh_task", owner_id, act_key)
+    except Exception:
+        logger.exception("could not enqueue the versions of %s", act_key)
 
 
 def document_ingest_enqueue(document_id: int) -> None:
@@ -250,8 +376,10 @@ def document_ingest(
     try:
         chunks = _prepare_chunks(document)
         _store_chunks(document, chunks)
-        embedder = get_embedder()
-        _embed_chunks(document, embedder, progress)
+        if _wants_vectors(document):
+            _embed_chunks(document, get_embedder(), progress)
+        elif progress:
+            progress(len(chunks), len(chunks))
     except DocumentRejected as exc:
         return _fail(document, exc.code, **exc.params)
     except EmbeddingError as exc:
@@ -272,7 +400,11 @@ def document_ingest(
             "error_params",
         ]
     )
-    transaction.on_commit(lambda: document_summary_enqueue(document.pk))
+    if document.act_key:
+        act_versions_refresh(owner_id=document.owner_id, act_key=document.act_key)
+        document.refresh_from_db()
+    if document.in_force:
+        transaction.on_commit(lambda: document_summary_enqueue(document.pk))
     return document
 
 
@@ -289,6 +421,7 @@ def _store_chunks(document: Document, chunks: list[Chunk]) -> None:
                 citation=chunk.citation[:300],
                 section=chunk.section[:500],
                 article=chunk.article[:30],
+                key_digest=key_digest(embedding_key(document.title, chunk)),
             )
             for i, chunk in enumerate(chunks)
         )
@@ -304,6 +437,10 @@ def _store_chunks(document: Document, chunks: list[Chunk]) -> None:
                 "source_url",
                 "annexes",
                 "front_matter",
+                "act_key",
+                "effective_date",
+                "promulgation_no",
+                "in_force",
                 "pieces_total",
                 "pieces_done",
                 "heartbeat_at",
@@ -311,27 +448,176 @@ def _store_chunks(document: Document, chunks: list[Chunk]) -> None:
         )
 
 
-def _embed_chunks(document: Document, embedder, progress) -> None:
-    rows = list(
-        document.chunks.order_by("ordinal").only("id", "text", "citation", "article")
+def _wants_vectors(document: Document) -> bool:
+    """Vectors are for the version search reads: a document of no act, the
+    version in force today among the owner's versions of its act (ready or
+    on their way), or one still to come. An older version is read by act and
+    article, never by vector, so it is not embedded at all."""
+    if not document.act_key:
+        return True
+    today = timezone.localdate()
+    if document.effective_date and document.effective_date > today:
+        return True
+    versions = Document.objects.filter(
+        owner_id=document.owner_id, act_key=document.act_key
     )
-    done = 0
-    for start in range(0, len(rows), EMBED_BATCH):
-        batch = rows[start : start + EMBED_BATCH]
-        keys = [
-            embedding_key(document.title, Chunk(c.text, c.citation, article=c.article))
-            for c in batch
-        ]
-        vectors = embedder.embed_passages(keys)
-        for chunk, vector in zip(batch, vectors, strict=True):
-            chunk.embedding, chunk.embedding_model = vector, embedder.name
-        DocumentChunk.objects.bulk_update(batch, ["embedding", "embedding_model"])
-        done += len(batch)
+    return _version_wanted(versions, today) == document.pk
+
+
+def _embed_chunks(
+    document: Document,
+    embedder: Embedder,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Each distinct key of the document embedded once: keys another version
+    (or document) already had come from the cache; the rest are embedded in
+    batches that report progress. Vectors are then copied onto the chunks."""
+    rows = list(
+        document.chunks.order_by("ordinal").values_list(
+            "key_digest", "text", "citation", "article"
+        )
+    )
+    total = len(rows)
+    missing = embedding_cache_missing(digests={r[0] for r in rows}, model=embedder.name)
+    keys = {
+        digest: embedding_key(document.title, Chunk(text, citation, article=article))
+        for digest, text, citation, article in rows
+        if digest in missing
+    }
+    per_key = {digest: 0 for digest in keys}
+    for digest, *_ in rows:
+        if digest in per_key:
+            per_key[digest] += 1
+    done = total - sum(per_key.values())
+    pending = list(keys.items())
+    for start in range(0, len(pending), EMBED_BATCH):
+        batch = pending[start : start + EMBED_BATCH]
+        vectors = embedder.embed_passages([key for _, key in batch])
+        EmbeddingCache.objects.bulk_create(
+            [
+                EmbeddingCache(
+                    key_digest=digest, embedding_model=embedder.name, embedding=vector
+                )
+                for (digest, _), vector in zip(batch, vectors, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        done += sum(per_key[digest] for digest, _ in batch)
         Document.objects.filter(pk=document.pk).update(
             pieces_done=done, heartbeat_at=timezone.now()
         )
         if progress:
-            progress(done, len(rows))
+            progress(done, total)
+    chunk_vectors_fill(document_ids=[document.pk], model=embedder.name)
+    if progress and not pending:
+        progress(total, total)
+
+
+def embedding_cache_missing(*, digests: set[str], model: str) -> set[str]:
+    """The digests the cache has no vector of for this embedder."""
+    have = set(
+        EmbeddingCache.objects.filter(
+            embedding_model=model, key_digest__in=digests
+        ).values_list("key_digest", flat=True)
+    )
+    return digests - have
+
+
+def chunk_vectors_fill(*, document_ids: list[int], model: str) -> int:
+    """Copy the cached vectors onto the documents' chunks (one UPDATE)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE study_documentchunk c
+               SET embedding = e.embedding, embedding_model = e.embedding_model
+              FROM study_embeddingcache e
+             WHERE c.document_id = ANY(%s) AND e.key_digest = c.key_digest
+               AND e.embedding_model = %s
+               AND (c.embedding IS NULL OR c.embedding_model <> e.embedding_model)
+            """,
+            [document_ids, model],
+        )
+        return cursor.rowcount
+
+
+def act_versions_refresh(
+    *, owner_id: int, act_key: str, today: date | None = None
+) -> int | None:
+    """Make the version in force today the one search reads: its flag set and
+    its chunks given their vectors (embedded first when the cache lacks
+    some), every other version's flag cleared and its vectors dropped, in one
+    transaction. Returns the id of that version (None when none is ready)."""
+    today = today or timezone.localdate()
+    versions = Document.objects.filter(owner_id=owner_id, act_key=act_key)
+    current = searchable_version(
+        versions.filter(status=DocumentStatus.READY).values_list(
+            "id", "effective_date", "promulgation_no"
+        ),
+        today,
+    )
+    if current is not None and current == _version_wanted(versions, today):
+        _vectors_ensure(Document.objects.get(pk=current))
+    # else a newer version is still being processed: search reads the ready
+    # one by text meanwhile, and the newer one brings its vectors.
+    others = versions if current is None else versions.exclude(pk=current)
+    with transaction.atomic():
+        list(versions.select_for_update().values_list("id", flat=True))
+        others.filter(in_force=True).update(in_force=False)
+        DocumentChunk.objects.filter(
+            document__in=others, embedding__isnull=False
+        ).update(embedding=None, embedding_model="")
+        if current is not None:
+            versions.filter(pk=current, in_force=False).update(in_force=True)
+            chunk_vectors_fill(document_ids=[current], model=get_embedder().name)
+    return current
+
+
+def _version_wanted(versions, today: date) -> int | None:
+    """The version that will be in force once every version on its way is
+    ready (failed ones left out)."""
+    return searchable_version(
+        versions.exclude(status=DocumentStatus.FAILED).values_list(
+            "id", "effective_date", "promulgation_no"
+        ),
+        today,
+    )
+
+
+def _vectors_ensure(document: Document) -> None:
+    """Every key of the document in the cache (embedding what is missing)."""
+    embedder = get_embedder()
+    _digests_fill(document)
+    digests = set(document.chunks.values_list("key_digest", flat=True))
+    if embedding_cache_missing(digests=digests, model=embedder.name):
+        _embed_chunks(document, embedder)
+
+
+def _digests_fill(document: Document) -> None:
+    """Chunks stored before keys had digests get theirs."""
+    rows = list(
+        document.chunks.filter(key_digest="").only("text", "citation", "article")
+    )
+    for chunk in rows:
+        chunk.key_digest = key_digest(
+            embedding_key(
+                document.title, Chunk(chunk.text, chunk.citation, article=chunk.article)
+            )
+        )
+    DocumentChunk.objects.bulk_update(rows, ["key_digest"], batch_size=500)
+
+
+def act_versions_refresh_all() -> int:
+    """The hourly task: the version in force changes at midnight of a 시행일;
+    an act whose version did not change costs two UPDATEs that touch nothing."""
+    acts = (
+        Document.objects.filter(status=DocumentStatus.READY)
+        .exclude(act_key="")
+        .values_list("owner_id", "act_key")
+        .distinct()
+    )
+    for owner_id, act in acts:
+        act_versions_refresh(owner_id=owner_id, act_key=act)
+    return len(acts)
 
 
 def _prepare_chunks(document: Document) -> list[Chunk]:
@@ -354,6 +640,9 @@ def _prepare_chunks(document: Document) -> list[Chunk]:
 
 def _apply_front_matter(document: Document, meta: FrontMatter) -> None:
     document.front_matter = meta.fields
+    version = act_version(meta.fields, title=meta.title)
+    if version is not None and not document.act_key:
+        _claim_version(document, version)
     document.promulgated_on = meta.promulgated[:40]
     document.effective_on = meta.effective[:40]
     url = meta.source_url
@@ -368,6 +657,25 @@ def _apply_front_matter(document: Document, meta: FrontMatter) -> None:
         document.title = meta.title[:300]
 
 
+def _claim_version(document: Document, version: ActVersion) -> None:
+    """A document whose act and version only its text tells (a file replaced
+    in the admin): it becomes that version unless the owner has it already."""
+    taken = (
+        Document.objects.filter(
+            owner_id=document.owner_id,
+            act_key=version.act,
+            effective_date=version.effective,
+            promulgation_no=version.number,
+        )
+        .exclude(pk=document.pk)
+        .first()
+    )
+    if taken is not None:
+        raise DocumentRejected(DocumentError.SAME_VERSION, title=taken.title)
+    for name, value in _version_fields(version).items():
+        setattr(document, name, value)
+
+
 def _file_name(document: Document) -> str:
     return (document.file.name or "").rsplit("/", 1)[-1]
 
@@ -379,13 +687,22 @@ def _fail(document: Document, code: DocumentError, **params: object) -> Document
     document.save(
         update_fields=["status", "error_code", "error_params", "processed_at", "text"]
     )
+    if document.act_key:  # an older version may be the one in force after all
+        try:
+            act_versions_refresh(owner_id=document.owner_id, act_key=document.act_key)
+        except EmbeddingError:
+            logger.warning(
+                "versions of %s left for the hourly refresh", document.act_key
+            )
     return document
 
 
 def documents_reembed(*, model_name: str | None = None) -> int:
     """Re-embed every chunk not made by the current embedder (after a model change)."""
     embedder = get_embedder()
-    stale = DocumentChunk.objects.exclude(embedding_model=embedder.name)
+    stale = DocumentChunk.objects.filter(document__in_force=True).exclude(
+        embedding_model=embedder.name
+    )
     if model_name:
         stale = stale.filter(embedding_model=model_name)
     done = 0

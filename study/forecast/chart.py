@@ -44,7 +44,7 @@ def pass_chart(
     if n == 0:
         return None
 
-    def points(values):
+    def points(values: Sequence[float]) -> str:
         return " ".join(f"{_x(i, n):.1f},{_y(v):.1f}" for i, v in enumerate(values))
 
     labels = [(_x(0, n), f"{days[0].month}/{days[0].day}", "start")]

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,13 +85,13 @@ def recurrence_weight(round_count: int) -> float:
     return 1.0
 
 
-def retrievability(stability, elapsed_days):
+def retrievability(stability: ArrayLike, elapsed_days: ArrayLike) -> np.ndarray:
     """FSRS forgetting curve (vectorised); elapsed < 0 counts as just reviewed."""
     t = np.maximum(np.asarray(elapsed_days, dtype=float), 0.0)
     return (1.0 + FSRS_FACTOR * t / np.asarray(stability, dtype=float)) ** (-FSRS_DECAY)
 
 
-def p_from_retrievability(r):
+def p_from_retrievability[R: (np.ndarray, float)](r: R) -> R:
     return r + (1.0 - r) * GUESS
 
 
@@ -269,7 +269,9 @@ class MemoryEvidence:
     guess: float = GUESS
 
     @classmethod
-    def build(cls, rows, guess: float = GUESS) -> MemoryEvidence:
+    def build(
+        cls, rows: Iterable[Sequence[float]], guess: float = GUESS
+    ) -> MemoryEvidence:
         """rows: (stability before, elapsed days, correct)."""
         arr = np.array(list(rows), dtype=float).reshape(-1, 3)
         return cls(arr[:, 0], arr[:, 1], arr[:, 2].astype(bool), guess)
@@ -419,7 +421,7 @@ def _binomial_coefficients(n: int) -> tuple[np.ndarray, np.ndarray]:
     return ks, np.array([math.comb(n, int(k)) for k in ks], dtype=float)
 
 
-def _binomial(n: int, p) -> np.ndarray:
+def _binomial(n: int, p: ArrayLike) -> np.ndarray:
     """P(k right of n), k = 0..n; p may be an array (the result gets a last axis)."""
     ks, combs = _binomial_coefficients(n)
     p = np.asarray(p, dtype=float)[..., None]
@@ -510,7 +512,13 @@ class _Prepared:
     followed by paper_probabilities, for a batch of uncertainty draws (rows)
     and exam days (columns) in a few array operations."""
 
-    def __init__(self, subject: SubjectInput, *, exam_days, today):
+    def __init__(
+        self,
+        subject: SubjectInput,
+        *,
+        exam_days: float | Sequence[float],
+        today: float | None,
+    ) -> None:
         self.subject = subject
         days = np.atleast_1d(np.asarray(exam_days, dtype=float))
         w = subject.weights
@@ -662,7 +670,7 @@ def uncertainty_draws(
 def pass_samples(
     subjects: Sequence[SubjectInput],
     *,
-    exam_days,
+    exam_days: float | Sequence[float],
     today: float | None = None,
     draws: int = DRAWS,
     memory_weights: np.ndarray | None = None,
@@ -692,7 +700,7 @@ def point_pass_probability(
     *,
     exam_day: float,
     today: float | None = None,
-    accuracies=None,
+    accuracies: Sequence[float] | None = None,
 ) -> float:
     """P(합격) at the posterior means (no uncertainty draws): fast, for planning."""
     if accuracies is None:

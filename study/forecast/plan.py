@@ -66,7 +66,9 @@ def learned_stability(days_to_exam: float) -> float:
     return model.FSRS_FACTOR * t / (LEARNED_RETENTION ** (-1 / model.FSRS_DECAY) - 1)
 
 
-def _learn(subject: model.SubjectInput, index: int, today: float, stability: float):
+def _learn(
+    subject: model.SubjectInput, index: int, today: float, stability: float
+) -> model.SubjectInput:
     stab = subject.stability.copy()
     last = subject.last_review_day.copy()
     stab[index], last[index] = stability, today
@@ -192,7 +194,14 @@ def _subject_values(dists: list[np.ndarray]) -> list[float]:
 
 
 def _reviews_worth_it(
-    subjects, ids, due_ids, dists, accs, *, size: int, exam_day: float
+    subjects: Sequence[model.SubjectInput],
+    ids: Sequence[Sequence[int]],
+    due_ids: Sequence[int],
+    dists: list[np.ndarray],
+    accs: Sequence[float],
+    *,
+    size: int,
+    exam_day: float,
 ) -> set[int]:
     """The due reviews among the `size` best uses of the plan's places."""
     if not due_ids or size <= 0:

@@ -21,12 +21,14 @@ from study.models import (
     ForecastSnapshot,
     Outcome,
     Question,
+    QuestionAmendment,
     QuestionProgress,
     QuizMode,
     QuizSession,
     QuizStatus,
     Topic,
 )
+from study.models.amendment import FLAGGED
 from study.models.question import UNSHOWN_FIELDS
 from study.selectors.counts import queue_counts
 from study.selectors.exam_spec import exam_paper_for_topic, topic_subject_names
@@ -117,7 +119,30 @@ class LearnerHistory:
 SITTING_MODES = (QuizMode.MOCK, QuizMode.ROUND)
 
 
-def topic_sittings(*, user, topic: Topic, limit: int) -> list[SittingRecord]:
+def amended_keys(*, topic: Topic) -> dict[int, int | None]:
+    """The questions flagged 개정됨/삭제됨 (issue 26) and the choice today's
+    law keys (None when it keys none: the question is not scored today)."""
+    return dict(
+        QuestionAmendment.objects.filter(
+            question__topic=topic, status__in=FLAGGED
+        ).values_list("question_id", "key_now")
+    )
+
+
+def today_outcome(
+    today: dict[int, int | None], qid: int, outcome: str, choice: int | None
+) -> str:
+    """An answer as it would score on the exam today: on a flagged question
+    keyed anew, right when it chose today's key; otherwise as recorded."""
+    key_now = today.get(qid)
+    if key_now is None or outcome == Outcome.UNSURE or choice is None:
+        return outcome
+    return Outcome.CORRECT if choice == key_now else Outcome.WRONG
+
+
+def topic_sittings(
+    *, user, topic: Topic, limit: int, today: dict[int, int | None] | None = None
+) -> list[SittingRecord]:
     """The learner's latest finished mocks and whole rounds (every question of
     the round answered), oldest first: two queries."""
     sessions = list(
@@ -136,11 +161,20 @@ def topic_sittings(*, user, topic: Topic, limit: int) -> list[SittingRecord]:
         .values("id", "mode", "params", "started_at", "finished_at")[:limit]
     )
     answers: dict[int, list[tuple[int, str, str]]] = {}
-    for sid, qid, subject, outcome in (
+    if today is None:
+        today = amended_keys(topic=topic)
+    for sid, qid, subject, outcome, choice in (
         Attempt.objects.filter(session_id__in=[row["id"] for row in sessions])
         .order_by("session_id", "position")
-        .values_list("session_id", "question_id", "question__subject", "outcome")
+        .values_list(
+            "session_id",
+            "question_id",
+            "question__subject",
+            "outcome",
+            "selected_choice",
+        )
     ):
+        outcome = today_outcome(today, qid, outcome, choice)
         answers.setdefault(sid, []).append((qid, subject, outcome))
     return [
         SittingRecord(
@@ -206,23 +240,29 @@ def learner_history(
 ) -> LearnerHistory:
     spec = exam_spec(topic=topic)
     bank: dict[str, list[tuple[int, int]]] = {name: [] for name, _ in spec}
+    today = amended_keys(topic=topic)
     for qid, subject, rounds_seen in (
         Question.objects.quizzable()
         .filter(topic=topic, subject__in=list(bank))
         .order_by("id")
         .values_list("id", "subject", "round_count")
     ):
-        bank[subject].append((qid, rounds_seen))
-    answers = list(
-        Attempt.objects.filter(user=user, question__topic=topic)
+        if today.get(qid, 0) is not None:  # a question today's law cannot key
+            bank[subject].append((qid, rounds_seen))
+    answers = [
+        (qid, at, today_outcome(today, qid, outcome, choice))
+        for qid, at, outcome, choice in Attempt.objects.filter(
+            user=user, question__topic=topic
+        )
         .order_by("question_id", "created_at", "id")
-        .values_list("question_id", "created_at", "outcome")
-    )
+        .values_list("question_id", "created_at", "outcome", "selected_choice")
+        if today.get(qid, 0) is not None
+    ]
     return LearnerHistory(
         spec=spec,
         bank=bank,
         answers=answers,
-        sittings=topic_sittings(user=user, topic=topic, limit=sittings),
+        sittings=topic_sittings(user=user, topic=topic, limit=sittings, today=today),
         shares=topic_new_shares(topic=topic, subjects=list(bank)),
     )
 

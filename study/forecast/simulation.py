@@ -29,10 +29,10 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from fsrs import Card, Rating, Scheduler
@@ -40,6 +40,9 @@ from fsrs import Card, Rating, Scheduler
 from study.exam_rules import PASS_AVERAGE_MIN, STAGE_RATIOS, passes, quotas
 from study.forecast import model, retention
 from study.forecast import plan as daily
+
+if TYPE_CHECKING:
+    from study.imports.identity import Row
 
 START = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)  # the learners study at night
 ORACLE_PAPERS = 256  # papers averaged over for the exam-day probability
@@ -237,7 +240,14 @@ def draw_learner(rng: random.Random, subjects: Sequence[str]) -> LearnerParams:
 class Simulator:
     """One learner under one policy."""
 
-    def __init__(self, bank, spec: PaperSpec, params: LearnerParams, cfg, seed):
+    def __init__(
+        self,
+        bank: Sequence[BankQuestion],
+        spec: PaperSpec,
+        params: LearnerParams,
+        cfg: Config,
+        seed: int,
+    ) -> None:
         self.bank = bank
         self.by_id = {q.id: q for q in bank}
         self.by_subject = {
@@ -305,7 +315,9 @@ class Simulator:
             self._record(q, outcome, recalled, at)
         return outcome
 
-    def _record(self, q: BankQuestion, outcome: str, recalled: bool, at) -> None:
+    def _record(
+        self, q: BankQuestion, outcome: str, recalled: bool, at: datetime
+    ) -> None:
         truth = self.truth.get(q.id) or Card(card_id=q.id)
         self.truth[q.id], _ = self.fsrs.review_card(
             truth, Rating.Good if recalled else Rating.Again, review_datetime=at
@@ -361,7 +373,9 @@ class Simulator:
         obs.last_outcome = outcome
 
     # -- what the app computes from the answers ----------------------------
-    def subject_inputs(self, now: datetime | None = None):
+    def subject_inputs(
+        self, now: datetime | None = None
+    ) -> tuple[list[model.SubjectInput], list[list[int]]]:
         inputs, ids = [], []
         for name, n in self.spec.subjects:
             qs = self.by_subject[name]
@@ -393,7 +407,9 @@ class Simulator:
             if 0 < day - when <= model.SITTING_WINDOW
         ]
 
-    def _predict_sitting(self, papers, at: datetime) -> list[tuple[float, int]]:
+    def _predict_sitting(
+        self, papers: Sequence[Sequence[BankQuestion]], at: datetime
+    ) -> list[tuple[float, int]]:
         """What the model says of each subject's mock questions just before."""
         inputs, ids = self.subject_inputs()
         weights = model.memory_posterior(
@@ -416,7 +432,7 @@ class Simulator:
             )
         return out
 
-    def _pace(self, qs, now: datetime) -> float:
+    def _pace(self, qs: Iterable[BankQuestion], now: datetime) -> float:
         return model.pace(
             [
                 self.seen[q.id].first_at.timestamp() / 86400
@@ -646,7 +662,9 @@ def common_uniform(*key: int) -> float:
     return x / float(1 << 64)
 
 
-def weighted_sample(rng: random.Random, items, n: int):
+def weighted_sample(
+    rng: random.Random, items: Iterable[BankQuestion], n: int
+) -> list[BankQuestion]:
     """n distinct items, each draw proportional to weight (Efraimidis–Spirakis)."""
     keyed = sorted(items, key=lambda q: rng.random() ** (1.0 / q.weight), reverse=True)
     return keyed[:n]
@@ -664,7 +682,7 @@ def simulate(bank: Sequence[BankQuestion], spec: PaperSpec, cfg: Config) -> Resu
     return Result(config=cfg, plan=plan_runs, stage=stage_runs)
 
 
-def bank_from_rows(rows) -> list[BankQuestion]:
+def bank_from_rows(rows: Sequence[Row]) -> list[BankQuestion]:
     """Parsed import rows → a bank; repeats are the same stem in other rounds."""
 
     def norm(text: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -24,7 +25,7 @@ from django_q.tasks import async_task
 from study.forecast import codec
 from study.forecast import selectors as fsel
 from study.forecast.model import SITTING_MAX
-from study.models import ForecastSnapshot, Topic
+from study.models import ExamPlan, ForecastSnapshot, Topic
 
 logger = logging.getLogger(__name__)
 REFRESH_BATCH = 20
@@ -91,7 +92,9 @@ def forecast_snapshot_refresh(
     return bool(stored)
 
 
-def _is_fresh(row: ForecastSnapshot, *, now: datetime, exam_plan) -> bool:
+def _is_fresh(
+    row: ForecastSnapshot, *, now: datetime, exam_plan: ExamPlan | None
+) -> bool:
     if exam_plan is None:
         return fsel.snapshot_is_fresh(row, "calibration", now=now, exam_plan=None) and (
             row.exam_date is None
@@ -99,7 +102,9 @@ def _is_fresh(row: ForecastSnapshot, *, now: datetime, exam_plan) -> bool:
     return fsel.snapshot_is_fresh(row, "plan", now=now, exam_plan=exam_plan)
 
 
-def _compute(*, user, topic: Topic, exam_plan, now: datetime) -> dict:
+def _compute(
+    *, user: User, topic: Topic, exam_plan: ExamPlan | None, now: datetime
+) -> dict:
     report = fsel.calibration_compute(user=user, topic=topic)
     # One history for every part: the track record's sittings include the
     # forecast's (it keeps the latest SITTING_MAX of them).

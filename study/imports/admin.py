@@ -1,10 +1,15 @@
 """Admin: import question files with the same steps and code as the topic page
 (upload, dry run, import, report). Imported by study.admin."""
 
+from typing import Any, cast
+
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -34,7 +39,7 @@ class QuestionImportAdmin(admin.ModelAdmin):
             f"{report['unchanged']}/{report_rejected_count(report)})"
         )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         own = [
             path(
                 "<int:import_id>/confirm/",
@@ -54,25 +59,31 @@ class QuestionImportAdmin(admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[QuestionImport]:
         """Imports into the topics this staff user may manage, as on the web."""
         topics = Topic.objects.editable_by(request.user)
         return super().get_queryset(request).filter(topic__in=topics)
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def add_view(
+        self,
+        request: HttpRequest,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
+        user = cast(User, request.user)  # the admin site lets only staff in
         post = request.method == "POST"
         form = (
-            AdminQuestionImportForm(request.POST, request.FILES, user=request.user)
+            AdminQuestionImportForm(request.POST, request.FILES, user=user)
             if post
-            else AdminQuestionImportForm(user=request.user)
+            else AdminQuestionImportForm(user=user)
         )
         if post and form.is_valid():
             try:
                 run = question_import_create(
                     topic=form.cleaned_data["topic"],
-                    user=request.user,
+                    user=user,
                     uploads=form.cleaned_data["files"],
                 )
             except ImportRejected as exc:
@@ -87,7 +98,13 @@ class QuestionImportAdmin(admin.ModelAdmin):
         }
         return render(request, "admin/study/questionimport/upload.html", context)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         run = self._get_run(request, object_id)
         context = {
             **self.admin_site.each_context(request),
@@ -96,27 +113,29 @@ class QuestionImportAdmin(admin.ModelAdmin):
             % {"id": run.pk, "topic": run.topic.name},
             **import_summary(run=run, urls=self._urls(run)),
         }
-        if request.htmx:
+        if request.htmx:  # type: ignore[attr-defined]  # set by HtmxMiddleware
             return render(request, "study/_import_status.html", context)
         return render(request, "admin/study/questionimport/detail.html", context)
 
-    def confirm_view(self, request, import_id: int):
+    def confirm_view(self, request: HttpRequest, import_id: int) -> HttpResponse:
         return self._step(request, import_id, confirm=True)
 
-    def retry_view(self, request, import_id: int):
+    def retry_view(self, request: HttpRequest, import_id: int) -> HttpResponse:
         return self._step(request, import_id, confirm=False)
 
-    def _step(self, request, import_id: int, *, confirm: bool):
+    def _step(
+        self, request: HttpRequest, import_id: int, *, confirm: bool
+    ) -> HttpResponse:
         run = self._get_run(request, import_id)
         if not self.has_change_permission(request, run):
             raise PermissionDenied
         import_step(request, run, confirm=confirm)
         return redirect("admin:study_questionimport_change", run.pk)
 
-    def report_view(self, request, import_id: int):
+    def report_view(self, request: HttpRequest, import_id: int) -> HttpResponse:
         return report_download(self._get_run(request, import_id))
 
-    def _get_run(self, request, import_id) -> QuestionImport:
+    def _get_run(self, request: HttpRequest, import_id: int | str) -> QuestionImport:
         if not self.has_view_permission(request):
             raise PermissionDenied
         return get_object_or_404(

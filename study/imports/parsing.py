@@ -333,7 +333,7 @@ def _is_blank_or_fence(cells: list[str]) -> bool:
     return not joined or (len(cells) == 1 and joined.startswith("```"))
 
 
-def _csv_rows(reader) -> Iterator[list[str] | csv.Error]:
+def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str] | csv.Error]:
     """The reader's rows; a row the csv module cannot read comes as its error."""
     while True:
         try:

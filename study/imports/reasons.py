@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 # A value quoted from the file is cut to this length in a reason, so that a
@@ -178,7 +179,7 @@ class RejectionReason:
             values["value"] = quoted(values["value"])
         return values
 
-    def _format(self, template) -> str:
+    def _format(self, template: str | Promise) -> str:
         try:
             return str(template) % self._values()
         except (KeyError, TypeError, ValueError):  # a report from another version

@@ -366,7 +366,7 @@ class _Progress:
         if self.run.background:
             self._save(rows_read=self.rows, writing=True)
 
-    def _save(self, **fields) -> None:
+    def _save(self, **fields: int | bool) -> None:
         QuestionImport.objects.filter(pk=self.run.pk).update(
             updated_at=timezone.now(), **fields
         )

@@ -1,17 +1,23 @@
 from study.models.ai_spend import AISpend
+from study.models.amendment import (
+    AmendmentReason,
+    AmendmentStatus,
+    QuestionAmendment,
+)
 from study.models.attempt import UNSURE_CHOICE, Attempt, Outcome
 from study.models.document import (
     Document,
     DocumentChunk,
     DocumentError,
     DocumentStatus,
+    EmbeddingCache,
     MaterialType,
     SubjectNote,
     SubjectNoteStatus,
 )
 from study.models.evidence import EvidenceCard
 from study.models.exam_plan import ExamPlan
-from study.models.exam_spec import ExamSpec
+from study.models.exam_spec import ExamRound, ExamSpec
 from study.models.forecast_snapshot import ForecastSnapshot
 from study.models.jobs import (
     JobError,
@@ -44,14 +50,18 @@ __all__ = [
     "AISpend",
     "UNSURE_CHOICE",
     "AIExplanationStatus",
+    "AmendmentReason",
+    "AmendmentStatus",
     "Attempt",
     "Document",
     "DocumentChunk",
     "DocumentError",
     "DocumentStatus",
+    "EmbeddingCache",
     "EmbeddingStatus",
     "EvidenceCard",
     "ExamPlan",
+    "ExamRound",
     "ExamSpec",
     "ForecastSnapshot",
     "ImportFailure",
@@ -66,6 +76,7 @@ __all__ = [
     "Outcome",
     "Pattern",
     "Question",
+    "QuestionAmendment",
     "QuestionImport",
     "QuestionImportFile",
     "QuestionJob",

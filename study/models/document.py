@@ -26,6 +26,10 @@ class DocumentError(models.TextChoices):
     the label is the message, its %(name)s filled from the parameters."""
 
     NOT_A_PDF = "not_a_pdf", _("PDF라고 되어 있지만 PDF 파일이 아닙니다.")
+    SAME_VERSION = (
+        "same_version",
+        _("같은 법령의 같은 버전이 이미 있습니다: %(title)s"),
+    )
     UNSUPPORTED_TYPE = (
         "unsupported_type",
         _("지원하지 않는 파일 형식입니다 (PDF, Markdown, 텍스트만)."),
@@ -209,6 +213,18 @@ class Document(models.Model):
     front_matter = models.JSONField(
         default=dict, blank=True, db_default=Value({}, JSONField())
     )
+    # Versions of one act (study.documents.versions): the act the front matter
+    # names, the version's 시행일자 and 공포번호, and whether it is the version
+    # search, evidence and cards read today (always, for documents of no act).
+    act_key = models.CharField(
+        _("법령"), max_length=120, blank=True, default="", db_default=""
+    )
+    effective_date = models.DateField(_("시행일"), null=True, blank=True)
+    promulgation_no = models.PositiveIntegerField(_("공포번호"), null=True, blank=True)
+    in_force = models.BooleanField(_("현행"), default=True, db_default=True)
+    content_digest = models.CharField(
+        max_length=64, blank=True, default="", db_default=""
+    )
     # Progress of the background ingest (pieces = chunks embedded).
     pieces_total = models.PositiveIntegerField(
         default=0, db_default=0, verbose_name=_("전체 부분")
@@ -248,6 +264,21 @@ class Document(models.Model):
             models.CheckConstraint(
                 condition=Q(error_code__in=["", *DocumentError.values]),
                 name="study_doc_error_code_valid",
+            ),
+            # The same act and version is the same document (a second load of
+            # a history folder is a no-op).
+            models.UniqueConstraint(
+                fields=["owner", "act_key", "effective_date", "promulgation_no"],
+                condition=~Q(act_key=""),
+                nulls_distinct=False,
+                name="study_doc_act_version_uniq",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["owner", "act_key", "effective_date"],
+                condition=~Q(act_key=""),
+                name="study_doc_act_versions",
             ),
         ]
 
@@ -304,6 +335,10 @@ class DocumentChunk(models.Model):
     )  # "제42조", "제4조의2"
     embedding = VectorField(dimensions=settings.EMBEDDING_DIM, null=True)
     embedding_model = models.CharField(max_length=200, blank=True)
+    # Digest of what is embedded for the chunk (its embedding key): versions
+    # of an act share most of their chunks, and each key is embedded once
+    # (EmbeddingCache); only versions in force carry their vectors here.
+    key_digest = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("자료 조각")
@@ -327,10 +362,34 @@ class DocumentChunk(models.Model):
                 fields=["text"],
                 opclasses=["gist_trgm_ops"],
             ),
+            models.Index(
+                fields=["document", "article"], name="study_chunk_doc_article"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.document_id}#{self.ordinal}"
+
+
+class EmbeddingCache(models.Model):
+    """A vector per embedding key (by digest) and embedder: a chunk whose key
+    another version of the act already had is not embedded again."""
+
+    key_digest = models.CharField(max_length=64)
+    embedding_model = models.CharField(max_length=200)
+    embedding = VectorField(dimensions=settings.EMBEDDING_DIM)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key_digest", "embedding_model"],
+                name="study_embedding_cache_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.embedding_model}:{self.key_digest[:12]}"
 
 
 class SubjectNoteStatus(models.TextChoices):

@@ -125,7 +125,7 @@ def questions_embedding_request(*, question_ids: Iterable[int]) -> int:
     return len(batches)
 
 
-def _enqueue(func: str, argument) -> None:
+def _enqueue(func: str, argument: int | list[int]) -> None:
     async_task(func, argument)
 
 
@@ -153,7 +153,7 @@ def question_embed(*, question_id: int) -> str:
     return EmbeddingStatus.READY
 
 
-def _store(question: Question, vector, model: str) -> None:
+def _store(question: Question, vector: list[float], model: str) -> None:
     values = {
         "embedding": vector,
         "embedding_model": model,
@@ -250,7 +250,7 @@ def _store_many(vectors: dict, texts: dict, model: str) -> set[int]:
     return set(fresh)
 
 
-def _vector_literal(vector) -> str:
+def _vector_literal(vector: Iterable[float]) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 

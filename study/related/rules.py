@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -387,11 +387,11 @@ def _repeat_rule(
 class _Lazy:
     """A value computed once, when first asked for."""
 
-    def __init__(self, compute) -> None:
+    def __init__(self, compute: Callable[[], int]) -> None:
         self._compute = compute
-        self._value = None
+        self._value: int | None = None
 
-    def __call__(self):
+    def __call__(self) -> int:
         if self._value is None:
             self._value = self._compute()
         return self._value

@@ -5,11 +5,13 @@ neighbours, the recent-year floor of the grades)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Max, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -116,7 +118,9 @@ def related_view(question: Question) -> RelatedView:
     )
 
 
-def question_get_for_related(*, user, question_id: int) -> Question:
+def question_get_for_related(
+    *, user: User | AnonymousUser, question_id: int
+) -> Question:
     """The question if the user may read it (else 404), in one SELECT."""
     visible = Topic.objects.visible_to(user)
     return get_object_or_404(
@@ -166,7 +170,7 @@ def _computed(*, topic: Topic, ids: list[int]) -> QuerySet:
     )
 
 
-def topic_export_rows(*, topic: Topic):
+def topic_export_rows(*, topic: Topic) -> Iterator[Question]:
     """The topic's live questions in round order, for export_questions."""
     return (
         Question.objects.alive()
@@ -213,7 +217,7 @@ def question_related_matches(
     )
 
 
-def topic_embedded_rows(*, topic_id: int, model: str):
+def topic_embedded_rows(*, topic_id: int, model: str) -> Iterator[dict[str, Any]]:
     """Every live question of the topic embedded by `model`, in id order, as
     RELATION_FIELDS and `embedding` (streamed)."""
     return (

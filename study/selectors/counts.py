@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q
+from django.contrib.auth.models import User
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -151,7 +152,7 @@ class QueueCounts:
         }
 
 
-def queue_counts(*, user, topic: Topic) -> QueueCounts:
+def queue_counts(*, user: User, topic: Topic) -> QueueCounts:
     """Every tab of the review queue in one query (the tabs' own filters)."""
     pending = pending_review_q()
     counts = _live_progress(user, topic).aggregate(
@@ -173,7 +174,7 @@ class NextReviews:
     count: int
 
 
-def next_reviews(*, user, topic: Topic) -> NextReviews | None:
+def next_reviews(*, user: User, topic: Topic) -> NextReviews | None:
     """The first day after today with reviews due, and how many (one query)."""
     first = (
         _live_progress(user, topic)
@@ -187,12 +188,12 @@ def next_reviews(*, user, topic: Topic) -> NextReviews | None:
     return NextReviews(day=first["day"], count=first["n"]) if first else None
 
 
-def answered_any(*, user) -> bool:
+def answered_any(*, user: User) -> bool:
     """Has the learner answered anything yet (home's first steps until then)."""
     return Attempt.objects.filter(user=user).exists()
 
 
-def _live_progress(user, topic: Topic):
+def _live_progress(user: User, topic: Topic) -> QuerySet[QuestionProgress]:
     return QuestionProgress.objects.filter(
         user=user, topic=topic, question__deleted_at__isnull=True
     )

@@ -126,7 +126,7 @@ def exam_paper_for_topic(
     if cells is None:
         cells = subject_cells(topic=topic)
     current = current_subjects(cells)
-    if spec is not None:
+    if spec is not None and spec.subjects:  # a spec kept only for its dates has none
         on_paper = set(spec.subjects)
         names = (*current.subjects, *current.old)
         return ExamPaper(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Q
 
 from study.models import Attempt, Outcome, Topic
@@ -22,7 +23,7 @@ class SubjectAccuracy:
         return round(100 * self.correct / self.total) if self.total else 0
 
 
-def subject_accuracy(*, user, topic: Topic) -> list[SubjectAccuracy]:
+def subject_accuracy(*, user: User, topic: Topic) -> list[SubjectAccuracy]:
     rows = (
         Attempt.objects.filter(user=user, question__topic=topic)
         .values("question__subject")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from study.exam_rules import STAGE_RATIOS, quotas
 from study.models import Attempt, Pattern, Question, QuestionProgress, Topic
+from study.models.amendment import FLAGGED
 from study.models.progress import NOT_CORRECT
 from study.models.question import QuestionQuerySet
 from study.selectors.exam_spec import exam_paper_for_topic
@@ -35,16 +36,22 @@ class NotEnoughQuestions(ValueError):
         )
 
 
-def _pool(*, topic: Topic) -> QuestionQuerySet:
-    return Question.objects.quizzable().filter(topic=topic)
+def _pool(*, topic: Topic, skip_amended: bool = False) -> QuestionQuerySet:
+    pool = Question.objects.quizzable().filter(topic=topic)
+    if skip_amended:  # questions today's statutes decide otherwise (issue 26)
+        pool = pool.exclude(amendment__status__in=FLAGGED)
+    return pool
 
 
-def _progress(user, topic: Topic) -> QuerySet:
+def _progress(user, topic: Topic, skip_amended: bool = False) -> QuerySet:
     """The learner's progress rows on quizzable questions (joined by primary
     key, so the cost follows the learner's history, not the topic's size)."""
-    return QuestionProgress.objects.filter(
+    rows = QuestionProgress.objects.filter(
         user=user, topic=topic, question__deleted_at__isnull=True
     ).filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
+    if skip_amended:
+        rows = rows.exclude(question__amendment__status__in=FLAGGED)
+    return rows
 
 
 def _seed_sql_random(rng) -> None:
@@ -60,15 +67,28 @@ def _sample_sql(qs: QuerySet, limit: int, rng) -> list[int]:
 
 
 def _bucket_ids(
-    name: str, *, user, topic: Topic, limit: int, rng, old_subjects: Sequence[str]
+    name: str,
+    *,
+    user,
+    topic: Topic,
+    limit: int,
+    rng,
+    old_subjects: Sequence[str],
+    skip_amended: bool = False,
 ) -> list[int]:
     """Up to `limit` ids of a bucket. Pool-wide buckets are sampled in SQL, so a
     7,000-question topic never ships all its ids to Python; the learner's own
     buckets are bounded by their history. Subjects off the exam paper are left
     out (they are drilled by subject)."""
-    pool = _pool(topic=topic).exclude(subject__in=old_subjects).order_by()
+    pool = (
+        _pool(topic=topic, skip_amended=skip_amended)
+        .exclude(subject__in=old_subjects)
+        .order_by()
+    )
     progress = (
-        _progress(user, topic).exclude(question__subject__in=old_subjects).order_by()
+        _progress(user, topic, skip_amended)
+        .exclude(question__subject__in=old_subjects)
+        .order_by()
     )
     if name == "unattempted":
         seen = QuestionProgress.objects.filter(user=user, question=OuterRef("pk"))
@@ -102,7 +122,13 @@ SAMPLED_BUCKETS = {"unattempted", "frequent", "random"}
 
 
 def select_for_stage(
-    *, user, topic: Topic, stage: str, size: int, rng=random
+    *,
+    user,
+    topic: Topic,
+    stage: str,
+    size: int,
+    rng=random,
+    skip_amended: bool = False,
 ) -> list[int]:
     picked: list[int] = []
     chosen: set[int] = set()
@@ -116,6 +142,7 @@ def select_for_stage(
             limit=quota + len(chosen),
             rng=rng,
             old_subjects=old,
+            skip_amended=skip_amended,
         )
         candidates = [i for i in found if i not in chosen]
         take = rng.sample(candidates, min(quota, len(candidates)))
@@ -129,6 +156,7 @@ def select_for_stage(
             limit=size + len(chosen),
             rng=rng,
             old_subjects=old,
+            skip_amended=skip_amended,
         )
         rest = [i for i in found if i not in chosen]
         if len(picked) + len(rest) < size:
@@ -138,9 +166,11 @@ def select_for_stage(
     return picked
 
 
-def select_for_round(*, topic: Topic, year: int, session: str) -> list[int]:
+def select_for_round(
+    *, topic: Topic, year: int, session: str, skip_amended: bool = False
+) -> list[int]:
     ids = list(
-        _pool(topic=topic)
+        _pool(topic=topic, skip_amended=skip_amended)
         .filter(exam_year=year, exam_session=session)
         .in_round_order()
         .values_list("id", flat=True)
@@ -151,10 +181,16 @@ def select_for_round(*, topic: Topic, year: int, session: str) -> list[int]:
 
 
 def select_for_subjects(
-    *, user, topic: Topic, subjects: Sequence[str], size: int, rng=random
+    *,
+    user,
+    topic: Topic,
+    subjects: Sequence[str],
+    size: int,
+    rng=random,
+    skip_amended: bool = False,
 ) -> list[int]:
     """Chosen subjects; what was seen in the last 24 hours only if nothing else."""
-    pool = _pool(topic=topic).filter(subject__in=subjects)
+    pool = _pool(topic=topic, skip_amended=skip_amended).filter(subject__in=subjects)
     recent = Attempt.objects.filter(
         user=user, question=OuterRef("pk"), created_at__gte=timezone.now() - SPACING
     )
@@ -174,14 +210,26 @@ def select_for_subjects(
 
 
 def select_for_mock(
-    *, topic: Topic, subjects: Sequence[str], per_subject: int, rng=random
+    *,
+    topic: Topic,
+    subjects: Sequence[str],
+    per_subject: int,
+    rng=random,
+    skip_amended: bool = False,
 ) -> list[int]:
     """A full paper: per_subject questions of each subject, in exam order.
-    Callers check the bank can fill it first (study.selectors.exam_spec)."""
+    Callers check the bank can fill it first (study.selectors.exam_spec).
+    With `skip_amended`, flagged questions come in only where a subject has
+    too few others to fill its part."""
     picked: list[int] = []
     for subject in subjects:
         ids = _pool(topic=topic).filter(subject=subject).values_list("id", flat=True)
-        take = _sample_sql(ids.order_by(), per_subject, rng)
+        take: list[int] = []
+        if skip_amended:
+            kept = ids.exclude(amendment__status__in=FLAGGED)
+            take = _sample_sql(kept.order_by(), per_subject, rng)
+            ids = ids.filter(amendment__status__in=FLAGGED)
+        take += _sample_sql(ids.order_by(), per_subject - len(take), rng)
         if len(take) < per_subject:
             raise NotEnoughQuestions(len(take), per_subject)
         picked += take

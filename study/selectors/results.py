@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from django.contrib.auth.models import User
 from django.db import connection, models
 from django.db.models import Count, Q
 from django.http import Http404
@@ -18,6 +19,9 @@ from study.models.question import CHOICE_FIELDS, UNSHOWN_FIELDS
 from study.models.topic import topic_is_visible_to
 from study.subjects import subject_label
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations  # a dev (typing) requirement
+
 RESULT_TABS = (
     (Outcome.CORRECT, pgettext_lazy("outcome", "정답")),
     (Outcome.WRONG, gettext_lazy("오답")),
@@ -25,7 +29,7 @@ RESULT_TABS = (
 )
 
 
-def session_get_for_user(*, user, session_id: int) -> QuizSession:
+def session_get_for_user(*, user: User, session_id: int) -> QuizSession:
     """The user's own session, while its topic is still visible to them (a topic
     made private takes its sessions with it, results included)."""
     return get_object_or_404(
@@ -36,7 +40,7 @@ def session_get_for_user(*, user, session_id: int) -> QuizSession:
     )
 
 
-def attempt_get_for_user(*, user, attempt_id: int) -> Attempt:
+def attempt_get_for_user(*, user: User, attempt_id: int) -> Attempt:
     return get_object_or_404(
         Attempt.objects.select_related("question", "session"),
         pk=attempt_id,
@@ -88,7 +92,7 @@ class AnswerSlot:
     next_question: Question | None
 
 
-def answer_slot_get(*, user, session_id: int, position: int) -> AnswerSlot:
+def answer_slot_get(*, user: User, session_id: int, position: int) -> AnswerSlot:
     """The user's own session (404 otherwise, as session_get_for_user) with the
     questions of slot `position` and of the slot after it.
 
@@ -163,7 +167,13 @@ def session_attempt_at(*, session: QuizSession, position: int | None) -> Attempt
     return session.attempts.filter(position=position).select_related("question").first()
 
 
-def sessions_for_topic(*, user, topic: Topic):
+class CorrectCount(TypedDict):
+    correct: int
+
+
+def sessions_for_topic(
+    *, user: User, topic: Topic
+) -> tuple[list[QuizSession], list[WithAnnotations[QuizSession, CorrectCount]]]:
     """Active sessions to resume and the latest finished ones."""
     base = QuizSession.objects.filter(user=user, topic=topic)
     active = list(

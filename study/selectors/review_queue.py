@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth.models import User
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from study.models import Pattern, QuestionProgress, Topic
+from study.models import Pattern, Question, QuestionProgress, Topic
 from study.models.progress import NOT_CORRECT
 
 TABS = {
@@ -34,7 +35,9 @@ def pending_review_q() -> Q:
     )
 
 
-def review_tab_queryset(*, user, topic: Topic, tab: str) -> QuerySet:
+def review_tab_queryset(
+    *, user: User, topic: Topic, tab: str
+) -> QuerySet[QuestionProgress]:
     base = QuestionProgress.objects.filter(
         user=user, topic=topic, question__deleted_at__isnull=True
     )
@@ -56,12 +59,12 @@ def review_tab_queryset(*, user, topic: Topic, tab: str) -> QuerySet:
     raise ValueError(f"unknown tab {tab}")
 
 
-def question_progress(*, user, question) -> QuestionProgress | None:
+def question_progress(*, user: User, question: Question) -> QuestionProgress | None:
     """The learner's progress on one question, with whether it awaits review."""
     return QuestionProgress.objects.filter(user=user, question=question).first()
 
 
-def due_forecast(*, user, topic: Topic, days: int = 14) -> list[tuple[date, int]]:
+def due_forecast(*, user: User, topic: Topic, days: int = 14) -> list[tuple[date, int]]:
     """Reviews falling due on each of the next `days` days (overdue counted today)."""
     today = timezone.localdate()
     end = end_of_today() + timedelta(days=days - 1)

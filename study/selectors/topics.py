@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -12,6 +13,8 @@ from django.utils.translation import gettext
 
 from study import rounds
 from study.models import Question, Topic
+from study.models.question import QuestionQuerySet
+from study.models.topic import TopicQuerySet
 from study.selectors.exam_spec import ExamPaper, exam_paper_for_topic
 from study.subjects import subject_label, subject_order
 
@@ -45,7 +48,7 @@ class SubjectSummary:
     is_old: bool = False
 
 
-def topics_for_user(*, user):
+def topics_for_user(*, user: User | AnonymousUser) -> TopicQuerySet:
     """The topics the user may read, each with its count of live questions:
     counted per topic on the partial index of live questions (an index-only
     scan), not by joining every question of every topic (a 100,000-question
@@ -69,14 +72,14 @@ def topics_for_user(*, user):
     )
 
 
-def topic_get_for_user(*, user, topic_id: int) -> Topic:
+def topic_get_for_user(*, user: User | AnonymousUser, topic_id: int) -> Topic:
     """The topic if the user may read it, else 404 (never 403: ids stay private)."""
     return get_object_or_404(
         Topic.objects.visible_to(user).select_related("owner"), pk=topic_id
     )
 
 
-def topic_get_editable(*, user, topic_id: int) -> Topic:
+def topic_get_editable(*, user: User | AnonymousUser, topic_id: int) -> Topic:
     return get_object_or_404(Topic.objects.editable_by(user), pk=topic_id)
 
 
@@ -157,7 +160,7 @@ def parse_round_key(key: str) -> tuple[int, str]:
         raise Http404(gettext("회차 형식이 올바르지 않습니다.")) from exc
 
 
-def round_questions(*, topic: Topic, year: int, session: str):
+def round_questions(*, topic: Topic, year: int, session: str) -> QuestionQuerySet:
     return (
         Question.objects.alive()
         .filter(topic=topic, exam_year=year, exam_session=session)
@@ -165,7 +168,7 @@ def round_questions(*, topic: Topic, year: int, session: str):
     )
 
 
-def question_get_for_user(*, user, question_id: int) -> Question:
+def question_get_for_user(*, user: User | AnonymousUser, question_id: int) -> Question:
     visible = Topic.objects.visible_to(user)
     return get_object_or_404(
         Question.objects.alive().select_related("topic").filter(topic__in=visible),
@@ -173,7 +176,7 @@ def question_get_for_user(*, user, question_id: int) -> Question:
     )
 
 
-def question_get_editable(*, user, question_id: int) -> Question:
+def question_get_editable(*, user: User | AnonymousUser, question_id: int) -> Question:
     editable = Topic.objects.editable_by(user)
     return get_object_or_404(
         Question.objects.alive().select_related("topic").filter(topic__in=editable),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -14,7 +15,9 @@ from study.selectors.quiz_selection import NotEnoughQuestions
 
 
 @transaction.atomic
-def exam_plan_set(*, user, topic: Topic, exam_date: date, daily_size: int) -> ExamPlan:
+def exam_plan_set(
+    *, user: User, topic: Topic, exam_date: date, daily_size: int
+) -> ExamPlan:
     plan, _ = ExamPlan.objects.update_or_create(
         user=user,
         topic=topic,
@@ -30,7 +33,7 @@ def exam_plan_delete(*, plan: ExamPlan) -> None:
     forecast_snapshot_changed(user_id=plan.user_id, topic_id=plan.topic_id)
 
 
-def plan_session_start(*, user, topic: Topic) -> QuizSession:
+def plan_session_start(*, user: User, topic: Topic) -> QuizSession:
     """A quiz session with today's plan (reviews first, then the new questions)."""
     today = fsel.daily_plan(user=user, topic=topic)
     if today is None:

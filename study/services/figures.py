@@ -11,8 +11,10 @@ import io
 import uuid
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -33,7 +35,7 @@ class FigureRejected(ValueError):
     """Not an acceptable figure; the message says why, in Korean."""
 
 
-def figure_prepare(upload) -> ContentFile:
+def figure_prepare(upload: File) -> ContentFile:
     """A clean copy of an uploaded figure, named by its real type."""
     if upload.size > settings.FIGURE_MAX_BYTES:
         mb = settings.FIGURE_MAX_BYTES // (1024 * 1024)
@@ -48,7 +50,7 @@ def figure_prepare(upload) -> ContentFile:
     return ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}")
 
 
-def figure_content_type(field_file) -> str | None:
+def figure_content_type(field_file: FieldFile) -> str | None:
     """The type a stored figure really is (None: not an allowed image)."""
     try:
         with field_file.open("rb") as handle, Image.open(handle) as image:
@@ -58,7 +60,7 @@ def figure_content_type(field_file) -> str | None:
         return None
 
 
-def figure_quota_check(*, owner, incoming_bytes: int, lock: bool = False) -> None:
+def figure_quota_check(*, owner: User, incoming_bytes: int, lock: bool = False) -> None:
     """Figures of all the owner's topics together stay within FIGURE_QUOTA_BYTES.
 
     With `lock` (inside the transaction that stores the figure) the owner's
@@ -83,7 +85,7 @@ def figure_is_new(value: object) -> bool:
     return bool(value) and not getattr(value, "_committed", False)
 
 
-def figure_bytes_used(*, owner) -> int:
+def figure_bytes_used(*, owner: User) -> int:
     names = (
         Question.objects.filter(topic__owner=owner)
         .exclude(figure="")
@@ -98,7 +100,7 @@ def figure_bytes_used(*, owner) -> int:
     return total
 
 
-def _open(upload) -> Image.Image:
+def _open(upload: File) -> Image.Image:
     try:
         image = Image.open(upload, formats=list(FORMATS))
     except (UnidentifiedImageError, OSError) as exc:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from fsrs import Card
 
 from study.models import Attempt, Outcome, QuestionProgress
 from study.models.progress import NOT_CORRECT
@@ -54,7 +56,11 @@ def _same_day(row: QuestionProgress, attempt: Attempt) -> bool:
     )
 
 
-def _apply_attempt(row: QuestionProgress, attempt: Attempt, context) -> None:
+def _apply_attempt(
+    row: QuestionProgress,
+    attempt: Attempt,
+    context: scheduling.ReviewContext | None,
+) -> None:
     fold = history_merge_same_day if _same_day(row, attempt) else history_push
     history = fold(
         row.pattern_window,
@@ -73,6 +79,8 @@ def _apply_attempt(row: QuestionProgress, attempt: Attempt, context) -> None:
     row.attempt_count += 1
     row.correct_count += attempt.outcome == Outcome.CORRECT
     if row.fsrs_card is not None:
+        # A scheduled row: every caller passes its review context then.
+        assert context is not None
         card = scheduling.card_review(
             scheduler=context.scheduler,
             card_data=row.fsrs_card,
@@ -85,7 +93,12 @@ def _apply_attempt(row: QuestionProgress, attempt: Attempt, context) -> None:
         )
 
 
-def _store_card(row: QuestionProgress, card, context, at) -> None:
+def _store_card(
+    row: QuestionProgress,
+    card: Card,
+    context: scheduling.ReviewContext,
+    at: datetime,
+) -> None:
     row.fsrs_card = card.to_dict()
     row.due_at = context.due(card, at)  # never after the exam date
 
@@ -107,7 +120,7 @@ PROGRESS_FIELDS = [
 ]
 
 
-def _save_rows(rows) -> None:
+def _save_rows(rows: Iterable[QuestionProgress]) -> None:
     """One INSERT … ON CONFLICT (user, question) DO UPDATE for the whole session."""
     QuestionProgress.objects.bulk_create(
         list(rows),
@@ -152,14 +165,22 @@ def _check_misses(*, user_id: int, question_ids: Iterable[int], at: datetime) ->
     ).update(reviewed_at=at)
 
 
-def _review(progress: QuestionProgress, outcome: str, now, context) -> None:
+def _review(
+    progress: QuestionProgress,
+    outcome: str,
+    now: datetime,
+    context: scheduling.ReviewContext | None,
+) -> None:
     """Reviewed now; a wrong or unsure answer gets its first review date."""
     progress.last_reviewed_at = now
     _schedule_first_review(progress, outcome, now, context)
 
 
 def _schedule_first_review(
-    progress: QuestionProgress, outcome: str, now, context
+    progress: QuestionProgress,
+    outcome: str,
+    now: datetime,
+    context: scheduling.ReviewContext | None,
 ) -> None:
     if outcome in NOT_CORRECT and not progress.is_scheduled:
         if context is None:
@@ -172,7 +193,7 @@ def _schedule_first_review(
 
 
 @transaction.atomic
-def question_review_complete(*, user, question_ids) -> int:
+def question_review_complete(*, user: User, question_ids: Iterable[int]) -> int:
     """확인 완료 from the review queue or the question page: the learner's
     answers to each question are checked (every miss so far), and wrong or
     unsure ones enter 오늘 복습's schedule. Returns how many rows."""

@@ -79,6 +79,8 @@ class QuizRequest:
     per_subject: int | None = None  # mock: None takes the paper's size
     tab: str = ""
     feedback: str = Feedback.END  # a mock is always scored at submission
+    # Leave out questions flagged 개정됨/삭제됨 (issue 26; the mock's default).
+    skip_amended: bool = False
 
 
 class MockTooLarge(sel.NotEnoughQuestions):
@@ -105,12 +107,19 @@ def quiz_session_start(
     params: dict = {}
     if request.mode == QuizMode.STAGE:
         ids = sel.select_for_stage(
-            user=user, topic=topic, stage=request.stage, size=request.size, rng=rng
+            user=user,
+            topic=topic,
+            stage=request.stage,
+            size=request.size,
+            rng=rng,
+            skip_amended=request.skip_amended,
         )
         params = {"size": request.size}
     elif request.mode == QuizMode.ROUND:
         year, session = rounds.round_key_parse(request.round_key)
-        ids = sel.select_for_round(topic=topic, year=year, session=session)
+        ids = sel.select_for_round(
+            topic=topic, year=year, session=session, skip_amended=request.skip_amended
+        )
         params = {"round": request.round_key}
     elif request.mode == QuizMode.SUBJECT:
         ids = sel.select_for_subjects(
@@ -119,6 +128,7 @@ def quiz_session_start(
             subjects=request.subjects,
             size=request.size,
             rng=rng,
+            skip_amended=request.skip_amended,
         )
         params = {"subjects": list(request.subjects), "size": request.size}
     elif request.mode == QuizMode.MOCK:
@@ -132,6 +142,8 @@ def quiz_session_start(
         raise ValueError(f"unknown mode {request.mode}")
     if request.feedback == Feedback.EACH:
         params["feedback"] = Feedback.EACH
+    if request.skip_amended:
+        params["skip_amended"] = True
     return QuizSession.objects.create(
         user=user,
         topic=topic,
@@ -149,7 +161,11 @@ def _mock_start(*, user, topic: Topic, request: QuizRequest, rng) -> QuizSession
     if not fill.available or per_subject > fill.largest or per_subject < 1:
         raise MockTooLarge(fill, max(per_subject, 1))
     ids = sel.select_for_mock(
-        topic=topic, subjects=paper.subjects, per_subject=per_subject, rng=rng
+        topic=topic,
+        subjects=paper.subjects,
+        per_subject=per_subject,
+        rng=rng,
+        skip_amended=request.skip_amended,
     )
     minutes = paper.minutes_for(per_subject)
     return QuizSession.objects.create(
@@ -160,6 +176,7 @@ def _mock_start(*, user, topic: Topic, request: QuizRequest, rng) -> QuizSession
             "per_subject": per_subject,
             "subjects": {name: per_subject for name in paper.subjects},
             "minutes": minutes,
+            "skip_amended": request.skip_amended,
         },
         question_ids=ids,
         deadline_at=timezone.now() + timedelta(minutes=minutes),

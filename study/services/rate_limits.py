@@ -10,9 +10,10 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
@@ -93,7 +94,7 @@ def rate_limit_check(*, bucket: str, rate: Rate, what: str) -> None:
     _raise_if_full(bucket, rate, what, timezone.now())
 
 
-def _raise_if_full(bucket: str, rate: Rate, what: str, now) -> None:
+def _raise_if_full(bucket: str, rate: Rate, what: str, now: datetime) -> None:
     hits = RateLimitHit.objects.filter(bucket=bucket)
     hits.filter(created_at__lte=now - timedelta(seconds=rate.seconds)).delete()
     used = list(hits.order_by("created_at").values_list("created_at", flat=True))
@@ -112,7 +113,7 @@ def _message(what: str, rate: Rate, wait: timedelta) -> str:
     ) % {"what": what, "rate": rate.label, "minutes": minutes}
 
 
-def ai_rate_limit_consume(*, user, action: str) -> None:
+def ai_rate_limit_consume(*, user: User, action: str) -> None:
     """One LLM-spending action of this user (settings.AI_RATE_LIMITS[action])."""
     rate = Rate.parse(settings.AI_RATE_LIMITS[action])
     rate_limit_consume(

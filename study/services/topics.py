@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from study.models import Topic
@@ -11,7 +12,7 @@ AI_SETTINGS = ("ai_question_only", "ai_independent_check", "ai_disagreement_hide
 @transaction.atomic
 def topic_create(
     *,
-    owner,
+    owner: User,
     name: str,
     description: str = "",
     is_shared: bool = False,

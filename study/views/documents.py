@@ -8,6 +8,7 @@ from study.documents.extraction import DocumentRejected
 from study.documents.forms import DocumentSearchForm, DocumentUploadForm
 from study.documents.retrieval import DocumentFilters
 from study.documents.search import document_search
+from study.documents.selectors import topic_document_groups
 from study.documents.services import (
     document_create,
     document_remove_from_topic,
@@ -44,13 +45,13 @@ def document_list(request, topic_id: int):
                     request, _("자료를 올렸습니다. 처리가 끝나면 ‘사용 가능’이 됩니다.")
                 )
                 return redirect("study:documents", topic_id=topic.pk)
-    documents = list(topic.documents.order_by("-created_at"))
+    groups = topic_document_groups(topic=topic)
     context = {
         "topic": topic,
-        "documents": documents,
+        "groups": groups,
         "form": form,
         "can_edit": can_edit,
-        "processing": any(d.in_progress for d in documents),
+        "processing": any(g.in_progress for g in groups),
     }
     if request.htmx and request.method == "GET":
         return render(request, "study/documents.html#document-rows", context)

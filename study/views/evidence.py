@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from study.amendments.selectors import amendment_for
 from study.evidence import selectors as esel
 from study.evidence.services import evidence_card_get, topic_cards_compute_enqueue
 from study.models import Topic
@@ -20,6 +21,7 @@ def evidence_card(request, question_id: int) -> HttpResponse:
     question = question_get_for_user(user=request.user, question_id=question_id)
     context = {
         "card": evidence_card_get(question=question),
+        "amendment": amendment_for(question_id=question.pk),
         "collapsed": request.GET.get("compact") == "1",
     }
     return render(request, "study/_evidence_card.html", context)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from study.ai.states import ai_panel_context
+from study.amendments.selectors import amendment_for
 from study.evidence.services import evidence_card_get
 from study.forms import QuestionForm
 from study.selectors import topics as sel
@@ -28,6 +29,7 @@ def question_detail(request, question_id: int):
         "progress": progress,
         "pending": progress is not None and progress.is_pending_review,
         "evidence": evidence_card_get(question=question),
+        "amendment": amendment_for(question_id=question.pk),
         **ai_panel_context(question),
     }
     return render(request, "study/question.html", context)

@@ -12,6 +12,7 @@ from study.ai.states import (
     explanation_states,
     session_analysis_state,
 )
+from study.amendments.selectors import amendments_for
 from study.evidence.services import evidence_cards_get
 from study.exam_rules import PASS_RULE_TEXT
 from study.llm.client import llm_configured
@@ -49,7 +50,9 @@ def results_page(request, session_id: int):
     )
     # Cached cards show at once; the others load as the learner scrolls.
     cards = evidence_cards_get(questions=[a.question for a in attempts], compute=False)
+    amendments = amendments_for(question_ids=[a.question_id for a in attempts])
     for attempt in attempts:
+        attempt.amendment = amendments.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
         attempt.ai_state = states.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
         attempt.evidence = cards.get(attempt.question_id)  # type: ignore[attr-defined]  # for the template
     context = {

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from study.amendments.selectors import amendments_for
 from study.models.question import UNSHOWN_FIELDS
 from study.numbers import ascii_int
 from study.selectors import counts as cnt
@@ -36,6 +37,9 @@ def review_queue(request, topic_id: int):
     paginator = Paginator(rows, PAGE_SIZE)
     paginator.count = counts.by_tab()[tab]  # the tab's count: one definition
     page = paginator.get_page(ascii_int(request.GET.get("page"), 1))
+    amendments = amendments_for(question_ids=[p.question_id for p in page])
+    for p in page:
+        p.amendment = amendments.get(p.question_id)  # type: ignore[attr-defined]  # for the template
     context = {
         "topic": topic,
         "tab": tab,

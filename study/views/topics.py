@@ -2,17 +2,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from study import rounds
+from study.amendments import selectors as amendment_selectors
+from study.exam_dates import session_dates_format
 from study.exam_rules import PASS_RULE_TEXT
 from study.forecast import selectors as fsel
-from study.forms import TopicEditForm, TopicForm
+from study.forms import ExamDatesForm, TopicEditForm, TopicForm
 from study.models import QuizMode, QuizStage
 from study.selectors import topics as sel
 from study.selectors.counts import answered_any
+from study.selectors.exam_dates import exam_calendar
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
 from study.selectors.results import sessions_for_topic
+from study.services.exam_specs import exam_dates_save
 from study.services.topics import topic_create, topic_update
 
 
@@ -66,6 +70,7 @@ def topic_detail(request, topic_id: int):
         "mock_fill": paper_fill(topic=topic, paper=paper),
         "pass_rule": PASS_RULE_TEXT,
         "exam_status": fsel.topic_forecast(user=request.user, topic=topic),
+        "amended": amendment_selectors.topic_flagged(topic=topic),
     }
     return render(request, "study/topic.html", context)
 
@@ -87,8 +92,39 @@ def topic_edit(request, topic_id: int):
         topic_update(topic=topic, **form.cleaned_data)
         messages.success(request, _("토픽을 저장했습니다."))
         return redirect("study:topic", topic_id=topic.pk)
-    context = {"topic": topic, "form": form}
+    context = {"topic": topic, "form": form, "dates_form": _dates_form(topic)}
     return render(request, "study/topic_edit.html", context)
+
+
+@login_required
+@require_POST
+def exam_dates_edit(request, topic_id: int):
+    topic = sel.topic_get_editable(user=request.user, topic_id=topic_id)
+    dates_form = ExamDatesForm(request.POST)
+    if not dates_form.is_valid():
+        context = {
+            "topic": topic,
+            "form": TopicEditForm(instance=topic),
+            "dates_form": dates_form,
+        }
+        return render(request, "study/topic_edit.html", context, status=400)
+    exam_dates_save(topic=topic, **dates_form.cleaned_data)
+    messages.success(request, _("시험일을 저장했습니다."))
+    return redirect("study:topic_edit", topic_id=topic.pk)
+
+
+def _dates_form(topic) -> ExamDatesForm:
+    calendar = exam_calendar(topic_id=topic.pk)
+    initial = {
+        "session_dates": session_dates_format(calendar.usual)
+        if calendar.usual_set
+        else "",
+        "round_dates": "\n".join(
+            f"{year} {session} {day.isoformat()}"
+            for (year, session), day in sorted(calendar.held.items())
+        ),
+    }
+    return ExamDatesForm(initial=initial)
 
 
 @login_required

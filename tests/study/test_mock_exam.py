@@ -76,8 +76,12 @@ def test_a_spec_subject_with_no_questions_says_so(user, topic, bank):
 
 
 def test_the_database_refuses_a_bad_spec(topic):
+    # No subjects is allowed (a spec kept only for its exam dates, issue 26:
+    # the paper is then the bank's); a paper size out of range is not.
     with pytest.raises(IntegrityError):
-        ExamSpec.objects.create(topic=topic, subjects=[], questions_per_subject=20)
+        ExamSpec.objects.create(
+            topic=topic, subjects=["과목1"], questions_per_subject=0
+        )
 
 
 def test_drafts_change_and_marks_are_kept_and_nothing_is_recorded(user, topic, bank):

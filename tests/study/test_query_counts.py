@@ -90,25 +90,27 @@ LIMITS = {
     "answer_next": 4,
     # + AI states (jobs, analysis, analysis job) + the score, judged on the
     # exam's current subjects (the spec, the bank's subjects by round), the
-    # tab's cached evidence cards (the documents' stamp only when some are)
-    "results": 12,
-    "results_tab": 6,
-    "due_today": 5,
-    "pending_review": 5,
-    "chronic": 5,
-    "regressed": 5,
-    "mastered": 5,
+    # tab's cached evidence cards (issue 31), the tab's 개정 flags (issue 26)
+    "results": 13,
+    "results_tab": 7,
+    # + the page's 개정 flags (issue 26) when the page has rows
+    "due_today": 6,
+    "pending_review": 6,
+    "chronic": 6,
+    "regressed": 6,
+    "mastered": 6,
     # Cold: no fresh forecast snapshot (its read is one query), computed live.
-    # The forecast reads the learner's sittings (2) and the topic's share of
-    # new questions (1) besides the bank and the answers.
-    "home_cold": 14,
-    "topic_cold": 20,
-    "forecast_cold": 15,  # the plot of P(합격) over the days adds none
-    "plan_cold": 15,  # + the unreviewed misses
-    "calibration_cold": 16,  # subjects in exam order; the track record
+    # The forecast reads the learner's sittings (2), the topic's share of
+    # new questions (1) and the 개정 flags (1, issue 26) besides the bank and
+    # the answers.
+    "home_cold": 15,
+    "topic_cold": 22,  # + the topic's flagged questions
+    "forecast_cold": 16,  # the plot of P(합격) over the days adds none
+    "plan_cold": 16,  # + the unreviewed misses
+    "calibration_cold": 17,  # subjects in exam order; the track record
     # Warm: the snapshot is fresh, one row read.
     "home": 7,
-    "topic": 13,
+    "topic": 14,  # + the topic's flagged questions
     "forecast": 8,
     "plan": 6,
     "calibration": 6,  # the report and the track record, each from the row

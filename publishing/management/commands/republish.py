@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from publishing.services import publish_questions_bulk
@@ -13,13 +15,13 @@ class Command(BaseCommand):
         "뷰어에 다시 발행합니다."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--topic", required=True, help="토픽 이름")
         parser.add_argument(
             "--owner", help="같은 이름의 토픽이 여럿일 때 소유자 username"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.STUDY_PUBLISH_ENABLED:
             raise CommandError("STUDY_PUBLISH_ENABLED 가 꺼져 있습니다.")
         topic = topic_from_options(options)

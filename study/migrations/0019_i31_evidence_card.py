@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('study', '0020_i30_forecast_snapshot_key_conflicts'),
+        ('study', '0018_vocabulary_and_jobs'),
     ]
 
     operations = [
