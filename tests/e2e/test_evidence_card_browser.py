@@ -64,7 +64,7 @@ def test_the_card_on_every_page_a_learner_reads(
 
     page.goto(f"/study-questions/{ladder.pk}/")
     card = page.locator("[data-evidence-card]")
-    expect(card).to_have_attribute("data-card-verdict", "1")
+    expect(card).to_have_attribute("data-verdict", "1")
     expect(card.locator('[data-citation="시험안전규칙 제24조"]')).to_be_visible()
     expect(card).to_contain_text("조문에 따르면 1번")
     expect(card.locator('[data-mark="differ"]')).to_contain_text("조문: 75도 이하")
@@ -75,7 +75,7 @@ def test_the_card_on_every_page_a_learner_reads(
     page.goto(f"/study-questions/{boiler.pk}/")
     conflict = page.locator("[data-evidence-card]")
     expect(conflict).to_have_attribute("data-key-conflict", "")
-    expect(conflict).to_have_attribute("data-card-verdict", "3")
+    expect(conflict).to_have_attribute("data-verdict", "3")
     expect(conflict).to_contain_text("정답과 조문이 다릅니다")
     screenshot(page, f"evidence-02-conflict-{page.size_name}")
 
@@ -95,7 +95,7 @@ def test_the_card_on_every_page_a_learner_reads(
     row = page.locator("li.queue-item").first
     row.locator("details.evidence-toggle > summary").click()
     expect(row.locator("[data-evidence-card]")).to_have_attribute(
-        "data-card-verdict", re.compile(r"^[13]$")
+        "data-verdict", re.compile(r"^[13]$")
     )
     screenshot(page, f"evidence-04-review-{page.size_name}")
 

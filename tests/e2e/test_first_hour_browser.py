@@ -74,7 +74,7 @@ def test_feedback_after_each_question(page: Page, learner, study_topic, screensh
 
     page.keyboard.press("5")
 
-    verdict = page.locator("[data-verdict]")
+    verdict = page.locator("[data-outcome]")
     expect(verdict).to_contain_text("모르겠음으로 답했습니다")
     expect(page.locator("#quiz-card .choices li.correct")).to_have_count(1)
     expect(page.locator("[data-next]")).to_be_focused()

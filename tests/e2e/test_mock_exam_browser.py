@@ -146,7 +146,7 @@ def test_a_full_mock_like_the_real_cbt(exam_page: Page, study_topic, screenshot)
         s for s in SUBJECTS for _ in range(2)
     ]
     expect(page.locator("h1")).to_contain_text("모의고사 · 3과목 × 2문제")
-    expect(page.locator("[data-verdict]")).to_have_text("불합격")
+    expect(page.locator("[data-exam-verdict]")).to_have_text("불합격")
     expect(page.locator(".subject-scores tbody tr")).to_have_count(3)
     screenshot(page, f"mock-05-results-{page.size_name}")
 

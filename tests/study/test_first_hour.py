@@ -93,7 +93,7 @@ def test_feedback_after_each_question_shows_the_key_then_moves_on(client, user, 
         {"position": 0, "question_id": session.question_ids[0], "choice": 1},
         **HTMX,
     ).content.decode()
-    assert 'data-verdict="wrong"' in wrong and "정답은 2번입니다." in wrong
+    assert 'data-outcome="wrong"' in wrong and "정답은 2번입니다." in wrong
     assert 'class="chosen-wrong"' in wrong and "data-next" in wrong
     assert "<html" not in wrong
     following = client.get(
@@ -110,7 +110,7 @@ def test_feedback_after_each_question_shows_the_key_then_moves_on(client, user, 
             },
             **HTMX,
         ).content.decode()
-    assert 'data-verdict="correct"' in last
+    assert 'data-outcome="correct"' in last
     assert reverse("study:results", args=[session.pk]) in last  # 결과 보기
     session.refresh_from_db()
     assert session.status == "finished" and Attempt.objects.count() == 5
@@ -128,12 +128,12 @@ def test_feedback_without_javascript_is_a_page_of_its_own(client, user, topic):
 
     assert response["Location"].endswith("?answered=0")
     html = client.get(response["Location"]).content.decode()
-    assert 'data-verdict="unsure"' in html and "모르겠음으로 답했습니다." in html
+    assert 'data-outcome="unsure"' in html and "모르겠음으로 답했습니다." in html
     ordinary = start(user, topic, size=5)
     plain = client.get(
         reverse("study:quiz", args=[ordinary.pk]) + "?answered=0"
     ).content.decode()
-    assert "data-verdict" not in plain  # only sessions that asked for it
+    assert "data-outcome" not in plain  # only sessions that asked for it
 
 
 def test_a_mock_ignores_the_feedback_choice(client, user, topic):

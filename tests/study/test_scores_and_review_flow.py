@@ -35,7 +35,7 @@ def test_a_whole_round_is_named_scored_and_judged(client, user, finished):
     assert "2022년 1회 전체" in html
     assert "정답률 53.3%" in html
     assert "100.0" in html and "60.0" in html and "과락" in html
-    assert "data-verdict>불합격" in html
+    assert "data-exam-verdict>불합격" in html
     assert "모든 과목 40점 이상, 평균 60점 이상" in html
 
 
@@ -45,7 +45,7 @@ def test_a_practice_set_shows_score_per_subject_without_a_verdict(client, user, 
     client.force_login(user)
     html = client.get(reverse("study:results", args=[session.pk])).content.decode()
     assert "단계별 · 입문 10문제" in html and "정답률 100.0%" in html
-    assert "data-verdict" not in html and "점수 (100점)" in html
+    assert "data-exam-verdict" not in html and "점수 (100점)" in html
 
 
 def test_an_abandoned_round_counts_unanswered_as_wrong(client, user, topic):

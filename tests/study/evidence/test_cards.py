@@ -91,7 +91,7 @@ def test_the_card_shows_the_passage_every_mark_and_the_verdict(client, user, lad
     client.force_login(user)
     html = page(client, ladder)
     root = card_root(html)
-    assert 'data-card-verdict="1"' in root and "data-key-conflict" not in root
+    assert 'data-verdict="1"' in root and "data-key-conflict" not in root
     assert 'data-citation="시험안전규칙 제24조"' in html
     assert "조문에 따르면 1번" in html and "정답과 같습니다" in html
     assert html.count('data-mark="match"') == 3 and 'data-mark="differ"' in html
@@ -109,7 +109,7 @@ def test_the_card_is_computed_once_and_read_from_the_cache_after(client, user, l
     assert stored.verdict == 1 and not stored.key_conflict
     with CaptureQueriesContext(connection) as ctx:
         html = page(client, ladder)
-    assert 'data-card-verdict="1"' in card_root(html)
+    assert 'data-verdict="1"' in card_root(html)
     assert not any("study_documentchunk" in q["sql"] for q in ctx.captured_queries)
     assert EvidenceCard.objects.get(question=ladder).computed_at == stored.computed_at
 
@@ -119,7 +119,7 @@ def test_a_verdict_that_is_not_the_key_says_so(client, user, topic, statute):
     client.force_login(user)
     html = page(client, wrong)
     root = card_root(html)
-    assert 'data-card-verdict="1"' in root and "data-key-conflict" in root
+    assert 'data-verdict="1"' in root and "data-key-conflict" in root
     assert "정답과 조문이 다릅니다" in html and "법령이 개정되었거나" in html
     assert EvidenceCard.objects.get(question=wrong).key_conflict
 
@@ -131,7 +131,7 @@ def test_a_question_with_no_statute_says_what_would_help_without_filler(
     client.force_login(user)
     html = page(client, calc)
     root = card_root(html)
-    assert "data-card-verdict" not in root
+    assert "data-verdict" not in root
     assert "이 문제를 판단할 조문이 학습 자료에 없습니다" in html
     assert "data-citation" not in html
     assert "안전관리론" in html  # the subject's textbook would help
@@ -260,9 +260,9 @@ def test_results_cards_show_cached_cards_and_load_the_others(client, user, ladde
     assert f'hx-get="{card_url}?compact=1"' in html  # GET never computes
     assert not EvidenceCard.objects.exists()
     partial = client.get(card_url + "?compact=1").content.decode()
-    assert "<details" in card_root(partial) and 'data-card-verdict="1"' in partial
+    assert "<details" in card_root(partial) and 'data-verdict="1"' in partial
     html = client.get(url + "?tab=wrong").content.decode()
-    assert 'data-card-verdict="1"' in card_root(html)
+    assert 'data-verdict="1"' in card_root(html)
     assert f'hx-get="{card_url}?compact=1"' not in html
 
 
@@ -275,7 +275,7 @@ def test_a_mock_exams_review_shows_the_cards(client, user, topic, statute):
     html = client.get(
         reverse("study:results", args=[mock.pk]) + "?tab=wrong"
     ).content.decode()
-    assert 'data-card-verdict="1"' in card_root(html)
+    assert 'data-verdict="1"' in card_root(html)
     assert 'data-citation="시험안전규칙 제24조"' in html
 
 
@@ -288,7 +288,7 @@ def test_review_rows_load_the_card_when_expanded(client, user, ladder):
     card_url = reverse("study:evidence_card", args=[ladder.pk])
     assert f'hx-get="{card_url}"' in html and 'hx-trigger="toggle once"' in html
     partial = client.get(card_url).content.decode()
-    assert 'data-card-verdict="1"' in card_root(partial)
+    assert 'data-verdict="1"' in card_root(partial)
 
 
 def test_another_learners_private_question_is_not_found(client, other_user, ladder):
@@ -414,7 +414,7 @@ def test_the_card_speaks_english_with_no_korean_left(db, client, settings, tmp_p
     client.post(reverse("set_language"), {"language": "en"})
     html = page(client, question)
     assert "Evidence card" in html and "Matches the statute" in html
-    assert "Differs from the statute" in html and 'data-card-verdict="1"' in html
+    assert "Differs from the statute" in html and 'data-verdict="1"' in html
     assert not hangul_left(html), hangul_left(html)
     partial = client.get(
         reverse("study:evidence_card", args=[question.pk]) + "?compact=1"
