@@ -416,6 +416,10 @@ class CardsWarmReport:
     continued: bool = False  # the budget ran out; a next run was enqueued
 
 
+def cards_lock_name(topic_id: int) -> str:
+    return f"evidence.cards:{topic_id}"
+
+
 def warm_budget_s() -> float:
     return float(settings.Q_CLUSTER["timeout"]) * WARM_BUDGET_SHARE
 
@@ -463,7 +467,7 @@ def topic_cards_warm(
     A run that reaches its budget releases the lock, then enqueues the next
     run, which carries on where it stopped."""
     report = CardsWarmReport()
-    with advisory_try_lock(f"evidence.cards:{topic.pk}") as taken:
+    with advisory_try_lock(cards_lock_name(topic.pk)) as taken:
         if not taken:
             report.skipped = True
             return report
