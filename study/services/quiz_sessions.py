@@ -145,7 +145,7 @@ def quiz_session_start(
         params["feedback"] = Feedback.EACH
     if request.skip_amended:
         params["skip_amended"] = True
-    session = QuizSession.objects.create(
+    created = QuizSession.objects.create(
         user=user,
         topic=topic,
         mode=request.mode,
@@ -153,8 +153,8 @@ def quiz_session_start(
         params=params,
         question_ids=ids,
     )
-    session_cards_compute_enqueue(session=session)  # the pages about to be seen
-    return session
+    session_cards_compute_enqueue(session=created)  # the pages about to be seen
+    return created
 
 
 def _mock_start(*, user, topic: Topic, request: QuizRequest, rng) -> QuizSession:
