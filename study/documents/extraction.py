@@ -95,7 +95,15 @@ def _pdf_text(data: bytes) -> str:
     _pdf_precheck(data)
     try:
         proc = subprocess.run(
-            [sys.executable, str(PDF_WORKER), str(MAX_PDF_PAGES), str(max_chars)],
+            # -P: the worker's folder is not put on sys.path, where
+            # documents/selectors.py would shadow the standard library's.
+            [
+                sys.executable,
+                "-P",
+                str(PDF_WORKER),
+                str(MAX_PDF_PAGES),
+                str(max_chars),
+            ],
             input=data,
             capture_output=True,
             timeout=EXTRACT_WALL_S,
