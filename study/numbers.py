@@ -8,7 +8,7 @@ through here (or the form fields below), so '²' and '٣' are plain bad input.
 from __future__ import annotations
 
 import re
-from typing import overload
+from typing import Any, overload
 
 from django import forms
 from django.db import models
@@ -38,7 +38,7 @@ def ascii_int(value: object, default: int | None = None) -> int | None:
 
 
 class AsciiIntegerField(forms.IntegerField):
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if (
             isinstance(value, str)
             and value.strip()
@@ -49,7 +49,7 @@ class AsciiIntegerField(forms.IntegerField):
 
 
 class AsciiFloatField(forms.FloatField):
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if (
             isinstance(value, str)
             and value.strip()
@@ -62,7 +62,7 @@ class AsciiFloatField(forms.FloatField):
 class AsciiDateField(forms.DateField):
     """A date typed with ASCII digits only (strptime reads '٢٠٢٦' as 2026)."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and not value.isascii():
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
@@ -71,7 +71,7 @@ class AsciiDateField(forms.DateField):
 class AsciiModelChoiceField(forms.ModelChoiceField):
     """A choice of row by its id: int("٣") is 3, so the id is checked first."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and value.strip() and not is_ascii_digits(value):
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
@@ -79,7 +79,7 @@ class AsciiModelChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
-def ascii_formfield(db_field, **kwargs):
+def ascii_formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
     """ModelForm Meta.formfield_callback: integer columns get AsciiIntegerField."""
     if isinstance(db_field, models.IntegerField) and not db_field.choices:
         kwargs.setdefault("form_class", AsciiIntegerField)

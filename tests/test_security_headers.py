@@ -4,6 +4,8 @@ import pytest
 from django.core.checks import run_checks
 from django.urls import reverse
 
+from studyproj.mail import mailer_from_url
+
 
 def test_every_page_has_the_policy_without_eval_or_inline_script(client, user):
     for response in (client.get(reverse("login")), _signed_in(client, user)):
@@ -60,6 +62,8 @@ def test_check_deploy_is_clean_with_production_settings(settings, monkeypatch):
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = settings.SECURE_HSTS_PRELOAD = True
     settings.ALLOWED_HOSTS = ["study.example.com"]
     settings.SECRET_KEY = "x" * 20 + "production-like-secret-" + "y" * 30
+    # Production's mailer without EMAIL_URL (the test runner swaps in locmem).
+    settings.MAILERS = {"default": mailer_from_url("smtp://localhost:25")}
 
     messages = run_checks(include_deployment_checks=True)
 

@@ -12,12 +12,13 @@ from datetime import timedelta
 from typing import Literal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from study.ai.answer_check import answer_check
+from study.ai.answer_check import CheckResult, answer_check
 from study.ai.envelope import (
     CONFIDENCE_LEVELS,
     EXPLANATION_SCHEMA,
@@ -49,6 +50,7 @@ from study.llm.client import (
     LLMError,
     LLMNotConfigured,
     LLMParseError,
+    LLMReply,
     llm_configured,
 )
 from study.llm.gate import Priority
@@ -400,7 +402,9 @@ def grounding_of(evidence: list[Evidence]) -> str:
     return "none"
 
 
-def capped_confidence(claimed: str | None, *, grounding: str, cited_document: bool):
+def capped_confidence(
+    claimed: str | None, *, grounding: str, cited_document: bool
+) -> str:
     """The confidence shown: the model's claim, never raised, capped by the
     evidence: an explanation that cites a document may say high; evidence from
     other questions (or documents it did not cite) at most medium; no evidence
@@ -505,9 +509,9 @@ def card_marks(card: CardView | None) -> dict[int, str] | None:
 
 def _guarded(
     question: Question,
-    reply,
+    reply: LLMReply,
     evidence: list[Evidence],
-    check=None,
+    check: CheckResult | None = None,
     card: CardView | None = None,
 ) -> GenerationResult:
     try:
@@ -669,7 +673,7 @@ class ExplanationResponse:
 
 
 def explanation_request(
-    *, question: Question, user, regenerate: bool = False
+    *, question: Question, user: User, regenerate: bool = False
 ) -> ExplanationResponse:
     """The learner's click: cached text at once, else one foreground generation.
 

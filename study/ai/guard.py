@@ -32,6 +32,7 @@ A failure is one reason code:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -176,7 +177,7 @@ def choice_value(choice: str) -> float | None:
     return _to_float(numbers[0])
 
 
-def numeric_values(choices) -> list[float] | None:
+def numeric_values(choices: Sequence[str]) -> list[float] | None:
     """The four values when every choice is numeric and they all differ."""
     values = [choice_value(c) for c in choices]
     known = [v for v in values if v is not None]
@@ -216,7 +217,7 @@ def _choice_key(choice: str) -> str:
     return re.sub(r"\s+", "", choice)
 
 
-def _refs_by_text(sentence: str, choices) -> set[int]:
+def _refs_by_text(sentence: str, choices: Sequence[str]) -> set[int]:
     """Choices named by their text (at least two characters, and not a text
     that is contained in another choice's text also found here)."""
     flat = re.sub(r"\s+", "", sentence)
@@ -233,7 +234,9 @@ def _refs_by_text(sentence: str, choices) -> set[int]:
     return found
 
 
-def _refs_by_value(sentence: str, values: list[float] | None, choices) -> set[int]:
+def _refs_by_value(
+    sentence: str, values: list[float] | None, choices: Sequence[str]
+) -> set[int]:
     if values is None:
         return set()
     found = set()

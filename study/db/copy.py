@@ -4,9 +4,10 @@ large imports, with Django's own field conversions (defaults, auto_now, JSON).""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def copy_insert(model: type[Model], objects: Sequence[Model]) -> int:
@@ -23,5 +24,5 @@ def copy_insert(model: type[Model], objects: Sequence[Model]) -> int:
     return len(objects)
 
 
-def _db_value(field, obj: Model):
+def _db_value(field: Field, obj: Model) -> Any:
     return field.get_db_prep_save(field.pre_save(obj, True), connection)

@@ -12,6 +12,7 @@ chunked.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import yaml
@@ -125,7 +126,7 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, list):
@@ -288,7 +289,9 @@ def _blocks(lines: list[str], start: re.Pattern) -> list[tuple[str, str]]:
     return [(mark, "\n".join(body).strip()) for mark, body in blocks]
 
 
-def _pack_blocks(blocks: list[tuple[str, str]], limit: int):
+def _pack_blocks(
+    blocks: list[tuple[str, str]], limit: int
+) -> Iterator[tuple[list[str], str]]:
     """Greedy packing of whole blocks up to `limit` characters."""
     marks: list[str] = []
     parts: list[str] = []

@@ -95,15 +95,10 @@ def _pdf_text(data: bytes) -> str:
     _pdf_precheck(data)
     try:
         proc = subprocess.run(
-            # -P: the worker's folder is not put on sys.path, where
-            # documents/selectors.py would shadow the standard library's.
-            [
-                sys.executable,
-                "-P",
-                str(PDF_WORKER),
-                str(MAX_PDF_PAGES),
-                str(max_chars),
-            ],
+            # -I: isolated, so the worker's folder is not on sys.path (its
+            # selectors.py would shadow the standard library's) and no PYTHON*
+            # variable reaches the parser.
+            [sys.executable, "-I", str(PDF_WORKER), str(MAX_PDF_PAGES), str(max_chars)],
             input=data,
             capture_output=True,
             timeout=EXTRACT_WALL_S,

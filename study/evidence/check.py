@@ -34,6 +34,7 @@ from study.evidence.text import (
     NEGATION,
     Flat,
     Quantity,
+    Word,
     clean,
     flatten,
     quantities,
@@ -271,8 +272,12 @@ def _blocks(a: str, b: str) -> list[tuple[int, int, int]]:
     return [(i, j, n) for i, j, n in matcher.get_matching_blocks() if n >= MIN_BLOCK]
 
 
-def _clusters(blocks: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
-    clusters: list[list[tuple[int, int, int]]] = []
+# Aligned blocks (i in the choice, j in the passage, length), and runs of them.
+Cluster = list[tuple[int, int, int]]
+
+
+def _clusters(blocks: list[tuple[int, int, int]]) -> list[Cluster]:
+    clusters: list[Cluster] = []
     for block in blocks:
         if clusters:
             i, j, n = clusters[-1][-1]
@@ -289,7 +294,7 @@ def _letters(text: str) -> int:
     return len(_LETTERS.findall(without_quantities(text)))
 
 
-def _local_numbers(line: Line, words: Flat, cluster) -> list[Quantity]:
+def _local_numbers(line: Line, words: Flat, cluster: Cluster) -> list[Quantity]:
     """The passage's quantities near the aligned words (a few words around)."""
     first, last = cluster[0], cluster[-1]
     a, _ = words.span(first[1], first[1] + first[2])
@@ -313,7 +318,7 @@ def _quantity_verdict(
 
 
 def _gap_says_otherwise(
-    mine: Flat, choice: str, words: Flat, line: Line, cluster
+    mine: Flat, choice: str, words: Flat, line: Line, cluster: Cluster
 ) -> str | None:
     """The passage says otherwise where the choice's words are: a negation
     on one side only ("이탈되도록" / "이탈되지 않도록"), a term where the
@@ -542,7 +547,7 @@ def _asked_bound(text: str) -> str:
     return _BOUND_OF[match.group(1)] if match else ""
 
 
-def _joined(words) -> str:
+def _joined(words: Sequence[Word]) -> str:
     """A side of a blank as comparable text; a two-syllable word next to the
     blank loses its particle too ("( ㉡ )부를" → "부", as "2부를" → "2부")."""
     norms = [w.norm for w in words]

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from study.documents.retrieval_eval import QuestionNotFound, question_by_round_id
+from study.evidence.selectors import CardView
 from study.evidence.services import evidence_cards_get
-from study.models import Topic
+from study.models import Question, Topic
 
 SPLITS = ("dev", "holdout", "all")
 
@@ -98,7 +100,9 @@ def evaluate_evidence(
     return report
 
 
-def _score(report: EvidenceReport, label: dict, question, card) -> None:
+def _score(
+    report: EvidenceReport, label: dict[str, Any], question: Question, card: CardView
+) -> None:
     statute = [p for p in card.passages if p.is_statute]
     row = {
         "question": label["question"],

@@ -5,10 +5,15 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import Enum, auto
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from django.db.models import F, Func, IntegerField, JSONField, Q
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 from study import rounds
 from study.forecast import calibration, codec, memory, model, papers, retention
@@ -49,7 +54,7 @@ def exam_spec(*, topic: Topic) -> list[tuple[str, int]]:
     return [(name, paper.per_subject) for name in paper.subjects]
 
 
-def exam_plan_get(*, user, topic: Topic) -> ExamPlan | None:
+def exam_plan_get(*, user: User, topic: Topic) -> ExamPlan | None:
     return ExamPlan.objects.filter(user=user, topic=topic).first()
 
 
@@ -141,7 +146,7 @@ def today_outcome(
 
 
 def topic_sittings(
-    *, user, topic: Topic, limit: int, today: dict[int, int | None] | None = None
+    *, user: User, topic: Topic, limit: int, today: dict[int, int | None] | None = None
 ) -> list[SittingRecord]:
     """The learner's latest finished mocks and whole rounds (every question of
     the round answered), oldest first: two queries."""
@@ -236,7 +241,7 @@ def topic_new_shares(*, topic: Topic, subjects: list[str]) -> dict[str, NewShare
 
 
 def learner_history(
-    *, user, topic: Topic, sittings: int = model.SITTING_MAX
+    *, user: User, topic: Topic, sittings: int = model.SITTING_MAX
 ) -> LearnerHistory:
     spec = exam_spec(topic=topic)
     bank: dict[str, list[tuple[int, int]]] = {name: [] for name, _ in spec}
@@ -267,7 +272,7 @@ def learner_history(
     )
 
 
-def learner_model(*, user, topic: Topic, now: datetime) -> LearnerModel:
+def learner_model(*, user: User, topic: Topic, now: datetime) -> LearnerModel:
     """The learner's memory of every quizzable question, by exam subject."""
     return model_at(learner_history(user=user, topic=topic), now=now)
 
@@ -468,27 +473,33 @@ class TopicForecast:
         return self.days_left < 0
 
 
-def review_counts(*, user, topic: Topic) -> tuple[int, int]:
+def review_counts(*, user: User, topic: Topic) -> tuple[int, int]:
     """오늘 복습 and 확인 안 함, as the review queue counts them."""
     counts = queue_counts(user=user, topic=topic)
     return counts.due_today, counts.pending_review
 
 
-_LOOKUP = object()
+class _Lookup(Enum):
+    """A default meaning "read it here" (None is a real value: no plan)."""
+
+    LOOKUP = auto()
 
 
-def exam_plans_by_topic(*, user) -> dict[int, ExamPlan]:
+_LOOKUP = _Lookup.LOOKUP
+
+
+def exam_plans_by_topic(*, user: User) -> dict[int, ExamPlan]:
     return {p.topic_id: p for p in ExamPlan.objects.filter(user=user)}
 
 
 def topic_forecast(
     *,
-    user,
+    user: User,
     topic: Topic,
     now: datetime | None = None,
     with_curve: bool = False,
-    exam_plan=_LOOKUP,
-    snapshot=_LOOKUP,
+    exam_plan: ExamPlan | None | Literal[_Lookup.LOOKUP] = _LOOKUP,
+    snapshot: ForecastSnapshot | None | Literal[_Lookup.LOOKUP] = _LOOKUP,
 ) -> TopicForecast | None:
     """D-day, review counts and P(합격) on the exam date; None without a date.
 
@@ -544,7 +555,7 @@ class ForecastParts:
 
 def forecast_parts(
     *,
-    user,
+    user: User,
     topic: Topic,
     exam_plan: ExamPlan,
     now: datetime,
@@ -612,7 +623,7 @@ def _curves(
     return paced, idle
 
 
-def plan_seed(*, user, topic: Topic, day: date) -> int:
+def plan_seed(*, user: User, topic: Topic, day: date) -> int:
     return zlib.crc32(f"{user.pk}:{topic.pk}:{day.isoformat()}".encode())
 
 
@@ -625,7 +636,9 @@ class DailyPlan:
     misses: list[Question] = field(default_factory=list)
 
 
-def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan | None:
+def daily_plan(
+    *, user: User, topic: Topic, now: datetime | None = None
+) -> DailyPlan | None:
     """오늘 할 일 for a learner with an exam date (the same all day: seeded),
     from the forecast snapshot when it is fresh."""
     exam_plan = exam_plan_get(user=user, topic=topic)
@@ -659,7 +672,7 @@ def daily_plan(*, user, topic: Topic, now: datetime | None = None) -> DailyPlan 
 
 def daily_plan_compute(
     *,
-    user,
+    user: User,
     topic: Topic,
     exam_plan: ExamPlan,
     now: datetime,
@@ -699,14 +712,14 @@ def daily_plan_compute(
     )
 
 
-def calibration_for(*, user, topic: Topic) -> calibration.CalibrationReport:
+def calibration_for(*, user: User, topic: Topic) -> calibration.CalibrationReport:
     """From the forecast snapshot when it is fresh, else from every answer."""
     snapshot = snapshot_get(user=user, topic=topic)
     report = snapshot_part(snapshot, "calibration", now=timezone.now(), exam_plan=None)
     return report if report is not None else calibration_compute(user=user, topic=topic)
 
 
-def calibration_compute(*, user, topic: Topic) -> calibration.CalibrationReport:
+def calibration_compute(*, user: User, topic: Topic) -> calibration.CalibrationReport:
     tz = timezone.get_current_timezone()
     rows = (
         Attempt.objects.filter(user=user, question__topic=topic)
@@ -777,7 +790,7 @@ class TrackRecord:
         return list(rows.values())
 
 
-def forecast_track_record(*, user, topic: Topic) -> TrackRecord:
+def forecast_track_record(*, user: User, topic: Topic) -> TrackRecord:
     """From the forecast snapshot when it is fresh, else replayed here."""
     plan = exam_plan_get(user=user, topic=topic)
     now = timezone.now()
@@ -790,7 +803,7 @@ def forecast_track_record(*, user, topic: Topic) -> TrackRecord:
 
 def forecast_track_record_compute(
     *,
-    user,
+    user: User,
     topic: Topic,
     exam_plan: ExamPlan | None,
     history: LearnerHistory | None = None,
@@ -867,11 +880,11 @@ def snapshot_version() -> str:
     return codec.shape_version(SNAPSHOT_CLASSES)
 
 
-def snapshot_get(*, user, topic: Topic) -> ForecastSnapshot | None:
+def snapshot_get(*, user: User, topic: Topic) -> ForecastSnapshot | None:
     return ForecastSnapshot.objects.filter(user=user, topic=topic).first()
 
 
-def snapshots_by_topic(*, user) -> dict[int, ForecastSnapshot]:
+def snapshots_by_topic(*, user: User) -> dict[int, ForecastSnapshot]:
     return {s.topic_id: s for s in ForecastSnapshot.objects.filter(user=user)}
 
 
@@ -913,7 +926,7 @@ def snapshot_part(
     *,
     now: datetime,
     exam_plan: ExamPlan | None,
-):
+) -> Any:
     """The stored part (ForecastParts, daily.Plan, CalibrationReport or
     TrackRecord), or None when it is missing, not fresh or of another shape."""
     if not snapshot_is_fresh(snapshot, part, now=now, exam_plan=exam_plan):

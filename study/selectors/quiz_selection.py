@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -18,6 +19,19 @@ from study.models.progress import NOT_CORRECT
 from study.models.question import QuestionQuerySet
 from study.selectors.exam_spec import exam_paper_for_topic
 from study.selectors.review_queue import review_tab_queryset
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+class Rng(Protocol):
+    """What selection draws with: the `random` module or a seeded
+    `random.Random` (tests and the simulation pass one)."""
+
+    def uniform(self, a: float, b: float, /) -> float: ...
+    def sample(self, population: Sequence[int], k: int, /) -> list[int]: ...
+    def shuffle(self, x: list[int], /) -> None: ...
+
 
 FREQUENT_MIN_ROUNDS = 3
 SPACING = timedelta(hours=24)
@@ -43,7 +57,9 @@ def _pool(*, topic: Topic, skip_amended: bool = False) -> QuestionQuerySet:
     return pool
 
 
-def _progress(user, topic: Topic, skip_amended: bool = False) -> QuerySet:
+def _progress(
+    user: User, topic: Topic, skip_amended: bool = False
+) -> QuerySet[QuestionProgress]:
     """The learner's progress rows on quizzable questions (joined by primary
     key, so the cost follows the learner's history, not the topic's size)."""
     rows = QuestionProgress.objects.filter(
@@ -54,14 +70,14 @@ def _progress(user, topic: Topic, skip_amended: bool = False) -> QuerySet:
     return rows
 
 
-def _seed_sql_random(rng) -> None:
+def _seed_sql_random(rng: Rng) -> None:
     """Seed PostgreSQL's random() from the caller's rng, so SQL sampling is as
     reproducible as Python's (a seeded rng gives the same paper every time)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [rng.uniform(-1.0, 1.0)])
 
 
-def _sample_sql(qs: QuerySet, limit: int, rng) -> list[int]:
+def _sample_sql(qs: QuerySet, limit: int, rng: Rng) -> list[int]:
     _seed_sql_random(rng)
     return list(qs.order_by("?")[:limit])
 
@@ -69,10 +85,10 @@ def _sample_sql(qs: QuerySet, limit: int, rng) -> list[int]:
 def _bucket_ids(
     name: str,
     *,
-    user,
+    user: User,
     topic: Topic,
     limit: int,
-    rng,
+    rng: Rng,
     old_subjects: Sequence[str],
     skip_amended: bool = False,
 ) -> list[int]:
@@ -123,11 +139,11 @@ SAMPLED_BUCKETS = {"unattempted", "frequent", "random"}
 
 def select_for_stage(
     *,
-    user,
+    user: User,
     topic: Topic,
     stage: str,
     size: int,
-    rng=random,
+    rng: Rng = random,
     skip_amended: bool = False,
 ) -> list[int]:
     picked: list[int] = []
@@ -182,11 +198,11 @@ def select_for_round(
 
 def select_for_subjects(
     *,
-    user,
+    user: User,
     topic: Topic,
     subjects: Sequence[str],
     size: int,
-    rng=random,
+    rng: Rng = random,
     skip_amended: bool = False,
 ) -> list[int]:
     """Chosen subjects; what was seen in the last 24 hours only if nothing else."""
@@ -214,7 +230,7 @@ def select_for_mock(
     topic: Topic,
     subjects: Sequence[str],
     per_subject: int,
-    rng=random,
+    rng: Rng = random,
     skip_amended: bool = False,
 ) -> list[int]:
     """A full paper: per_subject questions of each subject, in exam order.
@@ -238,7 +254,9 @@ def select_for_mock(
     return picked
 
 
-def select_for_review_tab(*, user, topic: Topic, tab: str, size: int) -> list[int]:
+def select_for_review_tab(
+    *, user: User, topic: Topic, tab: str, size: int
+) -> list[int]:
     ids = list(
         review_tab_queryset(user=user, topic=topic, tab=tab)
         .filter(question__in=_pool(topic=topic))

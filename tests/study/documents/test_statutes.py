@@ -18,6 +18,7 @@ from study.documents.chunking import (
     chunk_text,
     split_front_matter,
 )
+from study.documents.extraction import DocumentRejected
 from study.documents.retrieval import search_chunks
 from study.documents.services import document_create, document_ingest, document_retry
 from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
@@ -303,10 +304,14 @@ def test_extraction_that_exceeds_its_cpu_or_memory_limit_fails(
     assert "메모리" in document.error or "읽을 수 없습니다" in document.error
 
 
-def test_very_long_text_files_are_refused(user, topic, monkeypatch):
+def test_very_long_text_files_are_refused_at_upload(user, topic, monkeypatch):
+    # A text file is read when it is added (its front matter names the act and
+    # version), so a file over the limit is refused then, with the reason, and
+    # nothing is stored.
     monkeypatch.setattr("study.documents.extraction.MAX_TEXT_CHARS", 1000)
-    document = ingest(user, topic, "long.txt", ("가" * 1001).encode())
-    assert document.status == DocumentStatus.FAILED and "너무 깁니다" in document.error
+    with pytest.raises(DocumentRejected, match="너무 깁니다"):
+        ingest(user, topic, "long.txt", ("가" * 1001).encode())
+    assert not Document.objects.filter(owner=user).exists()
 
 
 def test_a_document_whose_worker_died_is_taken_over_then_given_up(user, topic):
