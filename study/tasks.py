@@ -13,7 +13,7 @@ from study.documents.services import (
     document_ingest,
 )
 from study.documents.summaries import document_summarize
-from study.evidence.services import topic_cards_compute
+from study.evidence.services import session_cards_warm, topic_cards_warm
 from study.forecast.snapshots import (
     forecast_snapshot_refresh,
     forecast_snapshots_refresh_due,
@@ -26,7 +26,7 @@ from study.imports.runs import (
     question_imports_cleanup as question_imports_cleanup_service,
 )
 from study.jobs.runner import jobs_consume, jobs_wait_for_due
-from study.models import Document, DocumentStatus, Topic
+from study.models import Document, DocumentStatus, QuizSession, Topic
 from study.related import embeddings as related_embeddings
 from study.related.refresh import related_refresh as refresh_due_relations
 
@@ -55,8 +55,16 @@ def document_summarize_task(document_id: int) -> bool:
 
 
 def topic_cards_compute_task(topic_id: int) -> int:
+    """The topic's missing and stale 근거 카드, within the task's budget (a
+    run that stops early enqueues the next; one run per topic at a time)."""
     topic = Topic.objects.filter(pk=topic_id).first()
-    return topic_cards_compute(topic=topic).computed if topic else 0
+    return topic_cards_warm(topic=topic).computed if topic else 0
+
+
+def session_cards_compute_task(session_id: int) -> int:
+    """A new session's missing and stale 근거 카드."""
+    session = QuizSession.objects.select_related("topic").filter(pk=session_id).first()
+    return session_cards_warm(session=session).computed if session else 0
 
 
 def topic_amendments_task(topic_id: int) -> int:

@@ -33,6 +33,10 @@ from study.documents.versions import (
     content_digest,
     searchable_version,
 )
+from study.evidence.services import (
+    topic_cards_compute_enqueue,
+    topic_cards_compute_enqueue_ids,
+)
 from study.llm.embeddings import Embedder, EmbeddingError, get_embedder
 from study.models import (
     Document,
@@ -222,6 +226,8 @@ def document_remove_from_topic(*, document: Document, topic: Topic) -> bool:
     """Take the document out of the topic; one in no topic is deleted with its
     chunks. Returns whether it was deleted."""
     document.topics.remove(topic)
+    if document.status == DocumentStatus.READY and document.in_force:
+        topic_cards_compute_enqueue(topic=topic)  # its passages leave the cards
     if document.topics.exists():
         return False
     owner_id, act = document.owner_id, document.act_key
@@ -405,7 +411,19 @@ def document_ingest(
         document.refresh_from_db()
     if document.in_force:
         transaction.on_commit(lambda: document_summary_enqueue(document.pk))
+    # New passages for the topics' cards (a version not in force changes
+    # none: the refresh above enqueued what a change of version needs).
+    if document.in_force:
+        topic_cards_compute_enqueue_ids(topic_ids=_topic_ids([document.pk]))
     return document
+
+
+def _topic_ids(document_ids: list[int]) -> list[int]:
+    return list(
+        Topic.objects.filter(documents__in=document_ids)
+        .distinct()
+        .values_list("id", flat=True)
+    )
 
 
 def _store_chunks(document: Document, chunks: list[Chunk]) -> None:
@@ -561,14 +579,16 @@ def act_versions_refresh(
     # one by text meanwhile, and the newer one brings its vectors.
     others = versions if current is None else versions.exclude(pk=current)
     with transaction.atomic():
-        list(versions.select_for_update().values_list("id", flat=True))
-        others.filter(in_force=True).update(in_force=False)
+        ids = list(versions.select_for_update().values_list("id", flat=True))
+        changed = others.filter(in_force=True).update(in_force=False)
         DocumentChunk.objects.filter(
             document__in=others, embedding__isnull=False
         ).update(embedding=None, embedding_model="")
         if current is not None:
-            versions.filter(pk=current, in_force=False).update(in_force=True)
+            changed += versions.filter(pk=current, in_force=False).update(in_force=True)
             chunk_vectors_fill(document_ids=[current], model=get_embedder().name)
+        if changed:  # another version in force: the cards read other articles
+            topic_cards_compute_enqueue_ids(topic_ids=_topic_ids(ids))
     return current
 
 

@@ -43,10 +43,13 @@ def _digest(*parts: object) -> str:
 
 
 def topic_documents_stamp(*, topic_id: int) -> str:
-    """Changes whenever a ready document joins or leaves the topic or is
-    processed again (one query)."""
+    """Changes whenever a document the card's search reads (ready, and the
+    version in force for a statute) joins or leaves the topic or is processed
+    again (one query)."""
     rows = (
-        Document.objects.filter(topics=topic_id, status=DocumentStatus.READY)
+        Document.objects.filter(
+            topics=topic_id, status=DocumentStatus.READY, in_force=True
+        )
         .order_by("id")
         .values_list("id", "processed_at", "chunk_count")
     )
@@ -426,6 +429,35 @@ def questions_missing_cards(*, topic: Topic, limit: int | None = None) -> list[i
         .values_list("id", flat=True)
     )
     return list(ids[:limit] if limit else ids)
+
+
+def questions_cards_due(
+    *, topic_id: int, question_ids: Iterable[int] | None = None
+) -> list[int]:
+    """The topic's live questions (or those of `question_ids`) whose card is
+    missing or stale, by id: the rule of `card_is_fresh`, read for the whole
+    bank in two queries and one more for the documents' stamp."""
+    questions = (
+        Question.objects.alive()
+        .filter(topic_id=topic_id)
+        .defer("embedding")
+        .order_by("id")
+    )
+    if question_ids is not None:
+        questions = questions.filter(pk__in=list(question_ids))
+    cards = {
+        card.question_id: card
+        for card in EvidenceCard.objects.filter(
+            question__in=questions.values("pk")
+        ).only("question_id", "passages_stamp", "history_stamp")
+    }
+    documents = topic_documents_stamp(topic_id=topic_id)
+    return [
+        question.pk
+        for question in questions
+        if (card := cards.get(question.pk)) is None
+        or not card_is_fresh(question, card, documents)
+    ]
 
 
 def topic_questions(*, topic: Topic, ids: Sequence[int]) -> list[Question]:

@@ -9,21 +9,30 @@ the question's relations. A page that finds a stamp changed recomputes that
 part: the passages and marks (retrieval, a few queries) or only the history
 (one query). Writing the cache from a page view fills derived data, as the
 related-questions cache does; it changes no entity.
+
+Cards are also computed ahead, in the background, so that a page rarely
+pays for one: whatever can make cards missing or stale (an import, a
+document ready or removed, a version coming into force, relations
+recomputed) enqueues the topic's run (`topic_cards_warm`), and a new quiz
+session enqueues its own questions' (`session_cards_warm`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from study.ai.guard import named_act
+from study.db.locks import advisory_try_lock
 from study.documents.retrieval import (
     DOCUMENT_EVIDENCE,
     annex_notes,
@@ -36,12 +45,14 @@ from study.evidence.check import PassageText, QuestionText, check_choices
 from study.evidence.history import Asked, agreement
 from study.evidence.passages import article_text
 from study.llm.embeddings import EmbeddingError, embedder_name, get_embedder
-from study.models import DocumentChunk, EvidenceCard, Question, Topic
+from study.models import DocumentChunk, EvidenceCard, Question, QuizSession, Topic
 
 logger = logging.getLogger(__name__)
 
 _HEADING = re.compile(r"^(?:부칙\s+)?제\d+조(?:의\d+)?(?:\([^)]*\))?")
 BATCH = 20
+TOPIC_CARDS_TASK = "study.tasks.topic_cards_compute_task"
+SESSION_CARDS_TASK = "study.tasks.session_cards_compute_task"
 
 
 def question_text(question: Question) -> QuestionText:
@@ -369,10 +380,11 @@ def topic_cards_compute(
     missing_only: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> TopicCardsReport:
-    """Cards for every live question of the topic (a command or a task: the
-    정답 확인 필요 list then covers the whole bank), in batches."""
+    """Cards for the live questions of the topic whose card is missing or
+    stale (every one with `missing_only` off), in batches: the command's
+    path, with no time budget and no lock (see `topic_cards_warm`)."""
     if missing_only:
-        ids = sel.questions_missing_cards(topic=topic)
+        ids = sel.questions_cards_due(topic_id=topic.pk)
     else:
         ids = sel.topic_question_ids(topic=topic)
     report = TopicCardsReport()
@@ -386,15 +398,137 @@ def topic_cards_compute(
     return report
 
 
-def topic_cards_compute_enqueue(*, topic: Topic) -> None:
-    """Cards for the whole bank, in the background (the 정답 확인 필요 list
-    then covers every question); on commit, best effort."""
-    topic_id = topic.pk
+# -- computed ahead, in the background ------------------------------------------
 
+# A run stops after this share of the task timeout, less its slowest batch,
+# and enqueues the rest: a bank of thousands of questions takes minutes.
+WARM_BUDGET_SHARE = 0.5
+# Listing the due questions again after a pass picks up what changed while
+# it ran (a trigger whose run skipped for the lock); bounded, so nothing
+# keeps a worker forever.
+WARM_PASSES = 3
+
+
+@dataclass
+class CardsWarmReport:
+    computed: int = 0
+    skipped: bool = False  # another run held the lock
+    continued: bool = False  # the budget ran out; a next run was enqueued
+
+
+def cards_lock_name(topic_id: int) -> str:
+    return f"evidence.cards:{topic_id}"
+
+
+def warm_budget_s() -> float:
+    return float(settings.Q_CLUSTER["timeout"]) * WARM_BUDGET_SHARE
+
+
+def _warm(
+    topic: Topic,
+    due: Callable[[], list[int]],
+    *,
+    budget_s: float,
+    clock: Callable[[], float],
+) -> tuple[int, bool]:
+    """Compute the due cards a batch at a time until none is left or the
+    budget would run out before the next batch ends: (computed, whether some
+    are left). A batch is computed by `evidence_cards_get`, which reads the
+    cache again first, so a card another run made meanwhile is not redone."""
+    deadline = clock() + budget_s
+    slowest = 0.0
+    computed = 0
+    for _ in range(WARM_PASSES):
+        ids = due()
+        if not ids:
+            return computed, False
+        for start in range(0, len(ids), BATCH):
+            began = clock()
+            if computed and began + slowest > deadline:
+                return computed, True
+            batch = sel.topic_questions(topic=topic, ids=ids[start : start + BATCH])
+            evidence_cards_get(questions=batch)
+            computed += len(batch)
+            slowest = max(slowest, clock() - began)
+    return computed, False  # what changed after the last pass enqueued its run
+
+
+def topic_cards_warm(
+    *,
+    topic: Topic,
+    budget_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> CardsWarmReport:
+    """The topic's missing and stale cards, computed ahead so that learners
+    get the cached path (the task that every trigger enqueues).
+
+    One run per topic at a time: a run that finds the topic's lock taken
+    skips (the running one lists the due questions again after each pass).
+    A run that reaches its budget releases the lock, then enqueues the next
+    run, which carries on where it stopped."""
+    report = CardsWarmReport()
+    with advisory_try_lock(cards_lock_name(topic.pk)) as taken:
+        if not taken:
+            report.skipped = True
+            return report
+        report.computed, report.continued = _warm(
+            topic,
+            lambda: sel.questions_cards_due(topic_id=topic.pk),
+            budget_s=warm_budget_s() if budget_s is None else budget_s,
+            clock=clock,
+        )
+    if report.continued:  # after the unlock, or the next run would skip
+        topic_cards_compute_enqueue(topic=topic)
+    return report
+
+
+def session_cards_warm(
+    *,
+    session: QuizSession,
+    budget_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> CardsWarmReport:
+    """The missing and stale cards of a session's questions, the pages its
+    learner is about to see. It takes no topic lock, so a long bank run does
+    not hold it up; a card made by both at once is computed twice at most
+    (each batch reads the cache first). What the budget leaves goes to the
+    topic's run."""
+    report = CardsWarmReport()
+    topic = session.topic
+    report.computed, report.continued = _warm(
+        topic,
+        lambda: sel.questions_cards_due(
+            topic_id=topic.pk, question_ids=session.question_ids
+        ),
+        budget_s=warm_budget_s() if budget_s is None else budget_s,
+        clock=clock,
+    )
+    if report.continued:
+        topic_cards_compute_enqueue(topic=topic)
+    return report
+
+
+def _enqueue_on_commit(task: str, argument: int) -> None:
     def enqueue() -> None:
         try:
-            async_task("study.tasks.topic_cards_compute_task", topic_id)
-        except Exception:  # the owner can press the button again
-            logger.exception("could not enqueue the cards of topic %s", topic_id)
+            async_task(task, argument)
+        except Exception:  # a page computes a missing card on its first view
+            logger.exception("could not enqueue %s(%s)", task, argument)
 
     transaction.on_commit(enqueue)
+
+
+def topic_cards_compute_enqueue(*, topic: Topic) -> None:
+    """The topic's missing and stale cards, in the background, on commit
+    (best effort: a page computes a card it does not find)."""
+    topic_cards_compute_enqueue_ids(topic_ids=[topic.pk])
+
+
+def topic_cards_compute_enqueue_ids(*, topic_ids: Iterable[int]) -> None:
+    for topic_id in sorted(set(topic_ids)):
+        _enqueue_on_commit(TOPIC_CARDS_TASK, topic_id)
+
+
+def session_cards_compute_enqueue(*, session: QuizSession) -> None:
+    """A new session's missing and stale cards, in the background, on commit."""
+    _enqueue_on_commit(SESSION_CARDS_TASK, session.pk)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from study import rounds
+from study.evidence.services import topic_cards_compute_enqueue
 from study.imports import identity
 from study.imports.parsing import ParsedRow, Rejection, parse_stream
 from study.imports.reasons import Reason
@@ -202,6 +203,8 @@ def questions_import(
         # a 1 MB file of updates); it counts what each batch would write.
         with transaction.atomic():
             _write_spooled(topic, spool, numbering, subjects, report, dry_run=dry_run)
+            if not dry_run and (report.imported or report.updated):
+                topic_cards_compute_enqueue(topic=topic)  # new and changed keys
     subjects.report(report)
     report.rejected.sort(key=_file_order(files))
     return report

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from study.evidence.services import topic_cards_compute_enqueue_ids
 from study.models import EmbeddingStatus, Question
 from study.related.services import question_related_compute
 from study.related.thresholds import current_thresholds
@@ -61,4 +62,7 @@ def related_refresh(*, batch: int | None = None) -> int:
         )
         for question in due:
             question_related_compute(question=question)
+        # The cards' histories read the relations: one run per topic (a run
+        # already going skips and its next pass picks these up).
+        topic_cards_compute_enqueue_ids(topic_ids={q.topic_id for q in due})
     return len(due)

@@ -28,6 +28,7 @@ import numpy as np
 from django.utils import timezone
 
 from study import rounds
+from study.evidence.services import topic_cards_compute_enqueue_ids
 from study.models import EmbeddingStatus, Question
 from study.related import vectors as related_vectors
 from study.related.grades import grade_for
@@ -277,5 +278,7 @@ def topic_related_compute(
         if values["related_grade"]:
             report.grades[values["related_grade"]] += 1
     relations_write_bulk(updated, now=now, version=thresholds.version)
+    if updated:  # the cards' histories read the relations
+        topic_cards_compute_enqueue_ids(topic_ids=[topic_id])
     report.seconds = time.monotonic() - started
     return report

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext
 
+from study.evidence.services import session_cards_compute_enqueue
 from study.forecast import selectors as fsel
 from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import ExamPlan, QuizMode, QuizSession, Topic
@@ -41,7 +42,7 @@ def plan_session_start(*, user: User, topic: Topic) -> QuizSession:
     ids = today.plan.question_ids
     if not ids:
         raise NotEnoughQuestions(0, today.exam_plan.daily_size)
-    return QuizSession.objects.create(
+    session = QuizSession.objects.create(
         user=user,
         topic=topic,
         mode=QuizMode.PLAN,
@@ -53,3 +54,5 @@ def plan_session_start(*, user: User, topic: Topic) -> QuizSession:
         },
         question_ids=ids,
     )
+    session_cards_compute_enqueue(session=session)  # the pages about to be seen
+    return session

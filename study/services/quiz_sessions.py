@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from study import rounds
 from study.ai import explanation_jobs, session_analysis
+from study.evidence.services import session_cards_compute_enqueue
 from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import (
     UNSURE_CHOICE,
@@ -144,7 +145,7 @@ def quiz_session_start(
         params["feedback"] = Feedback.EACH
     if request.skip_amended:
         params["skip_amended"] = True
-    return QuizSession.objects.create(
+    created = QuizSession.objects.create(
         user=user,
         topic=topic,
         mode=request.mode,
@@ -152,6 +153,8 @@ def quiz_session_start(
         params=params,
         question_ids=ids,
     )
+    session_cards_compute_enqueue(session=created)  # the pages about to be seen
+    return created
 
 
 def _mock_start(*, user, topic: Topic, request: QuizRequest, rng) -> QuizSession:
@@ -168,7 +171,7 @@ def _mock_start(*, user, topic: Topic, request: QuizRequest, rng) -> QuizSession
         skip_amended=request.skip_amended,
     )
     minutes = paper.minutes_for(per_subject)
-    return QuizSession.objects.create(
+    session = QuizSession.objects.create(
         user=user,
         topic=topic,
         mode=QuizMode.MOCK,
@@ -181,6 +184,8 @@ def _mock_start(*, user, topic: Topic, request: QuizRequest, rng) -> QuizSession
         question_ids=ids,
         deadline_at=timezone.now() + timedelta(minutes=minutes),
     )
+    session_cards_compute_enqueue(session=session)  # its review's cards
+    return session
 
 
 def _outcome_for(question: Question, choice: int) -> tuple[str, int | None]:

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--compute",
             action="store_true",
-            help="근거 카드가 없는 문제의 카드를 먼저 만듭니다 (LLM 없이)",
+            help="근거 카드가 없거나 오래된 문제의 카드를 먼저 만듭니다 (LLM 없이)",
         )
         parser.add_argument("--json", action="store_true")
 

@@ -227,7 +227,11 @@ def test_ingest_queues_the_summary_only_with_an_llm(user, topic, fake_llm):
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
         document_ingest(document_id=document.pk)
-    assert OrmQ.objects.count() == 1
+    # the summary, and the topic's 근거 카드 its passages change
+    assert sorted(q.task["func"] for q in OrmQ.objects.all()) == [
+        "study.tasks.document_summarize_task",
+        "study.tasks.topic_cards_compute_task",
+    ]
 
 
 def test_a_small_topic_is_not_crowded_out_by_a_big_one_in_the_vector_index(

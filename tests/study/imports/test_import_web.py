@@ -120,8 +120,14 @@ def test_large_uploads_run_in_the_background_with_progress(
         client.post(reverse("study:import_confirm", args=[topic.pk, run.pk]))
     assert OrmQ.objects.count() == 2
     assert Question.objects.count() == 0
-    assert question_import_apply_task(run.pk) == ImportStatus.DONE
+    with django_capture_on_commit_callbacks(execute=True):
+        assert question_import_apply_task(run.pk) == ImportStatus.DONE
     assert Question.objects.count() == 3
+    # the new questions' 근거 카드 are computed ahead, in the background
+    queued = [q.task for q in OrmQ.objects.all()]
+    assert {"func": "study.tasks.topic_cards_compute_task", "args": [topic.pk]} in [
+        {"func": t["func"], "args": list(t["args"])} for t in queued
+    ]
     # A task delivered twice does nothing the second time.
     assert question_import_apply_task(run.pk) == ImportStatus.DONE
     assert Question.objects.count() == 3
