@@ -8,12 +8,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -102,14 +104,14 @@ class DocumentAdded:
         return self.outcome != "existing"
 
 
-def document_create(**kwargs) -> Document:
+def document_create(**kwargs: Any) -> Document:
     return document_add(**kwargs).document
 
 
 @transaction.atomic
 def document_add(
     *,
-    owner,
+    owner: User,
     topics: list[Topic],
     title: str,
     upload: UploadedFile,
@@ -178,7 +180,7 @@ def _version_fields(version: ActVersion | None) -> dict:
     }
 
 
-def _same_version(owner, version: ActVersion) -> Document | None:
+def _same_version(owner: User, version: ActVersion) -> Document | None:
     return (
         Document.objects.select_for_update()
         .filter(
@@ -340,7 +342,7 @@ def document_update(*, document: Document, data: dict) -> set[str]:
     return changed
 
 
-def _stale_before():
+def _stale_before() -> datetime:
     return timezone.now() - timedelta(minutes=HEARTBEAT_STALE_MINUTES)
 
 
@@ -592,7 +594,7 @@ def act_versions_refresh(
     return current
 
 
-def _version_wanted(versions, today: date) -> int | None:
+def _version_wanted(versions: QuerySet[Document], today: date) -> int | None:
     """The version that will be in force once every version on its way is
     ready (failed ones left out)."""
     return searchable_version(

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ from study.models import (
 )
 from study.models.question import UNSHOWN_FIELDS
 from study.selectors import quiz_selection as sel
-from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
+from study.selectors.exam_spec import PaperFill, exam_paper_for_topic, paper_fill
 from study.selectors.results import GRADING_FIELDS
 from study.selectors.scores import paper_score
 from study.services.progress import progress_apply_session
@@ -85,7 +86,7 @@ class QuizRequest:
 
 
 class MockTooLarge(sel.NotEnoughQuestions):
-    def __init__(self, fill, wanted: int):
+    def __init__(self, fill: PaperFill, wanted: int) -> None:
         super().__init__(fill.largest, wanted)
         short = ", ".join(
             _("%(subject)s %(n)d문제") % {"subject": name, "n": n}
@@ -102,7 +103,7 @@ class MockTooLarge(sel.NotEnoughQuestions):
 
 
 def quiz_session_start(
-    *, user, topic: Topic, request: QuizRequest, rng=random
+    *, user: User, topic: Topic, request: QuizRequest, rng: sel.Rng = random
 ) -> QuizSession:
     """Pick the questions and create the session (raises NotEnoughQuestions)."""
     params: dict = {}
@@ -157,7 +158,9 @@ def quiz_session_start(
     return created
 
 
-def _mock_start(*, user, topic: Topic, request: QuizRequest, rng) -> QuizSession:
+def _mock_start(
+    *, user: User, topic: Topic, request: QuizRequest, rng: sel.Rng
+) -> QuizSession:
     paper = exam_paper_for_topic(topic=topic)
     fill = paper_fill(topic=topic, paper=paper)
     per_subject = request.per_subject or fill.default_size
