@@ -158,6 +158,19 @@ def document_add(
     return DocumentAdded(document, "created")
 
 
+# What a document waiting for its ingest again looks like (new text for a
+# version, or a retry): pending, with no text, reason or progress left.
+_INGEST_AGAIN: dict[str, object] = {
+    "status": DocumentStatus.PENDING,
+    "text": "",
+    "error_code": "",
+    "error_params": {},
+    "attempts": 0,
+    "pieces_done": 0,
+    "pieces_total": 0,
+}
+
+
 def _upload_version(upload: UploadedFile, kind: str) -> tuple[ActVersion | None, str]:
     """The act and version a text file's front matter names, and a digest of
     its text; (None, "") for a PDF (its text is read by the ingest)."""
@@ -208,15 +221,7 @@ def _version_again(
     document.file = upload
     document.content_digest = digest
     document.save(update_fields=["file", "content_digest"])
-    Document.objects.filter(pk=document.pk).update(
-        status=DocumentStatus.PENDING,
-        text="",
-        error_code="",
-        error_params={},
-        attempts=0,
-        pieces_done=0,
-        pieces_total=0,
-    )
+    Document.objects.filter(pk=document.pk).update(**_INGEST_AGAIN)
     if enqueue:
         transaction.on_commit(lambda: document_ingest_enqueue(document.pk))
     document.refresh_from_db()
@@ -285,15 +290,7 @@ def documents_reprocess(*, document_ids: list[int]) -> int:
         .exclude(status=DocumentStatus.PROCESSING)
         .values_list("id", flat=True)
     )
-    count = Document.objects.filter(pk__in=document_ids).update(
-        status=DocumentStatus.PENDING,
-        text="",
-        error_code="",
-        error_params={},
-        attempts=0,
-        pieces_done=0,
-        pieces_total=0,
-    )
+    count = Document.objects.filter(pk__in=document_ids).update(**_INGEST_AGAIN)
     for pk in document_ids:
         transaction.on_commit(partial(document_ingest_enqueue, pk))
     return count
