@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any, TypedDict
 
 from django.conf import settings
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -36,6 +38,9 @@ from study.services.ai_budget import BUDGET_EXCEEDED
 
 QUEUE_LOOKAHEAD = 500  # places beyond this show as "500번째 이후"
 LATENCY_SAMPLE = 20
+# The latency sample is read among this many most recently created jobs of a
+# kind: a bounded read (the primary key's last entries), whatever the history.
+LATENCY_WINDOW = 1000
 
 
 def plain_reason(code: str) -> str:
@@ -73,12 +78,23 @@ class AIState:
 
 
 def recent_llm_latency_s() -> float | None:
-    """Median duration of the latest LLM calls that finished, or None."""
+    """Median duration of the latest LLM calls that finished, or None.
+
+    Only the LATENCY_WINDOW newest jobs of each kind are looked at, so the read
+    stays the same size as the history grows (ordering every completed job by
+    completed_at was a scan of the whole table: 38,670 rows at full scale)."""
     samples = []
     for model in (QuestionJob, SessionJob):
+        # The oldest id of the window (0 while there are fewer jobs): a range
+        # of the primary key, which the planner walks instead of the table.
+        oldest = model.objects.order_by("-pk").values("pk")[
+            LATENCY_WINDOW - 1 : LATENCY_WINDOW
+        ]
         rows = (
             model.objects.filter(
-                status=JobStatus.COMPLETED, payload__has_key="latency_s"
+                pk__gte=Coalesce(Subquery(oldest), 0),
+                status=JobStatus.COMPLETED,
+                payload__has_key="latency_s",
             )
             .order_by("-completed_at")
             .values_list("payload__latency_s", flat=True)[:LATENCY_SAMPLE]
@@ -229,8 +245,10 @@ def explanation_state_one(question: Question) -> AIState:
 
 
 def session_analysis_state(
-    *, session: QuizSession
+    *, session: QuizSession, queue: Queue | None = None
 ) -> tuple[SessionAnalysis | None, AIState]:
+    """The session's analysis and its card's state (`queue`: the page's Queue,
+    shared with explanation_states so the line is read once per page)."""
     analysis = SessionAnalysis.objects.filter(session=session).first()
     if analysis is not None:
         return analysis, AIState(CardState.READY)
@@ -238,7 +256,7 @@ def session_analysis_state(
     if job is None:
         return None, AIState(CardState.NONE)
     if job.status in ACTIVE:
-        return None, _job_state(job, Queue())
+        return None, _job_state(job, queue or Queue())
     if job.status == JobStatus.FAILED:
         return None, AIState(CardState.FAILED, reason=plain_reason(job.error_code))
     if job.status == JobStatus.SKIPPED:

@@ -8,6 +8,7 @@ from study.ai.explanation_jobs import questions_needing_explanation
 from study.ai.session_analysis import session_analysis_retry
 from study.ai.states import (
     CardState,
+    Queue,
     ai_panel_context,
     explanation_states,
     session_analysis_state,
@@ -45,8 +46,9 @@ def results_page(request, session_id: int):
     if tab not in TAB_VALUES:
         tab = Outcome.WRONG if counts[Outcome.WRONG] else _first_nonempty(counts)
     attempts = [a for a in every if a.outcome == tab]
+    queue = Queue()  # the line of AI work, read at most once for the page
     states = explanation_states(
-        attempts=[a for a in every if a.outcome != Outcome.CORRECT]
+        attempts=[a for a in every if a.outcome != Outcome.CORRECT], queue=queue
     )
     # Cached cards show at once; the others load as the learner scrolls.
     cards = evidence_cards_get(questions=[a.question for a in attempts], compute=False)
@@ -65,7 +67,7 @@ def results_page(request, session_id: int):
         return render(request, "study/results.html#result-list", context)
     # GET never writes: what is missing is queued by finalize, or by the
     # learner's explicit POST below (results_ai_prefetch).
-    analysis, analysis_state = session_analysis_state(session=session)
+    analysis, analysis_state = session_analysis_state(session=session, queue=queue)
     wanting = [
         q for q, s in states.items() if s.state in (CardState.NONE, CardState.FAILED)
     ]
@@ -108,8 +110,9 @@ def results_ai_states(request, session_id: int):
         .select_related("question")
         .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
     )
-    states = explanation_states(attempts=missed)
-    analysis, analysis_state = session_analysis_state(session=session)
+    queue = Queue()
+    states = explanation_states(attempts=missed, queue=queue)
+    analysis, analysis_state = session_analysis_state(session=session, queue=queue)
     context = {
         "states": states,
         "analysis": analysis,

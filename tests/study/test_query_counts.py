@@ -132,3 +132,43 @@ def test_query_counts_do_not_grow_with_the_data(client, user, other_user, topic)
     big_topic = Topic.objects.create(name="큰 토픽", owner=other_user)
     big = measure(client, other_user, big_topic, per_subject=40)
     assert small == big
+
+
+@pytest.mark.django_db
+def test_results_with_queued_ai_work_read_the_line_once(client, user, topic, settings):
+    """Just after a session: its explanations and analysis are queued, so the
+    page shows each card's place in line. The line (3 queries) and the recent
+    LLM latency (2) are read once for the page, not once per kind of card,
+    and more finished jobs in the history add no query."""
+    from study.models import JobStatus, QuestionJob, SessionJob
+
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"  # configured; never called
+    settings.LLM_MODEL = "fake-model"
+    make_bank(topic, per_subject=7)
+    done = answer_all(
+        start(user, topic, mode=QuizMode.ROUND, round_key="2022-1"),
+        lambda p, q: 1 + p % 2,
+    )
+    assert QuestionJob.objects.filter(status=JobStatus.PENDING).exists()
+    assert SessionJob.objects.filter(session=done, status=JobStatus.PENDING).exists()
+    client.force_login(user)
+    url = reverse("study:results", args=[done.pk])
+    # + the line of due jobs (question jobs, subject notes, session jobs) and
+    # the latency sample (question and session jobs) over the 13 above
+    queued = count_queries(lambda: client.get(url))
+    assert queued <= 18, queued
+    response = client.get(url)
+    assert "대기 중" in response.content.decode() or "번째" in response.content.decode()
+    finished = [
+        QuestionJob(
+            question_id=qid,
+            user=user,
+            kind="explanation",
+            status=JobStatus.COMPLETED,
+            completed_at=timezone.now(),
+            payload={"latency_s": 2.0},
+        )
+        for qid in done.question_ids[:10]
+    ]
+    QuestionJob.objects.bulk_create(finished)
+    assert count_queries(lambda: client.get(url)) == queued
