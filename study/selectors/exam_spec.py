@@ -11,17 +11,19 @@ subjects, kept apart."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import BoolOr
 from django.db.models import Count, Min
 
-from study.models import ExamSpec, Question, Topic
+from study.models import ExamSpec, Question, QuizMode, QuizSession, Topic
 from study.models.exam_spec import DEFAULT_MINUTES_PER_SUBJECT, DEFAULT_PER_SUBJECT
 from study.subjects import (
     RoundSubjects,
     SubjectCell,
     current_subjects,
+    subject_key,
 )
 
 
@@ -147,6 +149,26 @@ def exam_paper_for_topic(
         rounds=current.rounds,
         old_subjects=current.old,
     )
+
+
+def session_paper(
+    *, session: QuizSession, subjects: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The subjects a session is judged on, in exam order. A mock keeps the
+    paper it was set on (params["subjects"], written at its start), so its
+    score needs no pass over the bank; jsonb keeps no key order, so they are
+    put in the order its questions come in (`subjects`: each slot's question
+    subject, by position; a mock is set subject by subject in exam order).
+    Any other session is judged on the topic's current paper
+    (exam_paper_for_topic)."""
+    paper = (session.params or {}).get("subjects")
+    if session.mode == QuizMode.MOCK and isinstance(paper, dict) and paper:
+        seen = dict.fromkeys(subject_key(s) for s in subjects)
+        return (
+            *(name for name in seen if name in paper),
+            *(name for name in paper if name not in seen),
+        )
+    return exam_paper_for_topic(topic=session.topic).subjects
 
 
 def topic_subject_names(*, topic: Topic) -> list[str]:

@@ -32,14 +32,29 @@ from study.models import (
     QuizStatus,
     Topic,
 )
-from study.models.question import UNSHOWN_FIELDS
 from study.selectors import quiz_selection as sel
-from study.selectors.exam_spec import PaperFill, exam_paper_for_topic, paper_fill
+from study.selectors.exam_spec import (
+    PaperFill,
+    exam_paper_for_topic,
+    paper_fill,
+    session_paper,
+)
 from study.selectors.results import GRADING_FIELDS
 from study.selectors.scores import paper_score
 from study.services.progress import progress_apply_session
 
 logger = logging.getLogger(__name__)
+ATTEMPT_FIELDS = tuple(f.attname for f in Attempt._meta.concrete_fields)
+# What finalize reads of each answered question (progress_apply_session: its
+# topic; mock_exam_score: its subject).
+FINALIZE_FIELDS = ("id", "topic_id", "subject")
+PAPER_GRADING_FIELDS = (
+    "id",
+    "topic_id",
+    "subject",
+    "correct_choice",
+    "accepted_choices",
+)
 MAX_TIME_MS = 60 * 60 * 1000
 # A submission that left the browser at zero may arrive a little late; answers
 # it carries still count. After that only the saved drafts do.
@@ -333,17 +348,21 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     locked = QuizSession.objects.select_for_update().get(pk=session.pk)
     if locked.finished_at is not None:
         return locked
+    # Of each question only what progress (its topic) and a mock's score (its
+    # subject) read: a mock's 120 full question rows cost more than the rest.
     attempts = list(
         locked.attempts.select_related("question")
-        .defer(*(f"question__{name}" for name in UNSHOWN_FIELDS))
+        .only(*ATTEMPT_FIELDS, *(f"question__{name}" for name in FINALIZE_FIELDS))
         .order_by("position")
     )
     progress_apply_session(user_id=locked.user_id, attempts=attempts)
     locked.status = status
     locked.finished_at = timezone.now()
     if locked.mode == QuizMode.MOCK:
-        paper = exam_paper_for_topic(topic=locked.topic).subjects
-        locked.result = mock_exam_score(attempts, paper=paper)
+        subjects = [a.question.subject for a in attempts]
+        locked.result = mock_exam_score(
+            attempts, paper=session_paper(session=locked, subjects=subjects)
+        )
     locked.save()
     forecast_snapshot_changed(user_id=locked.user_id, topic_id=locked.topic_id)
     _enqueue_ai_work(locked, attempts)
@@ -461,7 +480,10 @@ def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession
 
 
 def _record_paper(session: QuizSession, choices: dict[int, int]) -> None:
-    questions = Question.objects.defer(*UNSHOWN_FIELDS).in_bulk(session.question_ids)
+    # Grading reads the key; nothing else of the 120 questions is needed here.
+    questions = Question.objects.only(*PAPER_GRADING_FIELDS).in_bulk(
+        session.question_ids
+    )
     elapsed = timezone.now() - session.started_at
     per_question = _time_taken_split(elapsed, session.size)
     attempts = []

@@ -21,7 +21,7 @@ from study.models import Outcome
 from study.models.question import UNSHOWN_FIELDS
 from study.selectors import counts as cnt
 from study.selectors import results as sel
-from study.selectors.exam_spec import exam_paper_for_topic
+from study.selectors.exam_spec import session_paper
 from study.selectors.scores import session_score
 from study.services.progress import attempt_mark_reviewed, attempt_unmark_reviewed
 from study.services.quiz_sessions import session_explanations_backfill
@@ -76,7 +76,9 @@ def results_page(request, session_id: int):
         changes=cnt.session_changes(session=session, attempts=every),
         score=session_score(
             session=session,
-            paper=exam_paper_for_topic(topic=session.topic).subjects,
+            paper=session_paper(
+                session=session, subjects=[a.question.subject for a in every]
+            ),
         ),
         pass_rule=PASS_RULE_TEXT,
         analysis=analysis,

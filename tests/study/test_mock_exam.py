@@ -8,7 +8,14 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from study.models import Attempt, ExamSpec, QuizMode, QuizSession, QuizStatus
+from study.models import (
+    Attempt,
+    ExamSpec,
+    Question,
+    QuizMode,
+    QuizSession,
+    QuizStatus,
+)
 from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
 from study.selectors.quiz_selection import NotEnoughQuestions
 from study.services.exam_specs import exam_spec_save
@@ -247,3 +254,34 @@ def test_stopping_a_mock_submits_what_was_saved(user, topic, bank):
     quiz_session_abandon(session=session)
     session.refresh_from_db()
     assert session.attempts.count() == 6 and session.result["subjects"]
+
+
+def test_a_mock_is_scored_on_the_paper_it_was_set_on_in_exam_order(
+    user, topic, bank, client
+):
+    """The score reads the mock's own paper (kept at its start; jsonb keeps
+    no key order, the questions' order gives the exam order), not a pass over
+    the bank: a spec changed while the mock runs changes neither its order
+    nor which subjects are judged, on submit or on the results page."""
+    exam_spec_save(
+        topic=topic,
+        subjects=["과목3", "과목1"],
+        questions_per_subject=2,
+        time_limit_minutes=10,
+    )
+    session = start(user, topic, mode=QuizMode.MOCK)
+    exam_spec_save(
+        topic=topic,
+        subjects=["과목1", "과목2"],
+        questions_per_subject=2,
+        time_limit_minutes=10,
+    )
+    keys = dict(Question.objects.values_list("pk", "correct_choice"))
+    session = submit_mock(session, lambda p, q: keys[q] if p < 2 else 0)
+    judged = [s["subject"] for s in session.result["subjects"]]
+    assert judged == ["과목3", "과목1"]
+    assert session.result["subjects"][0]["score"] == 100.0
+    client.force_login(user)
+    html = client.get(reverse("study:results", args=[session.pk])).content.decode()
+    assert html.index("과목3") < html.index("과목1")
+    assert "과목2" not in html

@@ -172,3 +172,61 @@ def test_results_with_queued_ai_work_read_the_line_once(client, user, topic, set
     ]
     QuestionJob.objects.bulk_create(finished)
     assert count_queries(lambda: client.get(url)) == queued
+
+
+def measure_mock(client, user, topic, per_subject: int) -> dict[str, int]:
+    """Start a mock (the whole paper), open it, submit it, open its results."""
+    from study.models import Question, QuizSession
+
+    make_bank(topic, per_subject=per_subject)
+    client.force_login(user)
+    counts = {
+        "mock_start": count_queries(
+            lambda: client.post(
+                reverse("study:quiz_start", args=[topic.pk]),
+                {"mode": QuizMode.MOCK, "per_subject": 5},
+            )
+        )
+    }
+    session = QuizSession.objects.get(user=user, mode=QuizMode.MOCK)
+    counts["mock_page"] = count_queries(
+        lambda: client.get(reverse("study:quiz", args=[session.pk]))
+    )
+    keys = dict(Question.objects.values_list("pk", "correct_choice"))
+    answers = {
+        f"a{p}": keys[q] if p % 3 else 1 + keys[q] % 4
+        for p, q in enumerate(session.question_ids)
+    }
+    counts["mock_submit"] = count_queries(
+        lambda: client.post(reverse("study:mock_submit", args=[session.pk]), answers)
+    )
+    counts["mock_results"] = count_queries(
+        lambda: client.get(reverse("study:results", args=[session.pk]))
+    )
+    return counts
+
+
+MOCK_LIMITS = {
+    # the topic, the paper (spec, the bank's subjects by round), the fill, the
+    # sample per subject, the session
+    "mock_start": 13,
+    "mock_page": 4,
+    # the lock, the keys, the attempts, progress (lock, upsert), the score on
+    # the mock's own paper (no pass over the bank: 24 before), the forecast
+    "mock_submit": 21,
+    # the results page, judged on the mock's paper (no pass over the bank: 13)
+    "mock_results": 11,
+}
+
+
+@pytest.mark.django_db
+def test_the_mock_exam_has_pinned_query_counts_that_do_not_grow(
+    client, user, other_user, topic
+):
+    from study.models import Topic
+
+    small = measure_mock(client, user, topic, per_subject=7)
+    for name, limit in MOCK_LIMITS.items():
+        assert small[name] <= limit, (name, small[name])
+    big_topic = Topic.objects.create(name="큰 토픽", owner=other_user)
+    assert measure_mock(client, other_user, big_topic, per_subject=40) == small
