@@ -14,7 +14,7 @@ from study.models import QuizMode, QuizStage
 from study.selectors import topics as sel
 from study.selectors.counts import answered_any
 from study.selectors.exam_dates import exam_calendar
-from study.selectors.exam_spec import exam_paper_for_topic, paper_fill
+from study.selectors.exam_spec import exam_paper_for_topic, paper_fill, subject_cells
 from study.selectors.results import sessions_for_topic
 from study.services.exam_specs import exam_dates_save
 from study.services.topics import topic_create, topic_update
@@ -57,17 +57,18 @@ def home(request):
 def topic_detail(request, topic_id: int):
     topic = sel.topic_get_for_user(user=request.user, topic_id=topic_id)
     active, recent = sessions_for_topic(user=request.user, topic=topic)
-    paper = exam_paper_for_topic(topic=topic)
+    cells = subject_cells(topic=topic)  # one pass over the bank for both
+    paper = exam_paper_for_topic(topic=topic, cells=cells)
     context = {
         "topic": topic,
-        "rounds": sel.topic_rounds(topic=topic),
-        "subjects": sel.topic_subjects(topic=topic, paper=paper),
+        "rounds": sel.topic_rounds(topic=topic, cells=cells),
+        "subjects": sel.topic_subjects(topic=topic, paper=paper, cells=cells),
         "can_edit": topic.can_edit(request.user),
         "active_sessions": active,
         "recent_sessions": recent,
         "stages": QuizStage.choices,
         "chosen_mode": _chosen_mode(request),
-        "mock_fill": paper_fill(topic=topic, paper=paper),
+        "mock_fill": paper_fill(topic=topic, paper=paper, cells=cells),
         "pass_rule": PASS_RULE_TEXT,
         "exam_status": fsel.topic_forecast(user=request.user, topic=topic),
         "amended": amendment_selectors.topic_flagged(topic=topic),

@@ -104,13 +104,15 @@ LIMITS = {
     # new questions (1) and the 개정 flags (1, issue 26) besides the bank and
     # the answers.
     "home_cold": 15,
-    "topic_cold": 22,  # + the topic's flagged questions
+    # + the topic's flagged questions; its rounds, subjects, paper and mock
+    # fill are summed from one pass over the bank (subject_cells: 3 before)
+    "topic_cold": 19,
     "forecast_cold": 16,  # the plot of P(합격) over the days adds none
     "plan_cold": 16,  # + the unreviewed misses
     "calibration_cold": 17,  # subjects in exam order; the track record
     # Warm: the snapshot is fresh, one row read.
     "home": 7,
-    "topic": 14,  # + the topic's flagged questions
+    "topic": 11,  # + the topic's flagged questions; one pass over the bank
     "forecast": 8,
     "plan": 6,
     "calibration": 6,  # the report and the track record, each from the row
@@ -207,9 +209,10 @@ def measure_mock(client, user, topic, per_subject: int) -> dict[str, int]:
 
 
 MOCK_LIMITS = {
-    # the topic, the paper (spec, the bank's subjects by round), the fill, the
-    # sample per subject, the session
-    "mock_start": 13,
+    # the topic, the paper and its fill (the spec, one pass over the bank),
+    # random() seeded once, the sample per subject, the session (13 before:
+    # the fill's own pass, a seed per subject)
+    "mock_start": 10,
     "mock_page": 4,
     # the lock, the keys, the attempts, progress (lock, upsert), the score on
     # the mock's own paper (no pass over the bank: 24 before), the forecast
