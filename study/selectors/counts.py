@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from study.models import Attempt, Outcome, Pattern, QuestionProgress, QuizSession, Topic
 from study.models.progress import NOT_CORRECT
-from study.selectors.review_queue import end_of_today, pending_review_q
+from study.selectors.review_queue import end_of_today, live_progress, pending_review_q
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,4 @@ def answered_any(*, user: User) -> bool:
 
 
 def _live_progress(user: User, topic: Topic) -> QuerySet[QuestionProgress]:
-    return QuestionProgress.objects.filter(
-        user=user, topic=topic, question__deleted_at__isnull=True
-    )
+    return live_progress(user=user, topic=topic)

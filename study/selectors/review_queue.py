@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -35,9 +35,27 @@ def pending_review_q() -> Q:
     )
 
 
+def live_progress(*, user: User, topic: Topic) -> QuerySet[QuestionProgress]:
+    """The learner's progress rows in the topic whose question is not deleted.
+
+    Written as "no deleted question of the topic has this id" rather than a
+    join on the question's deleted_at: the join fetched every counted row's
+    question by primary key (20,000 answers at full scale: 6,485 rows, 19,682
+    buffers), the anti-join reads the topic's questions once (1,370). For
+    counts and sums over all the rows; a page of rows is cheaper joined."""
+    deleted = Question.objects.filter(
+        pk=OuterRef("question_id"), topic=topic, deleted_at__isnull=False
+    )
+    return QuestionProgress.objects.filter(user=user, topic=topic).filter(
+        ~Exists(deleted)
+    )
+
+
 def review_tab_queryset(
     *, user: User, topic: Topic, tab: str
 ) -> QuerySet[QuestionProgress]:
+    # A page of rows with their questions: the join on the question is read
+    # for the page anyway (live_progress is for counting every row).
     base = QuestionProgress.objects.filter(
         user=user, topic=topic, question__deleted_at__isnull=True
     )
@@ -69,13 +87,8 @@ def due_forecast(*, user: User, topic: Topic, days: int = 14) -> list[tuple[date
     today = timezone.localdate()
     end = end_of_today() + timedelta(days=days - 1)
     rows = (
-        QuestionProgress.objects.filter(
-            user=user,
-            topic=topic,
-            due_at__isnull=False,
-            due_at__lt=end,
-            question__deleted_at__isnull=True,
-        )
+        live_progress(user=user, topic=topic)
+        .filter(due_at__isnull=False, due_at__lt=end)
         .annotate(day=TruncDate("due_at", tzinfo=timezone.get_current_timezone()))
         .values("day")
         .annotate(n=Count("id"))

@@ -277,3 +277,28 @@ def test_an_empty_todays_review_says_when_reviews_come_due(client, user, topic):
     tomorrow = timezone.localdate() + timedelta(days=1)
     assert session.attempts.filter(reviewed_at__isnull=True).count() == 0
     assert f"다음 복습: {tomorrow.month}/{tomorrow.day} · 5문제" in html
+
+
+def test_a_deleted_question_leaves_the_queue_counts_and_comes_back(client, user, topic):
+    """The queue counts every progress row of the topic except those of
+    deleted questions (counted with an anti-join on the topic's deleted
+    questions, not a join per row): a soft delete takes one out, a restore
+    puts it back."""
+    from study.services.questions import questions_restore, questions_soft_delete
+
+    make_bank(topic, rounds=(("2022", "1"),), subjects=1, per_subject=10)
+    session = start(user, topic, mode=QuizMode.ROUND, round_key="2022-1")
+    answer_all(session, lambda p, q: 1 if p < 5 else (5 if p < 8 else 2))
+    client.force_login(user)
+    queue = reverse("study:review_queue", args=[topic.pk])
+
+    def shown() -> tuple[int, int]:
+        counts = page_counts(client.get(f"{queue}?tab=pending_review").content.decode())
+        return counts["pending_wrong"], counts["pending_unsure"]
+
+    assert shown() == (5, 3)
+    gone = session.question_ids[:2] + [session.question_ids[6]]
+    questions_soft_delete(question_ids=gone)
+    assert shown() == (3, 2)
+    questions_restore(question_ids=gone)
+    assert shown() == (5, 3)
