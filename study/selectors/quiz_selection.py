@@ -77,11 +77,8 @@ def _seed_sql_random(rng: Rng) -> None:
         cursor.execute("SELECT setseed(%s)", [rng.uniform(-1.0, 1.0)])
 
 
-def _sample_sql(qs: QuerySet, limit: int, rng: Rng | None) -> list[int]:
-    """`rng` None: random() is already seeded (by an earlier sample of the
-    same selection), and its sequence goes on from there, as reproducibly."""
-    if rng is not None:
-        _seed_sql_random(rng)
+def _sample_sql(qs: QuerySet, limit: int, rng: Rng) -> list[int]:
+    _seed_sql_random(rng)
     return list(qs.order_by("?")[:limit])
 
 
@@ -241,15 +238,14 @@ def select_for_mock(
     With `skip_amended`, flagged questions come in only where a subject has
     too few others to fill its part."""
     picked: list[int] = []
-    _seed_sql_random(rng)  # once for the paper: one query, not one a subject
     for subject in subjects:
         ids = _pool(topic=topic).filter(subject=subject).values_list("id", flat=True)
         take: list[int] = []
         if skip_amended:
             kept = ids.exclude(amendment__status__in=FLAGGED)
-            take = _sample_sql(kept.order_by(), per_subject, None)
+            take = _sample_sql(kept.order_by(), per_subject, rng)
             ids = ids.filter(amendment__status__in=FLAGGED)
-        take += _sample_sql(ids.order_by(), per_subject - len(take), None)
+        take += _sample_sql(ids.order_by(), per_subject - len(take), rng)
         if len(take) < per_subject:
             raise NotEnoughQuestions(len(take), per_subject)
         picked += take

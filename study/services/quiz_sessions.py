@@ -350,6 +350,14 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     locked = QuizSession.objects.select_for_update().get(pk=session.pk)
     if locked.finished_at is not None:
         return locked
+    _finalize_locked(locked, status)
+    session.refresh_from_db()
+    return locked
+
+
+def _finalize_locked(locked: QuizSession, status: str) -> None:
+    """quiz_session_finalize's work on a session row this transaction holds
+    locked and has not finished; its unsaved changes are saved with it."""
     # Of each question only what progress (its topic) and a mock's score (its
     # subject) read: a mock's 120 full question rows cost more than the rest.
     attempts = list(
@@ -368,8 +376,6 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     locked.save()
     forecast_snapshot_changed(user_id=locked.user_id, topic_id=locked.topic_id)
     _enqueue_ai_work(locked, attempts)
-    session.refresh_from_db()
-    return locked
 
 
 def _enqueue_ai_work(session: QuizSession, attempts: list[Attempt]) -> None:
@@ -476,9 +482,11 @@ def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession
                 {p: c for p, c in answers.items() if 1 <= c <= UNSURE_CHOICE}
             )
         _record_paper(locked, choices)
-        finished = quiz_session_finalize(session=locked, status=QuizStatus.FINISHED)
+        # The row is locked and still open: finish it in the same UPDATE that
+        # keeps the paper's answers (no second lock, read or write of it).
+        _finalize_locked(locked, QuizStatus.FINISHED)
     session.refresh_from_db()
-    return finished
+    return locked
 
 
 def _record_paper(session: QuizSession, choices: dict[int, int]) -> None:
@@ -505,9 +513,8 @@ def _record_paper(session: QuizSession, choices: dict[int, int]) -> None:
             )
         )
     Attempt.objects.bulk_create(attempts)
-    session.answered_count = session.size
+    session.answered_count = session.size  # saved as the session is finished
     session.drafts = {str(p): c for p, c in choices.items()}
-    session.save(update_fields=["answered_count", "drafts"])
 
 
 def _time_taken_split(elapsed: timedelta, size: int) -> int:
