@@ -8,7 +8,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Random
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -57,29 +59,67 @@ def _pool(*, topic: Topic, skip_amended: bool = False) -> QuestionQuerySet:
     return pool
 
 
-def _progress(
-    user: User, topic: Topic, skip_amended: bool = False
+def _progress_rows(
+    user: User, topic: Topic, name: str
 ) -> QuerySet[QuestionProgress]:
-    """The learner's progress rows on quizzable questions (joined by primary
-    key, so the cost follows the learner's history, not the topic's size)."""
-    rows = QuestionProgress.objects.filter(
-        user=user, topic=topic, question__deleted_at__isnull=True
-    ).filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
-    if skip_amended:
-        rows = rows.exclude(question__amendment__status__in=FLAGGED)
-    return rows
+    """The learner's progress rows of one bucket, read on the progress table
+    alone (the questions' own conditions are checked on the sampled rows)."""
+    rows = QuestionProgress.objects.filter(user=user, topic=topic)
+    if name == "wrong_or_unsure":
+        return rows.filter(last_outcome__in=NOT_CORRECT)
+    if name == "due_review":
+        return rows.filter(due_at__lte=timezone.now())
+    if name == "regressed":
+        return rows.filter(pattern_state=Pattern.REGRESSED)
+    raise ValueError(f"unknown bucket {name}")
 
 
 def _seed_sql_random(rng: Rng) -> None:
     """Seed PostgreSQL's random() from the caller's rng, so SQL sampling is as
-    reproducible as Python's (a seeded rng gives the same paper every time)."""
+    reproducible as Python's (a seeded rng gives the same paper every time).
+    Every random() after it on the connection follows from the seed, so one
+    seed serves all the draws of one selection."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [rng.uniform(-1.0, 1.0)])
 
 
-def _sample_sql(qs: QuerySet, limit: int, rng: Rng) -> list[int]:
-    _seed_sql_random(rng)
+def _sample_sql(qs: QuerySet, limit: int, rng: Rng | None) -> list[int]:
+    """Up to `limit` of qs's values in random order (`rng`: seed first)."""
+    if rng is not None:
+        _seed_sql_random(rng)
     return list(qs.order_by("?")[:limit])
+
+
+# The bucket's progress rows put in random order first, then walked in that
+# order, each row's question checked against the pool by its primary key,
+# until `limit` pass: a learner with 20,000 answers has thousands of rows in
+# a bucket, and joining each of them to its question to keep 20 cost more
+# than the rest of the quiz start. MATERIALIZED keeps the random order a
+# property of the rows (the walk stops early); the ORDER BY keeps the result
+# right whatever plan is chosen.
+_PROGRESS_SAMPLE = """
+WITH c (question_id, r) AS MATERIALIZED ({rows})
+SELECT c.question_id FROM c CROSS JOIN LATERAL ({check}) q
+ORDER BY c.r LIMIT %s
+"""
+
+
+def _sample_progress(
+    rows: QuerySet[QuestionProgress], pool: QuerySet, limit: int
+) -> list[int]:
+    """Up to `limit` question ids of `rows` (random order) that are in `pool`."""
+    rows_sql, rows_params = (
+        rows.annotate(r=Random())
+        .order_by("r")
+        .values_list("question_id", "r")
+        .query.sql_with_params()
+    )
+    check = pool.filter(pk=RawSQL('"c"."question_id"', ())).values("pk")[:1]
+    check_sql, check_params = check.query.sql_with_params()
+    sql = _PROGRESS_SAMPLE.format(rows=rows_sql, check=check_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*rows_params, *check_params, limit])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _bucket_ids(
@@ -88,22 +128,16 @@ def _bucket_ids(
     user: User,
     topic: Topic,
     limit: int,
-    rng: Rng,
     old_subjects: Sequence[str],
     skip_amended: bool = False,
 ) -> list[int]:
-    """Up to `limit` ids of a bucket. Pool-wide buckets are sampled in SQL, so a
-    7,000-question topic never ships all its ids to Python; the learner's own
-    buckets are bounded by their history. Subjects off the exam paper are left
-    out (they are drilled by subject)."""
+    """Up to `limit` ids of a bucket, drawn at random in SQL (seeded by the
+    caller, _seed_sql_random), so a 7,000-question topic or a learner's
+    20,000 answers never ship all their ids to Python. Subjects off the exam
+    paper are left out (they are drilled by subject)."""
     pool = (
         _pool(topic=topic, skip_amended=skip_amended)
         .exclude(subject__in=old_subjects)
-        .order_by()
-    )
-    progress = (
-        _progress(user, topic, skip_amended)
-        .exclude(question__subject__in=old_subjects)
         .order_by()
     )
     if name == "unattempted":
@@ -115,26 +149,9 @@ def _bucket_ids(
         )
     elif name == "random":
         qs = pool.values_list("id", flat=True)
-    elif name == "wrong_or_unsure":
-        qs = progress.filter(last_outcome__in=NOT_CORRECT).values_list(
-            "question_id", flat=True
-        )
-    elif name == "due_review":
-        qs = progress.filter(due_at__lte=timezone.now()).values_list(
-            "question_id", flat=True
-        )
-    elif name == "regressed":
-        qs = progress.filter(pattern_state=Pattern.REGRESSED).values_list(
-            "question_id", flat=True
-        )
     else:
-        raise ValueError(f"unknown bucket {name}")
-    if name in SAMPLED_BUCKETS:
-        return _sample_sql(qs, limit, rng)
-    return list(qs.order_by("question_id"))
-
-
-SAMPLED_BUCKETS = {"unattempted", "frequent", "random"}
+        return _sample_progress(_progress_rows(user, topic, name), pool, limit)
+    return _sample_sql(qs, limit, None)
 
 
 def select_for_stage(
@@ -149,6 +166,7 @@ def select_for_stage(
     picked: list[int] = []
     chosen: set[int] = set()
     old = exam_paper_for_topic(topic=topic).old_subjects
+    _seed_sql_random(rng)
     for name, quota in quotas(STAGE_RATIOS[stage], size).items():
         # Enough candidates that excluding what is already picked leaves quota.
         found = _bucket_ids(
@@ -156,7 +174,6 @@ def select_for_stage(
             user=user,
             topic=topic,
             limit=quota + len(chosen),
-            rng=rng,
             old_subjects=old,
             skip_amended=skip_amended,
         )
@@ -170,7 +187,6 @@ def select_for_stage(
             user=user,
             topic=topic,
             limit=size + len(chosen),
-            rng=rng,
             old_subjects=old,
             skip_amended=skip_amended,
         )
