@@ -59,9 +59,7 @@ def _pool(*, topic: Topic, skip_amended: bool = False) -> QuestionQuerySet:
     return pool
 
 
-def _progress_rows(
-    user: User, topic: Topic, name: str
-) -> QuerySet[QuestionProgress]:
+def _progress_rows(user: User, topic: Topic, name: str) -> QuerySet[QuestionProgress]:
     """The learner's progress rows of one bucket, read on the progress table
     alone (the questions' own conditions are checked on the sampled rows)."""
     rows = QuestionProgress.objects.filter(user=user, topic=topic)
