@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -222,8 +223,19 @@ class HotPaths:
                     "choice": self._choice(correct[qid]),
                     "elapsed_ms": self.rng.randint(4000, 60000),
                 }
-                yield partial(self.client.post, url, data, secure=True, headers=HTMX)
+                yield partial(self._htmx_post, url, data)
         raise RuntimeError("not enough started sessions for answer_next")
+
+    def _htmx_post(self, url: str, data: dict) -> HttpResponseBase:
+        """A form posted the way htmx posts it: urlencoded (the test client's
+        default is multipart, which no answer from a browser is)."""
+        return self.client.post(
+            url,
+            urlencode(data),
+            content_type="application/x-www-form-urlencoded",
+            secure=True,
+            headers=HTMX,
+        )
 
     def _finalize(self) -> Iterator[Thunk]:
         """The 20th answer: finalize, progress upsert, AI prefetch enqueue."""
@@ -251,7 +263,7 @@ class HotPaths:
             }
 
             def answer(url=url, data=data, session_id=session.pk) -> HttpResponseBase:
-                response = self.client.post(url, data, secure=True, headers=HTMX)
+                response = self._htmx_post(url, data)
                 self.finished_sessions.append(session_id)
                 return response
 

@@ -81,10 +81,8 @@ def _seed_sql_random(rng: Rng) -> None:
         cursor.execute("SELECT setseed(%s)", [rng.uniform(-1.0, 1.0)])
 
 
-def _sample_sql(qs: QuerySet, limit: int, rng: Rng | None) -> list[int]:
-    """Up to `limit` of qs's values in random order (`rng`: seed first)."""
-    if rng is not None:
-        _seed_sql_random(rng)
+def _sample_sql(qs: QuerySet, limit: int, rng: Rng) -> list[int]:
+    _seed_sql_random(rng)
     return list(qs.order_by("?")[:limit])
 
 
@@ -102,54 +100,55 @@ ORDER BY c.r LIMIT %s
 """
 
 
-def _sample_progress(
-    rows: QuerySet[QuestionProgress], pool: QuerySet, limit: int
-) -> list[int]:
-    """Up to `limit` question ids of `rows` (random order) that are in `pool`."""
-    rows_sql, rows_params = (
-        rows.annotate(r=Random())
-        .order_by("r")
-        .values_list("question_id", "r")
-        .query.sql_with_params()
-    )
-    check = pool.filter(pk=RawSQL('"c"."question_id"', ())).values("pk")[:1]
-    check_sql, check_params = check.query.sql_with_params()
-    sql = _PROGRESS_SAMPLE.format(rows=rows_sql, check=check_sql)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*rows_params, *check_params, limit])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _bucket_ids(
-    name: str,
-    *,
-    user: User,
-    topic: Topic,
-    limit: int,
-    old_subjects: Sequence[str],
-    skip_amended: bool = False,
-) -> list[int]:
-    """Up to `limit` ids of a bucket, drawn at random in SQL (seeded by the
-    caller, _seed_sql_random), so a 7,000-question topic or a learner's
-    20,000 answers never ship all their ids to Python. Subjects off the exam
-    paper are left out (they are drilled by subject)."""
-    pool = (
-        _pool(topic=topic, skip_amended=skip_amended)
-        .exclude(subject__in=old_subjects)
-        .order_by()
-    )
+def _bucket_sql(
+    name: str, *, user: User, topic: Topic, pool: QuerySet, limit: int
+) -> tuple[str, list]:
+    """SQL for up to `limit` ids of a bucket in random order (one column)."""
     if name == "unattempted":
         seen = QuestionProgress.objects.filter(user=user, question=OuterRef("pk"))
-        qs = pool.filter(~Exists(seen)).values_list("id", flat=True)
+        qs = pool.filter(~Exists(seen))
     elif name == "frequent":
-        qs = pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS).values_list(
-            "id", flat=True
-        )
+        qs = pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS)
     elif name == "random":
-        qs = pool.values_list("id", flat=True)
+        qs = pool
     else:
-        return _sample_progress(_progress_rows(user, topic, name), pool, limit)
-    return _sample_sql(qs, limit, None)
+        rows_sql, rows_params = (
+            _progress_rows(user, topic, name)
+            .annotate(r=Random())
+            .order_by("r")
+            .values_list("question_id", "r")
+            .query.sql_with_params()
+        )
+        check = pool.filter(pk=RawSQL('"c"."question_id"', ())).values("pk")[:1]
+        check_sql, check_params = check.query.sql_with_params()
+        sql = _PROGRESS_SAMPLE.format(rows=rows_sql, check=check_sql)
+        return sql, [*rows_params, *check_params, limit]
+    sql, params = (
+        qs.values_list("id", flat=True).order_by("?")[:limit].query.sql_with_params()
+    )
+    return sql, list(params)
+
+
+def _buckets_ids(
+    limits: dict[str, int], *, user: User, topic: Topic, pool: QuerySet
+) -> dict[str, list[int]]:
+    """Up to `limits[name]` ids of each bucket, drawn at random in SQL (seeded
+    by the caller, _seed_sql_random) in one statement, so a 7,000-question
+    topic or a learner's 20,000 answers never ship all their ids to Python."""
+    parts, params = [], []
+    for index, (name, limit) in enumerate(limits.items()):
+        sql, part_params = _bucket_sql(
+            name, user=user, topic=topic, pool=pool, limit=limit
+        )
+        parts.append(f"(SELECT {index}, b.* FROM ({sql}) b)")
+        params += part_params
+    found: dict[str, list[int]] = {name: [] for name in limits}
+    names = list(limits)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for index, question_id in cursor.fetchall():
+            found[names[index]].append(question_id)
+    return found
 
 
 def select_for_stage(
@@ -161,34 +160,35 @@ def select_for_stage(
     rng: Rng = random,
     skip_amended: bool = False,
 ) -> list[int]:
+    """The stage's buckets in fill order, each its quota. Every bucket is read
+    with enough candidates that leaving out what earlier buckets took still
+    leaves its quota (its quota plus all earlier quotas): a uniform draw from
+    the bucket's rows not yet picked, as if read one after the other. Subjects
+    off the exam paper are left out (they are drilled by subject)."""
     picked: list[int] = []
     chosen: set[int] = set()
     old = exam_paper_for_topic(topic=topic).old_subjects
+    pool = (
+        _pool(topic=topic, skip_amended=skip_amended)
+        .exclude(subject__in=old)
+        .order_by()
+    )
+    shares = quotas(STAGE_RATIOS[stage], size)
+    limits, before = {}, 0
+    for name, quota in shares.items():
+        limits[name] = quota + before
+        before += quota
     _seed_sql_random(rng)
-    for name, quota in quotas(STAGE_RATIOS[stage], size).items():
-        # Enough candidates that excluding what is already picked leaves quota.
-        found = _bucket_ids(
-            name,
-            user=user,
-            topic=topic,
-            limit=quota + len(chosen),
-            old_subjects=old,
-            skip_amended=skip_amended,
-        )
-        candidates = [i for i in found if i not in chosen]
+    found = _buckets_ids(limits, user=user, topic=topic, pool=pool)
+    for name, quota in shares.items():
+        candidates = [i for i in found[name] if i not in chosen]
         take = rng.sample(candidates, min(quota, len(candidates)))
         picked += take
         chosen.update(take)
     if len(picked) < size:  # short buckets are backfilled at random
-        found = _bucket_ids(
-            "random",
-            user=user,
-            topic=topic,
-            limit=size + len(chosen),
-            old_subjects=old,
-            skip_amended=skip_amended,
-        )
-        rest = [i for i in found if i not in chosen]
+        limit = {"random": size + len(chosen)}
+        backfill = _buckets_ids(limit, user=user, topic=topic, pool=pool)
+        rest = [i for i in backfill["random"] if i not in chosen]
         if len(picked) + len(rest) < size:
             raise NotEnoughQuestions(len(picked) + len(rest), size)
         picked += rng.sample(rest, size - len(picked))
