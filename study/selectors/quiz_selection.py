@@ -101,9 +101,16 @@ ORDER BY c.r LIMIT %s
 
 
 def _bucket_sql(
-    name: str, *, user: User, topic: Topic, pool: QuerySet, limit: int
+    name: str,
+    *,
+    user: User,
+    topic: Topic,
+    pool: QuerySet,
+    limit: int,
+    check: tuple[str, tuple],
 ) -> tuple[str, list]:
-    """SQL for up to `limit` ids of a bucket in random order (one column)."""
+    """SQL for up to `limit` ids of a bucket in random order (one column);
+    `check` is the pool's test of one progress row (_pool_check)."""
     if name == "unattempted":
         seen = QuestionProgress.objects.filter(user=user, question=OuterRef("pk"))
         qs = pool.filter(~Exists(seen))
@@ -119,8 +126,7 @@ def _bucket_sql(
             .values_list("question_id", "r")
             .query.sql_with_params()
         )
-        check = pool.filter(pk=RawSQL('"c"."question_id"', ())).values("pk")[:1]
-        check_sql, check_params = check.query.sql_with_params()
+        check_sql, check_params = check
         sql = _PROGRESS_SAMPLE.format(rows=rows_sql, check=check_sql)
         return sql, [*rows_params, *check_params, limit]
     sql, params = (
@@ -129,16 +135,24 @@ def _bucket_sql(
     return sql, list(params)
 
 
+def _pool_check(pool: QuerySet) -> tuple[str, tuple]:
+    """Whether the progress row c's question is in the pool (compiled once
+    for the learner's buckets of a start)."""
+    check = pool.filter(pk=RawSQL('"c"."question_id"', ())).values("pk")[:1]
+    return check.query.sql_with_params()
+
+
 def _buckets_ids(
     limits: dict[str, int], *, user: User, topic: Topic, pool: QuerySet
 ) -> dict[str, list[int]]:
     """Up to `limits[name]` ids of each bucket, drawn at random in SQL (seeded
     by the caller, _seed_sql_random) in one statement, so a 7,000-question
     topic or a learner's 20,000 answers never ship all their ids to Python."""
+    check = _pool_check(pool) if set(limits) & PROGRESS_BUCKETS else ("", ())
     parts, params = [], []
     for index, (name, limit) in enumerate(limits.items()):
         sql, part_params = _bucket_sql(
-            name, user=user, topic=topic, pool=pool, limit=limit
+            name, user=user, topic=topic, pool=pool, limit=limit, check=check
         )
         parts.append(f"(SELECT {index}, b.* FROM ({sql}) b)")
         params += part_params
@@ -149,6 +163,9 @@ def _buckets_ids(
         for index, question_id in cursor.fetchall():
             found[names[index]].append(question_id)
     return found
+
+
+PROGRESS_BUCKETS = {"wrong_or_unsure", "due_review", "regressed"}
 
 
 def select_for_stage(
