@@ -264,7 +264,9 @@ def similar_questions(
     *, question: Question, k: int = QUESTION_EVIDENCE
 ) -> list[Evidence]:
     """Other questions of the topic: its cached repeats and similars first (the
-    related-questions analysis), else the closest stems by trigram match."""
+    related-questions analysis), else the closest stems of its subject by
+    trigram match (the subject's share of the bank, not all of it: a
+    7,000-question topic took 0.1-0.4 s per explanation job to scan)."""
     related = [r["id"] for r in (question.related_repeat + question.related_similar)]
     if related:
         found = (
@@ -281,7 +283,7 @@ def similar_questions(
         return []
     rows = (
         Question.objects.alive()
-        .filter(topic_id=question.topic_id)
+        .filter(topic_id=question.topic_id, subject=question.subject)
         .exclude(pk=question.pk)
         .defer("embedding")
         .annotate(dist=TrigramWordDistance(query, "stem"))
