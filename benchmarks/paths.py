@@ -9,6 +9,7 @@ CaptureQueriesContext, so recording SQL does not slow the timed requests.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import time
@@ -54,6 +55,7 @@ class PathRun:
     queries: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    load1: float | None = None  # the 1-minute load average when it was measured
 
     def check(self, response: HttpResponseBase) -> None:
         if response.status_code not in self.expect and len(self.errors) < 1000:
@@ -71,6 +73,7 @@ class PathRun:
         result["slowest_queries"] = [
             {"ms": round(ms, 2), "sql": text[:400]} for ms, text in self.slowest[:3]
         ]
+        result["load1"] = self.load1
         return result
 
 
@@ -106,6 +109,7 @@ class HotPaths:
             run.queries.append(len(ctx.captured_queries))
             timed = [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
             run.slowest = sorted([*run.slowest, *timed], reverse=True)[:3]
+        run.load1 = round(os.getloadavg()[0], 2)
         self.runs[run.name] = run
         summary = run.as_dict()
         self.log(
