@@ -245,10 +245,18 @@ def _pipeline_lines(figures: dict | None) -> list[str]:
     if not figures or not stages:
         return []
     parts = ", ".join(f"{name} {_num(value, 3)}" for name, value in stages.items())
-    return [
+    lines = [
         f"pipeline per job          {_num(figures.get('job_overhead_s'), 3)} s "
         f"beside {_num(figures.get('llm_latency_s'), 2)} s of LLM ({parts})"
     ]
+    warm = figures.get("cards_warm_s") or []
+    if warm:
+        lines.append(
+            "  cards computed ahead    "
+            + ", ".join(f"{_num(s, 1)}" for s in warm)
+            + " s per session (the session start's warm-up, untimed)"
+        )
+    return lines
 
 
 def table(result: dict) -> str:
