@@ -9,12 +9,14 @@ CaptureQueriesContext, so recording SQL does not slow the timed requests.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -54,6 +56,7 @@ class PathRun:
     queries: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    load1: float | None = None  # the 1-minute load average when it was measured
 
     def check(self, response: HttpResponseBase) -> None:
         if response.status_code not in self.expect and len(self.errors) < 1000:
@@ -71,6 +74,7 @@ class PathRun:
         result["slowest_queries"] = [
             {"ms": round(ms, 2), "sql": text[:400]} for ms, text in self.slowest[:3]
         ]
+        result["load1"] = self.load1
         return result
 
 
@@ -106,6 +110,7 @@ class HotPaths:
             run.queries.append(len(ctx.captured_queries))
             timed = [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
             run.slowest = sorted([*run.slowest, *timed], reverse=True)[:3]
+        run.load1 = round(os.getloadavg()[0], 2)
         self.runs[run.name] = run
         summary = run.as_dict()
         self.log(
@@ -222,8 +227,19 @@ class HotPaths:
                     "choice": self._choice(correct[qid]),
                     "elapsed_ms": self.rng.randint(4000, 60000),
                 }
-                yield partial(self.client.post, url, data, secure=True, headers=HTMX)
+                yield partial(self._htmx_post, url, data)
         raise RuntimeError("not enough started sessions for answer_next")
+
+    def _htmx_post(self, url: str, data: dict) -> HttpResponseBase:
+        """A form posted the way htmx posts it: urlencoded (the test client's
+        default is multipart, which no answer from a browser is)."""
+        return self.client.post(
+            url,
+            urlencode(data),
+            content_type="application/x-www-form-urlencoded",
+            secure=True,
+            headers=HTMX,
+        )
 
     def _finalize(self) -> Iterator[Thunk]:
         """The 20th answer: finalize, progress upsert, AI prefetch enqueue."""
@@ -251,7 +267,7 @@ class HotPaths:
             }
 
             def answer(url=url, data=data, session_id=session.pk) -> HttpResponseBase:
-                response = self.client.post(url, data, secure=True, headers=HTMX)
+                response = self._htmx_post(url, data)
                 self.finished_sessions.append(session_id)
                 return response
 

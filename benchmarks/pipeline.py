@@ -8,7 +8,9 @@ keyed choice and quotes the evidence it was sent, verbatim, where it speaks
 of the choices — so the app's text guard passes it and every job completes
 the whole path (retrieval, prompt, check, LLM, guard, write).
 
-A learner finishes a session with wrong answers; the pickup latency runs from
+A learner starts a session (its 근거 카드 computed ahead by the cluster, as
+starting one does in the product; the round waits for that, untimed), then
+finishes it with wrong answers; the pickup latency runs from
 the session's finalize (just before its commit) to the first explanation
 job's started_at. Per job, the overhead is its run time minus the fake LLM's
 latency (both calls), split by the stages the job records
@@ -35,6 +37,8 @@ from django_q.tasks import async_task, result
 
 from benchmarks.processes import child_env, manage, running, tail
 from study.ai.guard import content_words, shares_content
+from study.evidence.selectors import questions_cards_due
+from study.evidence.services import session_cards_compute_enqueue
 from study.models import (
     JobKind,
     JobStatus,
@@ -179,7 +183,8 @@ def measure_pickup(
                     f"  {'round' if warm else 'warm-up'} {index + 1}: pickup "
                     f"{result['pickup_s']:.3f} s, pipeline overhead "
                     f"{result['window_overhead_pct']:.1f} %, per job "
-                    f"{result['overhead_pct']:.1f} %, jobs {result['statuses']}"
+                    f"{result['overhead_pct']:.1f} %, jobs {result['statuses']}, "
+                    f"cards warmed in {result['cards_s']:.1f} s (untimed)"
                     + (f" {result['guard_reasons']}" if result["guard_reasons"] else "")
                 )
                 if warm:
@@ -250,6 +255,12 @@ def _one_round(meta: dict, fake, llm_latency_s: float) -> dict:
         params={"size": SESSION_SIZE},
         question_ids=ids,
     )
+    # What starting a session does in the product (quiz_start): the cluster
+    # computes its questions' 근거 카드 while the learner answers. A learner
+    # takes minutes over 20 questions; this one answers at once, so the
+    # round waits for the warm-up (untimed) and the jobs find the cards as a
+    # learner's would. What computing a card costs is question_card_computed.
+    cards_s = _warm_session_cards(session)
     served_before = len(fake.served)
     for position, qid in enumerate(ids):
         quiz_answer_record(
@@ -261,7 +272,27 @@ def _one_round(meta: dict, fake, llm_latency_s: float) -> dict:
         )
     session.refresh_from_db()
     jobs = _wait_for_jobs(session, missed, timeout_s=120 + 20 * len(missed))
-    return _round_figures(session, jobs, fake.served[served_before:])
+    return {
+        **_round_figures(session, jobs, fake.served[served_before:]),
+        "cards_s": cards_s,
+    }
+
+
+def _warm_session_cards(session: QuizSession, timeout_s: float = 600) -> float:
+    """Enqueue the session's card warm-up as quiz_start does and wait until
+    the cluster has computed every card of the session (seconds taken)."""
+    started = time.monotonic()
+    session_cards_compute_enqueue(session=session)
+    while time.monotonic() - started < timeout_s:
+        due = questions_cards_due(
+            topic_id=session.topic_id, question_ids=session.question_ids
+        )
+        if not due:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"the cards of session {session.pk} were not computed in {timeout_s:.0f} s"
+    )
 
 
 def _wait_for_jobs(session: QuizSession, missed: list[int], timeout_s: float):
@@ -382,6 +413,8 @@ def _summary(rounds: list[dict], llm_latency_s: float, ready_s: float) -> dict:
         "guard_reasons": sorted({g for r in rounds for g in r["guard_reasons"]}),
         "job_statuses": sorted({s for r in rounds for s in r["statuses"]}),
         "cluster_ready_s": round(ready_s, 1),
+        # The untimed wait for the session's card warm-up, per round.
+        "cards_warm_s": [round(r["cards_s"], 1) for r in rounds],
     }
 
 

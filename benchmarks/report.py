@@ -245,10 +245,18 @@ def _pipeline_lines(figures: dict | None) -> list[str]:
     if not figures or not stages:
         return []
     parts = ", ".join(f"{name} {_num(value, 3)}" for name, value in stages.items())
-    return [
+    lines = [
         f"pipeline per job          {_num(figures.get('job_overhead_s'), 3)} s "
         f"beside {_num(figures.get('llm_latency_s'), 2)} s of LLM ({parts})"
     ]
+    warm = figures.get("cards_warm_s") or []
+    if warm:
+        lines.append(
+            "  cards computed ahead    "
+            + ", ".join(f"{_num(s, 1)}" for s in warm)
+            + " s per session (the session start's warm-up, untimed)"
+        )
+    return lines
 
 
 def table(result: dict) -> str:
@@ -327,3 +335,155 @@ def table(result: dict) -> str:
         lines.append(f"skipped {name}: {reason}")
     lines.append(f"total {result.get('duration_s')} s")
     return "\n".join(lines)
+
+
+# -- Markdown: one table per run, every figure beside its target and load --
+
+# Path targets (p95, ms): issue 30's pages and hot paths, issue 31's card.
+PATH_TARGETS_MS: dict[str, int] = {
+    "answer_next": 5,
+    "quiz_start": 20,
+    **{name: 50 for name in PAGES_50_MS},
+    **{name: 100 for name in PAGES_100_MS},
+    "question_card_cached": 100,
+    "question_card_computed": 400,
+}
+FIGURE_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    # (result key, label, unit, section whose load applies)
+    ("pickup_latency_s", "prefetch pickup", "s", "pickup"),
+    ("pipeline_job_overhead_s", "pipeline overhead per job", "s", "pickup"),
+    ("import_rows_per_s", "import", "rows/s", "import"),
+    ("embed_questions_per_s", "embedding", "questions/s", "embed"),
+    ("related_7000_s", "relations, largest topic", "s", "related"),
+    (
+        "related_7000_with_embeddings_s",
+        "relations + embeddings, largest topic",
+        "s",
+        "related",
+    ),
+    ("ingest_s", "ingest, six statutes", "s", "ingest"),
+    ("ingest_history_s", "ingest, every statute version", "s", "ingest"),
+    (
+        "import_worker_peak_mb",
+        "import worker peak, hostile upload",
+        "MB",
+        "import_bounds",
+    ),
+    ("duration_s", "whole run", "s", ""),
+)
+
+
+def _verdict(met: bool | None) -> str:
+    return {True: "met", False: "**missed**", None: ""}[met]
+
+
+# Which TARGETS row judges which result key (figures only; paths go by name).
+_FIGURE_TARGET: dict[str, str] = {
+    "pickup_latency_s": "prefetch pickup",
+    "pipeline_job_overhead_s": "pipeline overhead per job",
+    "ingest_s": "ingest, six statutes (idle)",
+    "ingest_history_s": "ingest, every statute version (idle)",
+    "import_rows_per_s": "import",
+    "import_worker_peak_mb": "import worker peak, hostile upload",
+    "related_7000_s": "relations, 7,000-question topic",
+    "related_7000_with_embeddings_s": "relations + embeddings, 7,000 (idle)",
+    "embed_questions_per_s": "embedding",
+    "duration_s": "whole run",
+}
+
+
+def _figure_target(key: str, value: Any) -> tuple[str, bool | None]:
+    label = _FIGURE_TARGET.get(key)
+    target = next((t for t in TARGETS if t.label == label), None)
+    if target is None or value is None:
+        return "", None
+    return target.text, bool(target.ok(value))
+
+
+def markdown(result: dict) -> str:
+    """The run as Markdown for docs/benchmarks.md: every path's p50/p95,
+    queries and throughput beside its target and the load it was measured
+    at, then every other figure the same way, then how long each part took."""
+    info = result.get("machine_info", {})
+    data = result.get("dataset", {})
+    rows = data.get("rows", {})
+    lines = [
+        f"`--scale {result['scale']}`, {result['date']}, "
+        f"{_num(result.get('duration_s'), 0)} s in all. Machine: {result['machine']}. "
+        f"Load average {info.get('loadavg_at_start')} at the start, "
+        f"{info.get('loadavg_at_end')} at the end.",
+    ]
+    if data:
+        lines.append(
+            f"Dataset: {rows.get('study_question', 0):,} questions, "
+            f"{max(0, rows.get('auth_user', 1) - 1):,} learners, "
+            f"{rows.get('study_attempt', 0):,} answers, "
+            f"{rows.get('study_documentchunk', 0):,} chunks "
+            f"({'reused' if data.get('reused') else 'built'}, "
+            f"build {data.get('build_s')} s, clone {data.get('clone_s')} s)."
+        )
+    lines += [
+        "",
+        "| path | p50 ms | p95 ms | queries | ×auth | target (p95) | result | load |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- | ---: |",
+    ]
+    for name in PATH_ORDER + tuple(n for n in result["paths"] if n not in PATH_ORDER):
+        p = result["paths"].get(name)
+        if not p:
+            continue
+        limit = PATH_TARGETS_MS.get(name)
+        p95 = p.get("p95_ms")
+        met = None if limit is None or p95 is None else p95 <= limit
+        target = f"≤ {limit} ms" if limit is not None else ""
+        if name == "answer_next":
+            ratio = p.get("ratio_to_authenticated_baseline")
+            met = met if ratio is None else bool(met) and ratio >= 0.5
+            target += ", ≥ 0.50 ×auth"
+        seen = p.get("queries_seen") or []
+        queries = (
+            "–".join(str(q) for q in (seen[0], seen[-1]))
+            if len(seen) > 1
+            else _num(p.get("queries"))
+        )
+        lines.append(
+            f"| {name} | {_num(p.get('p50_ms'))} | {_num(p95)} | {queries} | "
+            f"{_num(p.get('ratio_to_authenticated_baseline'))} | {target} | "
+            f"{_verdict(met)} | {_num(p.get('load1'))} |"
+        )
+    sections = result.get("sections", {})
+    lines += [
+        "",
+        "| figure | measured | target | result | load |",
+        "| --- | ---: | --- | --- | ---: |",
+    ]
+    for key, label, unit, section in FIGURE_ROWS:
+        value = result.get(key)
+        if value is None:
+            continue
+        wanted, met = _figure_target(key, value)
+        load1 = (sections.get(section) or {}).get("load1_end") if section else None
+        lines.append(
+            f"| {label} | {_num(value)} {unit} | {wanted} | {_verdict(met)} | "
+            f"{_num(load1)} |"
+        )
+    stages = (result.get("pipeline") or {}).get("stages_s") or {}
+    if stages:
+        parts = ", ".join(f"{k} {_num(v, 3)}" for k, v in stages.items())
+        lines += ["", f"Pipeline stages per job (s): {parts}."]
+    load = result.get("load_test") or {}
+    if load:
+        lines.append(
+            f"Load test: {_num(load.get('rps'), 0)} req/s, p50 "
+            f"{_num(load.get('p50_ms'))} ms, p95 {_num(load.get('p95_ms'))} ms, "
+            f"{load.get('errors', '—')} errors ({load.get('learners', '—')} learners, "
+            f"{load.get('requests', '—')} requests)."
+        )
+    if sections:
+        parts = ", ".join(
+            f"{name} {_num(s.get('seconds'), 0)} s" for name, s in sections.items()
+        )
+        lines.append(f"Time by part: {parts}.")
+    for name, reason in result.get("skipped", {}).items():
+        first = str(reason).strip().splitlines()[0] if str(reason).strip() else ""
+        lines.append(f"Not measured, {name}: {first}.")
+    return "\n".join(lines) + "\n"

@@ -64,8 +64,24 @@ def empty_result(scale: Scale) -> dict:
         "paths": {name: None for name in report.REQUIRED_PATHS},
         **{figure: None for figure in report.FIGURES},
         "load_test": None,
+        "sections": {},
         "skipped": {},
     }
+
+
+@contextmanager
+def _section(result: dict, name: str) -> Iterator[None]:
+    """Record how long a part of the run took and the 1-minute load average
+    at its end, so that every figure can be read beside the load it was
+    measured at (issue 30) and the whole run's time is accounted for."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        result["sections"][name] = {
+            "seconds": round(time.monotonic() - started, 1),
+            "load1_end": round(os.getloadavg()[0], 2),
+        }
 
 
 def benchmark_run(
@@ -89,7 +105,8 @@ def benchmark_run(
     if "ingest" in only and (scale.name != "tiny" or only == {"ingest"}):
         # Needs no synthetic dataset: runs in a rolled-back transaction.
         log("ingest …")
-        _ingest(result, documents_dir, log)
+        with _section(result, "ingest"):
+            _ingest(result, documents_dir, log)
     elif "ingest" in only:
         result["skipped"]["ingest_s"] = "tiny scale (run --only ingest)"
     if only <= {"ingest"}:
@@ -106,7 +123,8 @@ def benchmark_run(
     # A clone that is dropped afterwards gets a name of its own, so that
     # concurrent runs (two test sessions) never share one.
     run_name = f"gichul_bench_{scale.name}_{os.getpid()}" if drop_after else None
-    dataset = dataset_prepare(scale=scale, rebuild=rebuild, log=log, run=run_name)
+    with _section(result, "dataset"):
+        dataset = dataset_prepare(scale=scale, rebuild=rebuild, log=log, run=run_name)
     result["dataset"] = {**dataset.as_dict(), "params": scale.dataset_params()}
     meta = dataset.meta
     workdir = Path(tempfile.mkdtemp(prefix=f"gichul-bench-{scale.name}-"))
@@ -133,7 +151,8 @@ def benchmark_run(
                     continue
                 log(f"{name} …")
                 try:
-                    steps[name](result)
+                    with _section(result, name):
+                        steps[name](result)
                 except Exception as exc:
                     failed = True
                     log(traceback.format_exc())

@@ -146,6 +146,10 @@ def session_normalise(value: str) -> str:
     return session_parse(value).canonical
 
 
+# A bank holds a few dozen distinct session labels, and sorting a topic's
+# rounds and subjects (every quiz start reads the paper) parses each hundreds
+# of times: parsed once per process (Session is frozen).
+@lru_cache(maxsize=4096)
 def session_from_canonical(session: str) -> Session | None:
     """The stored session back as a Session; None when it is not canonical."""
     found = _CANONICAL.match(session or "")

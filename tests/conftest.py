@@ -15,6 +15,17 @@ def _default_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_latency_estimate():
+    """Each test reads the LLM latency estimate from its own jobs (a process
+    keeps it LATENCY_MEMO_S), so query counts do not depend on test order."""
+    from study.ai import states
+
+    states._latency_memo = None
+    yield
+    states._latency_memo = None
+
+
 @pytest.fixture
 def user(db):
     return get_user_model().objects.create_user(

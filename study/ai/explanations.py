@@ -41,7 +41,12 @@ from study.ai.guard import (
     missing_document_hint,
     numeric_values,
 )
-from study.documents.retrieval import Evidence, explanation_evidence, similar_questions
+from study.documents.retrieval import (
+    Evidence,
+    annex_notes,
+    question_query_text,
+    similar_questions,
+)
 from study.evidence.selectors import CardView
 from study.evidence.services import evidence_card_get
 from study.llm.budget import estimate_tokens, pack_best_first, prompt_budget
@@ -278,12 +283,19 @@ class ExplanationInputs:
 
 def explanation_candidates(question: Question) -> tuple[CardView, list[Evidence]]:
     """The question's 근거 카드 and the evidence the prompt may carry: the
-    card's passages (and similar questions) when it has passages, retrieved
-    evidence otherwise."""
+    card's passages (and similar questions) when it has passages; otherwise
+    the annexes the documents list without a body, and similar questions.
+
+    A card without passages is the answer of the same document search the
+    prompt would run (the question's query, the relevance cut, the same k),
+    so it is not run a second time: with the card computed ahead, a job
+    searches no document at all."""
     card = evidence_card_get(question=question)
     if card.has_passages:
         return card, card_evidence(card) + similar_questions(question=question)
-    return card, explanation_evidence(question=question)
+    return card, annex_notes(
+        topic_ids=[question.topic_id], query=question_query_text(question)
+    ) + similar_questions(question=question)
 
 
 def explanation_inputs(

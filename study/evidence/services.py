@@ -493,13 +493,29 @@ def session_cards_warm(
     not hold it up; a card made by both at once is computed twice at most
     (each batch reads the cache first). What the budget leaves goes to the
     topic's run."""
+    return questions_cards_warm(
+        topic=session.topic,
+        question_ids=session.question_ids,
+        budget_s=budget_s,
+        clock=clock,
+    )
+
+
+def questions_cards_warm(
+    *,
+    topic: Topic,
+    question_ids: Sequence[int],
+    budget_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> CardsWarmReport:
+    """The missing and stale cards of these questions of the topic (a
+    session's, see `session_cards_warm`), with no topic lock; what the budget
+    leaves goes to the topic's run."""
     report = CardsWarmReport()
-    topic = session.topic
+    wanted = list(question_ids)
     report.computed, report.continued = _warm(
         topic,
-        lambda: sel.questions_cards_due(
-            topic_id=topic.pk, question_ids=session.question_ids
-        ),
+        lambda: sel.questions_cards_due(topic_id=topic.pk, question_ids=wanted),
         budget_s=warm_budget_s() if budget_s is None else budget_s,
         clock=clock,
     )

@@ -271,6 +271,24 @@ class Question(models.Model):
                 condition=Q(round_count__gte=3, deleted_at__isnull=True),
                 name="study_q_frequent",
             ),
+            # A topic's rounds and subjects (selectors.exam_spec.subject_cells,
+            # read by every quiz start, mock and score) by an index-only scan,
+            # already in group order: no heap page of a 7,000-question topic.
+            models.Index(
+                fields=["topic", "exam_year", "exam_session", "subject"],
+                include=["number", "id", "numbered_by_subject"],
+                condition=Q(deleted_at__isnull=True),
+                name="study_q_topic_cells",
+            ),
+            # What a quiz may show (QuestionQuerySet.quizzable), sampled for a
+            # quiz start's random and frequent buckets by an index-only scan.
+            models.Index(
+                fields=["topic", "round_count"],
+                include=["id", "subject"],
+                condition=Q(deleted_at__isnull=True)
+                & (Q(needs_figure=False) | ~Q(figure="")),
+                name="study_q_quizzable",
+            ),
             models.Index(
                 fields=["topic", "id"],
                 condition=Q(embedding_status="ready", related_computed_at__isnull=True),

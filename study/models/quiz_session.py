@@ -130,6 +130,17 @@ class QuizSession(models.Model):
         return len(self.question_ids)
 
     @property
+    def kind_label(self) -> str:
+        """`단계별 · 시험 직전` (the quiz card's heading and the offline copy):
+        the choices' labels read directly (get_FOO_display rebuilds the
+        choices on every call, and the card shows this on every answer)."""
+        label = str(QuizMode(self.mode).label) if self.mode in QuizMode else self.mode
+        if not self.stage:
+            return label
+        stage = QuizStage(self.stage).label if self.stage in QuizStage else self.stage
+        return f"{label} · {stage}"
+
+    @property
     def is_active(self) -> bool:
         return self.status == QuizStatus.ACTIVE
 

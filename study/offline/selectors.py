@@ -44,9 +44,7 @@ def offline_bundle(*, session: QuizSession) -> dict:
 
 
 def _session_part(session: QuizSession) -> dict:
-    mode = session.get_mode_display()
-    if session.stage:
-        mode = f"{mode} · {session.get_stage_display()}"
+    mode = session.kind_label
     return {
         "id": session.pk,
         "user_id": session.user_id,

@@ -8,7 +8,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Random
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -57,22 +59,24 @@ def _pool(*, topic: Topic, skip_amended: bool = False) -> QuestionQuerySet:
     return pool
 
 
-def _progress(
-    user: User, topic: Topic, skip_amended: bool = False
-) -> QuerySet[QuestionProgress]:
-    """The learner's progress rows on quizzable questions (joined by primary
-    key, so the cost follows the learner's history, not the topic's size)."""
-    rows = QuestionProgress.objects.filter(
-        user=user, topic=topic, question__deleted_at__isnull=True
-    ).filter(Q(question__needs_figure=False) | ~Q(question__figure=""))
-    if skip_amended:
-        rows = rows.exclude(question__amendment__status__in=FLAGGED)
-    return rows
+def _progress_rows(user: User, topic: Topic, name: str) -> QuerySet[QuestionProgress]:
+    """The learner's progress rows of one bucket, read on the progress table
+    alone (the questions' own conditions are checked on the sampled rows)."""
+    rows = QuestionProgress.objects.filter(user=user, topic=topic)
+    if name == "wrong_or_unsure":
+        return rows.filter(last_outcome__in=NOT_CORRECT)
+    if name == "due_review":
+        return rows.filter(due_at__lte=timezone.now())
+    if name == "regressed":
+        return rows.filter(pattern_state=Pattern.REGRESSED)
+    raise ValueError(f"unknown bucket {name}")
 
 
 def _seed_sql_random(rng: Rng) -> None:
     """Seed PostgreSQL's random() from the caller's rng, so SQL sampling is as
-    reproducible as Python's (a seeded rng gives the same paper every time)."""
+    reproducible as Python's (a seeded rng gives the same paper every time).
+    Every random() after it on the connection follows from the seed, so one
+    seed serves all the draws of one selection."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [rng.uniform(-1.0, 1.0)])
 
@@ -82,59 +86,86 @@ def _sample_sql(qs: QuerySet, limit: int, rng: Rng) -> list[int]:
     return list(qs.order_by("?")[:limit])
 
 
-def _bucket_ids(
+# The bucket's progress rows put in random order first, then walked in that
+# order, each row's question checked against the pool by its primary key,
+# until `limit` pass: a learner with 20,000 answers has thousands of rows in
+# a bucket, and joining each of them to its question to keep 20 cost more
+# than the rest of the quiz start. MATERIALIZED keeps the random order a
+# property of the rows (the walk stops early); the ORDER BY keeps the result
+# right whatever plan is chosen.
+_PROGRESS_SAMPLE = """
+WITH c (question_id, r) AS MATERIALIZED ({rows})
+SELECT c.question_id FROM c CROSS JOIN LATERAL ({check}) q
+ORDER BY c.r LIMIT %s
+"""
+
+
+def _bucket_sql(
     name: str,
     *,
     user: User,
     topic: Topic,
+    pool: QuerySet,
     limit: int,
-    rng: Rng,
-    old_subjects: Sequence[str],
-    skip_amended: bool = False,
-) -> list[int]:
-    """Up to `limit` ids of a bucket. Pool-wide buckets are sampled in SQL, so a
-    7,000-question topic never ships all its ids to Python; the learner's own
-    buckets are bounded by their history. Subjects off the exam paper are left
-    out (they are drilled by subject)."""
-    pool = (
-        _pool(topic=topic, skip_amended=skip_amended)
-        .exclude(subject__in=old_subjects)
-        .order_by()
-    )
-    progress = (
-        _progress(user, topic, skip_amended)
-        .exclude(question__subject__in=old_subjects)
-        .order_by()
-    )
+    check: tuple[str, tuple],
+) -> tuple[str, list]:
+    """SQL for up to `limit` ids of a bucket in random order (one column);
+    `check` is the pool's test of one progress row (_pool_check)."""
     if name == "unattempted":
         seen = QuestionProgress.objects.filter(user=user, question=OuterRef("pk"))
-        qs = pool.filter(~Exists(seen)).values_list("id", flat=True)
+        qs = pool.filter(~Exists(seen))
     elif name == "frequent":
-        qs = pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS).values_list(
-            "id", flat=True
-        )
+        qs = pool.filter(round_count__gte=FREQUENT_MIN_ROUNDS)
     elif name == "random":
-        qs = pool.values_list("id", flat=True)
-    elif name == "wrong_or_unsure":
-        qs = progress.filter(last_outcome__in=NOT_CORRECT).values_list(
-            "question_id", flat=True
-        )
-    elif name == "due_review":
-        qs = progress.filter(due_at__lte=timezone.now()).values_list(
-            "question_id", flat=True
-        )
-    elif name == "regressed":
-        qs = progress.filter(pattern_state=Pattern.REGRESSED).values_list(
-            "question_id", flat=True
-        )
+        qs = pool
     else:
-        raise ValueError(f"unknown bucket {name}")
-    if name in SAMPLED_BUCKETS:
-        return _sample_sql(qs, limit, rng)
-    return list(qs.order_by("question_id"))
+        rows_sql, rows_params = (
+            _progress_rows(user, topic, name)
+            .annotate(r=Random())
+            .order_by("r")
+            .values_list("question_id", "r")
+            .query.sql_with_params()
+        )
+        check_sql, check_params = check
+        sql = _PROGRESS_SAMPLE.format(rows=rows_sql, check=check_sql)
+        return sql, [*rows_params, *check_params, limit]
+    sql, params = (
+        qs.values_list("id", flat=True).order_by("?")[:limit].query.sql_with_params()
+    )
+    return sql, list(params)
 
 
-SAMPLED_BUCKETS = {"unattempted", "frequent", "random"}
+def _pool_check(pool: QuerySet) -> tuple[str, tuple]:
+    """Whether the progress row c's question is in the pool (compiled once
+    for the learner's buckets of a start)."""
+    check = pool.filter(pk=RawSQL('"c"."question_id"', ())).values("pk")[:1]
+    return check.query.sql_with_params()
+
+
+def _buckets_ids(
+    limits: dict[str, int], *, user: User, topic: Topic, pool: QuerySet
+) -> dict[str, list[int]]:
+    """Up to `limits[name]` ids of each bucket, drawn at random in SQL (seeded
+    by the caller, _seed_sql_random) in one statement, so a 7,000-question
+    topic or a learner's 20,000 answers never ship all their ids to Python."""
+    check = _pool_check(pool) if set(limits) & PROGRESS_BUCKETS else ("", ())
+    parts, params = [], []
+    for index, (name, limit) in enumerate(limits.items()):
+        sql, part_params = _bucket_sql(
+            name, user=user, topic=topic, pool=pool, limit=limit, check=check
+        )
+        parts.append(f"(SELECT {index}, b.* FROM ({sql}) b)")
+        params += part_params
+    found: dict[str, list[int]] = {name: [] for name in limits}
+    names = list(limits)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for index, question_id in cursor.fetchall():
+            found[names[index]].append(question_id)
+    return found
+
+
+PROGRESS_BUCKETS = {"wrong_or_unsure", "due_review", "regressed"}
 
 
 def select_for_stage(
@@ -146,35 +177,35 @@ def select_for_stage(
     rng: Rng = random,
     skip_amended: bool = False,
 ) -> list[int]:
+    """The stage's buckets in fill order, each its quota. Every bucket is read
+    with enough candidates that leaving out what earlier buckets took still
+    leaves its quota (its quota plus all earlier quotas): a uniform draw from
+    the bucket's rows not yet picked, as if read one after the other. Subjects
+    off the exam paper are left out (they are drilled by subject)."""
     picked: list[int] = []
     chosen: set[int] = set()
     old = exam_paper_for_topic(topic=topic).old_subjects
-    for name, quota in quotas(STAGE_RATIOS[stage], size).items():
-        # Enough candidates that excluding what is already picked leaves quota.
-        found = _bucket_ids(
-            name,
-            user=user,
-            topic=topic,
-            limit=quota + len(chosen),
-            rng=rng,
-            old_subjects=old,
-            skip_amended=skip_amended,
-        )
-        candidates = [i for i in found if i not in chosen]
+    pool = (
+        _pool(topic=topic, skip_amended=skip_amended)
+        .exclude(subject__in=old)
+        .order_by()
+    )
+    shares = quotas(STAGE_RATIOS[stage], size)
+    limits, before = {}, 0
+    for name, quota in shares.items():
+        limits[name] = quota + before
+        before += quota
+    _seed_sql_random(rng)
+    found = _buckets_ids(limits, user=user, topic=topic, pool=pool)
+    for name, quota in shares.items():
+        candidates = [i for i in found[name] if i not in chosen]
         take = rng.sample(candidates, min(quota, len(candidates)))
         picked += take
         chosen.update(take)
     if len(picked) < size:  # short buckets are backfilled at random
-        found = _bucket_ids(
-            "random",
-            user=user,
-            topic=topic,
-            limit=size + len(chosen),
-            rng=rng,
-            old_subjects=old,
-            skip_amended=skip_amended,
-        )
-        rest = [i for i in found if i not in chosen]
+        limit = {"random": size + len(chosen)}
+        backfill = _buckets_ids(limit, user=user, topic=topic, pool=pool)
+        rest = [i for i in backfill["random"] if i not in chosen]
         if len(picked) + len(rest) < size:
             raise NotEnoughQuestions(len(picked) + len(rest), size)
         picked += rng.sample(rest, size - len(picked))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.db import connection, models
@@ -96,68 +97,118 @@ def answer_slot_get(*, user: User, session_id: int, position: int) -> AnswerSlot
     """The user's own session (404 otherwise, as session_get_for_user) with the
     questions of slot `position` and of the slot after it.
 
-    Raw SQL because this is the answer path's one read: the same query built
-    by the ORM (annotations, the visibility subquery) spent 1–3 ms compiling
-    for a 0.1 ms query. The topic's visibility is checked on its row
-    (topic_is_visible_to, the row form of Topic.objects.visible_to).
+    Raw SQL on a plain cursor because this is the answer path's one read: the
+    same query built by the ORM (annotations, the visibility subquery) spent
+    1–3 ms compiling for a 0.1 ms query, and a RawQuerySet matched its columns
+    to fields again on every call. The columns, their models' fields and
+    converters are worked out once (_slot_query). The topic's visibility is
+    checked on its row (topic_is_visible_to, the row form of
+    Topic.objects.visible_to).
     """
     index = position + 1 if 0 <= position < _MAX_SLOT else _MAX_SLOT
-    found = list(
-        QuizSession.objects.raw(_slot_sql(), [index, index + 1, session_id, user.pk])
-    )
-    if not found:
+    query = _slot_query()
+    with connection.cursor() as cursor:
+        cursor.execute(query.sql, [index, index + 1, session_id, user.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise Http404
-    session = found[0]
-    row = cast(Any, session)  # the raw query's extra columns
-    if not topic_is_visible_to(
-        user, owner_id=row.topic_owner_id, is_shared=row.topic_is_shared
-    ):
+    values = query.convert(row)
+    session_values, owner_id, is_shared, answered, following = query.split(values)
+    if not topic_is_visible_to(user, owner_id=owner_id, is_shared=is_shared):
         raise Http404
+    db = connection.alias
     return AnswerSlot(
-        session=session,
-        answered=_question_from_row(session, "a", GRADING_FIELDS),
-        next_question=_question_from_row(session, "n", QUIZ_CARD_FIELDS),
+        session=QuizSession.from_db(db, query.session_names, session_values),
+        answered=_question_from(db, query.answered_names, answered),
+        next_question=_question_from(db, query.next_names, following),
     )
+
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class _SlotQuery:
+    sql: str
+    session_names: list[str]
+    answered_names: list[str]
+    next_names: list[str]
+    # (column index, the field's column expression, its converters)
+    converters: list[tuple[int, Any, list[Converter]]]
+
+    def convert(self, row: tuple) -> list:
+        values = list(row)
+        for index, expression, converters in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], expression, connection)
+        return values
+
+    def split(self, values: list) -> tuple[list, Any, Any, list, list]:
+        n = len(self.session_names)
+        a = n + 2 + len(self.answered_names)
+        return values[:n], values[n], values[n + 1], values[n + 2 : a], values[a:]
 
 
 @cache
-def _slot_sql() -> str:
-    """Built once from the models' metadata (tables, columns)."""
+def _slot_query() -> _SlotQuery:
+    """Built once from the models' metadata (tables, columns, converters)."""
     quote = connection.ops.quote_name
-
-    def columns(alias: str, fields: tuple[str, ...]) -> str:
-        return ", ".join(
-            f"{alias}.{quote(_column(name))} AS {alias}_{name}" for name in fields
-        )
-
+    session_fields = list(QuizSession._meta.concrete_fields)
+    answered = _fields(GRADING_FIELDS)
+    following = _fields(QUIZ_CARD_FIELDS)
+    selected = [
+        *(("s", f) for f in session_fields),
+        ("t", Topic._meta.get_field("owner")),
+        ("t", Topic._meta.get_field("is_shared")),
+        *(("a", f) for f in answered),
+        *(("n", f) for f in following),
+    ]
+    converters = []
+    for index, (alias, field) in enumerate(selected):
+        expression = field.get_col(alias)
+        found = [
+            *connection.ops.get_db_converters(expression),
+            *expression.get_db_converters(connection),
+        ]
+        if found:
+            converters.append((index, expression, found))
+    columns = ", ".join(f"{alias}.{quote(_db_column(f))}" for alias, f in selected)
     question = quote(Question._meta.db_table)
-    return (
-        f"SELECT s.*, t.owner_id AS topic_owner_id, t.is_shared AS topic_is_shared, "
-        f"{columns('a', GRADING_FIELDS)}, {columns('n', QUIZ_CARD_FIELDS)} "
+    sql = (
+        f"SELECT {columns} "
         f"FROM {quote(QuizSession._meta.db_table)} s "
         f"JOIN {quote(Topic._meta.db_table)} t ON t.id = s.topic_id "
         f"LEFT JOIN {question} a ON a.id = s.question_ids[%s] "
         f"LEFT JOIN {question} n ON n.id = s.question_ids[%s] "
         f"WHERE s.id = %s AND s.user_id = %s"
     )
+    return _SlotQuery(
+        sql=sql,
+        session_names=[f.attname for f in session_fields],
+        answered_names=[f.attname for f in answered],
+        next_names=[f.attname for f in following],
+        converters=converters,
+    )
 
 
-def _column(attname: str) -> str:
-    name = attname.removesuffix("_id") if attname.endswith("_id") else attname
-    field = Question._meta.get_field(name)
+def _db_column(field: Any) -> str:
     assert isinstance(field, models.Field) and field.column
     return field.column
 
 
-def _question_from_row(
-    session: QuizSession, alias: str, fields: tuple[str, ...]
-) -> Question | None:
-    if getattr(session, f"{alias}_id") is None:  # no such slot
+def _fields(names: tuple[str, ...]) -> list[models.Field]:
+    """The concrete fields named, in the model's order (as from_db wants)."""
+    return [
+        f
+        for f in Question._meta.concrete_fields
+        if isinstance(f, models.Field) and f.attname in names
+    ]
+
+
+def _question_from(db: str, names: list[str], values: list) -> Question | None:
+    if values[0] is None:  # no such slot (the id comes first)
         return None
-    # from_db takes the values in the model's field order.
-    names = [f.attname for f in Question._meta.concrete_fields if f.attname in fields]
-    values = [getattr(session, f"{alias}_{name}") for name in names]
-    return Question.from_db(session._state.db, names, values)
+    return Question.from_db(db, names, values)
 
 
 def session_attempt_at(*, session: QuizSession, position: int | None) -> Attempt | None:

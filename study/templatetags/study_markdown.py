@@ -111,10 +111,36 @@ def render_question_text(text: str, *, inline: bool = False) -> str:
     return _rendered_question_text(text or "", inline)
 
 
+# Most stems and choices are one line of plain prose: no character Markdown,
+# math, the escaping or the sanitiser would act on, and no line start that
+# makes a list. Such a text renders to itself in a paragraph, so it skips the
+# Markdown parser (the answer path renders a new card on every answer; the
+# parser was a quarter of its template time). tests/study/test_question_markdown.py
+# holds the shortcut to the full rendering over real rounds and generated text.
+_NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f*_`\\\[\]!<>&|$~\u00a0\u2028\u2029]")
+_BLOCK_START = re.compile(r"[-+#=]|\d+\.")
+
+
+def plain_question_text(text: str) -> bool:
+    """True when Markdown would render `text` as one paragraph of itself."""
+    return (
+        text == text.strip()
+        and _NOT_PLAIN.search(text) is None
+        and _BLOCK_START.match(text) is None
+    )
+
+
 # A page renders the same questions again and again (a mock's 120 stems and
 # 480 options on every visit): the rendering is a pure function of the text.
 @lru_cache(maxsize=8192)
 def _rendered_question_text(text: str, inline: bool) -> str:
+    if text and plain_question_text(text):
+        return text if inline else f"<p>{text}</p>"
+    return render_question_markdown(text, inline=inline)
+
+
+def render_question_markdown(text: str, *, inline: bool = False) -> str:
+    """The full rendering (Markdown, math, the sanitiser), never shortcut."""
     rendered = _render(text, _convert_question)
     if inline and (match := _ONE_PARAGRAPH.match(rendered)):
         return match.group(1)

@@ -8,6 +8,7 @@ import numbers
 import psutil
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from benchmarks import database
 from benchmarks.pages import PAGES
@@ -132,3 +133,45 @@ def test_it_cleans_up_and_leaves_the_working_database_alone(bench):
     assert run_database.startswith("gichul_bench_tiny_")
     assert not database.exists(run_database)
     assert database.server_settings()["NAME"] != run_database
+
+
+def test_every_part_and_path_carries_its_time_and_load(bench):
+    result, _ = bench
+    parts = result["sections"]
+    for name in ("dataset", "pickup", "paths", "import", "embed", "load"):
+        assert is_number(parts[name]["seconds"]), name
+        assert is_number(parts[name]["load1_end"]), name
+    assert sum(p["seconds"] for p in parts.values()) <= result["duration_s"] + 1
+    for page in PAGES:
+        if page != "import_dry_run_job":
+            assert is_number(result["paths"][page]["load1"]), page
+
+
+def test_render_prints_markdown_tables_with_targets_and_load(bench, tmp_path):
+    result, _ = bench
+    source = tmp_path / "run.json"
+    source.write_text(json.dumps(result), encoding="utf-8")
+    out = io.StringIO()
+    call_command("benchmark", "--render", str(source), stdout=out)
+    text = out.getvalue()
+    rows = {
+        cells[0]: cells
+        for line in text.splitlines()
+        if line.startswith("| ")
+        for cells in [[c.strip() for c in line.strip().strip("|").split("|")]]
+    }
+    answer = rows["answer_next"]
+    assert answer[5] == "≤ 5 ms, ≥ 0.50 ×auth"
+    assert answer[6] in ("met", "**missed**")
+    assert answer[7] == f"{result['paths']['answer_next']['load1']:,.2f}"
+    assert rows["results_page"][5] == "≤ 50 ms"
+    assert rows["forecast_page"][5] == "≤ 100 ms"
+    assert rows["pipeline overhead per job"][2] == "≤ 0.1 s"
+    assert "Time by part:" in text and "dataset" in text
+
+
+def test_render_refuses_a_file_that_is_not_a_run(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(CommandError, match="cannot render"):
+        call_command("benchmark", "--render", str(bad), stdout=io.StringIO())

@@ -1,6 +1,8 @@
 """Stems and choices render the Markdown their authors use, safely (issue 23,
 item 5): a real round's table stem showed raw pipes on every page."""
 
+import csv
+import random
 import re
 
 import pytest
@@ -9,11 +11,16 @@ from django.urls import reverse
 from study.imports.services import questions_import
 from study.models import Question, QuizMode
 from study.services.quiz_sessions import quiz_answer_record
-from study.templatetags.study_markdown import render_question_text
+from study.templatetags.study_markdown import (
+    plain_question_text,
+    render_question_markdown,
+    render_question_text,
+)
 from tests.conftest import make_question
 from tests.shared_data import SHARED_EXAMS, needs_shared
 from tests.study.learner_helpers import start, submit_mock
 
+REAL_TEXT_COLUMNS = ("Question", "Option 1", "Option 2", "Option 3", "Option 4")
 RAW_TABLE = re.compile(r"\|\s*-{3,}\s*\|")
 HOSTILE = (
     '<img src=x onerror="alert(1)"> <script>alert(2)</script> '
@@ -103,3 +110,44 @@ def test_plain_text_keeps_its_line_breaks_and_math():
     # Exam text indents and underlines freely: no code blocks, no headings.
     assert "<pre>" not in render_question_text("    들여 쓴 줄")
     assert "<h" not in render_question_text("제목\n===\n# 둘")
+
+
+def _shortcut_agrees(text: str) -> bool:
+    return all(
+        render_question_text(text, inline=inline)
+        == render_question_markdown(text, inline=inline)
+        for inline in (False, True)
+    )
+
+
+def test_plain_text_renders_as_the_parser_would_render_it():
+    """Plain prose skips the Markdown parser; what it gets must be what the
+    parser, the math and the sanitiser give, for every text (generated from
+    the characters that matter, seeded)."""
+    rng = random.Random(30)
+    alphabet = (
+        "가나다 \u3000\u2003\u200b\ufeff㉠①.,?()%/:;'\"#=-+0123456789ab"
+        "*_`\\[]!<>&|$~^{}\n\t\u00a0\u2028·…〈〉×≤"
+    )
+    texts = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
+        for _ in range(20000)
+    ]
+    texts += ["1. 목록", "- 목록", "+ 목록", "# 제목", "=== 밑줄", " 앞 공백", "a  b"]
+    plain = [t for t in texts if plain_question_text(t)]
+    assert len(plain) > 2000  # the shortcut is exercised, not only refused
+    assert not plain_question_text("1. 목록") and not plain_question_text("a *b*")
+    assert [t for t in texts if not _shortcut_agrees(t)] == []
+
+
+@needs_shared
+def test_real_rounds_render_the_same_with_the_shortcut():
+    texts = []
+    for path in sorted(SHARED_EXAMS.glob("*.csv")):
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                texts += [row.get(k) or "" for k in REAL_TEXT_COLUMNS]
+    texts = [t for t in texts if t]
+    assert len(texts) > 1000
+    assert sum(map(plain_question_text, texts)) > len(texts) // 2
+    assert [t for t in texts if not _shortcut_agrees(t)] == []

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from benchmarks.report import table
+from benchmarks.report import markdown, table
 from benchmarks.runner import MEASUREMENTS, benchmark_run
 from benchmarks.scales import SCALES
 
@@ -24,6 +24,19 @@ class Command(BaseCommand):
             f"{', '.join(MEASUREMENTS)}",
         )
         parser.add_argument("--json", type=Path, help="write the results as JSON")
+        parser.add_argument(
+            "--markdown",
+            type=Path,
+            help="write the results as Markdown tables (targets and load beside "
+            "every figure, for docs/benchmarks.md)",
+        )
+        parser.add_argument(
+            "--render",
+            type=Path,
+            metavar="JSON",
+            help="measure nothing: print the Markdown tables of an earlier run's "
+            "--json file",
+        )
         parser.add_argument(
             "--rebuild",
             action="store_true",
@@ -60,6 +73,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["render"]:
+            try:
+                earlier = json.loads(options["render"].read_text(encoding="utf-8"))
+                self.stdout.write(markdown(earlier), ending="")
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise CommandError(f"cannot render {options['render']}: {exc}") from exc
+            return
         only = set(MEASUREMENTS)
         if options["only"]:
             only = {n.strip() for value in options["only"] for n in value.split(",")}
@@ -83,6 +103,8 @@ class Command(BaseCommand):
             log=lambda line: self.stderr.write(line),
         )
         self.stdout.write(table(result))
+        if options["markdown"]:
+            options["markdown"].write_text(markdown(result), encoding="utf-8")
         if options["json"]:
             options["json"].write_text(
                 json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n",

@@ -223,3 +223,37 @@ def test_the_guard_refuses_a_statute_the_passages_do_not_hold(ladder):
     )
     assert not verdict.ok and verdict.code == GuardReason.UNGROUNDED
     assert "건설안전보건법 제43조" in verdict.detail
+
+
+def _chunk_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured if "study_documentchunk" in q["sql"]]
+
+
+def test_a_job_with_its_card_cached_searches_no_document(ladder, topic):
+    """The card computed ahead is the job's retrieval: with it cached, the
+    prompt's evidence costs no search of the documents, whether the card has
+    passages (they are the evidence) or not (the same search found none)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from study.ai.explanations import explanation_candidates
+    from study.evidence.services import evidence_card_get
+
+    unrelated = make_question(
+        topic,
+        2,
+        stem="원심력에 의한 회전체의 파괴를 막는 방법은?",
+        choice_1="덮개",
+        choice_2="방호울",
+        choice_3="속도 제한",
+        choice_4="균형 시험",
+        correct_choice=4,
+    )
+    for question, has_passages in ((ladder, True), (unrelated, False)):
+        assert evidence_card_get(question=question).has_passages is has_passages
+        with CaptureQueriesContext(connection) as captured:
+            card, evidence = explanation_candidates(question)
+        assert card.has_passages is has_passages
+        assert _chunk_queries(captured) == []
+        kinds = {e.kind for e in evidence}
+        assert ("document" in kinds) is has_passages
