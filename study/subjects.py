@@ -58,8 +58,6 @@ class SubjectCell:
     first_number: int | None
     first_id: int
     by_subject: bool = False  # the round numbers each subject from 1
-    # Of `questions`, those a quiz may show (a needed figure present).
-    quizzable: int = 0
 
 
 @dataclass(frozen=True)

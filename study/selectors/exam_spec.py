@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import BoolOr
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 
 from study.models import ExamSpec, Question, QuizMode, QuizSession, Topic
 from study.models.exam_spec import DEFAULT_MINUTES_PER_SUBJECT, DEFAULT_PER_SUBJECT
@@ -84,10 +84,6 @@ class PaperFill:
         return min(self.paper.per_subject, self.largest)
 
 
-# Question.objects.quizzable()'s condition, as an aggregate's filter.
-QUIZZABLE = Q(needs_figure=False) | ~Q(figure="")
-
-
 def subject_cells(*, topic: Topic) -> list[SubjectCell]:
     """Each (round, subject) of the topic's live questions with its size."""
     rows = (
@@ -99,7 +95,6 @@ def subject_cells(*, topic: Topic) -> list[SubjectCell]:
             first=Min("number"),
             first_id=Min("id"),
             by_subject=BoolOr("numbered_by_subject"),
-            quizzable=Count("id", filter=QUIZZABLE),
         )
         .order_by()
     )
@@ -112,7 +107,6 @@ def subject_cells(*, topic: Topic) -> list[SubjectCell]:
             first_number=r["first"],
             first_id=r["first_id"],
             by_subject=bool(r["by_subject"]),
-            quizzable=r["quizzable"],
         )
         for r in rows
     ]
@@ -183,16 +177,7 @@ def topic_subject_names(*, topic: Topic) -> list[str]:
     return list(exam_paper_for_topic(topic=topic).all_subjects)
 
 
-def paper_fill(
-    *, topic: Topic, paper: ExamPaper, cells: list[SubjectCell] | None = None
-) -> PaperFill:
-    """`cells`: subject_cells already read for the topic (they count the
-    quizzable questions too, so the fill needs no second pass over the bank)."""
-    if cells is not None:
-        counts: dict[str, int] = {}
-        for cell in cells:
-            counts[cell.subject] = counts.get(cell.subject, 0) + cell.quizzable
-        return PaperFill(paper, {name: counts.get(name, 0) for name in paper.subjects})
+def paper_fill(*, topic: Topic, paper: ExamPaper) -> PaperFill:
     rows = (
         Question.objects.quizzable()
         .filter(topic=topic, subject__in=paper.subjects)
@@ -200,5 +185,5 @@ def paper_fill(
         .annotate(n=Count("id"))
         .order_by()
     )
-    found = {r["subject"]: r["n"] for r in rows}
-    return PaperFill(paper, {name: found.get(name, 0) for name in paper.subjects})
+    counts = {r["subject"]: r["n"] for r in rows}
+    return PaperFill(paper, {name: counts.get(name, 0) for name in paper.subjects})

@@ -83,35 +83,21 @@ def topic_get_editable(*, user: User | AnonymousUser, topic_id: int) -> Topic:
     return get_object_or_404(Topic.objects.editable_by(user), pk=topic_id)
 
 
-def topic_rounds(
-    *, topic: Topic, cells: list[SubjectCell] | None = None
-) -> list[RoundSummary]:
-    """Each round with its questions (`cells`: subject_cells already read for
-    the topic, summed here instead of a second pass over the bank)."""
-    if cells is None:
-        rows = (
-            Question.objects.alive()
-            .filter(topic=topic, exam_year__isnull=False)
-            .exclude(exam_session="")
-            .values("exam_year", "exam_session")
-            .annotate(
-                n=Count("id"),
-                quizzable=Count("id", filter=Q(needs_figure=False) | ~Q(figure="")),
-            )
+def topic_rounds(*, topic: Topic) -> list[RoundSummary]:
+    rows = (
+        Question.objects.alive()
+        .filter(topic=topic, exam_year__isnull=False)
+        .exclude(exam_session="")
+        .values("exam_year", "exam_session")
+        .annotate(
+            n=Count("id"),
+            quizzable=Count("id", filter=Q(needs_figure=False) | ~Q(figure="")),
         )
-        found = [
-            RoundSummary(r["exam_year"], r["exam_session"], r["n"], r["quizzable"])
-            for r in rows
-        ]
-    else:
-        sums: dict[tuple[int, str], list[int]] = {}
-        for cell in cells:
-            if cell.year is None or cell.session == "":
-                continue
-            total = sums.setdefault((cell.year, cell.session), [0, 0])
-            total[0] += cell.questions
-            total[1] += cell.quizzable
-        found = [RoundSummary(y, s, n, q) for (y, s), (n, q) in sums.items()]
+    )
+    found = [
+        RoundSummary(r["exam_year"], r["exam_session"], r["n"], r["quizzable"])
+        for r in rows
+    ]
     # Newest sitting first; the forms of one sitting in order (A형, B형).
     found.sort(key=lambda r: rounds.session_sort_key(r.session))
     found.sort(
@@ -127,7 +113,8 @@ def topic_subjects(
     cells: list[SubjectCell] | None = None,
 ) -> list[SubjectSummary]:
     """Every subject with its questions: the paper's in exam order, then the
-    old ones, then questions without a subject (`cells`: as topic_rounds)."""
+    old ones, then questions without a subject (`cells`: subject_cells already
+    read for the topic, summed here instead of a second pass over the bank)."""
     paper = paper or exam_paper_for_topic(topic=topic, cells=cells)
     counts: dict[str, int]
     if cells is None:

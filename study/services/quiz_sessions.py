@@ -38,7 +38,6 @@ from study.selectors.exam_spec import (
     exam_paper_for_topic,
     paper_fill,
     session_paper,
-    subject_cells,
 )
 from study.selectors.results import GRADING_FIELDS
 from study.selectors.scores import paper_score
@@ -177,9 +176,8 @@ def quiz_session_start(
 def _mock_start(
     *, user: User, topic: Topic, request: QuizRequest, rng: sel.Rng
 ) -> QuizSession:
-    cells = subject_cells(topic=topic)  # one pass over the bank for both
-    paper = exam_paper_for_topic(topic=topic, cells=cells)
-    fill = paper_fill(topic=topic, paper=paper, cells=cells)
+    paper = exam_paper_for_topic(topic=topic)
+    fill = paper_fill(topic=topic, paper=paper)
     per_subject = request.per_subject or fill.default_size
     if not fill.available or per_subject > fill.largest or per_subject < 1:
         raise MockTooLarge(fill, max(per_subject, 1))

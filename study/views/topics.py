@@ -57,18 +57,18 @@ def home(request):
 def topic_detail(request, topic_id: int):
     topic = sel.topic_get_for_user(user=request.user, topic_id=topic_id)
     active, recent = sessions_for_topic(user=request.user, topic=topic)
-    cells = subject_cells(topic=topic)  # one pass over the bank for both
+    cells = subject_cells(topic=topic)  # the paper and the subjects' counts
     paper = exam_paper_for_topic(topic=topic, cells=cells)
     context = {
         "topic": topic,
-        "rounds": sel.topic_rounds(topic=topic, cells=cells),
+        "rounds": sel.topic_rounds(topic=topic),
         "subjects": sel.topic_subjects(topic=topic, paper=paper, cells=cells),
         "can_edit": topic.can_edit(request.user),
         "active_sessions": active,
         "recent_sessions": recent,
         "stages": QuizStage.choices,
         "chosen_mode": _chosen_mode(request),
-        "mock_fill": paper_fill(topic=topic, paper=paper, cells=cells),
+        "mock_fill": paper_fill(topic=topic, paper=paper),
         "pass_rule": PASS_RULE_TEXT,
         "exam_status": fsel.topic_forecast(user=request.user, topic=topic),
         "amended": amendment_selectors.topic_flagged(topic=topic),

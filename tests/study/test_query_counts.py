@@ -104,15 +104,15 @@ LIMITS = {
     # new questions (1) and the 개정 flags (1, issue 26) besides the bank and
     # the answers.
     "home_cold": 15,
-    # + the topic's flagged questions; its rounds, subjects, paper and mock
-    # fill are summed from one pass over the bank (subject_cells: 3 before)
-    "topic_cold": 19,
+    # + the topic's flagged questions; its paper and its subjects' counts
+    # from one pass over the bank (subject_cells)
+    "topic_cold": 21,
     "forecast_cold": 16,  # the plot of P(합격) over the days adds none
     "plan_cold": 16,  # + the unreviewed misses
     "calibration_cold": 17,  # subjects in exam order; the track record
     # Warm: the snapshot is fresh, one row read.
     "home": 7,
-    "topic": 11,  # + the topic's flagged questions; one pass over the bank
+    "topic": 13,  # + the topic's flagged questions
     "forecast": 8,
     "plan": 6,
     "calibration": 6,  # the report and the track record, each from the row
@@ -211,9 +211,9 @@ def measure_mock(client, user, topic, per_subject: int) -> dict[str, int]:
 
 
 MOCK_LIMITS = {
-    # the topic, the paper and its fill (the spec, one pass over the bank),
-    # a seeded sample per subject, the session (13 before: the fill's own pass)
-    "mock_start": 12,
+    # the topic, the paper (the spec, the bank's cells), its fill, a seeded
+    # sample per subject, the session
+    "mock_start": 13,
     "mock_page": 4,
     # the lock, the keys, the attempts, progress (lock, upsert), the session
     # finished in one UPDATE under the lock already held, the score on the
