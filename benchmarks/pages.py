@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from benchmarks.batch import CSV_HEADER
+from benchmarks.forms import form_post
 from benchmarks.texts import TextGenerator
 from study.evidence.services import questions_cards_warm
 from study.forecast import snapshots
@@ -183,7 +184,7 @@ def _mock_starts(bench, mocks: list[int]) -> Iterator[Thunk]:
     url = reverse("study:quiz_start", args=[bench.topic.pk])
 
     def start() -> HttpResponseBase:
-        response = bench.client.post(url, {"mode": QuizMode.MOCK}, secure=True)
+        response = form_post(bench.client, url, {"mode": QuizMode.MOCK})
         match = re.search(r"/quiz/(\d+)/", response.get("Location", ""))
         if match:
             mocks.append(int(match.group(1)))
@@ -216,7 +217,7 @@ def _mock_submits(bench, mocks: list[int]) -> Iterator[Thunk]:
             if bench.rng.random() < 0.95  # a few left blank: 모르겠음
         }
         url = reverse("study:mock_submit", args=[session.pk])
-        yield partial(bench.client.post, url, answers, secure=True)
+        yield partial(form_post, bench.client, url, answers)
     raise RuntimeError("not enough started mock exams for mock_submit")
 
 

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -25,6 +24,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve, reverse
 
+from benchmarks.forms import form_post
 from benchmarks.pages import measure_pages
 from benchmarks.stats import summarize
 from benchmarks.urls import (
@@ -182,7 +182,7 @@ class HotPaths:
         data = {"mode": "stage", "stage": "pre_exam", "size": SESSION_SIZE}
 
         def start() -> HttpResponseBase:
-            response = self.client.post(url, data, secure=True)
+            response = form_post(self.client, url, data)
             match = re.search(r"/quiz/(\d+)/", response.get("Location", ""))
             if match:
                 self.started_sessions.append(int(match.group(1)))
@@ -233,13 +233,7 @@ class HotPaths:
     def _htmx_post(self, url: str, data: dict) -> HttpResponseBase:
         """A form posted the way htmx posts it: urlencoded (the test client's
         default is multipart, which no answer from a browser is)."""
-        return self.client.post(
-            url,
-            urlencode(data),
-            content_type="application/x-www-form-urlencoded",
-            secure=True,
-            headers=HTMX,
-        )
+        return form_post(self.client, url, data, headers=HTMX)
 
     def _finalize(self) -> Iterator[Thunk]:
         """The 20th answer: finalize, progress upsert, AI prefetch enqueue."""

@@ -353,16 +353,23 @@ def quiz_session_finalize(*, session: QuizSession, status: str) -> QuizSession:
     return locked
 
 
-def _finalize_locked(locked: QuizSession, status: str) -> None:
+def _finalize_locked(
+    locked: QuizSession, status: str, attempts: list[Attempt] | None = None
+) -> None:
     """quiz_session_finalize's work on a session row this transaction holds
-    locked and has not finished; its unsaved changes are saved with it."""
-    # Of each question only what progress (its topic) and a mock's score (its
-    # subject) read: a mock's 120 full question rows cost more than the rest.
-    attempts = list(
-        locked.attempts.select_related("question")
-        .only(*ATTEMPT_FIELDS, *(f"question__{name}" for name in FINALIZE_FIELDS))
-        .order_by("position")
-    )
+    locked and has not finished; its unsaved changes are saved with it.
+    `attempts`: every attempt of the session in position order, each with its
+    question's topic and subject, when the caller has just written them (a
+    mock's paper); read here otherwise."""
+    if attempts is None:
+        # Of each question only what progress (its topic) and a mock's score
+        # (its subject) read: a mock's 120 full question rows cost more than
+        # the rest.
+        attempts = list(
+            locked.attempts.select_related("question")
+            .only(*ATTEMPT_FIELDS, *(f"question__{name}" for name in FINALIZE_FIELDS))
+            .order_by("position")
+        )
     progress_apply_session(user_id=locked.user_id, attempts=attempts)
     locked.status = status
     locked.finished_at = timezone.now()
@@ -479,15 +486,18 @@ def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession
             choices.update(
                 {p: c for p, c in answers.items() if 1 <= c <= UNSURE_CHOICE}
             )
-        _record_paper(locked, choices)
+        attempts = _record_paper(locked, choices)
         # The row is locked and still open: finish it in the same UPDATE that
-        # keeps the paper's answers (no second lock, read or write of it).
-        _finalize_locked(locked, QuizStatus.FINISHED)
+        # keeps the paper's answers (no second lock, read or write of it), on
+        # the attempts just written (no second read of the 120 answers).
+        _finalize_locked(locked, QuizStatus.FINISHED, attempts)
     session.refresh_from_db()
     return locked
 
 
-def _record_paper(session: QuizSession, choices: dict[int, int]) -> None:
+def _record_paper(session: QuizSession, choices: dict[int, int]) -> list[Attempt]:
+    """Write the paper's answers (a slot left blank is 모르겠음) and return the
+    attempts in position order, each with its question's grading fields."""
     # Grading reads the key; nothing else of the 120 questions is needed here.
     questions = Question.objects.only(*PAPER_GRADING_FIELDS).in_bulk(
         session.question_ids
@@ -513,6 +523,7 @@ def _record_paper(session: QuizSession, choices: dict[int, int]) -> None:
     Attempt.objects.bulk_create(attempts)
     session.answered_count = session.size  # saved as the session is finished
     session.drafts = {str(p): c for p, c in choices.items()}
+    return attempts
 
 
 def _time_taken_split(elapsed: timedelta, size: int) -> int:

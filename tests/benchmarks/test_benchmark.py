@@ -168,6 +168,9 @@ def test_render_prints_markdown_tables_with_targets_and_load(bench, tmp_path):
     assert rows["forecast_page"][5] == "≤ 100 ms"
     assert rows["pipeline overhead per job"][2] == "≤ 0.1 s"
     assert "Time by part:" in text and "dataset" in text
+    # The relations targets are for a 7,000-question topic: no verdict below.
+    (relations,) = [c for k, c in rows.items() if k.startswith("relations + emb")]
+    assert "at 7,000 questions" in relations[2] and relations[3] == ""
 
 
 def test_render_refuses_a_file_that_is_not_a_run(tmp_path):
