@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.db import connection, models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -230,11 +231,20 @@ def sessions_for_topic(
     active = list(
         base.filter(status=QuizStatus.ACTIVE).order_by("-last_activity_at")[:3]
     )
+    # The right answers of the five shown sessions only: a correlated count,
+    # which PostgreSQL evaluates after the sort and limit. Counting through a
+    # join grouped every finished session's attempts first (20,000 answers for
+    # a heavy learner: 8 ms of the topic page at full scale).
+    correct = (
+        Attempt.objects.filter(session=OuterRef("pk"), outcome=Outcome.CORRECT)
+        .order_by()
+        .values("session")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     recent = list(
         base.exclude(status=QuizStatus.ACTIVE)
-        .annotate(
-            correct=Count("attempts", filter=Q(attempts__outcome=Outcome.CORRECT))
-        )
+        .annotate(correct=Coalesce(Subquery(correct), 0))
         .order_by("-finished_at")[:5]
     )
     return active, recent
