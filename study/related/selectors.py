@@ -198,11 +198,13 @@ def related_candidates(*, topic_id: int, model: str) -> QuerySet:
 
 
 def question_related_matches(
-    *, question: Question, model: str, floor: float
+    *, question: Question, model: str, floor: float, limit: int
 ) -> QuerySet:
-    """Candidates of other rounds at least `floor` similar, as RELATION_FIELDS
-    and `similarity`. A filter in PostgreSQL, not an ORDER BY … LIMIT, so the
-    HNSW index cannot drop candidates."""
+    """The `limit` nearest candidates of other rounds at least `floor`
+    similar (ties by id), as RELATION_FIELDS and `similarity`: what
+    related_vectors.matches_above keeps for the whole topic. Ordered by the
+    expression, an exact scan (question embeddings have no approximate
+    index)."""
     pool = related_candidates(topic_id=question.topic_id, model=model)
     pool = pool.exclude(pk=question.pk)
     if question.has_round:
@@ -213,7 +215,8 @@ def question_related_matches(
     return (
         pool.annotate(similarity=1 - CosineDistance("embedding", question.embedding))
         .filter(similarity__gte=floor)
-        .values(*RELATION_FIELDS, "similarity")
+        .order_by("-similarity", "id")
+        .values(*RELATION_FIELDS, "similarity")[:limit]
     )
 
 

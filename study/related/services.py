@@ -43,6 +43,7 @@ from study.related.selectors import (
 )
 from study.related.store import relations_write_bulk
 from study.related.thresholds import (
+    CANDIDATE_LIMIT,
     REPEAT,
     SIMILAR,
     Thresholds,
@@ -182,7 +183,10 @@ def question_related_compute(*, question: Question) -> bool:
     if not is_comparable(question, thresholds):
         return False
     found = question_related_matches(
-        question=question, model=thresholds.model, floor=thresholds.floor
+        question=question,
+        model=thresholds.model,
+        floor=thresholds.floor,
+        limit=CANDIDATE_LIMIT,
     )
     values = _relation_values(
         RelationRow.of_question(question),
@@ -262,7 +266,7 @@ def topic_related_compute(
     now = timezone.now()
     updated: list[tuple[int, dict]] = []
     found = related_vectors.matches_above(
-        topic.matrix, topic.rounds, thresholds.floor, on_progress
+        topic.matrix, topic.rounds, thresholds.floor, on_progress, CANDIDATE_LIMIT
     )
     for index, matches in found:
         values = _relation_values(

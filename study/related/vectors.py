@@ -53,14 +53,34 @@ def matches_above(
     rounds: np.ndarray,
     floor: float,
     on_progress: Callable[[int, int], None] | None = None,
+    limit: int | None = None,
 ) -> Iterator[tuple[int, list[tuple[int, float]]]]:
-    """(row, [(other row, similarity), …] at or above `floor`) for every row."""
+    """(row, [(other row, similarity), …] at or above `floor`) for every row,
+    at most `limit` of them: the most similar, ties by row."""
     for start, sims in candidate_blocks(matrix, rounds):
+        if limit is not None:
+            _keep_nearest(sims, floor, limit)
         hits_i, hits_j = np.nonzero(sims >= floor)
         found: dict[int, list[tuple[int, float]]] = {}
         for i, j in zip(hits_i.tolist(), hits_j.tolist(), strict=True):
             found.setdefault(i, []).append((j, float(sims[i, j])))
         for i in range(len(sims)):
-            yield start + i, found.get(i, [])
+            matches = found.get(i, [])
+            if limit is not None and len(matches) > limit:
+                matches = sorted(matches, key=lambda m: (-m[1], m[0]))[:limit]
+            yield start + i, matches
         if on_progress:
             on_progress(len(sims), len(rounds))
+
+
+def _keep_nearest(sims: np.ndarray, floor: float, limit: int) -> None:
+    """Mask (in place) every candidate of a row below its `limit`-th largest
+    similarity, in rows with more than `limit` at or above `floor`; ties at
+    that value stay (matches_above cuts them by row)."""
+    crowded = np.flatnonzero((sims >= floor).sum(axis=1) > limit)
+    if not len(crowded):
+        return
+    rows = sims[crowded]
+    kth = -np.partition(-rows, limit - 1, axis=1)[:, limit - 1]
+    rows[rows < kth[:, None]] = -np.inf
+    sims[crowded] = rows

@@ -180,3 +180,46 @@ def _relations(question):
         question.round_count,
         question.related_grade,
     )
+
+
+def test_each_question_keeps_its_nearest_candidates_only(topic, monkeypatch):
+    """CANDIDATE_LIMIT: the rules judge a question's nearest candidates above
+    the floor, the same ones one question at a time and the whole topic at
+    once (a large topic has hundreds above the floor: issue 30)."""
+    monkeypatch.setattr("study.related.services.CANDIDATE_LIMIT", 2)
+    hub = repeated_at(topic, 1, year=2021)
+    others = [
+        repeated_at(topic, 1, year=2020 - n, vec=near(0.999 - n * 0.001, private=n + 2))
+        for n in range(4)
+    ]
+    nearest = [others[0].pk, others[1].pk]
+    one = compute(hub)
+    assert sorted(ids(one.related_repeat)) == sorted(nearest)
+    before = {q.pk: _relations(compute(q)) for q in [hub, *others]}
+    topic_related_compute(topic_id=topic.pk)
+    after = {pk: _relations(Question.objects.get(pk=pk)) for pk in before}
+    assert after == before
+    assert sorted(ids(Question.objects.get(pk=hub.pk).related_repeat)) == sorted(
+        nearest
+    )
+
+
+def test_matches_above_keeps_the_nearest_ties_by_row():
+    import numpy as np
+
+    from study.related.vectors import matches_above
+
+    # Row 0's similarities to rows 1–4: 0.95, 0.99, 0.97, 0.99 (each its own
+    # round); a limit of 2 keeps rows 2 and 4, a limit of 3 adds row 3.
+    sims = {1: 0.95, 2: 0.99, 3: 0.97, 4: 0.99}
+    vectors = [[1.0, 0.0, 0.0, 0.0, 0.0]]
+    for row, s in sims.items():
+        v = [s, 0.0, 0.0, 0.0, 0.0]
+        v[row] = (1 - s * s) ** 0.5
+        vectors.append(v)
+    matrix = np.array(vectors, dtype=np.float32)
+    rounds = np.arange(5)
+    for limit, kept in ((2, [2, 4]), (3, [2, 3, 4]), (None, [1, 2, 3, 4])):
+        first = next(iter(matches_above(matrix, rounds, 0.9, limit=limit)))
+        assert first[0] == 0
+        assert sorted(j for j, _ in first[1]) == kept, limit
