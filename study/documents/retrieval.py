@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -15,7 +16,13 @@ from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
 from study.llm.embeddings import EmbeddingError, get_embedder
-from study.models import AIExplanationStatus, DocumentChunk, DocumentStatus, Question
+from study.models import (
+    AIExplanationStatus,
+    Document,
+    DocumentChunk,
+    DocumentStatus,
+    Question,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +42,29 @@ LEXICAL_FLOOR = 0.1
 # question (the fallback when the question has no cached relations).
 SIMILAR_STEM_MAX_DIST = 0.75
 VECTOR_MIN = 0.915
+# The lexical leg computes word_similarity for every chunk of the topic's
+# documents (4,400 at full benchmark scale), and pg_trgm extracts a chunk's
+# trigrams anew for every query (~75 us a chunk of Korean text, most of the
+# card's time). No trigram index can skip chunks there: on the benchmark's
+# text 75-95 % of a topic's chunks could pass an index's bound at the 30th
+# best similarity. The planner costs word_similarity as a cheap operator and
+# scans serially; these settings, local to one search, let it split the
+# chunks between parallel workers (one Parallel Index Scan on the chunks'
+# document index): the same rows and similarities, in about half the time on
+# two idle cores. The server's max_parallel_workers_per_gather still caps
+# the workers, and with none free the search runs in the backend as before.
+LEXICAL_PLANNER = {
+    "parallel_setup_cost": "0",
+    "parallel_tuple_cost": "0",
+    "min_parallel_index_scan_size": "0",
+}
+VECTOR_PLANNER = {
+    # An HNSW scan returns the nearest chunks of *all* topics and the topic
+    # filter is applied afterwards; iterative scanning (pgvector >= 0.8)
+    # keeps searching until enough rows pass it. Older pgvector ignores it.
+    "hnsw.iterative_scan": "relaxed_order",
+    "hnsw.ef_search": "100",
+}
 # An annex is named when the query covers this much of its title's trigrams.
 # Calibrated on the labelled set: 0.75 names the right 별표 for 3 of the 7
 # annex questions and adds a short note to 2 of 65 article questions.
@@ -84,14 +114,15 @@ class DocumentFilters:
     jurisdiction: str = ""
     year: int | None = None
 
-    def apply(self, chunks: QuerySet) -> QuerySet:
+    def apply(self, rows: QuerySet, prefix: str = "document__") -> QuerySet:
+        """Chunks (or, with prefix "", documents) the filters allow."""
         if self.material_type:
-            chunks = chunks.filter(document__material_type=self.material_type)
+            rows = rows.filter(**{f"{prefix}material_type": self.material_type})
         if self.jurisdiction:
-            chunks = chunks.filter(document__jurisdiction=self.jurisdiction)
+            rows = rows.filter(**{f"{prefix}jurisdiction": self.jurisdiction})
         if self.year:
-            chunks = chunks.filter(document__year=self.year)
-        return chunks
+            rows = rows.filter(**{f"{prefix}year": self.year})
+        return rows
 
 
 def lexical_query(text: str) -> str:
@@ -123,6 +154,24 @@ def topic_chunks(
     else:
         chunks = chunks.filter(document_id__in=document_ids)
     return filters.apply(chunks)
+
+
+def topic_document_ids(
+    topic_ids: list[int],
+    filters: DocumentFilters,
+    *,
+    document_ids: list[int] | None = None,
+) -> list[int]:
+    """The documents whose chunks `topic_chunks` gives (one query)."""
+    documents = Document.objects.filter(
+        topics__in=topic_ids, status=DocumentStatus.READY
+    )
+    if document_ids is None:
+        documents = documents.filter(in_force=True)
+    else:
+        documents = documents.filter(pk__in=document_ids)
+    ids = filters.apply(documents, prefix="").values_list("pk", flat=True)
+    return sorted(set(ids))
 
 
 def search_chunks(
@@ -157,15 +206,8 @@ def search_chunks(
         rankings.append(list(vector_sims))
     lexical = lexical_query(query)
     if lexical:
-        # The floor is applied to the top rows here, not in SQL: a WHERE on
-        # the annotation makes PostgreSQL compute word_similarity twice per
-        # chunk (filter and select list), most of the lexical leg's time.
-        by_text = (
-            base.annotate(sim=TrigramWordSimilarity(lexical, "text"))
-            .order_by("-sim", "id")
-            .values_list("id", "sim")[:CANDIDATES]
-        )
-        lexical_sims = {str(pk): sim for pk, sim in by_text if sim > LEXICAL_FLOOR}
+        documents = topic_document_ids(topic_ids, filters, document_ids=document_ids)
+        lexical_sims = lexical_ranking(documents, lexical)
         rankings.append(list(lexical_sims))
     fused = rrf_fuse(rankings)
     ranked = sorted(fused, key=lambda ref: fused[ref], reverse=True)[:CANDIDATES]
@@ -208,23 +250,54 @@ def search_chunks(
     return rerank(query, evidence)[:k]
 
 
+@contextmanager
+def _planner(values: dict[str, str]) -> Iterator[None]:
+    """Planner settings for the read queries inside the block (one
+    statement). The block only reads and is rolled back at its end, which
+    ends the settings too: set_config(…, true) would otherwise last until the
+    end of a caller's transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in values),
+            [part for item in values.items() for part in item],
+        )
+        yield
+        transaction.set_rollback(True)
+
+
 def vector_ranking(chunks: QuerySet, vector: list[float]) -> dict[str, float]:
     """Nearest chunks among `chunks` (already filtered to the topic), with
-    their cosine similarity, nearest first.
-
-    An HNSW scan returns the nearest chunks of *all* topics and the filter is
-    applied afterwards, so a topic with few chunks could get none back;
-    iterative scanning (pgvector >= 0.8) keeps searching until enough rows
-    pass the filter. Older pgvector ignores the setting.
-    """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute("SET LOCAL hnsw.ef_search = 100")
+    their cosine similarity, nearest first (see VECTOR_PLANNER)."""
+    with _planner(VECTOR_PLANNER):
         ordered = chunks.annotate(dist=CosineDistance("embedding", vector)).order_by(
             "dist"
         )
         rows = list(ordered.values_list("id", "dist")[:CANDIDATES])
     return {str(pk): 1.0 - float(dist) for pk, dist in rows}
+
+
+def lexical_ranking(document_ids: list[int], lexical: str) -> dict[str, float]:
+    """The chunks of the documents most like the lexical query by trigram
+    word similarity, above LEXICAL_FLOOR, best first (ties by id), scanned
+    by parallel workers (see LEXICAL_PLANNER).
+
+    The documents are given as ids, not as a join: with a list the planner
+    knows how many chunks it scans and picks the parallel scan of the chunks
+    (a join splits the work by document, unevenly). The floor is applied to
+    the top rows here, not in SQL: a WHERE on the annotation makes
+    PostgreSQL compute word_similarity twice per chunk (filter and select
+    list), and no chunk above the floor is missed this way (they all sort
+    before the chunks below it)."""
+    if not document_ids:
+        return {}
+    with _planner(LEXICAL_PLANNER):
+        rows = list(
+            DocumentChunk.objects.filter(document_id__in=document_ids)
+            .annotate(sim=TrigramWordSimilarity(lexical, "text"))
+            .order_by("-sim", "id")
+            .values_list("id", "sim")[:CANDIDATES]
+        )
+    return {str(pk): sim for pk, sim in rows if sim > LEXICAL_FLOOR}
 
 
 def rerank(query: str, evidence: list[Evidence]) -> list[Evidence]:
