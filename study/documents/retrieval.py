@@ -49,14 +49,16 @@ VECTOR_MIN = 0.915
 # text 75-95 % of a topic's chunks could pass an index's bound at the 30th
 # best similarity. The planner costs word_similarity as a cheap operator and
 # scans serially; these settings, local to one search, let it split the
-# chunks between parallel workers (one Parallel Index Scan on the chunks'
-# document index): the same rows and similarities, in about half the time on
+# chunks between parallel workers (a Parallel Index Scan on the chunks'
+# document index, or a Parallel Bitmap Heap Scan when the topic holds most
+# of the table): the same rows and similarities, in about half the time on
 # two idle cores. The server's max_parallel_workers_per_gather still caps
 # the workers, and with none free the search runs in the backend as before.
 LEXICAL_PLANNER = {
     "parallel_setup_cost": "0",
     "parallel_tuple_cost": "0",
     "min_parallel_index_scan_size": "0",
+    "min_parallel_table_scan_size": "0",
 }
 VECTOR_PLANNER = {
     # An HNSW scan returns the nearest chunks of *all* topics and the topic
@@ -291,13 +293,18 @@ def lexical_ranking(document_ids: list[int], lexical: str) -> dict[str, float]:
     if not document_ids:
         return {}
     with _planner(LEXICAL_PLANNER):
-        rows = list(
-            DocumentChunk.objects.filter(document_id__in=document_ids)
-            .annotate(sim=TrigramWordSimilarity(lexical, "text"))
-            .order_by("-sim", "id")
-            .values_list("id", "sim")[:CANDIDATES]
-        )
+        rows = list(lexical_rows(document_ids, lexical))
     return {str(pk): sim for pk, sim in rows if sim > LEXICAL_FLOOR}
+
+
+def lexical_rows(document_ids: list[int], lexical: str) -> QuerySet:
+    """(id, similarity) of the top CANDIDATES chunks of the documents."""
+    return (
+        DocumentChunk.objects.filter(document_id__in=document_ids)
+        .annotate(sim=TrigramWordSimilarity(lexical, "text"))
+        .order_by("-sim", "id")
+        .values_list("id", "sim")[:CANDIDATES]
+    )
 
 
 def rerank(query: str, evidence: list[Evidence]) -> list[Evidence]:
