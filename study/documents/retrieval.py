@@ -297,11 +297,19 @@ def lexical_ranking(document_ids: list[int], lexical: str) -> dict[str, float]:
     return {str(pk): sim for pk, sim in rows if sim > LEXICAL_FLOOR}
 
 
+def trigram_words(lexical: str) -> str:
+    """The query with each repeated word once: word_similarity reads only the
+    set of the query's trigrams, and pg_trgm's words never span a space, so
+    the similarities are the same; PostgreSQL extracts the query's trigrams
+    again for every chunk, and a stem and its choices repeat words."""
+    return " ".join(dict.fromkeys(lexical.split()))
+
+
 def lexical_rows(document_ids: list[int], lexical: str) -> QuerySet:
     """(id, similarity) of the top CANDIDATES chunks of the documents."""
     return (
         DocumentChunk.objects.filter(document_id__in=document_ids)
-        .annotate(sim=TrigramWordSimilarity(lexical, "text"))
+        .annotate(sim=TrigramWordSimilarity(trigram_words(lexical), "text"))
         .order_by("-sim", "id")
         .values_list("id", "sim")[:CANDIDATES]
     )
