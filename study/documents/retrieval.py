@@ -45,15 +45,17 @@ VECTOR_MIN = 0.915
 # The lexical leg computes word_similarity for every chunk of the topic's
 # documents (4,400 at full benchmark scale), and pg_trgm extracts a chunk's
 # trigrams anew for every query (~75 us a chunk of Korean text, most of the
-# card's time). No trigram index can skip chunks there: on the benchmark's
-# text 75-95 % of a topic's chunks could pass an index's bound at the 30th
-# best similarity. The planner costs word_similarity as a cheap operator and
-# scans serially; these settings, local to one search, let it split the
+# card's time). No trigram index skips chunks on the benchmark's text (75-95 %
+# of a topic's chunks pass an index's bound even at the 30th best
+# similarity; on the real statutes about a third pass at the floor, see
+# docs/benchmarks.md). The planner costs word_similarity as a cheap operator
+# and scans serially; these settings, local to one search, let it split the
 # chunks between parallel workers (a Parallel Index Scan on the chunks'
 # document index, or a Parallel Bitmap Heap Scan when the topic holds most
-# of the table): the same rows and similarities, in about half the time on
-# two idle cores. The server's max_parallel_workers_per_gather still caps
-# the workers, and with none free the search runs in the backend as before.
+# of the table): the same rows and similarities, sooner while a core is free
+# (full scale, load 5: 701 -> 440 ms median), no faster when all are busy.
+# The server's max_parallel_workers_per_gather still caps the workers; with
+# none free the backend scans alone, as before.
 LEXICAL_PLANNER = {
     "parallel_setup_cost": "0",
     "parallel_tuple_cost": "0",
