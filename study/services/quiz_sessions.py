@@ -41,6 +41,7 @@ from study.selectors.exam_spec import (
 )
 from study.selectors.results import GRADING_FIELDS
 from study.selectors.scores import paper_score
+from study.services.bulk_insert import unnest_columns, unnest_insert_sql
 from study.services.progress import progress_apply_session
 
 logger = logging.getLogger(__name__)
@@ -520,10 +521,21 @@ def _record_paper(session: QuizSession, choices: dict[int, int]) -> list[Attempt
                 time_taken_ms=per_question,
             )
         )
-    Attempt.objects.bulk_create(attempts)
+    _insert_attempts(attempts)
     session.answered_count = session.size  # saved as the session is finished
     session.drafts = {str(p): c for p, c in choices.items()}
     return attempts
+
+
+def _insert_attempts(attempts: list[Attempt]) -> None:
+    """One INSERT … SELECT FROM unnest(…) for the paper; each attempt gets its id."""
+    fields, sql = unnest_insert_sql(Attempt, returning=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, unnest_columns(fields, attempts))
+        ids = [row[0] for row in cursor.fetchall()]
+    for attempt, pk in zip(attempts, ids, strict=True):
+        attempt.pk = pk
+        attempt._state.adding = False
 
 
 def _time_taken_split(elapsed: timedelta, size: int) -> int:
