@@ -161,8 +161,20 @@ def jobs_insert_pending(
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     if ids:
-        transaction.on_commit(wake_consumer)
+        _wake_after_commit()
     return ids
+
+
+def _wake_after_commit() -> None:
+    """Wake a consumer once the transaction commits, once per transaction: a
+    finished session queues explanations and its analysis, and one consumer
+    drains both. A wake registered in this block or an enclosing one survives
+    whenever this one would, so a second is not registered."""
+    current = set(connection.savepoint_ids)
+    for savepoints, func, _robust in connection.run_on_commit:
+        if func is wake_consumer and savepoints <= current:
+            return
+    transaction.on_commit(wake_consumer)
 
 
 def wake_consumer() -> None:

@@ -70,9 +70,8 @@ def unnest_insert_sql(
     on_conflict = ""
     if conflict:
         sets = ", ".join(f"{column(n)} = EXCLUDED.{column(n)}" for n in update)
-        on_conflict = (
-            f"ON CONFLICT ({', '.join(column(n) for n in conflict)}) "
-            + (f"DO UPDATE SET {sets}" if update else "DO NOTHING")
+        on_conflict = f"ON CONFLICT ({', '.join(column(n) for n in conflict)}) " + (
+            f"DO UPDATE SET {sets}" if update else "DO NOTHING"
         )
     sql = _INSERT.format(
         table=quote(model._meta.db_table),

@@ -492,7 +492,10 @@ def mock_submit(*, session: QuizSession, answers: dict[int, int]) -> QuizSession
         # keeps the paper's answers (no second lock, read or write of it), on
         # the attempts just written (no second read of the 120 answers).
         _finalize_locked(locked, QuizStatus.FINISHED, attempts)
-    session.refresh_from_db()
+    # The caller's copy as stored: the row read under the lock, saved whole by
+    # the finish (no second read of it).
+    for field in QuizSession._meta.concrete_fields:
+        setattr(session, field.attname, getattr(locked, field.attname))
     return locked
 
 

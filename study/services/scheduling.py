@@ -11,6 +11,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Subquery
 from fsrs import Card, Rating, Scheduler
 
 from study.forecast import retention as exam_rule
@@ -27,15 +29,6 @@ def scheduler_for(desired_retention: float) -> Scheduler:
         relearning_steps=(),
         enable_fuzzing=False,
     )
-
-
-def desired_retention_for(user_id: int) -> float:
-    value = (
-        LearnerSettings.objects.filter(user_id=user_id)
-        .values_list("desired_retention", flat=True)
-        .first()
-    )
-    return value or DEFAULT_RETENTION
 
 
 def rating_for(outcome: str) -> Rating:
@@ -62,14 +55,6 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def exam_date_for(user_id: int, topic_id: int) -> date | None:
-    return (
-        ExamPlan.objects.filter(user_id=user_id, topic_id=topic_id)
-        .values_list("exam_date", flat=True)
-        .first()
-    )
-
-
 @dataclass(frozen=True)
 class ReviewContext:
     """How reviews of one learner's topic are scheduled at one moment."""
@@ -84,10 +69,22 @@ class ReviewContext:
 
 
 def review_context(*, user_id: int, topic_id: int, at: datetime) -> ReviewContext:
+    """The learner's retention and exam date of the topic in one query."""
+    retention = LearnerSettings.objects.filter(user_id=user_id).values(
+        "desired_retention"
+    )[:1]
+    exam_date = ExamPlan.objects.filter(user_id=user_id, topic_id=topic_id).values(
+        "exam_date"
+    )[:1]
+    row = (
+        get_user_model()
+        .objects.filter(pk=user_id)
+        .values_list(Subquery(retention), Subquery(exam_date))
+        .first()
+    )
+    stored, exam = row if row is not None else (None, None)
     return review_context_for(
-        retention=desired_retention_for(user_id),
-        exam_date=exam_date_for(user_id, topic_id),
-        at=at,
+        retention=stored or DEFAULT_RETENTION, exam_date=exam, at=at
     )
 
 
