@@ -42,12 +42,14 @@ from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from study.jobs.queue import task_after_commit
 from study.llm.client import llm_configured
 from study.llm.gate import GateTimeout, Priority, llm_gate, own_connection
 from study.models import JobError, JobStatus, QuestionJob, SessionJob
 from study.services.ai_budget import BUDGET_EXCEEDED, ai_budget_blocked, ai_spender
 
 logger = logging.getLogger(__name__)
+CONSUME_TASK = "study.tasks.ai_jobs_consume"
 
 Job = QuestionJob | SessionJob
 
@@ -168,18 +170,15 @@ def jobs_insert_pending(
 def _wake_after_commit() -> None:
     """Wake a consumer once the transaction commits, once per transaction: a
     finished session queues explanations and its analysis, and one consumer
-    drains both. A wake registered in this block or an enclosing one survives
-    whenever this one would, so a second is not registered."""
-    current = set(connection.savepoint_ids)
-    for savepoints, func, _robust in connection.run_on_commit:
-        if func is wake_consumer and savepoints <= current:
-            return
-    transaction.on_commit(wake_consumer)
+    drains both (study.jobs.queue: in the transaction on the ORM broker)."""
+    task_after_commit(
+        CONSUME_TASK, q_options={"timeout": settings.Q_CLUSTER["timeout"]}
+    )
 
 
 def wake_consumer() -> None:
     """Start a consumer now rather than at the next safety-net tick."""
-    _start_task("study.tasks.ai_jobs_consume")
+    _start_task(CONSUME_TASK)
 
 
 def jobs_on_worker_start(**kwargs: Any) -> None:
