@@ -11,8 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Subquery
+from django.db import connection
 from fsrs import Card, Rating, Scheduler
 
 from study.forecast import retention as exam_rule
@@ -68,23 +67,24 @@ class ReviewContext:
         )
 
 
+_SETTINGS = """
+SELECT (SELECT desired_retention FROM {settings} WHERE user_id = %s),
+       (SELECT exam_date FROM {plans} WHERE user_id = %s AND topic_id = %s)
+"""
+
+
 def review_context(*, user_id: int, topic_id: int, at: datetime) -> ReviewContext:
-    """The learner's retention and exam date of the topic in one query."""
-    retention = LearnerSettings.objects.filter(user_id=user_id).values(
-        "desired_retention"
-    )[:1]
-    exam_date = ExamPlan.objects.filter(user_id=user_id, topic_id=topic_id).values(
-        "exam_date"
-    )[:1]
-    row = (
-        get_user_model()
-        .objects.filter(pk=user_id)
-        .values_list(Subquery(retention), Subquery(exam_date))
-        .first()
+    """The learner's retention and exam date of the topic, in one query."""
+    quote = connection.ops.quote_name
+    sql = _SETTINGS.format(
+        settings=quote(LearnerSettings._meta.db_table),
+        plans=quote(ExamPlan._meta.db_table),
     )
-    stored, exam = row if row is not None else (None, None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, user_id, topic_id])
+        stored, exam_date = cursor.fetchone()
     return review_context_for(
-        retention=stored or DEFAULT_RETENTION, exam_date=exam, at=at
+        retention=stored or DEFAULT_RETENTION, exam_date=exam_date, at=at
     )
 
 
