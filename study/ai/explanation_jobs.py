@@ -79,7 +79,7 @@ def questions_needing_explanation(question_ids: Iterable[int]) -> list[int]:
         question=connection.ops.quote_name(Question._meta.db_table),
         job=connection.ops.quote_name(QuestionJob._meta.db_table),
     )
-    params = {
+    params: dict[str, Any] = {
         "ids": ordered,
         "open": [AIExplanationStatus.NONE.value, AIExplanationStatus.FAILED.value],
         "kind": JobKind.EXPLANATION.value,

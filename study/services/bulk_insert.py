@@ -58,6 +58,7 @@ def unnest_insert_sql(
         if not isinstance(field, _AS_THEY_ARE):  # a value Django would convert
             raise TypeError(f"{model.__name__}.{field.name}: not written as is")
     quote = connection.ops.quote_name
+    assert model._meta.pk is not None
 
     def array(field: models.Field) -> str:
         if isinstance(field, models.JSONField):  # one JSON text per row
@@ -65,7 +66,9 @@ def unnest_insert_sql(
         return f"%s::{field.cast_db_type(connection)}[]"
 
     def column(name: str) -> str:
-        return quote(model._meta.get_field(name).column)  # type: ignore[union-attr]
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return quote(field.column or field.attname)
 
     on_conflict = ""
     if conflict:
@@ -75,10 +78,10 @@ def unnest_insert_sql(
         )
     sql = _INSERT.format(
         table=quote(model._meta.db_table),
-        columns=", ".join(quote(f.column) for f in fields),
+        columns=", ".join(quote(f.column or f.attname) for f in fields),
         arrays=", ".join(array(f) for f in fields),
         conflict=on_conflict,
-        returning=f"RETURNING {quote(model._meta.pk.column)}" if returning else "",
+        returning=f"RETURNING {column(model._meta.pk.name)}" if returning else "",
     )
     return fields, sql
 

@@ -550,7 +550,7 @@ def _new_attempt(question: Question, **values: Any) -> Attempt:
             for name, field in _attempt_layout()
         )
     )
-    Attempt._meta.get_field("question").set_cached_value(attempt, question)  # type: ignore[union-attr]
+    Attempt._meta.get_field("question").set_cached_value(attempt, question)
     return attempt
 
 
