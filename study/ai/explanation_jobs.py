@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from study.ai.explanations import (
@@ -46,44 +46,51 @@ def failed_recently_cutoff() -> datetime:
     return timezone.now() - timedelta(seconds=settings.STUDY_JOB_RETRY_MAX_S)
 
 
+# One statement written out: the ORM's Exists/Subquery chain cost several
+# times the query itself to build and compile (it runs at every finished
+# session, a mock's 120 questions included, and on every results page).
+_NEEDING = """
+SELECT q.id FROM {question} q
+WHERE q.id = ANY(%(ids)s) AND q.deleted_at IS NULL
+  AND q.ai_explanation_status = ANY(%(open)s)
+  AND NOT EXISTS (
+    SELECT 1 FROM {job} j WHERE j.question_id = q.id AND j.kind = %(kind)s
+      AND j.status = ANY(%(active)s))
+  AND NOT EXISTS (
+    SELECT 1 FROM {job} j WHERE j.question_id = q.id AND j.kind = %(kind)s
+      AND j.status = %(failed)s AND j.completed_at > %(cutoff)s)
+  AND COALESCE((
+    SELECT j.error_code <> ALL(%(final)s) FROM {job} j
+    WHERE j.question_id = q.id AND j.kind = %(kind)s
+      AND NOT (j.status = ANY(%(active)s))
+    ORDER BY j.created_at DESC, j.id DESC LIMIT 1), true)
+"""
+
+
 def questions_needing_explanation(question_ids: Iterable[int]) -> list[int]:
     """In the given order: status none or failed, with no active job; never
     stale, skipped, pending or ready; not a question whose latest job ended in
     guard_fail or evidence_missing, nor one whose latest job failed within the
     backoff window."""
     ordered = list(dict.fromkeys(question_ids))
-    finished = (
-        QuestionJob.objects.filter(question=OuterRef("pk"), kind=JobKind.EXPLANATION)
-        .exclude(status__in=[JobStatus.PENDING, JobStatus.PROCESSING])
-        .order_by("-created_at", "-id")
+    if not ordered:
+        return []
+    sql = _NEEDING.format(
+        question=connection.ops.quote_name(Question._meta.db_table),
+        job=connection.ops.quote_name(QuestionJob._meta.db_table),
     )
-    failed_recently = QuestionJob.objects.filter(
-        question=OuterRef("pk"),
-        kind=JobKind.EXPLANATION,
-        status=JobStatus.FAILED,
-        completed_at__gt=failed_recently_cutoff(),
-    )
-    active = QuestionJob.objects.filter(
-        question=OuterRef("pk"),
-        kind=JobKind.EXPLANATION,
-        status__in=[JobStatus.PENDING, JobStatus.PROCESSING],
-    )
-    rows = (
-        Question.objects.alive()
-        .filter(pk__in=ordered)
-        .exclude(Exists(active))
-        .filter(
-            ai_explanation_status__in=[
-                AIExplanationStatus.NONE,
-                AIExplanationStatus.FAILED,
-            ]
-        )
-        .annotate(latest_error=Subquery(finished.values("error_code")[:1]))
-        .filter(Q(latest_error__isnull=True) | ~Q(latest_error__in=FINAL_ERRORS))
-        .exclude(Exists(failed_recently))
-        .values_list("id", flat=True)
-    )
-    wanted = set(rows)
+    params: dict[str, Any] = {
+        "ids": ordered,
+        "open": [AIExplanationStatus.NONE.value, AIExplanationStatus.FAILED.value],
+        "kind": JobKind.EXPLANATION.value,
+        "active": [JobStatus.PENDING.value, JobStatus.PROCESSING.value],
+        "failed": JobStatus.FAILED.value,
+        "cutoff": failed_recently_cutoff(),
+        "final": [error.value for error in FINAL_ERRORS],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        wanted = {row[0] for row in cursor.fetchall()}
     return [qid for qid in ordered if qid in wanted]
 
 

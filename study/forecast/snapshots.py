@@ -17,14 +17,14 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from study.forecast import codec
 from study.forecast import selectors as fsel
 from study.forecast.model import SITTING_MAX
+from study.jobs.queue import task_after_commit
 from study.models import ExamPlan, ForecastSnapshot, Topic
 
 logger = logging.getLogger(__name__)
@@ -63,14 +63,8 @@ def forecast_snapshots_invalidate_many(*, pairs: Iterable[tuple[int, int]]) -> N
 def forecast_snapshot_changed(*, user_id: int, topic_id: int) -> None:
     """Invalidate now and queue the refresh for after the commit."""
     forecast_snapshots_invalidate(user_id=user_id, topic_id=topic_id)
-    transaction.on_commit(lambda: _enqueue(user_id, topic_id))
-
-
-def _enqueue(user_id: int, topic_id: int) -> None:
-    try:
-        async_task(REFRESH_TASK, user_id, topic_id)
-    except Exception:  # the schedule refreshes it within a minute
-        logger.exception("could not queue the forecast refresh of %s", user_id)
+    # The schedule refreshes it within a minute if the task is lost.
+    task_after_commit(REFRESH_TASK, user_id, topic_id)
 
 
 def forecast_snapshot_refresh(

@@ -42,12 +42,14 @@ from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from study.jobs.queue import task_after_commit
 from study.llm.client import llm_configured
 from study.llm.gate import GateTimeout, Priority, llm_gate, own_connection
 from study.models import JobError, JobStatus, QuestionJob, SessionJob
 from study.services.ai_budget import BUDGET_EXCEEDED, ai_budget_blocked, ai_spender
 
 logger = logging.getLogger(__name__)
+CONSUME_TASK = "study.tasks.ai_jobs_consume"
 
 Job = QuestionJob | SessionJob
 
@@ -161,13 +163,22 @@ def jobs_insert_pending(
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     if ids:
-        transaction.on_commit(wake_consumer)
+        _wake_after_commit()
     return ids
+
+
+def _wake_after_commit() -> None:
+    """Wake a consumer once the transaction commits, once per transaction: a
+    finished session queues explanations and its analysis, and one consumer
+    drains both (study.jobs.queue: in the transaction on the ORM broker)."""
+    task_after_commit(
+        CONSUME_TASK, q_options={"timeout": settings.Q_CLUSTER["timeout"]}
+    )
 
 
 def wake_consumer() -> None:
     """Start a consumer now rather than at the next safety-net tick."""
-    _start_task("study.tasks.ai_jobs_consume")
+    _start_task(CONSUME_TASK)
 
 
 def jobs_on_worker_start(**kwargs: Any) -> None:

@@ -6,13 +6,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from fsrs import Card
 
 from study.models import Attempt, Outcome, QuestionProgress
 from study.models.progress import NOT_CORRECT
 from study.services import scheduling
+from study.services.bulk_insert import unnest_columns, unnest_insert_sql
 from study.services.patterns import (
     history_merge_same_day,
     history_push,
@@ -121,13 +122,18 @@ PROGRESS_FIELDS = [
 
 
 def _save_rows(rows: Iterable[QuestionProgress]) -> None:
-    """One INSERT … ON CONFLICT (user, question) DO UPDATE for the whole session."""
-    QuestionProgress.objects.bulk_create(
-        list(rows),
-        update_conflicts=True,
-        unique_fields=["user", "question"],
-        update_fields=PROGRESS_FIELDS,
+    """One INSERT … SELECT FROM unnest(…) ON CONFLICT (user, question) DO
+    UPDATE for the whole session: a row read under the lock is updated, a new
+    one inserted, and the values cost the ORM nothing each (a mock's 120 rows
+    were two bulk_create statements, about 2,000 values prepared one by one)."""
+    rows = list(rows)
+    fields, sql = unnest_insert_sql(
+        QuestionProgress,
+        conflict=("user", "question"),
+        update=tuple(PROGRESS_FIELDS),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, unnest_columns(fields, rows))
 
 
 @transaction.atomic

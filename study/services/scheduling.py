@@ -11,6 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from fsrs import Card, Rating, Scheduler
 
 from study.forecast import retention as exam_rule
@@ -27,15 +28,6 @@ def scheduler_for(desired_retention: float) -> Scheduler:
         relearning_steps=(),
         enable_fuzzing=False,
     )
-
-
-def desired_retention_for(user_id: int) -> float:
-    value = (
-        LearnerSettings.objects.filter(user_id=user_id)
-        .values_list("desired_retention", flat=True)
-        .first()
-    )
-    return value or DEFAULT_RETENTION
 
 
 def rating_for(outcome: str) -> Rating:
@@ -62,14 +54,6 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def exam_date_for(user_id: int, topic_id: int) -> date | None:
-    return (
-        ExamPlan.objects.filter(user_id=user_id, topic_id=topic_id)
-        .values_list("exam_date", flat=True)
-        .first()
-    )
-
-
 @dataclass(frozen=True)
 class ReviewContext:
     """How reviews of one learner's topic are scheduled at one moment."""
@@ -83,11 +67,24 @@ class ReviewContext:
         )
 
 
+_SETTINGS = """
+SELECT (SELECT desired_retention FROM {settings} WHERE user_id = %s),
+       (SELECT exam_date FROM {plans} WHERE user_id = %s AND topic_id = %s)
+"""
+
+
 def review_context(*, user_id: int, topic_id: int, at: datetime) -> ReviewContext:
+    """The learner's retention and exam date of the topic, in one query."""
+    quote = connection.ops.quote_name
+    sql = _SETTINGS.format(
+        settings=quote(LearnerSettings._meta.db_table),
+        plans=quote(ExamPlan._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, user_id, topic_id])
+        stored, exam_date = cursor.fetchone()
     return review_context_for(
-        retention=desired_retention_for(user_id),
-        exam_date=exam_date_for(user_id, topic_id),
-        at=at,
+        retention=stored or DEFAULT_RETENTION, exam_date=exam_date, at=at
     )
 
 

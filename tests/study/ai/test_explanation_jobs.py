@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -116,6 +117,44 @@ def test_the_needs_explanation_helper(user, topic, fake_llm, woken):
     wanted = set(jobs.questions_needing_explanation(ids))
     expected = {made[k].pk for k, (_, yes) in cases.items() if yes} | {timed_out.pk}
     assert wanted == expected
+
+
+def test_the_needs_explanation_helper_reads_active_jobs_the_latest_one_and_backoff(
+    user, topic, fake_llm, woken
+):
+    now = timezone.now()
+    fresh, active, deleted, retried, backing_off, waited = (
+        q(topic, n, ai_explanation_status=AIExplanationStatus.FAILED)
+        for n in range(1, 7)
+    )
+    QuestionJob.objects.create(question=active, user=user, status=JobStatus.PENDING)
+    Question.objects.filter(pk=deleted.pk).update(deleted_at=now)
+    # A guard_fail long ago, then a job that ended otherwise: the latest decides.
+    QuestionJob.objects.create(
+        question=retried, user=user, status=JobStatus.FAILED, error_code="guard_fail"
+    )
+    QuestionJob.objects.create(
+        question=retried, user=user, status=JobStatus.FAILED, error_code="llm_timeout"
+    )
+    QuestionJob.objects.filter(question=retried, error_code="guard_fail").update(
+        created_at=now - timedelta(days=2)
+    )
+    window = timedelta(seconds=settings.STUDY_JOB_RETRY_MAX_S)
+    for question, ended in ((backing_off, now), (waited, now - 2 * window)):
+        QuestionJob.objects.create(
+            question=question,
+            user=user,
+            status=JobStatus.FAILED,
+            error_code="llm_timeout",
+            completed_at=ended,
+        )
+    asked = [waited, retried, backing_off, deleted, active, fresh]
+    assert jobs.questions_needing_explanation([x.pk for x in asked]) == [
+        waited.pk,
+        retried.pk,
+        fresh.pk,
+    ]  # in the order asked
+    assert jobs.questions_needing_explanation([]) == []
 
 
 def test_success_saves_a_ready_explanation_and_payload(
