@@ -57,6 +57,9 @@ def unnest_insert_sql(
     for field in fields:
         if not isinstance(field, _AS_THEY_ARE):  # a value Django would convert
             raise TypeError(f"{model.__name__}.{field.name}: not written as is")
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            # pre_save would set it; the attribute as it is would not be it
+            raise TypeError(f"{model.__name__}.{field.name}: set on save")
     quote = connection.ops.quote_name
     assert model._meta.pk is not None
 
