@@ -33,6 +33,7 @@ from study.models import (
     QuizStatus,
     Topic,
 )
+from study.prepared import prepared_cursor
 from study.selectors import quiz_selection as sel
 from study.selectors.exam_spec import (
     PaperFill,
@@ -409,7 +410,7 @@ def quiz_answer_submit(
     grade += [Outcome.CORRECT, Outcome.WRONG]
     slot = query.params(session_id, user.pk, position)
     try:
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [*claim, *values, *grade, *slot])
             row = cursor.fetchone()
     except IntegrityError as exc:  # a key already recorded: nothing was claimed
