@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from study import rounds
 from study.ai import explanation_jobs, session_analysis
+from study.db.prepared import prepared_cursor
 from study.evidence.services import session_cards_compute_enqueue
 from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import (
@@ -33,7 +34,6 @@ from study.models import (
     QuizStatus,
     Topic,
 )
-from study.prepared import prepared_cursor
 from study.selectors import quiz_selection as sel
 from study.selectors.exam_spec import (
     PaperFill,
