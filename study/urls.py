@@ -20,6 +20,8 @@ from study.views import (
 
 app_name = "study"
 urlpatterns = [
+    # First: resolved on every answer (the patterns before it are tried in turn).
+    path("quiz/<int:session_id>/answer", quiz.quiz_answer, name="quiz_answer"),
     path("", topics.home, name="home"),
     path("manifest.webmanifest", offline.web_app_manifest, name="web_app_manifest"),
     path("sw.js", offline.service_worker, name="service_worker"),
@@ -161,7 +163,6 @@ urlpatterns = [
         name="question_figure",
     ),
     path("quiz/<int:session_id>/", quiz.quiz_page, name="quiz"),
-    path("quiz/<int:session_id>/answer", quiz.quiz_answer, name="quiz_answer"),
     path("quiz/<int:session_id>/draft", quiz.mock_draft, name="mock_draft"),
     path("quiz/<int:session_id>/submit", quiz.mock_submit_view, name="mock_submit"),
     path("quiz/<int:session_id>/abandon", quiz.quiz_abandon, name="quiz_abandon"),

@@ -92,6 +92,12 @@ else:
     DATABASES = {"default": ensure_server(VAR_DIR)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The answer path's statement is prepared once per connection (study/db/prepared.py);
+# Django's own queries bind on the client and are never prepared. Off behind a
+# pooler that cannot keep prepared statements (PgBouncer in transaction mode
+# before 1.21): the statement is then bound on the server but planned each time.
+if env.bool("DB_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
     "TEST_DATABASE_NAME", default="test_gichul"
 )

@@ -81,7 +81,7 @@ GRADING_FIELDS = (
     "accepted_choices",
     "explanation",
 )
-_MAX_SLOT = 10_000  # beyond any session; keeps a hostile position a valid index
+MAX_SLOT = 10_000  # beyond any session; keeps a hostile position a valid index
 
 
 @dataclass(frozen=True)
@@ -94,25 +94,10 @@ class AnswerSlot:
     next_question: Question | None
 
 
-def answer_slot_get(*, user: User, session_id: int, position: int) -> AnswerSlot:
-    """The user's own session (404 otherwise, as session_get_for_user) with the
-    questions of slot `position` and of the slot after it.
-
-    Raw SQL on a plain cursor because this is the answer path's one read: the
-    same query built by the ORM (annotations, the visibility subquery) spent
-    1–3 ms compiling for a 0.1 ms query, and a RawQuerySet matched its columns
-    to fields again on every call. The columns, their models' fields and
-    converters are worked out once (_slot_query). The topic's visibility is
-    checked on its row (topic_is_visible_to, the row form of
-    Topic.objects.visible_to).
-    """
-    index = position + 1 if 0 <= position < _MAX_SLOT else _MAX_SLOT
-    query = _slot_query()
-    with connection.cursor() as cursor:
-        cursor.execute(query.sql, [index, index + 1, session_id, user.pk])
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404
+def answer_slot_from(user: User, query: AnswerSlotQuery, row: tuple) -> AnswerSlot:
+    """The slot of a row of answer_slot_query's columns (the row may go on:
+    the columns after them are the caller's). 404 when the topic is not
+    visible to the user."""
     values = query.convert(row)
     session_values, owner_id, is_shared, answered, following = query.split(values)
     if not topic_is_visible_to(user, owner_id=owner_id, is_shared=is_shared):
@@ -129,16 +114,35 @@ Converter = Callable[[Any, Any, Any], Any]
 
 
 @dataclass(frozen=True)
-class _SlotQuery:
-    sql: str
+class AnswerSlotQuery:
+    """The slot read: `columns` FROM `tables` (aliases s, t, a, n) WHERE
+    `where`; its parameters in order come from params()."""
+
+    columns: str
+    tables: str
+    where: str
     session_names: list[str]
     answered_names: list[str]
     next_names: list[str]
     # (column index, the field's column expression, its converters)
     converters: list[tuple[int, Any, list[Converter]]]
 
+    @property
+    def width(self) -> int:
+        return (
+            len(self.session_names)
+            + 2
+            + len(self.answered_names)
+            + len(self.next_names)
+        )
+
+    @staticmethod
+    def params(session_id: int, user_id: int, position: int) -> list[int]:
+        index = position + 1 if 0 <= position < MAX_SLOT else MAX_SLOT
+        return [index, index + 1, session_id, user_id]
+
     def convert(self, row: tuple) -> list:
-        values = list(row)
+        values = list(row[: self.width])
         for index, expression, converters in self.converters:
             for converter in converters:
                 values[index] = converter(values[index], expression, connection)
@@ -151,8 +155,20 @@ class _SlotQuery:
 
 
 @cache
-def _slot_query() -> _SlotQuery:
-    """Built once from the models' metadata (tables, columns, converters)."""
+def answer_slot_query() -> AnswerSlotQuery:
+    """The answer path's read: the user's own session (no row otherwise, a 404
+    as session_get_for_user) with the questions of slot `position` and of the
+    slot after it. The answer service runs it in the statement that records
+    the answer (services.quiz_sessions.quiz_answer_submit).
+
+    Raw SQL because it runs on every answer: the same query built by the ORM
+    (annotations, the visibility subquery) spent 1–3 ms compiling for a
+    0.1 ms query, and a RawQuerySet matched its columns to fields again on
+    every call. The columns, their models' fields and converters are worked
+    out once, here, from the models' metadata. The topic's visibility is
+    checked on its row (answer_slot_from: topic_is_visible_to, the row form
+    of Topic.objects.visible_to).
+    """
     quote = connection.ops.quote_name
     session_fields = list(QuizSession._meta.concrete_fields)
     answered = _fields(GRADING_FIELDS)
@@ -173,18 +189,16 @@ def _slot_query() -> _SlotQuery:
         ]
         if found:
             converters.append((index, expression, found))
-    columns = ", ".join(f"{alias}.{quote(_db_column(f))}" for alias, f in selected)
     question = quote(Question._meta.db_table)
-    sql = (
-        f"SELECT {columns} "
-        f"FROM {quote(QuizSession._meta.db_table)} s "
-        f"JOIN {quote(Topic._meta.db_table)} t ON t.id = s.topic_id "
-        f"LEFT JOIN {question} a ON a.id = s.question_ids[%s] "
-        f"LEFT JOIN {question} n ON n.id = s.question_ids[%s] "
-        f"WHERE s.id = %s AND s.user_id = %s"
-    )
-    return _SlotQuery(
-        sql=sql,
+    return AnswerSlotQuery(
+        columns=", ".join(f"{alias}.{quote(_db_column(f))}" for alias, f in selected),
+        tables=(
+            f"{quote(QuizSession._meta.db_table)} s "
+            f"JOIN {quote(Topic._meta.db_table)} t ON t.id = s.topic_id "
+            f"LEFT JOIN {question} a ON a.id = s.question_ids[%s] "
+            f"LEFT JOIN {question} n ON n.id = s.question_ids[%s]"
+        ),
+        where="s.id = %s AND s.user_id = %s",
         session_names=[f.attname for f in session_fields],
         answered_names=[f.attname for f in answered],
         next_names=[f.attname for f in following],

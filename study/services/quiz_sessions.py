@@ -14,11 +14,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, models, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from study import rounds
 from study.ai import explanation_jobs, session_analysis
+from study.db.prepared import prepared_cursor
 from study.evidence.services import session_cards_compute_enqueue
 from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import (
@@ -39,7 +41,13 @@ from study.selectors.exam_spec import (
     paper_fill,
     session_paper,
 )
-from study.selectors.results import GRADING_FIELDS
+from study.selectors.results import (
+    GRADING_FIELDS,
+    MAX_SLOT,
+    AnswerSlot,
+    answer_slot_from,
+    answer_slot_query,
+)
 from study.selectors.scores import paper_score
 from study.services.bulk_insert import unnest_columns, unnest_insert_sql
 from study.services.progress import progress_apply_session
@@ -234,7 +242,7 @@ def quiz_answer_record(
     the time the answer was given) is stored on the attempt; the database
     keeps each key once (a repeated key fails the whole statement: no slot is
     claimed). `question` is the answered question when the caller has read
-    it already (selectors.results.answer_slot_get); its key is all that is
+    it already (quiz_answer_submit's statement); its key is all that is
     read of it.
     """
     if not 1 <= choice <= UNSURE_CHOICE:
@@ -323,6 +331,177 @@ def _claim_and_insert_sql() -> tuple[list[models.Field], str]:
         attempt_table=quote(Attempt._meta.db_table),
         columns=", ".join(quote(f.column or f.attname) for f in fields),
         values=", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields),
+    )
+    return fields, sql
+
+
+@dataclass(frozen=True)
+class AnswerRecorded:
+    """An answer recorded by quiz_answer_submit: the session after it, the
+    attempt with its graded question, and the question of the next slot."""
+
+    session: QuizSession
+    attempt: Attempt
+    next_question: Question | None
+
+
+def quiz_answer_submit(
+    *,
+    user: User,
+    session_id: int,
+    position: int,
+    question_id: int,
+    choice: int,
+    time_taken_ms: int | None,
+    answer_key: AnswerKey | None = None,
+) -> AnswerRecorded:
+    """Record an answer posted to the quiz (the web's answer path), in one
+    statement when it can be: the slot read (selectors.results.answer_slot_query)
+    with the claim and the insert of _claim_and_insert in front of it, the
+    outcome graded in SQL from the key (_IS_CORRECT_SQL, held to
+    Question.is_correct by tests).
+
+    The statement claims only an answer quiz_answer_record would accept and
+    record alone: a choice of 1–5 and a reported time, no offline time, an
+    active untimed session of the user's own or shared topic, the slot's
+    question, the slot the session is at, and not the last slot (that one is
+    finalized in the same transaction). Anything else is left unclaimed, and
+    the slot the same statement read goes to quiz_answer_record, which
+    rejects it or records it exactly as before. A slot claimed concurrently
+    fails the claim's condition on the row's newest version, so the answer
+    goes there too and is rejected as answered. 404 for another user's
+    session or a topic no longer visible.
+    """
+    fields, sql = _submit_sql()
+    query = answer_slot_query()
+    now = timezone.now()
+    quick = (
+        1 <= choice <= UNSURE_CHOICE
+        and 0 <= position < MAX_SLOT
+        and 0 < question_id < 2**63
+        and 0 < session_id < 2**63
+        and time_taken_ms is not None
+        and 0 <= time_taken_ms <= MAX_TIME_MS
+        and (answer_key is None or answer_key.given_at is None)
+    )
+    # Unclaimable values stay out of the typed columns (an int beyond their
+    # range fails a statement that would only read).
+    sid, slot_at, asked, picked = (
+        (session_id, position, question_id, choice) if quick else (0, 0, 0, 0)
+    )
+    attempt = Attempt(
+        user_id=user.pk,
+        session_id=sid,
+        question_id=asked,
+        position=slot_at,
+        outcome=Outcome.UNSURE,  # graded by the statement
+        selected_choice=None if picked in (UNSURE_CHOICE, 0) else picked,
+        time_taken_ms=time_taken_ms if quick and time_taken_ms is not None else 0,
+        created_at=now,
+        **({"client_key": answer_key.client_key} if answer_key else {}),
+    )
+    values = [
+        f.get_db_prep_save(f.pre_save(attempt, True), connection)
+        for f in fields
+        if f.attname != "outcome"
+    ]
+    claim: list[Any] = [now, quick, sid, user.pk, QuizStatus.ACTIVE, slot_at]
+    claim += [slot_at + 1, slot_at + 1, asked]
+    grade: list[Any] = [picked == UNSURE_CHOICE, Outcome.UNSURE, picked, picked]
+    grade += [Outcome.CORRECT, Outcome.WRONG]
+    slot = query.params(session_id, user.pk, position)
+    try:
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, [*claim, *values, *grade, *slot])
+            row = cursor.fetchone()
+    except IntegrityError as exc:  # a key already recorded: nothing was claimed
+        raise AnswerRejected(_("이미 답한 문제입니다."), status=409) from exc
+    if row is None:
+        raise Http404
+    found: AnswerSlot = answer_slot_from(user, query, row)
+    session = found.session
+    attempt_id, outcome = row[query.width :]
+    if attempt_id is None:  # not claimed here: the one answer service decides
+        attempt = quiz_answer_record(
+            session=session,
+            position=position,
+            question_id=question_id,
+            choice=choice,
+            time_taken_ms=time_taken_ms,
+            answer_key=answer_key,
+            question=found.answered,
+        )
+        return AnswerRecorded(session, attempt, found.next_question)
+    attempt.pk = attempt_id
+    attempt._state.adding = False
+    attempt.outcome = outcome
+    attempt.session = session
+    assert found.answered is not None  # the claim joined it
+    attempt.question = found.answered
+    session.answered_count = position + 1
+    session.last_activity_at = now
+    return AnswerRecorded(session, attempt, found.next_question)
+
+
+# Question.is_correct in SQL, on the claimed row's key (k): the accepted
+# choices when any are listed ("1,3"), otherwise the one key.
+_IS_CORRECT_SQL = (
+    "CASE WHEN k.accepted_choices <> '' "
+    "THEN %s = ANY(string_to_array(k.accepted_choices, ',')::int[]) "
+    "ELSE k.correct_choice = %s END"
+)
+
+# The claim of _CLAIM_AND_INSERT with quiz_answer_record's checks in its
+# condition, the insert graded from the key the claim returns, and the slot
+# read (answer_slot_query) after them. The read sees the rows as they were
+# before the statement; the claim sees the newest version of the session.
+_SUBMIT = """
+WITH claimed AS (
+    UPDATE {session_table} u
+    SET answered_count = u.answered_count + 1, last_activity_at = %s
+    FROM {topic_table} tk, {question_table} k
+    WHERE %s AND u.id = %s AND u.user_id = %s AND u.status = %s
+      AND u.deadline_at IS NULL AND u.answered_count = %s
+      AND cardinality(u.question_ids) > %s
+      AND k.id = u.question_ids[%s] AND k.id = %s
+      AND tk.id = u.topic_id AND (tk.owner_id = u.user_id OR tk.is_shared)
+    RETURNING k.correct_choice, k.accepted_choices
+), recorded AS (
+    INSERT INTO {attempt_table} ({columns})
+    SELECT {values} FROM claimed k
+    RETURNING id, outcome
+)
+SELECT {slot_columns}, r.id, r.outcome
+FROM {slot_tables} LEFT JOIN recorded r ON true
+WHERE {slot_where}
+"""
+
+
+@cache
+def _submit_sql() -> tuple[list[models.Field], str]:
+    fields, _sql = _claim_and_insert_sql()
+    quote = connection.ops.quote_name
+    values = [
+        f"CASE WHEN %s THEN %s WHEN {_IS_CORRECT_SQL} THEN %s ELSE %s END"
+        if f.attname == "outcome"
+        else f"%s::{f.cast_db_type(connection)}"
+        for f in fields
+    ]
+    outcome_at = [f.attname for f in fields].index("outcome")
+    if outcome_at != len(fields) - 1:  # the grade's parameters come last
+        values.append(values.pop(outcome_at))
+        fields = [*fields[:outcome_at], *fields[outcome_at + 1 :], fields[outcome_at]]
+    query = answer_slot_query()
+    sql = _SUBMIT.format(
+        session_table=quote(QuizSession._meta.db_table),
+        topic_table=quote(Topic._meta.db_table),
+        question_table=quote(Question._meta.db_table),
+        attempt_table=quote(Attempt._meta.db_table),
+        columns=", ".join(quote(f.column or f.attname) for f in fields),
+        values=", ".join(values),
+        slot_columns=query.columns,
+        slot_tables=query.tables,
+        slot_where=query.where,
     )
     return fields, sql
 

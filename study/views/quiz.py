@@ -18,7 +18,7 @@ from study.services.quiz_sessions import (
     AnswerRejected,
     mock_draft_save,
     mock_submit,
-    quiz_answer_record,
+    quiz_answer_submit,
     quiz_session_abandon,
     quiz_session_start,
 )
@@ -99,34 +99,30 @@ def quiz_page(request, session_id: int):
 @login_required
 @require_POST
 def quiz_answer(request, session_id: int):
-    position = ascii_int(request.POST.get("position"), -1)
-    slot = sel.answer_slot_get(
-        user=request.user, session_id=session_id, position=position
-    )
-    session = slot.session
     try:
-        attempt = quiz_answer_record(
-            session=session,
-            position=position,
+        recorded = quiz_answer_submit(
+            user=request.user,
+            session_id=session_id,
+            position=ascii_int(request.POST.get("position"), -1),
             question_id=ascii_int(request.POST.get("question_id"), -1),
             choice=ascii_int(request.POST.get("choice"), -1),
             time_taken_ms=ascii_int(request.POST.get("elapsed_ms")),
             answer_key=answer_key_from(request.POST.get("client_key")),
-            question=slot.answered,
         )
     except AnswerRejected as exc:
         if request.htmx:
             return HttpResponse(str(exc), status=exc.status, content_type="text/plain")
         messages.error(request, str(exc))
-        return redirect("study:quiz", session_id=session.pk)
+        return redirect("study:quiz", session_id=session_id)
+    session = recorded.session
     if session.feedback_each:
-        return _feedback(request, session, attempt)
+        return _feedback(request, session, recorded.attempt)
     if not session.is_active:
         url = reverse("study:results", args=[session.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if not request.htmx:
         return redirect("study:quiz", session_id=session.pk)
-    context = {"session": session, "question": slot.next_question}
+    context = {"session": session, "question": recorded.next_question}
     return render(request, "study/quiz.html#question-card", context)
 
 

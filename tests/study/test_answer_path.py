@@ -1,6 +1,7 @@
-"""The answer path (issue 30): one read and one write statement per answer,
-and no answer lost or doubled when two submits race or the database
-connection dies in the middle of one."""
+"""The answer path (issue 30): one statement per answer (the slot's claim,
+the attempt's insert and the read of the next card), and no answer lost or
+doubled when two submits race or the database connection dies in the middle
+of one."""
 
 import threading
 import time
@@ -50,14 +51,17 @@ def answer(client, session, position, choice, **extra):
 
 
 @pytest.mark.django_db
-def test_it_grades_records_and_shows_the_next_card_in_four_queries(client, user, topic):
+def test_it_grades_records_and_shows_the_next_card_in_three_queries(
+    client, user, topic
+):
     bank = {q.pk: q for q in make_bank(topic)}
     client.force_login(user)
     session = start(user, topic, size=5)
     first, second = (bank[i] for i in session.question_ids[:2])
     with CaptureQueriesContext(connection) as ctx:
         response = answer(client, session, 0, first.correct_choice)
-    assert len(ctx.captured_queries) == 4  # session, user, slot read, claim+insert
+    # session, user, and one statement: claim + insert + the slot read
+    assert len(ctx.captured_queries) == 3
     assert response.status_code == 200
     page = response.content.decode()
     assert second.stem in page and first.stem not in page
@@ -90,6 +94,57 @@ def test_it_grades_against_every_accepted_answer(client, user, topic):
         Attempt.objects.order_by("position").values_list("outcome", flat=True)
     )
     assert outcomes == [Outcome.CORRECT, Outcome.UNSURE]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("accepted", ["", "1,3", "2,4", "4", "1,2,3,4"])
+def test_the_statement_grades_as_question_is_correct(client, user, topic, accepted):
+    """The answer statement grades in SQL; every choice of every kind of key
+    is graded as Question.is_correct (and the regrades) grade it."""
+    make_bank(topic)
+    client.force_login(user)
+    session = start(user, topic, size=6)
+    Question.objects.filter(pk__in=session.question_ids).update(
+        correct_choice=2, accepted_choices=accepted
+    )
+    for position, choice in enumerate([1, 2, 3, 4, 5]):
+        with CaptureQueriesContext(connection) as ctx:
+            assert answer(client, session, position, choice).status_code == 200
+        assert len(ctx.captured_queries) == 3  # graded in the one statement
+    question = Question.objects.get(pk=session.question_ids[0])
+    expected = [
+        Outcome.UNSURE
+        if c == 5
+        else Outcome.CORRECT
+        if question.is_correct(c)
+        else Outcome.WRONG
+        for c in [1, 2, 3, 4, 5]
+    ]
+    graded = Attempt.objects.order_by("position")
+    assert [a.outcome for a in graded] == expected
+    assert [a.selected_choice for a in graded] == [1, 2, 3, 4, None]
+
+
+@pytest.mark.django_db
+def test_an_answer_the_statement_leaves_is_recorded_by_the_service(client, user, topic):
+    """No reported time (a form posted without script), an offline time, or
+    the last slot: the statement only reads, quiz_answer_record records."""
+    make_bank(topic)
+    client.force_login(user)
+    session = start(user, topic, size=2)
+    url = reverse("study:quiz_answer", args=[session.pk])
+    data = {"position": 0, "question_id": session.question_ids[0], "choice": 1}
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(url, data, **HTMX)
+    assert response.status_code == 200
+    assert len(ctx.captured_queries) == 4  # the statement reads, the claim writes
+    first = Attempt.objects.get()
+    assert first.time_taken_ms >= 0 and first.position == 0
+    response = answer(client, session, 1, 5)  # the last: finalized with it
+    assert response.status_code == 200 and response["HX-Redirect"]
+    session.refresh_from_db()
+    assert session.status == QuizStatus.FINISHED and session.answered_count == 2
+    assert Attempt.objects.count() == 2
 
 
 @pytest.mark.django_db
