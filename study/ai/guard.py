@@ -27,6 +27,13 @@ A failure is one reason code:
 - ``text_contradicts_card``: the text says a choice is what the statute
   states where the 근거 카드 found it different, or says a choice is not
   stated, or differs, where the card found it stated.
+- ``key_misstated``: the text restates the key in brackets ("정답은 4번(…)
+  입니다", as the prompt asks) with words that are mostly not that choice's:
+  the learner would read another text as the keyed choice (a small model
+  spliced a similar question's sentence into the bracket).
+- ``text_echoes_prompt``: a sentence of the text is one of the prompt's own
+  instructions ("이 구절이 정답 보기와 어떻게 이어지는지 쓰세요."): the model
+  returned the form instead of filling it.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +64,8 @@ class GuardReason(StrEnum):
     CHECK_DISAGREES = "check_disagrees"
     UNVERIFIED_WITHOUT_EVIDENCE = "unverified_without_evidence"
     TEXT_CONTRADICTS_CARD = "text_contradicts_card"
+    KEY_MISSTATED = "key_misstated"
+    TEXT_ECHOES_PROMPT = "text_echoes_prompt"
 
 
 REASON_CODES = tuple(reason.value for reason in GuardReason)
@@ -520,7 +530,65 @@ def explanation_text_guard(
         return fail(
             GuardReason.NO_REASONING, "the text only restates the question and choices"
         )
+    # Last, so that a text refused for another reason keeps that reason.
+    misstated = misstated_choice(text, q)
+    if misstated is not None:
+        return fail(GuardReason.KEY_MISSTATED, misstated)
+    echo = echoed_instruction(text, instructions)
+    if echo is not None:
+        return fail(GuardReason.TEXT_ECHOES_PROMPT, echo)
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
+
+
+# "정답은 4번(…)입니다": a choice restated in brackets right after its number
+# (the brackets may hold a sentence: matched on the text, not on sentences).
+_RESTATED_CHOICE = re.compile(
+    r"(?:정답|답)\s*(?:은|는|이|:)?\s*(?:([1-4])\s*번|([①②③④]))\s*\(([^()]{2,400})\)"
+)
+# At least this share of the bracket's content words must be the choice's.
+RESTATED_MIN_SHARE = 0.5
+
+
+def misstated_choice(text: str, q: QuestionView) -> str | None:
+    """The first bracket that restates a declared choice with words mostly
+    not that choice's ("정답은 4번(…적재함의 짐 윗면간을 … 설비를 설치하여야
+    한다.)" for a choice about a robot), or None. A shortened or reworded
+    restatement ("4번(계속 운전)") keeps the choice's words and passes."""
+    for match in _RESTATED_CHOICE.finditer(text):
+        digit, circled, said = match.groups()
+        number = int(digit) if digit else _CIRCLED[circled]
+        words = content_words(said, q.vocabulary)
+        if not words:
+            continue
+        choice = re.sub(r"\s+", "", q.choices[number - 1])
+        share = sum(word in choice for word in words) / len(words)
+        if share < RESTATED_MIN_SHARE:
+            return f"{number}번 restated as: {said}"[:300]
+    return None
+
+
+# A sentence that shares this many characters in a row with the prompt's
+# instructions (and is mostly made of them) repeats an instruction.
+ECHO_MIN_CHARS = 12
+ECHO_MIN_SHARE = 0.6
+
+
+def echoed_instruction(text: str, instructions: str) -> str | None:
+    """The first sentence of the text that repeats one of the prompt's
+    instructions (spaces ignored), or None."""
+    told = re.sub(r"\s+", "", instructions)
+    if not told:
+        return None
+    for sentence in sentences(text):
+        flat = re.sub(r"\s+", "", sentence)
+        if len(flat) < ECHO_MIN_CHARS:
+            continue
+        match = SequenceMatcher(None, flat, told, autojunk=False).find_longest_match(
+            0, len(flat), 0, len(told)
+        )
+        if match.size >= max(ECHO_MIN_CHARS, ECHO_MIN_SHARE * len(flat)):
+            return sentence[:300]
+    return None
 
 
 _NOTE_DECLARATION = re.compile(
