@@ -507,7 +507,7 @@ STOP_QUOTE = {
 # prompt's instruction.
 ROBOT_REPLY = (
     "정답은 4번(작업에 종사하고 있는 근로자가 바닥과 적재함의 짐 윗면간을 "
-    "안전하게 오르내리기 위한 설비를 설치하여야 한다.)입니다. [조문]은 \"② "
+    '안전하게 오르내리기 위한 설비를 설치하여야 한다.)입니다. [조문]은 "② '
     "운전자나 근로자는 제1항에 따른 신호방법이 정해진 경우 이를 준수하여야 "
     '한다."라고 정합니다. 이 구절이 정답 보기와 어떻게 이어지는지 쓰세요.'
 )
@@ -552,7 +552,7 @@ def test_an_echoed_instruction_is_refused_when_the_key_is_restated_faithfully():
 )
 def test_a_key_restated_in_its_own_words_and_explained_is_shown(restated):
     text = (
-        f"정답은 4번({restated})입니다. [조문]은 \"2. 작업에 종사하고 있는 근로자 "
+        f'정답은 4번({restated})입니다. [조문]은 "2. 작업에 종사하고 있는 근로자 '
         "또는 그 근로자를 감시하는 사람은 이상을 발견하면 즉시 로봇의 운전을 "
         '정지시키기 위한 조치를 할 것"이라고 정합니다. 이상을 발견하면 운전을 '
         "정지시켜야 하므로, 보고만 하고 계속 운전한다는 4번은 조문과 다릅니다. "
