@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -43,7 +42,7 @@ from django_q.models import Failure, OrmQ
 
 from benchmarks import database
 from benchmarks.processes import child_env, manage, running, tail
-from study.ai.guard import named_act
+from study.ai.guard import act_loaded, named_act
 from study.ai.states import AIState, explanation_states, session_analysis_state
 from study.documents.retrieval import similar_questions
 from study.documents.services import document_create, document_ingest
@@ -94,18 +93,11 @@ def local_llm_stop(tool: Path, log: Callable[[str], None]) -> None:
     log("local LLM stopped")
 
 
-def act_key(name: str) -> str:
-    """A statute's name reduced to its letters: "산업안전보건기준에 관한 규칙",
-    "산업안전보건기준에관한규칙" and the file stem compare equal."""
-    return re.sub(r"[^가-힣A-Za-z]", "", name)
-
-
 def names_loaded_statute(stem: str, loaded: Sequence[str]) -> bool:
     """True when the act the stem names ("산업안전보건법령상" names
     산업안전보건법) is one of the loaded documents, or the head of one (its
     시행령 or 시행규칙)."""
-    act = act_key(named_act(stem))
-    return bool(act) and any(act_key(title).startswith(act) for title in loaded)
+    return act_loaded(named_act(stem), loaded)
 
 
 def miss_plan(

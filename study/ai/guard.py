@@ -679,10 +679,32 @@ def card_contradiction(text: str, q: QuestionView, marks: dict[int, str]) -> str
     return None
 
 
-def missing_document_hint(subject: str, stem: str) -> str:
+def act_key(name: str) -> str:
+    """A statute's name reduced to its letters: "산업안전보건기준에 관한 규칙",
+    "산업안전보건기준에관한규칙" and a file's stem compare equal."""
+    return re.sub(r"[^가-힣A-Za-z]", "", name)
+
+
+def act_loaded(name: str, titles: Sequence[str]) -> bool:
+    """True when the act is one of the documents (by title), or the head of
+    one: "산업안전보건법" (as "산업안전보건법령상" names it) is loaded when the
+    법, its 시행령 or its 시행규칙 is."""
+    key = act_key(name)
+    return bool(key) and any(act_key(title).startswith(key) for title in titles)
+
+
+def missing_document_hint(subject: str, stem: str, loaded: Sequence[str] = ()) -> str:
     """What kind of document would let the explanation be grounded, read from
-    the question itself: the act or rule the stem names, else the subject."""
+    the question itself: the act or rule the stem names, else the subject.
+    When that act is already among the topic's documents (`loaded`, their
+    titles), uploading it again would not help: what decides the question is
+    then in a part the documents do not hold (an annex, a 고시)."""
     name = named_act(stem)
+    if name and act_loaded(name, loaded):
+        return (
+            f"{name}의 별표나 고시 원문 (올린 {name} 조문에서는 이 문제를 가르는 "
+            "구절을 찾지 못했습니다)"
+        )
     if name:
         return f"{name} 원문 (법령·고시는 조문이 든 텍스트나 PDF)"
     if subject:

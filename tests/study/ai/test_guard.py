@@ -422,6 +422,16 @@ def test_missing_document_hint_names_the_act_the_stem_names():
     )
 
 
+
+def test_the_hint_never_asks_for_an_act_the_topic_already_holds():
+    stem = "산업안전보건법령상 유기화합물용 방독마스크의 시험가스로 옳지 않은 것은?"
+    loaded = ["산업안전보건법-시행규칙", "산업안전보건기준에 관한 규칙"]
+    hint = missing_document_hint("안전관리론", stem, loaded)
+    assert hint.startswith("산업안전보건법의 별표나 고시") and "찾지 못했습니다" in hint
+    assert missing_document_hint("안전관리론", stem, ["중대재해처벌법"]).startswith(
+        "산업안전보건법 원문"
+    )
+
 # -- text against the 근거 카드's marks ------------------------------------------
 
 CARD_MARKS = {1: "match", 2: "match", 3: "differ", 4: "match"}
