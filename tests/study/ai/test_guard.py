@@ -422,7 +422,6 @@ def test_missing_document_hint_names_the_act_the_stem_names():
     )
 
 
-
 def test_the_hint_never_asks_for_an_act_the_topic_already_holds():
     stem = "산업안전보건법령상 유기화합물용 방독마스크의 시험가스로 옳지 않은 것은?"
     loaded = ["산업안전보건법-시행규칙", "산업안전보건기준에 관한 규칙"]
@@ -431,6 +430,7 @@ def test_the_hint_never_asks_for_an_act_the_topic_already_holds():
     assert missing_document_hint("안전관리론", stem, ["중대재해처벌법"]).startswith(
         "산업안전보건법 원문"
     )
+
 
 # -- text against the 근거 카드's marks ------------------------------------------
 
