@@ -137,7 +137,6 @@ def test_a_question_with_no_statute_says_what_would_help_without_filler(
     assert "안전관리론" in html  # the subject's textbook would help
 
 
-
 def test_a_question_on_a_loaded_act_no_article_decides_asks_for_its_annexes(
     client, user, topic, settings, tmp_path
 ):
@@ -164,6 +163,7 @@ def test_a_question_on_a_loaded_act_no_article_decides_asks_for_its_annexes(
     assert "별표나 고시 원문" in html and "원문 (조문이 든 텍스트나 PDF)" not in html
     other = page(client, named_elsewhere)
     assert "건설기술 진흥법 원문 (조문이 든 텍스트나 PDF)" in other
+
 
 # -- the cache follows what the card rests on ------------------------------------
 
