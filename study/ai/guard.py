@@ -422,6 +422,10 @@ def novel_words(text: str, q: QuestionView, instructions: str = "") -> set[str]:
     return {w for w in content_words(body, q.vocabulary) if w not in known}
 
 
+# The label a statute's item or subitem starts with: "5. ", "가. ", "③ ".
+_ITEM_LABEL = re.compile(r"^\s*(?:\d{1,2}\.|[가-하]\.|[①-⑳])\s*", re.M)
+
+
 def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
     """In a positive question, a kept document quote that states the keyed
     choice (its text or its value: "높이 90센티미터 이상" for "90cm 이상") is
@@ -434,8 +438,10 @@ def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
     for item in quotes.kept:
         if item.get("kind") == "question":
             continue  # another question's key is the same answer, not a reason
-        refs = _refs_by_text(item["quote"], q.choices)
-        refs |= _refs_by_value(item["quote"], values, q.choices)
+        # A statute line's own label ("5. 훅의 입구 … 10퍼센트") is no value.
+        quote = _ITEM_LABEL.sub("", item["quote"])
+        refs = _refs_by_text(quote, q.choices)
+        refs |= _refs_by_value(quote, values, q.choices)
         if refs and refs <= q.accepted:
             return True
     return False

@@ -569,3 +569,34 @@ def test_a_key_restated_in_its_own_words_and_explained_is_shown(restated):
         "교시 작업 전에 조문을 다시 확인하세요."
     )
     assert card_guard(text, [STOP_QUOTE]).ok
+
+
+def test_a_quote_stating_the_keyed_value_after_its_item_label_is_the_reason():
+    """2019-3-53 in the llm_e2e run: refused as no_reasoning because the
+    statute line's label "5." was read as the value of choice 2."""
+    hook = QuestionView(
+        stem="레버풀러 또는 체인블록을 사용하는 경우 훅의 입구 간격이 제조자가 "
+        "제공하는 제품사양서 기준으로 몇 % 이상 벌어진 것은 폐기하여야 하는가?",
+        choices=("3", "5", "7", "10"),
+        accepted=frozenset({4}),
+    )
+    quote = {
+        "kind": "document",
+        "ref": "card:173:0",
+        "title": "산업안전보건기준에 관한 규칙 제96조(레버풀러 등의 사용)",
+        "quote": "5. 훅의 입구(hook mouth) 간격이 제조자가 제공하는 제품사양서 "
+        "기준으로 10퍼센트 이상 벌어진 것은 폐기할 것",
+    }
+    text = (
+        '정답은 4번(10)입니다. [조문]은 "5. 훅의 입구(hook mouth) 간격이 제조자가 '
+        '제공하는 제품사양서 기준으로 10퍼센트 이상 벌어진 것은 폐기할 것"라고 '
+        "정합니다."
+    )
+    verdict = explanation_text_guard(
+        q=hook, text=text, quotes=CheckedQuotes(kept=[quote]), evidence_sent=True
+    )
+    assert verdict.ok, verdict
+    unlabelled = {**quote, "quote": quote["quote"].replace("10퍼센트", "5퍼센트")}
+    assert not explanation_text_guard(
+        q=hook, text=text, quotes=CheckedQuotes(kept=[unlabelled]), evidence_sent=True
+    ).ok
