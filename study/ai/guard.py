@@ -579,9 +579,17 @@ ECHO_MIN_CHARS = 12
 ECHO_MIN_SHARE = 0.6
 
 
+# The markers the prompt wraps its evidence in ("<<D1: 제목>>", "<</Q2>>").
+_PROMPT_MARKUP = re.compile(r"<</?[DQ]\d+\b")
+
+
 def echoed_instruction(text: str, instructions: str) -> str | None:
     """The first sentence of the text that repeats one of the prompt's
-    instructions (spaces ignored), or None."""
+    instructions (spaces ignored), or the place where it pastes one of the
+    prompt's evidence blocks with their markers; None otherwise."""
+    pasted = _PROMPT_MARKUP.search(text)
+    if pasted is not None:  # the prompt's own data block, pasted back
+        return text[max(0, pasted.start() - 40) : pasted.end() + 80]
     told = re.sub(r"\s+", "", instructions)
     if not told:
         return None

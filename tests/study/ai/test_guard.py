@@ -600,3 +600,18 @@ def test_a_quote_stating_the_keyed_value_after_its_item_label_is_the_reason():
     assert not explanation_text_guard(
         q=hook, text=text, quotes=CheckedQuotes(kept=[unlabelled]), evidence_sent=True
     ).ok
+
+
+def test_a_text_that_pastes_the_prompts_evidence_block_is_refused():
+    """2020-1-62 in the llm_e2e run: shown as ready with the prompt's
+    "<<D1: …>>" block pasted after the key."""
+    text = (
+        "정답은 4번(작업에 종사하고 있는 근로자가 이상을 발견하면 즉시 안전담당자에게 "
+        "보고하고 계속해서 로봇을 운전한다.)입니다. <<D1: 산업안전보건기준에 관한 "
+        "규칙 제222조(교시 등)>>\n2. 작업에 종사하고 있는 근로자 또는 그 근로자를 "
+        "감시하는 사람은 이상을 발견하면 즉시 로봇의 운전을 정지시키기 위한 조치를 "
+        "할 것\n<</D1>>"
+    )
+    verdict = card_guard(text, [STOP_QUOTE])
+    assert not verdict.ok and verdict.code == "text_echoes_prompt"
+    assert "<<D1" in verdict.detail
