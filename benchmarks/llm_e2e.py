@@ -1,24 +1,35 @@
 """End to end with a real LLM: a learner's session, prefetched to the last card.
 
-In a throwaway database: a topic with a statute document and a real exam
-round; a 20-question session with `missed` wrong or 모르겠음 answers; a real
-`manage.py qcluster` with the app's default time limits. From the session's
-finalize we watch what the learner's results page would show, every two
-seconds, until every card (each explanation and the session analysis) is
-resolved: ready, failed with a reason, or 자료 부족.
+In a throwaway database: a topic with one or more statute documents and one
+or more real exam rounds, made ready as a real topic is before a learner
+starts (questions embedded, the related-questions analysis run, so repeats
+and similars exist); a session picked by the app's own selection
+(`quiz_session_start`, seeded) with `missed` wrong or 모르겠음 answers at
+seeded positions (`miss_plan`), optionally `statute_misses` of them on
+questions whose stem names a statute that is loaded, so that the path a
+learner cares about (passages on the card, the gate, the guard, the write)
+is exercised; a real `manage.py qcluster` with the app's default time
+limits. From the session's finalize we watch what the learner's results
+page would show, every two seconds, until every card (each explanation and
+the session analysis) is resolved: ready, failed with a reason, or 자료 부족.
 
 Reported: time to the first explanation, time until every card is resolved,
 and the counts that must be zero: silent failures (a card that ends with no
 explanation and no failure shown), tasks killed (django-q timeouts or
-failures), double generations (more than one LLM answer saved for a question).
+failures), double generations (more than one LLM answer saved for a
+question); and per missed question what decided its card (`question_rows`):
+the 근거 카드's passages and verdict, the similar questions, the evidence
+sent, the job's outcome and the guard's reason, and the text the learner is
+shown.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -31,12 +42,31 @@ from django_q.models import Failure, OrmQ
 
 from benchmarks import database
 from benchmarks.processes import child_env, manage, running, tail
+from study.ai.guard import act_loaded, named_act
 from study.ai.states import AIState, explanation_states, session_analysis_state
+from study.documents.retrieval import similar_questions
 from study.documents.services import document_create, document_ingest
+from study.evidence.services import evidence_card_get
 from study.imports.services import questions_import
-from study.models import JobStatus, Outcome, Question, QuestionJob, QuizSession, Topic
+from study.models import (
+    Document,
+    JobKind,
+    JobStatus,
+    Outcome,
+    Question,
+    QuestionJob,
+    QuizMode,
+    QuizSession,
+    Topic,
+)
 from study.related.embeddings import questions_embed
-from study.services.quiz_sessions import UNSURE_CHOICE, quiz_answer_record
+from study.related.services import topic_related_compute
+from study.services.quiz_sessions import (
+    UNSURE_CHOICE,
+    QuizRequest,
+    quiz_answer_record,
+    quiz_session_start,
+)
 
 POLL_S = 2.0
 RESOLVED = ("ready", "failed", "missing", "stale")
@@ -63,17 +93,50 @@ def local_llm_stop(tool: Path, log: Callable[[str], None]) -> None:
     log("local LLM stopped")
 
 
+def names_loaded_statute(stem: str, loaded: Sequence[str]) -> bool:
+    """True when the act the stem names ("산업안전보건법령상" names
+    산업안전보건법) is one of the loaded documents, or the head of one (its
+    시행령 or 시행규칙)."""
+    return act_loaded(named_act(stem), loaded)
+
+
+def miss_plan(
+    stems: Sequence[str],
+    *,
+    missed: int,
+    statute_misses: int = 0,
+    loaded: Sequence[str] = (),
+    seed: int = 0,
+) -> dict[int, str]:
+    """Which positions of the session the learner misses: position →
+    "wrong" | "unsure". Seeded, spread over the session as a learner's
+    misses are (not every other question); `statute_misses` of them fall on
+    questions whose stem names a loaded statute, as far as the session has
+    them (chosen by what the question asks, never by what its card found).
+    A third of the misses (at least one) are 모르겠음."""
+    rng = random.Random(seed)
+    positions = range(len(stems))
+    statute = [i for i in positions if names_loaded_statute(stems[i], loaded)]
+    forced = rng.sample(statute, min(statute_misses, len(statute), missed))
+    rest = [i for i in positions if i not in forced]
+    chosen = sorted(forced + rng.sample(rest, min(missed - len(forced), len(rest))))
+    unsure = set(rng.sample(chosen, min(len(chosen), max(1, missed // 3))))
+    return {i: "unsure" if i in unsure else "wrong" for i in chosen}
+
+
 def llm_e2e_run(
     *,
     base_url: str,
     model: str,
-    exam: Path,
-    document: Path,
+    exams: Sequence[Path],
+    documents: Sequence[Path],
     missed: int,
     size: int,
     timeout_s: float,
     workdir: Path,
     log: Callable[[str], None],
+    statute_misses: int = 0,
+    seed: int = 0,
 ) -> dict:
     name = f"gichul_llm_e2e_{os.getpid()}"
     database.drop(name)
@@ -88,58 +151,90 @@ def llm_e2e_run(
                 name=name,
                 base_url=base_url,
                 model=model,
-                exam=exam,
-                document=document,
+                exams=exams,
+                documents=documents,
                 missed=missed,
                 size=size,
                 timeout_s=timeout_s,
                 workdir=workdir,
                 log=log,
+                statute_misses=statute_misses,
+                seed=seed,
             )
     finally:
         database.drop(name)
 
 
-def _run(
-    *, name, base_url, model, exam, document, missed, size, timeout_s, workdir, log
-):
-    user = get_user_model().objects.create_user("e2e-learner", password="x")
+def _topic_ready(user, exams, documents, log) -> Topic:
+    """The topic as a learner finds it: documents ingested, rounds imported,
+    questions embedded and related (the queue's work done now, in order)."""
     topic = Topic.objects.create(name="산업안전기사 (e2e)", owner=user)
     started = time.monotonic()
-    doc = document_create(
-        owner=user,
-        topics=[topic],
-        title=document.stem,
-        upload=SimpleUploadedFile(document.name, document.read_bytes()),
-    )
-    doc = document_ingest(document_id=doc.pk)
-    log(f"document {document.name}: {doc.status} in {time.monotonic() - started:.0f} s")
-    questions_import(topic=topic, paths=[exam])
-    # The topic is ready before the learner starts, as in real use: questions
-    # embedded, nothing left in the task queue (the document's optional
-    # summary is not part of what is measured).
+    for document in documents:
+        doc = document_create(
+            owner=user,
+            topics=[topic],
+            title=document.stem,
+            upload=SimpleUploadedFile(document.name, document.read_bytes()),
+        )
+        doc = document_ingest(document_id=doc.pk)
+        log(
+            f"document {document.name}: {doc.status}, {doc.chunk_count} chunks "
+            f"at {time.monotonic() - started:.0f} s"
+        )
+    report = questions_import(topic=topic, paths=list(exams))
+    log(f"{len(exams)} round(s): {report}")
     questions_embed(question_ids=list(topic.questions.values_list("pk", flat=True)))
+    relations = topic_related_compute(topic_id=topic.pk)
+    log(
+        f"related: {relations.with_repeat} with a repeat, "
+        f"{relations.with_similar} with a similar question"
+    )
+    # Nothing left in the task queue (the documents' optional summaries and
+    # the topic's card warm-up are not part of what is measured: the
+    # session's own card warm-up, enqueued by its start, is).
     OrmQ.objects.all().delete()
     log(f"topic ready in {time.monotonic() - started:.0f} s")
-    ids = list(
-        Question.objects.quizzable()
-        .filter(topic=topic)
-        .order_by("number")
-        .values_list("pk", "correct_choice")[:size]
-    )
-    if len(ids) < size:
-        raise RuntimeError(f"{exam} has only {len(ids)} usable questions")
-    # Spread the misses over the session: every other question from the
-    # second on, the last few answered 모르겠음.
-    miss_positions = list(range(1, size, 2))[:missed]
-    unsure = set(miss_positions[-max(1, missed // 3) :])
-    session = QuizSession.objects.create(
+    return topic
+
+
+def _run(
+    *,
+    name,
+    base_url,
+    model,
+    exams,
+    documents,
+    missed,
+    size,
+    timeout_s,
+    workdir,
+    log,
+    statute_misses,
+    seed,
+):
+    user = get_user_model().objects.create_user("e2e-learner", password="x")
+    topic = _topic_ready(user, exams, documents, log)
+    session = quiz_session_start(
         user=user,
         topic=topic,
-        mode="stage",
-        stage="pre_exam",
-        params={"size": size},
-        question_ids=[qid for qid, _ in ids],
+        request=QuizRequest(mode=QuizMode.STAGE, stage="pre_exam", size=size),
+        rng=random.Random(seed),
+    )
+    questions = Question.objects.in_bulk(session.question_ids)
+    picked = [questions[qid] for qid in session.question_ids]
+    loaded = list(Document.objects.filter(topics=topic).values_list("title", flat=True))
+    plan = miss_plan(
+        [q.stem for q in picked],
+        missed=missed,
+        statute_misses=statute_misses,
+        loaded=loaded,
+        seed=seed,
+    )
+    log(
+        f"session of {len(picked)}: {len(plan)} missed, "
+        f"{sum(names_loaded_statute(picked[i].stem, loaded) for i in plan)} "
+        "of them on a loaded statute"
     )
     env = child_env(
         name,
@@ -152,17 +247,18 @@ def _run(
     log_path = workdir / "qcluster.log"
     with running(manage("qcluster"), env=env, log_path=log_path) as process:
         load_before = load_average()
-        for position, (qid, correct) in enumerate(ids):
-            if position in unsure:
+        for position, question in enumerate(picked):
+            miss = plan.get(position)
+            if miss == "unsure":
                 choice = UNSURE_CHOICE
-            elif position in miss_positions:
-                choice = correct % 4 + 1
+            elif miss == "wrong":
+                choice = question.correct_choice % 4 + 1
             else:
-                choice = correct
+                choice = question.correct_choice
             quiz_answer_record(
                 session=session,
                 position=position,
-                question_id=qid,
+                question_id=question.pk,
                 choice=choice,
                 time_taken_ms=5000,
             )
@@ -171,7 +267,86 @@ def _run(
         log(f"session finished at {session.finished_at:%H:%M:%S}; load {load_before}")
         timeline = _watch(session, process, log_path, t0, timeout_s, log)
         load_after = load_average()
-    return _figures(session, timeline, log_path, load_before, load_after)
+    figures = _figures(session, timeline, log_path, load_before, load_after)
+    figures["setup"] = {
+        "documents": [d.name for d in documents],
+        "exams": [e.name for e in exams],
+        "questions": topic.questions.count(),
+        "size": len(picked),
+        "missed": len(plan),
+        "statute_misses_asked": statute_misses,
+        "seed": seed,
+    }
+    figures["questions"] = question_rows(session, loaded)
+    return figures
+
+
+def question_rows(session: QuizSession, loaded: Sequence[str]) -> list[dict]:
+    """Per missed question, in card order: what its card held, what the job
+    did with it, and what the learner is shown."""
+    attempts = list(
+        session.attempts.exclude(outcome=Outcome.CORRECT)
+        .select_related("question")
+        .order_by("position")
+    )
+    states = explanation_states(attempts=attempts)
+    rows = []
+    for attempt in attempts:
+        question = attempt.question
+        question.refresh_from_db()
+        card = evidence_card_get(question=question)
+        jobs = list(
+            QuestionJob.objects.filter(
+                question=question, kind=JobKind.EXPLANATION
+            ).order_by("id")
+        )
+        job = jobs[-1] if jobs else None
+        payload = job.payload if job else {}
+        state = states[question.pk]
+        rows.append(
+            {
+                "question": question.pk,
+                "round": f"{question.round_label_site} {question.number}번",
+                "subject": question.subject,
+                "outcome": attempt.outcome,
+                "stem": question.stem[:80],
+                "named_act": named_act(question.stem),
+                "names_loaded_statute": names_loaded_statute(question.stem, loaded),
+                "key": question.correct_choice,
+                "card_passages": [p.data_citation for p in card.passages],
+                "card_deciding": card.deciding.data_citation if card.deciding else "",
+                "card_verdict": card.verdict,
+                "card_annexes": [a.get("title", "") for a in card.annexes],
+                "relations": len(question.related_repeat or [])
+                + len(question.related_similar or []),
+                "similar_questions": [
+                    e.title for e in similar_questions(question=question)
+                ],
+                "jobs": len(jobs),
+                "job_status": job.status if job else "",
+                "error_code": job.error_code if job else "",
+                "message": (job.error_message if job else "")[:300],
+                "evidence_sent": payload.get("evidence_sent"),
+                "guard_reason": payload.get("guard_reason", ""),
+                "guard_detail": payload.get("guard_detail", ""),
+                "reply_preview": payload.get("debug_raw_preview", "")[:600],
+                "latency_s": payload.get("latency_s"),
+                "stages_s": payload.get("stages_s", {}),
+                "job_s": (
+                    round((job.completed_at - job.started_at).total_seconds(), 1)
+                    if job and job.completed_at and job.started_at
+                    else None
+                ),
+                "state": state.state,
+                "reason": state.reason,
+                "shown": question.ai_explanation,
+                "shown_evidence": [
+                    e.get("title", "") for e in question.ai_explanation_evidence or []
+                ],
+                "confidence": (question.ai_explanation_meta or {}).get("confidence"),
+            }
+        )
+    return rows
 
 
 def _card_states(session: QuizSession) -> tuple[dict, AIState]:

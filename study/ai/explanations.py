@@ -34,11 +34,13 @@ from study.ai.guard import (
     GuardReason,
     GuardVerdict,
     QuestionView,
+    act_loaded,
     card_contradiction,
     explanation_text_guard,
     is_negative_question,
     law_citation_outside,
     missing_document_hint,
+    named_act,
     numeric_values,
 )
 from study.documents.retrieval import (
@@ -60,7 +62,13 @@ from study.llm.client import (
 )
 from study.llm.gate import Priority
 from study.llm.prompts import prompt_instructions, render_prompt
-from study.models import AIExplanationStatus, JobError, Question
+from study.models import (
+    AIExplanationStatus,
+    Document,
+    DocumentStatus,
+    JobError,
+    Question,
+)
 from study.services.ai_budget import BUDGET_EXCEEDED, ai_budget_check, ai_spender
 from study.services.rate_limits import ai_rate_limit_consume
 from study.signals import explanation_ready
@@ -349,18 +357,7 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
     prompt, evidence, card = inputs.prompt, inputs.evidence, inputs.card
     topic = question.topic
     if not evidence and not topic.ai_question_only:
-        hint = missing_document_hint(question.subject, question.stem)
-        return GenerationResult(
-            status="skipped",
-            error_code=JobError.EVIDENCE_MISSING,
-            message=gettext(
-                "이 토픽에 근거로 쓸 자료나 다른 문제가 없습니다 (자료 부족)."
-            )
-            + " "
-            + gettext("도움이 될 자료: %(hint)s") % {"hint": hint},
-            payload={"missing_hint": hint, "stages_s": stages},
-            meta={"missing_hint": hint},
-        )
+        return _evidence_missing(question, stages)
     check = None
     if topic.ai_independent_check:
         with stage_timer(stages, "check"):
@@ -391,6 +388,32 @@ def _generate(question: Question, priority: Priority) -> GenerationResult:
         result.payload = {**result.payload, **check.as_payload()}
     result.payload = {**result.payload, "stages_s": stages}
     return result
+
+
+def _evidence_missing(question: Question, stages: dict) -> GenerationResult:
+    """자료 부족, with what would help. A question naming an act the topic
+    already holds is told so: the act's articles were searched and none
+    decides it, so uploading the act again would not help (the hint names
+    its annexes and 고시 instead)."""
+    loaded = list(
+        Document.objects.filter(
+            topics=question.topic_id, status=DocumentStatus.READY, in_force=True
+        ).values_list("title", flat=True)
+    )
+    hint = missing_document_hint(question.subject, question.stem, loaded)
+    searched = act_loaded(named_act(question.stem), loaded)
+    lead = (
+        gettext("올린 자료에서 이 문제를 가르는 구절을 찾지 못했습니다 (자료 부족).")
+        if searched
+        else gettext("이 토픽에 근거로 쓸 자료나 다른 문제가 없습니다 (자료 부족).")
+    )
+    return GenerationResult(
+        status="skipped",
+        error_code=JobError.EVIDENCE_MISSING,
+        message=lead + " " + gettext("도움이 될 자료: %(hint)s") % {"hint": hint},
+        payload={"missing_hint": hint, "stages_s": stages},
+        meta={"missing_hint": hint, "act_loaded": searched},
+    )
 
 
 @contextmanager

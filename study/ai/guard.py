@@ -27,6 +27,13 @@ A failure is one reason code:
 - ``text_contradicts_card``: the text says a choice is what the statute
   states where the 근거 카드 found it different, or says a choice is not
   stated, or differs, where the card found it stated.
+- ``key_misstated``: the text restates the key in brackets ("정답은 4번(…)
+  입니다", as the prompt asks) with words that are mostly not that choice's:
+  the learner would read another text as the keyed choice (a small model
+  spliced a similar question's sentence into the bracket).
+- ``text_echoes_prompt``: a sentence of the text is one of the prompt's own
+  instructions ("이 구절이 정답 보기와 어떻게 이어지는지 쓰세요."): the model
+  returned the form instead of filling it.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +64,8 @@ class GuardReason(StrEnum):
     CHECK_DISAGREES = "check_disagrees"
     UNVERIFIED_WITHOUT_EVIDENCE = "unverified_without_evidence"
     TEXT_CONTRADICTS_CARD = "text_contradicts_card"
+    KEY_MISSTATED = "key_misstated"
+    TEXT_ECHOES_PROMPT = "text_echoes_prompt"
 
 
 REASON_CODES = tuple(reason.value for reason in GuardReason)
@@ -412,6 +422,10 @@ def novel_words(text: str, q: QuestionView, instructions: str = "") -> set[str]:
     return {w for w in content_words(body, q.vocabulary) if w not in known}
 
 
+# The label a statute's item or subitem starts with: "5. ", "가. ", "③ ".
+_ITEM_LABEL = re.compile(r"^\s*(?:\d{1,2}\.|[가-하]\.|[①-⑳])\s*", re.M)
+
+
 def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
     """In a positive question, a kept document quote that states the keyed
     choice (its text or its value: "높이 90센티미터 이상" for "90cm 이상") is
@@ -424,8 +438,10 @@ def _quote_states_key(quotes: CheckedQuotes, q: QuestionView) -> bool:
     for item in quotes.kept:
         if item.get("kind") == "question":
             continue  # another question's key is the same answer, not a reason
-        refs = _refs_by_text(item["quote"], q.choices)
-        refs |= _refs_by_value(item["quote"], values, q.choices)
+        # A statute line's own label ("5. 훅의 입구 … 10퍼센트") is no value.
+        quote = _ITEM_LABEL.sub("", item["quote"])
+        refs = _refs_by_text(quote, q.choices)
+        refs |= _refs_by_value(quote, values, q.choices)
         if refs and refs <= q.accepted:
             return True
     return False
@@ -520,7 +536,73 @@ def explanation_text_guard(
         return fail(
             GuardReason.NO_REASONING, "the text only restates the question and choices"
         )
+    # Last, so that a text refused for another reason keeps that reason.
+    misstated = misstated_choice(text, q)
+    if misstated is not None:
+        return fail(GuardReason.KEY_MISSTATED, misstated)
+    echo = echoed_instruction(text, instructions)
+    if echo is not None:
+        return fail(GuardReason.TEXT_ECHOES_PROMPT, echo)
     return GuardVerdict(True, quotes=checked, quotes_irrelevant=irrelevant)
+
+
+# "정답은 4번(…)입니다": a choice restated in brackets right after its number
+# (the brackets may hold a sentence: matched on the text, not on sentences).
+_RESTATED_CHOICE = re.compile(
+    r"(?:정답|답)\s*(?:은|는|이|:)?\s*(?:([1-4])\s*번|([①②③④]))\s*\(([^()]{2,400})\)"
+)
+# At least this share of the bracket's content words must be the choice's.
+RESTATED_MIN_SHARE = 0.5
+
+
+def misstated_choice(text: str, q: QuestionView) -> str | None:
+    """The first bracket that restates a declared choice with words mostly
+    not that choice's ("정답은 4번(…적재함의 짐 윗면간을 … 설비를 설치하여야
+    한다.)" for a choice about a robot), or None. A shortened or reworded
+    restatement ("4번(계속 운전)") keeps the choice's words and passes."""
+    for match in _RESTATED_CHOICE.finditer(text):
+        digit, circled, said = match.groups()
+        number = int(digit) if digit else _CIRCLED[circled]
+        words = content_words(said, q.vocabulary)
+        if not words:
+            continue
+        choice = re.sub(r"\s+", "", q.choices[number - 1])
+        share = sum(word in choice for word in words) / len(words)
+        if share < RESTATED_MIN_SHARE:
+            return f"{number}번 restated as: {said}"[:300]
+    return None
+
+
+# A sentence that shares this many characters in a row with the prompt's
+# instructions (and is mostly made of them) repeats an instruction.
+ECHO_MIN_CHARS = 12
+ECHO_MIN_SHARE = 0.6
+
+
+# The markers the prompt wraps its evidence in ("<<D1: 제목>>", "<</Q2>>").
+_PROMPT_MARKUP = re.compile(r"<</?[DQ]\d+\b")
+
+
+def echoed_instruction(text: str, instructions: str) -> str | None:
+    """The first sentence of the text that repeats one of the prompt's
+    instructions (spaces ignored), or the place where it pastes one of the
+    prompt's evidence blocks with their markers; None otherwise."""
+    pasted = _PROMPT_MARKUP.search(text)
+    if pasted is not None:  # the prompt's own data block, pasted back
+        return text[max(0, pasted.start() - 40) : pasted.end() + 80]
+    told = re.sub(r"\s+", "", instructions)
+    if not told:
+        return None
+    for sentence in sentences(text):
+        flat = re.sub(r"\s+", "", sentence)
+        if len(flat) < ECHO_MIN_CHARS:
+            continue
+        match = SequenceMatcher(None, flat, told, autojunk=False).find_longest_match(
+            0, len(flat), 0, len(told)
+        )
+        if match.size >= max(ECHO_MIN_CHARS, ECHO_MIN_SHARE * len(flat)):
+            return sentence[:300]
+    return None
 
 
 _NOTE_DECLARATION = re.compile(
@@ -611,10 +693,32 @@ def card_contradiction(text: str, q: QuestionView, marks: dict[int, str]) -> str
     return None
 
 
-def missing_document_hint(subject: str, stem: str) -> str:
+def act_key(name: str) -> str:
+    """A statute's name reduced to its letters: "산업안전보건기준에 관한 규칙",
+    "산업안전보건기준에관한규칙" and a file's stem compare equal."""
+    return re.sub(r"[^가-힣A-Za-z]", "", name)
+
+
+def act_loaded(name: str, titles: Sequence[str]) -> bool:
+    """True when the act is one of the documents (by title), or the head of
+    one: "산업안전보건법" (as "산업안전보건법령상" names it) is loaded when the
+    법, its 시행령 or its 시행규칙 is."""
+    key = act_key(name)
+    return bool(key) and any(act_key(title).startswith(key) for title in titles)
+
+
+def missing_document_hint(subject: str, stem: str, loaded: Sequence[str] = ()) -> str:
     """What kind of document would let the explanation be grounded, read from
-    the question itself: the act or rule the stem names, else the subject."""
+    the question itself: the act or rule the stem names, else the subject.
+    When that act is already among the topic's documents (`loaded`, their
+    titles), uploading it again would not help: what decides the question is
+    then in a part the documents do not hold (an annex, a 고시)."""
     name = named_act(stem)
+    if name and act_loaded(name, loaded):
+        return (
+            f"{name}의 별표나 고시 원문 (올린 {name} 조문에서는 이 문제를 가르는 "
+            "구절을 찾지 못했습니다)"
+        )
     if name:
         return f"{name} 원문 (법령·고시는 조문이 든 텍스트나 PDF)"
     if subject:

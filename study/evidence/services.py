@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from study.ai.guard import named_act
+from study.ai.guard import act_loaded, named_act
 from study.db.locks import advisory_try_lock
 from study.documents.retrieval import (
     DOCUMENT_EVIDENCE,
@@ -45,7 +45,15 @@ from study.evidence.check import PassageText, QuestionText, check_choices
 from study.evidence.history import Asked, agreement
 from study.evidence.passages import article_text
 from study.llm.embeddings import EmbeddingError, embedder_name, get_embedder
-from study.models import DocumentChunk, EvidenceCard, Question, QuizSession, Topic
+from study.models import (
+    Document,
+    DocumentChunk,
+    DocumentStatus,
+    EvidenceCard,
+    Question,
+    QuizSession,
+    Topic,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +190,32 @@ def _passages(found: _Found, articles: dict) -> list[Passage]:
     return passages
 
 
-def _missing(question: Question) -> dict:
-    return {"act": named_act(question.stem), "subject": question.subject}
+def _missing(question: Question, loaded: dict[int, list[str]]) -> dict:
+    """What the card names as missing: the act the stem names (and whether
+    the topic already holds it: then its articles were searched and none
+    decides the question), else the subject."""
+    act = named_act(question.stem)
+    return {
+        "act": act,
+        "act_loaded": act_loaded(act, loaded.get(question.topic_id, [])),
+        "subject": question.subject,
+    }
+
+
+def _loaded_titles(questions: Sequence[Question]) -> dict[int, list[str]]:
+    """topic → the titles of its documents the search reads, for the topics
+    of the given questions (one query; none when there are none)."""
+    if not questions:
+        return {}
+    rows = Document.objects.filter(
+        topics__in={q.topic_id for q in questions},
+        status=DocumentStatus.READY,
+        in_force=True,
+    ).values_list("topics", "title")
+    titles: dict[int, list[str]] = {}
+    for topic_id, title in rows:
+        titles.setdefault(topic_id, []).append(title)
+    return titles
 
 
 def cards_compute(
@@ -194,10 +226,18 @@ def cards_compute(
     found = _search(searchable) if searchable else {}
     pairs = {(d, a) for f in found.values() for d, a, _, _ in f.groups if a}
     articles = _articles(pairs)
+    passages_of = {
+        q.pk: _passages(found[q.pk], articles) if q.pk in found else []
+        for q in questions
+    }
+    # Only a card that names an act and found no passage asks what is loaded.
+    loaded = _loaded_titles(
+        [q for q in questions if not passages_of[q.pk] and named_act(q.stem)]
+    )
     data = {}
     for question in questions:
         hit = found.get(question.pk)
-        passages = _passages(hit, articles) if hit else []
+        passages = passages_of[question.pk]
         check = (
             check_choices(
                 question_text(question),
@@ -210,7 +250,7 @@ def cards_compute(
             passages,
             check,
             annexes=hit.annexes if hit else (),
-            missing=None if passages else _missing(question),
+            missing=None if passages else _missing(question, loaded),
         )
     return data
 

@@ -22,6 +22,7 @@ SHARED = next(
     ),
     Path(settings.BASE_DIR).parent / "shared",
 )
+DOCUMENTS = SHARED / "data" / "documents"
 
 
 class Command(BaseCommand):
@@ -29,7 +30,9 @@ class Command(BaseCommand):
         "Opt-in end-to-end measurement with a real LLM: a 20-question session "
         "with 8 misses, prefetched by a real qcluster in a throwaway database; "
         "prints the time to the first explanation, the time until every card "
-        "is resolved, and silent failures, tasks killed and double generations."
+        "is resolved, silent failures, tasks killed and double generations, "
+        "and per missed question its card, the gate's and the guard's "
+        "decisions and the text shown."
     )
 
     def add_arguments(self, parser):
@@ -44,22 +47,55 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default=settings.LLM_BASE_URL)
         parser.add_argument("--model", default=settings.LLM_MODEL)
         parser.add_argument(
-            "--exam", type=Path, default=SHARED / "data/exams/ind-safety-2020-1.csv"
+            "--exam",
+            type=Path,
+            action="append",
+            help="an exam round (CSV); repeat for several rounds "
+            "(default: ind-safety-2020-1)",
         )
         parser.add_argument(
             "--document",
             type=Path,
-            default=SHARED / "data/documents/중대재해처벌법.md",
+            action="append",
+            help="a statute document; repeat for several (default: 중대재해처벌법)",
+        )
+        parser.add_argument(
+            "--all-documents",
+            action="store_true",
+            help=f"load every current statute in {DOCUMENTS}",
         )
         parser.add_argument("--size", type=int, default=20)
         parser.add_argument("--missed", type=int, default=8)
+        parser.add_argument(
+            "--statute-misses",
+            type=int,
+            default=0,
+            help="of the misses, this many on questions whose stem names a "
+            "loaded statute (as far as the session has them)",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=0,
+            help="seeds the session's questions and the missed positions",
+        )
         parser.add_argument("--timeout", type=float, default=3600)
         parser.add_argument("--json", type=Path, help="write the figures as JSON")
 
     def handle(self, *args, **options):
-        for key in ("exam", "document"):
-            if not options[key].is_file():
-                raise CommandError(f"--{key} {options[key]} is not a file")
+        exams = options["exam"] or [SHARED / "data/exams/ind-safety-2020-1.csv"]
+        documents = list(options["document"] or [])
+        if options["all_documents"]:
+            documents += sorted(
+                p for p in DOCUMENTS.glob("*.md") if p.name != "README.md"
+            )
+        documents = list(dict.fromkeys(documents or [DOCUMENTS / "중대재해처벌법.md"]))
+        for key, paths in (("exam", exams), ("document", documents)):
+            for path in paths:
+                if not path.is_file():
+                    raise CommandError(f"--{key} {path} is not a file")
+        if options["statute_misses"] > options["missed"]:
+            raise CommandError("--statute-misses cannot exceed --missed")
         started_llm = False
         base_url = options["base_url"]
         log = self.stderr.write
@@ -76,9 +112,11 @@ class Command(BaseCommand):
             figures = llm_e2e_run(
                 base_url=base_url,
                 model=options["model"],
-                exam=options["exam"],
-                document=options["document"],
+                exams=exams,
+                documents=documents,
                 missed=options["missed"],
+                statute_misses=options["statute_misses"],
+                seed=options["seed"],
                 size=options["size"],
                 timeout_s=options["timeout"],
                 workdir=workdir,

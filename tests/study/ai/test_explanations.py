@@ -206,6 +206,40 @@ def test_no_evidence_means_skipped_without_an_llm_call(client, user, topic, fake
     assert "자료 부족" in html
 
 
+def test_a_question_on_a_loaded_act_that_no_passage_decides_says_so(
+    client, user, topic, fake_llm, settings, tmp_path
+):
+    """The act the stem names is the topic's document, but none of its
+    articles is about the question: the learner is not told to upload it."""
+    settings.MEDIA_ROOT = tmp_path
+    make_document(
+        user,
+        topic,
+        "제1조(목적) 이 법은 근로자의 안전과 보건을 유지ㆍ증진함을 목적으로 한다.",
+        title="산업안전보건법",
+    )
+    question = make_question(
+        topic,
+        1,
+        stem="산업안전보건법령상 방음보호구의 기호로 옳은 것은?",
+        choice_1="EM",
+        choice_2="EP-1",
+        choice_3="EP-2",
+        choice_4="EP-3",
+    )
+    client.force_login(user)
+    body = ask(client, question).json()
+    assert body["status"] == "skipped" and body["error_code"] == "evidence_missing"
+    assert "찾지 못했습니다" in body["message"] and "별표나 고시" in body["message"]
+    question.refresh_from_db()
+    assert question.ai_explanation_meta["act_loaded"] is True
+    html = client.post(
+        reverse("study:ai_explanation", args=[question.pk])
+    ).content.decode()
+    assert "올린 학습 자료에서 이 문제를 가르는 구절을 찾지 못했습니다" in html
+    assert "이 토픽에는 해설의 근거로 쓸 학습 자료" not in html
+
+
 def test_long_explanations_are_capped_at_a_sentence(client, user, grounded, fake_llm):
     long_text = "정답은 2번입니다. " + "인터록은 가드와 연동되어 전원을 끊는다. " * 80
     fake_llm.reply_json(good_reply(text=long_text))

@@ -422,6 +422,16 @@ def test_missing_document_hint_names_the_act_the_stem_names():
     )
 
 
+def test_the_hint_never_asks_for_an_act_the_topic_already_holds():
+    stem = "산업안전보건법령상 유기화합물용 방독마스크의 시험가스로 옳지 않은 것은?"
+    loaded = ["산업안전보건법-시행규칙", "산업안전보건기준에 관한 규칙"]
+    hint = missing_document_hint("안전관리론", stem, loaded)
+    assert hint.startswith("산업안전보건법의 별표나 고시") and "찾지 못했습니다" in hint
+    assert missing_document_hint("안전관리론", stem, ["중대재해처벌법"]).startswith(
+        "산업안전보건법 원문"
+    )
+
+
 # -- text against the 근거 카드's marks ------------------------------------------
 
 CARD_MARKS = {1: "match", 2: "match", 3: "differ", 4: "match"}
@@ -470,3 +480,138 @@ def test_the_whole_guard_refuses_a_text_contradicting_the_card():
     data = {"evidence": []}
     verdict = reply_guard(LADDER_Q, 3, text, data, [], marks=CARD_MARKS)
     assert not verdict.ok and verdict.code == "text_contradicts_card"
+
+
+# -- the key restated, the prompt echoed (a reply read in the llm_e2e run) ----
+
+ROBOT_Q = QuestionView(
+    stem="산업안전보건법령에 따라 산업용 로봇의 작동범위에서 교시 등의 작업을 하는 "
+    "경우에 로봇에 의한 위험을 방지하기 위한 조치사항으로 틀린 것은?",
+    choices=(
+        "2명 이상의 근로자에게 작업을 시킬 경우의 신호방법을 정한다.",
+        "작업 중의 매니플레이터 속도에 관한 지침을 정하고 그 지침에 따라 작업한다.",
+        "작업을 하는 동안 다른 작업자가 작동시킬 수 없도록 기동스위치에 작업 중 "
+        "표시를 한다.",
+        "작업에 종사하고 있는 근로자가 이상을 발견하면 즉시 안전담당자에게 "
+        "보고하고 계속해서 로봇을 운전한다.",
+    ),
+    accepted=frozenset({4}),
+)
+SIGNAL_QUOTE = {
+    "kind": "document",
+    "ref": "card:162:3",
+    "title": "산업안전보건기준에 관한 규칙 제40조(신호)",
+    "quote": "② 운전자나 근로자는 제1항에 따른 신호방법이 정해진 경우 이를 "
+    "준수하여야 한다.",
+}
+STOP_QUOTE = {
+    "kind": "document",
+    "ref": "card:162:0",
+    "title": "산업안전보건기준에 관한 규칙 제222조(교시 등)",
+    "quote": "2. 작업에 종사하고 있는 근로자 또는 그 근로자를 감시하는 사람은 "
+    "이상을 발견하면 즉시 로봇의 운전을 정지시키기 위한 조치를 할 것",
+}
+# Shown as ready, confidence high, in the llm_e2e run of 2026-12-06: the
+# bracket holds another question's sentence (화물자동차 승강설비, sent as a
+# "similar question"), the quote is about 신호, and the last sentence is the
+# prompt's instruction.
+ROBOT_REPLY = (
+    "정답은 4번(작업에 종사하고 있는 근로자가 바닥과 적재함의 짐 윗면간을 "
+    '안전하게 오르내리기 위한 설비를 설치하여야 한다.)입니다. [조문]은 "② '
+    "운전자나 근로자는 제1항에 따른 신호방법이 정해진 경우 이를 준수하여야 "
+    '한다."라고 정합니다. 이 구절이 정답 보기와 어떻게 이어지는지 쓰세요.'
+)
+CARD_INSTRUCTIONS = prompt_instructions("study_explanation_card.txt")
+
+
+def card_guard(text, kept):
+    return explanation_text_guard(
+        q=ROBOT_Q,
+        text=text,
+        quotes=CheckedQuotes(kept=list(kept)),
+        evidence_sent=True,
+        instructions=CARD_INSTRUCTIONS,
+    )
+
+
+def test_a_key_restated_with_another_texts_words_is_refused():
+    verdict = card_guard(ROBOT_REPLY, [SIGNAL_QUOTE])
+    assert not verdict.ok and verdict.code == "key_misstated"
+    assert "적재함" in verdict.detail
+
+
+def test_an_echoed_instruction_is_refused_when_the_key_is_restated_faithfully():
+    text = ROBOT_REPLY.replace(
+        "작업에 종사하고 있는 근로자가 바닥과 적재함의 짐 윗면간을 안전하게 "
+        "오르내리기 위한 설비를 설치하여야 한다.",
+        ROBOT_Q.choices[3],
+    )
+    verdict = card_guard(text, [SIGNAL_QUOTE])
+    assert not verdict.ok and verdict.code == "text_echoes_prompt"
+    assert verdict.detail == "이 구절이 정답 보기와 어떻게 이어지는지 쓰세요."
+
+
+@pytest.mark.parametrize(
+    "restated",
+    [
+        "작업에 종사하고 있는 근로자가 이상을 발견하면 즉시 안전담당자에게 "
+        "보고하고 계속해서 로봇을 운전한다.",
+        "이상을 발견하고도 계속해서 로봇을 운전",
+        "계속 운전",
+    ],
+)
+def test_a_key_restated_in_its_own_words_and_explained_is_shown(restated):
+    text = (
+        f'정답은 4번({restated})입니다. [조문]은 "2. 작업에 종사하고 있는 근로자 '
+        "또는 그 근로자를 감시하는 사람은 이상을 발견하면 즉시 로봇의 운전을 "
+        '정지시키기 위한 조치를 할 것"이라고 정합니다. 이상을 발견하면 운전을 '
+        "정지시켜야 하므로, 보고만 하고 계속 운전한다는 4번은 조문과 다릅니다. "
+        "교시 작업 전에 조문을 다시 확인하세요."
+    )
+    assert card_guard(text, [STOP_QUOTE]).ok
+
+
+def test_a_quote_stating_the_keyed_value_after_its_item_label_is_the_reason():
+    """2019-3-53 in the llm_e2e run: refused as no_reasoning because the
+    statute line's label "5." was read as the value of choice 2."""
+    hook = QuestionView(
+        stem="레버풀러 또는 체인블록을 사용하는 경우 훅의 입구 간격이 제조자가 "
+        "제공하는 제품사양서 기준으로 몇 % 이상 벌어진 것은 폐기하여야 하는가?",
+        choices=("3", "5", "7", "10"),
+        accepted=frozenset({4}),
+    )
+    quote = {
+        "kind": "document",
+        "ref": "card:173:0",
+        "title": "산업안전보건기준에 관한 규칙 제96조(레버풀러 등의 사용)",
+        "quote": "5. 훅의 입구(hook mouth) 간격이 제조자가 제공하는 제품사양서 "
+        "기준으로 10퍼센트 이상 벌어진 것은 폐기할 것",
+    }
+    text = (
+        '정답은 4번(10)입니다. [조문]은 "5. 훅의 입구(hook mouth) 간격이 제조자가 '
+        '제공하는 제품사양서 기준으로 10퍼센트 이상 벌어진 것은 폐기할 것"라고 '
+        "정합니다."
+    )
+    verdict = explanation_text_guard(
+        q=hook, text=text, quotes=CheckedQuotes(kept=[quote]), evidence_sent=True
+    )
+    assert verdict.ok, verdict
+    unlabelled = {**quote, "quote": quote["quote"].replace("10퍼센트", "5퍼센트")}
+    assert not explanation_text_guard(
+        q=hook, text=text, quotes=CheckedQuotes(kept=[unlabelled]), evidence_sent=True
+    ).ok
+
+
+def test_a_text_that_pastes_the_prompts_evidence_block_is_refused():
+    """2020-1-62 in the llm_e2e run: shown as ready with the prompt's
+    "<<D1: …>>" block pasted after the key."""
+    text = (
+        "정답은 4번(작업에 종사하고 있는 근로자가 이상을 발견하면 즉시 안전담당자에게 "
+        "보고하고 계속해서 로봇을 운전한다.)입니다. <<D1: 산업안전보건기준에 관한 "
+        "규칙 제222조(교시 등)>>\n2. 작업에 종사하고 있는 근로자 또는 그 근로자를 "
+        "감시하는 사람은 이상을 발견하면 즉시 로봇의 운전을 정지시키기 위한 조치를 "
+        "할 것\n<</D1>>"
+    )
+    verdict = card_guard(text, [STOP_QUOTE])
+    assert not verdict.ok and verdict.code == "text_echoes_prompt"
+    assert "<<D1" in verdict.detail

@@ -137,6 +137,34 @@ def test_a_question_with_no_statute_says_what_would_help_without_filler(
     assert "안전관리론" in html  # the subject's textbook would help
 
 
+def test_a_question_on_a_loaded_act_no_article_decides_asks_for_its_annexes(
+    client, user, topic, settings, tmp_path
+):
+    """The stem names an act the topic holds, and none of its articles is
+    about the question: the card does not ask for the act again."""
+    settings.MEDIA_ROOT = tmp_path
+    make_document(user, topic, STATUTE, title="산업안전보건기준에 관한 규칙")
+    earmuff = make_question(
+        topic,
+        4,
+        stem="산업안전보건기준에 관한 규칙상 방음보호구의 기호로 옳은 것은?",
+        choice_1="EM",
+        choice_2="EP-1",
+        choice_3="EP-2",
+        choice_4="EP-3",
+    )
+    named_elsewhere = make_question(
+        topic, 5, stem="건설기술 진흥법상 안전관리계획의 수립 대상은?"
+    )
+    client.force_login(user)
+    html = page(client, earmuff)
+    assert "이 문제를 판단할 조문이 학습 자료에 없습니다" in html
+    assert "학습 자료에 있지만, 이 문제를 가르는 조문은 찾지 못했습니다" in html
+    assert "별표나 고시 원문" in html and "원문 (조문이 든 텍스트나 PDF)" not in html
+    other = page(client, named_elsewhere)
+    assert "건설기술 진흥법 원문 (조문이 든 텍스트나 PDF)" in other
+
+
 # -- the cache follows what the card rests on ------------------------------------
 
 
