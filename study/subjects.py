@@ -58,6 +58,7 @@ class SubjectCell:
     first_number: int | None
     first_id: int
     by_subject: bool = False  # the round numbers each subject from 1
+    quizzable: int | None = None  # questions a quiz may show (None: not counted)
 
 
 @dataclass(frozen=True)

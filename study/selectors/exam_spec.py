@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.postgres.aggregates import BoolOr
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 
 from study.models import ExamSpec, Question, QuizMode, QuizSession, Topic
 from study.models.exam_spec import DEFAULT_MINUTES_PER_SUBJECT, DEFAULT_PER_SUBJECT
@@ -84,18 +85,28 @@ class PaperFill:
         return min(self.paper.per_subject, self.largest)
 
 
-def subject_cells(*, topic: Topic) -> list[SubjectCell]:
-    """Each (round, subject) of the topic's live questions with its size."""
+# Question.objects.quizzable()'s condition, as an aggregate's filter.
+QUIZZABLE = Q(needs_figure=False) | ~Q(figure="")
+
+
+def subject_cells(*, topic: Topic, quizzable: bool = False) -> list[SubjectCell]:
+    """Each (round, subject) of the topic's live questions with its size; with
+    `quizzable`, also how many a quiz may show (the topic page derives its
+    rounds and the mock's fill from them instead of two more passes over the
+    bank; without it the pass stays index-only, as quiz start wants)."""
+    counts: dict[str, Any] = {
+        "n": Count("id"),
+        "first": Min("number"),
+        "first_id": Min("id"),
+        "by_subject": BoolOr("numbered_by_subject"),
+    }
+    if quizzable:
+        counts["quizzable"] = Count("id", filter=QUIZZABLE)
     rows = (
         Question.objects.alive()
         .filter(topic=topic)
         .values("exam_year", "exam_session", "subject")
-        .annotate(
-            n=Count("id"),
-            first=Min("number"),
-            first_id=Min("id"),
-            by_subject=BoolOr("numbered_by_subject"),
-        )
+        .annotate(**counts)
         .order_by()
     )
     return [
@@ -107,6 +118,7 @@ def subject_cells(*, topic: Topic) -> list[SubjectCell]:
             first_number=r["first"],
             first_id=r["first_id"],
             by_subject=bool(r["by_subject"]),
+            quizzable=r.get("quizzable"),
         )
         for r in rows
     ]
@@ -177,7 +189,17 @@ def topic_subject_names(*, topic: Topic) -> list[str]:
     return list(exam_paper_for_topic(topic=topic).all_subjects)
 
 
-def paper_fill(*, topic: Topic, paper: ExamPaper) -> PaperFill:
+def paper_fill(
+    *, topic: Topic, paper: ExamPaper, cells: list[SubjectCell] | None = None
+) -> PaperFill:
+    """The paper's subjects with their quizzable questions (summed from
+    `cells` when they were counted with `quizzable`)."""
+    if cells is not None and all(c.quizzable is not None for c in cells):
+        summed = dict.fromkeys(paper.subjects, 0)
+        for cell in cells:
+            if cell.subject in summed:
+                summed[cell.subject] += cell.quizzable or 0
+        return PaperFill(paper, summed)
     rows = (
         Question.objects.quizzable()
         .filter(topic=topic, subject__in=paper.subjects)

@@ -83,21 +83,35 @@ def topic_get_editable(*, user: User | AnonymousUser, topic_id: int) -> Topic:
     return get_object_or_404(Topic.objects.editable_by(user), pk=topic_id)
 
 
-def topic_rounds(*, topic: Topic) -> list[RoundSummary]:
-    rows = (
-        Question.objects.alive()
-        .filter(topic=topic, exam_year__isnull=False)
-        .exclude(exam_session="")
-        .values("exam_year", "exam_session")
-        .annotate(
-            n=Count("id"),
-            quizzable=Count("id", filter=Q(needs_figure=False) | ~Q(figure="")),
+def topic_rounds(
+    *, topic: Topic, cells: list[SubjectCell] | None = None
+) -> list[RoundSummary]:
+    """The topic's rounds with their questions and quizzable questions
+    (summed from `cells` when they were counted with `quizzable`)."""
+    if cells is not None and all(c.quizzable is not None for c in cells):
+        sums: dict[tuple[int, str], list[int]] = {}
+        for cell in cells:
+            if cell.year is None or cell.session == "":
+                continue
+            total = sums.setdefault((cell.year, cell.session), [0, 0])
+            total[0] += cell.questions
+            total[1] += cell.quizzable or 0
+        found = [RoundSummary(y, s, n, q) for (y, s), (n, q) in sums.items()]
+    else:
+        rows = (
+            Question.objects.alive()
+            .filter(topic=topic, exam_year__isnull=False)
+            .exclude(exam_session="")
+            .values("exam_year", "exam_session")
+            .annotate(
+                n=Count("id"),
+                quizzable=Count("id", filter=Q(needs_figure=False) | ~Q(figure="")),
+            )
         )
-    )
-    found = [
-        RoundSummary(r["exam_year"], r["exam_session"], r["n"], r["quizzable"])
-        for r in rows
-    ]
+        found = [
+            RoundSummary(r["exam_year"], r["exam_session"], r["n"], r["quizzable"])
+            for r in rows
+        ]
     # Newest sitting first; the forms of one sitting in order (A형, B형).
     found.sort(key=lambda r: rounds.session_sort_key(r.session))
     found.sort(

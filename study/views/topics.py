@@ -57,18 +57,19 @@ def home(request):
 def topic_detail(request, topic_id: int):
     topic = sel.topic_get_for_user(user=request.user, topic_id=topic_id)
     active, recent = sessions_for_topic(user=request.user, topic=topic)
-    cells = subject_cells(topic=topic)  # the paper and the subjects' counts
+    # the paper, the subjects', rounds' and the mock fill's counts: one pass
+    cells = subject_cells(topic=topic, quizzable=True)
     paper = exam_paper_for_topic(topic=topic, cells=cells)
     context = {
         "topic": topic,
-        "rounds": sel.topic_rounds(topic=topic),
+        "rounds": sel.topic_rounds(topic=topic, cells=cells),
         "subjects": sel.topic_subjects(topic=topic, paper=paper, cells=cells),
         "can_edit": topic.can_edit(request.user),
         "active_sessions": active,
         "recent_sessions": recent,
         "stages": QuizStage.choices,
         "chosen_mode": _chosen_mode(request),
-        "mock_fill": paper_fill(topic=topic, paper=paper),
+        "mock_fill": paper_fill(topic=topic, paper=paper, cells=cells),
         "pass_rule": PASS_RULE_TEXT,
         "exam_status": fsel.topic_forecast(user=request.user, topic=topic),
         "amended": amendment_selectors.topic_flagged(topic=topic),

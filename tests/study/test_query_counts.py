@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from study.forecast.snapshots import forecast_snapshot_refresh
-from study.models import QuizMode
+from study.models import Question, QuizMode
 from study.services.exam_plans import exam_plan_set
 from study.services.progress import attempt_mark_reviewed
 from tests.study.learner_helpers import (
@@ -110,15 +110,15 @@ LIMITS = {
     # new questions (1) and the 개정 flags (1, issue 26) besides the bank and
     # the answers.
     "home_cold": 15,
-    # + the topic's flagged questions; its paper and its subjects' counts
-    # from one pass over the bank (subject_cells)
-    "topic_cold": 21,
+    # + the topic's flagged questions; its paper, its subjects', rounds' and
+    # the mock fill's counts from one pass over the bank (subject_cells)
+    "topic_cold": 19,
     "forecast_cold": 16,  # the plot of P(합격) over the days adds none
     "plan_cold": 16,  # + the unreviewed misses
     "calibration_cold": 17,  # subjects in exam order; the track record
     # Warm: the snapshot is fresh, one row read.
     "home": 7,
-    "topic": 13,  # + the topic's flagged questions
+    "topic": 11,  # + the topic's flagged questions
     "forecast": 8,
     "plan": 6,
     "calibration": 6,  # the report and the track record, each from the row
@@ -244,3 +244,33 @@ def test_the_mock_exam_has_pinned_query_counts_that_do_not_grow(
         assert small[name] <= limit, (name, small[name])
     big_topic = Topic.objects.create(name="큰 토픽", owner=other_user)
     assert measure_mock(client, other_user, big_topic, per_subject=40) == small
+
+
+@pytest.mark.django_db
+def test_topic_rounds_and_fill_summed_from_cells_match_their_own_queries(topic):
+    """The topic page's rounds and mock fill, summed from one pass over the
+    bank, equal what their own queries count (a figure-less question needing
+    a figure, a deleted one, questions without a round or a subject)."""
+    from study.selectors.exam_spec import (
+        exam_paper_for_topic,
+        paper_fill,
+        subject_cells,
+    )
+    from study.selectors.topics import topic_rounds
+    from study.services.questions import question_soft_delete
+
+    make_bank(topic, per_subject=3)
+    questions = list(topic.questions.order_by("id"))
+    Question.objects.filter(pk=questions[0].pk).update(needs_figure=True, figure="")
+    Question.objects.filter(pk=questions[1].pk).update(exam_year=None, exam_session="")
+    Question.objects.filter(pk=questions[2].pk).update(subject="")
+    question_soft_delete(question=questions[3])
+    cells = subject_cells(topic=topic, quizzable=True)
+    assert sum(c.quizzable or 0 for c in cells) < sum(c.questions for c in cells)
+    paper = exam_paper_for_topic(topic=topic, cells=cells)
+    assert topic_rounds(topic=topic, cells=cells) == topic_rounds(topic=topic)
+    summed = paper_fill(topic=topic, paper=paper, cells=cells)
+    assert summed == paper_fill(topic=topic, paper=paper)
+    assert paper_fill(topic=topic, paper=paper, cells=subject_cells(topic=topic)) == (
+        summed
+    )
