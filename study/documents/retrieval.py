@@ -141,23 +141,37 @@ def rrf_fuse(rankings: Iterable[list[str]]) -> dict[str, float]:
     return scores
 
 
+def _in_topics(
+    rows: QuerySet,
+    topic_ids: list[int],
+    filters: DocumentFilters,
+    document_ids: list[int] | None,
+    prefix: str,
+) -> QuerySet:
+    """Rows (documents, or with prefix "document__" their chunks) of the
+    topics' ready documents that the filters allow: of the versions in force
+    today (a statute's older versions are left out), or of the given
+    documents (the versions in force on another date)."""
+    rows = rows.filter(
+        **{f"{prefix}topics__in": topic_ids, f"{prefix}status": DocumentStatus.READY}
+    )
+    if document_ids is None:
+        rows = rows.filter(**{f"{prefix}in_force": True})
+    else:
+        rows = rows.filter(**{f"{prefix}pk__in": document_ids})
+    return filters.apply(rows, prefix=prefix)
+
+
 def topic_chunks(
     topic_ids: list[int],
     filters: DocumentFilters,
     *,
     document_ids: list[int] | None = None,
 ) -> QuerySet:
-    """Chunks of the topics' ready documents that the filters allow: of the
-    versions in force today (a statute's older versions are left out), or of
-    the given documents (the versions in force on another date)."""
-    chunks = DocumentChunk.objects.filter(
-        document__topics__in=topic_ids, document__status=DocumentStatus.READY
+    """Chunks of the topics' documents (see _in_topics)."""
+    return _in_topics(
+        DocumentChunk.objects.all(), topic_ids, filters, document_ids, "document__"
     )
-    if document_ids is None:
-        chunks = chunks.filter(document__in_force=True)
-    else:
-        chunks = chunks.filter(document_id__in=document_ids)
-    return filters.apply(chunks)
 
 
 def topic_document_ids(
@@ -167,15 +181,8 @@ def topic_document_ids(
     document_ids: list[int] | None = None,
 ) -> list[int]:
     """The documents whose chunks `topic_chunks` gives (one query)."""
-    documents = Document.objects.filter(
-        topics__in=topic_ids, status=DocumentStatus.READY
-    )
-    if document_ids is None:
-        documents = documents.filter(in_force=True)
-    else:
-        documents = documents.filter(pk__in=document_ids)
-    ids = filters.apply(documents, prefix="").values_list("pk", flat=True)
-    return sorted(set(ids))
+    documents = _in_topics(Document.objects.all(), topic_ids, filters, document_ids, "")
+    return sorted(set(documents.values_list("pk", flat=True)))
 
 
 def search_chunks(
