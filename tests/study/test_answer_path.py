@@ -178,6 +178,16 @@ def test_another_learners_session_is_404_on_the_answer_path(
     assert not Attempt.objects.exists()
 
 
+def _kill_lock_waiters() -> None:
+    """Terminate the backends of this database waiting on a lock (a killed
+    database connection, as a crash or a restart would leave it)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+
+
 def _waiting_on_a_lock() -> int:
     with connections["default"].cursor() as cursor:
         cursor.execute(
@@ -254,11 +264,7 @@ def test_an_answer_whose_connection_dies_is_all_or_nothing_and_can_be_resent(
     holder = _hold_session_row(session)
     thread, outcome = _in_thread(record)
     wait_for(lambda: _waiting_on_a_lock() == 1)  # blocked inside the statement
-    with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
+    _kill_lock_waiters()
     thread.join(60)
     holder.rollback()
     holder.close()

@@ -35,6 +35,7 @@ from study.services.regrade import questions_regrade
 from tests.study.learner_helpers import answer_all, make_bank, start, submit_mock
 from tests.study.test_answer_path import (
     _in_thread,
+    _kill_lock_waiters,
     _waiting_on_a_lock,
     wait_for,
 )
@@ -188,11 +189,7 @@ def test_a_mock_submit_whose_connection_dies_records_nothing_and_can_be_resent(
     )
     # Blocked with the paper's attempts written in its transaction.
     wait_for(lambda: _waiting_on_a_lock() == 1)
-    with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
+    _kill_lock_waiters()
     thread.join(60)
     holder.rollback()
     holder.close()
