@@ -371,9 +371,7 @@ def similar_questions(
     model = embedder_name()
     minimum = evidence_threshold(model)
     related = [r["id"] for r in question.related_repeat] + [
-        r["id"]
-        for r in question.related_similar
-        if r.get("similarity", 0.0) >= minimum
+        r["id"] for r in question.related_similar if r.get("similarity", 0.0) >= minimum
     ]
     if related:
         found = (
@@ -408,7 +406,9 @@ def _question_vector(question: Question, model: str) -> list[float] | None:
         text = embedding_text(stem=question.stem, choices=question.choices)
         return get_embedder().embed_passages([text])[0]
     except EmbeddingError as exc:
-        logger.warning("similar questions: question %s not embedded: %s", question.pk, exc)
+        logger.warning(
+            "similar questions: question %s not embedded: %s", question.pk, exc
+        )
         return None
 
 

@@ -174,19 +174,24 @@ def test_a_question_not_yet_embedded_is_compared_without_being_written(topic):
     texts = {
         "stem": ROBOT_STEM,
         "choice_1": "2명 이상의 근로자에게 작업을 시킬 경우의 신호방법을 정한다.",
-        "choice_2": "작업 중의 매니플레이터 속도에 관한 지침을 정하고 그 지침에 따라 작업한다.",
-        "choice_3": "작업을 하는 동안 다른 작업자가 작동시킬 수 없도록 기동스위치에 작업 중 표시를 한다.",
-        "choice_4": "작업에 종사하고 있는 근로자가 이상을 발견하면 즉시 안전담당자에게 보고하고 계속해서 로봇을 운전한다.",
+        "choice_2": (
+            "작업 중의 매니플레이터 속도에 관한 지침을 정하고 그 지침에 따라 작업한다."
+        ),
+        "choice_3": (
+            "작업을 하는 동안 다른 작업자가 작동시킬 수 없도록 기동스위치에 "
+            "작업 중 표시를 한다."
+        ),
+        "choice_4": (
+            "작업에 종사하고 있는 근로자가 이상을 발견하면 즉시 안전담당자에게 "
+            "보고하고 계속해서 로봇을 운전한다."
+        ),
         "correct_choice": 4,
     }
     target = make_question(topic, 1, year=2020, **texts)
     copy = make_question(topic, 2, year=2020, **texts)
     truck = make_question(topic, 3, year=2020, stem=TRUCK_STEM)
     vectors = get_embedder().embed_passages(
-        [
-            embedding_text(stem=q.stem, choices=q.choices)
-            for q in (copy, truck)
-        ]
+        [embedding_text(stem=q.stem, choices=q.choices) for q in (copy, truck)]
     )
     embed_as(copy, vectors[0])
     embed_as(truck, vectors[1])
