@@ -44,6 +44,7 @@ from study.evidence.card import Passage, card_data
 from study.evidence.check import PassageText, QuestionText, check_choices
 from study.evidence.history import Asked, agreement
 from study.evidence.passages import article_text
+from study.jobs.queue import task_after_commit
 from study.llm.embeddings import EmbeddingError, embedder_name, get_embedder
 from study.models import (
     Document,
@@ -586,5 +587,7 @@ def topic_cards_compute_enqueue_ids(*, topic_ids: Iterable[int]) -> None:
 
 
 def session_cards_compute_enqueue(*, session: QuizSession) -> None:
-    """A new session's missing and stale cards, in the background, on commit."""
-    _enqueue_on_commit(SESSION_CARDS_TASK, session.pk)
+    """A new session's missing and stale cards, in the background, once the
+    session is committed: in the transaction that creates it, the task's row
+    is written with it (study.jobs.queue), one commit instead of two."""
+    task_after_commit(SESSION_CARDS_TASK, session.pk)

@@ -28,12 +28,14 @@ class Attempt(models.Model):
         on_delete=models.CASCADE,
         related_name="attempts",
         verbose_name=_("사용자"),
+        db_index=False,  # study_att_user_recent and study_att_user_q lead with it
     )
     session = models.ForeignKey(
         QuizSession,
         on_delete=models.CASCADE,
         related_name="attempts",
         verbose_name=_("풀이 세션"),
+        db_index=False,  # study_attempt_one_per_slot leads with it
     )
     question = models.ForeignKey(
         Question,

@@ -32,6 +32,7 @@ class QuestionProgress(models.Model):
         on_delete=models.CASCADE,
         related_name="progress",
         verbose_name=_("사용자"),
+        db_index=False,  # study_progress_uniq leads with it
     )
     topic = models.ForeignKey(
         Topic, on_delete=models.CASCADE, related_name="+", verbose_name=_("토픽")

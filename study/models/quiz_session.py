@@ -44,6 +44,7 @@ class QuizSession(models.Model):
         on_delete=models.CASCADE,
         related_name="quiz_sessions",
         verbose_name=_("사용자"),
+        db_index=False,  # study_quiz_user_recent leads with it
     )
     topic = models.ForeignKey(
         Topic,
@@ -114,10 +115,14 @@ class QuizSession(models.Model):
             ),
         ]
         indexes = [
+            # Not last_activity_at: an answer moves it, and an indexed column
+            # that changes makes every answer's UPDATE write a new entry in
+            # each of the table's indexes instead of a heap-only (HOT) tuple.
+            # A learner has a handful of active sessions per topic to sort.
             models.Index(
-                fields=["user", "topic", "-last_activity_at"],
+                fields=["user", "topic"],
                 condition=Q(status="active"),
-                name="study_quiz_active",
+                name="study_quiz_active_by_topic",
             ),
             models.Index(fields=["user", "-started_at"], name="study_quiz_user_recent"),
         ]

@@ -42,17 +42,18 @@ def plan_session_start(*, user: User, topic: Topic) -> QuizSession:
     ids = today.plan.question_ids
     if not ids:
         raise NotEnoughQuestions(0, today.exam_plan.daily_size)
-    session = QuizSession.objects.create(
-        user=user,
-        topic=topic,
-        mode=QuizMode.PLAN,
-        params={
-            "size": len(ids),
-            "reviews": len(today.plan.reviews),
-            "misses": len(today.plan.misses),
-            "new": len(today.plan.new),
-        },
-        question_ids=ids,
-    )
-    session_cards_compute_enqueue(session=session)  # the pages about to be seen
+    with transaction.atomic(savepoint=False):  # the session and its task: one commit
+        session = QuizSession.objects.create(
+            user=user,
+            topic=topic,
+            mode=QuizMode.PLAN,
+            params={
+                "size": len(ids),
+                "reviews": len(today.plan.reviews),
+                "misses": len(today.plan.misses),
+                "new": len(today.plan.new),
+            },
+            question_ids=ids,
+        )
+        session_cards_compute_enqueue(session=session)  # the pages about to be seen
     return session

@@ -170,15 +170,16 @@ def quiz_session_start(
         params["feedback"] = Feedback.EACH
     if request.skip_amended:
         params["skip_amended"] = True
-    created = QuizSession.objects.create(
-        user=user,
-        topic=topic,
-        mode=request.mode,
-        stage=request.stage if request.mode == QuizMode.STAGE else "",
-        params=params,
-        question_ids=ids,
-    )
-    session_cards_compute_enqueue(session=created)  # the pages about to be seen
+    with transaction.atomic(savepoint=False):  # the session and its task: one commit
+        created = QuizSession.objects.create(
+            user=user,
+            topic=topic,
+            mode=request.mode,
+            stage=request.stage if request.mode == QuizMode.STAGE else "",
+            params=params,
+            question_ids=ids,
+        )
+        session_cards_compute_enqueue(session=created)  # the pages about to be seen
     return created
 
 
@@ -198,20 +199,21 @@ def _mock_start(
         skip_amended=request.skip_amended,
     )
     minutes = paper.minutes_for(per_subject)
-    session = QuizSession.objects.create(
-        user=user,
-        topic=topic,
-        mode=QuizMode.MOCK,
-        params={
-            "per_subject": per_subject,
-            "subjects": {name: per_subject for name in paper.subjects},
-            "minutes": minutes,
-            "skip_amended": request.skip_amended,
-        },
-        question_ids=ids,
-        deadline_at=timezone.now() + timedelta(minutes=minutes),
-    )
-    session_cards_compute_enqueue(session=session)  # its review's cards
+    with transaction.atomic(savepoint=False):  # the session and its task: one commit
+        session = QuizSession.objects.create(
+            user=user,
+            topic=topic,
+            mode=QuizMode.MOCK,
+            params={
+                "per_subject": per_subject,
+                "subjects": {name: per_subject for name in paper.subjects},
+                "minutes": minutes,
+                "skip_amended": request.skip_amended,
+            },
+            question_ids=ids,
+            deadline_at=timezone.now() + timedelta(minutes=minutes),
+        )
+        session_cards_compute_enqueue(session=session)  # its review's cards
     return session
 
 
