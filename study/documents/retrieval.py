@@ -10,19 +10,23 @@ from dataclasses import dataclass, field
 
 import httpx
 from django.conf import settings
-from django.contrib.postgres.search import TrigramWordDistance, TrigramWordSimilarity
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
-from study.llm.embeddings import EmbeddingError, get_embedder
+from study.llm.embeddings import EmbeddingError, embedder_name, get_embedder
 from study.models import (
     AIExplanationStatus,
     Document,
     DocumentChunk,
     DocumentStatus,
+    EmbeddingStatus,
     Question,
 )
+from study.related.rules import embedding_text
+from study.related.selectors import question_evidence_neighbours
+from study.related.thresholds import evidence_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +42,6 @@ LEXICAL_QUERY_CHARS = 400
 LEXICAL_MIN = 0.25
 # Below this trigram word similarity a chunk is no lexical candidate at all.
 LEXICAL_FLOOR = 0.1
-# A stem this far (trigram word distance) from the question's is no similar
-# question (the fallback when the question has no cached relations).
-SIMILAR_STEM_MAX_DIST = 0.75
 VECTOR_MIN = 0.915
 # The lexical leg computes word_similarity for every chunk of the topic's
 # documents (4,400 at full benchmark scale), and pg_trgm extracts a chunk's
@@ -360,11 +361,18 @@ def question_query_text(question: Question) -> str:
 def similar_questions(
     *, question: Question, k: int = QUESTION_EVIDENCE
 ) -> list[Evidence]:
-    """Other questions of the topic: its cached repeats and similars first (the
-    related-questions analysis), else the closest stems of its subject by
-    trigram match (the subject's share of the bank, not all of it: a
-    7,000-question topic took 0.1-0.4 s per explanation job to scan)."""
-    related = [r["id"] for r in (question.related_repeat + question.related_similar)]
+    """Other questions of the topic as evidence: its cached repeats, then its
+    similars as close as the embedder's evidence threshold; else the nearest
+    questions of its subject, any round, as close (the related-questions
+    analysis leaves out the question's own round). A question of another
+    chapter is no evidence: a trigram match on the stems' common words
+    (작업을 하는 경우에 … 위험을 방지하기 위한) brought the 화물자동차 question
+    into the 산업용 로봇 question's prompt (docs/related.md)."""
+    model = embedder_name()
+    minimum = evidence_threshold(model)
+    related = [r["id"] for r in question.related_repeat] + [
+        r["id"] for r in question.related_similar if r.get("similarity", 0.0) >= minimum
+    ]
     if related:
         found = (
             Question.objects.alive()
@@ -375,18 +383,33 @@ def similar_questions(
         ordered = [by_id[i] for i in related if i in by_id][:k]
         if ordered:
             return [question_as_evidence(q) for q in ordered]
-    query = lexical_query(question.stem)
-    if not query:
+    vector = _question_vector(question, model)
+    if vector is None:
         return []
-    rows = (
-        Question.objects.alive()
-        .filter(topic_id=question.topic_id, subject=question.subject)
-        .exclude(pk=question.pk)
-        .defer("embedding")
-        .annotate(dist=TrigramWordDistance(query, "stem"))
-        .order_by("dist", "id")[:k]
-    )  # the cut in Python: in SQL it computes the distance twice per stem
-    return [question_as_evidence(q) for q in rows if q.dist < SIMILAR_STEM_MAX_DIST]
+    rows = question_evidence_neighbours(
+        question=question, vector=vector, model=model, minimum=minimum, limit=k
+    )
+    return [question_as_evidence(q) for q in rows]
+
+
+def _question_vector(question: Question, model: str) -> list[float] | None:
+    """The question's embedding by `model`: stored, else computed now and not
+    kept (an explanation may run before the background embedding lands);
+    None when the embedder fails."""
+    if (
+        question.embedding_status == EmbeddingStatus.READY
+        and question.embedding_model == model
+        and question.embedding is not None
+    ):
+        return [float(x) for x in question.embedding]
+    try:
+        text = embedding_text(stem=question.stem, choices=question.choices)
+        return get_embedder().embed_passages([text])[0]
+    except EmbeddingError as exc:
+        logger.warning(
+            "similar questions: question %s not embedded: %s", question.pk, exc
+        )
+        return None
 
 
 def question_as_evidence(q: Question) -> Evidence:

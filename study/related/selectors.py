@@ -244,6 +244,26 @@ def question_nearest(*, question: Question, model: str, limit: int) -> QuerySet:
     )
 
 
+def question_evidence_neighbours(
+    *, question: Question, vector: list[float], model: str, minimum: float, limit: int
+) -> QuerySet:
+    """The `limit` live questions of the question's subject, any round,
+    embedded by `model` and at least `minimum` similar to `vector` (the
+    question's embedding), nearest first (ties by id): the explanation's
+    similar questions when it has no related one to show. The subject's share
+    of the topic is scanned exactly (an expression in ORDER BY)."""
+    similarity = 1 - CosineDistance("embedding", vector)
+    return (
+        _embedded(topic_id=question.topic_id, model=model)
+        .filter(subject=question.subject)
+        .exclude(pk=question.pk)
+        .annotate(similarity=similarity)
+        .filter(similarity__gte=minimum)
+        .order_by("-similarity", "id")
+        .defer("embedding")[:limit]
+    )
+
+
 def recent_year_floor(*, topic_id: int) -> int | None:
     """The first of the topic's last RELATED_RECENT_YEARS exam years."""
     latest = (

