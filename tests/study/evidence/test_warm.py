@@ -60,24 +60,29 @@ def clear_queue() -> None:
 def locked_elsewhere(topic_id: int) -> Iterator[None]:
     """The topic's lock held by another session, as a run in another worker."""
     conn = own_connection(application_name="gichul-test-holder")
+    key = [WORK_NAMESPACE, cards_lock_name(topic_id)]
     try:
-        conn.execute(
-            "SELECT pg_advisory_lock(%s, hashtext(%s))",
-            [WORK_NAMESPACE, cards_lock_name(topic_id)],
-        )
+        conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
         yield
+        # Released here, not by closing: a closed connection's backend lets
+        # go of its locks when it exits, which a loaded machine delays past
+        # the next statement (a run right after found the lock still taken).
+        conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
     finally:
         conn.close()
 
 
 def lock_free(topic_id: int) -> bool:
     conn = own_connection(application_name="gichul-test-probe")
+    key = [WORK_NAMESPACE, cards_lock_name(topic_id)]
     try:
         row = conn.execute(
-            "SELECT pg_try_advisory_lock(%s, hashtext(%s))",
-            [WORK_NAMESPACE, cards_lock_name(topic_id)],
+            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", key
         ).fetchone()
-        return bool(row and row[0])
+        free = bool(row and row[0])
+        if free:  # let go at once (see locked_elsewhere)
+            conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
+        return free
     finally:
         conn.close()
 

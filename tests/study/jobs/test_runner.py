@@ -71,6 +71,9 @@ def test_only_one_waiter_waits(topic, user, woken):
         holder.execute("SELECT pg_advisory_lock(%s, %s)", WAITER_LOCK)
         assert not jobs_wait_for_due(wait_s=30)  # another waiter has it
         assert woken == []
+        # Released here, not by closing: a closed connection's backend lets
+        # go of its locks only when it exits, after the next test may start.
+        holder.execute("SELECT pg_advisory_unlock(%s, %s)", WAITER_LOCK)
     finally:
         holder.close()
 
