@@ -39,6 +39,7 @@ from study.ai.guard import (
     explanation_text_guard,
     is_negative_question,
     law_citation_outside,
+    misattributed_passage,
     missing_document_hint,
     named_act,
     numeric_values,
@@ -509,6 +510,17 @@ def reply_guard(
         evidence_sent=bool(evidence),
         instructions=prompt_instructions(CARD_TEMPLATE if marks else PLAIN_TEMPLATE),
     )
+    documents = [(e.title, e.text) for e in evidence if e.kind != "question"]
+    if verdict.ok and documents:
+        misattributed = misattributed_passage(text, documents)
+        if misattributed is not None:
+            return GuardVerdict(
+                False,
+                GuardReason.PASSAGE_MISATTRIBUTED,
+                misattributed[:300],
+                verdict.quotes,
+                verdict.quotes_irrelevant,
+            )
     if verdict.ok and marks:
         cited = law_citation_outside(
             text,

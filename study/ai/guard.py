@@ -66,6 +66,7 @@ class GuardReason(StrEnum):
     TEXT_CONTRADICTS_CARD = "text_contradicts_card"
     KEY_MISSTATED = "key_misstated"
     TEXT_ECHOES_PROMPT = "text_echoes_prompt"
+    PASSAGE_MISATTRIBUTED = "passage_misattributed"
 
 
 REASON_CODES = tuple(reason.value for reason in GuardReason)
@@ -754,4 +755,50 @@ def law_citation_outside(text: str, sources: list[str], stem: str) -> str | None
             return normalise_ws(cited)
         if not any(f"{n}{decree}제{match.group(3)}조" in compact for n in held):
             return normalise_ws(cited)  # the statute is there, not this article
+    return None
+
+
+# "제274조", "제39조의2": an article named in a text or a passage's title.
+_ARTICLE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
+# A run of this many characters (spaces aside) shared with a passage is that
+# passage's wording, not a phrase every article uses ("설치하여야 한다").
+COPIED_MIN_CHARS = 25
+
+
+def _articles(text: str) -> set[str]:
+    return {f"{m.group(1)}-{m.group(2) or ''}" for m in _ARTICLE.finditer(text)}
+
+
+def misattributed_passage(text: str, passages: Sequence[tuple[str, str]]) -> str | None:
+    """The first sentence that gives one article's wording as another's
+    ("제274조는 … 화염방지기를 설치해야 한다": 제269조's words under the
+    heading of 제274조, the article the key is in), or None. `passages` are
+    (title, text) of the documents sent. A sentence counts when it copies a
+    run of COPIED_MIN_CHARS from a passage and names, outside that run, only
+    articles other than that passage's; an article named inside the copied
+    run is the passage's own cross-reference and says nothing."""
+    bodies = [
+        (_articles(title), normalise_ws(body).replace(" ", ""))
+        for title, body in passages
+        if _articles(title)
+    ]
+    if not bodies:
+        return None
+    for sentence in sentences(text):
+        compact = normalise_ws(sentence).replace(" ", "")
+        if len(compact) < COPIED_MIN_CHARS or not _ARTICLE.search(compact):
+            continue
+        size, start, source = 0, 0, set()
+        for articles, body in bodies:
+            match = SequenceMatcher(None, compact, body, autojunk=False)
+            found = match.find_longest_match(0, len(compact), 0, len(body))
+            if found.size > size:
+                size, start, source = found.size, found.a, set(articles)
+            elif found.size == size and size:
+                source |= articles  # the same words in two passages
+        if size < COPIED_MIN_CHARS:
+            continue
+        named = _articles(compact[:start] + " " + compact[start + size :])
+        if named and not (named & source):
+            return sentence
     return None
