@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from study.ai.explanations import FAILURE_META
 from study.ai.guard import GuardReason
 from study.jobs.runner import jobs_due_in_order, spec_for
 from study.models import (
@@ -302,11 +303,20 @@ def explanation_state(
     if status == AIExplanationStatus.SKIPPED:
         return AIState(CardState.MISSING)
     if status == AIExplanationStatus.FAILED:
-        reason = job_reason(latest_job) if latest_job else plain_reason("")
-        return AIState(CardState.FAILED, reason=reason)
+        return AIState(CardState.FAILED, reason=_failure_reason(question, latest_job))
     if _held_for_budget(latest_job, viewer_id):
         return AIState(CardState.HELD, reason=plain_reason(BUDGET_EXCEEDED))
     return AIState(CardState.NONE)
+
+
+def _failure_reason(question: Question, latest_job: QuestionJob | None) -> str:
+    """Why the question's last generation failed: as recorded on the question
+    (a click's or a job's), else as its latest job says (rows from before the
+    question kept it)."""
+    failure = (question.ai_explanation_meta or {}).get(FAILURE_META)
+    if isinstance(failure, dict) and failure.get("code"):
+        return plain_reason(str(failure["code"]), str(failure.get("guard_reason", "")))
+    return job_reason(latest_job) if latest_job else plain_reason("")
 
 
 def _held_for_budget(job: QuestionJob | None, viewer_id: int | None) -> bool:

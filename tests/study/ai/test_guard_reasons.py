@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
+from study.ai.explanations import FAILURE_META
 from study.ai.guard import GuardReason
 from study.ai.states import GUARD_REASON_MESSAGES, plain_reason
 from study.jobs import runner as job_runner
@@ -172,3 +173,30 @@ def _claimed(question, user):
 
     assert jobs.job_enqueue(question_id=question.pk, user_id=user.pk)
     return job_runner.job_claim_next()
+
+
+def test_a_refused_click_still_says_why_after_a_reload(
+    client, user, topic, docs, fake_llm
+):
+    """A click leaves no job row: the question keeps why its last generation
+    failed, and the newest failure is the one shown (an older job's reason
+    is not)."""
+    question = q(topic)
+    refused(user, question, GuardReason.UNGROUNDED.value)  # an older job's
+    fake_llm.reply_json(good(answer=3))
+    client.force_login(user)
+    client.post(reverse("study:ai_explanation", args=[question.pk]))
+    question.refresh_from_db()
+    assert question.ai_explanation_status == AIExplanationStatus.FAILED
+    url = reverse("study:question", args=[question.pk])
+    html = client.get(url).content.decode()
+    assert escape(str(GUARD_REASON_MESSAGES[GuardReason.ANSWER_NOT_KEY])) in html
+    assert escape(str(GUARD_REASON_MESSAGES[GuardReason.UNGROUNDED])) not in html
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert escape(english(GuardReason.ANSWER_NOT_KEY)) in html
+    # A text that passes replaces the failure with its own card.
+    fake_llm.reply_json(good())
+    client.post(reverse("study:ai_explanation", args=[question.pk]))
+    question.refresh_from_db()
+    assert question.ai_explanation_status == AIExplanationStatus.READY
+    assert FAILURE_META not in question.ai_explanation_meta
