@@ -330,7 +330,7 @@ def _gap_says_otherwise(
     작업자가 작동시킬 수 없도록 기동스위치에 표시" for "기동스위치 등에 …
     표시를 하는 등 … 근로자가 아닌 사람이 … 조작할 수 없도록"."""
     first, last = cluster[0], cluster[-1]
-    end = _clause_end(words, line, last[1] + last[2], 8)
+    end = _clause_end(words, line.text, last[1] + last[2], 8)
     theirs_all = words.text[first[1] : end]
     outside = words.text[: first[1]] + "\n" + words.text[last[1] + last[2] :]
     gaps = [
@@ -338,9 +338,14 @@ def _gap_says_otherwise(
         for x, y in zip(cluster, cluster[1:], strict=False)
     ]
     moved = [(a1, a2) for a1, a2, _, _ in gaps if _elsewhere(mine.text[a1:a2], outside)]
-    own = mine.text
-    for a1, a2 in reversed(moved):
-        own = own[:a1] + " " + own[a2:]
+    # The choice's side: its clause around the aligned words, from the word
+    # before them ("없는 장소에서" / "있는 장소에서") to its clause's end.
+    begin = _word_before(mine, first[0])
+    close = _clause_end(mine, choice, last[0] + last[2], len(mine.text))
+    own = "".join(
+        " " if any(a1 <= n < a2 for a1, a2 in moved) else mine.text[n]
+        for n in range(begin, close)
+    )
     if bool(NEGATION.search(own)) != bool(NEGATION.search(theirs_all)):
         return _flat_text(words, line.text, first[1], end).strip()[-24:] or "—"
     for a1, a2, b1, b2 in gaps:
@@ -362,20 +367,31 @@ def _gap_says_otherwise(
 _CLAUSE_BREAK = re.compile(r"[,，;；.。)\]）]")
 
 
-def _clause_end(words: Flat, line: Line, at: int, most: int) -> int:
+def _clause_end(words: Flat, text: str, at: int, most: int) -> int:
     """Up to `most` comparable characters after flat position `at`, within
-    the clause the words before `at` belong to."""
+    the clause of `text` (the original of `words`) the words before `at`
+    belong to."""
     end = min(len(words.text), at + most)
     if at <= 0 or at >= end:
         return end
     start = words.words[words.owner[at - 1]].end
-    stop = _CLAUSE_BREAK.search(line.text, start)
+    stop = _CLAUSE_BREAK.search(text, start)
     if stop is None:
         return end
     for n in range(at, end):
         if words.words[words.owner[n]].start >= stop.start():
             return n
     return end
+
+
+def _word_before(words: Flat, at: int) -> int:
+    """The flat start of the word before the one flat position `at` is in."""
+    if not words.text:
+        return 0
+    word = words.owner[at] - 1
+    while at > 0 and words.owner[at - 1] >= word:
+        at -= 1
+    return at
 
 
 # A negated predicate ("수없도록", "지않도록") a gap of the choice shares with

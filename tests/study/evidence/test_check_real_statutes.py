@@ -95,6 +95,16 @@ def test_the_next_items_prohibition_is_not_the_choices_negation(
     assert check.verdict == key
 
 
+def test_a_condition_before_the_stated_words_is_not_read_as_their_negation():
+    """2019-2-47 choice 1 "조명이 없는 장소에서 작업 시 전조등과 후미등을 갖출
+    것" against 제184조 4호 "전조등과 후미등을 갖출 것. 다만, … 조명이 있는
+    장소에서 … 그러하지 아니하다": the choice's 없는 qualifies words the line
+    does not align, so it is no negation of what the 호 states."""
+    check = _check("2019-2-47", "제184조")
+    assert _marks(check)[0] != DIFFER
+    assert check.verdict in (None, 3)
+
+
 def test_an_opposite_in_the_same_clause_still_differs():
     """ "쉽게 이탈되도록" against 제283조 "쉽게 이탈되지 않도록 할 것"."""
     check = _check("2017-1-92", "제283조")
