@@ -630,6 +630,11 @@ def _guarded(
     )
 
 
+# The key of Question.ai_explanation_meta that says why the last generation
+# failed (kept beside the old text's own keys; a ready text replaces it).
+FAILURE_META = "failure"
+
+
 @transaction.atomic
 def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
     """Write a generation result onto the question (a failure keeps the old text).
@@ -659,6 +664,15 @@ def explanation_save(*, question_id: int, result: GenerationResult) -> Question:
             question.ai_explanation_meta = result.meta
     else:
         question.ai_explanation_status = AIExplanationStatus.FAILED
+        # Why, for the card after a reload (a click leaves no job row): the
+        # code and the guard's reason, worded when shown (study.ai.states).
+        question.ai_explanation_meta = {
+            **question.ai_explanation_meta,
+            FAILURE_META: {
+                "code": result.error_code,
+                "guard_reason": str(result.payload.get("guard_reason", "")),
+            },
+        }
     question.ai_explanation_started_at = None
     question.save(
         update_fields=[

@@ -15,10 +15,13 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db.models import Subquery
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from study.ai.explanations import FAILURE_META
+from study.ai.guard import GuardReason
 from study.jobs.runner import jobs_due_in_order, spec_for
 from study.models import (
     AIExplanationStatus,
@@ -44,11 +47,78 @@ LATENCY_SAMPLE = 20
 LATENCY_WINDOW = 1000
 
 
-def plain_reason(code: str) -> str:
-    """The plain reason a card shows for a job's error code."""
+# Why the guard refused a text, in plain words (a job's payload and a note's
+# error parameters keep the code as `guard_reason`; the message is chosen
+# when the card is shown). A code not listed here reads as guard_fail's label.
+GUARD_REASON_MESSAGES: dict[str, Any] = {
+    GuardReason.TEXT_NAMES_OTHER_CHOICE: gettext_lazy(
+        "정답이 아닌 보기를 답으로 들어 보여 주지 않습니다"
+    ),
+    GuardReason.TEXT_DENIES_KEY: gettext_lazy(
+        "정답인 보기를 틀렸다고 해 보여 주지 않습니다"
+    ),
+    GuardReason.TEXT_NOT_KEY: gettext_lazy(
+        "어느 보기가 정답인지 밝히지 않아 보여 주지 않습니다"
+    ),
+    GuardReason.RESULT_NOT_KEY: gettext_lazy(
+        "계산한 값이 정답 보기의 값과 달라 보여 주지 않습니다"
+    ),
+    GuardReason.UNGROUNDED: gettext_lazy(
+        "인용한 조문이 올린 자료에 없거나 보기와 관계없어 보여 주지 않습니다"
+    ),
+    GuardReason.NO_REASONING: gettext_lazy(
+        "문제와 보기를 되풀이할 뿐 이유를 쓰지 않아 보여 주지 않습니다"
+    ),
+    GuardReason.NOTE_NAMES_ANSWER: gettext_lazy(
+        "분야 설명이 어느 문제의 답을 말하고 있어 보여 주지 않습니다"
+    ),
+    GuardReason.ANSWER_NOT_KEY: gettext_lazy(
+        "LLM이 고른 답이 정답과 달라 보여 주지 않습니다"
+    ),
+    GuardReason.CHECK_DISAGREES: gettext_lazy(
+        "정답을 알려 주지 않고 물었을 때 LLM이 다른 보기를 골라 보여 주지 않습니다"
+    ),
+    GuardReason.UNVERIFIED_WITHOUT_EVIDENCE: gettext_lazy(
+        "근거 자료가 없고 따로 확인해도 정답이 맞다고 나오지 않아 보여 주지 않습니다"
+    ),
+    GuardReason.TEXT_CONTRADICTS_CARD: gettext_lazy(
+        "근거 카드의 조문 대조와 어긋나는 내용이 있어 보여 주지 않습니다"
+    ),
+    GuardReason.KEY_MISSTATED: gettext_lazy(
+        "정답 보기의 내용을 잘못 옮겨 적어 보여 주지 않습니다"
+    ),
+    GuardReason.TEXT_ECHOES_PROMPT: gettext_lazy(
+        "LLM에 준 지시문을 그대로 옮겨 적어 보여 주지 않습니다"
+    ),
+}
+
+
+def plain_reason(code: str, guard_reason: str | None = "") -> str:
+    """The plain reason a card shows for a job's error code; a refusal by
+    the guard says which of its checks refused the text (`guard_reason`)."""
+    if code == JobError.GUARD_FAIL and guard_reason in GUARD_REASON_MESSAGES:
+        return str(GUARD_REASON_MESSAGES[guard_reason])
     if code in JobError.values:
         return str(JobError(code).label)
     return str(gettext_lazy("알 수 없는 이유로 실패했습니다"))
+
+
+def job_reason(job: QuestionJob | SessionJob) -> str:
+    """The plain reason of a job's error: its code, and the guard's reason
+    from its payload (read as the `guard_reason` annotation where the query
+    left the payload out, see `with_guard_reason`)."""
+    if hasattr(job, "guard_reason"):
+        guard = job.guard_reason
+    elif "payload" in job.get_deferred_fields():
+        guard = ""
+    else:
+        guard = job.payload.get("guard_reason", "")
+    return plain_reason(job.error_code, guard)
+
+
+def with_guard_reason(jobs: Any) -> Any:
+    """Jobs with the guard's reason read from the payload, not the payload."""
+    return jobs.annotate(guard_reason=KeyTextTransform("guard_reason", "payload"))
 
 
 class CardState(StrEnum):
@@ -172,11 +242,11 @@ def _job_state(job: QuestionJob | SessionJob, queue: Queue) -> AIState:
         return AIState(
             CardState.QUEUED,
             retry_at=job.run_after,
-            reason=plain_reason(job.error_code),
+            reason=job_reason(job),
         )
     state = queue.queued(_queue_key(job))
     if job.error_code:  # a retry that is due again
-        state.reason = plain_reason(job.error_code)
+        state.reason = job_reason(job)
     return state
 
 
@@ -198,7 +268,8 @@ def explanation_states(
     ).order_by("question_id", "-created_at", "-id")
     active: dict[int, QuestionJob] = {}
     latest: dict[int, QuestionJob] = {}
-    for job in jobs.defer("payload"):  # one query: the active and the latest ended
+    # One query: the active and the latest ended.
+    for job in with_guard_reason(jobs.defer("payload")):
         if job.status in ACTIVE:
             active.setdefault(job.question_id, job)
         else:
@@ -232,11 +303,20 @@ def explanation_state(
     if status == AIExplanationStatus.SKIPPED:
         return AIState(CardState.MISSING)
     if status == AIExplanationStatus.FAILED:
-        code = latest_job.error_code if latest_job else ""
-        return AIState(CardState.FAILED, reason=plain_reason(code))
+        return AIState(CardState.FAILED, reason=_failure_reason(question, latest_job))
     if _held_for_budget(latest_job, viewer_id):
         return AIState(CardState.HELD, reason=plain_reason(BUDGET_EXCEEDED))
     return AIState(CardState.NONE)
+
+
+def _failure_reason(question: Question, latest_job: QuestionJob | None) -> str:
+    """Why the question's last generation failed: as recorded on the question
+    (a click's or a job's), else as its latest job says (rows from before the
+    question kept it)."""
+    failure = (question.ai_explanation_meta or {}).get(FAILURE_META)
+    if isinstance(failure, dict) and failure.get("code"):
+        return plain_reason(str(failure["code"]), str(failure.get("guard_reason", "")))
+    return job_reason(latest_job) if latest_job else plain_reason("")
 
 
 def _held_for_budget(job: QuestionJob | None, viewer_id: int | None) -> bool:
@@ -277,9 +357,9 @@ def session_analysis_state(
     if job.status in ACTIVE:
         return None, _job_state(job, queue or Queue())
     if job.status == JobStatus.FAILED:
-        return None, AIState(CardState.FAILED, reason=plain_reason(job.error_code))
+        return None, AIState(CardState.FAILED, reason=job_reason(job))
     if job.status == JobStatus.SKIPPED:
-        return None, AIState(CardState.MISSING, reason=plain_reason(job.error_code))
+        return None, AIState(CardState.MISSING, reason=job_reason(job))
     return None, AIState(CardState.NONE)
 
 
@@ -320,6 +400,9 @@ def subject_note_reason(note: SubjectNote) -> str:
     """Why a note is not ready, in the reader's language (stored as a code)."""
     code = note.error_code
     if code == JobError.GUARD_FAIL:
+        guard = note.error_params.get("guard_reason")
+        if guard in GUARD_REASON_MESSAGES:
+            return str(GUARD_REASON_MESSAGES[guard])
         return gettext("AI 설명이 검사를 통과하지 못해 저장하지 않았습니다")
     if code == JobError.EVIDENCE_MISSING:
         return gettext("자료 부족: 이 과목의 자료나 해설된 문제가 없습니다.")

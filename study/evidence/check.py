@@ -44,7 +44,7 @@ from study.evidence.text import (
 )
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "8"
+CHECK_VERSION = "9"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -323,15 +323,35 @@ def _gap_says_otherwise(
     """The passage says otherwise where the choice's words are: a negation
     on one side only ("이탈되도록" / "이탈되지 않도록"), a term where the
     passage has another, or words the passage does not have there. Returns
-    the passage's words there ("—" when it has none)."""
+    the passage's words there ("—" when it has none).
+
+    Words of the choice the line states at another place of the same
+    sentence are that part in another order, not another term: "다른
+    작업자가 작동시킬 수 없도록 기동스위치에 표시" for "기동스위치 등에 …
+    표시를 하는 등 … 근로자가 아닌 사람이 … 조작할 수 없도록"."""
     first, last = cluster[0], cluster[-1]
-    end = min(len(words.text), last[1] + last[2] + 8)
+    end = _clause_end(words, line.text, last[1] + last[2], 8)
     theirs_all = words.text[first[1] : end]
-    if bool(NEGATION.search(mine.text)) != bool(NEGATION.search(theirs_all)):
+    outside = words.text[: first[1]] + "\n" + words.text[last[1] + last[2] :]
+    gaps = [
+        (x[0] + x[2], y[0], x[1] + x[2], y[1])
+        for x, y in zip(cluster, cluster[1:], strict=False)
+    ]
+    moved = [(a1, a2) for a1, a2, _, _ in gaps if _elsewhere(mine.text[a1:a2], outside)]
+    # The choice's side: its clause around the aligned words, from the word
+    # before them ("없는 장소에서" / "있는 장소에서") to its clause's end.
+    begin = _word_before(mine, first[0])
+    close = _clause_end(mine, choice, last[0] + last[2], len(mine.text))
+    own = "".join(
+        " " if any(a1 <= n < a2 for a1, a2 in moved) else mine.text[n]
+        for n in range(begin, close)
+    )
+    if bool(NEGATION.search(own)) != bool(NEGATION.search(theirs_all)):
         return _flat_text(words, line.text, first[1], end).strip()[-24:] or "—"
-    for x, y in zip(cluster, cluster[1:], strict=False):
-        a1, a2, b1, b2 = x[0] + x[2], y[0], x[1] + x[2], y[1]
+    for a1, a2, b1, b2 in gaps:
         gap, other = mine.text[a1:a2], words.text[b1:b2]
+        if (a1, a2) in moved:
+            continue
         if gap in words.text and _letters(gap) < 4:
             continue  # the same words elsewhere in the line: another order
         if _letters(gap) >= 1 and _letters(other) >= 1:
@@ -339,6 +359,59 @@ def _gap_says_otherwise(
         if _letters(gap) >= 2:
             return "—"  # words of the choice the passage does not have
     return None
+
+
+# Where a clause of a passage ends: the words after the aligned ones are read
+# for a negation only up to here ("수직보호망 또는 방호선반의 설치, 출입금지구역의
+# 설정": the next item's 금지 is not the choice's).
+_CLAUSE_BREAK = re.compile(r"[,，;；.。)\]）]")
+
+
+def _clause_end(words: Flat, text: str, at: int, most: int) -> int:
+    """Up to `most` comparable characters after flat position `at`, within
+    the clause of `text` (the original of `words`) the words before `at`
+    belong to."""
+    end = min(len(words.text), at + most)
+    if at <= 0 or at >= end:
+        return end
+    start = words.words[words.owner[at - 1]].end
+    stop = _CLAUSE_BREAK.search(text, start)
+    if stop is None:
+        return end
+    for n in range(at, end):
+        if words.words[words.owner[n]].start >= stop.start():
+            return n
+    return end
+
+
+def _word_before(words: Flat, at: int) -> int:
+    """The flat start of the word before the one flat position `at` is in."""
+    if not words.text:
+        return 0
+    word = words.owner[at] - 1
+    while at > 0 and words.owner[at - 1] >= word:
+        at -= 1
+    return at
+
+
+# A negated predicate ("수없도록", "지않도록") a gap of the choice shares with
+# the line at another place: the choice states that clause in another order.
+_PREDICATE = 4
+
+
+def _elsewhere(gap: str, outside: str) -> bool:
+    """The choice's words in a gap are stated at another place of the line:
+    most of them (in order), or the negated predicate they end in."""
+    if _letters(gap) < 2:
+        return False
+    found = sum(n for _, _, n in _blocks(gap, outside))
+    if found / len(gap) >= MIN_POINT:
+        return True
+    for negation in NEGATION.finditer(gap):
+        predicate = gap[max(0, negation.start() - 1) : negation.end() + 2]
+        if len(predicate) >= _PREDICATE and predicate in outside:
+            return True
+    return False
 
 
 def _flat_text(flat: Flat, text: str, start: int, end: int) -> str:

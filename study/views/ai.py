@@ -121,7 +121,8 @@ def explanation_htmx(request, question_id: int):
         )
         question, result = response.question, response.result
         if result is not None and result.status == "failed":
-            extra.update(result=result, result_reason=plain_reason(result.error_code))
+            reason = plain_reason(result.error_code, result.payload.get("guard_reason"))
+            extra.update(result=result, result_reason=reason)
     except LLMNotConfigured:
         extra["error"] = _not_configured(request)
     except (ExplanationBusy, RegenerateForbidden, RateLimited) as exc:

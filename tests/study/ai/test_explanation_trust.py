@@ -381,7 +381,9 @@ def test_a_subject_note_that_names_an_answer_is_not_stored(
     html = client.get(reverse("study:subject_note", args=[ladder.pk])).content.decode()
     note = SubjectNote.objects.get(topic=topic)
     assert note.status == "failed" and note.text == ""
-    assert "언제나 3번" not in html and "검사를 통과하지 못해" in html
+    # The guard's own reason, not the generic "검사를 통과하지 못해".
+    assert "언제나 3번" not in html
+    assert "분야 설명이 어느 문제의 답을 말하고 있어 보여 주지 않습니다" in html
     call_command("jobs_health")
     assert "note_names_answer" in capsys.readouterr().out
 

@@ -160,6 +160,25 @@ def test_the_opposite_statement_differs():
     assert check.marks[0].mark == DIFFER
 
 
+@pytest.mark.parametrize(
+    "choice",
+    [
+        "밝지 않은 장소에서 작업하도록 하여야 한다",  # the word before the aligned
+        "근로자가 밝은 장소에서 작업하지 않도록 하여야 한다",  # inside them
+        "근로자가 밝은 장소에서 작업하도록 하지 말 것",  # after them
+    ],
+)
+def test_a_negation_in_the_choices_clause_differs_wherever_it_sits(choice):
+    passage = PassageText(
+        citation="시험규칙 제8조",
+        text="제8조(조도)\n사업주는 근로자가 밝은 장소에서 작업하도록 하여야 한다.",
+    )
+    check = check_choices(
+        q("조도 기준으로 틀린 것은?", choice, "가", "나", "다"), [passage]
+    )
+    assert check.marks[0].mark == DIFFER
+
+
 def test_no_verdict_when_the_text_does_not_single_out_one_choice():
     check = check_choices(
         q(
