@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
 
+from study.evidence.services import SESSION_CARDS_TASK
 from study.forecast.snapshots import REFRESH_TASK
 from study.jobs.runner import CONSUME_TASK
 from study.models import (
@@ -117,6 +118,10 @@ def test_a_mock_stores_the_progress_rows_the_replay_of_the_answers_rebuilds(
 def test_a_mock_queues_its_tasks_in_its_own_transaction(user, topic, fake_llm):
     make_bank(topic, per_subject=5)
     mock = start(user, topic, mode=QuizMode.MOCK, per_subject=10)
+    # The start's own task (its cards, queued with the session) is not the
+    # submit's.
+    assert [task.func() for task in OrmQ.objects.all()] == [SESSION_CARDS_TASK]
+    OrmQ.objects.all().delete()
     with pytest.raises(RuntimeError), transaction.atomic():
         submit_mock(mock, 1)  # many wrong: explanations and an analysis queued
         assert sorted(task.func() for task in OrmQ.objects.all()) == [
