@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psutil
+from django.template import Context, Engine
 
 from benchmarks.import_bounds import table as import_bounds_table
 from benchmarks.ingest import table as ingest_table
@@ -75,6 +78,28 @@ PAGES_50_MS = (
 PAGES_100_MS = ("forecast_page", "plan_page")
 
 
+CPU_REFERENCE_TEMPLATE = (
+    '{% for row in rows %}<li class="{{ row.kind }}">{{ row.name|upper }} '
+    "{{ row.n|add:1 }}{% if row.n > 25 %} late{% endif %}</li>{% endfor %}"
+)
+
+
+def cpu_reference_ms() -> float:
+    """How fast this machine is now: the best of 5 timings of one fixed Django
+    template rendered 60 times (the kind of work every page's CPU is). Two
+    runs' page figures compare only beside it: the same code on the same
+    2 cores measured 25 % slower on one day than on another."""
+    template = Engine().from_string(CPU_REFERENCE_TEMPLATE)
+    rows = [{"kind": "a", "name": f"item {i}", "n": i} for i in range(50)]
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(60):
+            template.render(Context({"rows": rows}))
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
@@ -95,6 +120,7 @@ def machine() -> dict:
         "memory_gib": round(memory, 1),
         "python": platform.python_version(),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_reference_ms_start": cpu_reference_ms(),
     }
 
 
@@ -284,6 +310,7 @@ def table(result: dict) -> str:
         f"machine: {result['machine']}",
         f"load average: {info.get('loadavg_at_start')} at the start, "
         f"{info.get('loadavg_at_end')} at the end",
+        f"CPU reference: {_cpu_reference(info)}",
         "dataset: none (ingest only)"
         if not data
         else (
@@ -416,6 +443,16 @@ def _figure_target(label: str, value: Any) -> tuple[str, bool | None]:
     return target.text, bool(target.ok(value))
 
 
+def _cpu_reference(info: dict) -> str:
+    start, end = info.get("cpu_reference_ms_start"), info.get("cpu_reference_ms_end")
+    if start is None:
+        return "not measured (a run before it was added)"
+    return (
+        f"{start} ms at the start, {end} ms at the end (a fixed template "
+        "rendered 60 times, best of 5; lower is a faster machine)"
+    )
+
+
 def markdown(result: dict) -> str:
     """The run as Markdown for docs/benchmarks.md: every path's p50/p95,
     queries and throughput beside its target and the load it was measured
@@ -427,7 +464,8 @@ def markdown(result: dict) -> str:
         f"`--scale {result['scale']}`, {result['date']}, "
         f"{_num(result.get('duration_s'), 0)} s in all. Machine: {result['machine']}. "
         f"Load average {info.get('loadavg_at_start')} at the start, "
-        f"{info.get('loadavg_at_end')} at the end.",
+        f"{info.get('loadavg_at_end')} at the end. "
+        f"CPU reference: {_cpu_reference(info)}.",
     ]
     if data:
         lines.append(

@@ -117,6 +117,7 @@ def benchmark_run(
         result["machine_info"]["loadavg_at_end"] = [
             round(x, 2) for x in os.getloadavg()
         ]
+        result["machine_info"]["cpu_reference_ms_end"] = report.cpu_reference_ms()
         result["duration_s"] = round(time.monotonic() - started, 1)
         result["targets"] = report.targets(result)
         return result
@@ -170,6 +171,7 @@ def benchmark_run(
     if "paths" not in only:
         result["skipped"]["paths"] = "not selected (--only)"
     result["machine_info"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["machine_info"]["cpu_reference_ms_end"] = report.cpu_reference_ms()
     result["duration_s"] = round(time.monotonic() - started, 1)
     result["targets"] = report.targets(result)
     return result

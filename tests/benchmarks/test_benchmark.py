@@ -168,6 +168,9 @@ def test_render_prints_markdown_tables_with_targets_and_load(bench, tmp_path):
     assert rows["forecast_page"][5] == "≤ 100 ms"
     assert rows["pipeline overhead per job"][2] == "≤ 0.1 s"
     assert "Time by part:" in text and "dataset" in text
+    info = result["machine_info"]
+    assert info["cpu_reference_ms_start"] > 0 and info["cpu_reference_ms_end"] > 0
+    assert f"CPU reference: {info['cpu_reference_ms_start']} ms at the start" in text
     # The relations targets are for a 7,000-question topic: no verdict below.
     (relations,) = [c for k, c in rows.items() if k.startswith("relations + emb")]
     assert "at 7,000 questions" in relations[2] and relations[3] == ""
