@@ -512,7 +512,7 @@ def reply_guard(
     )
     documents = [(e.title, e.text) for e in evidence if e.kind != "question"]
     if verdict.ok and documents:
-        misattributed = misattributed_passage(text, documents)
+        misattributed = misattributed_passage(text, documents, q.choices)
         if misattributed is not None:
             return GuardVerdict(
                 False,

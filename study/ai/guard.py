@@ -763,42 +763,79 @@ _ARTICLE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
 # A run of this many characters (spaces aside) shared with a passage is that
 # passage's wording, not a phrase every article uses ("설치하여야 한다").
 COPIED_MIN_CHARS = 25
+# What a passage defines right before the words copied: '"승강기"란', '승객용
+# 엘리베이터:' (spaces removed); and what a sentence gives them to: '리프트는'.
+_DEFINED = re.compile(r"[\"“”']?([가-힣A-Za-z0-9ㆍ·]{2,20})[\"“”']?(?:이란|란|:)$")
+_SUBJECT = re.compile(r"([가-힣A-Za-z0-9ㆍ·]{2,30})(?:은|는|이란|란|:)$")
 
 
 def _articles(text: str) -> set[str]:
     return {f"{m.group(1)}-{m.group(2) or ''}" for m in _ARTICLE.finditer(text)}
 
 
-def misattributed_passage(text: str, passages: Sequence[tuple[str, str]]) -> str | None:
-    """The first sentence that gives one article's wording as another's
-    ("제274조는 … 화염방지기를 설치해야 한다": 제269조's words under the
-    heading of 제274조, the article the key is in), or None. `passages` are
-    (title, text) of the documents sent. A sentence counts when it copies a
-    run of COPIED_MIN_CHARS from a passage and names, outside that run, only
-    articles other than that passage's; an article named inside the copied
-    run is the passage's own cross-reference and says nothing."""
+@dataclass(frozen=True)
+class _Copy:
+    """The longest run a sentence (compact) shares with one of the passages."""
+
+    size: int
+    start: int  # in the sentence
+    body: str  # the passage it is in (compact), the first such
+    at: int  # where in that passage
+    articles: set[str]  # the articles of every passage that holds the run
+
+
+def _longest_copy(compact: str, bodies: list[tuple[set[str], str]]) -> _Copy:
+    best = _Copy(0, 0, "", 0, set())
+    for articles, body in bodies:
+        match = SequenceMatcher(None, compact, body, autojunk=False)
+        found = match.find_longest_match(0, len(compact), 0, len(body))
+        if found.size > best.size:
+            best = _Copy(found.size, found.a, body, found.b, set(articles))
+        elif found.size == best.size and found.size:
+            best.articles.update(articles)  # the same words in two passages
+    return best
+
+
+def misattributed_passage(
+    text: str, passages: Sequence[tuple[str, str]], choices: Sequence[str] = ()
+) -> str | None:
+    """The first sentence that gives a passage's wording to what the passage
+    does not give it to, or None. `passages` are (title, text) of the
+    documents sent. A sentence counts when it copies a run of
+    COPIED_MIN_CHARS from a passage and
+
+    - names, outside that run, only articles other than that passage's
+      ("제274조는 … 화염방지기를 설치해야 한다": 제269조's words under the
+      heading of 제274조); an article named inside the copied run is the
+      passage's own cross-reference and says nothing; or
+    - gives them to a choice ("리프트는 건축물이나 고정된 시설물에 설치되어 …")
+      where the passage defines another term with them ('"승강기"란 건축물이나
+      …'): a learner reads the choice defined as what it is not."""
     bodies = [
         (_articles(title), normalise_ws(body).replace(" ", ""))
         for title, body in passages
-        if _articles(title)
+        if title
     ]
-    if not bodies:
-        return None
+    terms = {c for c in (normalise_ws(x).replace(" ", "") for x in choices) if c}
     for sentence in sentences(text):
         compact = normalise_ws(sentence).replace(" ", "")
-        if len(compact) < COPIED_MIN_CHARS or not _ARTICLE.search(compact):
+        if len(compact) < COPIED_MIN_CHARS:
             continue
-        size, start, source = 0, 0, set()
-        for articles, body in bodies:
-            match = SequenceMatcher(None, compact, body, autojunk=False)
-            found = match.find_longest_match(0, len(compact), 0, len(body))
-            if found.size > size:
-                size, start, source = found.size, found.a, set(articles)
-            elif found.size == size and size:
-                source |= articles  # the same words in two passages
-        if size < COPIED_MIN_CHARS:
+        copy = _longest_copy(compact, [b for b in bodies if b[0]])
+        if copy.size >= COPIED_MIN_CHARS:
+            before, after = compact[: copy.start], compact[copy.start + copy.size :]
+            named = _articles(before + " " + after)
+            if named and not (named & copy.articles):
+                return sentence
+        copy = _longest_copy(compact, bodies)
+        if copy.size < COPIED_MIN_CHARS or not terms:
             continue
-        named = _articles(compact[:start] + " " + compact[start + size :])
-        if named and not (named & source):
+        subject = _SUBJECT.search(compact[: copy.start])
+        defined = _DEFINED.search(copy.body[: copy.at])
+        if subject is None or defined is None:
+            continue
+        term = defined.group(1)
+        given = [c for c in terms if subject.group(1).endswith(c)]
+        if given and all(c not in term and term not in c for c in given):
             return sentence
     return None

@@ -122,3 +122,34 @@ def test_the_reply_guard_refuses_the_real_reply(passages):
     )
     verdict = reply_guard(q, 1, honest, {**data, "explanation_md": honest}, evidence)
     assert verdict.ok, verdict
+
+
+# llm_e2e run 4 (2019-3 45, 승강기의 종류에 해당하지 않는 것, key 리프트): the
+# definition of 승강기 (제132조 ② 5호) given as what 리프트 is.
+LIFT_CHOICES = ("리프트", "승용 승강기", "에스컬레이터", "화물용 승강기")
+LIFT_REPLY = (
+    '정답은 1번(리프트)입니다. [조문]은 "리프트"라고 정합니다. 리프트는 '
+    "건축물이나 고정된 시설물에 설치되어 일정한 경로에 따라 사람이나 화물을 "
+    "승강장으로 옮기는 데에 사용되는 설비로서 다음 각 목의 것을 말한다. "
+    "마. 에스컬레이터: 일정한 경사로 또는 수평로를 따라 위ㆍ아래 또는 옆으로 "
+    "움직이는 디딤판을 통해 사람이나 화물을 승강장으로 운송시키는 설비"
+)
+
+
+def test_another_terms_definition_given_to_a_choice_is_refused():
+    passages = [article("132")]
+    sentence = misattributed_passage(LIFT_REPLY, passages, LIFT_CHOICES)
+    assert sentence is not None and sentence.startswith("리프트는 건축물이나")
+
+
+def test_a_choices_own_definition_passes():
+    passages = [article("132")]
+    text = (
+        "정답은 1번(리프트)입니다. 리프트는 동력을 사용하여 사람이나 화물을 "
+        "운반하는 것을 목적으로 하는 기계설비로서 승강기와 따로 정의됩니다. "
+        "에스컬레이터: 일정한 경사로 또는 수평로를 따라 위ㆍ아래 또는 옆으로 "
+        "움직이는 디딤판을 통해 사람이나 화물을 승강장으로 운송시키는 설비입니다."
+    )
+    assert misattributed_passage(text, passages, LIFT_CHOICES) is None
+    # without the choices, only the articles are compared
+    assert misattributed_passage(LIFT_REPLY, passages) is None
