@@ -510,40 +510,32 @@ def reply_guard(
         evidence_sent=bool(evidence),
         instructions=prompt_instructions(CARD_TEMPLATE if marks else PLAIN_TEMPLATE),
     )
+    if not verdict.ok:
+        return verdict
+
+    def refused(code: str, detail: str) -> GuardVerdict:
+        # the text's own checks passed: their kept quotes stay on the verdict
+        return GuardVerdict(
+            False, code, detail, verdict.quotes, verdict.quotes_irrelevant
+        )
+
     documents = [(e.title, e.text) for e in evidence if e.kind != "question"]
-    if verdict.ok and documents:
+    if documents:
         misattributed = misattributed_passage(text, documents, q.choices)
         if misattributed is not None:
-            return GuardVerdict(
-                False,
-                GuardReason.PASSAGE_MISATTRIBUTED,
-                misattributed[:300],
-                verdict.quotes,
-                verdict.quotes_irrelevant,
-            )
-    if verdict.ok and marks:
+            return refused(GuardReason.PASSAGE_MISATTRIBUTED, misattributed[:300])
+    if marks:
         cited = law_citation_outside(
-            text,
-            [f"{e.title} {e.text}" for e in evidence if e.kind != "question"],
-            q.stem,
+            text, [f"{title} {body}" for title, body in documents], q.stem
         )
         if cited is not None:
-            return GuardVerdict(
-                False,
+            return refused(
                 GuardReason.UNGROUNDED,
                 f"cites a statute the passages do not hold: {cited}",
-                verdict.quotes,
-                verdict.quotes_irrelevant,
             )
         sentence = card_contradiction(text, q, marks)
         if sentence is not None:
-            return GuardVerdict(
-                False,
-                GuardReason.TEXT_CONTRADICTS_CARD,
-                sentence[:300],
-                verdict.quotes,
-                verdict.quotes_irrelevant,
-            )
+            return refused(GuardReason.TEXT_CONTRADICTS_CARD, sentence[:300])
     return verdict
 
 

@@ -816,19 +816,23 @@ def misattributed_passage(
         for title, body in passages
         if title
     ]
+    in_articles = [body for body in bodies if body[0]]
     terms = {c for c in (normalise_ws(x).replace(" ", "") for x in choices) if c}
     for sentence in sentences(text):
         compact = normalise_ws(sentence).replace(" ", "")
         if len(compact) < COPIED_MIN_CHARS:
             continue
-        copy = _longest_copy(compact, [b for b in bodies if b[0]])
+        copy = _longest_copy(compact, in_articles)
         if copy.size >= COPIED_MIN_CHARS:
             before, after = compact[: copy.start], compact[copy.start + copy.size :]
             named = _articles(before + " " + after)
             if named and not (named & copy.articles):
                 return sentence
-        copy = _longest_copy(compact, bodies)
-        if copy.size < COPIED_MIN_CHARS or not terms:
+        if not terms:
+            continue
+        if len(in_articles) < len(bodies):  # else the same search again
+            copy = _longest_copy(compact, bodies)
+        if copy.size < COPIED_MIN_CHARS:
             continue
         subject = _SUBJECT.search(compact[: copy.start])
         defined = _DEFINED.search(copy.body[: copy.at])
