@@ -8,11 +8,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext
 
-from study.evidence.services import session_cards_compute_enqueue
 from study.forecast import selectors as fsel
 from study.forecast.snapshots import forecast_snapshot_changed
 from study.models import ExamPlan, QuizMode, QuizSession, Topic
 from study.selectors.quiz_selection import NotEnoughQuestions
+from study.services.quiz_sessions import quiz_session_create
 
 
 @transaction.atomic
@@ -42,18 +42,15 @@ def plan_session_start(*, user: User, topic: Topic) -> QuizSession:
     ids = today.plan.question_ids
     if not ids:
         raise NotEnoughQuestions(0, today.exam_plan.daily_size)
-    with transaction.atomic(savepoint=False):  # the session and its task: one commit
-        session = QuizSession.objects.create(
-            user=user,
-            topic=topic,
-            mode=QuizMode.PLAN,
-            params={
-                "size": len(ids),
-                "reviews": len(today.plan.reviews),
-                "misses": len(today.plan.misses),
-                "new": len(today.plan.new),
-            },
-            question_ids=ids,
-        )
-        session_cards_compute_enqueue(session=session)  # the pages about to be seen
-    return session
+    return quiz_session_create(
+        user=user,
+        topic=topic,
+        mode=QuizMode.PLAN,
+        params={
+            "size": len(ids),
+            "reviews": len(today.plan.reviews),
+            "misses": len(today.plan.misses),
+            "new": len(today.plan.new),
+        },
+        question_ids=ids,
+    )

@@ -170,17 +170,25 @@ def quiz_session_start(
         params["feedback"] = Feedback.EACH
     if request.skip_amended:
         params["skip_amended"] = True
-    with transaction.atomic(savepoint=False):  # the session and its task: one commit
-        created = QuizSession.objects.create(
-            user=user,
-            topic=topic,
-            mode=request.mode,
-            stage=request.stage if request.mode == QuizMode.STAGE else "",
-            params=params,
-            question_ids=ids,
-        )
-        session_cards_compute_enqueue(session=created)  # the pages about to be seen
-    return created
+    return quiz_session_create(
+        user=user,
+        topic=topic,
+        mode=request.mode,
+        stage=request.stage if request.mode == QuizMode.STAGE else "",
+        params=params,
+        question_ids=ids,
+    )
+
+
+def quiz_session_create(**fields: Any) -> QuizSession:
+    """A new session (quiz, mock, the day's plan) with the background task
+    that computes the cards of its questions, the pages about to be seen:
+    both written in one transaction, one commit (on the ORM broker the task
+    is a row of it, study.jobs.queue)."""
+    with transaction.atomic(savepoint=False):
+        session = QuizSession.objects.create(**fields)
+        session_cards_compute_enqueue(session=session)
+    return session
 
 
 def _mock_start(
@@ -199,22 +207,19 @@ def _mock_start(
         skip_amended=request.skip_amended,
     )
     minutes = paper.minutes_for(per_subject)
-    with transaction.atomic(savepoint=False):  # the session and its task: one commit
-        session = QuizSession.objects.create(
-            user=user,
-            topic=topic,
-            mode=QuizMode.MOCK,
-            params={
-                "per_subject": per_subject,
-                "subjects": {name: per_subject for name in paper.subjects},
-                "minutes": minutes,
-                "skip_amended": request.skip_amended,
-            },
-            question_ids=ids,
-            deadline_at=timezone.now() + timedelta(minutes=minutes),
-        )
-        session_cards_compute_enqueue(session=session)  # its review's cards
-    return session
+    return quiz_session_create(
+        user=user,
+        topic=topic,
+        mode=QuizMode.MOCK,
+        params={
+            "per_subject": per_subject,
+            "subjects": {name: per_subject for name in paper.subjects},
+            "minutes": minutes,
+            "skip_amended": request.skip_amended,
+        },
+        question_ids=ids,
+        deadline_at=timezone.now() + timedelta(minutes=minutes),
+    )
 
 
 def _outcome_for(question: Question, choice: int) -> tuple[str, int | None]:
