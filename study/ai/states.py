@@ -91,7 +91,7 @@ GUARD_REASON_MESSAGES: dict[str, Any] = {
         "LLM에 준 지시문을 그대로 옮겨 적어 보여 주지 않습니다"
     ),
     GuardReason.PASSAGE_MISATTRIBUTED: gettext_lazy(
-        "한 조문의 내용을 다른 조문의 내용이라고 옮겨 적어 보여 주지 않습니다"
+        "조문의 문구를 다른 조문이나 다른 용어의 것으로 옮겨 적어 보여 주지 않습니다"
     ),
 }
 
