@@ -125,6 +125,15 @@ class QuizSession(models.Model):
                 name="study_quiz_active_by_topic",
             ),
             models.Index(fields=["user", "-started_at"], name="study_quiz_user_recent"),
+            # The topic page's latest finished sessions, read in order: a
+            # learner with 1,000 finished sessions in a topic had them all
+            # gathered and sorted (1.8 ms at full scale). No answer moves
+            # these columns; finishing a session adds its entry.
+            models.Index(
+                fields=["user", "topic", "-finished_at"],
+                condition=~Q(status="active"),
+                name="study_quiz_finished_by_topic",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,8 +2,9 @@
 
 At full scale (a learner with 20,000 answers, a 7,000-question topic) a quiz
 start's review buckets read 1,200-6,000 heap pages for the progress rows'
-question ids, and the topic page's count of what a quiz may show read the
-topic's 1,100 question pages. Each index below carries the columns its
+question ids, the topic page's count of what a quiz may show read the
+topic's 1,100 question pages, and its latest sessions gathered and sorted
+the learner's 1,000 finished ones. Each index below carries the columns its
 statement needs; these tests keep the statements on them.
 """
 
@@ -16,9 +17,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from study.models import QuestionProgress
+from study.models import QuestionProgress, QuizSession, QuizStatus
 from study.selectors.exam_spec import subject_cells
 from study.selectors.quiz_selection import select_for_stage
+from study.selectors.results import sessions_for_topic
 from tests.study.learner_helpers import answer_all, make_bank, start
 
 # VACUUM runs outside a transaction
@@ -36,7 +38,9 @@ def _plans(run) -> str:
     ]
     plans = []
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE study_question, study_questionprogress")
+        cursor.execute(
+            "VACUUM ANALYZE study_question, study_questionprogress, study_quizsession"
+        )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
@@ -82,3 +86,16 @@ def test_the_topic_pages_cells_count_quizzable_questions_from_the_index(
     _user, topic = learner_with_reviews
     plans = _plans(lambda: subject_cells(topic=topic, quizzable=True))
     assert "Index Only Scan using study_q_topic_cells on study_question" in plans
+
+
+def test_the_topic_pages_latest_sessions_are_read_in_order_from_their_index(
+    learner_with_reviews,
+):
+    user, topic = learner_with_reviews
+    assert (
+        QuizSession.objects.filter(user=user, topic=topic)
+        .exclude(status=QuizStatus.ACTIVE)
+        .exists()
+    )
+    plans = _plans(lambda: sessions_for_topic(user=user, topic=topic))
+    assert "Index Scan using study_quiz_finished_by_topic on study_quizsession" in plans
