@@ -21,6 +21,10 @@ from study.subjects import SubjectCell, subject_label, subject_order
 
 @dataclass(frozen=True)
 class RoundSummary:
+    """One round of a topic as its pages show it. The topic page caches the
+    rounds' links and menu keyed by the list's repr, so everything a round
+    shows must derive from these fields (and the language)."""
+
     year: int
     session: str
     questions: int

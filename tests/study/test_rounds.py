@@ -80,6 +80,38 @@ def test_round_list_sorts_newest_sitting_first_and_forms_in_order(client, user, 
     assert menu_positions == sorted(menu_positions)
 
 
+def test_the_cached_round_list_follows_the_bank_and_the_language(
+    client, user, topic
+):
+    """The rounds' links and menu are cached fragments keyed by what they
+    show: a new question, a new round and another language each show at
+    once, while a second view reuses the fragment."""
+
+    def rounds_html():
+        html = client.get(reverse("study:topic", args=[topic.pk])).content.decode()
+        section = html[html.index('id="rounds-h"') : html.index('id="subjects-h"')]
+        menu = html[html.index('id="round-key"') : html.index("</select>")]
+        return section, menu
+
+    client.force_login(user)
+    make_question(topic, 1, year=2021, session="1")
+    section, menu = rounds_html()
+    assert "2021년 1회" in section and "1문제" in section
+    assert ">2021년 1회 (1문제)<" in menu
+    assert rounds_html() == (section, menu)
+
+    make_question(topic, 2, year=2021, session="1")
+    make_question(topic, 1, year=2022, session="2")
+    section, menu = rounds_html()
+    assert "2문제" in section and "2022년 2회" in section
+    assert ">2021년 1회 (2문제)<" in menu and ">2022년 2회 (1문제)<" in menu
+
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    section, menu = rounds_html()
+    assert "2022년" not in section + menu
+    assert "2 questions" in section and "(1 question)" in menu
+
+
 def test_round_page_and_quiz_by_round_for_labelled_rounds(client, user, topic):
     for number in (2, 1):
         make_question(topic, number, year=2005, session="1추가")
