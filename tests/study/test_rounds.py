@@ -80,9 +80,7 @@ def test_round_list_sorts_newest_sitting_first_and_forms_in_order(client, user, 
     assert menu_positions == sorted(menu_positions)
 
 
-def test_the_cached_round_list_follows_the_bank_and_the_language(
-    client, user, topic
-):
+def test_the_cached_round_list_follows_the_bank_and_the_language(client, user, topic):
     """The rounds' links and menu are cached fragments keyed by what they
     show: a new question, a new round and another language each show at
     once, while a second view reuses the fragment."""
