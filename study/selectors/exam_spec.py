@@ -11,12 +11,15 @@ subjects, kept apart."""
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.aggregates import BoolOr
 from django.db.models import Count, Min, Q
+from django.db.models.expressions import RawSQL
 
 from study.models import ExamSpec, Question, QuizMode, QuizSession, Topic
 from study.models.exam_spec import DEFAULT_MINUTES_PER_SUBJECT, DEFAULT_PER_SUBJECT
@@ -130,23 +133,82 @@ def default_minutes(*, subjects: int, per_subject: int) -> int:
     return max(1, math.ceil(per_question * per_subject * max(1, subjects)))
 
 
-def exam_paper_for_topic(
-    *, topic: Topic, cells: list[SubjectCell] | None = None
-) -> ExamPaper:
+# -- the bank's state, cached per version ---------------------------------------
+#
+# A topic's cells are a pure function of its live questions' rounds, subjects,
+# numbers and figures. study_topic.bank_version (a column of the database
+# only, so no save of a Topic can write it back) gets a new random value from
+# a trigger in the same transaction as any insert, delete or update of those
+# columns of its questions (migration 0027), from every entry point: services,
+# admin, shell. The cells and the paper read from them are cached per process
+# under that value: a version is never reused (not after a rollback, a
+# restore or a clone either), so an entry is never stale, only unused.
+
+_BANK_CACHE_SIZE = 256
+_bank_lock = threading.Lock()
+_banks: OrderedDict[tuple, TopicBank] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class TopicBank:
+    """A topic's rounds and subjects as its bank holds them (with quizzable
+    counts) and the paper read from them."""
+
+    cells: tuple[SubjectCell, ...]
+    paper: ExamPaper
+
+
+def _spec_key(spec: ExamSpec | None) -> tuple | None:
+    """What of the owner's spec the paper reads (a spec kept only for its
+    dates has no subjects and sets no paper)."""
+    if spec is None or not spec.subjects:
+        return None
+    return (tuple(spec.subjects), spec.questions_per_subject, spec.minutes)
+
+
+def topic_bank(*, topic: Topic) -> TopicBank:
+    """The topic's cells and paper: one query (its bank version and exam
+    spec) when this process has seen this version of the bank, one more
+    pass over the bank (subject_cells) when not."""
+    row = (
+        Topic.objects.filter(pk=topic.pk)
+        .select_related("exam_spec")
+        .annotate(bank=RawSQL('"study_topic"."bank_version"', ()))
+        .get()
+    )
+    spec_key = _spec_key(getattr(row, "exam_spec", None))
+    key = (topic.pk, row.bank, spec_key)
+    with _bank_lock:
+        found = _banks.get(key)
+        if found is not None:
+            _banks.move_to_end(key)
+            return found
+    cells = tuple(subject_cells(topic=topic, quizzable=True))
+    bank = TopicBank(cells=cells, paper=_paper(cells, spec_key))
+    with _bank_lock:
+        _banks[key] = bank
+        while len(_banks) > _BANK_CACHE_SIZE:
+            _banks.popitem(last=False)
+    return bank
+
+
+def exam_paper_for_topic(*, topic: Topic) -> ExamPaper:
     """The topic's paper: the owner's exam spec, else the bank's current
     subjects. Every consumer of the subject list reads this one selector
-    (`cells`: subject_cells already read for the topic)."""
-    spec = ExamSpec.objects.filter(topic=topic).first()
-    if cells is None:
-        cells = subject_cells(topic=topic)
+    (or topic_bank, which gives the cells it was read from too)."""
+    return topic_bank(topic=topic).paper
+
+
+def _paper(cells: Sequence[SubjectCell], spec_key: tuple | None) -> ExamPaper:
     current = current_subjects(cells)
-    if spec is not None and spec.subjects:  # a spec kept only for its dates has none
-        on_paper = set(spec.subjects)
+    if spec_key is not None:
+        subjects, per_subject, minutes = spec_key
+        on_paper = set(subjects)
         names = (*current.subjects, *current.old)
         return ExamPaper(
-            subjects=tuple(spec.subjects),
-            per_subject=spec.questions_per_subject,
-            minutes=spec.minutes,
+            subjects=subjects,
+            per_subject=per_subject,
+            minutes=minutes,
             is_set=True,
             old_subjects=tuple(n for n in names if n not in on_paper),
         )
@@ -190,7 +252,7 @@ def topic_subject_names(*, topic: Topic) -> list[str]:
 
 
 def paper_fill(
-    *, topic: Topic, paper: ExamPaper, cells: list[SubjectCell] | None = None
+    *, topic: Topic, paper: ExamPaper, cells: Sequence[SubjectCell] | None = None
 ) -> PaperFill:
     """The paper's subjects with their quizzable questions (summed from
     `cells` when they were counted with `quizzable`)."""

@@ -4,12 +4,13 @@ it is used, which names are likely one subject, and the aliases in force."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count
 
 from study.models import Question, SubjectAlias, Topic
-from study.selectors.exam_spec import ExamPaper, exam_paper_for_topic, subject_cells
+from study.selectors.exam_spec import ExamPaper, topic_bank
 from study.subjects import (
     MergeSuggestion,
     SubjectCell,
@@ -50,8 +51,8 @@ class SubjectsOverview:
 
 
 def subjects_overview(*, topic: Topic) -> SubjectsOverview:
-    cells = subject_cells(topic=topic)
-    paper = exam_paper_for_topic(topic=topic, cells=cells)
+    bank = topic_bank(topic=topic)
+    cells, paper = bank.cells, bank.paper
     aliases = subject_aliases(topic=topic)
     return SubjectsOverview(
         paper=paper,
@@ -64,7 +65,7 @@ def subjects_overview(*, topic: Topic) -> SubjectsOverview:
 
 
 def _names(
-    cells: list[SubjectCell], paper: ExamPaper, aliases: dict[str, str]
+    cells: Sequence[SubjectCell], paper: ExamPaper, aliases: dict[str, str]
 ) -> list[SubjectName]:
     questions: dict[str, int] = defaultdict(int)
     years: dict[str, set[int]] = defaultdict(set)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -88,7 +89,7 @@ def topic_get_editable(*, user: User | AnonymousUser, topic_id: int) -> Topic:
 
 
 def topic_rounds(
-    *, topic: Topic, cells: list[SubjectCell] | None = None
+    *, topic: Topic, cells: Sequence[SubjectCell] | None = None
 ) -> list[RoundSummary]:
     """The topic's rounds with their questions and quizzable questions
     (summed from `cells` when they were counted with `quizzable`)."""
@@ -128,12 +129,12 @@ def topic_subjects(
     *,
     topic: Topic,
     paper: ExamPaper | None = None,
-    cells: list[SubjectCell] | None = None,
+    cells: Sequence[SubjectCell] | None = None,
 ) -> list[SubjectSummary]:
     """Every subject with its questions: the paper's in exam order, then the
     old ones, then questions without a subject (`cells`: subject_cells already
     read for the topic, summed here instead of a second pass over the bank)."""
-    paper = paper or exam_paper_for_topic(topic=topic, cells=cells)
+    paper = paper or exam_paper_for_topic(topic=topic)
     counts: dict[str, int]
     if cells is None:
         counts = dict(

@@ -37,9 +37,9 @@ from study.models import (
 from study.selectors import quiz_selection as sel
 from study.selectors.exam_spec import (
     PaperFill,
-    exam_paper_for_topic,
     paper_fill,
     session_paper,
+    topic_bank,
 )
 from study.selectors.results import (
     GRADING_FIELDS,
@@ -194,8 +194,9 @@ def quiz_session_create(**fields: Any) -> QuizSession:
 def _mock_start(
     *, user: User, topic: Topic, request: QuizRequest, rng: sel.Rng
 ) -> QuizSession:
-    paper = exam_paper_for_topic(topic=topic)
-    fill = paper_fill(topic=topic, paper=paper)
+    bank = topic_bank(topic=topic)
+    paper = bank.paper
+    fill = paper_fill(topic=topic, paper=paper, cells=bank.cells)
     per_subject = request.per_subject or fill.default_size
     if not fill.available or per_subject > fill.largest or per_subject < 1:
         raise MockTooLarge(fill, max(per_subject, 1))

@@ -14,7 +14,7 @@ from study.models import QuizMode, QuizStage
 from study.selectors import topics as sel
 from study.selectors.counts import answered_any
 from study.selectors.exam_dates import exam_calendar
-from study.selectors.exam_spec import exam_paper_for_topic, paper_fill, subject_cells
+from study.selectors.exam_spec import paper_fill, topic_bank
 from study.selectors.results import sessions_for_topic
 from study.services.exam_specs import exam_dates_save
 from study.services.topics import topic_create, topic_update
@@ -58,8 +58,9 @@ def topic_detail(request, topic_id: int):
     topic = sel.topic_get_for_user(user=request.user, topic_id=topic_id)
     active, recent = sessions_for_topic(user=request.user, topic=topic)
     # the paper, the subjects', rounds' and the mock fill's counts: one pass
-    cells = subject_cells(topic=topic, quizzable=True)
-    paper = exam_paper_for_topic(topic=topic, cells=cells)
+    # over the bank, cached per version of the bank
+    bank = topic_bank(topic=topic)
+    cells, paper = bank.cells, bank.paper
     context = {
         "topic": topic,
         "rounds": sel.topic_rounds(topic=topic, cells=cells),

@@ -163,7 +163,10 @@ def test_results_with_queued_ai_work_read_the_line_once(client, user, topic, set
     client.force_login(user)
     url = reverse("study:results", args=[done.pk])
     # + the line of due jobs (question jobs, subject notes, session jobs) and
-    # the latency sample (question and session jobs) over the 13 above
+    # the latency sample (question and session jobs) over the 13 above; the
+    # first view reads the topic's bank, later ones its cached paper
+    client.get(url)
+    states._latency_memo = None  # read the latency again (a process keeps it)
     queued = count_queries(lambda: client.get(url))
     assert queued <= 18, queued
     response = client.get(url)
@@ -269,7 +272,7 @@ def test_topic_rounds_and_fill_summed_from_cells_match_their_own_queries(topic):
     question_soft_delete(question=questions[3])
     cells = subject_cells(topic=topic, quizzable=True)
     assert sum(c.quizzable or 0 for c in cells) < sum(c.questions for c in cells)
-    paper = exam_paper_for_topic(topic=topic, cells=cells)
+    paper = exam_paper_for_topic(topic=topic)
     assert topic_rounds(topic=topic, cells=cells) == topic_rounds(topic=topic)
     summed = paper_fill(topic=topic, paper=paper, cells=cells)
     assert summed == paper_fill(topic=topic, paper=paper)
