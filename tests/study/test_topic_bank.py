@@ -146,3 +146,11 @@ def test_the_owners_spec_is_read_on_every_call(topic):
     spec.questions_per_subject = 15
     spec.save()
     assert exam_paper_for_topic(topic=topic).per_subject == 15
+
+
+def test_a_topic_deleted_meanwhile_reads_as_an_empty_bank(topic):
+    make_bank(topic, subjects=1, per_subject=2)
+    stale = Topic.objects.get(pk=topic.pk)
+    Topic.objects.filter(pk=topic.pk).delete()
+    bank = topic_bank(topic=stale)
+    assert bank.cells == () and bank.paper.subjects == ()
