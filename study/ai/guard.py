@@ -822,15 +822,17 @@ def misattributed_passage(
         compact = normalise_ws(sentence).replace(" ", "")
         if len(compact) < COPIED_MIN_CHARS:
             continue
-        copy = _longest_copy(compact, in_articles)
-        if copy.size >= COPIED_MIN_CHARS:
-            before, after = compact[: copy.start], compact[copy.start + copy.size :]
-            named = _articles(before + " " + after)
-            if named and not (named & copy.articles):
-                return sentence
+        copy = None
+        if _ARTICLE.search(compact):  # else it names no article to compare
+            copy = _longest_copy(compact, in_articles)
+            if copy.size >= COPIED_MIN_CHARS:
+                before = compact[: copy.start]
+                named = _articles(before + " " + compact[copy.start + copy.size :])
+                if named and not (named & copy.articles):
+                    return sentence
         if not terms:
             continue
-        if len(in_articles) < len(bodies):  # else the same search again
+        if copy is None or len(in_articles) < len(bodies):  # else the same search
             copy = _longest_copy(compact, bodies)
         if copy.size < COPIED_MIN_CHARS:
             continue
