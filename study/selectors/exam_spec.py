@@ -15,7 +15,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.postgres.aggregates import BoolOr
 from django.db import connection
@@ -92,24 +91,22 @@ class PaperFill:
 QUIZZABLE = Q(needs_figure=False) | ~Q(figure="")
 
 
-def subject_cells(*, topic: Topic, quizzable: bool = False) -> list[SubjectCell]:
-    """Each (round, subject) of the topic's live questions with its size; with
-    `quizzable`, also how many a quiz may show (the topic page derives its
-    rounds and the mock's fill from them instead of two more passes over the
-    bank; without it the pass stays index-only, as quiz start wants)."""
-    counts: dict[str, Any] = {
-        "n": Count("id"),
-        "first": Min("number"),
-        "first_id": Min("id"),
-        "by_subject": BoolOr("numbered_by_subject"),
-    }
-    if quizzable:
-        counts["quizzable"] = Count("id", filter=QUIZZABLE)
+def subject_cells(*, topic: Topic) -> list[SubjectCell]:
+    """Each (round, subject) of the topic's live questions with its size and
+    how many a quiz may show, in one index-only pass (study_q_topic_cells
+    carries the figure columns). Read through topic_bank, which caches it:
+    the rounds, the subjects' counts and the mock's fill are summed from it."""
     rows = (
         Question.objects.alive()
         .filter(topic=topic)
         .values("exam_year", "exam_session", "subject")
-        .annotate(**counts)
+        .annotate(
+            n=Count("id"),
+            first=Min("number"),
+            first_id=Min("id"),
+            by_subject=BoolOr("numbered_by_subject"),
+            quizzable=Count("id", filter=QUIZZABLE),
+        )
         .order_by()
     )
     return [
@@ -121,7 +118,7 @@ def subject_cells(*, topic: Topic, quizzable: bool = False) -> list[SubjectCell]
             first_number=r["first"],
             first_id=r["first_id"],
             by_subject=bool(r["by_subject"]),
-            quizzable=r.get("quizzable"),
+            quizzable=r["quizzable"],
         )
         for r in rows
     ]
@@ -183,7 +180,7 @@ def topic_bank(*, topic: Topic) -> TopicBank:
         cursor.execute(_BANK_STATE, [topic.pk])
         row = cursor.fetchone()
     if row is None:  # deleted meanwhile: what is left of it, nothing cached
-        cells = tuple(subject_cells(topic=topic, quizzable=True))
+        cells = tuple(subject_cells(topic=topic))
         return TopicBank(cells=cells, paper=_paper(cells, None))
     version, subjects, per_subject, time_limit = row
     spec = None
@@ -200,7 +197,7 @@ def topic_bank(*, topic: Topic) -> TopicBank:
         if found is not None:
             _banks.move_to_end(key)
             return found
-    cells = tuple(subject_cells(topic=topic, quizzable=True))
+    cells = tuple(subject_cells(topic=topic))
     bank = TopicBank(cells=cells, paper=_paper(cells, spec_key))
     with _bank_lock:
         _banks[key] = bank
@@ -271,20 +268,12 @@ def topic_subject_names(*, topic: Topic) -> list[str]:
 def paper_fill(
     *, topic: Topic, paper: ExamPaper, cells: Sequence[SubjectCell] | None = None
 ) -> PaperFill:
-    """The paper's subjects with their quizzable questions (summed from
-    `cells` when they were counted with `quizzable`)."""
-    if cells is not None and all(c.quizzable is not None for c in cells):
-        summed = dict.fromkeys(paper.subjects, 0)
-        for cell in cells:
-            if cell.subject in summed:
-                summed[cell.subject] += cell.quizzable or 0
-        return PaperFill(paper, summed)
-    rows = (
-        Question.objects.quizzable()
-        .filter(topic=topic, subject__in=paper.subjects)
-        .values("subject")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counts = {r["subject"]: r["n"] for r in rows}
-    return PaperFill(paper, {name: counts.get(name, 0) for name in paper.subjects})
+    """The paper's subjects with their quizzable questions, summed from the
+    topic's cells (`cells`: topic_bank's, already read by the caller)."""
+    if cells is None:
+        cells = topic_bank(topic=topic).cells
+    summed = dict.fromkeys(paper.subjects, 0)
+    for cell in cells:
+        if cell.subject in summed:
+            summed[cell.subject] += cell.quizzable or 0
+    return PaperFill(paper, summed)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -16,7 +16,7 @@ from study import rounds
 from study.models import Question, Topic
 from study.models.question import QuestionQuerySet
 from study.models.topic import TopicQuerySet
-from study.selectors.exam_spec import ExamPaper, exam_paper_for_topic
+from study.selectors.exam_spec import ExamPaper, topic_bank
 from study.subjects import SubjectCell, subject_label, subject_order
 
 
@@ -91,32 +91,19 @@ def topic_get_editable(*, user: User | AnonymousUser, topic_id: int) -> Topic:
 def topic_rounds(
     *, topic: Topic, cells: Sequence[SubjectCell] | None = None
 ) -> list[RoundSummary]:
-    """The topic's rounds with their questions and quizzable questions
-    (summed from `cells` when they were counted with `quizzable`)."""
-    if cells is not None and all(c.quizzable is not None for c in cells):
-        sums: dict[tuple[int, str], list[int]] = {}
-        for cell in cells:
-            if cell.year is None or cell.session == "":
-                continue
-            total = sums.setdefault((cell.year, cell.session), [0, 0])
-            total[0] += cell.questions
-            total[1] += cell.quizzable or 0
-        found = [RoundSummary(y, s, n, q) for (y, s), (n, q) in sums.items()]
-    else:
-        rows = (
-            Question.objects.alive()
-            .filter(topic=topic, exam_year__isnull=False)
-            .exclude(exam_session="")
-            .values("exam_year", "exam_session")
-            .annotate(
-                n=Count("id"),
-                quizzable=Count("id", filter=Q(needs_figure=False) | ~Q(figure="")),
-            )
-        )
-        found = [
-            RoundSummary(r["exam_year"], r["exam_session"], r["n"], r["quizzable"])
-            for r in rows
-        ]
+    """The topic's rounds with their questions and quizzable questions,
+    summed from the topic's cells (`cells`: topic_bank's, already read by the
+    caller)."""
+    if cells is None:
+        cells = topic_bank(topic=topic).cells
+    sums: dict[tuple[int, str], list[int]] = {}
+    for cell in cells:
+        if cell.year is None or cell.session == "":
+            continue
+        total = sums.setdefault((cell.year, cell.session), [0, 0])
+        total[0] += cell.questions
+        total[1] += cell.quizzable or 0
+    found = [RoundSummary(y, s, n, q) for (y, s), (n, q) in sums.items()]
     # Newest sitting first; the forms of one sitting in order (A형, B형).
     found.sort(key=lambda r: rounds.session_sort_key(r.session))
     found.sort(
@@ -132,22 +119,14 @@ def topic_subjects(
     cells: Sequence[SubjectCell] | None = None,
 ) -> list[SubjectSummary]:
     """Every subject with its questions: the paper's in exam order, then the
-    old ones, then questions without a subject (`cells`: subject_cells already
-    read for the topic, summed here instead of a second pass over the bank)."""
-    paper = paper or exam_paper_for_topic(topic=topic)
-    counts: dict[str, int]
-    if cells is None:
-        counts = dict(
-            Question.objects.alive()
-            .filter(topic=topic)
-            .values_list("subject")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-    else:
-        counts = {}
-        for cell in cells:
-            counts[cell.subject] = counts.get(cell.subject, 0) + cell.questions
+    old ones, then questions without a subject, summed from the topic's cells
+    (`paper`, `cells`: topic_bank's, already read by the caller)."""
+    if paper is None or cells is None:
+        bank = topic_bank(topic=topic)
+        paper, cells = paper or bank.paper, bank.cells
+    counts: dict[str, int] = {}
+    for cell in cells:
+        counts[cell.subject] = counts.get(cell.subject, 0) + cell.questions
     old = set(paper.old_subjects)
     names = subject_order(paper=paper.all_subjects, names=counts)
     names.sort(key=lambda name: name == "")

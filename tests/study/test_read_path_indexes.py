@@ -84,7 +84,7 @@ def test_the_topic_pages_cells_count_quizzable_questions_from_the_index(
     learner_with_reviews,
 ):
     _user, topic = learner_with_reviews
-    plans = _plans(lambda: subject_cells(topic=topic, quizzable=True))
+    plans = _plans(lambda: subject_cells(topic=topic))
     assert "Index Only Scan using study_q_topic_cells on study_question" in plans
 
 

@@ -114,7 +114,7 @@ def test_the_cached_paper_follows_the_bank(topic):
     make_bank(topic, subjects=2, per_subject=2)
     first = topic_bank(topic=topic)
     assert len(first.paper.subjects) == 2
-    assert first.cells == tuple(subject_cells(topic=topic, quizzable=True))
+    assert first.cells == tuple(subject_cells(topic=topic))
     # the same version: one query (the version and the spec), no pass
     with CaptureQueriesContext(connection) as ctx:
         assert topic_bank(topic=topic) == first
@@ -125,7 +125,7 @@ def test_the_cached_paper_follows_the_bank(topic):
             make_question(topic, number, year=year, subject="기계위험방지기술")
     again = topic_bank(topic=topic)
     assert "기계위험방지기술" in again.paper.subjects
-    assert again.cells == tuple(subject_cells(topic=topic, quizzable=True))
+    assert again.cells == tuple(subject_cells(topic=topic))
     # a figure now needed leaves a question out of the quizzable count
     question = Question.objects.filter(topic=topic).first()
     Question.objects.filter(pk=question.pk).update(needs_figure=True, figure="")
