@@ -1,4 +1,4 @@
-"""The explanation envelope: schema, validation, quote checking and the length cap."""
+"""The explanation envelope: schema, validation, quote checking, the shown text."""
 
 from __future__ import annotations
 
@@ -110,8 +110,19 @@ def normalise_confidence(value: object) -> str | None:
     return text if text in CONFIDENCE_LEVELS else None
 
 
+# The section labels of our prompts ("[조문]은 …"): a small model writes them
+# into its prose. Labels exam papers use themselves ([문제], [보기], [정답])
+# are not among them.
+_PROMPT_LABELS = re.compile(
+    r"\[(조문|자료|보기별 대조|다른 문제|풀이 기록|해설|과목|범위)\]"
+)
+
+
 def cap_text(text: str, max_chars: int = EXPLANATION_MAX_CHARS) -> str:
-    """Cut at a sentence boundary near the limit and add an ellipsis."""
+    """The text as shown: our prompts' section labels unbracketed ("[조문]은"
+    reads "조문은", the particle still right), cut at a sentence boundary
+    near the limit with an ellipsis."""
+    text = _PROMPT_LABELS.sub(r"\1", text)
     if len(text) <= max_chars:
         return text
     head = text[:max_chars]

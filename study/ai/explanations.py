@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,6 +140,11 @@ def _prompt(
         marks=card_mark_lines(card) if card is not None else [],
         verdict=card.verdict if card is not None else None,
         example_source=source,
+        # the passage the example quotes, named as the card names it
+        example_citation=json.dumps(
+            short_citation(documents[int(source[1:]) - 1].title) if quote else "",
+            ensure_ascii=False,
+        )[1:-1],
         # inside the example's JSON strings
         example_quote=json.dumps(quote, ensure_ascii=False)[1:-1],
         example_key_text=json.dumps(
@@ -165,6 +171,16 @@ def _prompt(
 
 
 EXAMPLE_QUOTE_CHARS = 120
+
+# "산업안전보건법 시행령 제42조(유해위험방지계획서 제출 대상)": the article's
+# heading after its number.
+_ARTICLE_HEADING = re.compile(r"(제\s*\d+\s*조(?:\s*의\s*\d+)?)\s*\([^()]*\)\s*$")
+
+
+def short_citation(title: str) -> str:
+    """A passage's citation without its article's heading ("산업안전보건법
+    시행령 제42조"), as a sentence names it; other titles as they are."""
+    return _ARTICLE_HEADING.sub(r"\1", title.strip())
 
 
 def example_quote(

@@ -68,7 +68,13 @@ def test_the_example_reply_quotes_the_questions_own_passage(ladder):
     assert quote == "5. 사다리식 통로의 기울기는 75도 이하로 할 것"
     assert example["evidence"][0]["source"] == "D1"
     assert quote in inputs.evidence[0].text
-    assert re.search(r"\[조문\]은 \"5\. 사다리식", example["explanation_md"])
+    # named by its citation, as the card names it, not by the prompt's
+    # section label (a small model wrote "[조문]은 …" into shown texts)
+    assert inputs.evidence[0].title == "시험안전규칙 제24조(사다리식 통로 등의 구조)"
+    assert re.search(
+        r"시험안전규칙 제24조에서 \"5\. 사다리식", example["explanation_md"]
+    )
+    assert "[조문]" not in example["explanation_md"]
 
 
 def test_the_guard_refuses_a_quote_that_is_not_in_the_passages(ladder):
@@ -122,6 +128,7 @@ def test_without_a_verdict_that_is_the_key_the_example_quotes_nothing(
     assert inputs.card.key_conflict
     example = example_reply(inputs.prompt)
     assert example["evidence"] == [{"source": "D…", "quote": "…"}]
+    assert "[조문]" not in example["explanation_md"]
     assert "75도 이하" not in example["explanation_md"]
 
     copied = example["explanation_md"]
@@ -257,3 +264,43 @@ def test_a_job_with_its_card_cached_searches_no_document(ladder, topic):
         assert _chunk_queries(captured) == []
         kinds = {e.kind for e in evidence}
         assert ("document" in kinds) is has_passages
+
+
+@pytest.mark.parametrize(
+    ("title", "short"),
+    [
+        (
+            "산업안전보건법 시행령 제42조(유해위험방지계획서 제출 대상)",
+            "산업안전보건법 시행령 제42조",
+        ),
+        (
+            "산업안전보건기준에 관한 규칙 제39조의2(작업지휘자의 지정)",
+            "산업안전보건기준에 관한 규칙 제39조의2",
+        ),
+        ("산업안전보건법 시행규칙 › 별표 1", "산업안전보건법 시행규칙 › 별표 1"),
+        ("중대재해 처벌 등에 관한 법률", "중대재해 처벌 등에 관한 법률"),
+        ("안전 교재(2판)", "안전 교재(2판)"),
+    ],
+)
+def test_a_passage_is_named_by_its_citation_without_the_heading(title, short):
+    from study.ai.explanations import short_citation
+
+    assert short_citation(title) == short
+
+
+def test_a_shown_text_reads_the_prompts_section_labels_as_words():
+    """The small model echoed "[조문]은 …" into texts it wrote; the shown
+    text says "조문은 …" (the particle already fits the word). Labels exam
+    papers print themselves stay."""
+    from study.ai.envelope import cap_text
+
+    said = (
+        '정답은 2번입니다. [조문]은 "방호조치를 하여야 한다"라고 정합니다. '
+        "[보기별 대조]와 같이 [자료]에 없는 보기는 틀립니다. "
+        "[보기]의 ㉠은 [문제]와 같습니다."
+    )
+    assert cap_text(said) == (
+        '정답은 2번입니다. 조문은 "방호조치를 하여야 한다"라고 정합니다. '
+        "보기별 대조와 같이 자료에 없는 보기는 틀립니다. "
+        "[보기]의 ㉠은 [문제]와 같습니다."
+    )

@@ -250,6 +250,23 @@ def test_long_explanations_are_capped_at_a_sentence(client, user, grounded, fake
     assert body["explanation_md"].rstrip("…").endswith("다.")
 
 
+def test_a_prompts_section_label_in_the_reply_is_shown_as_a_word(
+    client, user, grounded, fake_llm
+):
+    fake_llm.reply_json(
+        good_reply(
+            text="정답은 2번입니다. [조문]에 따르면 인터록은 가드가 열리면 "
+            "전원을 끊어 기계를 멈춥니다."
+        )
+    )
+    client.force_login(user)
+    body = ask(client, grounded).json()
+    assert body["status"] == "ready", str(body)
+    assert body["explanation_md"].startswith("정답은 2번입니다. 조문에 따르면 인터록은")
+    grounded.refresh_from_db()
+    assert "[조문]" not in grounded.ai_explanation
+
+
 def test_prompt_injection_in_a_document_cannot_get_a_wrong_answer_shown(
     client, user, topic, fake_llm, settings, tmp_path
 ):
