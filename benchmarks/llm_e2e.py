@@ -174,7 +174,10 @@ def _topic_ready(user, exams, documents, log) -> Topic:
         doc = document_create(
             owner=user,
             topics=[topic],
-            title=document.stem,
+            # untitled, as a learner uploads it: the act's name comes from
+            # the file's front matter ("산업안전보건법 시행령", not the file's
+            # "산업안전보건법-시행령"), and passages are cited by it
+            title="",
             upload=SimpleUploadedFile(document.name, document.read_bytes()),
         )
         doc = document_ingest(document_id=doc.pk)
