@@ -24,6 +24,7 @@ from benchmarks.ingest import measure_ingest
 from benchmarks.paths import URLCONF, HotPaths
 from benchmarks.prepare import dataset_prepare
 from benchmarks.scales import Scale
+from studyproj.gc_policy import freeze_startup_heap
 from tests.fakes.openai_server import FakeOpenAI
 
 QUIET_LOGGERS = ("django-q", "httpx")
@@ -264,6 +265,9 @@ def _hot_paths(scale, meta, log) -> dict:
         llm = {"LLM_BASE_URL": fake.base_url, "LLM_MODEL": "fake-model"}
         stack.enter_context(override_settings(ROOT_URLCONF=URLCONF, **llm))
         bench = HotPaths(scale=scale, meta=meta, log=log)
+        # The requests run in this process: its heap is set up as a server
+        # process sets up its own (studyproj/wsgi.py).
+        freeze_startup_heap()
         paths: dict[str, dict | None] = dict(bench.run_all())
     for name in report.REQUIRED_PATHS:
         paths.setdefault(name, None)
