@@ -285,3 +285,44 @@ def test_a_mock_is_scored_on_the_paper_it_was_set_on_in_exam_order(
     html = client.get(reverse("study:results", args=[session.pk])).content.decode()
     assert html.index("과목3") < html.index("과목1")
     assert "과목2" not in html
+
+
+def test_the_mock_page_escapes_what_questions_hold_and_speaks_english(
+    client, user, topic, bank
+):
+    """The 120 sections are written in Python (study_mock): hostile text is
+    escaped, stems and choices rendered as on every page, labels translated."""
+    hostile = "과목<img src=x onerror=alert(1)>"
+    Question.objects.filter(subject="과목1").update(subject=hostile)
+    Question.objects.filter(topic=topic).update(
+        stem="**굵게** 묻는다 <script>alert(1)</script>", choice_1="A & B"
+    )
+    session = start(user, topic, mode=QuizMode.MOCK, per_subject=2)
+    with_figure = session.question_ids[0]
+    Question.objects.filter(pk=with_figure).update(figure="figures/f.png")
+    mock_draft_save(session=session, position=5, choice=5, marked=True)
+    client.force_login(user)
+    url = reverse("study:quiz", args=[session.pk])
+    html = client.get(url).content.decode()
+
+    assert html.count('class="card mock-q"') == 6
+    assert "과목&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img src=x" not in html and "<script>alert" not in html
+    assert html.count("<strong>굵게</strong> 묻는다") == 6
+    assert '<span class="answer-text">A &amp; B</span>' in html
+    figure = reverse("study:question_figure", args=[with_figure])
+    assert f'<img src="{figure}" alt="문제 그림" loading="lazy">' in html
+    assert html.count("<img ") == 1
+    assert 'name="a5" value="5" checked' in html
+    assert 'name="m5" value="1" checked' in html
+    assert html.count("checked") == 2
+    assert html.count('data-go="prev" disabled') == 1
+    assert html.count('data-go="next" disabled') == 1
+    assert '<h2 class="visually-hidden">1번 문제</h2>' in html
+
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<h2 class="visually-hidden">Question 1</h2>' in english
+    assert "Answer to question 6" in english
+    assert "Flag for review" in english and "Clear answer" in english
+    assert "I don&#x27;t know" in english and "Previous" in english
+    assert 'alt="Question figure"' in english
