@@ -4,7 +4,7 @@ The mock page shows the whole paper at once, as the CBT does: 120 sections
 of about fifty template nodes each. Walking them in the template language
 made most of the page's time: on the full benchmark data the page took
 31 ms (p50, in-process), and 18 ms with the sections written here (session
-8). The markup is the one the template wrote (tests compare it); every text
+8). The markup is the one the template wrote (compared when it moved); every text
 in it is escaped here (html.escape, as the template language escapes), the
 stems and choices come rendered and sanitised from study_markdown, and the
 labels are the catalogue's.
