@@ -13,7 +13,13 @@
   const body = document.body;
   const userId = body.dataset.userId ? Number(body.dataset.userId) : null;
   const channel = window.BroadcastChannel ? new BroadcastChannel("gichul-offline") : null;
-  const state = { syncing: false, needLogin: false, failed: false, leaving: false, notices: [], retryMs: 1000, timer: null };
+  // The browser's online flag and event are not always right: Chromium 156
+  // reports a page its service worker served while offline as online, and
+  // sends no event when the connection returns. So a send that found no
+  // network is tried again every NETWORK_RETRY_MS (it costs the server
+  // nothing), and while the flag says offline it is looked at that often.
+  const NETWORK_RETRY_MS = 2000;
+  const state = { syncing: false, needLogin: false, failed: false, leaving: false, notices: [], retryMs: 1000, timer: null, onlineWatch: null };
   let dbPromise = null;
 
   // --- IndexedDB: sessions (id) and answers (key; one per session slot) ------
@@ -174,13 +180,20 @@
 
   // --- Sync: every waiting answer of this learner, session by session ---------
 
-  function scheduleRetry() {
+  // A server that answered with an error is asked again less and less often;
+  // a network that did not answer is tried again soon, every time.
+  function scheduleRetry(noNetwork) {
     clearTimeout(state.timer);
+    if (noNetwork) {
+      state.timer = setTimeout(sync, NETWORK_RETRY_MS);
+      return;
+    }
     state.timer = setTimeout(sync, state.retryMs);
     state.retryMs = Math.min(RETRY_MAX_MS, state.retryMs * 2);
   }
 
   function sync() {
+    if (!navigator.onLine) watchForOnline();
     if (!navigator.onLine || userId === null || state.syncing) return Promise.resolve();
     if (navigator.locks) {
       // One tab sends at a time; the others hear the result on the channel.
@@ -211,7 +224,7 @@
       });
     }).catch(function (error) {
       state.failed = true;
-      if (!(error && error.login)) scheduleRetry();
+      if (!(error && error.login)) scheduleRetry(Boolean(error && error.noNetwork));
     }).finally(function () {
       state.syncing = false;
       updateStatus();
@@ -244,6 +257,8 @@
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" },
       body: JSON.stringify({ answers: payload }),
+    }).catch(function () {
+      throw { noNetwork: true }; // the request did not reach the server
     }).then(function (response) {
       if (response.status === 401 || response.status === 403) {
         state.needLogin = true;
@@ -578,11 +593,22 @@
       }
     };
   }
-  window.addEventListener("online", function () {
+  function comeBackOnline() {
+    clearInterval(state.onlineWatch);
+    state.onlineWatch = null;
     state.retryMs = 1000;
     updateStatus();
-    Promise.resolve(sync()).then(backOnline);
-  });
+    return Promise.resolve(sync()).then(backOnline);
+  }
+
+  function watchForOnline() {
+    if (state.onlineWatch !== null) return;
+    state.onlineWatch = setInterval(function () {
+      if (navigator.onLine) comeBackOnline();
+    }, NETWORK_RETRY_MS);
+  }
+
+  window.addEventListener("online", comeBackOnline);
 
   // A short drop with nothing answered meanwhile: back to the server's page.
   function backOnline() {
@@ -596,8 +622,11 @@
       }).catch(function () { /* still unreachable: stay on the device */ });
     });
   }
-  window.addEventListener("offline", updateStatus);
-  updateStatus().then(function () { if (navigator.onLine) sync(); });
+  window.addEventListener("offline", function () {
+    watchForOnline();
+    updateStatus();
+  });
+  updateStatus().then(function () { if (navigator.onLine) sync(); else watchForOnline(); });
 
   function refreshOfflinePage() {
     if (navigator.serviceWorker && navigator.serviceWorker.controller) {
