@@ -75,8 +75,10 @@
     const state = choice
       ? (choice === "5" ? gettext("모르겠음") : interpolate(gettext("%(choice)s번 표기"), { choice: choice }, true))
       : gettext("안 푼 문제");
-    cell.setAttribute("aria-label", interpolate(gettext("%(number)s번"), { number: Number(position) + 1 }, true) +
-      " " + state + (marked ? " · " + gettext("검토 표시") : ""));
+    // Read after the visible number and mark, which the name must contain (WCAG 2.5.3).
+    cell.querySelector("[data-sheet-label]").textContent =
+      interpolate(gettext("%(number)s번"), { number: Number(position) + 1 }, true) +
+      " " + state + (marked ? " · " + gettext("검토 표시") : "");
     updateCounts();
   }
   function updateCounts() {
