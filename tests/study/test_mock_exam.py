@@ -322,7 +322,7 @@ def test_the_mock_page_escapes_what_questions_hold_and_speaks_english(
     # An answer-sheet cell's name starts with its visible number and mark
     # (WCAG 2.5.3, axe's label-content-name-mismatch): no aria-label over them.
     assert 'class="visually-hidden" data-sheet-label>6번</span>' in html
-    assert "aria-label=\"6번\"" not in html
+    assert 'aria-label="6번"' not in html
 
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<h2 class="visually-hidden">Question 1</h2>' in english
