@@ -21,7 +21,10 @@ def test_freezing_loads_the_views_and_leaves_later_objects_to_the_collector():
     frozen_before = gc.get_freeze_count()
     try:
         frozen = freeze_startup_heap()
-        assert frozen == gc.get_freeze_count() > frozen_before
+        # (a frozen object that loses its last reference is still freed, so
+        # the count may drop by the time it is read again)
+        assert frozen > frozen_before + 10_000
+        assert gc.get_freeze_count() > frozen_before + 10_000
         assert "study.views.quiz" in sys.modules  # the URLconf's views
         later = [[] for _ in range(1000)]
         assert gc.is_tracked(later[0])
