@@ -48,6 +48,21 @@ KEY_CONFLICT = "conflict"
 
 # The ask is the end of the stem, just before its question mark.
 _ASK_CHARS = 24
+# Characters a copy lost: a missing glyph, a replacement character, a
+# question mark inside the ask (the ask ends before the stem's last one) or
+# an option (no option asks anything).
+_UNREADABLE = re.compile(r"[□■�?]+")
+# In a stem only a question mark a letter follows is lost ("않?는", "?험");
+# "것은? (단, …)" is the stem's own.
+_UNREADABLE_IN_STEM = re.compile(r"(?:[□■�]|\?(?=[가-힣A-Za-z0-9]))+")
+# What a lost character becomes in a normalised text: a letter no exam
+# prints, so that it survives _normalise and matches nothing.
+_LOST = "\ua7ff"
+# How much of the ask's end an unreadable character's copy is read against.
+_ASK_TAIL = 10
+# A text with lost characters that reads as another with each of them taken
+# for any one or two characters: as alike as that, short of the same text.
+READ_THROUGH = 0.99
 # "가장 낮은 것은" against "가장 큰 것은": the superlative's direction.
 _MOST = r"가장\s*(?:[가-힣A-Za-z]{1,6}[이가은는]?\s+)?"
 _LOW = re.compile(_MOST + r"(?:낮은|작은|적은|짧은|약한|느린|좁은|얕은)")
@@ -297,10 +312,10 @@ def decisive_difference(
     a: QuestionText, b: QuestionText, vocabulary: ExamVocabulary | None = None
 ) -> str | None:
     """Why the two cannot ask the same thing, or None when nothing says so."""
-    if is_negated(a.stem, vocabulary) != is_negated(b.stem, vocabulary):
-        return NEGATION
-    if _direction(a.stem) != _direction(b.stem):
-        return DIRECTION
+    negation = is_negated(a.stem, vocabulary) != is_negated(b.stem, vocabulary)
+    direction = _direction(a.stem) != _direction(b.stem)
+    if (negation or direction) and not _asks_alike_but_unreadable(a.stem, b.stem):
+        return NEGATION if negation else DIRECTION
     if numbers_in(a.stem) != numbers_in(b.stem):
         return NUMBERS
     if _quoted(a.stem) != _quoted(b.stem):
@@ -308,6 +323,32 @@ def decisive_difference(
     if _pairs_options(a.choices) != _pairs_options(b.choices):
         return PAIRING
     return None
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _asks_alike_but_unreadable(a: str, b: str) -> bool:
+    """One ask has characters a copy lost (□, �, a ? inside the words) and
+    reads as the other's with each of them taken for any one or two
+    characters: "해당하□ □는 것은" is "해당하지 않는 것은", and a negation or
+    superlative the copy no longer shows tells the two apart no more."""
+    ask_a, ask_b = _unspaced_ask(a), _unspaced_ask(b)
+    return _reads_as(ask_a, ask_b) or _reads_as(ask_b, ask_a)
+
+
+def _unspaced_ask(stem: str) -> str:
+    return re.sub(r"\s+", "", _ask(stem))
+
+
+def _reads_as(garbled: str, other: str) -> bool:
+    """The end of `garbled` (its last _ASK_TAIL characters, with at least one
+    unreadable) matches the end of `other`, an unreadable one standing for
+    one or two characters."""
+    tail = garbled[-_ASK_TAIL:]
+    if not _UNREADABLE.search(tail):
+        return False
+    parts = _UNREADABLE.split(tail)
+    pattern = ".{1,2}".join(re.escape(part) for part in parts)
+    return re.search(f"{pattern}$", other) is not None
 
 
 @lru_cache(maxsize=CACHED_TEXTS)
@@ -489,8 +530,8 @@ def stem_terms_differ(a: str, b: str) -> str:
     x, y = stem_key(a), stem_key(b)
     mine = theirs = False
     for (i1, i2), (j1, j2) in _differing_spans(x, y):
-        mine = mine or _is_term(x[i1:i2], y)
-        theirs = theirs or _is_term(y[j1:j2], x)
+        mine = mine or _is_term(x[i1:i2], y, lost=y[j1:j2])
+        theirs = theirs or _is_term(y[j1:j2], x, lost=x[i1:i2])
     if mine and theirs:
         return "replaced"
     return "added" if mine or theirs else ""
@@ -518,8 +559,11 @@ def _differing_spans(x: str, y: str) -> list[tuple[tuple[int, int], tuple[int, i
     return spans
 
 
-def _is_term(segment: str, other: str) -> bool:
-    """A differing piece that says something the other stem does not."""
+def _is_term(segment: str, other: str, *, lost: str = "") -> bool:
+    """A differing piece that says something the other stem does not (not
+    where the other copy lost a character or two for each of its letters)."""
+    if lost and lost.strip(_LOST) == "" and len(segment) <= 2 * len(lost):
+        return False
     rest = _FILLER.sub("", segment)
     return len(_TERM_CHARS.findall(rest)) >= TERM_CHARS and rest not in other
 
@@ -536,6 +580,7 @@ def stem_overlap(a: str, b: str) -> float:
 @lru_cache(maxsize=CACHED_TEXTS)
 def stem_key(stem: str) -> str:
     text = _REVISION_NOTE.sub(" ", _nfkc(_relabel(stem)))
+    text = _UNREADABLE_IN_STEM.sub(lambda m: _LOST * len(m.group(0)), text)
     text = _NEGATIVE_ASK.sub(f" {_ASKS_NOT} ", text)
     text = _POSITIVE_ASK.sub(f" {_ASKS_WHICH} ", text)
     return _normalise(_BOILERPLATE.sub(" ", text))
@@ -632,8 +677,32 @@ def _same_answer(mine: str, theirs: str, others: list[str]) -> bool:
 
 
 def text_likeness(a: str, b: str) -> float:
-    """1.0 for equal texts; glosses in parentheses may be dropped on either side."""
-    return max(_likeness(x, y) for x in _forms(a) for y in _forms(b))
+    """1.0 for equal texts; glosses in parentheses may be dropped on either
+    side; READ_THROUGH when one lost characters and otherwise reads as the
+    other ("220mA, ?험" and "220mA, 위험")."""
+    score = max(_likeness(x, y) for x in _forms(a) for y in _forms(b))
+    if score < READ_THROUGH and (_reads_through(a, b) or _reads_through(b, a)):
+        return READ_THROUGH
+    return score
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _lost_pattern(text: str) -> re.Pattern[str] | None:
+    """The normalised text with each run of lost characters as one or two of
+    any, or None when nothing was lost or too little is left to read."""
+    if not _UNREADABLE.search(text):
+        return None
+    parts = [_normalise(part) for part in _UNREADABLE.split(_nfkc(text))]
+    if sum(len(part) for part in parts) < 2:
+        return None
+    return re.compile(".{1,2}".join(re.escape(part) for part in parts))
+
+
+def _reads_through(garbled: str, other: str) -> bool:
+    pattern = _lost_pattern(garbled)
+    return (
+        pattern is not None and pattern.fullmatch(_normalise(_nfkc(other))) is not None
+    )
 
 
 def _likeness(x: str, y: str) -> float:

@@ -176,6 +176,68 @@ def test_relabelled_steps_and_a_garbled_copy_are_the_same_question():
     assert verdict(original, garbled, 0.92) == (REPEAT, KEY_SAME)
 
 
+@pytest.mark.parametrize(
+    ("clean", "lost"),
+    [
+        (
+            "보일러 압력방출장치의 종류에 해당하지 않는 것은?",
+            "보일러 압력방출장치의 종류에 해당하□ □는 것은?",
+        ),
+        (
+            "보일러 압력방출장치의 종류에 해당하지 않는 것은?",
+            "보일러 압력방출장치의 종류에 해당하지 않? 것은?",
+        ),
+        (
+            "다음 중 헤드십에 관한 설명과 가장 거리가 먼 것은?",
+            "다음 중 헤드십에 관한 설명과 가장 거리가 � 것은?",
+        ),
+        ("다음 가스 중 가장 독성이 큰 것은?", "다음 가스 중 가□ 독성이 큰 것은?"),
+    ],
+)
+def test_an_ask_that_lost_a_character_is_still_the_same_ask(clean, lost):
+    """A copy that lost a glyph of its negation or superlative (□, �, a ? in
+    the words) is read as the other copy, not as the opposite question."""
+    a, b = text(clean), text(lost)
+    assert decisive_difference(a, b) is None
+    assert verdict(a, b) == (REPEAT, KEY_SAME)
+
+
+def test_lost_characters_do_not_hide_an_opposite_ask():
+    """A copy that lost a glyph elsewhere still asks the other way round."""
+    a = text("보일러 압력방출장치의 종류에 해당하는 것은?")
+    b = text("보□러 압력방출장치의 종류에 해당하지 않는 것은?")
+    assert decisive_difference(a, b) == "negation"
+    assert kind(a, b) == SIMILAR
+
+
+def test_a_keyed_answer_that_lost_a_character_is_still_the_keyed_answer():
+    """'220mA, ?험' is '220mA, 위험' (not '22mA, 위험'), and a stem that lost a
+    glyph adds no term of its own."""
+    stem = (
+        "220V 전압에 접촉된 사람의 인체저항이 약 1000Ω일 때 "
+        "인체 전류와 그 결과 값의 위험성 여부로 알맞은 것은?"
+    )
+    options = ["22mA, 안전", "220mA, 안전", "22mA, 위험", "220mA, 위험"]
+    clean = text(stem, choices=options, correct=4)
+    lost = text(
+        stem.replace("여부로", "여?로"),
+        choices=[*options[:3], "220mA, ?험"],
+        correct=4,
+    )
+    assert verdict(clean, lost) == (REPEAT, KEY_SAME)
+    assert verdict(clean, text(stem, choices=options, correct=3)) == (
+        REPEAT,
+        KEY_CONFLICT,
+    )
+
+
+def test_the_stems_own_question_mark_is_not_a_lost_character():
+    a = text("다음 중 옳은 것은? (단, 상시근로자 50명 이상인 사업장)")
+    b = text("다음 중 옳은 것은?(단, 상시근로자 50명 이상인 사업장)")
+    assert decisive_difference(a, b) is None
+    assert verdict(a, b) == (REPEAT, KEY_SAME)
+
+
 def test_numbers_in_words_are_the_same_numbers():
     a = text("무재해 운동을 추진하기 위한 조직의 3기둥으로 볼 수 없는 것은?")
     b = text("무재해 운동을 추진하기 위한 조직의 세 기둥으로 볼 수 없는 것은?")
