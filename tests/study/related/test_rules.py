@@ -202,6 +202,17 @@ def test_an_ask_that_lost_a_character_is_still_the_same_ask(clean, lost):
     assert verdict(a, b) == (REPEAT, KEY_SAME)
 
 
+def test_a_syllable_no_exam_prints_is_read_as_a_lost_character():
+    """ "아륓" is a misprint of an ask, not another ask: 륓 is none of KS X
+    1001's 2,350 syllables; a common syllable misprinted stays a difference."""
+    clean = text("차량계 건설기계 작업계획서 내용에 포함되는 사항이 아닌 것은?")
+    misprinted = text("차량계 건설기계 작업계획서 내용에 포함되는 사항톭 아륓 것은?")
+    assert decisive_difference(clean, misprinted) is None
+    assert verdict(clean, misprinted) == (REPEAT, KEY_SAME)
+    common = text("차량계 건설기계 작업계획서 내용에 포함되는 사항이 아는 것은?")
+    assert decisive_difference(clean, common) == "negation"
+
+
 def test_lost_characters_do_not_hide_an_opposite_ask():
     """A copy that lost a glyph elsewhere still asks the other way round."""
     a = text("보일러 압력방출장치의 종류에 해당하는 것은?")
@@ -242,6 +253,16 @@ def test_numbers_in_words_are_the_same_numbers():
     a = text("무재해 운동을 추진하기 위한 조직의 3기둥으로 볼 수 없는 것은?")
     b = text("무재해 운동을 추진하기 위한 조직의 세 기둥으로 볼 수 없는 것은?")
     assert decisive_difference(a, b) is None
+
+
+def test_a_percentage_is_the_same_however_it_is_spaced():
+    """ "5%NaOH" is 5 % of NaOH, not 5 of a unit "%NaOH"; "vol%" stays one unit."""
+    stem = "5% NaOH 수용액과 10% NaOH 수용액을 혼합하여 6% 100kg의 수용액을 만들려면?"
+    a, b = text(stem), text(stem.replace("% ", "%"))
+    assert decisive_difference(a, b) is None
+    c = text("폭발범위가 2.2~9.5vol%인 가스의 위험도는?")
+    d = text("폭발범위가 2.2~9.5%인 가스의 위험도는?")
+    assert decisive_difference(c, d) == "numbers"
 
 
 @pytest.mark.parametrize(
