@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.db import connection, models
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -242,8 +242,12 @@ def sessions_for_topic(
 ) -> tuple[list[QuizSession], list[WithAnnotations[QuizSession, CorrectCount]]]:
     """Active sessions to resume and the latest finished ones."""
     base = QuizSession.objects.filter(user=user, topic=topic)
+    # A running mock first (its clock runs whether or not it is listed), then
+    # the latest of the others.
     active = list(
-        base.filter(status=QuizStatus.ACTIVE).order_by("-last_activity_at")[:3]
+        base.filter(status=QuizStatus.ACTIVE).order_by(
+            F("deadline_at").asc(nulls_last=True), "-last_activity_at"
+        )[:3]
     )
     # The right answers of the five shown sessions only: a correlated count,
     # which PostgreSQL evaluates after the sort and limit. Counting through a

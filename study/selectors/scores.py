@@ -23,12 +23,17 @@ class SubjectScore:
     total: int
 
     @property
+    def exact(self) -> float:
+        """The 100-point score unrounded: what the pass rule judges."""
+        return 100 * self.correct / self.total if self.total else 0.0
+
+    @property
     def score(self) -> float:
-        return round(100 * self.correct / self.total, 1) if self.total else 0.0
+        return round(self.exact, 1)
 
     @property
     def failing(self) -> bool:
-        return self.score < PASS_SUBJECT_MIN
+        return self.exact < PASS_SUBJECT_MIN
 
 
 @dataclass(frozen=True)
@@ -37,21 +42,36 @@ class PaperScore:
     # Subjects of the session that are not on the exam's current paper: shown,
     # but neither averaged nor judged (an old round's retired subjects).
     off_paper: tuple[SubjectScore, ...] = ()
+    # Subjects of the exam's paper the session has no question of (a round
+    # the bank holds in part): no pass or fail can be told without them.
+    missing: tuple[str, ...] = ()
+
+    @property
+    def exact_average(self) -> float:
+        if not self.subjects:
+            return 0.0
+        return sum(s.exact for s in self.subjects) / len(self.subjects)
 
     @property
     def average(self) -> float:
-        if not self.subjects:
-            return 0.0
-        return round(sum(s.score for s in self.subjects) / len(self.subjects), 1)
+        """Shown to one decimal; the mean of the unrounded subject scores."""
+        return round(self.exact_average, 1)
 
     @property
     def failing_subjects(self) -> list[str]:
         return [s.subject for s in self.subjects if s.failing]
 
     @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
     def passed(self) -> bool:
-        return passes(
-            subject_scores=[s.score for s in self.subjects], average=self.average
+        """The pass rule on the unrounded scores (a mean of 59.96 is not 60),
+        and never with a subject of the paper missing."""
+        return self.complete and passes(
+            subject_scores=[s.exact for s in self.subjects],
+            average=self.exact_average,
         )
 
     def as_dict(self) -> dict:
@@ -67,6 +87,7 @@ class PaperScore:
             ],
             "average": self.average,
             "failing_subjects": self.failing_subjects,
+            "missing_subjects": list(self.missing),
             "passed": self.passed,
         }
 
@@ -76,7 +97,8 @@ def paper_score(
 ) -> PaperScore:
     """(subject, correct?) per question, in exam order. With the exam's current
     subjects (`paper`), those come first in paper order and only they are
-    judged; the session's other subjects are kept apart in `off_paper`."""
+    judged; the session's other subjects are kept apart in `off_paper`, and
+    the paper's subjects it has none of are `missing`."""
     tally: dict[str, list[int]] = {}
     for subject, correct in rows:
         stats = tally.setdefault(subject_key(subject), [0, 0])
@@ -91,7 +113,9 @@ def paper_score(
         (s for s in scores if s.subject in on_paper), key=lambda s: rank[s.subject]
     )
     return PaperScore(
-        tuple(judged), tuple(s for s in scores if s.subject not in on_paper)
+        tuple(judged),
+        tuple(s for s in scores if s.subject not in on_paper),
+        missing=tuple(name for name in paper if name not in tally),
     )
 
 

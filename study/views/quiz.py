@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, replace_url
 
 from study.forms import QuizStartForm
 from study.models import UNSURE_CHOICE, QuizMode
@@ -92,7 +92,9 @@ def quiz_page(request, session_id: int):
     question = sel.session_current_question(session=session)
     context: dict[str, object] = {"session": session, "question": question}
     if request.htmx:  # 다음 문제 after a feedback card
-        return render(request, "study/quiz.html#question-card", context)
+        response = render(request, "study/quiz.html#question-card", context)
+        # The address no longer names the answer whose feedback was shown.
+        return replace_url(response, reverse("study:quiz", args=[session.pk]))
     return render(request, "study/quiz.html", context)
 
 
@@ -139,13 +141,17 @@ def quiz_abandon(request, session_id: int):
 
 def _feedback(request, session, attempt):
     """Right or wrong, the key and the learner's pick, then 다음 문제."""
+    url = reverse("study:quiz", args=[session.pk])
+    feedback_url = f"{url}?answered={attempt.position}"
     if request.htmx:
         context = {"session": session, "attempt": attempt}
-        return render(request, "study/quiz.html#feedback-card", context)
+        response = render(request, "study/quiz.html#feedback-card", context)
+        # A reload shows this card again (the no-JS feedback page), not the
+        # next question with this answer's verdict gone.
+        return replace_url(response, feedback_url) if session.is_active else response
     if not session.is_active:
         return redirect("study:results", session_id=session.pk)
-    url = reverse("study:quiz", args=[session.pk])
-    return redirect(f"{url}?answered={attempt.position}")
+    return redirect(feedback_url)
 
 
 def _back_url(request, topic) -> str:

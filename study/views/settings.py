@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -69,7 +70,9 @@ def exam_plan_save(request):
     messages.success(
         request,
         _("%(topic)s 시험일을 %(date)s로 정했습니다.")
-        % {"topic": data["topic"].name, "date": f"{data['exam_date']:%Y-%m-%d}"},
+        # "2027년 1월 16일로": the date as the language writes it (a bare
+        # 2027-01-16 would need 으로 after some digits and 로 after others).
+        % {"topic": data["topic"].name, "date": date_format(data["exam_date"])},
     )
     return redirect("study:topic", topic_id=data["topic"].pk)
 

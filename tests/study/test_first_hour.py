@@ -116,6 +116,28 @@ def test_feedback_after_each_question_shows_the_key_then_moves_on(client, user, 
     assert session.status == "finished" and Attempt.objects.count() == 5
 
 
+def test_a_reload_shows_the_feedback_card_again_until_the_next_question(
+    client, user, topic
+):
+    """The card replaces the address with its own page (?answered=N), so a
+    reload keeps the verdict; 다음 문제 puts the plain address back."""
+    make_bank(topic, rounds=(("2022", "1"),), subjects=1, per_subject=5)
+    client.force_login(user)
+    session = _start_with_feedback(client, topic)
+    quiz_url = reverse("study:quiz", args=[session.pk])
+    card = client.post(
+        reverse("study:quiz_answer", args=[session.pk]),
+        {"position": 0, "question_id": session.question_ids[0], "choice": 1},
+        **HTMX,
+    )
+    assert card["HX-Replace-Url"] == f"{quiz_url}?answered=0"
+    reloaded = client.get(card["HX-Replace-Url"]).content.decode()
+    assert 'data-outcome="wrong"' in reloaded and "정답은 2번입니다." in reloaded
+    following = client.get(quiz_url, **HTMX)
+    assert following["HX-Replace-Url"] == quiz_url
+    assert f'value="{session.question_ids[1]}"' in following.content.decode()
+
+
 def test_feedback_without_javascript_is_a_page_of_its_own(client, user, topic):
     make_bank(topic, rounds=(("2022", "1"),), subjects=1, per_subject=5)
     client.force_login(user)
@@ -209,3 +231,17 @@ def test_every_field_the_admin_shows_has_a_label():
             if str(field.verbose_name) == name.replace("_", " "):
                 unlabeled.append(f"{model.__name__}.{name}")
     assert unlabeled == []
+
+
+def test_an_empty_topic_points_to_adding_questions_not_to_a_quiz(client, user, topic):
+    """No questions yet: the owner gets 문제 가져오기 / 문제 추가 where the
+    quiz form would be."""
+    client.force_login(user)
+    page = client.get(reverse("study:topic", args=[topic.pk])).content.decode()
+    assert "data-empty-bank" in page and "아직 이 토픽에 문제가 없습니다." in page
+    assert reverse("study:quiz_start", args=[topic.pk]) not in page
+    assert reverse("study:import_new", args=[topic.pk]) in page
+    make_bank(topic, rounds=(("2022", "1"),), subjects=1, per_subject=5)
+    page = client.get(reverse("study:topic", args=[topic.pk])).content.decode()
+    assert "data-empty-bank" not in page
+    assert reverse("study:quiz_start", args=[topic.pk]) in page

@@ -164,6 +164,20 @@ def test_a_finished_session_refuses_answers(user, topic, bank):
         )
 
 
+def test_a_running_mock_stays_listed_to_resume_after_newer_practice(
+    client, user, topic, bank
+):
+    """Its clock runs whether or not it is listed: three newer practice
+    sessions do not push it off the topic page's 이어 풀기."""
+    client.force_login(user)
+    mock = start(user, topic, mode=QuizMode.MOCK, per_subject=2)
+    practice = [start(user, topic, size=5) for _ in range(3)]
+    page = client.get(reverse("study:topic", args=[topic.pk])).content.decode()
+    assert reverse("study:quiz", args=[mock.pk]) in page
+    listed = [s for s in practice if reverse("study:quiz", args=[s.pk]) in page]
+    assert listed == practice[1:]  # the two latest beside it
+
+
 def test_sessions_resume_after_a_reload(client, user, topic, bank):
     client.force_login(user)
     session = start(user, topic, size=5)

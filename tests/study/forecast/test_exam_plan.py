@@ -47,6 +47,20 @@ def in_days(n):
     return timezone.localdate() + timedelta(days=n)
 
 
+def test_the_saved_date_is_told_as_the_language_writes_it(client, user, topic):
+    """ "2027년 1월 16일로", whose particle is right after any day, not
+    "2027-01-16로" (16 reads 십육: 으로)."""
+    client.force_login(user)
+    day = in_days(30)
+    response = client.post(
+        reverse("study:exam_plan_save"),
+        {"topic": topic.pk, "exam_date": day, "daily_size": 25},
+        follow=True,
+    )
+    said = f"시험일을 {day.year}년 {day.month}월 {day.day}일로 정했습니다."
+    assert said in response.content.decode()
+
+
 def test_the_exam_date_is_set_in_settings_and_checked(client, user, topic, other_user):
     client.force_login(user)
     page = client.get(reverse("study:settings") + f"?topic={topic.pk}")

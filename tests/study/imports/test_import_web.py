@@ -157,6 +157,11 @@ def test_a_file_that_is_not_a_question_file_is_reported_not_crashed(
     run = the_run()
     assert run.status == ImportStatus.CHECKED
     assert run.dry_run_report["imported"] == 0
+    # Nothing to add or fix: no 가져오기 to press, and the page says why.
+    page = client.get(reverse("study:import_detail", args=[topic.pk, run.pk]))
+    html = page.content.decode()
+    assert "data-nothing-to-import" in html and "아직 저장하지 않았습니다" not in html
+    assert reverse("study:import_confirm", args=[topic.pk, run.pk]) not in html
 
 
 def test_only_owner_and_staff_may_import(client, user, other_user, staff_user, topic):
