@@ -27,6 +27,7 @@ precision measure: every pair here is a repeat.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,7 +42,11 @@ from study.related.thresholds import REPEAT, current_thresholds, pair_verdict_fo
 KINDS = ("reorder", "conflict", "reword", "distractor", "steps", "lost", "misprint")
 _LOST_GLYPHS = ("□", "?", "�")
 _SYLLABLES = [chr(c) for c in range(0xAC00, 0xD7A4)]
-_STEP_LABELS = dict(zip("㉠㉡㉢㉣㉤", ("(A)", "(B)", "(C)", "(D)", "(E)"), strict=True))
+# Step labels one round prints and another round's for the same step:
+# ㉠ → (A), ⓐ → ㉠, (A) → ㉠, (가) → ㉠.
+_CIRCLED_HANGUL = "㉠㉡㉢㉣㉤㉥㉦㉧"
+_STEP_LABEL = re.compile(r"[㉠-㉧]|[ⓐ-ⓗ]|\(([A-H]|[가나다라마바사아])\)")
+_HANGUL_ORDER = "가나다라마바사아"
 # The ask's wording and a common alternative of it.
 _REWORDINGS = (
     ("것은?", "것은 어느 것인가?"),
@@ -140,19 +145,22 @@ class _Changes:
             stem = "다음 중 " + stem
         return replace(q, stem=stem)
 
-    def distractor(self, q: Copy) -> Copy:
+    def distractor(self, q: Copy) -> Copy | None:
         others = [o for o in self.bank if o.subject == q.subject and o.key != q.key]
+        others = others or [o for o in self.bank if o.key != q.key]
+        if not others:
+            return None
         slot = self.rng.choice([i for i in range(4) if i != q.correct - 1])
         choices = list(q.choices)
         choices[slot] = self.rng.choice(self.rng.choice(others).choices)
         return replace(q, choices=tuple(choices))
 
     def steps(self, q: Copy) -> Copy | None:
-        if not any(label in q.stem + "".join(q.choices) for label in _STEP_LABELS):
+        if not _STEP_LABEL.search(q.stem + "".join(q.choices)):
             return None
 
         def relabel(text: str) -> str:
-            return "".join(_STEP_LABELS.get(char, char) for char in text)
+            return _STEP_LABEL.sub(_other_label, text)
 
         return replace(
             q, stem=relabel(q.stem), choices=tuple(relabel(c) for c in q.choices)
@@ -177,6 +185,17 @@ class _Changes:
         for i in self.rng.sample(letters, min(count, len(letters))):
             chars[i] = glyph()
         return "".join(chars)
+
+
+def _other_label(match: re.Match) -> str:
+    label = match.group(0)
+    if label in _CIRCLED_HANGUL:
+        return f"({'ABCDEFGH'[_CIRCLED_HANGUL.index(label)]})"
+    if "ⓐ" <= label <= "ⓗ":
+        return _CIRCLED_HANGUL[ord(label) - ord("ⓐ")]
+    inner = match.group(1)
+    index = "ABCDEFGH".find(inner)
+    return _CIRCLED_HANGUL[index if index >= 0 else _HANGUL_ORDER.index(inner)]
 
 
 def measure_repeat_kinds(

@@ -317,7 +317,9 @@ def decisive_difference(
     direction = _direction(a.stem) != _direction(b.stem)
     if (negation or direction) and not _asks_alike_but_unreadable(a.stem, b.stem):
         return NEGATION if negation else DIRECTION
-    if numbers_in(a.stem) != numbers_in(b.stem):
+    if numbers_in(a.stem) != numbers_in(b.stem) and not _values_alike_but_unreadable(
+        a.stem, b.stem
+    ):
         return NUMBERS
     if _quoted(a.stem) != _quoted(b.stem):
         return SYMBOLS
@@ -334,6 +336,15 @@ def _asks_alike_but_unreadable(a: str, b: str) -> bool:
     superlative the copy no longer shows tells the two apart no more."""
     ask_a, ask_b = _unspaced_ask(a), _unspaced_ask(b)
     return _reads_as(ask_a, ask_b) or _reads_as(ask_b, ask_a)
+
+
+def _values_alike_but_unreadable(a: str, b: str) -> bool:
+    """The same numbers where a copy lost a character, perhaps a unit ("100일
+    때" printed "100□ 때"): only a number that differs tells them apart."""
+    lost = _UNREADABLE_IN_STEM.search(_nfkc(a)) or _UNREADABLE_IN_STEM.search(_nfkc(b))
+    return bool(lost) and numbers_in(a, with_units=False) == numbers_in(
+        b, with_units=False
+    )
 
 
 def _unspaced_ask(stem: str) -> str:

@@ -2,6 +2,7 @@
 one it names, and the command reports every kind on real rounds."""
 
 import random
+from dataclasses import replace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -52,6 +53,8 @@ def test_each_change_is_the_one_it_names(changes):
     relabelled = changes.steps(QUESTION)
     assert relabelled is not None and "(A)" in relabelled.stem
     assert changes.steps(OTHER) is None  # no step labels to print otherwise
+    hangul = changes.steps(replace(OTHER, stem="(가), (나)의 순서는?"))
+    assert hangul is not None and hangul.stem == "㉠, ㉡의 순서는?"
 
     lost = changes.lost(QUESTION)
     assert lost.correct == QUESTION.correct
@@ -73,6 +76,13 @@ def test_the_command_reports_every_kind_on_real_rounds(capsys):
     # Reordered options and another key are the same question, always.
     assert "| reorder | 6 / 6 | 1.000 |" in out
     assert "| conflict | 6 / 6 | 1.000 |" in out
+
+
+def test_a_distractor_comes_from_another_subject_when_its_own_has_none():
+    alone = _Changes([QUESTION, replace(OTHER, subject="전기")], random.Random(1))
+    changed = alone.distractor(QUESTION)
+    assert changed is not None and changed.choices != QUESTION.choices
+    assert _Changes([QUESTION], random.Random(1)).distractor(QUESTION) is None
 
 
 def test_the_command_refuses_a_missing_file(tmp_path):

@@ -213,6 +213,18 @@ def test_a_syllable_no_exam_prints_is_read_as_a_lost_character():
     assert decisive_difference(clean, common) == "negation"
 
 
+def test_a_unit_lost_after_a_number_leaves_the_numbers_alike():
+    clean = text(
+        "1일 노출회수가 100일 때 최대 음압수준이 몇 dB(A)를 초과하면 안 되는가?"
+    )
+    lost = text("1일 노출회수가 100□ 때 최대 음압수준이 몇 dB(A)를 초과하면 안 되는가?")
+    assert decisive_difference(clean, lost) is None
+    other = text(
+        "1일 노출회수가 1□00 때 최대 음압수준이 몇 dB(A)를 초과하면 안 되는가?"
+    )
+    assert decisive_difference(clean, other) == "numbers"  # a value differs
+
+
 def test_lost_characters_do_not_hide_an_opposite_ask():
     """A copy that lost a glyph elsewhere still asks the other way round."""
     a = text("보일러 압력방출장치의 종류에 해당하는 것은?")
