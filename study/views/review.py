@@ -126,10 +126,12 @@ def _safe_next(request, topic) -> str:
 @login_required
 def topic_overview(request, topic_id: int):
     topic = topic_get_for_user(user=request.user, topic_id=topic_id)
+    forecast = rq.due_forecast(user=request.user, topic=topic)
     context = {
         "topic": topic,
         "accuracy": subject_accuracy(user=request.user, topic=topic),
-        "forecast": _with_heights(rq.due_forecast(user=request.user, topic=topic)),
+        "forecast": _with_heights(forecast),
+        "forecast_total": sum(n for _, n in forecast),
     }
     return render(request, "study/overview.html", context)
 

@@ -205,12 +205,18 @@ def test_a_session_starts_from_a_review_tab(client, user, topic, finished):
 
 def test_overview_shows_accuracy_and_forecast(client, user, topic, finished):
     client.force_login(user)
+    url = reverse("study:overview", args=[topic.pk])
+    none_due = client.get(url).content.decode()
+    assert "data-no-reviews" in none_due and 'class="fc-count"' not in none_due
     attempt_mark_reviewed(attempt=finished.attempts.get(position=8))
     html = client.get(reverse("study:overview", args=[topic.pk])).content.decode()
     assert "과목1" in html and "100%" in html  # 과목1 = positions 0-4, all right
     assert "과목2" in html and "60%" in html  # positions 5-9: 3 right of 5
     assert html.count('class="fc-count"') == 14
     assert '<span class="fc-count">1</span>' in html
+    assert "data-no-reviews" not in html
+    today = timezone.localdate()
+    assert f'<span class="fc-day">{today.month}/{today.day}</span>' in html
 
 
 def test_attempt_rows_are_never_deleted_by_finalize(user, topic, finished):
