@@ -11,6 +11,8 @@ is paired with copies of each, each changed one way:
   conflicts);
 - ``reword``: the ask worded with a common alternative ("것은?" / "것은
   무엇인가?", "틀린" / "옳지 않은" …) and "다음 중" put in front of half;
+- ``options``: every option's ending or spacing written another way ("…한다."
+  / "…함", "…할 것" / "…한다", "A 및 B" / "A, B", a space more or less);
 - ``distractor``: one unkeyed option replaced by an option of another
   question of the subject;
 - ``steps``: ㉠㉡… printed as (A)(B)… (only questions that have them);
@@ -39,7 +41,16 @@ from study.llm.embeddings import get_embedder
 from study.related.rules import KEY_CONFLICT, QuestionText, embedding_text
 from study.related.thresholds import REPEAT, current_thresholds, pair_verdict_for
 
-KINDS = ("reorder", "conflict", "reword", "distractor", "steps", "lost", "misprint")
+KINDS = (
+    "reorder",
+    "conflict",
+    "reword",
+    "options",
+    "distractor",
+    "steps",
+    "lost",
+    "misprint",
+)
 _LOST_GLYPHS = ("□", "?", "�")
 _SYLLABLES = [chr(c) for c in range(0xAC00, 0xD7A4)]
 # Step labels one round prints and another round's for the same step:
@@ -47,6 +58,17 @@ _SYLLABLES = [chr(c) for c in range(0xAC00, 0xD7A4)]
 _CIRCLED_HANGUL = "㉠㉡㉢㉣㉤㉥㉦㉧"
 _STEP_LABEL = re.compile(r"[㉠-㉧]|[ⓐ-ⓗ]|\(([A-H]|[가나다라마바사아])\)")
 _HANGUL_ORDER = "가나다라마바사아"
+# An option's ending or joining written another way.
+_OPTION_REWORDINGS = (
+    ("한다.", "함"),
+    ("한다", "함"),
+    ("할 것", "한다"),
+    ("이다.", "이다"),
+    ("다.", "다"),
+    (" 및 ", ", "),
+    ("의 유무", " 유무"),
+    ("에 관한 사항", "에 관한 것"),
+)
 # The ask's wording and a common alternative of it.
 _REWORDINGS = (
     ("것은?", "것은 어느 것인가?"),
@@ -144,6 +166,20 @@ class _Changes:
         if not stem.startswith("다음 중") and self.rng.random() < 0.5:
             stem = "다음 중 " + stem
         return replace(q, stem=stem)
+
+    def options(self, q: Copy) -> Copy:
+        return replace(q, choices=tuple(self._reword_option(c) for c in q.choices))
+
+    def _reword_option(self, option: str) -> str:
+        found = [(old, new) for old, new in _OPTION_REWORDINGS if old in option]
+        if found:
+            old, new = self.rng.choice(found)
+            return option.replace(old, new, 1)
+        spaces = [i for i, c in enumerate(option) if c == " "]
+        if spaces:  # a space less
+            i = self.rng.choice(spaces)
+            return option[:i] + option[i + 1 :]
+        return option
 
     def distractor(self, q: Copy) -> Copy | None:
         others = [o for o in self.bank if o.subject == q.subject and o.key != q.key]

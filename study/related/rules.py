@@ -542,8 +542,10 @@ def stem_terms_differ(a: str, b: str) -> str:
     x, y = stem_key(a), stem_key(b)
     mine = theirs = False
     for (i1, i2), (j1, j2) in _differing_spans(x, y):
-        mine = mine or _is_term(x[i1:i2], y, lost=y[j1:j2])
-        theirs = theirs or _is_term(y[j1:j2], x, lost=x[i1:i2])
+        if _reads_through_lost(x[i1:i2], y[j1:j2]):
+            continue  # one copy lost the letters the other prints here
+        mine = mine or _is_term(x[i1:i2], y)
+        theirs = theirs or _is_term(y[j1:j2], x)
     if mine and theirs:
         return "replaced"
     return "added" if mine or theirs else ""
@@ -571,11 +573,19 @@ def _differing_spans(x: str, y: str) -> list[tuple[tuple[int, int], tuple[int, i
     return spans
 
 
-def _is_term(segment: str, other: str, *, lost: str = "") -> bool:
-    """A differing piece that says something the other stem does not (not
-    where the other copy lost a character or two for each of its letters)."""
-    if lost and lost.strip(_LOST) == "" and len(segment) <= 2 * len(lost):
-        return False
+def _reads_through_lost(x: str, y: str) -> bool:
+    """Two differing pieces of stem keys, one with lost letters (_LOST) that
+    reads as the other with each of them taken for one or two letters."""
+    for garbled, clean in ((x, y), (y, x)):
+        if _LOST in garbled:
+            parts = garbled.split(_LOST)
+            if re.fullmatch(".{1,2}".join(map(re.escape, parts)), clean):
+                return True
+    return False
+
+
+def _is_term(segment: str, other: str) -> bool:
+    """A differing piece that says something the other stem does not."""
     rest = _FILLER.sub("", segment)
     return len(_TERM_CHARS.findall(rest)) >= TERM_CHARS and rest not in other
 
@@ -701,12 +711,12 @@ def text_likeness(a: str, b: str) -> float:
 @lru_cache(maxsize=CACHED_TEXTS)
 def _lost_pattern(text: str) -> re.Pattern[str] | None:
     """The normalised text with each run of lost characters as one or two of
-    any, or None when nothing was lost or too little is left to read."""
+    any, or None when nothing was lost or nothing else is left."""
     plain = _nfkc(text)
     if not _UNREADABLE.search(plain):
         return None
     parts = [_normalise(part) for part in _UNREADABLE.split(plain)]
-    if sum(len(part) for part in parts) < 2:
+    if not any(parts):  # nothing left to read
         return None
     return re.compile(".{1,2}".join(re.escape(part) for part in parts))
 

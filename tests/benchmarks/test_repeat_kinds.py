@@ -50,6 +50,13 @@ def test_each_change_is_the_one_it_names(changes):
     assert len(differ) == 1 and differ[0] != QUESTION.correct - 1
     assert replaced.choices[differ[0]] in OTHER.choices
 
+    reworded = changes.options(
+        replace(QUESTION, choices=("A 및 B", "C한다.", "D", "E F"))
+    )
+    assert reworded.choices[0] == "A, B" and reworded.choices[2:] == ("D", "EF")
+    assert reworded.choices[1] in {"C함", "C함.", "C한다"}
+    assert reworded.correct == QUESTION.correct
+
     relabelled = changes.steps(QUESTION)
     assert relabelled is not None and "(A)" in relabelled.stem
     assert changes.steps(OTHER) is None  # no step labels to print otherwise
@@ -71,7 +78,7 @@ def test_the_command_reports_every_kind_on_real_rounds(capsys):
     call_command("measure_repeat_kinds", *map(str, files), "--sample", "6")
     out = capsys.readouterr().out
     assert "6 of " in out and "seed 2" in out
-    for kind in ("reorder", "conflict", "reword", "distractor", "lost", "misprint"):
+    for kind in ("reorder", "conflict", "reword", "options", "distractor", "lost"):
         assert f"| {kind} | " in out
     # Reordered options and another key are the same question, always.
     assert "| reorder | 6 / 6 | 1.000 |" in out

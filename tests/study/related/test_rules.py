@@ -9,6 +9,7 @@ from study.related.rules import (
     QuestionText,
     decisive_difference,
     embedding_text,
+    stem_terms_differ,
 )
 from study.related.thresholds import (
     REPEAT,
@@ -223,6 +224,17 @@ def test_a_unit_lost_after_a_number_leaves_the_numbers_alike():
         "1일 노출회수가 1□00 때 최대 음압수준이 몇 dB(A)를 초과하면 안 되는가?"
     )
     assert decisive_difference(clean, other) == "numbers"  # a value differs
+
+
+def test_letters_lost_close_together_add_no_term_and_a_short_key_still_reads():
+    """ "반응하였을 □ 생?되는" is "반응하였을 때 생성되는", and "수?" is "수소"."""
+    choices = ["산소", "수소", "메탄", "에탄"]
+    stem = "알루미늄분이 고온의 물과 반응하였을 때 생성되는 가스는?"
+    lost_stem = "알루미늄분이고온의물과 반응하였을 □ 생?되는 가스는?"
+    assert stem_terms_differ(stem, lost_stem) == ""
+    clean = text(stem, choices=choices, correct=2)
+    lost = text(lost_stem, choices=["산소", "수?", "메탄", "에탄"], correct=2)
+    assert verdict(clean, lost, 0.95) == (REPEAT, KEY_SAME)
 
 
 def test_lost_characters_do_not_hide_an_opposite_ask():
