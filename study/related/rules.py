@@ -434,7 +434,22 @@ def _repeat_rule(
         and stem_overlap(a.stem, b.stem) >= ALIKE_STEM
     ):
         return "same_true_options"
+    if (
+        stem_key(a.stem) == stem_key(b.stem)
+        and common() >= COMMON_OPTIONS
+        and _every_option_common(a, b)
+    ):
+        # The same printed question however little its stem says ("다음 중
+        # 전압을 구분한 것으로 알맞은 것은?" over the same four statements),
+        # whatever each keyed: where a key conflict is found. Bare values
+        # ("2m", "3m" …) are no such evidence (common() counts the others).
+        return "same_paper"
     return None
+
+
+def _every_option_common(a: QuestionText, b: QuestionText) -> bool:
+    count = len(a.choices)
+    return count == len(b.choices) and len(option_pairs(a.choices, b.choices)) == count
 
 
 class _Lazy:

@@ -336,6 +336,21 @@ def test_a_keyed_answer_written_slightly_differently_is_the_same(mine, theirs):
     assert kind(a, b) == REPEAT
 
 
+def test_the_same_printed_question_with_another_key_is_a_conflict_however_short():
+    """A stem that says little ("다음 중 … 알맞은 것은?") over the same four
+    statements is the same question: its other key is a key conflict."""
+    stem = "다음 중 전압을 구분한 것으로 알맞은 것은?"
+    statements = [
+        "저압이란 교류 600V 이하인 전압을 말한다.",
+        "고압이란 교류 7000V 이하의 전압을 말한다.",
+        "특고압이란 7000V를 초과하는 전압을 말한다.",
+        "고압이란 교류, 직류 모두 7500V를 넘지 않는 전압을 말한다.",
+    ]
+    a = text(stem, choices=statements, correct=3)
+    b = text(stem, choices=statements[::-1], correct=1)
+    assert verdict(a, b, 0.92) == (REPEAT, KEY_CONFLICT)
+
+
 def test_answers_with_the_same_digits_are_not_the_same_answer():
     stem = "다음 중 인화점이 가장 낮은 물질은?"
     a = text(stem, choices=["CS$_2$", "CO$_2$", "CO", "NH$_3$"], correct=1)
