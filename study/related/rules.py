@@ -786,7 +786,7 @@ def _normalise(text: str) -> str:
 @lru_cache(maxsize=CACHED_TEXTS)
 def _nfkc(text: str) -> str:
     """NFKC, with the middle dots rounds use interchangeably (ㆍ · ∙ ・) as one,
-    and a syllable no exam prints taken for a lost character (_MISPRINTS)."""
+    and a syllable no exam prints taken for a lost character (_misprints)."""
     return unicodedata.normalize("NFKC", text).translate(_READ_AS)
 
 
