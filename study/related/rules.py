@@ -358,9 +358,13 @@ def _reads_as(garbled: str, other: str) -> bool:
     tail = garbled[-_ASK_TAIL:]
     if not _UNREADABLE.search(tail):
         return False
-    parts = _UNREADABLE.split(tail)
-    pattern = ".{1,2}".join(re.escape(part) for part in parts)
-    return re.search(f"{pattern}$", other) is not None
+    return re.search(_read_through(_UNREADABLE.split(tail)) + "$", other) is not None
+
+
+def _read_through(parts: Sequence[str]) -> str:
+    """A pattern of the text between lost characters, each run of them one or
+    two of any character."""
+    return ".{1,2}".join(map(re.escape, parts))
 
 
 @lru_cache(maxsize=CACHED_TEXTS)
@@ -591,12 +595,10 @@ def _differing_spans(x: str, y: str) -> list[tuple[tuple[int, int], tuple[int, i
 def _reads_through_lost(x: str, y: str) -> bool:
     """Two differing pieces of stem keys, one with lost letters (_LOST) that
     reads as the other with each of them taken for one or two letters."""
-    for garbled, clean in ((x, y), (y, x)):
-        if _LOST in garbled:
-            parts = garbled.split(_LOST)
-            if re.fullmatch(".{1,2}".join(map(re.escape, parts)), clean):
-                return True
-    return False
+    return any(
+        _LOST in garbled and re.fullmatch(_read_through(garbled.split(_LOST)), clean)
+        for garbled, clean in ((x, y), (y, x))
+    )
 
 
 def _is_term(segment: str, other: str) -> bool:
@@ -733,7 +735,7 @@ def _lost_pattern(text: str) -> re.Pattern[str] | None:
     parts = [_normalise(part) for part in _UNREADABLE.split(plain)]
     if not any(parts):  # nothing left to read
         return None
-    return re.compile(".{1,2}".join(re.escape(part) for part in parts))
+    return re.compile(_read_through(parts))
 
 
 def _reads_through(garbled: str, other: str) -> bool:
