@@ -38,7 +38,12 @@ import numpy as np
 
 from study.imports.parsing import ParsedRow, parse_file
 from study.llm.embeddings import get_embedder
-from study.related.rules import KEY_CONFLICT, QuestionText, embedding_text
+from study.related.rules import (
+    KEY_CONFLICT,
+    QuestionText,
+    embedding_text,
+    step_number,
+)
 from study.related.thresholds import REPEAT, current_thresholds, pair_verdict_for
 
 KINDS = (
@@ -57,7 +62,6 @@ _SYLLABLES = [chr(c) for c in range(0xAC00, 0xD7A4)]
 # ㉠ → (A), ⓐ → ㉠, (A) → ㉠, (가) → ㉠.
 _CIRCLED_HANGUL = "㉠㉡㉢㉣㉤㉥㉦㉧"
 _STEP_LABEL = re.compile(r"[㉠-㉧]|[ⓐ-ⓗ]|\(([A-H]|[가나다라마바사아])\)")
-_HANGUL_ORDER = "가나다라마바사아"
 # An option's ending or joining written another way.
 _OPTION_REWORDINGS = (
     ("한다.", "함"),
@@ -224,14 +228,12 @@ class _Changes:
 
 
 def _other_label(match: re.Match) -> str:
+    """㉠ as (A); any other style as ㉠, the same step (rules.step_number)."""
     label = match.group(0)
+    step = step_number(match.group(1) or label)
     if label in _CIRCLED_HANGUL:
-        return f"({'ABCDEFGH'[_CIRCLED_HANGUL.index(label)]})"
-    if "ⓐ" <= label <= "ⓗ":
-        return _CIRCLED_HANGUL[ord(label) - ord("ⓐ")]
-    inner = match.group(1)
-    index = "ABCDEFGH".find(inner)
-    return _CIRCLED_HANGUL[index if index >= 0 else _HANGUL_ORDER.index(inner)]
+        return f"({chr(ord('A') + step - 1)})"
+    return _CIRCLED_HANGUL[step - 1]
 
 
 def measure_repeat_kinds(

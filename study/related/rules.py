@@ -632,14 +632,16 @@ def _relabel(text: str) -> str:
 
     def step(match: re.Match) -> str:
         label = match.group(1) or match.group(2) or match.group(0)
-        return f"〔{_step_number(label)}〕"
+        return f"〔{step_number(label)}〕"
 
     if _STEP_SEQUENCE.match(_nfkc(text)):
         return _BARE_STEP.sub(step, _nfkc(text))
     return _STEP_LABEL.sub(step, text)
 
 
-def _step_number(label: str) -> int:
+def step_number(label: str) -> int:
+    """The step a label names, 1-based, whatever its style: ㉡, ⓑ, Ⓑ, 나, ㄴ
+    and B are all 2."""
     char = label.strip()[0]
     for first, last in (("㉠", "㉭"), ("ⓐ", "ⓩ"), ("Ⓐ", "Ⓩ")):
         if first <= char <= last:
