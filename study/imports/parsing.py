@@ -30,6 +30,7 @@ from study.imports.reasons import (
 from study.json_input import JSONInputError, json_loads_bounded
 from study.models.question import TEXT_LIMITS
 from study.numbers import is_ascii_digits
+from study.templatetags.study_markdown import MATH_SPAN
 
 CANONICAL_COLUMNS = [
     "exam",
@@ -113,8 +114,11 @@ SKIPPED_LINES_MAX = 10_000
 # A JSON Lines record is an object of strings, numbers and a list or two.
 JSON_MAX_DEPTH = 4
 _READ_CHUNK = 1 << 20
-# A literal backslash-n written by an exporter, but not LaTeX such as \nu.
-_LITERAL_NEWLINE = re.compile(r"\\n(?![A-Za-z])")
+# A literal backslash-n written by an exporter ("것은?\n\nO 심박동수", "\nR(t)",
+# "\np : 확률"): a line break, except in math, where a letter after it is
+# LaTeX (\nu, \neq).
+_LITERAL_NEWLINE = re.compile(r"\\n")
+_LITERAL_NEWLINE_IN_MATH = re.compile(r"\\n(?![A-Za-z])")
 _ANSWER = re.compile(r"^[1-4](\s*,\s*[1-4])*$")
 # A lone surrogate (JSON can spell "\ud800") cannot be stored as UTF-8.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -517,8 +521,20 @@ def _jsonl_values(obj: dict) -> dict:
 
 
 def clean_text(value: str) -> str:
-    value = _LITERAL_NEWLINE.sub("\n", value.replace("\r\n", "\n"))
+    value = value.replace("\r\n", "\n")
+    if "\\n" in value:
+        value = "".join(
+            (_LITERAL_NEWLINE_IN_MATH if in_math else _LITERAL_NEWLINE).sub("\n", part)
+            for in_math, part in _math_split(value)
+        )
     return value.strip()
+
+
+def _math_split(value: str) -> Iterator[tuple[bool, str]]:
+    """`value` in pieces, each with whether it is a math span as the
+    question renderer reads them."""
+    for index, part in enumerate(MATH_SPAN.split(value)):
+        yield index % 2 == 1, part
 
 
 def validate_record(record: RawRecord) -> ParsedRow:

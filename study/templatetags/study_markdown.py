@@ -18,7 +18,8 @@ from django.utils.safestring import mark_safe
 
 register = template.Library()
 
-_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$\n]+?\$)", re.DOTALL)
+# Math spans, kept as written for KaTeX (the importer reads them too).
+MATH_SPAN = re.compile(r"(\$\$.+?\$\$|\$[^$\n]+?\$)", re.DOTALL)
 ALLOWED_TAGS = {
     "p",
     "br",
@@ -70,7 +71,7 @@ def _render(text: str, convert: Callable[[str], str]) -> str:
         maths.append(match.group(0))
         return f"\u27e6MATH{token}-{len(maths) - 1}\u27e7"
 
-    rendered = convert(_MATH.sub(stash, text or ""))
+    rendered = convert(MATH_SPAN.sub(stash, text or ""))
     for index, math in enumerate(maths):
         span = f'<span class="math">{html.escape(math)}</span>'
         rendered = rendered.replace(f"\u27e6MATH{token}-{index}\u27e7", span)

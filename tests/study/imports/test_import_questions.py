@@ -1,6 +1,7 @@
 """The importer against the real sample rounds and crafted defective files."""
 
 import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -511,3 +512,81 @@ def test_a_separate_form_column_and_korean_headers(user, tmp_path):
         "2",
         "B",
     ]
+
+
+def test_a_literal_backslash_n_is_a_line_break_except_latex_in_math(user, tmp_path):
+    # Exporters write line breaks as the two characters \n, before Korean,
+    # a bullet "O", a variable ("\np : 확률") or a formula alike; only in math
+    # is a letter after it LaTeX ($\nu$).
+    stem = r'"식으로 틀린 것은?\n\nn : 대안의 수\np$_k$ : 확률\nO 심박동수 $\nu = 2$"'
+    opts = [r"{1}\nR(t) = 0.9", r"$\neq$", r"$$a\n b$$", "라"]
+    report = run_import(
+        write(tmp_path, "a.csv", [HEADER, row(1, stem=stem, opts=opts)]),
+        tmp_path=tmp_path,
+    )
+    assert report["imported"] == 1
+    q = Question.objects.get(number=1)
+    assert (
+        q.stem
+        == "식으로 틀린 것은?\n\nn : 대안의 수\np$_k$ : 확률\nO 심박동수 $\\nu = 2$"
+    )
+    assert q.choices[:3] == ["{1}\nR(t) = 0.9", "$\\neq$", "$$a\n b$$"]
+
+
+@needs_shared
+def test_the_messy_samples_keep_no_literal_backslash_n_outside_math(user, tmp_path):
+    messy = sorted((SHARED_EXAMS / "messy").glob("*.csv"))
+    run_import(*messy, tmp_path=tmp_path)
+    from study.templatetags.study_markdown import MATH_SPAN
+
+    texts = [t for q in Question.objects.all() for t in (q.stem, *q.choices)]
+    outside = [MATH_SPAN.sub("", t) for t in texts]
+    assert not [t for t in outside if "\\n" in t]
+    # 101 breaks in these files are written so, 21 of them before a Latin letter.
+    apgar = Question.objects.get(stem__contains="Apgar")
+    assert "\nO 심박동수 110 회/분\nO " in apgar.stem
+
+
+def test_reimporting_a_file_mends_text_stored_with_literal_backslash_n(user, tmp_path):
+    path = write(tmp_path, "a.csv", [HEADER, row(1, stem=r"문제?\nO 가\nO 나")])
+    run_import(path, tmp_path=tmp_path)
+    # As an earlier importer stored it (a break before a letter kept literal).
+    Question.objects.filter(number=1).update(stem="문제?\\nO 가\\nO 나")
+    report = run_import(path, tmp_path=tmp_path)
+    assert report["updated"] == 1
+    assert Question.objects.get(number=1).stem == "문제?\nO 가\nO 나"
+
+
+def test_mend_question_text_mends_stored_text_through_the_edit_service(user, tmp_path):
+    lines = [
+        HEADER,
+        row(1, stem=r"문제?\nO 가\nO 나"),
+        row(2, stem="그대로인 문제", opts=[r"$\nu$", "나", "다", "라"]),
+        row(3),
+    ]
+    run_import(write(tmp_path, "a.csv", lines), tmp_path=tmp_path)
+    old = "문제?\\nO 가\\nO 나"  # as an earlier importer stored it
+    Question.objects.filter(number=1).update(
+        stem=old, choice_2="{1}\\nR(t)", embedding_status="ready"
+    )
+    other = Topic.objects.create(name="다른 토픽", owner=user)
+    Question.objects.create(
+        topic=other,
+        stem=old,
+        choice_1="가",
+        choice_2="나",
+        choice_3="다",
+        choice_4="라",
+        correct_choice=1,
+    )
+    out = StringIO()
+    call_command("mend_question_text", "--topic", "테스트", "--dry-run", stdout=out)
+    assert "고칠 문제 1 / 살펴본 문제 2" in out.getvalue()
+    assert Question.objects.get(number=1).stem == old  # a dry run writes nothing
+
+    call_command("mend_question_text", "--topic", "테스트", stdout=out)
+    mended = Question.objects.get(topic__name="테스트", number=1)
+    assert (mended.stem, mended.choice_2) == ("문제?\nO 가\nO 나", "{1}\nR(t)")
+    assert mended.embedding_status == "pending"  # the service's side effects ran
+    assert Question.objects.get(number=2).choice_1 == "$\\nu$"  # LaTeX kept
+    assert Question.objects.get(topic=other).stem == old  # another topic's
