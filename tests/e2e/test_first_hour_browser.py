@@ -84,6 +84,43 @@ def test_feedback_after_each_question(page: Page, learner, study_topic, screensh
     expect(page.locator("#quiz-card .quiz-progress span").first).to_have_text("2 / 5")
 
 
+def test_feedback_badges_stay_one_line_beside_a_long_choice(
+    page: Page, learner, study_topic, screenshot
+):
+    from study.models import Question
+    from tests.e2e.test_learner_loop_browser import current_question
+
+    long = "작업발판의 끝이나 개구부로서 근로자가 추락할 위험이 있는 장소에는 안전난간을 설치한다"
+    Question.objects.filter(topic=study_topic).update(
+        choice_1=long,
+        choice_2=long + " (2)",
+        choice_3=long + " (3)",
+        choice_4=long + " (4)",
+    )
+    sign_in(page)
+    page.goto(f"/study-topics/{study_topic.pk}/")
+    form = page.locator("form.quiz-start")
+    form.locator("#size-stage").fill("5")
+    form.locator("input[name=feedback][value=each]").check()
+    form.get_by_role("button", name="시작하기").click()
+    expect(page.locator("#quiz-card .answer").first).to_be_visible()
+    page.wait_for_load_state("load")
+
+    page.keyboard.press(str(current_question(page).correct_choice))
+
+    row = page.locator("#quiz-card .choices li.correct")
+    expect(row.locator(".badge")).to_have_count(2)  # 정답, 내 선택
+    assert row.locator(".choice-text").evaluate(LINES) >= 3  # the choice wraps
+    # Each badge is a one-line pill at the top of its row, not stretched to
+    # the row's height (a flex item's default) nor wrapped to two lines.
+    for index in range(2):
+        badge = row.locator(".badge").nth(index)
+        assert badge.evaluate(LINES) == 1
+        box, text = badge.bounding_box(), row.locator(".choice-text").bounding_box()
+        assert box and text and box["height"] < 2 * 16 and box["y"] < text["y"] + 16
+    screenshot(page, "first-hour-feedback-long-choice-phone")
+
+
 def test_checking_a_queue_row_updates_its_counts(
     page: Page, learner, study_topic, screenshot
 ):
