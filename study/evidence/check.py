@@ -44,7 +44,7 @@ from study.evidence.text import (
 )
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "9"
+CHECK_VERSION = "10"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -456,7 +456,14 @@ def _read_statement_in(choice: str, line: Line, words: Flat) -> _Reading:
 
 def _read_term(choice: str, mine: Flat, line: Line, words: Flat) -> _Reading:
     """A choice of a word or two ("방유제", "적정"): stated when the passage
-    has those words from the start of one of its words."""
+    has those words from the start of one of its words. A bare value ("5",
+    "30cm", "4천만원": a number, its unit and bound, a letter at most) is no
+    term: where a line has it says nothing of what it is the value of ("5"
+    in "50암페어", "4천만원" of a 사용명세서 for a question about the 고시's
+    scope). Only the slot reading, which reads the value where the question
+    asks it, decides such choices."""
+    if quantities(choice) and _letters(choice) <= 1:
+        return _Reading(ABSENT, 0.0)
     at = words.text.find(mine.text)
     while at >= 0:
         starts_word = at == 0 or words.owner[at - 1] != words.owner[at]
@@ -538,6 +545,40 @@ def _term_off_the_point(choice: str, reading: _Reading) -> bool:
     """A word or two found in a line that holds little of the question's own
     words ("통풍, 환기" in an article about another work) does not answer it."""
     return len(flatten(clean(choice)).text) <= SHORT and reading.cover < TERM_CONTEXT
+
+
+# What a question is about: its words of two letters or more, less those
+# that ask (다음, 옳은 것은, 기준으로 …) and verb or adjective forms
+# (설치하여야, 정함, 활용하).
+_ASKING_WORDS = (
+    "다음 것은 옳은 틀린 아닌 맞는 알맞은 적절한 가장 거리 관한 대한 따른 "
+    "의한 따라 내용 설명 사항 무엇 규정 기준 경우 순서 항목 종류 방법 대상 해당"
+)
+_ASKING = frozenset(_ASKING_WORDS.split())
+_PREDICATE_END = re.compile(r"(?:[하되야다할한된함인가여고며서면지게록]|있|없)$")
+# The statute a question names ("산업안전보건기준에 관한 규칙상") says what it
+# rests on, not what it is about.
+_STATUTE_NAME = re.compile(r"^산업안전보건|(?:법|령|규칙|고시)상?$")
+
+
+def _names_the_subject(q: QuestionText, passage: str) -> bool:
+    """A positive question's answer comes from a passage that names at least
+    one thing the question is about: "반발예방장치를 설치하여야" in 둥근톱기계's
+    article does not answer "롤러기에 설치하여야 할 방호장치는?" (it shares
+    only the verb). A question with no such word passes."""
+    subject = {
+        w.norm
+        for w in flatten(_plain_stem(q.stem)).words
+        if len(w.norm) >= 2
+        and w.norm not in _ASKING
+        and not _PREDICATE_END.search(w.norm)
+        and not _STATUTE_NAME.search(w.norm)
+        and re.search(r"[가-힣]", w.norm)
+    }
+    if not subject:
+        return True
+    text = flatten(clean(passage)).text
+    return any(word in text for word in subject)
 
 
 def _one_point(marks: list[tuple[int | None, _Reading]], verdict: int) -> None:
@@ -841,11 +882,25 @@ def _quantity_reading(
     ]
 
 
-def _trusted(value: _SlotValue, context: str, line: Line) -> bool:
+def _trusted(
+    value: _SlotValue, context: str, line: Line, words: Sequence[str] = ()
+) -> bool:
+    """Strong anchors, or a line that holds much of the question's words:
+    in their order (aligned), or in any order (each word found in it: a
+    statute says "이동하는 철골부재에는 답단 간격이 30센티미터 이내인 고정된
+    승강로" where the question asks "… 고정된 승강로의 최소 답단 간격은")."""
     if value.strength >= STRONG_ANCHOR:
         return True
     covered = sum(n for _, _, n in _blocks(context, line.flat.text))
-    return bool(context) and covered / len(context) >= MIN_CONTEXT
+    if context and covered / len(context) >= MIN_CONTEXT:
+        return True
+    return _words_cover(words, line.flat.text) >= MIN_CONTEXT
+
+
+def _words_cover(words: Sequence[str], text: str) -> float:
+    """The share of `words` (their characters) that `text` holds, in any order."""
+    total = sum(len(w) for w in words)
+    return sum(len(w) for w in words if w in text) / total if total else 0.0
 
 
 def _slot_marks(
@@ -854,6 +909,7 @@ def _slot_marks(
     """The passage's filling of every blank (the best-anchored reading; None
     when two passages fill it differently), then each choice against it."""
     context = "".join(b.left + b.right for b in slots.blanks)
+    words = [w.norm for w in flatten(_plain_stem(q.stem)).words if len(w.norm) >= 2]
     fillings: list[tuple[int, _SlotValue]] = []
     for blank in slots.blanks:
         readings = [
@@ -861,7 +917,7 @@ def _slot_marks(
             for p, passage in enumerate(lines)
             for line in passage
             if (value := _read_slot(blank, line)) is not None
-            and _trusted(value, context, line)
+            and _trusted(value, context, line, words)
         ]
         if not readings and len(slots.blanks) == 1:
             readings = _quantity_reading(q, slots, lines, context)
@@ -928,7 +984,16 @@ def check_choices(q: QuestionText, passages: Sequence[PassageText]) -> Check:
         _one_list(result.marks)
     verdict = single_out([r.mark for _, r in result.marks], side) if passages else None
     if verdict is not None and result.mode == "statement" and side == POSITIVE:
-        if _term_off_the_point(q.choices[verdict - 1], result.marks[verdict - 1][1]):
+        at, reading = result.marks[verdict - 1]
+        if at is not None and not _names_the_subject(q, passages[at].text):
+            # The passage is about something else: what it states or not
+            # says nothing of this question's choices.
+            result.marks = [
+                (p, r if p != at else _Reading(ABSENT, r.score))
+                for p, r in result.marks
+            ]
+            verdict = None
+        elif _term_off_the_point(q.choices[verdict - 1], reading):
             verdict = None
         else:
             _one_point(result.marks, verdict)

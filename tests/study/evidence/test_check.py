@@ -384,3 +384,95 @@ def test_another_question_over_the_same_choices_is_not_compared():
         "유해위험방지계획서는 작업 시작 며칠 전까지 제출하는가?", days, frozenset({1})
     )
     assert agreement(plan, report) == UNKNOWN
+
+
+# -- what decides a verdict (CHECK_VERSION 10) ---------------------------------
+
+LEAKAGE = PassageText(
+    citation="시험규칙 제304조(누전차단기에 의한 감전방지)",
+    text="제304조(누전차단기에 의한 감전방지)\n"
+    "⑤ 사업주는 제1항에 따라 설치한 누전차단기를 접속하는 경우에 정격전류가 "
+    "50암페어를 초과하는 전기기계ㆍ기구에 접속되는 누전차단기는 오작동을 "
+    "방지하기 위하여 작동시간은 0.1초 이내로 할 수 있다.",
+)
+SAW = PassageText(
+    citation="시험규칙 제105조(둥근톱기계의 반발예방장치)",
+    text="제105조(둥근톱기계의 반발예방장치)\n사업주는 목재가공용 둥근톱기계에 "
+    "분할날 등 반발예방장치를 설치하여야 한다.",
+)
+STEEL_LADDER = PassageText(
+    citation="시험규칙 제381조(승강로의 설치)",
+    text="제381조(승강로의 설치)\n사업주는 근로자가 수직방향으로 이동하는 "
+    "철골부재(鐵骨部材)에는 답단(踏段) 간격이 30센티미터 이내인 고정된 승강로를 "
+    "설치하여야 한다.",
+)
+
+
+def test_a_bare_value_is_no_term_found_anywhere_in_a_line():
+    # "5" is not the start of "50암페어", and a value a line states about
+    # another point (a 정격전류, not the 정격감도전류 asked) answers nothing.
+    check = check_choices(
+        q(
+            "샤워시설이 있는 욕실에 콘센트를 시설하는 경우 인체감전보호용 "
+            "누전차단기의 정격감도전류는 몇 mA 이하인가?",
+            "5",
+            "15",
+            "30",
+            "50",
+            key=2,
+        ),
+        [LEAKAGE],
+    )
+    assert check.verdict is None
+    assert marks(check) == [ABSENT] * 4
+
+
+def test_a_value_read_where_the_question_asks_it_in_another_word_order():
+    # The blank's anchors are short (간격 … 이내), and the line holds the
+    # question's words in another order than the question's.
+    check = check_choices(
+        q(
+            "철골작업시 철골부재에서 근로자가 수직방향으로 이동하는 경우에 설치하여야 "
+            "하는 고정된 승강로의 최소 답단 간격은 얼마 이내인가?",
+            "20cm",
+            "25cm",
+            "30cm",
+            "40cm",
+            key=3,
+        ),
+        [STEEL_LADDER],
+    )
+    assert check.mode == "slot"
+    assert check.verdict == 3
+    assert marks(check) == [DIFFER, DIFFER, MATCH, DIFFER]
+
+
+def test_a_positive_verdict_needs_a_passage_about_what_the_question_asks():
+    # The article states 반발예방장치 for a 둥근톱기계; the question asks what a
+    # 롤러기 must have, and the article shares only the verb with it.
+    off = check_choices(
+        q(
+            "다음 중 롤러기에 설치하여야 할 방호장치는?",
+            "반발예방장치",
+            "급정지장치",
+            "접촉예방장치",
+            "파열판장치",
+            key=2,
+        ),
+        [SAW],
+    )
+    assert off.verdict is None
+    # What the saw's article states says nothing of a 롤러기's devices.
+    assert marks(off) == [ABSENT] * 4
+    on = check_choices(
+        q(
+            "다음 중 목재가공용 둥근톱기계에 설치하여야 할 방호장치는?",
+            "반발예방장치",
+            "급정지장치",
+            "접촉예방장치",
+            "파열판장치",
+            key=1,
+        ),
+        [SAW],
+    )
+    assert on.verdict == 1
