@@ -549,13 +549,15 @@ def _term_off_the_point(choice: str, reading: _Reading) -> bool:
 
 # What a question is about: its words of two letters or more, less those
 # that ask (다음, 옳은 것은, 기준으로 …) and verb or adjective forms
-# (설치하여야, 정함, 활용하).
+# (설치하여야, 정함, 활용하, 않은, 위해).
 _ASKING_WORDS = (
     "다음 것은 옳은 틀린 아닌 맞는 알맞은 적절한 가장 거리 관한 대한 따른 "
     "의한 따라 내용 설명 사항 무엇 규정 기준 경우 순서 항목 종류 방법 대상 해당"
 )
 _ASKING = frozenset(_ASKING_WORDS.split())
-_PREDICATE_END = re.compile(r"(?:[하되야다할한된함인가여고며서면지게록]|있|없)$")
+_PREDICATE_END = re.compile(
+    r"(?:[하되야다할한된함인가여고며서면지게록은는을를의으해]|있|없)$"
+)
 # The statute a question names ("산업안전보건기준에 관한 규칙상") says what it
 # rests on, not what it is about.
 _STATUTE_NAME = re.compile(r"^산업안전보건|(?:법|령|규칙|고시)상?$")
