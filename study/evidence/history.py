@@ -9,18 +9,22 @@ keyed answer itself, so a repeat whose round keyed another choice shows as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from study.related.rules import is_negated, numbers_in, text_likeness
+from study.related.rules import (
+    KEY_CONFLICT,
+    KEY_SAME,
+    QuestionText,
+    is_negated,
+    key_relation,
+    numbers_in,
+    option_pairs,
+    text_likeness,
+)
 
 SAME = "same"
 DIFFERENT = "different"
 UNKNOWN = "unknown"
-# Choices of two rounds are the same choice when their texts are this alike
-# (and more alike than to any other choice): the threshold the relation
-# rules use for keyed answers.
-CHOICE_MATCH = 0.7
 # Keys are compared only between the same question: stems this alike (a
 # "similar" relation may be another question over the same choices, such as
 # two 며칠 questions whose choices are all 15일, 30일, 45일, 60일).
@@ -36,32 +40,38 @@ class Asked:
     accepted: frozenset[int]
 
 
-def _counterpart(text: str, choices: Sequence[str]) -> int | None:
-    """The choice (1-based) that is `text` in another round's order."""
-    scores = [text_likeness(text, c) for c in choices]
-    best = max(scores)
-    if best < CHOICE_MATCH or scores.count(best) > 1:
-        return None
-    return scores.index(best) + 1
-
-
 def agreement(mine: Asked, other: Asked) -> str:
     """same | different | unknown: whether the other round keyed the same
-    answer. Unknown unless the two are the same question (stems alike, asked
-    the same way: both "which is NOT" or neither, the same numbers) about the
-    same choices (at least
-    three of four found in the other round)."""
+    answer, read as the related-questions rules read a repeat's key
+    (study.related.rules.key_relation). Unknown unless the two are the same
+    question (stems alike, asked the same way: both "which is NOT" or
+    neither, the same numbers).
+
+    Different only for the same paper keyed otherwise: every option printed
+    by both, and one of them keyed in one round and not in the other. A
+    "which is NOT" question whose false statement changed between rounds
+    ("발끝막이판 20cm 이하" in one, "난간대 지름 1.5cm" in the other, each
+    round's other statements true) keys another option without either key
+    being wrong: unknown, not 정답 다름."""
     if text_likeness(mine.stem, other.stem) < SAME_STEM:
         return UNKNOWN
     if is_negated(mine.stem) != is_negated(other.stem):
         return UNKNOWN
     if numbers_in(mine.stem) != numbers_in(other.stem):
         return UNKNOWN
-    mapping = [_counterpart(c, other.choices) for c in mine.choices]
-    found = [m for m in mapping if m is not None]
-    if len(found) < 3 or len(set(found)) < len(found):
-        return UNKNOWN
-    keyed = {mapping[k - 1] for k in mine.accepted if 0 < k <= len(mapping)}
-    if None in keyed:
-        return UNKNOWN
-    return SAME if keyed & other.accepted else DIFFERENT
+    a, b = _rules_text(mine), _rules_text(other)
+    relation = key_relation(a, b)
+    if relation == KEY_CONFLICT:
+        paired = option_pairs(a.choices, b.choices)
+        return DIFFERENT if len(paired) == len(a.choices) == len(b.choices) else UNKNOWN
+    return SAME if relation == KEY_SAME else UNKNOWN
+
+
+def _rules_text(asked: Asked) -> QuestionText:
+    keyed = frozenset(k - 1 for k in asked.accepted if 0 < k <= len(asked.choices))
+    return QuestionText(
+        stem=asked.stem,
+        choices=asked.choices,
+        answers=tuple(asked.choices[k] for k in sorted(keyed)),
+        keyed=keyed,
+    )

@@ -90,7 +90,10 @@ def test_feedback_badges_stay_one_line_beside_a_long_choice(
     from study.models import Question
     from tests.e2e.test_learner_loop_browser import current_question
 
-    long = "작업발판의 끝이나 개구부로서 근로자가 추락할 위험이 있는 장소에는 안전난간을 설치한다"
+    long = (
+        "작업발판의 끝이나 개구부로서 근로자가 추락할 위험이 있는 장소에는 "
+        "안전난간을 설치한다"
+    )
     Question.objects.filter(topic=study_topic).update(
         choice_1=long,
         choice_2=long + " (2)",

@@ -386,6 +386,85 @@ def test_another_question_over_the_same_choices_is_not_compared():
     assert agreement(plan, report) == UNKNOWN
 
 
+def test_a_which_is_not_question_whose_false_statement_changed_is_no_conflict():
+    # Two rounds of one question (15 real rounds: 2016-1-102 / 2019-3-114):
+    # each keys its own false statement, and the options they share are
+    # true in both. Neither key is wrong, so no 정답 다름.
+    stem = (
+        "근로자의 추락 등의 위험을 방지하기 위한 안전난간의 설치기준으로 "
+        "옳지 않은 것은?"
+    )
+    strong = (
+        "안전난간은 가장 취약한 지점에서 100kg 이상의 하중에 견딜 수 있는 구조일 것"
+    )
+    older = Asked(
+        stem,
+        (
+            "상부 난간대와 중간 난간대는 바닥면등과 평행을 유지할 것",
+            "발끝막이판은 바닥면등으로부터 20cm 이하의 높이를 유지할 것",
+            "난간대는 지름 2.7cm 이상의 금속제 파이프일 것",
+            strong,
+        ),
+        frozenset({2}),
+    )
+    newer = Asked(
+        stem,
+        (
+            "상부난간대는 바닥면으로부터 90cm 이상 지점에 설치할 것",
+            "발끝막이판은 바닥면 등으로부터 10cm 이상의 높이를 유지할 것",
+            "난간대는 지름 1.5cm 이상의 금속제파이프일 것",
+            strong,
+        ),
+        frozenset({3}),
+    )
+    assert agreement(older, newer) == UNKNOWN
+    assert agreement(newer, older) == UNKNOWN
+    # The same paper keyed otherwise still is one.
+    assert agreement(older, Asked(stem, older.choices, frozenset({3}))) == DIFFERENT
+
+
+def test_a_shared_option_keyed_otherwise_beside_changed_options_is_no_conflict():
+    # 이동식 크레인 (2018-1-120) and 크레인 (2016-1-108): the 트롤리 rail is
+    # no check of the mobile crane and one of the crane; the other options
+    # differ, so these are two lists, not one paper with two keys.
+    rail = "주행로의 상측 및 트롤리가 횡행하는 레일의 상태"
+    mobile = Asked(
+        "이동식 크레인을 사용하여 작업을 할 때 작업시작 전 점검사항이 아닌 것은?",
+        (
+            rail,
+            "권과방지장치 그 밖의 경보장치의 기능",
+            "브레이크·클러치 및 조정장치의 기능",
+            "와이어로프가 통하고 있는 곳 및 작업장소의 지반상태",
+        ),
+        frozenset({1}),
+    )
+    crane = Asked(
+        "크레인을 사용하여 작업을 하는 때 작업시작 전 점검 사항이 아닌 것은?",
+        (
+            "권과방지장치ㆍ브레이크ㆍ클러치 및 운전장치의 기능",
+            "방호장치의 이상유무",
+            "와이어로프가 통하고 있는 곳의 상태",
+            rail,
+        ),
+        frozenset({2}),
+    )
+    assert agreement(mobile, crane) == UNKNOWN
+
+
+def test_the_same_keyed_answer_among_other_distractors_agrees():
+    low = Asked(
+        "다음 중 인화점이 가장 낮은 물질은?",
+        ("등유", "아세톤", "이황화탄소", "아세트산"),
+        frozenset({3}),
+    )
+    other_round = Asked(
+        "다음 물질 중 인화점이 가장 낮은 물질은?",
+        ("이황화탄소", "아세톤", "크실렌", "경유"),
+        frozenset({1}),
+    )
+    assert agreement(low, other_round) == SAME
+
+
 # -- what decides a verdict (CHECK_VERSION 10) ---------------------------------
 
 LEAKAGE = PassageText(
