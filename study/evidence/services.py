@@ -446,7 +446,7 @@ def topic_cards_compute(
 WARM_BUDGET_SHARE = 0.5
 # Listing the due questions again after a pass picks up what changed while
 # it ran (a trigger whose run skipped for the lock); bounded, so nothing
-# keeps a worker forever.
+# keeps a worker forever: what is still due then goes to the next run.
 WARM_PASSES = 3
 
 
@@ -491,7 +491,9 @@ def _warm(
             evidence_cards_get(questions=batch)
             computed += len(batch)
             slowest = max(slowest, clock() - began)
-    return computed, False  # what changed after the last pass enqueued its run
+    # Changes kept coming (six statutes uploaded one after another): their
+    # triggers' runs skipped for this run's lock, so the next run is ours.
+    return computed, bool(due())
 
 
 def topic_cards_warm(

@@ -249,3 +249,28 @@ def test_a_run_out_of_budget_enqueues_the_next_which_finishes(
     assert (report.computed, report.continued) == (2, False)
     assert sel.questions_cards_due(topic_id=topic.pk) == []
     assert queued() == []
+
+
+def test_changes_during_every_pass_leave_the_rest_to_the_next_run(
+    topic, bank, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Statutes uploaded one after another: each makes the cards stale again
+    # while the run computes them, and each trigger's run skips for its lock.
+    fresh, stale, missing = bank
+    real = services.evidence_cards_get
+    keys = itertools.cycle([2, 3, 4, 1])
+
+    def get_then_change(*, questions):
+        cards = real(questions=questions)
+        question_update(question=stale, data={"correct_choice": next(keys)})
+        return cards
+
+    monkeypatch.setattr(services, "evidence_cards_get", get_then_change)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = topic_cards_warm(topic=topic)
+    assert report.continued and lock_free(topic.pk)
+    assert queued() == [(TOPIC_TASK, (topic.pk,))]  # not left stale until a view
+    monkeypatch.setattr(services, "evidence_cards_get", real)
+    clear_queue()
+    report = topic_cards_warm(topic=topic)
+    assert not report.continued and sel.questions_cards_due(topic_id=topic.pk) == []
