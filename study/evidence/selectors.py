@@ -413,12 +413,12 @@ def needs_review_q() -> Q:
 
 
 def topic_card_counts(*, topic: Topic) -> tuple[int, int]:
-    """(questions with a card, live questions) of the topic."""
-    alive = Question.objects.alive().filter(topic=topic)
-    return (
-        EvidenceCard.objects.filter(question__in=alive).count(),
-        alive.count(),
-    )
+    """(questions whose card is fresh, live questions) of the topic. A card
+    made before a statute, the key, the relations or the checker changed is
+    not counted: 정답 확인 필요 lists fresh cards only, so the owner is
+    offered to make those again rather than told every card is made."""
+    total = Question.objects.alive().filter(topic=topic).count()
+    return total - len(questions_cards_due(topic_id=topic.pk)), total
 
 
 def questions_missing_cards(*, topic: Topic, limit: int | None = None) -> list[int]:

@@ -272,6 +272,15 @@ def test_the_owner_computes_the_whole_bank_and_sees_the_conflicts(
     html = client.get(reverse("study:answer_review", args=[topic.pk])).content.decode()
     assert "근거 카드를 만든 문제 2 / 2" in html
     assert f'data-question-id="{wrong.pk}"' in html and "조문: 1번 · 정답: 2번" in html
+    assert "모든 문제의 근거 카드 만들기" not in html
+
+    # A key corrected since: that card is stale, so it is not counted as made
+    # (nor listed), and the owner is offered to make it again.
+    question_update(question=wrong, data={"correct_choice": 3})
+    html = client.get(reverse("study:answer_review", args=[topic.pk])).content.decode()
+    assert "근거 카드를 만든 문제 1 / 2" in html
+    assert f'data-question-id="{wrong.pk}"' not in html
+    assert "모든 문제의 근거 카드 만들기" in html
 
 
 # -- results, review rows, mock review --------------------------------------------
