@@ -40,12 +40,15 @@ class Asked:
     accepted: frozenset[int]
 
 
-def agreement(mine: Asked, other: Asked) -> str:
+def agreement(mine: Asked, other: Asked, *, same_question: bool = False) -> str:
     """same | different | unknown: whether the other round keyed the same
     answer, read as the related-questions rules read a repeat's key
     (study.related.rules.key_relation). Unknown unless the two are the same
-    question (stems alike, asked the same way: both "which is NOT" or
-    neither, the same numbers).
+    question: `same_question` (the rules found them a repeat, however
+    reworded: "관의 지름을 변경하고자 할 때 필요한 관 부속품은?" over
+    reducer, elbow … and "…변경하는데 사용되는 관의 부속품으로 가장 적절한
+    것은?" over 엘보우(Elbow) … 리듀서(Reducer)), or else stems alike and
+    asked the same way (both "which is NOT" or neither, the same numbers).
 
     Different only for the same paper keyed otherwise: every option printed
     by both, and one of them keyed in one round and not in the other. A
@@ -53,11 +56,7 @@ def agreement(mine: Asked, other: Asked) -> str:
     ("발끝막이판 20cm 이하" in one, "난간대 지름 1.5cm" in the other, each
     round's other statements true) keys another option without either key
     being wrong: unknown, not 정답 다름."""
-    if text_likeness(mine.stem, other.stem) < SAME_STEM:
-        return UNKNOWN
-    if is_negated(mine.stem) != is_negated(other.stem):
-        return UNKNOWN
-    if numbers_in(mine.stem) != numbers_in(other.stem):
+    if not same_question and not _asked_alike(mine, other):
         return UNKNOWN
     a, b = _rules_text(mine), _rules_text(other)
     relation = key_relation(a, b)
@@ -65,6 +64,14 @@ def agreement(mine: Asked, other: Asked) -> str:
         paired = option_pairs(a.choices, b.choices)
         return DIFFERENT if len(paired) == len(a.choices) == len(b.choices) else UNKNOWN
     return SAME if relation == KEY_SAME else UNKNOWN
+
+
+def _asked_alike(mine: Asked, other: Asked) -> bool:
+    return (
+        text_likeness(mine.stem, other.stem) >= SAME_STEM
+        and is_negated(mine.stem) == is_negated(other.stem)
+        and numbers_in(mine.stem) == numbers_in(other.stem)
+    )
 
 
 def _rules_text(asked: Asked) -> QuestionText:

@@ -303,7 +303,9 @@ def histories_compute(questions: Sequence[Question]) -> dict[int, list[dict]]:
                     "kind": entry["kind"],
                     "key": key,
                     "key_text": " / ".join(other.choices[k - 1] for k in key),
-                    "agreement": agreement(asked, other),
+                    "agreement": agreement(
+                        asked, other, same_question=entry["kind"] == "repeat"
+                    ),
                 }
             )
         histories[question.pk] = history

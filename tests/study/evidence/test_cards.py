@@ -231,6 +231,45 @@ def test_a_repeat_keyed_differently_in_another_round_goes_to_the_review_list(
     assert f"/study/question/{same.pk}/change/" not in listing
 
 
+def test_a_reworded_repeat_compares_its_key_a_similar_one_does_not(topic, statute):
+    reducer = {
+        "choice_1": "reducer",
+        "choice_2": "elbow",
+        "choice_3": "plug",
+        "choice_4": "valve",
+    }
+    mine = make_question(
+        topic,
+        4,
+        year=2021,
+        correct_choice=1,
+        stem="다음 중 관의 지름을 변경하고자 할 때 필요한 관 부속품은?",
+        **reducer,
+    )
+    reworded = make_question(
+        topic,
+        9,
+        year=2019,
+        correct_choice=4,
+        stem="다음 중 관의 지름을 변경하는데 사용되는 관의 부속품으로 "
+        "가장 적절한 것은?",
+        choice_1="엘보우(Elbow)",
+        choice_2="커플링(Coupling)",
+        choice_3="유니온(Union)",
+        choice_4="리듀서(Reducer)",
+    )
+    entry = {"id": reworded.pk, "year": 2019, "session": "1", "number": 9}
+    for kind, expected in (("related_repeat", "same"), ("related_similar", "unknown")):
+        relations = {"related_repeat": [], "related_similar": []}
+        relations[kind] = [{**entry, "similarity": 0.95}]
+        type(mine).objects.filter(pk=mine.pk).update(
+            **relations, related_computed_at=timezone.now()
+        )
+        mine.refresh_from_db()
+        card = evidence_card_get(question=mine)
+        assert [h.agreement for h in card.history] == [expected], kind
+
+
 def test_the_review_list_is_for_the_owner_and_staff_only(
     client, user, other_user, topic, statute
 ):

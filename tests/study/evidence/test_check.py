@@ -465,6 +465,25 @@ def test_the_same_keyed_answer_among_other_distractors_agrees():
     assert agreement(low, other_round) == SAME
 
 
+REDUCER = Asked(
+    "다음 중 관의 지름을 변경하고자 할 때 필요한 관 부속품은?",
+    ("reducer", "elbow", "plug", "valve"),
+    frozenset({1}),
+)
+REDUCER_REWORDED = Asked(
+    "다음 중 관의 지름을 변경하는데 사용되는 관의 부속품으로 가장 적절한 것은?",
+    ("엘보우(Elbow)", "커플링(Coupling)", "유니온(Union)", "리듀서(Reducer)"),
+    frozenset({4}),
+)
+
+
+def test_a_repeat_the_rules_found_is_compared_however_reworded():
+    # Stems too unlike for the history to call them one question by itself;
+    # the related-questions rules did (a repeat), so the keys are compared.
+    assert agreement(REDUCER, REDUCER_REWORDED) == UNKNOWN
+    assert agreement(REDUCER, REDUCER_REWORDED, same_question=True) == SAME
+
+
 # -- what decides a verdict (CHECK_VERSION 10) ---------------------------------
 
 LEAKAGE = PassageText(
