@@ -231,7 +231,9 @@ def test_a_repeat_keyed_differently_in_another_round_goes_to_the_review_list(
     assert f"/study/question/{same.pk}/change/" not in listing
 
 
-def test_a_reworded_repeat_compares_its_key_a_similar_one_does_not(topic, statute):
+def test_a_reworded_repeat_compares_its_key_a_similar_one_does_not(
+    client, user, topic, statute
+):
     reducer = {
         "choice_1": "reducer",
         "choice_2": "elbow",
@@ -268,6 +270,23 @@ def test_a_reworded_repeat_compares_its_key_a_similar_one_does_not(topic, statut
         mine.refresh_from_db()
         card = evidence_card_get(question=mine)
         assert [h.agreement for h in card.history] == [expected], kind
+    # A repeat keyed another option (one round's list changed) says no more
+    # than that it is a repeat; a similar question says it is similar.
+    type(reworded).objects.filter(pk=reworded.pk).update(correct_choice=2)
+    client.force_login(user)
+    for kind, badge in (
+        ("related_repeat", "반복 출제"),
+        ("related_similar", "비슷한 문제"),
+    ):
+        relations = {"related_repeat": [], "related_similar": []}
+        relations[kind] = [{**entry, "similarity": 0.95}]
+        type(mine).objects.filter(pk=mine.pk).update(
+            **relations, related_computed_at=timezone.now()
+        )
+        row = re.search(
+            r'<li data-agreement="unknown">.*?</li>', page(client, mine), re.S
+        )
+        assert row and f'<span class="badge">{badge}</span>' in row.group(0), kind
 
 
 def test_the_review_list_is_for_the_owner_and_staff_only(
