@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from benchmarks.batch import CSV_HEADER
 from benchmarks.forms import form_post
+from benchmarks.stats import seeded_sample
 from benchmarks.texts import TextGenerator
 from study.evidence.services import questions_cards_warm
 from study.forecast import snapshots
@@ -160,11 +161,10 @@ def _question_pages(bench) -> Iterator[Thunk]:
     (untimed) by the product's warm-up, as a learner gets them: a session's
     start, an import, a document or relations change computes them in the
     background (question_card_computed times a page that computes its card)."""
-    ids = list(
-        Question.objects.alive()
-        .filter(topic=bench.topic)
-        .order_by("?")
-        .values_list("pk", flat=True)[:QUESTION_PAGES]
+    ids = seeded_sample(
+        Question.objects.alive().filter(topic=bench.topic).values_list("pk", flat=True),
+        QUESTION_PAGES,
+        bench.rng,
     )
     started = time.perf_counter()
     warmed = questions_cards_warm(

@@ -26,7 +26,7 @@ from django.urls import Resolver404, resolve, reverse
 
 from benchmarks.forms import form_post
 from benchmarks.pages import measure_pages
-from benchmarks.stats import summarize
+from benchmarks.stats import seeded_sample, summarize
 from benchmarks.urls import (
     BASELINE_PATH,
     BASELINE_USER_PATH,
@@ -326,12 +326,13 @@ class HotPaths:
             yield lambda: self.client.get(url, secure=True)
 
     def _cache_hits(self) -> Iterator[Thunk]:
-        ids = list(
+        ids = seeded_sample(
             Question.objects.alive()
             .filter(topic=self.topic, ai_explanation_status="ready")
             .exclude(ai_explanation="")
-            .order_by("?")
-            .values_list("pk", flat=True)[:200]
+            .values_list("pk", flat=True),
+            200,
+            self.rng,
         )
         run_check = {"done": False}
 
@@ -362,11 +363,12 @@ class HotPaths:
                 "(issue 6 has not landed)"
             )
             return
-        ids = list(
+        ids = seeded_sample(
             Question.objects.alive()
             .filter(topic=self.topic)
-            .order_by("?")
-            .values_list("pk", flat=True)[: SESSION_SIZE * 10]
+            .values_list("pk", flat=True),
+            SESSION_SIZE * 10,
+            self.rng,
         )
         batches = [ids[i : i + SESSION_SIZE] for i in range(0, len(ids), SESSION_SIZE)]
         shape = self._related_payload_shape(path, batches[0])

@@ -23,6 +23,7 @@ window) / that LLM time.
 from __future__ import annotations
 
 import json
+import random
 import re
 import statistics
 import time
@@ -36,6 +37,7 @@ from django_q.models import OrmQ
 from django_q.tasks import async_task, result
 
 from benchmarks.processes import child_env, manage, running, tail
+from benchmarks.stats import seeded_sample
 from study.ai.guard import content_words, shares_content
 from study.evidence.selectors import questions_cards_due
 from study.evidence.services import session_cards_compute_enqueue
@@ -175,9 +177,10 @@ def measure_pickup(
             ready_s = _wait_until_ready(process, log_path)
             log(f"  qcluster ready in {ready_s:.1f} s")
             rounds = []
+            rng = random.Random(scale.seed)
             total = scale.pickup_warmup_rounds + scale.pickup_rounds
             for index in range(total):
-                result = _one_round(meta, fake, llm_latency_s)
+                result = _one_round(meta, fake, llm_latency_s, rng)
                 warm = index >= scale.pickup_warmup_rounds
                 log(
                     f"  {'round' if warm else 'warm-up'} {index + 1}: pickup "
@@ -210,22 +213,22 @@ def _wait_until_ready(process, log_path: Path, timeout_s: float = 120) -> float:
     raise RuntimeError(f"qcluster did not take a task in {timeout_s} s")
 
 
-def _fresh_questions(topic: Topic, count: int) -> list[int]:
+def _fresh_questions(topic: Topic, count: int, rng: random.Random) -> list[int]:
     """Questions the prefetch will explain: none explained yet."""
-    return list(
+    ids = (
         Question.objects.quizzable()
         .filter(topic=topic, ai_explanation_status="none")
         .filter(accepted_choices="")
         .exclude(jobs__isnull=False)
-        .order_by("?")
-        .values_list("pk", flat=True)[:count]
+        .values_list("pk", flat=True)
     )
+    return seeded_sample(ids, count, rng)
 
 
-def _one_round(meta: dict, fake, llm_latency_s: float) -> dict:
+def _one_round(meta: dict, fake, llm_latency_s: float, rng: random.Random) -> dict:
     user = get_user_model().objects.get(pk=meta["learner_id"])
     topic = Topic.objects.get(pk=meta["big_topic_id"])
-    missed = _fresh_questions(topic, MISSED_PER_SESSION)
+    missed = _fresh_questions(topic, MISSED_PER_SESSION, rng)
     keys = dict(
         Question.objects.filter(pk__in=missed).values_list("pk", "correct_choice")
     )
@@ -237,13 +240,14 @@ def _one_round(meta: dict, fake, llm_latency_s: float) -> dict:
             )
         }
     )
-    others = list(
+    pool = dict(
         Question.objects.quizzable()
         .filter(topic=topic)
         .exclude(pk__in=missed)
-        .order_by("?")
-        .values_list("pk", "correct_choice")[: SESSION_SIZE - len(missed)]
+        .values_list("pk", "correct_choice")
     )
+    drawn = seeded_sample(pool, SESSION_SIZE - len(missed), rng)
+    others = [(qid, pool[qid]) for qid in drawn]
     # A wrong choice for each missed question, the key for the others.
     choices = {qid: keys[qid] % 4 + 1 for qid in missed} | dict(others)
     ids = [*missed[:-1], *(qid for qid, _ in others), missed[-1]]

@@ -1,8 +1,19 @@
-"""Latency summaries."""
+"""Latency summaries, and the seeded draws the measures make."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
+
 import numpy as np
+
+
+def seeded_sample(ids: Iterable[int], count: int, rng: random.Random) -> list[int]:
+    """`count` of `ids` drawn by `rng` (SQL's random() ignores any seed, so a
+    measure drawing with ORDER BY random() picks other rows every run, and a
+    test of it passes or fails by chance)."""
+    pool = sorted(ids)
+    return rng.sample(pool, min(count, len(pool)))
 
 
 def summarize(durations_s: list[float], *, busy_s: float | None = None) -> dict:
