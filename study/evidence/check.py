@@ -42,6 +42,7 @@ from study.evidence.text import (
     unit_hint,
     without_quantities,
 )
+from study.exam_vocabulary import default_vocabulary
 
 # Bump when the marks or the card change: every cached card is recomputed.
 CHECK_VERSION = "10"
@@ -547,14 +548,11 @@ def _term_off_the_point(choice: str, reading: _Reading) -> bool:
     return len(flatten(clean(choice)).text) <= SHORT and reading.cover < TERM_CONTEXT
 
 
-# What a question is about: its words of two letters or more, less those
-# that ask (다음, 옳은 것은, 기준으로 …) and verb or adjective forms
-# (설치하여야, 정함, 활용하, 않은, 위해).
-_ASKING_WORDS = (
-    "다음 것은 옳은 틀린 아닌 맞는 알맞은 적절한 가장 거리 관한 대한 따른 "
-    "의한 따라 내용 설명 사항 무엇 규정 기준 경우 순서 항목 종류 방법 대상 해당"
-)
-_ASKING = frozenset(_ASKING_WORDS.split())
+# What a question is about: its words of two letters or more, less the
+# field's shared words (the exam vocabulary's field_words: 다음, 옳은,
+# 기준, 사업주 …), the asking nouns that list leaves out, and verb or
+# adjective forms (설치하여야, 정함, 활용하, 않은, 위해).
+_ASKING_NOUNS = frozenset(("거리", "순서", "항목", "종류", "방법", "대상"))
 _PREDICATE_END = re.compile(
     r"(?:[하되야다할한된함인가여고며서면지게록은는을를의으해]|있|없)$"
 )
@@ -572,7 +570,8 @@ def _names_the_subject(q: QuestionText, passage: str) -> bool:
         w.norm
         for w in flatten(_plain_stem(q.stem)).words
         if len(w.norm) >= 2
-        and w.norm not in _ASKING
+        and w.norm not in _ASKING_NOUNS
+        and w.norm not in default_vocabulary().field_words
         and not _PREDICATE_END.search(w.norm)
         and not _STATUTE_NAME.search(w.norm)
         and re.search(r"[가-힣]", w.norm)
