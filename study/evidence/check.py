@@ -45,7 +45,7 @@ from study.evidence.text import (
 from study.exam_vocabulary import default_vocabulary
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "10"
+CHECK_VERSION = "11"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -561,25 +561,55 @@ _PREDICATE_END = re.compile(
 _STATUTE_NAME = re.compile(r"^산업안전보건|(?:법|령|규칙|고시)상?$")
 
 
+def _subject_words(q: QuestionText) -> list[str]:
+    return sorted(
+        {
+            w.norm
+            for w in flatten(_plain_stem(q.stem)).words
+            if len(w.norm) >= 2
+            and w.norm not in _ASKING_NOUNS
+            and w.norm not in default_vocabulary().field_words
+            and not _PREDICATE_END.search(w.norm)
+            and not _STATUTE_NAME.search(w.norm)
+            and re.search(r"[가-힣]", w.norm)
+        }
+    )
+
+
 def _names_the_subject(q: QuestionText, passage: str) -> bool:
     """A positive question's answer comes from a passage that names at least
     one thing the question is about: "반발예방장치를 설치하여야" in 둥근톱기계's
     article does not answer "롤러기에 설치하여야 할 방호장치는?" (it shares
     only the verb). A question with no such word passes."""
-    subject = {
-        w.norm
-        for w in flatten(_plain_stem(q.stem)).words
-        if len(w.norm) >= 2
-        and w.norm not in _ASKING_NOUNS
-        and w.norm not in default_vocabulary().field_words
-        and not _PREDICATE_END.search(w.norm)
-        and not _STATUTE_NAME.search(w.norm)
-        and re.search(r"[가-힣]", w.norm)
-    }
+    subject = _subject_words(q)
     if not subject:
         return True
     text = flatten(clean(passage)).text
     return any(word in text for word in subject)
+
+
+def _can_overturn(
+    q: QuestionText,
+    passages: Sequence[PassageText],
+    marks: list[tuple[int | None, _Reading]],
+) -> bool:
+    """A statement-mode verdict against the official key says the key is
+    wrong, which is rare (a key misprinted, or the law amended since); the
+    passages the marks rest on must then hold at least half of what the
+    question is about (MIN_CONTEXT of its subject words, any order), not
+    only some of its terms: 제163조 on 양중기's 달기 와이어로프 shares
+    안전계수 and 최대 with a question on 달비계 (whose own paragraph was
+    struck), and a 걸침비계 line names three of the members a question
+    "기둥과 기둥을 연결시키는 부재가 아닌 것은?" lists. A verdict that agrees
+    with the key needs no more than before: it adds no claim."""
+    subject = _subject_words(q)
+    if not subject:
+        return True
+    used = {at for at, r in marks if at is not None and r.mark != ABSENT}
+    return any(
+        _words_cover(subject, flatten(clean(passages[at].text)).text) >= MIN_CONTEXT
+        for at in used
+    )
 
 
 def _one_point(marks: list[tuple[int | None, _Reading]], verdict: int) -> None:
@@ -998,6 +1028,14 @@ def check_choices(q: QuestionText, passages: Sequence[PassageText]) -> Check:
             verdict = None
         else:
             _one_point(result.marks, verdict)
+    if (
+        verdict is not None
+        and result.mode == "statement"
+        and q.accepted
+        and verdict not in q.accepted
+        and not _can_overturn(q, passages, result.marks)
+    ):
+        verdict = None
     marks = tuple(
         ChoiceMark(
             choice=n,

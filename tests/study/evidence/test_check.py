@@ -574,3 +574,68 @@ def test_a_positive_verdict_needs_a_passage_about_what_the_question_asks():
         [SAW],
     )
     assert on.verdict == 1
+
+
+HANGING = PassageText(
+    citation="시험규칙 제66조의2(걸침비계의 구조)",
+    text="제66조의2(걸침비계의 구조)\n"
+    "사업주는 선박 및 보트 건조작업에서 걸침비계를 설치하는 경우에는 다음 각 호의 "
+    "사항을 준수하여야 한다.\n"
+    " 1. 지지점이 되는 매달림부재의 고정부는 구조물로부터 이탈되지 않도록 견고히 "
+    "고정할 것\n"
+    " 2. 비계재료 간에는 서로 움직임, 뒤집힘 등이 없어야 하고, 재료가 분리되지 "
+    "않도록 철물 또는 철선으로 충분히 결속할 것. 다만, 작업발판 밑 부분에 띠장 및 "
+    "장선으로 사용되는 수평부재 간의 결속은 철선을 사용하지 않을 것\n"
+    " 3. 매달림부재의 안전율은 4 이상일 것",
+)
+PLAN = PassageText(
+    citation="시험규칙 제50조(공정안전보고서의 세부 내용 등)",
+    text="""제50조(공정안전보고서의 세부 내용 등)
+① 공정안전보고서에 포함해야 할 세부내용은 다음 각 호와 같다.
+3. 안전운전계획
+ 가. 안전운전지침서
+ 나. 설비점검ㆍ검사 및 보수계획, 유지계획 및 지침서
+ 다. 안전작업허가
+ 라. 가동 전 점검지침
+4. 비상조치계획
+ 가. 비상조치를 위한 장비ㆍ인력 보유현황
+ 나. 비상조치계획에 따른 교육계획""",
+)
+MEMBERS = (
+    "비계의 부재 중 기둥과 기둥을 연결시키는 부재가 아닌 것은?",
+    "띠장",
+    "장선",
+    "가새",
+    "작업발판",
+)
+
+
+def test_a_verdict_against_the_key_needs_a_passage_about_the_question():
+    # A 걸침비계 line names three of the four members (작업발판, 띠장, 장선)
+    # but says nothing of which members join 기둥 to 기둥: it may not
+    # overturn the key (작업발판).
+    against = check_choices(q(*MEMBERS, key=4), [HANGING])
+    assert against.verdict is None
+    # What the line states is still shown, choice by choice.
+    assert marks(against) == [MATCH, MATCH, ABSENT, MATCH]
+    # The same marks agreeing with the key claim nothing new: kept.
+    assert check_choices(q(*MEMBERS, key=3), [HANGING]).verdict == 3
+
+
+def test_a_passage_holding_what_the_question_asks_overturns_an_old_key():
+    # 안전작업허가 is in today's 안전운전계획; 비상조치계획에 따른 교육계획 is
+    # under 비상조치계획: the key printed in 2016 (1) is contradicted.
+    check = check_choices(
+        q(
+            "다음 중 산업안전보건법령상 공정안전보고서의 안전운전 계획에 "
+            "포함되지 않는 항목은?",
+            "안전작업허가",
+            "안전운전지침서",
+            "가동 전 점검지침",
+            "비상조치계획에 따른 교육계획",
+            key=1,
+        ),
+        [PLAN],
+    )
+    assert check.verdict == 4
+    assert marks(check) == [MATCH, MATCH, MATCH, ABSENT]
