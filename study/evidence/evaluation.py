@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,7 +119,9 @@ def _score(
         return
     report.positives += 1
     expected = f"{label['document']} {label['article']}"
-    found = any(p.data_citation == expected for p in card.passages)
+    found = any(
+        _citation_key(p.data_citation) == _citation_key(expected) for p in card.passages
+    )
     report.citation_found += found
     decided, key_right = label.get("decided"), label.get("key_right")
     report.decidable += decided is not None
@@ -143,3 +146,10 @@ def _score(
         labelled_marks=marks,
     )
     report.rows.append(row)
+
+
+def _citation_key(citation: str) -> str:
+    """A citation as compared with a label: the document's title as its owner
+    typed it may space or join its words otherwise than the law's name
+    ("산업안전보건법-시행령", "산업안전보건기준에관한규칙")."""
+    return re.sub(r"[\s\-_·ㆍ]", "", citation)

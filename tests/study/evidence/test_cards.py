@@ -447,13 +447,18 @@ def test_the_answer_review_command_computes_and_lists(topic, statute):
     assert item["key"] == [2] and item["citation"] == "시험안전규칙 제24조"
 
 
-def test_the_evaluation_command_measures_against_labels(topic, ladder, tmp_path):
+# The labels name a statute as the law does ("산업안전보건법 시행령"); an
+# owner's title may space or hyphenate it otherwise ("산업안전보건법-시행령").
+@pytest.mark.parametrize("labelled", ["시험안전규칙", "시험 안전-규칙"])
+def test_the_evaluation_command_measures_against_labels(
+    topic, ladder, tmp_path, labelled
+):
     labels = tmp_path / "labels.jsonl"
     rows = [
         {
             "question": "2020-1-1",
             "kind": "article",
-            "document": "시험안전규칙",
+            "document": labelled,
             "article": "제24조",
             "choice_marks": ["differ", "match", "match", "match"],
             "decided": 1,
