@@ -45,7 +45,7 @@ from study.evidence.text import (
 from study.exam_vocabulary import default_vocabulary
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "11"
+CHECK_VERSION = "12"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -349,12 +349,16 @@ def _gap_says_otherwise(
     )
     if bool(NEGATION.search(own)) != bool(NEGATION.search(theirs_all)):
         return _flat_text(words, line.text, first[1], end).strip()[-24:] or "—"
+    if "" != _may_or_must(own) != _may_or_must(theirs_all) != "":
+        return _flat_text(words, line.text, first[1], end).strip()[-24:] or "—"
     for a1, a2, b1, b2 in gaps:
         gap, other = mine.text[a1:a2], words.text[b1:b2]
         if (a1, a2) in moved:
             continue
         if gap in words.text and _letters(gap) < 4:
             continue  # the same words elsewhere in the line: another order
+        if _ending_only(gap) and _ending_only(other):
+            continue  # one predicate's forms: "하여서는 안" / "하도록 해서는 아니"
         if _letters(gap) >= 1 and _letters(other) >= 1:
             return _flat_text(words, line.text, b1, b2).strip()
         if _letters(gap) >= 2:
@@ -383,6 +387,32 @@ def _clause_end(words: Flat, text: str, at: int, most: int) -> int:
         if words.words[words.owner[n]].start >= stop.start():
             return n
     return end
+
+
+# The endings a predicate takes between its stem and 된다 / 한다 (and the
+# negation itself, which the clause's check above has compared): a statute
+# says "초과하여 사용하도록 해서는 아니 된다" (the employer shall not let it be
+# used) where a choice says "초과하여 사용하여서는 안 된다".
+_ENDINGS = re.compile(
+    r"하도록|도록|하여야|하여서|하여|여야|여서|해야|해서|하게|하지|하는|하며|하고"
+    r"|한다|할것|아니|안|할|한|하|해|야|서|게|지|는|며|고|것|다"
+)
+
+
+# "할 수 있다" (may) where the statute says "하여야 한다" / "할 것" (must), or
+# the other way round: the exam's favourite trap, and a different rule.
+_MAY = re.compile(r"수있(?:다|으며|고|음|$)")  # not "작업할 수 있는 조명"
+_MUST = re.compile(r"(?:여|해)야|할것")
+
+
+def _may_or_must(clause: str) -> str:
+    """"may" or "must" when a clause says one and not the other, else ""."""
+    may, must = bool(_MAY.search(clause)), bool(_MUST.search(clause))
+    return "may" if may and not must else "must" if must and not may else ""
+
+
+def _ending_only(gap: str) -> bool:
+    return not _ENDINGS.sub("", gap)
 
 
 def _word_before(words: Flat, at: int) -> int:

@@ -639,3 +639,70 @@ def test_a_passage_holding_what_the_question_asks_overturns_an_old_key():
     )
     assert check.verdict == 4
     assert marks(check) == [MATCH, MATCH, MATCH, ABSENT]
+
+
+GRINDER = PassageText(
+    citation="시험규칙 제122조(연삭숫돌의 덮개 등)",
+    text="제122조(연삭숫돌의 덮개 등)\n"
+    "① 사업주는 회전 중인 연삭숫돌이 근로자에게 위험을 미칠 우려가 있는 경우에 "
+    "그 부위에 덮개를 설치하여야 한다.\n"
+    "④ 사업주는 연삭숫돌의 최고 사용회전속도를 초과하여 사용하도록 해서는 아니 "
+    "된다.",
+)
+ACETYLENE = PassageText(
+    citation="시험규칙 제285조(압력의 제한)",
+    text="제285조(압력의 제한)\n사업주는 아세틸렌 용접장치를 사용하여 금속의 "
+    "용접ㆍ용단 또는 가열작업을 하는 경우에는 게이지 압력이 127킬로파스칼을 "
+    "초과하는 압력의 아세틸렌을 발생시켜 사용해서는 아니 된다.",
+)
+GAS_PIPES = PassageText(
+    citation="시험규칙 제293조(가스집합용접장치의 배관)",
+    text="제293조(가스집합용접장치의 배관)\n사업주는 가스집합용접장치의 배관을 하는 "
+    "경우에는 다음 각 호의 사항을 준수하여야 한다.\n"
+    " 2. 주관 및 분기관에는 안전기를 설치할 것. 이 경우 하나의 취관에 2개 이상의 "
+    "안전기를 설치하여야 한다.",
+)
+
+
+@pytest.mark.parametrize(
+    ("choice", "passage"),
+    [
+        # The statute's "shall not let it be used" is the choice's "shall not
+        # be used".
+        ("연삭숫돌의 최고 사용회전속도를 초과하여 사용하여서는 안 된다.", GRINDER),
+        (
+            "아세틸렌 용접장치를 사용하여 용접작업을 할 경우 게이지 압력이 127kPa을 "
+            "초과하는 압력의 아세틸렌을 발생시켜 사용해서는 아니 된다.",
+            ACETYLENE,
+        ),
+        # A list item's "할 것" is the choice's "해야 하며".
+        (
+            "주관 및 분기관에 안전기를 설치해야 하며 이 경우 하나의 취관에 2개 이상의 "
+            "안전기를 설치해야 한다.",
+            GAS_PIPES,
+        ),
+    ],
+)
+def test_a_predicate_in_another_form_is_the_same_statement(choice, passage):
+    check = check_choices(
+        q("다음 중 준수사항으로 옳지 않은 것은?", choice, "가", "나", "다", key=1), [passage]
+    )
+    assert marks(check)[0] == MATCH
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        "회전 중인 연삭숫돌이 근로자에게 위험을 미칠 우려가 있는 경우에 그 부위에 "
+        "덮개를 설치할 수 있다.",
+        "연삭숫돌의 최고 사용회전속도를 초과하여 사용할 수 있다.",
+        "주관 및 분기관에는 안전기를 설치하지 않으며 이 경우 하나의 취관에 2개 이상의 "
+        "안전기를 설치해야 한다.",
+    ],
+)
+def test_may_where_the_statute_says_must_or_a_negation_differs(choice):
+    passages = [GRINDER, GAS_PIPES]
+    check = check_choices(
+        q("다음 중 준수사항으로 옳지 않은 것은?", choice, "가", "나", "다", key=1), passages
+    )
+    assert marks(check)[0] == DIFFER
