@@ -641,6 +641,7 @@ def test_a_passage_holding_what_the_question_asks_overturns_an_old_key():
     assert marks(check) == [MATCH, MATCH, MATCH, ABSENT]
 
 
+NOT_ASKED = "다음 중 준수사항으로 옳지 않은 것은?"
 GRINDER = PassageText(
     citation="시험규칙 제122조(연삭숫돌의 덮개 등)",
     text="제122조(연삭숫돌의 덮개 등)\n"
@@ -684,9 +685,7 @@ GAS_PIPES = PassageText(
     ],
 )
 def test_a_predicate_in_another_form_is_the_same_statement(choice, passage):
-    check = check_choices(
-        q("다음 중 준수사항으로 옳지 않은 것은?", choice, "가", "나", "다", key=1), [passage]
-    )
+    check = check_choices(q(NOT_ASKED, choice, "가", "나", "다", key=1), [passage])
     assert marks(check)[0] == MATCH
 
 
@@ -702,7 +701,5 @@ def test_a_predicate_in_another_form_is_the_same_statement(choice, passage):
 )
 def test_may_where_the_statute_says_must_or_a_negation_differs(choice):
     passages = [GRINDER, GAS_PIPES]
-    check = check_choices(
-        q("다음 중 준수사항으로 옳지 않은 것은?", choice, "가", "나", "다", key=1), passages
-    )
+    check = check_choices(q(NOT_ASKED, choice, "가", "나", "다", key=1), passages)
     assert marks(check)[0] == DIFFER
