@@ -45,7 +45,7 @@ from study.evidence.text import (
 from study.exam_vocabulary import default_vocabulary
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "12"
+CHECK_VERSION = "13"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -406,7 +406,7 @@ _MUST = re.compile(r"(?:여|해)야|할것")
 
 
 def _may_or_must(clause: str) -> str:
-    """"may" or "must" when a clause says one and not the other, else ""."""
+    """ "may" or "must" when a clause says one and not the other, else ""."""
     may, must = bool(_MAY.search(clause)), bool(_MUST.search(clause))
     return "may" if may and not must else "must" if must and not may else ""
 
@@ -547,7 +547,32 @@ def _statement_marks(
     return marks
 
 
-def _one_list(marks: list[tuple[int | None, _Reading]]) -> None:
+def _lists_about(
+    q: QuestionText, passages: Sequence[PassageText], lists: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Of lists the stated choices are items of equally often, the one whose
+    article title and lead line hold most of what the question is about:
+    "안전관리자의 업무는 다음 각 호와 같다" for "안전관리자가 수행해야 할
+    업무가 아닌 것은?", where the 보건관리자's list shares two of its duties."""
+    subject = _subject_words(q)
+
+    def cover(key: tuple[int, int]) -> float:
+        text = passages[key[0]].text
+        heading = text.split("\n", 1)[0]
+        lead = text[key[1] :].split("\n", 1)[0]
+        return _words_cover(subject, flatten(clean(heading + "\n" + lead)).text)
+
+    scored = sorted(((cover(key), key) for key in lists), reverse=True)
+    if scored[0][0] > 0 and scored[0][0] > scored[1][0]:
+        return [scored[0][1]]
+    return lists
+
+
+def _one_list(
+    q: QuestionText,
+    passages: Sequence[PassageText],
+    marks: list[tuple[int | None, _Reading]],
+) -> None:
     """A "which is NOT among …" question asks about one list: the list most
     of the stated choices are items of. A choice stated only as an item of
     another list (명예산업안전감독관 among the 근로자위원 when the question
@@ -561,6 +586,11 @@ def _one_list(marks: list[tuple[int | None, _Reading]]) -> None:
         return
     top = max(votes.values())
     winners = [key for key, n in votes.items() if n == top]
+    many = [key for key, n in votes.items() if n >= 2]
+    if len(many) > 1:
+        about = _lists_about(q, passages, many)
+        if len(about) == 1:
+            winners = about
     if top < 2 or len(winners) > 1:
         return
     list_passage, lead = winners[0]
@@ -1042,7 +1072,7 @@ def check_choices(q: QuestionText, passages: Sequence[PassageText]) -> Check:
         if read is not None:
             result = _Result("slot", read)
     if result.mode == "statement" and side == NEGATIVE:
-        _one_list(result.marks)
+        _one_list(q, passages, result.marks)
     verdict = single_out([r.mark for _, r in result.marks], side) if passages else None
     if verdict is not None and result.mode == "statement" and side == POSITIVE:
         at, reading = result.marks[verdict - 1]

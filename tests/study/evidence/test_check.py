@@ -226,6 +226,76 @@ def test_a_which_is_not_question_keeps_to_the_one_list_it_asks_about():
     assert check.verdict == 3
 
 
+DUTIES = [
+    PassageText(
+        citation="시험령 제22조(보건관리자의 업무 등)",
+        text="""제22조(보건관리자의 업무 등)
+① 보건관리자의 업무는 다음 각 호와 같다.
+8. 작업장 내에서 사용되는 전체 환기장치 및 국소 배기장치 등에 관한 설비의 점검
+9. 사업장 순회점검, 지도 및 조치 건의
+11. 산업재해에 관한 통계의 유지ㆍ관리ㆍ분석을 위한 보좌 및 지도ㆍ조언""",
+    ),
+    PassageText(
+        citation="시험령 제18조(안전관리자의 업무 등)",
+        text="""제18조(안전관리자의 업무 등)
+① 안전관리자의 업무는 다음 각 호와 같다.
+ 4. 해당 사업장 안전교육계획의 수립 및 안전교육 실시에 관한 보좌 및 지도ㆍ조언
+ 5. 사업장 순회점검, 지도 및 조치 건의
+ 7. 산업재해에 관한 통계의 유지ㆍ관리ㆍ분석을 위한 보좌 및 지도ㆍ조언""",
+    ),
+]
+
+
+def test_of_lists_stated_alike_the_one_named_by_the_question_is_asked_about():
+    # Two choices are duties of both; one is only the 보건관리자's, one only
+    # the 안전관리자's: the question names the 안전관리자.
+    check = check_choices(
+        q(
+            "산업안전보건법상 안전관리자가 수행해야 할 업무가 아닌 것은?",
+            "사업장 순회점검·지도 및 조치의 건의",
+            "산업재해에 관한 통계의 유지·관리·분석을 위한 보좌 및 조언·지도",
+            "작업장 내에서 사용되는 전체 환기장치 및 국소 배기장치 등에 관한 "
+            "설비의 점검",
+            "해당 사업장 안전교육계획의 수립 및 안전교육 실시에 관한 보좌 및 조언·지도",
+            key=3,
+        ),
+        DUTIES,
+    )
+    assert marks(check) == [MATCH, MATCH, ABSENT, MATCH]
+    assert check.verdict == 3
+
+
+def test_the_list_the_question_names_wins_over_a_longer_one():
+    certified = PassageText(
+        citation="시험규칙 제107조(안전인증대상기계등)",
+        text="""제107조(안전인증대상기계등)
+안전인증대상기계등이란 다음 각 호의 기계 및 설비를 말한다.
+ 1. 설치ㆍ이전하는 경우 안전인증을 받아야 하는 기계
+ 가. 크레인
+ 나. 리프트
+ 다. 곤돌라
+ 2. 주요 구조 부분을 변경하는 경우 안전인증을 받아야 하는 기계 및 설비
+ 가. 프레스
+ 나. 크레인
+ 다. 리프트
+ 라. 고소(高所)작업대
+ 마. 곤돌라""",
+    )
+    check = check_choices(
+        q(
+            "설치·이전하는 경우 안전인증을 받아야 하는 기계·기구에 해당되지 않는 것은?",
+            "크레인",
+            "리프트",
+            "곤돌라",
+            "고소작업대",
+            key=4,
+        ),
+        [certified],
+    )
+    assert marks(check) == [MATCH, MATCH, MATCH, ABSENT]
+    assert check.verdict == 4
+
+
 def test_a_positive_question_stated_in_one_sentence_marks_the_others_different():
     check = check_choices(
         q(
