@@ -45,7 +45,7 @@ from study.evidence.text import (
 from study.exam_vocabulary import default_vocabulary
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "13"
+CHECK_VERSION = "14"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -602,6 +602,31 @@ def _one_list(
             marks[n] = (at, _Reading(ABSENT, reading.score, item=True))
 
 
+# A term: a name of a device, a body, a document ("압력제한스위치",
+# "자동경보장치"), not a statement.
+TERM_MAX = 12
+
+
+def _at_the_point(q: QuestionText, marks: list[tuple[int | None, _Reading]]) -> None:
+    """A positive question asks one thing; of terms stated in several lines,
+    those stated only in lines holding little of the question (under
+    TERM_CONTEXT) are not its answer when another is stated in a line that
+    holds most of it (MIN_CONTEXT): 압력방출장치 (제116조) and 고저수위
+    조절장치 (제118조) are in the boiler's articles too, but "최고사용압력과
+    상용압력 사이에서 … 버너 연소를 차단" is 압력제한스위치's line."""
+    stated = [
+        n
+        for n, (_, r) in enumerate(marks)
+        if r.mark == MATCH and len(flatten(clean(q.choices[n])).text) <= TERM_MAX
+    ]
+    if len(stated) < 2 or not any(marks[n][1].cover >= MIN_CONTEXT for n in stated):
+        return
+    for n in stated:
+        at, reading = marks[n]
+        if reading.cover < TERM_CONTEXT:
+            marks[n] = (at, _Reading(ABSENT, reading.score))
+
+
 def _term_off_the_point(choice: str, reading: _Reading) -> bool:
     """A word or two found in a line that holds little of the question's own
     words ("통풍, 환기" in an article about another work) does not answer it."""
@@ -1073,6 +1098,8 @@ def check_choices(q: QuestionText, passages: Sequence[PassageText]) -> Check:
             result = _Result("slot", read)
     if result.mode == "statement" and side == NEGATIVE:
         _one_list(q, passages, result.marks)
+    if result.mode == "statement" and side == POSITIVE:
+        _at_the_point(q, result.marks)
     verdict = single_out([r.mark for _, r in result.marks], side) if passages else None
     if verdict is not None and result.mode == "statement" and side == POSITIVE:
         at, reading = result.marks[verdict - 1]

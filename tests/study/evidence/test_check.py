@@ -296,6 +296,39 @@ def test_the_list_the_question_names_wins_over_a_longer_one():
     assert check.verdict == 4
 
 
+def test_of_terms_stated_the_one_in_the_line_the_question_describes_answers():
+    # 제119조 names all the boiler's devices in passing; 제117조 is the line
+    # the question paraphrases, and it names the 압력제한스위치.
+    check = check_choices(
+        q(
+            "산업안전보건법령상 보일러의 과열을 방지하기 위하여 최고사용압력과 "
+            "상용압력 사이에서 보일러의 버너 연소를 차단하여 정상 압력으로 "
+            "유도하는 방호장치로 가장 적절한 것은?",
+            "압력방출장치",
+            "고저수위조절장치",
+            "언로우드밸브",
+            "압력제한스위치",
+            key=4,
+        ),
+        [SWITCH, BOILER],
+    )
+    assert check.verdict == 4
+    assert marks(check)[3] == MATCH
+    assert MATCH not in marks(check)[:3]
+    # A question that describes no line leaves every stated term stated.
+    vague = check_choices(
+        q(
+            "보일러의 방호장치로 옳은 것은?",
+            "압력방출장치",
+            "고저수위조절장치",
+            "x",
+            "y",
+        ),
+        [BOILER],
+    )
+    assert marks(vague)[:2] == [MATCH, MATCH] and vague.verdict is None
+
+
 def test_a_positive_question_stated_in_one_sentence_marks_the_others_different():
     check = check_choices(
         q(
