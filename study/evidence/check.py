@@ -399,6 +399,10 @@ _ENDINGS = re.compile(
 )
 
 
+def _ending_only(gap: str) -> bool:
+    return not _ENDINGS.sub("", gap)
+
+
 # "할 수 있다" (may) where the statute says "하여야 한다" / "할 것" (must), or
 # the other way round: the exam's favourite trap, and a different rule.
 _MAY = re.compile(r"수있(?:다|으며|고|음|$)")  # not "작업할 수 있는 조명"
@@ -406,13 +410,9 @@ _MUST = re.compile(r"(?:여|해)야|할것")
 
 
 def _may_or_must(clause: str) -> str:
-    """ "may" or "must" when a clause says one and not the other, else ""."""
+    """The clause's modal: "may" or "must" when it says one only, else ""."""
     may, must = bool(_MAY.search(clause)), bool(_MUST.search(clause))
     return "may" if may and not must else "must" if must and not may else ""
-
-
-def _ending_only(gap: str) -> bool:
-    return not _ENDINGS.sub("", gap)
 
 
 def _word_before(words: Flat, at: int) -> int:
@@ -550,7 +550,7 @@ def _statement_marks(
 def _lists_about(
     q: QuestionText, passages: Sequence[PassageText], lists: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """Of lists the stated choices are items of equally often, the one whose
+    """Of the lists two or more stated choices are items of, the one whose
     article title and lead line hold most of what the question is about:
     "안전관리자의 업무는 다음 각 호와 같다" for "안전관리자가 수행해야 할
     업무가 아닌 것은?", where the 보건관리자's list shares two of its duties."""
@@ -573,8 +573,9 @@ def _one_list(
     passages: Sequence[PassageText],
     marks: list[tuple[int | None, _Reading]],
 ) -> None:
-    """A "which is NOT among …" question asks about one list: the list most
-    of the stated choices are items of. A choice stated only as an item of
+    """A "which is NOT among …" question asks about one list: the one its
+    own words name best (`_lists_about`), else the list most of the stated
+    choices are items of. A choice stated only as an item of
     another list (명예산업안전감독관 among the 근로자위원 when the question
     asks for the 사용자위원; a 보건관리자 duty when it asks for the
     안전관리자's) is not stated in that one."""
