@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 from django_q.models import Schedule
 
 
@@ -13,6 +14,9 @@ class Recurring:
     name: str
     func: str
     minutes: int = 1
+    # Also run right after every migrate (an upgrade of the app), not only
+    # when its interval has passed.
+    after_migrate: bool = False
 
 
 # Add an entry here; `migrate` creates or updates its Schedule row.
@@ -42,6 +46,13 @@ SCHEDULES: list[Recurring] = [
         "study.tasks.question_imports_cleanup",
         minutes=60,
     ),
+    # 근거 카드 an upgrade of the check left stale: computed ahead again.
+    Recurring(
+        "study.evidence_cards_outdated",
+        "study.tasks.evidence_cards_outdated",
+        minutes=60,
+        after_migrate=True,
+    ),
     Recurring(
         "study.questions_embed_overdue",
         "study.tasks.questions_embed_overdue",
@@ -57,12 +68,12 @@ RETIRED = ["study.explanation_jobs_consume"]
 def ensure_schedules(**kwargs) -> None:
     Schedule.objects.filter(name__in=RETIRED).delete()
     for item in SCHEDULES:
-        Schedule.objects.update_or_create(
-            name=item.name,
-            defaults={
-                "func": item.func,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": item.minutes,
-                "repeats": -1,
-            },
-        )
+        defaults = {
+            "func": item.func,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": item.minutes,
+            "repeats": -1,
+        }
+        if item.after_migrate:
+            defaults["next_run"] = timezone.now()
+        Schedule.objects.update_or_create(name=item.name, defaults=defaults)

@@ -13,7 +13,11 @@ from study.documents.services import (
     document_ingest,
 )
 from study.documents.summaries import document_summarize
-from study.evidence.services import session_cards_warm, topic_cards_warm
+from study.evidence.services import (
+    cards_outdated_refresh,
+    session_cards_warm,
+    topic_cards_warm,
+)
 from study.forecast.snapshots import (
     forecast_snapshot_refresh,
     forecast_snapshots_refresh_due,
@@ -59,6 +63,11 @@ def topic_cards_compute_task(topic_id: int) -> int:
     run that stops early enqueues the next; one run per topic at a time)."""
     topic = Topic.objects.filter(pk=topic_id).first()
     return topic_cards_warm(topic=topic).computed if topic else 0
+
+
+def evidence_cards_outdated() -> int:
+    """Topics whose cards an upgrade of the check left stale, enqueued."""
+    return len(cards_outdated_refresh())
 
 
 def session_cards_compute_task(session_id: int) -> int:

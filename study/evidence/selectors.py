@@ -421,6 +421,19 @@ def topic_card_counts(*, topic: Topic) -> tuple[int, int]:
     return total - len(questions_cards_due(topic_id=topic.pk)), total
 
 
+def topics_with_outdated_cards() -> list[int]:
+    """The topics holding a card made by another version of the check (the
+    app was upgraded): every such card is stale. One query."""
+    outdated = ~Q(data__version=CHECK_VERSION) | Q(data__version__isnull=True)
+    return sorted(
+        set(
+            EvidenceCard.objects.filter(outdated).values_list(
+                "question__topic_id", flat=True
+            )
+        )
+    )
+
+
 def questions_missing_cards(*, topic: Topic, limit: int | None = None) -> list[int]:
     ids = (
         Question.objects.alive()

@@ -579,6 +579,17 @@ def _enqueue_on_commit(task: str, argument: int) -> None:
     transaction.on_commit(enqueue)
 
 
+def cards_outdated_refresh() -> list[int]:
+    """After an upgrade that changed the check, every card is stale: the run
+    of each topic holding one is enqueued, so the cards are computed ahead
+    again rather than on each first view, and 정답 확인 필요 (which lists
+    fresh cards only) is complete again without the owner's button.
+    (Schedule, hourly and right after every migrate.) Returns the topics."""
+    topic_ids = sel.topics_with_outdated_cards()
+    topic_cards_compute_enqueue_ids(topic_ids=topic_ids)
+    return topic_ids
+
+
 def topic_cards_compute_enqueue(*, topic: Topic) -> None:
     """The topic's missing and stale cards, in the background, on commit
     (best effort: a page computes a card it does not find)."""

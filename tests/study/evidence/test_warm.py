@@ -211,6 +211,44 @@ def test_the_run_computes_missing_and_stale_cards_and_leaves_fresh_ones(
     assert topic_cards_compute_task(topic.pk) == 0  # nothing left to do
 
 
+def test_an_upgrade_of_the_check_enqueues_the_topics_whose_cards_it_outdated(
+    topic, bank, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from study.schedules import ensure_schedules
+    from study.tasks import evidence_cards_outdated
+
+    assert topic_cards_compute_task(topic.pk) == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        assert evidence_cards_outdated() == 0  # every card of this version
+    assert queued() == []
+    # A card made by the version before this one (read from its data, as
+    # an upgraded app finds every card it has).
+    card = EvidenceCard.objects.get(question=bank[1])
+    EvidenceCard.objects.filter(pk=card.pk).update(
+        data={**card.data, "version": "0"}, passages_stamp="made by version 0"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert evidence_cards_outdated() == 1
+    assert queued() == [(TOPIC_TASK, (topic.pk,))]
+    assert sel.questions_cards_due(topic_id=topic.pk) == [bank[1].pk]
+    assert topic_cards_compute_task(topic.pk) == 1
+    clear_queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert evidence_cards_outdated() == 0
+    assert queued() == []
+    # Checked hourly, and right after every migrate (when an upgrade lands).
+    Schedule.objects.filter(name="study.evidence_cards_outdated").update(
+        next_run=timezone.now() + datetime.timedelta(hours=1)
+    )
+    ensure_schedules()
+    schedule = Schedule.objects.get(name="study.evidence_cards_outdated")
+    assert schedule.func == "study.tasks.evidence_cards_outdated"
+    assert schedule.minutes == 60 and schedule.next_run <= timezone.now()
+
+
 def test_a_second_run_at_the_same_time_skips(topic, bank):
     with locked_elsewhere(topic.pk):
         report = topic_cards_warm(topic=topic)
