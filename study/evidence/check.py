@@ -45,7 +45,7 @@ from study.evidence.text import (
 from study.exam_vocabulary import default_vocabulary
 
 # Bump when the marks or the card change: every cached card is recomputed.
-CHECK_VERSION = "14"
+CHECK_VERSION = "15"
 
 MATCH = "match"
 DIFFER = "differ"
@@ -519,6 +519,42 @@ def _best(readings: list[tuple[int, _Reading, Line]]) -> tuple[int | None, _Read
     return max(near, key=lambda pr: (_RANK[pr[1].mark], pr[1].score))
 
 
+_TITLE = re.compile(r"^\s*제\d+조(?:의\d+)?\s*\([^)]*\)\s*$")
+
+
+def _past_the_title(
+    readings: list[tuple[int, _Reading, Line]],
+    at: int | None,
+    best: _Reading,
+    stem: str,
+) -> tuple[int | None, _Reading]:
+    """A term stated in an article's title ("제117조(압력제한스위치)") and as
+    fully in one of its sentences: the sentence is what the card shows (the
+    one holding most of the question, when several do)."""
+    line = next((ln for _, r, ln in readings if r is best), None)
+    if line is None or not _TITLE.match(line.text):
+        return at, best
+    sentences = [
+        (p, reading, ln)
+        for p, reading, ln in readings
+        if reading.mark == MATCH
+        and reading.score >= best.score - 0.05
+        and reading.item == best.item
+        and not _TITLE.match(ln.text)
+    ]
+    if not sentences:
+        return at, best
+    p, reading, _ = max(
+        sentences, key=lambda t: (_stem_cover(stem, t[2]) if stem else 0, t[1].score)
+    )
+    return p, reading
+
+
+def _stem_cover(stem: str, line: Line) -> float:
+    """The share of the question's comparable text aligned in the line."""
+    return sum(n for _, _, n in _blocks(stem, line.flat.text)) / len(stem)
+
+
 def _statement_marks(
     q: QuestionText, lines: list[list[Line]]
 ) -> list[tuple[int | None, _Reading]]:
@@ -535,12 +571,11 @@ def _statement_marks(
                 reading.item = line.item
                 readings.append((p, reading, line))
         at, best = _best(readings)
+        if best.mark == MATCH:
+            at, best = _past_the_title(readings, at, best, stem)
         stated = [(p, line) for p, reading, line in readings if reading.mark == MATCH]
         if stated and stem:
-            best.cover = max(
-                sum(n for _, _, n in _blocks(stem, line.flat.text)) / len(stem)
-                for _, line in stated
-            )
+            best.cover = max(_stem_cover(stem, line) for _, line in stated)
         best.lists = tuple((p, line.ancestors) for p, line in stated if line.item)
         best.in_sentence = tuple(sorted({p for p, line in stated if not line.item}))
         marks.append((at, best))

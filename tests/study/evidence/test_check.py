@@ -315,6 +315,11 @@ def test_of_terms_stated_the_one_in_the_line_the_question_describes_answers():
     assert check.verdict == 4
     assert marks(check)[3] == MATCH
     assert MATCH not in marks(check)[:3]
+    # The card shows the sentence that states it, not the article's title
+    # "제117조(압력제한스위치)", which names it as fully.
+    (start, end), *_ = check.marks[3].spans
+    assert start > SWITCH.text.index("\n")
+    assert SWITCH.text[start:end].startswith("압력제한스위치")
     # A question that describes no line leaves every stated term stated.
     vague = check_choices(
         q(
