@@ -422,16 +422,15 @@ def topic_card_counts(*, topic: Topic) -> tuple[int, int]:
 
 
 def topics_with_outdated_cards() -> list[int]:
-    """The topics holding a card made by another version of the check (the
-    app was upgraded): every such card is stale. One query."""
+    """The topics holding a live question's card made by another version of
+    the check (the app was upgraded): every such card is stale. A deleted
+    question's card is left (the topic's run would not remake it, and the
+    topic would be enqueued every hour). One query."""
     outdated = ~Q(data__version=CHECK_VERSION) | Q(data__version__isnull=True)
-    return sorted(
-        set(
-            EvidenceCard.objects.filter(outdated).values_list(
-                "question__topic_id", flat=True
-            )
-        )
-    )
+    rows = EvidenceCard.objects.filter(
+        outdated, question__deleted_at__isnull=True
+    ).values_list("question__topic_id", flat=True)
+    return sorted(set(rows))
 
 
 def questions_missing_cards(*, topic: Topic, limit: int | None = None) -> list[int]:

@@ -239,6 +239,15 @@ def test_an_upgrade_of_the_check_enqueues_the_topics_whose_cards_it_outdated(
     with django_capture_on_commit_callbacks(execute=True):
         assert evidence_cards_outdated() == 0
     assert queued() == []
+    # A deleted question's old card: its topic's run would not remake it.
+    card = EvidenceCard.objects.get(question=bank[2])
+    EvidenceCard.objects.filter(pk=card.pk).update(
+        data={**card.data, "version": "0"}, passages_stamp="made by version 0"
+    )
+    Question.objects.filter(pk=bank[2].pk).update(deleted_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert evidence_cards_outdated() == 0
+    assert queued() == []
     # Checked hourly, and right after every migrate (when an upgrade lands).
     Schedule.objects.filter(name="study.evidence_cards_outdated").update(
         next_run=timezone.now() + datetime.timedelta(hours=1)
