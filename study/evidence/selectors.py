@@ -22,6 +22,7 @@ from study.models import (
     Question,
     Topic,
 )
+from study.models.question import ANSWER_DEFINING_FIELDS
 
 HISTORY_FIELDS = (
     "id",
@@ -443,6 +444,20 @@ def questions_missing_cards(*, topic: Topic, limit: int | None = None) -> list[i
     return list(ids[:limit] if limit else ids)
 
 
+# What the two stamps read of a question (passages_stamp, history_stamp):
+# loading only these makes listing a 1,800-question bank's due cards about
+# twice as fast (model instances of a few fields, not of forty).
+_STAMPED_FIELDS = (
+    "id",
+    "topic_id",
+    *ANSWER_DEFINING_FIELDS,
+    "related_repeat",
+    "related_similar",
+    "related_computed_at",
+    "related_threshold_version",
+)
+
+
 def questions_cards_due(
     *, topic_id: int, question_ids: Iterable[int] | None = None
 ) -> list[int]:
@@ -452,7 +467,7 @@ def questions_cards_due(
     questions = (
         Question.objects.alive()
         .filter(topic_id=topic_id)
-        .defer("embedding")
+        .only(*_STAMPED_FIELDS)
         .order_by("id")
     )
     if question_ids is not None:

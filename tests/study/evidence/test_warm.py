@@ -258,6 +258,17 @@ def test_an_upgrade_of_the_check_enqueues_the_topics_whose_cards_it_outdated(
     assert schedule.minutes == 60 and schedule.next_run <= timezone.now()
 
 
+def test_listing_due_cards_reads_no_field_it_did_not_load(
+    topic, bank, django_assert_num_queries
+):
+    # The questions are loaded with the stamps' fields only: a stamp that
+    # read another field would cost a query per question here.
+    assert topic_cards_compute_task(topic.pk) == 3
+    question_update(question=bank[0], data={"correct_choice": 2})
+    with django_assert_num_queries(3):  # questions, cards, documents' stamp
+        assert sel.questions_cards_due(topic_id=topic.pk) == [bank[0].pk]
+
+
 def test_a_second_run_at_the_same_time_skips(topic, bank):
     with locked_elsewhere(topic.pk):
         report = topic_cards_warm(topic=topic)
