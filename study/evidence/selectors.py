@@ -445,8 +445,8 @@ def questions_missing_cards(*, topic: Topic, limit: int | None = None) -> list[i
 
 
 # What the two stamps read of a question (passages_stamp, history_stamp):
-# loading only these makes listing a 1,800-question bank's due cards about
-# twice as fast (model instances of a few fields, not of forty).
+# loading only these makes listing a 1,800-question bank's due cards a third
+# faster (model instances of a few fields, not of forty).
 _STAMPED_FIELDS = (
     "id",
     "topic_id",
