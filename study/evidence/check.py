@@ -347,9 +347,9 @@ def _gap_says_otherwise(
         " " if any(a1 <= n < a2 for a1, a2 in moved) else mine.text[n]
         for n in range(begin, close)
     )
-    if bool(NEGATION.search(own)) != bool(NEGATION.search(theirs_all)):
-        return _flat_text(words, line.text, first[1], end).strip()[-24:] or "—"
-    if "" != _may_or_must(own) != _may_or_must(theirs_all) != "":
+    negated = bool(NEGATION.search(own)) != bool(NEGATION.search(theirs_all))
+    modal = "" != _may_or_must(own) != _may_or_must(theirs_all) != ""
+    if negated or modal:  # the clause says the opposite, or may for must
         return _flat_text(words, line.text, first[1], end).strip()[-24:] or "—"
     for a1, a2, b1, b2 in gaps:
         gap, other = mine.text[a1:a2], words.text[b1:b2]
